@@ -1,0 +1,83 @@
+"""The importable surface: load a spec (from a file or from text) into a checked Problem."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+from . import compiler
+from .errors import Diagnostic, Source, Span, SpecError
+from .frontend import ast
+from .ir import Problem
+
+PathOrText = Union[str, os.PathLike]
+
+#: Specs larger than this are refused before parsing.
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+
+
+def load(path_or_text: PathOrText) -> Problem:
+    """Parse and check a spec; returns the Problem or raises SpecError (every error, located).
+
+    A ``Path`` (or a string naming an existing file, or ending in ``.pde``
+    with no newline in it) is read as a file; any other string is the spec's text.
+    """
+    return compiler.check(source_of(path_or_text))
+
+
+def parse(path_or_text: PathOrText) -> ast.Spec:
+    """Parse only: the AST of a spec (syntax errors raise SpecError)."""
+    return compiler.parse(source_of(path_or_text))
+
+
+def source_of(path_or_text: PathOrText) -> Source:
+    if isinstance(path_or_text, os.PathLike) or _looks_like_path(path_or_text):
+        return read_spec_file(Path(path_or_text))
+    return compiler.read_source(str(path_or_text))
+
+
+def _looks_like_path(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    return text.endswith(".pde") or Path(text).is_file()
+
+
+def read_spec_file(path: Path) -> Source:
+    """Read a spec file as UTF-8; unreadable or undecodable files raise SpecError (never a traceback)."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            _fail(name, f"the file is too large for a spec ({size} bytes; at most {MAX_SPEC_BYTES})")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        _fail(name, "no such file")
+    except IsADirectoryError:
+        _fail(name, "is a directory, not a spec file")
+    except OSError as error:
+        _fail(name, f"cannot read the file: {error.strerror or error}")
+    return compiler.read_source(decode(data, name), name, str(path))
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 text of a spec (a BOM is allowed); a bad byte is reported at its line and column."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        text = data.decode("utf-8", errors="replace")
+        source = Source(text, name)
+        span = Span(line, column, line, column + 1)
+        raise SpecError([Diagnostic(
+            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be decoded)",
+            span, source, hint="save the spec as UTF-8",
+        )]) from None
+
+
+def _fail(name: str, message: str):
+    raise SpecError([Diagnostic(message, None, Source("", name))])

@@ -1,0 +1,180 @@
+"""Source text, spans and the one error type users see.
+
+Every problem with a user's spec becomes a :class:`Diagnostic` located by a
+:class:`Span` in a :class:`Source`; a :class:`SpecError` carries all of them
+and renders like a compiler::
+
+    darcy.pde:7:6: error: unknown operator 'lapalce'
+        -lapalce(u) = f
+         ^^^^^^^
+    hint: did you mean 'laplace'?
+
+Failures that are not the user's fault are :class:`InternalError`, which says
+plainly that it is a bug in pdedsl.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """The text of one spec and the name it is reported under."""
+
+    text: str
+    name: str = "<spec>"
+    path: str | None = None  # the file it came from, if any (for relative data paths)
+
+    def line(self, number: int) -> str:
+        """Line ``number`` (1-based) without its line ending, or '' past the end."""
+        lines = self._lines()
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
+
+    def _lines(self) -> list[str]:
+        cached = self.__dict__.get("_lines_cache")
+        if cached is None:
+            cached = self.text.split("\n")
+            object.__setattr__(self, "_lines_cache", cached)
+        return cached
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` with 1-based line/column of both ends."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0
+    end: int = 0
+
+    def to(self, other: "Span") -> "Span":
+        """The span from the start of ``self`` to the end of ``other``."""
+        return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end)
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One message about a spec: an error or a warning, with a place and an optional hint."""
+
+    message: str
+    span: Span | None
+    source: Source | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def render(self) -> str:
+        where = self.source.name if self.source is not None else "<spec>"
+        if self.span is not None:
+            where = f"{where}:{self.span.line}:{self.span.column}"
+        lines = [f"{where}: {self.severity}: {self.message}"]
+        if self.span is not None and self.source is not None:
+            lines.extend(_excerpt(self.source, self.span))
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+_MAX_EXCERPT = 200  # characters of a source line shown under a message
+
+
+def _excerpt(source: Source, span: Span) -> list[str]:
+    """The source line of ``span`` and a caret line under it (tabs kept so columns align)."""
+    text = source.line(span.line)
+    if not text and span.line > len(source._lines()):
+        return []
+    start = max(span.column - 1, 0)
+    end = span.end_column - 1 if span.end_line == span.line else len(text)
+    end = max(end, start + 1)
+    if len(text) > _MAX_EXCERPT:  # show a window around the span of a very long line
+        left = max(0, start - 40)
+        text = ("..." if left else "") + text[left : left + _MAX_EXCERPT] + "..."
+        shift = left - (3 if left else 0)
+        start, end = start - shift, min(end - shift, len(text))
+    prefix = "".join("\t" if ch == "\t" else " " for ch in text[:start])
+    carets = "^" * max(1, min(end, len(text) + 1) - start)
+    printable = "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in text)
+    return ["    " + printable, "    " + prefix + carets]
+
+
+class PdeError(Exception):
+    """Root of the errors pdedsl raises on purpose."""
+
+
+class SpecError(PdeError):
+    """A spec is invalid; holds every diagnostic found (errors first, in source order)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__(self.render())
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    def render(self) -> str:
+        text = "\n".join(d.render() for d in self.diagnostics)
+        count = len(self.errors)
+        if count > 1:
+            text += f"\n{count} errors"
+        return text
+
+
+class InternalError(PdeError):
+    """Something went wrong inside pdedsl; never the user's fault."""
+
+    def __init__(self, message: str):
+        super().__init__(
+            f"internal error: {message}\n"
+            "This is a bug in pdedsl, not in your spec. Please report it with the spec that caused it."
+        )
+
+
+@dataclass
+class DiagnosticSink:
+    """Collects diagnostics for one source so independent errors are all reported."""
+
+    source: Source
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self._add(Diagnostic(message, span, self.source, hint, "error"))
+
+    def warning(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self._add(Diagnostic(message, span, self.source, hint, "warning"))
+
+    def _add(self, diagnostic: Diagnostic) -> None:
+        # The same text reached twice (a let used in two places) is reported once.
+        if diagnostic not in self.diagnostics:
+            self.diagnostics.append(diagnostic)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    def sorted(self) -> list[Diagnostic]:
+        def key(d: Diagnostic):
+            s = d.span
+            return (d.severity != "error", s.line if s else 0, s.column if s else 0)
+
+        return sorted(self.diagnostics, key=key)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            raise SpecError(self.sorted())
+
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.sorted() if d.severity == "warning"]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate to a misspelt ``name``, if any is close."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None

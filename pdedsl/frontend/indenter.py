@@ -1,0 +1,73 @@
+"""The post-lexer that turns indentation into _INDENT/_DEDENT tokens.
+
+It follows Lark's ``Indenter`` but keeps the open brackets as a stack of
+tokens (not a counter) so that an unclosed bracket can be reported where it
+was opened, and it reports a bad dedent as a located error instead of an
+assertion or an unlocated exception.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from lark.exceptions import LarkError
+from lark.indenter import Indenter
+from lark.lexer import Token
+
+
+class BadDedent(LarkError):
+    """A line is dedented to a column that no enclosing block started at."""
+
+    def __init__(self, token: Token):
+        super().__init__("unindent does not match any outer indentation level")
+        self.token = token
+
+
+class SpecIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_brackets: list[Token] = []
+
+    def process(self, stream):
+        self.paren_level = 0
+        self.indent_level = [0]
+        self.open_brackets = []
+        return self._process(stream)
+
+    def _process(self, stream) -> Iterator[Token]:
+        token = None
+        for token in stream:
+            if token.type == self.NL_type:
+                if not self.open_brackets:  # inside brackets a newline is just space
+                    yield from self._newline(token)
+            else:
+                yield token
+            if token.type in self.OPEN_PAREN_types:
+                self.open_brackets.append(token)
+            elif token.type in self.CLOSE_PAREN_types and self.open_brackets:
+                self.open_brackets.pop()
+            self.paren_level = len(self.open_brackets)
+        while len(self.indent_level) > 1:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token else Token(self.DEDENT_type, "")
+
+    def _newline(self, token: Token) -> Iterator[Token]:
+        yield token
+        indent_text = token.rsplit("\n", 1)[1] if "\n" in token else ""
+        indent = indent_text.count(" ") + indent_text.count("\t") * self.tab_len
+        if indent > self.indent_level[-1]:
+            self.indent_level.append(indent)
+            yield Token.new_borrow_pos(self.INDENT_type, indent_text, token)
+            return
+        while indent < self.indent_level[-1]:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, indent_text, token)
+        if indent != self.indent_level[-1]:
+            raise BadDedent(token)

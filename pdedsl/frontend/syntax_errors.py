@@ -1,0 +1,248 @@
+"""Readable syntax errors.
+
+Lark reports an unexpected token and the set of terminals it expected. This
+module turns that into a sentence a person understands: first by matching the
+error against labelled examples of common mistakes (Lark's
+``match_examples``), then by naming the unexpected token and what could have
+come instead.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import Token
+
+from ..errors import Diagnostic, Source, Span, did_you_mean
+from .grammar import lark_parser
+from .indenter import BadDedent
+
+# Each label is a message; its examples are small specs that fail in the same
+# parser state as the mistake the message explains.
+_EXAMPLES: dict[str, list[str]] = {
+    "an equation or condition needs '=' between its two sides": [
+        "equation in O:\n    u\n",
+        "equation in O:\n    u + 1\n",
+        "boundary on b:\n    dn(u)\n",
+        "equation in O:\n    -laplace(u)\n",
+    ],
+    "use '^' for powers, not '**'": [
+        "const c = 2 ** 3\n",
+        "equation in O:\n    u ** 2 = 0\n",
+    ],
+    "a block header ends with ':'": [
+        "equation in O\n    u = 0\n",
+        "boundary on b\n    u = 0\n",
+        "boundary on boundary(O)\n    u = 0\n",
+        "initial\n    u = 0\n",
+        "equation\n    u = 0\n",
+        "equation e in O\n    u = 0\n",
+    ],
+    "the equations of a block go on indented lines below its header": [
+        "equation in O:\nu = 0\n",
+        "boundary on b:\nu = 0\n",
+        "initial:\nu = 0\n",
+    ],
+    "unexpected indentation: only the lines of an equation, boundary or initial block are indented": [
+        "field u\n    field v\n",
+        "problem p\n  field u\n",
+    ],
+    "missing operator between two operands (write 2*x for a product)": [
+        "const c = 2 x\n",
+        "const c = 2 (3)\n",
+        "equation in O:\n    2 u = 0\n",
+        "equation in O:\n    u = 2 x\n",
+    ],
+    "the expression is incomplete": [
+        "const c = 2 +\n",
+        "const c = 2 *\n",
+        "const c =\n",
+        "equation in O:\n    u = \n",
+        "equation in O:\n    u + = 1\n",
+    ],
+    "a domain is defined with '=': domain NAME = box(...)": [
+        "domain O box(x: [0, 1])\n",
+        "domain O: box(x: [0, 1])\n",
+    ],
+    "a time axis is declared as: time t: [t0, t1]": [
+        "time t = [0, 1]\n",
+        "time t [0, 1]\n",
+        "time t: 0, 1\n",
+        "time: [0, 1]\n",
+    ],
+    "a range is written [low, high]": [
+        "time t: [0]\n",
+        "time t: [0, 1, 2]\n",
+        "time t: [0 1]\n",
+    ],
+    "an input is given by a prior (input a ~ ...), a formula (input a = ...) or data (input a from \"file.npz\")": [
+        "input a\n",
+        "input a : 1\n",
+    ],
+    "a param has a value (param k = 1) or a prior (param k ~ uniform(0, 1))": [
+        "param k\n",
+        "param k : 1\n",
+    ],
+    "a boundary block names where it applies: boundary on REGION: or boundary on boundary(DOMAIN):": [
+        "boundary:\n    u = 0\n",
+        "boundary b:\n    u = 0\n",
+        "boundary in O:\n    u = 0\n",
+    ],
+    "an equation block says where it holds with 'in': equation NAME in DOMAIN:": [
+        "equation on O:\n    u = 0\n",
+    ],
+    "a data file name is a double-quoted string: \"file.npz\"": [
+        "observe u from u.npz\n",
+        "reference u from u.npz\n",
+        "input a from a.npz\n",
+    ],
+}
+
+
+@lru_cache(maxsize=None)
+def _terminal_texts() -> dict[str, str]:
+    """Terminal name -> how to show it ('domain', '(', ...)."""
+    shown = {}
+    for term in lark_parser().terminals:
+        pattern = term.pattern
+        if pattern.type == "str":
+            shown[term.name] = f"'{pattern.value}'"
+    shown.update({
+        "NAME": "a name",
+        "NUMBER": "a number",
+        "STRING": "a quoted string",
+        "COMPARE": "a comparison",
+        "_NL": "end of line",
+        "_INDENT": "an indented line",
+        "_DEDENT": "the end of the block",
+        "$END": "end of file",
+    })
+    return shown
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    if token.type == "_NL":
+        return "end of line"
+    if token.type == "_INDENT":
+        return "indentation"
+    if token.type == "_DEDENT":
+        return "end of the indented block"
+    if token.type == "NAME":
+        return f"name '{token.value}'"
+    if token.type == "NUMBER":
+        return f"number {token.value}"
+    if token.type == "STRING":
+        return f"string {token.value}"
+    return f"'{token.value}'"
+
+
+def _describe_expected(expected) -> str:
+    from .parser import STATEMENT_KEYWORDS
+
+    shown = _terminal_texts()
+    statement_terminals = {keyword.upper() for keyword in STATEMENT_KEYWORDS}
+    names = set()
+    if len(statement_terminals & set(expected)) >= 5:
+        expected = set(expected) - statement_terminals
+        names.add("a statement (problem, domain, field, equation, boundary, ...)")
+    names = sorted(names | {shown.get(name, name) for name in expected})
+    if len(names) > 8:
+        names = names[:8] + ["..."]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _span_of_token(token: Token) -> Span:
+    if token.type in ("_INDENT", "_DEDENT") and token.end_line:
+        # These borrow the position of the newline before them; point at the indentation itself.
+        return Span(token.end_line, 1, token.end_line, max(token.end_column or 1, 2))
+    line = token.line or 1
+    column = token.column or 1
+    end_line = token.end_line or line
+    end_column = token.end_column or column + 1
+    return Span(line, column, end_line, end_column, token.start_pos or 0, token.end_pos or 0)
+
+
+def describe_syntax_error(error: Exception, source: Source, parse_fn) -> Diagnostic:
+    """The diagnostic for one Lark (or indentation) error."""
+    if isinstance(error, BadDedent):
+        token = error.token
+        line = token.end_line or 1
+        return Diagnostic(
+            "this line's indentation matches no enclosing block",
+            Span(line, 1, line, max(token.end_column or 1, 2)),
+            source,
+            hint="indent every line of a block by the same amount",
+        )
+    if isinstance(error, UnexpectedCharacters):
+        return _unexpected_character(error, source)
+    if isinstance(error, UnexpectedToken):
+        return _unexpected_token(error, source, parse_fn)
+    assert isinstance(error, UnexpectedInput)
+    return Diagnostic("unexpected end of file", None, source)
+
+
+def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagnostic:
+    pos = error.pos_in_stream
+    char = source.text[pos] if 0 <= pos < len(source.text) else ""
+    span = Span(error.line, error.column, error.line, error.column + 1, pos, pos + 1)
+    if char == '"':
+        return Diagnostic("unterminated string", span, source, hint="close it with '\"' on the same line")
+    if char == "'":
+        return Diagnostic("strings use double quotes", span, source, hint="write \"file.npz\"")
+    if char.isprintable() and not char.isspace():
+        return Diagnostic(f"unexpected character '{char}'", span, source)
+    return Diagnostic(f"unexpected character {ascii(char)}", span, source)
+
+
+def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagnostic:
+
+    token = error.token
+    span = _span_of_token(token)
+    brackets = lark_parser().options.postlex.open_brackets
+    at_end = token.type in ("$END", "_DEDENT")
+    if brackets and (at_end or token.line is None or token.line > brackets[-1].line):
+        opened = brackets[-1]
+        where = "the end of the file" if at_end else f"line {token.line}, where {_describe_token(token)} was not expected"
+        return Diagnostic(
+            f"'{opened.value}' was never closed",
+            _span_of_token(opened),
+            source,
+            hint=f"the statement runs on to {where}",
+        )
+    if token.type in ("$END", "_DEDENT") and token.line is None:
+        last = len(source.text.rstrip("\n").split("\n"))
+        span = Span(last, 1, last, 2)
+    found = _describe_token(token)
+    line_text = source.line(token.line or 0)
+    if "EQUAL" in error.expected and "==" in line_text:
+        column = line_text.index("==") + 1
+        return Diagnostic(
+            "use '=' in equations and conditions", Span(token.line, column, token.line, column + 2), source,
+            hint="'==' compares coordinates in region predicates ('where x == 0')",
+        )
+    label = _match_example(error, parse_fn)
+    if label is not None:
+        if token.type in ("_INDENT", "_NL", "$END", "_DEDENT"):
+            return Diagnostic(label, span, source)
+        return Diagnostic(f"{label} (found {found})", span, source)
+    hint = None
+    if token.type == "NAME" and "FIELD" in error.expected:  # at the start of a statement
+        from .parser import STATEMENT_KEYWORDS
+
+        hint = did_you_mean(token.value, STATEMENT_KEYWORDS) or (
+            "a statement starts with a keyword; equations go in an 'equation' block"
+        )
+    message = f"unexpected {found}; expected {_describe_expected(error.expected)}"
+    return Diagnostic(message, span, source, hint=hint)
+
+
+def _match_example(error: UnexpectedToken, parse_fn) -> str | None:
+    try:
+        return error.match_examples(parse_fn, _EXAMPLES, use_accepts=True)
+    except Exception:  # an example that parses is a bug in the table, not the user's
+        return None

@@ -1,0 +1,97 @@
+"""Evaluate constant SymPy expressions to Python floats, safely.
+
+SymPy's own ``evalf`` works in arbitrary precision, so ``10^10^10^10`` would
+try to build an astronomically large number. Here every step is an IEEE
+double: overflow, division by zero and domain errors become a
+:class:`NotFinite` with a reason, which the IR builder reports at the span of
+the expression.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import sympy
+
+
+class NotFinite(ValueError):
+    """The value is not a finite real number (the message says why)."""
+
+
+_UNARY = {
+    sympy.sin: math.sin,
+    sympy.cos: math.cos,
+    sympy.tan: math.tan,
+    sympy.exp: math.exp,
+    sympy.log: math.log,
+    sympy.tanh: math.tanh,
+    sympy.sinh: math.sinh,
+    sympy.cosh: math.cosh,
+    sympy.atan: math.atan,
+    sympy.Abs: abs,
+}
+
+
+def evaluate(expr: sympy.Basic, values: Mapping[sympy.Symbol, float] | None = None) -> float:
+    """The float value of ``expr`` given values for its symbols; raises NotFinite or KeyError."""
+    value = _eval(expr, values or {})
+    if not math.isfinite(value):
+        raise NotFinite("the value is not finite")
+    return value
+
+
+def _eval(expr, values) -> float:
+    if isinstance(expr, sympy.Integer):
+        return _finite(float(int(expr)))
+    if isinstance(expr, (sympy.Float, sympy.Rational)):
+        return _finite(float(expr))
+    if expr is sympy.pi:
+        return math.pi
+    if expr is sympy.E:
+        return math.e
+    if isinstance(expr, sympy.Symbol):
+        return values[expr]
+    if isinstance(expr, sympy.Add):
+        try:
+            return _finite(math.fsum(_eval(a, values) for a in expr.args))
+        except OverflowError:
+            raise NotFinite("the value overflows") from None
+    if isinstance(expr, sympy.Mul):
+        result = 1.0
+        for factor in expr.args:
+            result = _finite(result * _eval(factor, values))
+        return result
+    if isinstance(expr, sympy.Pow):
+        return _power(_eval(expr.base, values), _eval(expr.exp, values))
+    if isinstance(expr, sympy.Function) and expr.func in _UNARY:
+        return _apply(_UNARY[expr.func], _eval(expr.args[0], values), expr.func.__name__)
+    raise NotFinite(f"'{expr}' is not a constant")
+
+
+def _power(base: float, exponent: float) -> float:
+    if base == 0 and exponent < 0:
+        raise NotFinite("division by zero")
+    if base < 0 and not float(exponent).is_integer():
+        raise NotFinite("a negative number to a fractional power is not real")
+    try:
+        return _finite(math.pow(base, exponent))
+    except OverflowError:
+        raise NotFinite("the value overflows") from None
+
+
+def _apply(function, argument: float, name: str) -> float:
+    try:
+        return _finite(function(argument))
+    except OverflowError:
+        raise NotFinite(f"{name} overflows") from None
+    except ValueError:
+        raise NotFinite(f"{name} is not defined at {argument:g}") from None
+
+
+def _finite(value: float) -> float:
+    if math.isnan(value):
+        raise NotFinite("the value is not a number")
+    if math.isinf(value):
+        raise NotFinite("the value overflows")
+    return value
