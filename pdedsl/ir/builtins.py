@@ -52,8 +52,8 @@ class Signature:
 PRIORS = {
     "gaussian_field": (nodes.GaussianField, Signature(("length", "smoothness", "variance", "mean"), (REQUIRED, 1.5, 1.0, 0.0))),
     "threshold": (nodes.Threshold, Signature(("field", "below", "above", "at"), (REQUIRED, REQUIRED, REQUIRED, 0.0))),
-    "uniform": (nodes.Uniform, Signature(("low", "high"), (REQUIRED, REQUIRED))),
-    "normal": (nodes.Normal, Signature(("mean", "std"), (REQUIRED, REQUIRED))),
+    "uniform": (nodes.UniformPrior, Signature(("low", "high"), (REQUIRED, REQUIRED))),
+    "normal": (nodes.NormalPrior, Signature(("mean", "std"), (REQUIRED, REQUIRED))),
 }
 
 #: Words of the grammar.

@@ -24,6 +24,16 @@ class IRNode(sympy.Function):
     def _sympystr(self, printer) -> str:
         return f"{self.spelling}({', '.join(printer._print(a) for a in self.args)})"
 
+    # SymPy's printers skip _print_<Base> methods for Function subclasses, so
+    # the pretty and LaTeX printers reach pdedsl's handlers through these hooks.
+    def _pretty(self, printer, **kwargs):
+        handler = getattr(printer, "print_ir_node", None)
+        return handler(self, **kwargs) if handler else printer._print_Function(self)
+
+    def _latex(self, printer, **kwargs):
+        handler = getattr(printer, "print_ir_node", None)
+        return handler(self, **kwargs) if handler else printer._print_Function(self, **kwargs)
+
 
 class Grad(IRNode):
     """Gradient of a scalar: a vector with one component per space axis."""
@@ -53,14 +63,14 @@ class NormalDerivative(IRNode):
     spelling = "dn"
 
 
-class Dot(IRNode):
+class Inner(IRNode):
     """Inner product of two vectors of the same length."""
 
     nargs = 2
     spelling = "dot"
 
 
-class Vector(IRNode):
+class VectorLiteral(IRNode):
     """A vector literal ``(e1, e2, ...)``."""
 
     spelling = ""
@@ -106,17 +116,17 @@ class Threshold(RandomPrimitive):
         return f"threshold({', '.join(parts)})"
 
 
-class Uniform(RandomPrimitive):
+class UniformPrior(RandomPrimitive):
     nargs = 2
     spelling = "uniform"
     parameters = ("low", "high")
 
 
-class Normal(RandomPrimitive):
+class NormalPrior(RandomPrimitive):
     nargs = 2
     spelling = "normal"
     parameters = ("mean", "std")
 
 
 DIFFERENTIAL_OPERATORS = (Grad, Div, Laplace, NormalDerivative)
-RANDOM_PRIMITIVES = (GaussianField, Threshold, Uniform, Normal)
+RANDOM_PRIMITIVES = (GaussianField, Threshold, UniformPrior, NormalPrior)

@@ -1,0 +1,198 @@
+"""Printing the IR: back to pdedsl syntax, as 2-D Unicode mathematics, and as LaTeX.
+
+Each printer is a SymPy printer subclass with one ``_print_<Class>`` method
+per node it shows differently. Fields and inputs print as their bare names
+(``u``, not ``u(x, y, t)``), and terms keep the order the user wrote them in.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.str import StrPrinter
+
+from . import nodes
+
+_FUNCTION_SPELLING = {"atan": "arctan", "Abs": "abs"}
+
+
+def _float_text(value) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") and "e" not in text else text
+
+
+class SpecPrinter(StrPrinter):
+    """Expressions in the language's own syntax (what ``emit --stage ir`` shows)."""
+
+    def __init__(self):
+        super().__init__({"order": "none"})
+
+    def _print_AppliedUndef(self, expr) -> str:
+        return expr.func.__name__
+
+    def _print_Symbol(self, expr) -> str:
+        return expr.name
+
+    def _print_Float(self, expr) -> str:
+        return _float_text(expr)
+
+    def _print_Exp1(self, expr) -> str:
+        return "e"
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        base, exponent = expr.args
+        if exponent == sympy.S.Half:
+            return f"sqrt({self._print(base)})"
+        if exponent == -1:
+            return f"1/{self.parenthesize(base, sympy.printing.precedence.PRECEDENCE['Mul'])}"
+        text = super()._print_Pow(expr, rational)
+        return text.replace("**", "^")
+
+    def _print_Function(self, expr) -> str:
+        if isinstance(expr, AppliedUndef):
+            return self._print_AppliedUndef(expr)
+        name = _FUNCTION_SPELLING.get(expr.func.__name__, expr.func.__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Derivative(self, expr) -> str:
+        parts = []
+        for variable, count in expr.variable_count:
+            parts.append(self._print(variable) if count == 1 else f"{self._print(variable)}, {count}")
+        return f"d({self._print(expr.expr)}, {', '.join(parts)})"
+
+    def _print_Relational(self, expr) -> str:
+        op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_And(self, expr) -> str:
+        return " and ".join(self.parenthesize(a, sympy.printing.precedence.PRECEDENCE["And"]) for a in expr.args)
+
+    def _print_Or(self, expr) -> str:
+        return " or ".join(self.parenthesize(a, sympy.printing.precedence.PRECEDENCE["Or"]) for a in expr.args)
+
+    def _print_Not(self, expr) -> str:
+        return f"not ({self._print(expr.args[0])})"
+
+    def _print_Exp(self, expr) -> str:
+        return f"exp({self._print(expr.args[0])})"
+
+
+class MathPrinter(PrettyPrinter):
+    """2-D Unicode mathematics for ``pdedsl show``."""
+
+    def __init__(self):
+        super().__init__({"order": "none", "use_unicode": True, "wrap_line": False})
+
+    def _print_AppliedUndef(self, expr):
+        return prettyForm(expr.func.__name__)
+
+    def _print_Function(self, expr, sort=False, func_name=None, left="(", right=")"):
+        if isinstance(expr, AppliedUndef):
+            return self._print_AppliedUndef(expr)
+        return super()._print_Function(expr, sort, _FUNCTION_SPELLING.get(expr.func.__name__, func_name), left, right)
+
+    def print_ir_node(self, expr, **_):
+        if isinstance(expr, nodes.RandomPrimitive):
+            return prettyForm(SpecPrinter().doprint(expr))
+        symbol = {nodes.Grad: "∇", nodes.Laplace: "Δ", nodes.NormalDerivative: "∂ₙ"}.get(type(expr))
+        if symbol is not None:
+            argument = self._print(expr.args[0])
+            if not isinstance(expr.args[0], (sympy.Symbol, AppliedUndef)):
+                argument = prettyForm(*argument.parens())
+            return prettyForm(*argument.left(symbol))
+        if isinstance(expr, nodes.Div):
+            return prettyForm(*prettyForm(*self._print(expr.args[0]).parens()).left("∇⋅"))
+        if isinstance(expr, nodes.Inner):
+            left, right = (self._print(a) if isinstance(a, nodes.VectorLiteral) else prettyForm(*self._print(a).parens())
+                           for a in expr.args)
+            return prettyForm(*left.right("⋅", right))
+        items = [self._print(a) for a in expr.args]
+        joined = items[0]
+        for item in items[1:]:
+            joined = prettyForm(*joined.right(", ", item))
+        return prettyForm(*joined.parens())
+
+    def _print_Float(self, expr):
+        return prettyForm(_float_text(expr))
+
+
+class MathLatexPrinter(LatexPrinter):
+    """LaTeX for ``pdedsl show --latex``."""
+
+    def __init__(self):
+        super().__init__({"order": "none"})
+
+    def _print_AppliedUndef(self, expr, exp=None) -> str:
+        name = self._deal_with_super_sub(expr.func.__name__)
+        return name if exp is None else f"{name}^{{{exp}}}"
+
+    def _print_Function(self, expr, exp=None) -> str:
+        if isinstance(expr, AppliedUndef):
+            return self._print_AppliedUndef(expr, exp)
+        if expr.func is sympy.atan:
+            return rf"\arctan{{\left({self._print(expr.args[0])} \right)}}" + ("" if exp is None else f"^{{{exp}}}")
+        return super()._print_Function(expr, exp)
+
+    def print_ir_node(self, expr, exp=None) -> str:
+        text = self._ir_node(expr)
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _ir_node(self, expr) -> str:
+        args = [self._print(a) for a in expr.args]
+        simple = isinstance(expr.args[0], (sympy.Symbol, AppliedUndef)) if expr.args else True
+        wrapped = args[0] if simple else rf"\left({args[0]}\right)" if args else ""
+        if isinstance(expr, nodes.Grad):
+            return rf"\nabla {wrapped}"
+        if isinstance(expr, nodes.Div):
+            return rf"\nabla \cdot \left({args[0]}\right)"
+        if isinstance(expr, nodes.Laplace):
+            return rf"\Delta {wrapped}"
+        if isinstance(expr, nodes.NormalDerivative):
+            return rf"\partial_{{n}} {wrapped}"
+        if isinstance(expr, nodes.Inner):
+            return rf"\left({args[0]}\right) \cdot \left({args[1]}\right)"
+        if isinstance(expr, nodes.VectorLiteral):
+            return r"\begin{pmatrix}" + r" \\ ".join(args) + r"\end{pmatrix}"
+        return r"\operatorname{" + expr.spelling.replace("_", r"\_") + "}" + rf"\left({', '.join(args)}\right)"
+
+    def _print_Derivative(self, expr) -> str:
+        total = sum(count for _, count in expr.variable_count)
+        top = r"\partial" if total == 1 else rf"\partial^{{{total}}}"
+        bottom = " ".join(
+            rf"\partial {self._print(v)}" if c == 1 else rf"\partial {self._print(v)}^{{{c}}}" for v, c in expr.variable_count
+        )
+        inner = expr.expr
+        if isinstance(inner, (sympy.Symbol, AppliedUndef)):
+            return rf"\frac{{{top} {self._print(inner)}}}{{{bottom}}}"
+        return rf"\frac{{{top}}}{{{bottom}}}\left({self._print(inner)}\right)"
+
+    def _print_Float(self, expr) -> str:
+        text = _float_text(expr)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+        return text
+
+
+def spec_text(expr) -> str:
+    """``expr`` in pdedsl syntax."""
+    return SpecPrinter().doprint(expr)
+
+
+def math_text(lhs, rhs=None) -> str:
+    """``lhs`` (or ``lhs = rhs``) as 2-D Unicode mathematics."""
+    printer = MathPrinter()
+    if rhs is None:
+        return printer.doprint(lhs)
+    left, right = printer._print(lhs), printer._print(rhs)
+    return str(prettyForm(*left.right(" = ", right)))
+
+
+def latex_text(lhs, rhs=None) -> str:
+    printer = MathLatexPrinter()
+    if rhs is None:
+        return printer.doprint(lhs)
+    return f"{printer.doprint(lhs)} = {printer.doprint(rhs)}"
