@@ -1,0 +1,11 @@
+# expect: 10:1: 'initial' needs a time axis, but the problem has none
+problem poisson
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+
+equation in Omega:
+    -laplace(u) = 1
+boundary on boundary(Omega):
+    u = 0
+initial:
+    u = 0

@@ -1,0 +1,11 @@
+# expect: 6:16: unterminated string
+problem poisson
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+
+observe u from "u_obs.npz noise 0.01
+
+equation in Omega:
+    -laplace(u) = 1
+boundary on boundary(Omega):
+    u = 0

@@ -1,0 +1,61 @@
+"""The error corpus: malformed specs and the exact diagnostics each must produce.
+
+Every ``corpus/*.pde`` file is a small spec with one realistic mistake (or, for
+``several_*.pde``, several independent ones). Its first lines state what the
+checker must report, one line per error, in the order they are printed::
+
+    # expect: LINE:COL: MESSAGE
+
+LINE:COL and MESSAGE are exactly what ``pdedsl check`` prints after
+``path:`` and ``error: ``; the header lines count, so positions include them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import pdedsl
+
+CORPUS = Path(__file__).parent / "corpus"
+FILES = sorted(CORPUS.glob("*.pde"))
+_EXPECT = re.compile(r"# expect: (\d+):(\d+): (.+)")
+
+
+def expectations(path: Path) -> list[tuple[int, int, str]]:
+    """The (line, column, message) triples stated in the header of ``path``."""
+    expected = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        match = _EXPECT.fullmatch(line.rstrip())
+        if match is not None:
+            expected.append((int(match[1]), int(match[2]), match[3]))
+    return expected
+
+
+def test_corpus_is_large_enough():
+    assert len(FILES) >= 40, f"only {len(FILES)} specs in {CORPUS}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_reports_exactly_the_expected_errors(path: Path):
+    expected = expectations(path)
+    assert expected, f"{path.name} has no '# expect: LINE:COL: MESSAGE' header"
+    if path.stem.startswith("several_"):
+        assert len(expected) >= 3, f"{path.name} should assert several independent errors"
+
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(path)
+    error = raised.value
+
+    errors = [d for d in error.diagnostics if d.severity == "error"]
+    assert all(d.span is not None for d in errors), "every error in a spec must be located"
+    found = [(d.span.line, d.span.column, d.message) for d in errors]
+    assert found == expected, "\n" + str(error)
+
+    rendered = str(error)
+    for line, column, message in expected:
+        assert f"{path.name}:{line}:{column}: error: {message}" in rendered

@@ -1,0 +1,128 @@
+"""IR tables: a snippet inside a small problem, and the canonical IR it must produce."""
+
+import math
+
+import pytest
+import sympy
+
+import pdedsl
+from pdedsl.ir import nodes
+from pdedsl.ir.geometry import Box, Csg, Disk
+from pdedsl.ir.listing import format_problem
+
+BASE = """problem p
+domain Omega = box(x: [0, 1], y: [0, 1])
+time t: [0, 2]
+field u, v
+const nu = 0.01 / pi
+input a ~ exp(gaussian_field(length: 0.2))
+"""
+
+
+def physics(snippet: str) -> str:
+    """The canonical lines after the base problem's declarations."""
+    listing = format_problem(pdedsl.load(BASE + snippet))
+    return listing.split("mean: 0))\n", 1)[1]
+
+
+TABLE = [
+    ("equation in Omega:\n    dt(u) - nu*laplace(u) = 0",
+     "equation equation_1 in Omega:\n    d(u, t) - nu*laplace(u) = 0\n"),
+    # lets are inlined where they are used
+    ("let flux = a * grad(u)\nequation in Omega:\n    -div(flux) = 1",
+     "let flux = a*grad(u)\nequation equation_1 in Omega:\n    -div(a*grad(u)) = 1\n"),
+    # derivative spellings normalise
+    ("equation in Omega:\n    d(u, x, x) + d(u, x, 2) + d(u, x, y) + d(u, x, 2, y) = d(u, t)",
+     "equation equation_1 in Omega:\n    d(u, x, 2) + d(u, x, 2) + d(u, x, y) + d(u, x, 2, y) = d(u, t)\n"),
+    # vector relations
+    ("equation in Omega:\n    (dt(u), dt(v)) = (d(v, x), -d(u, x))",
+     "equation equation_1 in Omega:\n    (d(u, t), d(v, t)) = (d(v, x), -d(u, x))\n"),
+    ("equation in Omega:\n    u^2/3 - sqrt(abs(v)) + arctan(x) + e^x = tanh(sinh(cosh(log(1 + y))))",
+     "equation equation_1 in Omega:\n    u^2/3 - sqrt(abs(v)) + arctan(x) + e^x = tanh(sinh(cosh(log(1 + y))))\n"),
+    ("input g = 2.1 + sin(b1*x) + cos(b2*y)\nparam b1 ~ uniform(3, 6)\nparam b2 ~ uniform(3, 6)\n"
+     "equation in Omega:\n    u*g = v",
+     "input g = 2.1 + sin(b1*x) + cos(b2*y)\nequation equation_1 in Omega:\n    u*g = v\n"),
+    ("input h ~ threshold(gaussian_field(length: 0.1, smoothness: 2.5), below: 5, above: 10)\n"
+     "equation in Omega:\n    h*u = v",
+     "input h ~ threshold(gaussian_field(length: 0.1, smoothness: 2.5, variance: 1, mean: 0), "
+     "below: 5, above: 10, at: 0)\nequation equation_1 in Omega:\n    h*u = v\n"),
+    # named blocks with several relations, unnamed blocks numbered by kind
+    ("equation heat in Omega:\n    dt(u) = laplace(u)\n    dt(v) = laplace(v)\nboundary on boundary(Omega):\n    u = 0\n"
+     "    v = 0\ninitial:\n    u = 1\n    v = 0",
+     "equation heat_1 in Omega:\n    d(u, t) = laplace(u)\nequation heat_2 in Omega:\n    d(v, t) = laplace(v)\n"
+     "boundary boundary_1 on boundary(Omega):\n    u = 0\nboundary boundary_2 on boundary(Omega):\n    v = 0\n"
+     "initial initial_1:\n    u = 1\ninitial initial_2:\n    v = 0\n"),
+    ("exact u = sin(pi*x) * exp(-t)", "exact u = sin(pi*x)*exp(-t)\n"),
+]
+
+
+@pytest.mark.parametrize("snippet, expected", TABLE, ids=[t[0].split("\n")[-1].strip()[:40] for t in TABLE])
+def test_snippet_builds_expected_ir(snippet, expected):
+    assert physics(snippet) == expected
+
+
+def load(snippet: str):
+    return pdedsl.load("problem p\ndomain Omega = box(x: [0, 1], y: [0, 1])\nfield u, v\n" + snippet)
+
+
+def test_regions_and_refinements():
+    problem = load("region left = boundary(Omega) where x == 0\nregion lb = left where y < 0.5\n"
+                   "region r = Omega where x^2 + y^2 < 0.25\n"
+                   "boundary on lb:\n    dn(u) + 2*u = 0\nequation in r:\n    u = v")
+    left, lb, r = problem.regions
+    x, y = sympy.symbols("x y", real=True)
+    assert (left.on_boundary, left.domain, left.predicate) == (True, "Omega", sympy.Eq(x, 0))
+    assert (lb.base.kind, lb.base.name, lb.on_boundary) == ("region", "left", True)
+    assert (r.on_boundary, r.base.kind) == (False, "domain")
+    assert r.predicate.subs({x: 0.1, y: 0.1}) == sympy.true and r.predicate.subs({x: 0.5, y: 0.5}) == sympy.false
+    assert problem.boundary_conditions[0].target.name == "lb"
+    assert isinstance(problem.boundary_conditions[0].lhs.args[0], nodes.NormalDerivative)
+
+
+def test_constants_are_symbolic_in_equations_and_numeric_in_the_table():
+    problem = load("const nu = 0.01 / pi\nconst two_nu = 2 * nu\nequation in Omega:\n    u = two_nu * v")
+    assert problem.constant("nu").value == pytest.approx(0.01 / math.pi)
+    assert problem.constant("two_nu").value == pytest.approx(0.02 / math.pi)
+    assert sympy.Symbol("two_nu", real=True) in problem.equations[0].rhs.free_symbols
+
+
+def test_geometry_is_data():
+    problem = load("domain L = box(x: [-1, 1], y: [-1, 1]) - box(x: [0, 1], y: [0, 1]) & disk(center: (0, 0), radius: 0.5)")
+    shape = problem.domain("L").shape
+    assert isinstance(shape, Csg) and shape.op == "difference"
+    assert shape.left == Box(("x", "y"), (-1.0, -1.0), (1.0, 1.0))
+    assert shape.right == Csg("intersection", Box(("x", "y"), (0.0, 0.0), (1.0, 1.0)), Disk(("x", "y"), (0.0, 0.0), 0.5))
+
+
+def test_priors_are_data():
+    problem = load("param k ~ uniform(0.5, 2.0)\ninput a ~ threshold(gaussian_field(length: 0.1, smoothness: 2.5), "
+                   "below: 5, above: 10)\nequation in Omega:\n    k*a*u = v")
+    prior = problem.param("k").prior
+    assert isinstance(prior, nodes.UniformPrior) and float(prior.parameter("high")) == 2.0
+    field = problem.input("a").prior
+    assert isinstance(field, nodes.Threshold) and float(field.parameter("below")) == 5.0
+    assert float(field.parameter("field").parameter("smoothness")) == 2.5
+    assert float(field.parameter("field").parameter("variance")) == 1.0  # default
+
+
+def test_fields_depend_on_space_and_time_inputs_on_space():
+    problem = pdedsl.load("domain O = interval(x: [0, 1])\ntime s: [0, 1]\nfield u\ninput a ~ gaussian_field(length: 1)\n"
+                          "equation in O:\n    dt(u) = a*d(u, x, 2)\ninitial:\n    u = 0")
+    x, s = sympy.symbols("x s", real=True)
+    assert problem.field("u").function.args == (x, s)
+    assert problem.input("a").function.args == (x,)
+    assert problem.coordinates == (x, s)
+    assert problem.equations[0].lhs == sympy.Derivative(problem.field("u").function, s)
+
+
+def test_problem_is_immutable_and_hashable():
+    problem = load("equation in Omega:\n    u = v")
+    assert hash(problem) == hash(load("equation in Omega:\n    u = v"))
+    with pytest.raises(Exception):
+        problem.name = "other"
+
+
+def test_declarations_may_come_in_any_order():
+    problem = pdedsl.load("problem p\ninput g = sin(b*x)\nequation in O:\n    u = g\nparam b ~ uniform(3, 6)\n"
+                          "field u\ndomain O = interval(x: [0, 1])")
+    assert problem.input("g").kind == "formula"
