@@ -8,7 +8,7 @@ region inner = boundary(Ring) where x^2 + y^2 < 0.5625     # r < 0.75: the inner
 region outer = boundary(Ring) where not x^2 + y^2 < 0.5625 # the outer rim
 
 field u
-let r = sqrt(x^2 + y^2)
+let r = sqrt(x^2 + y^2)               # distance from the centre
 
 equation in Ring:
     laplace(u) = 0
@@ -17,4 +17,4 @@ boundary on inner:
 boundary on outer:
     u = 1
 
-exact u = log(sqrt(x^2 + y^2) / 0.5) / log(2)
+exact u = log(r / 0.5) / log(2)

@@ -21,4 +21,5 @@ boundary cold_ends on ends:
 initial start:                       # a named initial condition
     u = sin(pi*x) + 0.5*sin(3*pi*x)
 
-exact u = exp(-kappa*pi^2*t)*sin(pi*x) + 0.5*exp(-9*kappa*pi^2*t)*sin(3*pi*x)
+# e is built in, like pi: e^(...) and exp(...) are the same function
+exact u = e^(-kappa*pi^2*t)*sin(pi*x) + 0.5*exp(-9*kappa*pi^2*t)*sin(3*pi*x)

@@ -1,0 +1,313 @@
+"""AST -> checked Problem IR: the semantic analysis of a spec.
+
+Declarations come in any order (a spec is read whole), so names are first
+collected into a :class:`Scope`; consts, domains, regions and lets are then
+built on demand, with cycles reported. Every independent error is collected;
+a Problem is returned only when there are none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy
+
+from ...errors import DiagnosticSink, Source, did_you_mean
+from ...frontend import ast
+from .. import problem as ir
+from ..numeric import NotFinite, evaluate
+from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
+from .expressions import ExpressionBuilder
+from .geometry import GeometryBuilder
+from .scope import Scope
+from .statements import StatementBuilder
+
+_DECLARES = {
+    ast.DomainDecl: DOMAIN, ast.RegionDecl: REGION, ast.ConstDecl: CONST, ast.ParamDecl: PARAM,
+    ast.InputDecl: INPUT, ast.LetDecl: LET, ast.TimeDecl: TIME,
+}
+
+
+def build_problem(spec: ast.Spec, source: Source) -> ir.Problem:
+    """The checked IR of ``spec``; raises SpecError listing every error found."""
+    builder = ProblemBuilder(source)
+    problem = builder.build(spec)
+    builder.sink.raise_if_errors()
+    return problem
+
+
+class ProblemBuilder(StatementBuilder):
+    def __init__(self, source: Source):
+        self.source = source
+        self.sink = DiagnosticSink(source)
+        self.scope = Scope(self.sink)
+        self.expressions = ExpressionBuilder(self)
+        self.geometry = GeometryBuilder(self)
+        self.time: ir.TimeAxis | None = None
+        self.all_axes: set[str] = set()  # axes of every domain
+        self.axes: tuple[str, ...] = ()  # axes of the domains the physics is posed on
+        self.physics_domains: list[str] = []
+        self._const_values: dict[str, float | None] = {}
+        self._const_exprs: dict[str, sympy.Expr] = {}
+        self._const_stack: list[str] = []
+        self._let_stack: list[str] = []
+        self._regions: dict[str, ir.Region | None] = {}
+        self._region_stack: list[str] = []
+        self._functions: dict[str, sympy.Expr] = {}
+        self._reported_cycles: set[frozenset] = set()
+        self._used_fields: set[str] = set()  # fields that some equation or condition involves
+
+    # ---- the pass, in order ----
+    def build(self, spec: ast.Spec) -> ir.Problem:
+        statements = spec.statements
+        name = self._problem_name(statements)
+        self._declare(statements)
+        self.time = self._time(statements)
+        domains = self._domains()
+        regions = [r for r in (self.region(d.name) for d in self.scope.of_kind(REGION)) if r is not None]
+        blocks = [s for s in statements if isinstance(s, ast.Block)]
+        targets = {id(block): self.block_target(block) for block in blocks}
+        self.axes = self._physics_axes(blocks, targets, domains)
+        self._make_functions()
+        constants = [c for c in (self._constant(d) for d in self.scope.of_kind(CONST)) if c is not None]
+        problem = self.build_statements(statements, blocks, targets)
+        return ir.Problem(
+            name=name,
+            axes=self.axes,
+            time=self.time,
+            domains=tuple(domains),
+            regions=tuple(regions),
+            constants=tuple(constants),
+            source_name=self.source.name,
+            warnings=tuple(self.sink.warnings()),
+            **problem,
+        )
+
+    def _problem_name(self, statements) -> str:
+        declared = [s for s in statements if isinstance(s, ast.ProblemDecl)]
+        for extra in declared[1:]:
+            self.sink.error(f"the problem is already named on line {declared[0].span.line}", extra.span)
+        if declared and statements[0] is not declared[0]:
+            self.sink.error("'problem' must be the first statement", declared[0].span)
+        if declared:
+            return declared[0].name.text
+        stem = Path(self.source.name).stem
+        return stem if stem.isidentifier() else "problem"
+
+    def _declare(self, statements) -> None:
+        for statement in statements:
+            kind = _DECLARES.get(type(statement))
+            if kind is not None:
+                self.scope.declare(kind, statement.name, statement)
+            elif isinstance(statement, ast.FieldDecl):
+                for ident in statement.names:
+                    self.scope.declare(FIELD, ident, statement)
+
+    # ---- numbers ----
+    def constant_number(self, node: ast.Expr, what: str) -> float | None:
+        """Evaluate a constant expression (numbers, pi, e, consts) to a float, or report why not."""
+        typed = self.expressions.build(node, Context(what, frozenset({CONST})))
+        return self._evaluate(typed, node, what)
+
+    def _evaluate(self, typed: Typed, node: ast.Expr, what: str) -> float | None:
+        if typed.bad:
+            return None
+        if typed.shape:
+            self.sink.error(f"{what} must be a number, not a vector", node.span)
+            return None
+        values = {}
+        for symbol in typed.expr.free_symbols:
+            value = self.const_value(symbol.name)
+            if value is None:
+                return None
+            values[symbol] = value
+        try:
+            return evaluate(typed.expr, values)
+        except NotFinite as why:
+            self.sink.error(f"{what} is not a finite real number: {why}", node.span)
+            return None
+
+    def range_numbers(self, node: ast.Range, what: str) -> tuple[float, float] | None:
+        low = self.constant_number(node.low, what)
+        high = self.constant_number(node.high, what)
+        if low is None or high is None:
+            return None
+        if not low < high:
+            self.sink.error(f"{what} [{low:g}, {high:g}] is empty: its start must be below its end", node.span)
+            return None
+        return low, high
+
+    def const_value(self, name: str) -> float | None:
+        """The value of const ``name`` (built on first use; cycles reported)."""
+        if name in self._const_values:
+            return self._const_values[name]
+        declaration = self.scope.get(name)
+        if name in self._const_stack:
+            cycle = " -> ".join(self._const_stack[self._const_stack.index(name):] + [name])
+            self.sink.error(f"const '{name}' is defined in terms of itself ({cycle})", declaration.node.value.span)
+            return None
+        self._const_stack.append(name)
+        try:
+            node = declaration.node.value
+            typed = self.expressions.build(node, Context(f"the value of const '{name}'", frozenset({CONST})))
+            value = self._evaluate(typed, node, f"const '{name}'")
+        finally:
+            self._const_stack.pop()
+        self._const_values[name] = value
+        if value is not None:
+            self._const_exprs[name] = typed.expr
+        return value
+
+    def _constant(self, declaration) -> ir.Constant | None:
+        value = self.const_value(declaration.name)
+        if value is None:
+            return None
+        return ir.Constant(declaration.name, self._const_exprs[declaration.name], value, declaration.node.span)
+
+    # ---- time and geometry ----
+    def _time(self, statements) -> ir.TimeAxis | None:
+        declared = [s for s in statements if isinstance(s, ast.TimeDecl)]
+        if not declared:
+            return None
+        first = declared[0]
+        if self.scope.kind_of(first.name.text) != TIME:  # the name was refused (reserved or taken)
+            return None
+        bounds = self.range_numbers(first.interval, f"time interval of '{first.name.text}'")
+        if bounds is None:
+            return None
+        return ir.TimeAxis(first.name.text, bounds[0], bounds[1], first.span)
+
+    def _domains(self) -> list[ir.Domain]:
+        domains = []
+        for declaration in self.scope.of_kind(DOMAIN):
+            shape = self.geometry.domain_shape(declaration.name)
+            if shape is not None:
+                self.all_axes.update(shape.axes)
+                domains.append(ir.Domain(declaration.name, shape, declaration.node.span))
+        return domains
+
+    def region(self, name: str) -> ir.Region | None:
+        """Region ``name`` (built on first use; regions may refine other regions)."""
+        if name in self._regions:
+            return self._regions[name]
+        node: ast.RegionDecl = self.scope.get(name).node
+        if name in self._region_stack:
+            cycle = " -> ".join(self._region_stack[self._region_stack.index(name):] + [name])
+            self.sink.error(f"region '{name}' is defined in terms of itself ({cycle})", node.base.span)
+            return None
+        self._region_stack.append(name)
+        try:
+            region = self._build_region(node)
+        finally:
+            self._region_stack.pop()
+        self._regions[name] = region
+        return region
+
+    def _build_region(self, node: ast.RegionDecl) -> ir.Region | None:
+        resolved = self.resolve_target(node.base, "region")
+        if resolved is None:
+            return None
+        ref, domain, on_boundary = resolved
+        shape = self.geometry.domain_shape(domain)
+        if shape is None:
+            return None
+        predicate = None
+        if node.predicate is not None:
+            context = Context(f"the predicate of region '{node.name.text}'", frozenset({CONST, AXIS}),
+                              axes=shape.axes, predicate=True)
+            typed = self.expressions.build(node.predicate, context)
+            if typed.bad:
+                return None
+            predicate = typed.expr
+        return ir.Region(node.name.text, ref, domain, on_boundary, predicate, node.span)
+
+    def resolve_target(self, target: ast.Target, user: str):
+        """``(TargetRef, domain name, on boundary?)`` for a target, or None after an error."""
+        name = target.name.text
+        kind = self.scope.kind_of(name)
+        if target.boundary:
+            if kind == DOMAIN:
+                return ir.TargetRef("boundary", name), name, True
+            if kind is None:
+                self._unknown_target(target, (DOMAIN,))
+            else:
+                self.sink.error(f"boundary() takes a domain, but '{name}' is {KIND_NOUN[kind]}", target.name.span)
+            return None
+        if kind == DOMAIN:
+            return ir.TargetRef("domain", name), name, False
+        if kind == REGION:
+            region = self.region(name)
+            if region is None:
+                return None
+            return ir.TargetRef("region", name), region.domain, region.on_boundary
+        if kind is None:
+            self._unknown_target(target, (DOMAIN, REGION))
+        else:
+            self.sink.error(f"'{name}' is {KIND_NOUN[kind]}, not a domain or region", target.name.span)
+        return None
+
+    def _unknown_target(self, target: ast.Target, kinds) -> None:
+        what = " or ".join(k for k in kinds)
+        self.sink.error(f"unknown {what} '{target.name.text}'", target.name.span,
+                        hint=did_you_mean(target.name.text, self.scope.names(*kinds)))
+
+    def _physics_axes(self, blocks, targets, domains: list[ir.Domain]) -> tuple[str, ...]:
+        """The space axes of the domains the equations and conditions are posed on (all must agree)."""
+        used = [
+            (targets[id(b)][1], (b.target or b).span)
+            for b in blocks
+            if targets[id(b)] is not None and targets[id(b)][1] is not None
+        ]
+        if not used:
+            axes: list[str] = []
+            for domain in domains:
+                axes.extend(a for a in domain.axes if a not in axes)
+            self.physics_domains = [d.name for d in domains]
+            return tuple(axes)
+        first_name = used[0][0]
+        first = self.geometry.shapes.get(first_name)
+        if first is None:
+            return ()
+        for name, span in used[1:]:
+            shape = self.geometry.shapes.get(name)
+            if shape is not None and set(shape.axes) != set(first.axes):
+                self.sink.error(
+                    f"domain '{name}' has axes ({', '.join(shape.axes)}) but '{first_name}' has "
+                    f"({', '.join(first.axes)}); one problem's equations live in one space", span,
+                )
+        self.physics_domains = list(dict.fromkeys(name for name, _ in used))
+        return first.axes
+
+    # ---- unknowns and inputs as SymPy functions ----
+    def _make_functions(self) -> None:
+        space = tuple(sympy.Symbol(a, real=True) for a in self.axes)
+        time = (self.time.symbol,) if self.time else ()
+        for declaration in self.scope.of_kind(FIELD):
+            self._functions[declaration.name] = sympy.Function(declaration.name)(*space, *time)
+        for declaration in self.scope.of_kind(INPUT):
+            node = declaration.node
+            uses_time = self.time is not None and node.kind == "formula" and any(
+                isinstance(n, ast.Name) and n.id == self.time.name for n in ast.walk(node.value)
+            )
+            self._functions[declaration.name] = sympy.Function(declaration.name)(*space, *(time if uses_time else ()))
+
+    def field_function(self, name: str) -> sympy.Expr | None:
+        return self._functions.get(name)
+
+    input_function = field_function
+
+    def let_value(self, name: str, ctx: Context, use_span) -> Typed:
+        """The value of let ``name`` built where it is used (so the use site's rules apply)."""
+        node = self.scope.get(name).node
+        if name in self._let_stack:
+            members = self._let_stack[self._let_stack.index(name):]
+            if frozenset(members) not in self._reported_cycles:  # report each cycle once
+                self._reported_cycles.add(frozenset(members))
+                cycle = " -> ".join(members + [name])
+                self.sink.error(f"let '{name}' is defined in terms of itself ({cycle})", node.value.span)
+            return Typed(None)
+        self._let_stack.append(name)
+        try:
+            return self.expressions.value(node.value, ctx)
+        finally:
+            self._let_stack.pop()

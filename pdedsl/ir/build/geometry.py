@@ -1,0 +1,209 @@
+"""Domain statements -> geometry data (boxes, disks, balls, polygons and their CSG)."""
+
+from __future__ import annotations
+
+from ...errors import did_you_mean
+from ...frontend import ast
+from .. import geometry as geo
+from ..builtins import RESERVED, SHAPES, REQUIRED, Signature, reserved_kind
+from .context import DOMAIN, KIND_NOUN
+
+_CSG_OPS = {"+": "union", "-": "difference", "&": "intersection"}
+_MAX_CSG_OPERANDS = 64
+
+_DISK = Signature(("center", "radius", "axes"), (REQUIRED, REQUIRED, None))
+_POLYGON_USAGE = "polygon((0, 0), (1, 0), (0, 1))"
+
+
+class GeometryBuilder:
+    """Builds the shape of each domain on demand (domains may name each other, in any order)."""
+
+    def __init__(self, owner):
+        self.owner = owner
+        self.sink = owner.sink
+        self.shapes: dict[str, geo.Shape | None] = {}
+        self._building: list[str] = []
+
+    def domain_shape(self, name: str) -> geo.Shape | None:
+        if name in self.shapes:
+            return self.shapes[name]
+        declaration = self.owner.scope.get(name)
+        if name in self._building:
+            cycle = " -> ".join(self._building[self._building.index(name):] + [name])
+            self.sink.error(f"domain '{name}' is defined in terms of itself ({cycle})", declaration.node.shape.span)
+            return None
+        self._building.append(name)
+        try:
+            shape = self.shape(declaration.node.shape)
+        finally:
+            self._building.pop()
+        self.shapes[name] = shape
+        return shape
+
+    def shape(self, node: ast.Expr) -> geo.Shape | None:
+        if isinstance(node, ast.Call):
+            return self._primitive(node)
+        if isinstance(node, ast.Name):
+            return self._reference(node)
+        if isinstance(node, ast.Chain) and node.kind == "csg":
+            return self._csg(node)
+        self.sink.error("a domain is a shape such as box(...), disk(...) or polygon(...), or a combination of "
+                        "domains with + (union), - (difference) and & (intersection)", node.span)
+        return None
+
+    def _reference(self, node: ast.Name) -> geo.Shape | None:
+        kind = self.owner.scope.kind_of(node.id)
+        if kind == DOMAIN:
+            return self.domain_shape(node.id)
+        if kind is not None:
+            self.sink.error(f"'{node.id}' is {KIND_NOUN[kind]}, not a domain", node.span)
+        else:
+            self.sink.error(f"unknown domain '{node.id}'", node.span,
+                            hint=did_you_mean(node.id, self.owner.scope.names(DOMAIN)))
+        return None
+
+    def _csg(self, node: ast.Chain) -> geo.Shape | None:
+        if len(node.operands) > _MAX_CSG_OPERANDS:
+            self.sink.error(f"a domain combines at most {_MAX_CSG_OPERANDS} shapes at one level", node.span,
+                            hint="name parts of it as separate domains")
+            return None
+        shapes = [self.shape(operand) for operand in node.operands]
+        if any(s is None for s in shapes):
+            return None
+        result = shapes[0]
+        for shape, op, op_span, operand in zip(shapes[1:], node.ops, node.ops_spans, node.operands[1:]):
+            if set(shape.axes) != set(result.axes) or len(shape.axes) != len(result.axes):
+                self.sink.error(
+                    f"cannot combine shapes with different axes ({', '.join(result.axes)}) and ({', '.join(shape.axes)})",
+                    operand.span,
+                )
+                return None
+            result = geo.Csg(_CSG_OPS[op], result, shape)
+        return result
+
+    # ---- primitives ----
+    def _primitive(self, node: ast.Call) -> geo.Shape | None:
+        name = node.func.text
+        if name not in SHAPES:
+            hint = did_you_mean(name, SHAPES) or f"the shapes are: {', '.join(SHAPES)}"
+            self.sink.error(f"unknown shape '{name}'", node.func.span, hint=hint)
+            return None
+        return getattr(self, f"_shape_{name}")(node)
+
+    def _shape_interval(self, node: ast.Call) -> geo.Shape | None:
+        return self._box(node, 1, 1, "interval(x: [0, 1])")
+
+    def _shape_box(self, node: ast.Call) -> geo.Shape | None:
+        return self._box(node, 1, 3, "box(x: [0, 1], y: [0, 1])")
+
+    def _box(self, node: ast.Call, least: int, most: int, usage: str) -> geo.Shape | None:
+        name = node.func.text
+        for arg in node.args:
+            if not isinstance(arg, ast.Keyword) or not isinstance(arg.value, ast.Range):
+                self.sink.error(f"{name}() takes one range per axis, named by the axis", arg.span, hint=f"write {usage}")
+                return None
+        count = len(node.args)
+        if not least <= count <= most:
+            expected = "one axis" if most == 1 else f"{least} to {most} axes"
+            self.sink.error(f"{name}() takes {expected}, got {count}", node.span, hint=f"write {usage}")
+            return None
+        axes, low, high = [], [], []
+        for arg in node.args:
+            axis = self._axis_name(arg.name, axes)
+            bounds = self.owner.range_numbers(arg.value, f"the range of axis '{arg.name.text}'")
+            if axis is None or bounds is None:
+                return None
+            axes.append(axis)
+            low.append(bounds[0])
+            high.append(bounds[1])
+        return geo.Box(tuple(axes), tuple(low), tuple(high))
+
+    def _shape_disk(self, node: ast.Call) -> geo.Shape | None:
+        return self._round(node, geo.Disk, 2, "disk(center: (0, 0), radius: 1)")
+
+    def _shape_ball(self, node: ast.Call) -> geo.Shape | None:
+        return self._round(node, geo.Ball, 3, "ball(center: (0, 0, 0), radius: 1)")
+
+    def _round(self, node: ast.Call, cls, dimension: int, usage: str):
+        bound = self.owner.expressions.bind_arguments(node, _DISK)
+        if bound is None:
+            return None
+        center = self._point(bound["center"], dimension, f"the center of {node.func.text}()")
+        radius = self.owner.constant_number(bound["radius"], f"the radius of {node.func.text}()")
+        axes = self._axes(bound["axes"], dimension, node)
+        if center is None or radius is None or axes is None:
+            return None
+        if radius <= 0:
+            self.sink.error(f"the radius must be positive, not {radius:g}", bound["radius"].span)
+            return None
+        return cls(axes, center, radius)
+
+    def _shape_polygon(self, node: ast.Call) -> geo.Shape | None:
+        vertices, axes_node = [], None
+        for arg in node.args:
+            if isinstance(arg, ast.Keyword):
+                if arg.name.text != "axes":
+                    self.sink.error(f"polygon() has no parameter '{arg.name.text}'", arg.name.span,
+                                    hint=f"list the vertices: {_POLYGON_USAGE}")
+                    return None
+                axes_node = arg.value
+                continue
+            point = self._point(arg, 2, "a polygon vertex")
+            if point is None:
+                return None
+            vertices.append(point)
+        if len(vertices) < 3:
+            self.sink.error(f"a polygon needs at least 3 vertices, got {len(vertices)}", node.span,
+                            hint=f"write {_POLYGON_USAGE}")
+            return None
+        area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1]))
+        if abs(area2) < 1e-300:
+            self.sink.error("the polygon has zero area (its vertices are on one line)", node.span)
+            return None
+        axes = self._axes(axes_node, 2, node)
+        return None if axes is None else geo.Polygon(axes, tuple(vertices))
+
+    # ---- pieces ----
+    def _point(self, node, dimension: int, what: str) -> tuple[float, ...] | None:
+        if not isinstance(node, ast.Vector) or len(node.items) != dimension:
+            example = "(" + ", ".join(["0"] * dimension) + ")"
+            self.sink.error(f"{what} must be a point with {dimension} coordinates, such as {example}", node.span)
+            return None
+        values = [self.owner.constant_number(item, what) for item in node.items]
+        return None if any(v is None for v in values) else tuple(values)
+
+    def _axes(self, node, dimension: int, call: ast.Call) -> tuple[str, ...] | None:
+        if node is None:
+            return ("x", "y", "z")[:dimension]
+        if not isinstance(node, ast.Vector) or len(node.items) != dimension or not all(
+            isinstance(i, ast.Name) for i in node.items
+        ):
+            names = ", ".join(("x", "y", "z")[:dimension])
+            self.sink.error(f"axes of {call.func.text}() must be {dimension} names, such as ({names})", node.span)
+            return None
+        axes: list[str] = []
+        for item in node.items:
+            axis = self._axis_name(ast.Ident(item.id, item.span), axes)
+            if axis is None:
+                return None
+            axes.append(axis)
+        return tuple(axes)
+
+    def _axis_name(self, ident: ast.Ident, taken: list[str]) -> str | None:
+        """Check a new axis name: not reserved, not a declared name, not the time axis, not repeated."""
+        name = ident.text
+        owner = self.owner
+        if name in RESERVED:
+            self.sink.error(f"'{name}' is {reserved_kind(name)} and cannot name an axis", ident.span)
+            return None
+        kind = owner.scope.kind_of(name)
+        if kind is not None:
+            self.sink.error(f"axis '{name}' has the name of {KIND_NOUN[kind]}", ident.span, hint="rename one of them")
+            return None
+        if owner.time is not None and name == owner.time.name:
+            self.sink.error(f"'{name}' is the time axis and cannot also be a space axis", ident.span)
+            return None
+        if name in taken:
+            self.sink.error(f"axis '{name}' appears twice", ident.span)
+            return None
+        return name

@@ -1,0 +1,330 @@
+"""The statements after geometry: params, inputs, lets, equations and conditions, data and targets.
+
+A mix-in of :class:`ProblemBuilder`; each statement kind has one method.
+"""
+
+from __future__ import annotations
+
+from ...errors import did_you_mean
+from ...frontend import ast
+from .. import geometry as geo
+from .. import problem as ir
+from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, TIME, Context, describe_shape
+from .data_files import check_data_file
+
+#: Names an equation or condition may use.
+_PHYSICS_NAMES = frozenset({CONST, PARAM, INPUT, FIELD, LET, AXIS, TIME})
+
+_PURPOSE = {"equation": "an equation", "boundary": "a boundary condition", "initial": "an initial condition"}
+
+
+class StatementBuilder:
+    def build_statements(self, statements, blocks, targets) -> dict:
+        of = lambda kind: [s for s in statements if isinstance(s, kind)]  # noqa: E731
+        equations, boundary, initial = self._blocks(blocks, targets)
+        fields = [ir.Field(d.name, self.field_function(d.name), d.span) for d in self.scope.of_kind(FIELD)]
+        result = dict(
+            fields=tuple(fields),
+            params=tuple(p for p in map(self._param, self.scope.of_kind(PARAM)) if p is not None),
+            inputs=tuple(i for i in map(self._input, self.scope.of_kind(INPUT)) if i is not None),
+            lets=tuple(x for x in map(self._let, self.scope.of_kind(LET)) if x is not None),
+            equations=tuple(equations),
+            boundary_conditions=tuple(boundary),
+            initial_conditions=tuple(initial),
+            periodic=tuple(p for p in map(self._periodic, of(ast.PeriodicDecl)) if p is not None),
+            observations=tuple(o for o in map(self._observe, of(ast.ObserveDecl)) if o is not None),
+            inferred=self._inferred(of(ast.InferDecl)),
+            exact=self._exact(of(ast.ExactDecl)),
+            references=self._references(of(ast.ReferenceDecl)),
+        )
+        self._check_input_cycles()
+        self._warn_about_gaps(result)
+        return result
+
+    # ---- knowns and priors ----
+    def _param(self, declaration) -> ir.Param | None:
+        node: ast.ParamDecl = declaration.node
+        name = node.name.text
+        if node.kind == "value":
+            value = self.constant_number(node.value, f"the value of param '{name}'")
+            return None if value is None else ir.Param(name, value, None, node.span)
+        typed = self.expressions.build(node.value, Context("a prior", frozenset({CONST}), random=True))
+        if typed.bad:
+            return None
+        if "field" in typed.random:
+            self.sink.error(f"param '{name}' is a scalar, but its prior is a random field", node.value.span,
+                            hint=f"use 'input {name} ~ ...' for a random field")
+            return None
+        if not typed.random:
+            self.sink.error(f"the prior of param '{name}' has no random part", node.value.span,
+                            hint=f"use uniform(low, high) or normal(mean, std), or write 'param {name} = value'")
+            return None
+        return ir.Param(name, None, typed.expr, node.span)
+
+    def _input(self, declaration) -> ir.Input | None:
+        node: ast.InputDecl = declaration.node
+        name = node.name.text
+        function = self.field_function(name)
+        if node.kind == "data":
+            data = check_data_file(node.value, self.source.path, self.sink, name, self.axes)
+            return None if data is None else ir.Input(name, function, "data", data=data, span=node.span)
+        if node.kind == "formula":
+            context = Context(f"the formula of input '{name}'", frozenset({CONST, PARAM, INPUT, AXIS, TIME}),
+                              axes=self.axes)
+            typed = self.expressions.build(node.value, context)
+            if typed.bad or not self._scalar(typed, node.value, f"input '{name}'"):
+                return None
+            return ir.Input(name, function, "formula", formula=typed.expr, span=node.span)
+        context = Context("a prior", frozenset({CONST, AXIS}), axes=self.axes, random=True)
+        typed = self.expressions.build(node.value, context)
+        if typed.bad or not self._scalar(typed, node.value, f"input '{name}'"):
+            return None
+        if "field" not in typed.random:
+            if typed.random:
+                message, hint = f"input '{name}' is a field, but its prior is a random scalar", f"use 'param {name} ~ ...'"
+            else:
+                message, hint = f"the prior of input '{name}' has no random part", f"write 'input {name} = ...' for a formula"
+            self.sink.error(message, node.value.span, hint=hint)
+            return None
+        return ir.Input(name, function, "prior", prior=typed.expr, span=node.span)
+
+    def _scalar(self, typed, node, what: str) -> bool:
+        if typed.shape:
+            self.sink.error(f"{what} must be a scalar, not {describe_shape(typed)}", node.span)
+            return False
+        return True
+
+    def _check_input_cycles(self) -> None:
+        """An input formula may use other inputs, but not (through them) itself."""
+        formulas = {d.name: d.node for d in self.scope.of_kind(INPUT) if d.node.kind == "formula"}
+        uses = {
+            name: {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in formulas}
+            for name, node in formulas.items()
+        }
+        reported: set[str] = set()
+        for start in uses:
+            path, stack = [start], [iter(sorted(uses[start]))]
+            while stack:
+                following = next(stack[-1], None)
+                if following is None:
+                    stack.pop()
+                    path.pop()
+                elif following == start and start not in reported:
+                    reported.update(path)
+                    self.sink.error(f"input '{start}' is defined in terms of itself ({' -> '.join(path + [start])})",
+                                    formulas[start].value.span)
+                elif following not in path and len(path) < len(uses):
+                    path.append(following)
+                    stack.append(iter(sorted(uses[following])))
+
+    def _let(self, declaration) -> ir.Let | None:
+        node: ast.LetDecl = declaration.node
+        context = Context(f"let '{node.name.text}'", _PHYSICS_NAMES, axes=self.axes, differential=True, normal=True)
+        typed = self.let_value(node.name.text, context, node.span)
+        return None if typed.bad else ir.Let(node.name.text, typed.expr, node.span)
+
+    # ---- equations and conditions ----
+    def block_target(self, block: ast.Block):
+        """Where a block applies, checked against its kind; (None, None, False) for a whole-domain initial."""
+        if block.target is None:
+            if block.kind == "initial":
+                return None, None, False
+            domains = self.scope.names(DOMAIN)
+            if len(domains) == 1:
+                return ir.TargetRef("domain", domains[0]), domains[0], False
+            if not domains:
+                self.sink.error(f"this {block.kind} has no domain to hold in", block.span,
+                                hint="declare one, e.g. 'domain Omega = box(x: [0, 1])'")
+            else:
+                self.sink.error(f"say where this {block.kind} holds: there are several domains", block.span,
+                                hint=f"write '{block.kind} in NAME:' with one of: {', '.join(domains)}")
+            return None
+        resolved = self.resolve_target(block.target, block.kind)
+        if resolved is None:
+            return None
+        ref, _domain, on_boundary = resolved
+        if block.kind == "boundary" and not on_boundary:
+            self.sink.error(f"a boundary condition needs a boundary, but '{ref}' is inside a domain", block.target.span,
+                            hint="write 'on boundary(DOMAIN)' or name a region defined from boundary(...)")
+            return None
+        if block.kind != "boundary" and on_boundary:
+            what = "an equation" if block.kind == "equation" else "an initial condition"
+            self.sink.error(f"{what} holds inside a domain, but '{ref}' is on a boundary", block.target.span,
+                            hint="conditions on a boundary go in a 'boundary' block")
+            return None
+        return resolved
+
+    def _blocks(self, blocks, targets):
+        taken = {b.name.text for b in blocks if b.name is not None}
+        seen: dict[str, int] = {}
+        counters = {"equation": 0, "boundary": 0, "initial": 0}
+        out = {"equation": [], "boundary": [], "initial": []}
+        for block in blocks:
+            if block.name is not None:
+                if block.name.text in seen:
+                    self.sink.error(f"the name '{block.name.text}' is already used by a block on line "
+                                    f"{seen[block.name.text]}", block.name.span)
+                seen.setdefault(block.name.text, block.span.line)
+            if block.kind == "initial" and self.time is None:
+                self.sink.error("'initial' needs a time axis, but the problem has none", block.span,
+                                hint="declare one with 'time t: [0, 1]', or remove the initial block")
+                continue
+            target = targets[id(block)]
+            for index, relation in enumerate(block.relations, start=1):
+                if block.name is not None:
+                    name = block.name.text if len(block.relations) == 1 else f"{block.name.text}_{index}"
+                else:
+                    counters[block.kind] += 1
+                    name = f"{block.kind}_{counters[block.kind]}"
+                    while name in taken:
+                        counters[block.kind] += 1
+                        name = f"{block.kind}_{counters[block.kind]}"
+                condition = self._relation(block, relation, name, target)
+                if condition is not None:
+                    out[block.kind].append(condition)
+        return out["equation"], out["boundary"], out["initial"]
+
+    def _relation(self, block: ast.Block, relation: ast.Relation, name: str, target) -> ir.Condition | None:
+        context = Context(_PURPOSE[block.kind], _PHYSICS_NAMES, axes=self.axes, differential=True,
+                          normal=block.kind == "boundary")
+        lhs = self.expressions.build(relation.lhs, context)
+        rhs = self.expressions.build(relation.rhs, context)
+        if lhs.bad or rhs.bad or target is None:
+            return None
+        if lhs.shape != rhs.shape:
+            self.sink.error(f"the two sides differ: the left is {describe_shape(lhs)}, the right {describe_shape(rhs)}",
+                            relation.span)
+            return None
+        if not (lhs.fields | rhs.fields):
+            self.sink.warning(f"this {block.kind} involves no field", relation.span,
+                              hint="declared fields: " + (", ".join(self.scope.names(FIELD)) or "none"))
+        self._used_fields.update(lhs.fields | rhs.fields)
+        return ir.Condition(block.kind, name, target[0], lhs.expr, rhs.expr, len(lhs.shape), relation.span)
+
+    # ---- periodicity, data and targets ----
+    def _periodic(self, node: ast.PeriodicDecl) -> ir.Periodic | None:
+        fields = [self._name_of_kind(ident, (FIELD,), "periodic") for ident in node.fields]
+        axis = node.axis.text
+        if self.time is not None and axis == self.time.name:
+            self.sink.error("periodic conditions are for space axes, not time", node.axis.span)
+            return None
+        if axis not in self.axes:
+            self.sink.error(f"unknown axis '{axis}' (the axes are: {', '.join(self.axes) or 'none'})", node.axis.span,
+                            hint=did_you_mean(axis, self.axes))
+            return None
+        for domain in self.physics_domains:
+            shape = self.geometry.shapes.get(domain)
+            if shape is not None and not isinstance(shape, geo.Box):
+                kind = "a CSG domain" if isinstance(shape, geo.Csg) else f"a {type(shape).__name__.lower()}"
+                self.sink.error(f"periodic in '{axis}' needs a box or interval domain, but '{domain}' is {kind}",
+                                node.axis.span)
+                return None
+        if any(f is None for f in fields):
+            return None
+        return ir.Periodic(tuple(fields), axis, node.span)
+
+    def _name_of_kind(self, ident: ast.Ident, kinds, statement: str) -> str | None:
+        name = ident.text
+        kind = self.scope.kind_of(name)
+        if kind in kinds:
+            return name
+        wanted = " or ".join(KIND_NOUN[k] for k in kinds)
+        if kind is None:
+            self.sink.error(f"unknown name '{name}' in '{statement}'", ident.span,
+                            hint=did_you_mean(name, self.scope.names(*kinds)))
+        else:
+            self.sink.error(f"'{statement}' needs {wanted}, but '{name}' is {KIND_NOUN[kind]}", ident.span)
+        return None
+
+    def _data_axes(self, name: str) -> tuple[str, ...]:
+        time = (self.time.name,) if self.time and self.scope.kind_of(name) == FIELD else ()
+        return self.axes + time
+
+    def _observe(self, node: ast.ObserveDecl) -> ir.Observation | None:
+        name = self._name_of_kind(node.name, (FIELD, INPUT), "observe")
+        noise = None
+        if node.noise is not None:
+            noise = self.constant_number(node.noise, "the noise level")
+            if noise is not None and noise < 0:
+                self.sink.error(f"the noise level must not be negative, got {noise:g}", node.noise.span,
+                                hint="it is the standard deviation of the measurement error")
+                return None
+        if name is None:
+            return None
+        data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name))
+        return None if data is None else ir.Observation(name, data, noise, node.span)
+
+    def _inferred(self, nodes) -> tuple[str, ...]:
+        inferred: dict[str, int] = {}
+        for node in nodes:
+            for ident in node.names:
+                name = self._name_of_kind(ident, (PARAM, INPUT), "infer") if not self._infer_misuse(ident) else None
+                if name is None:
+                    continue
+                if name in inferred:
+                    self.sink.error(f"'{name}' is already inferred on line {inferred[name]}", ident.span)
+                    continue
+                declaration = self.scope.get(name).node
+                if isinstance(declaration, ast.InputDecl) and declaration.kind != "prior":
+                    how = "given as data" if declaration.kind == "data" else "given by a formula"
+                    self.sink.error(f"input '{name}' is {how} and cannot be inferred", ident.span,
+                                    hint="infer a param or an input with a prior ('input a ~ ...')")
+                    continue
+                inferred[name] = ident.span.line
+        return tuple(inferred)
+
+    def _infer_misuse(self, ident: ast.Ident) -> bool:
+        kind = self.scope.kind_of(ident.text)
+        if kind == FIELD:
+            self.sink.error(f"'{ident.text}' is a field, and fields are always unknown", ident.span,
+                            hint="'infer' names a param or an input")
+            return True
+        if kind == CONST:
+            self.sink.error(f"'{ident.text}' is a const and cannot be inferred", ident.span,
+                            hint=f"declare it as 'param {ident.text} = ...' to infer it")
+            return True
+        return False
+
+    def _exact(self, nodes) -> tuple[ir.Exact, ...]:
+        exact: dict[str, ir.Exact] = {}
+        context = Context("an exact solution", frozenset({CONST, PARAM, AXIS, TIME, LET}), axes=self.axes,
+                          differential=True)
+        for node in nodes:
+            name = self._name_of_kind(node.name, (FIELD,), "exact")
+            typed = self.expressions.build(node.value, context)
+            if name is None or typed.bad or not self._scalar(typed, node.value, "an exact solution"):
+                continue
+            if name in exact:
+                self.sink.error(f"field '{name}' already has an exact solution (line {exact[name].span.line})",
+                                node.name.span)
+                continue
+            exact[name] = ir.Exact(name, typed.expr, node.span)
+        return tuple(exact.values())
+
+    def _references(self, nodes) -> tuple[ir.Reference, ...]:
+        references: dict[str, ir.Reference] = {}
+        for node in nodes:
+            name = self._name_of_kind(node.name, (FIELD,), "reference")
+            if name is None:
+                continue
+            if name in references:
+                self.sink.error(f"field '{name}' already has reference data (line {references[name].span.line})",
+                                node.name.span)
+                continue
+            data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name))
+            if data is not None:
+                references[name] = ir.Reference(name, data, node.span)
+        return tuple(references.values())
+
+    # ---- warnings ----
+    def _warn_about_gaps(self, result: dict) -> None:
+        physics = result["equations"] + result["boundary_conditions"] + result["initial_conditions"]
+        if physics:
+            for declaration in self.scope.of_kind(FIELD):
+                if declaration.name not in self._used_fields:
+                    self.sink.warning(f"field '{declaration.name}' appears in no equation or condition",
+                                      declaration.span)
+        if self.time is not None and result["equations"] and not result["initial_conditions"]:
+            self.sink.warning("the problem is time-dependent but has no initial condition", self.time.span)
+        if result["inferred"] and not result["observations"]:
+            self.sink.warning("'infer' without 'observe': there is no data to infer from", None)

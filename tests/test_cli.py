@@ -1,0 +1,122 @@
+"""The command line: exit codes, outputs, and hostile inputs (never a traceback)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pdedsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = "problem p\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\nequation in O:\n    -laplace(u) = 1\n" \
+       "boundary on boundary(O):\n    u = 0\n"
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return str(path)
+
+
+def test_check_ok(tmp_path, capsys):
+    assert main(["check", write(tmp_path, "good.pde", GOOD)]) == 0
+    out = capsys.readouterr().out
+    assert "good.pde: ok (problem p, 1 field, 1 equation, 1 condition)" in out
+
+
+def test_check_spec_error_exit_1_with_located_message(tmp_path, capsys):
+    path = write(tmp_path, "bad.pde", GOOD.replace("laplace", "lapalce"))
+    assert main(["check", path]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:5:6: error: unknown operator 'lapalce'" in err
+    assert "        -lapalce(u) = 1\n         ^^^^^^^\nhint: did you mean 'laplace'?" in err
+
+
+def test_check_several_files_reports_each(tmp_path, capsys):
+    good = write(tmp_path, "a.pde", GOOD)
+    bad = write(tmp_path, "b.pde", GOOD.replace("field u", "field u, u"))
+    assert main(["check", good, bad]) == 1
+    captured = capsys.readouterr()
+    assert "a.pde: ok" in captured.out and "b.pde:3:10: error: 'u' is already defined" in captured.err
+
+
+@pytest.mark.parametrize("argv", [[], ["check"], ["frobnicate"], ["emit", "--stage", "nope", "x.pde"]])
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+
+
+def test_missing_file_is_a_usage_error(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.pde")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["show", str(tmp_path)]) == 2
+
+
+def test_show_and_latex(tmp_path, capsys):
+    path = write(tmp_path, "good.pde", GOOD)
+    assert main(["show", path]) == 0
+    out = capsys.readouterr().out
+    assert "equation equation_1 in O:" in out and "-Δu = 1" in out
+    assert main(["show", "--latex", path]) == 0
+    assert r"- \Delta u = 1" in capsys.readouterr().out
+
+
+def test_emit_stages(tmp_path, capsys):
+    path = write(tmp_path, "good.pde", GOOD)
+    assert main(["emit", "--stage", "ast", path]) == 0
+    assert "Block kind=equation target=O @4:1\n    (-laplace(u)) = 1 @5:5" in capsys.readouterr().out
+    assert main(["emit", "--stage", "ir", path]) == 0
+    assert "equation equation_1 in O:\n    -laplace(u) = 1\n" in capsys.readouterr().out
+
+
+HOSTILE = {
+    "binary": bytes(range(256)) * 4,
+    "nul": b"problem p\x00\nfield u\n",
+    "latin1": "problem p\nconst c = 1 # caf\xe9\n".encode("latin-1"),
+    "parens_3000": ("const c = " + "(" * 3000 + "1" + ")" * 3000 + "\n").encode(),
+    "open_parens_3000": ("const c = " + "(" * 3000 + "\n").encode(),
+    "unary_3000": ("const c = " + "-" * 3000 + "1\n").encode(),
+    "expression_1mb": ("const c = " + "+".join(["1"] * 500_000) + "\n").encode(),
+    "unicode_names": "problem π\ndomain Ω = box(x: [0, 1])\nfield ψ\nconst ν = 0.1\nequation in Ω:\n    -ν*d(ψ, x, 2) = 1\n".encode(),
+    "emoji": "field 🙂\n".encode(),
+    "crlf": GOOD.replace("\n", "\r\n").encode(),
+    "lone_cr": GOOD.replace("\n", "\r").encode(),
+    "tabs": GOOD.replace("    ", "\t").encode(),
+    "bom": b"\xef\xbb\xbf" + GOOD.encode(),
+    "empty": b"",
+    "only_comment": b"# nothing here",
+    "deep_dedent": b"equation in O:\n        u = 0\n    v = 0\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_input_gets_clean_answer(tmp_path, capsys, monkeypatch, name):
+    monkeypatch.delenv("PDEDSL_DEBUG", raising=False)
+    path = write(tmp_path, f"{name}.pde", HOSTILE[name])
+    status = main(["check", path])
+    err = capsys.readouterr().err
+    assert status in (0, 1), err
+    assert "Traceback" not in err and "internal error" not in err
+    if status == 1:
+        assert f"{path}:" in err and ": error: " in err
+
+
+def test_module_entry_point_runs(tmp_path):
+    path = write(tmp_path, "bad.pde", b"\x00\x01 garbage")
+    result = subprocess.run([sys.executable, "-m", "pdedsl", "check", path], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PDEDSL_DEBUG": ""})
+    assert result.returncode == 1
+    assert f"{path}:1:1: error: unexpected character '\\x00'" in result.stderr
+
+
+def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
+    import pdedsl.api
+
+    def explode(_):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(pdedsl.api.compiler, "check", explode)
+    assert main(["show", write(tmp_path, "good.pde", GOOD)]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: boom" in err and "bug in pdedsl" in err and "Traceback" not in err
