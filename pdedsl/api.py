@@ -40,7 +40,12 @@ def source_of(path_or_text: PathOrText) -> Source:
 def _looks_like_path(text: str) -> bool:
     if "\n" in text or len(text) > 4096:
         return False
-    return text.endswith(".pde") or Path(text).is_file()
+    if text.endswith(".pde"):
+        return True
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # not a possible file name: it is text
+        return False
 
 
 def read_spec_file(path: Path) -> Source:

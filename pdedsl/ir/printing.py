@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
@@ -17,6 +18,10 @@ from sympy.printing.str import StrPrinter
 from . import nodes
 
 _FUNCTION_SPELLING = {"atan": "arctan", "Abs": "abs"}
+
+
+def _is_reciprocal(expr) -> bool:
+    return isinstance(expr, sympy.Pow) and expr.exp == sympy.S.NegativeOne
 
 
 def _float_text(value) -> str:
@@ -37,19 +42,59 @@ class SpecPrinter(StrPrinter):
         return expr.name
 
     def _print_Float(self, expr) -> str:
-        return _float_text(expr)
+        return repr(float(expr))  # keeps "1.0" a float when the listing is parsed again
 
     def _print_Exp1(self, expr) -> str:
         return "e"
+
+    # Sums, products and powers print factor by factor in their stored order,
+    # so that parsing the printed text rebuilds the very same tree.
+    def _print_Add(self, expr, order=None) -> str:
+        parts = []
+        for index, term in enumerate(expr.args):
+            negative, body = self._signed(term)
+            if index == 0:
+                parts.append(("-" if negative else "") + body)
+            else:
+                parts.append((" - " if negative else " + ") + body)
+        return "".join(parts)
+
+    def _signed(self, term) -> tuple[bool, str]:
+        """(is it written with a leading minus, the text after that minus) of one term."""
+        if isinstance(term, sympy.Number) and term < 0:
+            return True, self._print(-term)
+        if isinstance(term, sympy.Mul) and isinstance(term.args[0], sympy.Number) and term.args[0] < 0:
+            coefficient, rest = -term.args[0], list(term.args[1:])
+            keep_one = coefficient == 1 and _is_reciprocal(rest[0])  # -1/x, not -x^(-1)
+            factors = rest if coefficient == 1 and not keep_one else [coefficient] + rest
+            return True, self._product(factors)
+        if isinstance(term, sympy.Mul):
+            return False, self._product(list(term.args))
+        return False, self.parenthesize(term, PRECEDENCE["Add"], strict=False)
+
+    def _print_Mul(self, expr) -> str:
+        negative, body = self._signed(expr)
+        return ("-" + body) if negative else body
+
+    def _product(self, factors) -> str:
+        # strict=False: a factor of equal precedence (a nested product) keeps its brackets.
+        text = self.parenthesize(factors[0], PRECEDENCE["Mul"], strict=False)
+        for factor in factors[1:]:
+            if _is_reciprocal(factor):
+                text += "/" + self.parenthesize(factor.base, PRECEDENCE["Mul"], strict=False)
+            else:
+                text += "*" + self.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
+        return text
 
     def _print_Pow(self, expr, rational=False) -> str:
         base, exponent = expr.args
         if exponent == sympy.S.Half:
             return f"sqrt({self._print(base)})"
-        if exponent == -1:
-            return f"1/{self.parenthesize(base, sympy.printing.precedence.PRECEDENCE['Mul'])}"
-        text = super()._print_Pow(expr, rational)
-        return text.replace("**", "^")
+        base_text = self.parenthesize(base, PRECEDENCE["Pow"], strict=False)
+        simple = isinstance(exponent, (sympy.Symbol, sympy.Function, sympy.Pow)) or (
+            isinstance(exponent, sympy.Number) and exponent >= 0)
+        exponent_text = self._print(exponent) if simple else f"({self._print(exponent)})"
+        return f"{base_text}^{exponent_text}"
 
     def _print_Function(self, expr) -> str:
         if isinstance(expr, AppliedUndef):
@@ -68,10 +113,10 @@ class SpecPrinter(StrPrinter):
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
     def _print_And(self, expr) -> str:
-        return " and ".join(self.parenthesize(a, sympy.printing.precedence.PRECEDENCE["And"]) for a in expr.args)
+        return " and ".join(self.parenthesize(a, PRECEDENCE["And"]) for a in expr.args)
 
     def _print_Or(self, expr) -> str:
-        return " or ".join(self.parenthesize(a, sympy.printing.precedence.PRECEDENCE["Or"]) for a in expr.args)
+        return " or ".join(self.parenthesize(a, PRECEDENCE["Or"]) for a in expr.args)
 
     def _print_Not(self, expr) -> str:
         return f"not ({self._print(expr.args[0])})"

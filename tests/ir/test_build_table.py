@@ -22,7 +22,7 @@ input a ~ exp(gaussian_field(length: 0.2))
 def physics(snippet: str) -> str:
     """The canonical lines after the base problem's declarations."""
     listing = format_problem(pdedsl.load(BASE + snippet))
-    return listing.split("mean: 0))\n", 1)[1]
+    return listing.split("mean: 0.0))\n", 1)[1]
 
 
 TABLE = [
@@ -44,8 +44,8 @@ TABLE = [
      "input g = 2.1 + sin(b1*x) + cos(b2*y)\nequation equation_1 in Omega:\n    u*g = v\n"),
     ("input h ~ threshold(gaussian_field(length: 0.1, smoothness: 2.5), below: 5, above: 10)\n"
      "equation in Omega:\n    h*u = v",
-     "input h ~ threshold(gaussian_field(length: 0.1, smoothness: 2.5, variance: 1, mean: 0), "
-     "below: 5, above: 10, at: 0)\nequation equation_1 in Omega:\n    h*u = v\n"),
+     "input h ~ threshold(gaussian_field(length: 0.1, smoothness: 2.5, variance: 1.0, mean: 0.0), "
+     "below: 5.0, above: 10.0, at: 0.0)\nequation equation_1 in Omega:\n    h*u = v\n"),
     # named blocks with several relations, unnamed blocks numbered by kind
     ("equation heat in Omega:\n    dt(u) = laplace(u)\n    dt(v) = laplace(v)\nboundary on boundary(Omega):\n    u = 0\n"
      "    v = 0\ninitial:\n    u = 1\n    v = 0",

@@ -24,7 +24,22 @@ _COMPARISONS = {
 
 
 def negate(expr: sympy.Basic) -> sympy.Basic:
+    """``-expr``, folding the sign into a leading number (``-2``, ``-(2*x)`` -> ``-2*x``, ``-(-x)`` -> ``x``)."""
+    if isinstance(expr, sympy.Number):
+        return -expr
+    if isinstance(expr, sympy.Mul) and isinstance(expr.args[0], sympy.Number):
+        coefficient, rest = -expr.args[0], expr.args[1:]
+        if coefficient == 1:
+            return rest[0] if len(rest) == 1 else sympy.Mul(*rest, evaluate=False)
+        return sympy.Mul(coefficient, *rest, evaluate=False)
+    if isinstance(expr, sympy.Mul):
+        return sympy.Mul(sympy.S.NegativeOne, *expr.args, evaluate=False)
     return sympy.Mul(sympy.S.NegativeOne, expr, evaluate=False)
+
+
+def _has_sign(expr: sympy.Basic) -> bool:
+    """Is ``expr`` a product written with a leading minus (``-a``, ``-2*x``)?"""
+    return isinstance(expr, sympy.Mul) and isinstance(expr.args[0], sympy.Number) and expr.args[0] < 0
 
 
 def number_value(text: str) -> float:
@@ -195,7 +210,10 @@ class ExpressionBuilder(CallBuilder):
                 self.sink.error("cannot multiply two vectors with '*'", op_span, hint="use dot(a, b) for the inner product")
                 return BAD
             shape = shape or part.shape
-        factors = [parts[0].expr] + [
+        first = parts[0].expr
+        # '-a*b' and '-(a*b)' both mean (-1)*a*b: a signed first factor is flattened in.
+        factors = list(first.args) if _has_sign(first) else [first]
+        factors += [
             p.expr if op == "*" else sympy.Pow(p.expr, sympy.S.NegativeOne, evaluate=False)
             for p, op in zip(parts[1:], node.ops)
         ]
