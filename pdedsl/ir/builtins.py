@@ -24,7 +24,7 @@ FUNCTIONS = {
     "arctan": sympy.atan,
 }
 
-#: Differential and vector operators (their rules live in ir/build/operators.py).
+#: Differential and vector operators (their rules live in ir/build/calls.py).
 OPERATORS = ("d", "dt", "grad", "div", "laplace", "dn", "dot")
 
 #: Built-in constants.

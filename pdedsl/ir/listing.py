@@ -61,6 +61,11 @@ def _block_header(condition: Condition) -> str:
     return f"initial {condition.name}{where}:"
 
 
+def _one_line_math(expr) -> str:
+    text = math_text(expr)
+    return text if "\n" not in text else "\n    " + text.replace("\n", "\n    ")
+
+
 def _quoted(text: str) -> str:
     return '"' + text + '"'
 
@@ -76,7 +81,9 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
     out += [f"  domain {d.name} = {d.shape}" for d in problem.domains]
     if problem.fields:
         out.append("  unknowns: " + ", ".join(f.name for f in problem.fields))
-    out += [f"  const {c.name} = {spec_text(c.expr)} = {c.value:.6g}" for c in problem.constants]
+    for c in problem.constants:
+        value = "" if c.expr.is_Number else f" = {c.value:.6g}"
+        out.append(f"  const {c.name} = {spec_text(c.expr)}{value}")
     out += [f"  param {p.name} " + (f"~ {spec_text(p.prior)}" if p.is_random else f"= {_number(p.value)}")
             for p in problem.params]
     for item in problem.inputs:
@@ -97,7 +104,7 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
     if problem.inferred:
         extras.append("infer " + ", ".join(problem.inferred))
     for exact in problem.exact:
-        extras.append(f"exact {exact.name} = " + (latex_text(exact.expr) if latex else spec_text(exact.expr)))
+        extras.append(f"exact {exact.name} = " + (latex_text(exact.expr) if latex else _one_line_math(exact.expr)))
     extras += [f"reference {r.name} from {_quoted(r.data.written)}" for r in problem.references]
     if extras:
         out.append("")

@@ -134,6 +134,9 @@ class MathPrinter(PrettyPrinter):
     def _print_AppliedUndef(self, expr):
         return prettyForm(expr.func.__name__)
 
+    def _print_Symbol(self, expr, bold_name=False):
+        return prettyForm(expr.name)  # names as written: 'theta' and 'θ' stay distinct
+
     def _print_Function(self, expr, sort=False, func_name=None, left="(", right=")"):
         if isinstance(expr, AppliedUndef):
             return self._print_AppliedUndef(expr)
@@ -149,7 +152,10 @@ class MathPrinter(PrettyPrinter):
                 argument = prettyForm(*argument.parens())
             return prettyForm(*argument.left(symbol))
         if isinstance(expr, nodes.Div):
-            return prettyForm(*prettyForm(*self._print(expr.args[0]).parens()).left("∇⋅"))
+            inner = self._print(expr.args[0])
+            if not isinstance(expr.args[0], nodes.VectorLiteral):
+                inner = prettyForm(*inner.parens())
+            return prettyForm(*inner.left("∇⋅"))
         if isinstance(expr, nodes.Inner):
             left, right = (self._print(a) if isinstance(a, nodes.VectorLiteral) else prettyForm(*self._print(a).parens())
                            for a in expr.args)

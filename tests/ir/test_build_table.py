@@ -126,3 +126,27 @@ def test_declarations_may_come_in_any_order():
     problem = pdedsl.load("problem p\ninput g = sin(b*x)\nequation in O:\n    u = g\nparam b ~ uniform(3, 6)\n"
                           "field u\ndomain O = interval(x: [0, 1])")
     assert problem.input("g").kind == "formula"
+
+
+def test_generated_names_never_collide_with_user_names():
+    problem = pdedsl.load("problem a\ndomain R = box(x: [0, 1], y: [0, 1])\nfield u, v\n"
+                          "equation m in R:\n    laplace(u) = 0\n    laplace(v) = 0\n"
+                          "equation m_1 in R:\n    laplace(u+v) = 0\n"
+                          "equation in R:\n    u = v\nequation equation_1 in R:\n    v = u\n")
+    names = [e.name for e in problem.equations]
+    assert len(set(names)) == len(names) == 5
+    assert names == ["m_2", "m_3", "m_1", "equation_2", "equation_1"]
+    assert pdedsl.load(format_problem(problem)) == problem
+
+
+def test_lets_may_be_used_wherever_their_body_may():
+    problem = load("let r2 = x^2 + y^2\nregion inside = Omega where r2 < 0.25\nequation in inside:\n    u = r2")
+    x, y = sympy.symbols("x y", real=True)
+    assert problem.region("inside").predicate.lhs == x**2 + y**2
+
+
+def test_infer_without_observe_warns_at_the_infer():
+    problem = load("param D = 1\nequation in Omega:\n    D*u = v\ninfer D")
+    (warning,) = problem.warnings
+    assert warning.message == "'infer' without 'observe': there is no data to infer from"
+    assert (warning.span.line, warning.span.column) == (7, 1)

@@ -270,7 +270,7 @@ def _allowed_hint(ctx: Context) -> str | None:
     allowed = [nouns[k] for k in order if k in ctx.names]
     if not allowed:
         return "only numbers and built-in constants are allowed there"
-    return f"{ctx.purpose} may use numbers, pi, e and " + ", ".join(allowed)
+    return f"{ctx.purpose} may use numbers, pi, e, " + ", ".join(allowed[:-1]) + (" and " if len(allowed) > 1 else "") + allowed[-1]
 
 
 def _short(text: str) -> str:

@@ -18,9 +18,21 @@ _PHYSICS_NAMES = frozenset({CONST, PARAM, INPUT, FIELD, LET, AXIS, TIME})
 _PURPOSE = {"equation": "an equation", "boundary": "a boundary condition", "initial": "an initial condition"}
 
 
+def _fresh_name(stem: str, used: set[str]) -> str:
+    """``stem_1``, ``stem_2``, ...: the first not yet used (and now used)."""
+    index = 1
+    while f"{stem}_{index}" in used:
+        index += 1
+    name = f"{stem}_{index}"
+    used.add(name)
+    return name
+
+
 class StatementBuilder:
     def build_statements(self, statements, blocks, targets) -> dict:
         of = lambda kind: [s for s in statements if isinstance(s, kind)]  # noqa: E731
+        self._observe_count = len(of(ast.ObserveDecl))
+        self._infer_spans = [s.span for s in of(ast.InferDecl)]
         equations, boundary, initial = self._blocks(blocks, targets)
         fields = [ir.Field(d.name, self.field_function(d.name), d.span) for d in self.scope.of_kind(FIELD)]
         result = dict(
@@ -48,7 +60,7 @@ class StatementBuilder:
         if node.kind == "value":
             value = self.constant_number(node.value, f"the value of param '{name}'")
             return None if value is None else ir.Param(name, value, None, node.span)
-        typed = self.expressions.build(node.value, Context("a prior", frozenset({CONST}), random=True))
+        typed = self.expressions.build(node.value, Context("a prior", frozenset({CONST, LET}), random=True))
         if typed.bad:
             return None
         if "field" in typed.random:
@@ -69,13 +81,13 @@ class StatementBuilder:
             data = check_data_file(node.value, self.source.path, self.sink, name, self.axes)
             return None if data is None else ir.Input(name, function, "data", data=data, span=node.span)
         if node.kind == "formula":
-            context = Context(f"the formula of input '{name}'", frozenset({CONST, PARAM, INPUT, AXIS, TIME}),
+            context = Context(f"the formula of input '{name}'", frozenset({CONST, PARAM, INPUT, AXIS, TIME, LET}),
                               axes=self.axes)
             typed = self.expressions.build(node.value, context)
             if typed.bad or not self._scalar(typed, node.value, f"input '{name}'"):
                 return None
             return ir.Input(name, function, "formula", formula=typed.expr, span=node.span)
-        context = Context("a prior", frozenset({CONST, AXIS}), axes=self.axes, random=True)
+        context = Context("a prior", frozenset({CONST, AXIS, LET}), axes=self.axes, random=True)
         typed = self.expressions.build(node.value, context)
         if typed.bad or not self._scalar(typed, node.value, f"input '{name}'"):
             return None
@@ -144,7 +156,8 @@ class StatementBuilder:
             return None
         ref, _domain, on_boundary = resolved
         if block.kind == "boundary" and not on_boundary:
-            self.sink.error(f"a boundary condition needs a boundary, but '{ref}' is inside a domain", block.target.span,
+            what = f"'{ref}' is the interior of a domain" if ref.kind == "domain" else f"region '{ref}' lies in the interior of a domain"
+            self.sink.error(f"a boundary condition needs a boundary, but {what}", block.target.span,
                             hint="write 'on boundary(DOMAIN)' or name a region defined from boundary(...)")
             return None
         if block.kind != "boundary" and on_boundary:
@@ -155,9 +168,8 @@ class StatementBuilder:
         return resolved
 
     def _blocks(self, blocks, targets):
-        taken = {b.name.text for b in blocks if b.name is not None}
+        used = {b.name.text for b in blocks if b.name is not None and len(b.relations) == 1}
         seen: dict[str, int] = {}
-        counters = {"equation": 0, "boundary": 0, "initial": 0}
         out = {"equation": [], "boundary": [], "initial": []}
         for block in blocks:
             if block.name is not None:
@@ -170,15 +182,11 @@ class StatementBuilder:
                                 hint="declare one with 'time t: [0, 1]', or remove the initial block")
                 continue
             target = targets[id(block)]
-            for index, relation in enumerate(block.relations, start=1):
-                if block.name is not None:
-                    name = block.name.text if len(block.relations) == 1 else f"{block.name.text}_{index}"
+            for relation in block.relations:
+                if block.name is not None and len(block.relations) == 1:
+                    name = block.name.text
                 else:
-                    counters[block.kind] += 1
-                    name = f"{block.kind}_{counters[block.kind]}"
-                    while name in taken:
-                        counters[block.kind] += 1
-                        name = f"{block.kind}_{counters[block.kind]}"
+                    name = _fresh_name(block.name.text if block.name is not None else block.kind, used)
                 condition = self._relation(block, relation, name, target)
                 if condition is not None:
                     out[block.kind].append(condition)
@@ -326,5 +334,5 @@ class StatementBuilder:
                                       declaration.span)
         if self.time is not None and result["equations"] and not result["initial_conditions"]:
             self.sink.warning("the problem is time-dependent but has no initial condition", self.time.span)
-        if result["inferred"] and not result["observations"]:
-            self.sink.warning("'infer' without 'observe': there is no data to infer from", None)
+        if self._infer_spans and not self._observe_count:
+            self.sink.warning("'infer' without 'observe': there is no data to infer from", self._infer_spans[0])
