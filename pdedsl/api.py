@@ -31,6 +31,11 @@ def parse(path_or_text: PathOrText) -> ast.Spec:
     return compiler.parse(source_of(path_or_text))
 
 
+def compile(path_or_text: PathOrText) -> str:  # noqa: A001 - the natural name for a compiler's API
+    """The generated Python module (source text) for a spec."""
+    return compiler.compile_source(source_of(path_or_text))
+
+
 def source_of(path_or_text: PathOrText) -> Source:
     if isinstance(path_or_text, os.PathLike) or _looks_like_path(path_or_text):
         return read_spec_file(Path(path_or_text))

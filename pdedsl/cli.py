@@ -10,7 +10,9 @@ import argparse
 import os
 import sys
 
-from . import __version__, api
+from pathlib import Path
+
+from . import __version__, api, compiler
 from .errors import InternalError, SpecError
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -34,9 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of Unicode")
 
     emit = commands.add_parser("emit", help="print an intermediate stage of the compiler")
-    emit.add_argument("--stage", choices=("ast", "ir"), default="ir", help="which stage (default: ir)")
+    emit.add_argument("--stage", choices=STAGES, default="ir", help="which stage (default: ir)")
     emit.add_argument("spec", metavar="SPEC")
+
+    compile_ = commands.add_parser("compile", help="generate the PyTorch module for a spec")
+    compile_.add_argument("spec", metavar="SPEC")
+    compile_.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
     return parser
+
+
+STAGES = ("ast", "ir", "lowered", "code")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,14 +133,36 @@ def _emit(args) -> int:
         from .frontend.ast_printer import format_ast
 
         sys.stdout.write(format_ast(api.parse(path)))
-    else:
+    elif args.stage == "ir":
         from .ir.listing import format_problem
 
         sys.stdout.write(format_problem(api.load(path)))
+    elif args.stage == "lowered":
+        from .passes.listing import format_lowered
+
+        sys.stdout.write(format_lowered(compiler.lower(api.load(path))))
+    else:
+        sys.stdout.write(api.compile(path))
     return EXIT_OK
 
 
-_COMMANDS = {"check": _check, "show": _show, "emit": _emit}
+def _compile(args) -> int:
+    source = api.compile(_existing(args.spec))
+    if args.output is None:
+        sys.stdout.write(source)
+        return EXIT_OK
+    output = Path(args.output)
+    temporary = output.with_name(output.name + ".tmp")
+    try:
+        temporary.write_text(source, encoding="utf-8")
+        os.replace(temporary, output)  # never leaves a half-written module behind
+    except OSError as error:
+        raise _UsageError(f"cannot write {output}: {error.strerror or error}") from None
+    print(f"wrote {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+_COMMANDS = {"check": _check, "show": _show, "emit": _emit, "compile": _compile}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,53 @@
+"""Identifiers for generated code: never user text, always valid, never colliding.
+
+Every identifier is a role prefix (``c_`` const, ``p_`` param, ``coord_``
+coordinate, ``f_`` field or input value, ``n_`` normal component,
+``residual_``, ``exact_``) followed by the user's name reduced to ASCII letters,
+digits and underscores (other characters become ``x<hex>``). The prefixes
+cannot begin a Python keyword, builtin or a name the module itself uses, so a
+field called ``torch``, ``self`` or ``__import__`` becomes ``f_torch``,
+``f_self``, ``f___import__``; if two names still reduce to the same text, the
+later one gets a numeric suffix.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+
+def ascii_part(name: str) -> str:
+    out = []
+    for char in name:
+        if char.isascii() and (char.isalnum() or char == "_"):
+            out.append(char)
+        else:
+            out.append(f"x{ord(char):x}")
+    return "".join(out)
+
+
+class Namer:
+    """Hands out unique identifiers for (role, key) pairs, the same one each time it is asked."""
+
+    def __init__(self, reserved=()):
+        self._given: dict[tuple, str] = {}
+        self._used: set[str] = set(reserved)
+
+    def name(self, prefix: str, key, readable: str) -> str:
+        identity = (prefix, key)
+        if identity in self._given:
+            return self._given[identity]
+        base = prefix + ascii_part(readable)
+        candidate, index = base, 2
+        while candidate in self._used or keyword.iskeyword(candidate) or not candidate.isidentifier():
+            candidate = f"{base}_{index}"
+            index += 1
+        self._used.add(candidate)
+        self._given[identity] = candidate
+        return candidate
+
+
+def derivative_readable(function: str, orders) -> str:
+    """``u`` for a value, ``u__x2`` for d(u, x, 2), ``u__x1_y1`` for d(u, x, y)."""
+    if not orders:
+        return function
+    return function + "__" + "_".join(f"{axis}{count}" for axis, count in orders)

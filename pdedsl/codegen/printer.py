@@ -1,0 +1,45 @@
+"""The SymPy -> PyTorch expression printer for generated residuals.
+
+It extends SymPy's TorchPrinter with two things: symbols print as the
+identifiers the :class:`Namer` gave them (never their SymPy names), and any
+sub-expression built only from numbers and consts is folded to one float
+literal, because ``torch.sin`` and friends accept tensors, not Python numbers.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.pytorch import TorchPrinter
+
+from ..errors import InternalError
+from ..ir.numeric import NotFinite, evaluate
+
+
+class ResidualPrinter(TorchPrinter):
+    def __init__(self, identifiers: dict, constants: dict):
+        super().__init__({"fully_qualified_modules": True})
+        self.identifiers = identifiers  # SymPy symbol -> Python identifier
+        self.constants = constants  # const symbol -> value
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sympy.Expr) and not expr.is_Atom and expr.free_symbols <= set(self.constants):
+            try:
+                return repr(evaluate(expr, self.constants))
+            except NotFinite as why:
+                raise InternalError(f"constant sub-expression {expr} is not finite: {why}") from None
+        return super()._print(expr, **kwargs)
+
+    def _print_Symbol(self, expr) -> str:
+        try:
+            return self.identifiers[expr]
+        except KeyError:
+            raise InternalError(f"no identifier for symbol {expr!r} in generated code") from None
+
+    def _print_Float(self, expr) -> str:
+        return repr(float(expr))
+
+    def _print_Exp1(self, expr) -> str:
+        return repr(float(sympy.E))
+
+    def _print_Pi(self, expr) -> str:
+        return repr(float(sympy.pi))

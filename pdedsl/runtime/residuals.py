@@ -1,0 +1,46 @@
+"""Evaluate a generated module's residuals on points, given how to compute each field and input.
+
+This is the bridge between a generated module (which only does algebra on
+named tensors) and whatever produces field values: a network, a closed-form
+solution in a test, an interpolated data file. Every derivative goes through
+:func:`pdedsl.runtime.derivatives.compute`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import torch
+
+from . import derivatives
+
+
+def evaluate(
+    module,
+    entry: Mapping,
+    coordinates: Mapping[str, torch.Tensor],
+    functions: Callable[[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]],
+    normals: Mapping[str, torch.Tensor] | None = None,
+    params: Mapping[str, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """One residual (an entry of ``module.RESIDUALS`` or ``module.EXACT``) at the given points.
+
+    ``coordinates`` maps axis names to 1-D tensors; ``functions(coordinates)``
+    returns the value tensors of the fields and inputs computed from them.
+    """
+    axes = list(module.AXES) + ([module.TIME] if module.TIME else [])
+    coords = {a: t if t.requires_grad else t.detach().requires_grad_(True) for a, t in coordinates.items()}
+    meanings = entry["arguments"]
+    requests = [key for role, key in meanings.values() if role == "derivative"]
+    computed = derivatives.compute(functions(coords) if requests else {}, coords, requests, axis_order=axes)
+    kwargs = {}
+    for identifier, (role, key) in meanings.items():
+        if role == "derivative":
+            kwargs[identifier] = computed[(key[0], tuple(key[1]))]
+        elif role == "coordinate":
+            kwargs[identifier] = coords[key]
+        elif role == "normal":
+            kwargs[identifier] = normals[key]
+        else:
+            kwargs[identifier] = params[key]
+    return entry["function"](**kwargs)

@@ -1,0 +1,228 @@
+"""Points for a problem's targets: domains, boundaries, regions, space-time, initial time, periodic pairs.
+
+A :class:`Batch` holds the points (columns in ``problem.axes`` order), the
+outward unit normals where the target is a boundary, and optionally a time
+column. Regions are sampled by rejection: candidates come from the region's
+base (a domain's interior or boundary), and a candidate is kept when it
+satisfies the region's predicate and those of every region it refines.
+``==`` in a predicate holds within ``1e-6`` of the domain's largest
+bounding-box side, so ``boundary(Omega) where x == 0`` picks out the left edge.
+
+A region whose predicates pin every axis (``x == 0 and y == 0``, the corner of
+a cavity) is a single point: no random point can hit it, so it is returned
+directly (repeated ``n`` times, with the normal estimated from the signed
+distance: the bisector at a corner). Other regions of zero measure (a curve
+inside a surface) cannot be sampled by rejection and raise :class:`SamplingError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import sympy
+import torch
+
+from ..ir.geometry import Box
+from ..ir.problem import Periodic, Problem, TargetRef
+from .base import F64, SamplingError, device_of, rejection, uniform
+from .geometry import ShapeSampler, sampler
+from .predicates import evaluate
+
+Tensor = torch.Tensor
+
+#: ``==`` in region predicates holds within this fraction of the largest bounding-box side.
+RELATIVE_EQUALITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Sampled points: ``points[n, d]`` in ``axes`` order, ``normals[n, d]`` on boundaries, ``time[n]`` if any."""
+
+    points: Tensor
+    normals: Optional[Tensor] = None
+    time: Optional[Tensor] = None
+    axes: tuple[str, ...] = ()
+    time_axis: Optional[str] = None
+
+    def __len__(self) -> int:
+        return self.points.shape[0]
+
+    def with_time(self, time: Union[Tensor, float], name: str = "t") -> "Batch":
+        """The same points at times ``time`` (a number, or a ``Tensor[n]``)."""
+        t = torch.as_tensor(time, dtype=self.points.dtype, device=self.points.device)
+        return dataclasses.replace(self, time=t.expand(len(self)).clone(), time_axis=name)
+
+    @property
+    def coordinates(self) -> Tensor:
+        """``Tensor[n, d]``, or ``[n, d + 1]`` with time as the last column (``problem.coordinates`` order)."""
+        return self.points if self.time is None else torch.cat([self.points, self.time[:, None]], dim=1)
+
+    def columns(self) -> dict[str, Tensor]:
+        """Each coordinate by name (the form :func:`pdedsl.runtime.predicates.evaluate` takes)."""
+        named = {a: self.points[:, i] for i, a in enumerate(self.axes)}
+        if self.time is not None:
+            named[self.time_axis or "t"] = self.time
+        return named
+
+
+# ---- look-ups ----
+def _space_axes(problem: Problem, shape) -> tuple[str, ...]:
+    """``problem.axes`` when the shape uses those axes (in any order), else the shape's own."""
+    return tuple(problem.axes) if sorted(problem.axes) == sorted(shape.axes) else tuple(shape.axes)
+
+
+def target_sampler(problem: Problem, domain_name: str) -> ShapeSampler:
+    """The sampler of a domain, with columns in the problem's axis order (cached: samplers are immutable)."""
+    shape = problem.domain(domain_name).shape
+    return _cached_sampler(shape, _space_axes(problem, shape))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_sampler(shape, axes: tuple[str, ...]) -> ShapeSampler:
+    return sampler(shape, axes)
+
+
+def _resolve(problem: Problem, target: TargetRef) -> tuple[str, bool, list[sympy.Basic]]:
+    """``(domain, on boundary?, predicates)`` of a target; refined regions collect every parent's predicate."""
+    predicates: list[sympy.Basic] = []
+    seen = set()
+    while target.kind == "region":
+        if target.name in seen:
+            raise SamplingError(f"region '{target.name}' refines itself")
+        seen.add(target.name)
+        region = problem.region(target.name)
+        if region.predicate is not None:
+            predicates.append(region.predicate)
+        target = region.base
+    if target.kind not in ("domain", "boundary"):
+        raise SamplingError(f"unknown target kind '{target.kind}' (expected 'domain', 'boundary' or 'region')")
+    return target.name, target.kind == "boundary", predicates
+
+
+def _default_domain(problem: Problem) -> str:
+    """The domain the equations are posed on (the first equation's), else the first domain."""
+    for equation in problem.equations:
+        if equation.target is not None:
+            return _resolve(problem, equation.target)[0]
+    if not problem.domains:
+        raise SamplingError(f"problem '{problem.name}' has no domain")
+    return problem.domains[0].name
+
+
+# ---- regions ----
+def _pinned_point(predicates, axes, constants) -> Optional[list[float]]:
+    """The point if the conjunction of ``predicates`` contains ``axis == number`` for every axis, else None."""
+    pinned: dict[str, float] = {}
+    known = set(constants)
+    conjuncts = [c for p in predicates for c in (p.args if isinstance(p, sympy.And) else (p,))]
+    for c in conjuncts:
+        if not isinstance(c, sympy.Eq):
+            continue
+        for side, other in ((c.lhs, c.rhs), (c.rhs, c.lhs)):
+            if isinstance(side, sympy.Symbol) and side.name in axes and {s.name for s in other.free_symbols} <= known:
+                pinned.setdefault(side.name, float(evaluate(other, {}, constants)))
+    return [pinned[a] for a in axes] if len(pinned) == len(axes) else None
+
+
+def _point_region(base: ShapeSampler, on_boundary, point, predicates, constants, tolerance, n, what):
+    p = torch.tensor([point], dtype=F64)
+    inside = base.on_boundary(p, tolerance) if on_boundary else base.contains(p, tolerance)
+    columns = {a: p[:, i] for i, a in enumerate(base.axes)}
+    if not bool(inside) or not all(bool(evaluate(q, columns, constants, tolerance)) for q in predicates):
+        raise SamplingError(f"{what} is the single point {tuple(point)}, which is not in its base")
+    normals = base.estimate_normals(p).repeat(n, 1) if on_boundary else None
+    return p.repeat(n, 1), normals
+
+
+def sample_target(problem: Problem, target: TargetRef, n: int, generator: Optional[torch.Generator] = None,
+                  *, dtype: torch.dtype = F64) -> Batch:
+    """``n`` points uniform on a target: a domain's interior, a domain's boundary, or a region."""
+    domain, on_boundary, predicates = _resolve(problem, target)
+    base = target_sampler(problem, domain)
+    if not predicates:
+        if on_boundary:
+            points, normals = base.sample_boundary(n, generator, dtype=dtype)
+            return Batch(points, normals, axes=base.axes)
+        return Batch(base.sample_interior(n, generator, dtype=dtype), axes=base.axes)
+
+    constants = {c.name: c.value for c in problem.constants}
+    low, high = base.bounding_box()
+    tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
+    what = f"region '{target.name}'"
+    point = _pinned_point(predicates, base.axes, constants)
+    if point is not None:
+        points, normals = _point_region(base, on_boundary, point, predicates, constants, tolerance, n, what)
+        device = device_of(generator)
+        return Batch(points.to(device, dtype), None if normals is None else normals.to(device, dtype), axes=base.axes)
+
+    def draw(m):
+        if on_boundary:
+            points, normals = base._boundary(m, generator)
+        else:
+            points, normals = base._interior(m, generator), None
+        columns = {a: points[:, i] for i, a in enumerate(base.axes)}
+        keep = torch.ones(m, dtype=torch.bool, device=points.device)
+        for predicate in predicates:
+            keep &= evaluate(predicate, columns, constants, tolerance)
+        return ((points,) if normals is None else (points, normals)), keep
+
+    found = rejection(draw, n, what)
+    normals = found[1].to(dtype) if on_boundary else None
+    return Batch(found[0].to(dtype), normals, axes=base.axes)
+
+
+# ---- time ----
+def _time_axis(problem: Problem):
+    if problem.time is None:
+        raise SamplingError(f"problem '{problem.name}' has no time axis")
+    return problem.time
+
+
+def sample_space_time(problem: Problem, target: TargetRef, n: int, generator: Optional[torch.Generator] = None,
+                      *, dtype: torch.dtype = F64) -> Batch:
+    """Points of ``target`` (as :func:`sample_target`) at times uniform in ``[time.start, time.end]``."""
+    time = _time_axis(problem)
+    batch = sample_target(problem, target, n, generator, dtype=dtype)
+    t = time.start + (time.end - time.start) * uniform((n,), generator)
+    return batch.with_time(t.to(dtype), time.name)
+
+
+def sample_initial(problem: Problem, target: Optional[TargetRef], n: int,
+                   generator: Optional[torch.Generator] = None, *, dtype: torch.dtype = F64) -> Batch:
+    """Points of ``target`` (None: the interior of the equations' domain) at ``t = time.start``."""
+    time = _time_axis(problem)
+    target = target or TargetRef("domain", _default_domain(problem))
+    return sample_target(problem, target, n, generator, dtype=dtype).with_time(time.start, time.name)
+
+
+# ---- periodicity ----
+def sample_periodic_pairs(problem: Problem, periodic: Periodic, n: int, generator: Optional[torch.Generator] = None,
+                          *, dtype: torch.dtype = F64) -> tuple[Batch, Batch]:
+    """Matched points ``(low, high)`` on the two faces of the box across ``periodic.axis``.
+
+    Row ``i`` of both batches has the same other coordinates (and the same
+    time, uniform in the time interval, for a time-dependent problem); the
+    normals are the faces' outward normals (``-e`` and ``+e``).
+    """
+    domain = problem.domain(_default_domain(problem))
+    if not isinstance(domain.shape, Box) or periodic.axis not in domain.shape.axes:
+        raise SamplingError(f"periodic in '{periodic.axis}' needs a box or interval with that axis; "
+                            f"domain '{domain.name}' is {domain.shape}")
+    base = target_sampler(problem, domain.name)
+    axis = base.axes.index(periodic.axis)
+    low_face = base._interior(n, generator)
+    low, high = base.bounding_box(device=low_face.device)
+    low_face[:, axis] = low[axis]
+    high_face = low_face.clone()
+    high_face[:, axis] = high[axis]
+    normal = torch.zeros_like(low_face)
+    normal[:, axis] = 1.0
+    pairs = (Batch(low_face.to(dtype), -normal.to(dtype), axes=base.axes),
+             Batch(high_face.to(dtype), normal.to(dtype), axes=base.axes))
+    if problem.time is None:
+        return pairs
+    t = problem.time.start + (problem.time.end - problem.time.start) * uniform((n,), generator)
+    return tuple(b.with_time(t.to(dtype), problem.time.name) for b in pairs)
