@@ -23,6 +23,12 @@ Tensor = torch.Tensor
 F64 = torch.float64
 
 
+#: Rejection sampling gives up when this many candidates were all rejected.
+EMPTY_AFTER = 1 << 17
+#: ... or when the acceptance rate seen would need more candidates than this.
+MAX_CANDIDATES = 10**8
+
+
 class SamplingError(PdeError):
     """A shape or region that cannot be sampled (empty, or too small to hit by chance)."""
 
@@ -45,22 +51,22 @@ def choose(weights: Sequence[float], n: int, generator: Optional[torch.Generator
     return torch.multinomial(w, n, replacement=True, generator=generator)
 
 
-def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, what: str,
-              budget: Optional[int] = None) -> tuple[Tensor, ...]:
+def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, what: str) -> tuple[Tensor, ...]:
     """Call ``draw(m) -> (tensors, keep mask)`` until ``n`` rows are kept; return the first ``n``.
 
-    Batches grow with the observed acceptance rate. After ``budget`` candidates
-    (default: a million or 200 per point wanted) without enough hits it raises
-    :class:`SamplingError` naming ``what``, so an empty set fails fast and clearly.
+    Batches grow with the observed acceptance rate. It raises
+    :class:`SamplingError` naming ``what`` when no candidate at all was kept
+    after :data:`EMPTY_AFTER` draws (an empty set, or a curve or point that
+    random points never hit), or when the acceptance rate seen so far would
+    need more than :data:`MAX_CANDIDATES` draws in all.
     """
-    budget = budget if budget is not None else max(1_000_000, 200 * n)
     kept: list[tuple[Tensor, ...]] = []
     count, drawn = 0, 0
     while count < n:
-        if drawn >= budget:
+        if (count == 0 and drawn >= EMPTY_AFTER) or (count and n * drawn / count > MAX_CANDIDATES):
             raise SamplingError(
-                f"could not sample {what}: only {count} of {drawn} candidate points fell in it "
-                f"({n} wanted); it is empty, or too thin (a curve or point) to hit by chance")
+                f"could not sample {what}: {count} of {drawn} candidate points fell in it ({n} wanted); "
+                "it is empty, or too thin (a curve or a point) or too small to hit by chance")
         rate = max(count / drawn, 1e-3) if drawn else 0.5
         m = min(max(int(1.25 * (n - count) / rate) + 16, 256), 1 << 18)
         tensors, mask = draw(m)

@@ -65,6 +65,8 @@ def _decrement(orders: tuple) -> tuple:
 
 
 def _partial(output: torch.Tensor, coordinate: torch.Tensor) -> torch.Tensor:
+    if not output.requires_grad:  # a value that does not depend on the coordinates
+        return torch.zeros_like(output)
     (gradient,) = torch.autograd.grad(
         output, coordinate, grad_outputs=torch.ones_like(output), create_graph=True, allow_unused=True
     )

@@ -1,0 +1,68 @@
+"""Names and strings from a spec cannot collide with or inject into generated code."""
+
+import torch
+
+import pdedsl
+from pdedsl.codegen import load_module
+from pdedsl.runtime import residuals
+
+HOSTILE = """problem torch
+domain os = box(self: [0, 1], lambda_: [0, 1])
+field torch_, __import__, math, RESIDUALS
+const self_ = 2
+param import_ = 3
+equation __init__ in os:
+    -laplace(torch_) + __import__ + math + RESIDUALS = self_ * import_ * sin(self)
+boundary exec on boundary(os):
+    torch_ = 0
+    __import__ = 0
+    math = 0
+    RESIDUALS = 0
+"""
+
+KEYWORDS = """problem p
+domain O = interval(x: [0, 1])
+field lambda, def, class, None, True, print, exec, f_u, coord_x
+equation in O:
+    lambda + def + class + None + True + print + exec + f_u + coord_x = x
+"""
+
+
+def test_python_names_in_a_spec_are_mangled():
+    source = pdedsl.compile(HOSTILE)
+    module = load_module(source)
+    assert module.FIELDS == ("torch_", "__import__", "math", "RESIDUALS")
+    assert isinstance(module.RESIDUALS, tuple) and len(module.RESIDUALS) == 5
+    assert module.torch is torch  # the module's own torch is untouched
+    assert "def residual___init__(" in source
+    entry = module.RESIDUALS[0]
+    n = 7
+    points = {"self": torch.rand(n, dtype=torch.float64), "lambda_": torch.rand(n, dtype=torch.float64)}
+
+    def functions(c):
+        zero = 0 * c["self"]
+        return {"torch_": zero + 1, "__import__": zero + 2, "math": zero + 3, "RESIDUALS": zero + 4}
+
+    value = residuals.evaluate(module, entry, points, functions, params={"import_": torch.tensor(3.0)})
+    expected = 2 + 3 + 4 - 2 * 3 * torch.sin(points["self"])
+    assert torch.allclose(value, expected)
+
+
+def test_python_keywords_as_field_names():
+    module = load_module(pdedsl.compile(KEYWORDS))
+    entry = module.RESIDUALS[0]
+    names = ["lambda", "def", "class", "None", "True", "print", "exec", "f_u", "coord_x"]
+    x = torch.linspace(0, 1, 5, dtype=torch.float64)
+    value = residuals.evaluate(module, entry, {"x": x},
+                               lambda c: {name: c["x"] * (i + 1) for i, name in enumerate(names)})
+    assert torch.allclose(value, x * sum(range(1, 10)) - x)
+    assert len(set(entry["arguments"])) == 10
+
+
+def test_spec_file_name_cannot_break_the_docstring(tmp_path):
+    path = tmp_path / 'evil""" + __import__("os").system("echo pwned") + """.pde'
+    path.write_text(KEYWORDS, encoding="utf-8")
+    source = pdedsl.compile(path)
+    module = load_module(source)  # would raise SyntaxError (or worse) if the name escaped
+    assert module.SPEC == str(path)
+    assert '"""' not in module.__doc__ and "evil" in module.__doc__

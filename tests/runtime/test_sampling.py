@@ -1,0 +1,191 @@
+"""Problem-level sampling: domains, boundaries, regions (refined, point-like, empty), time, periodic pairs."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+import pdedsl
+from pdedsl.ir import TargetRef
+from pdedsl.runtime import (Batch, SamplingError, sample_initial, sample_periodic_pairs, sample_space_time,
+                            sample_target)
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+N = 4000
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def spec(name: str):
+    return pdedsl.load(SPECS / f"{name}.pde")
+
+
+def region(problem, name, n=N, seed=0, **kw) -> Batch:
+    return sample_target(problem, TargetRef("region", name), n, gen(seed), **kw)
+
+
+def vec(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def test_box_edges_by_predicate():
+    problem = spec("robin_cooling")
+    left = region(problem, "left")
+    assert left.points.shape == left.normals.shape == (N, 2) and left.axes == ("x", "y")
+    assert bool((left.points[:, 0] == 0).all()) and bool((left.normals == vec(-1, 0)).all())
+    assert 0.45 < float(left.points[:, 1].mean()) < 0.55
+    right = region(problem, "right")
+    assert bool((right.points[:, 0] == 1).all()) and bool((right.normals == vec(1, 0)).all())
+    walls = region(problem, "walls")
+    y = walls.points[:, 1]
+    assert bool(((y == 0) | (y == 1)).all())
+    assert torch.equal(walls.normals[:, 1], 2 * y - 1) and bool((walls.normals[:, 0] == 0).all())
+    assert abs(float((y == 0).double().mean()) - 0.5) < 0.05
+
+
+def test_interior_regions():
+    problem = spec("interior_source")
+    inside = region(problem, "inside")
+    r2 = (inside.points**2).sum(dim=1)
+    assert inside.normals is None and bool((r2 < 0.25).all())
+    assert abs(float(r2.mean()) - 0.125) < 0.01                   # uniform in the disc: E[r^2] = R^2 / 2
+    outside = region(problem, "outside").points
+    assert bool(((outside**2).sum(dim=1) >= 0.25).all()) and bool((outside.abs() <= 1).all())
+
+
+def test_annulus_rims():
+    problem = spec("annulus")
+    inner, outer = region(problem, "inner"), region(problem, "outer")
+    assert torch.allclose(inner.points.norm(dim=1), torch.full((N,), 0.5, dtype=torch.float64), atol=1e-14)
+    assert torch.allclose(inner.normals, -inner.points / 0.5, atol=1e-12)       # towards the centre
+    assert torch.allclose(outer.points.norm(dim=1), torch.ones(N, dtype=torch.float64), atol=1e-14)
+    assert torch.allclose(outer.normals, outer.points, atol=1e-12)
+
+
+def test_plate_with_hole_pieces():
+    problem = spec("plate_with_hole")
+    hole, outer = region(problem, "hole"), region(problem, "outer")
+    assert torch.allclose(hole.points.norm(dim=1), torch.full((N,), 0.3, dtype=torch.float64), atol=1e-14)
+    assert torch.allclose(hole.normals, -hole.points / 0.3, atol=1e-12)
+    assert bool((outer.points.norm(dim=1) > 0.8).all())
+    assert bool(((outer.points * outer.normals).sum(dim=1) > 0).all())         # a convex hexagon: outward
+
+
+def test_whole_domain_and_boundary_targets():
+    problem = spec("lshape")
+    interior = sample_target(problem, TargetRef("domain", "L"), N, gen(1))
+    assert interior.normals is None
+    assert not bool(((interior.points[:, 0] > 0) & (interior.points[:, 1] > 0)).any())
+    boundary = sample_target(problem, TargetRef("boundary", "L"), N, gen(1))
+    reentrant = (boundary.points[:, 0] == 0) & (boundary.points[:, 1] > 0)
+    assert bool((boundary.normals[reentrant] == vec(1, 0)).all())
+    ball = sample_target(spec("ball_poisson"), TargetRef("boundary", "B"), N, gen(1))
+    assert ball.points.shape == (N, 3) and torch.allclose(ball.normals, ball.points, atol=1e-12)
+
+
+def test_reproducible_and_dtype():
+    problem = spec("robin_cooling")
+    a, b = region(problem, "walls", seed=3), region(problem, "walls", seed=3)
+    assert torch.equal(a.points, b.points) and torch.equal(a.normals, b.normals)
+    assert not torch.equal(a.points, region(problem, "walls", seed=4).points)
+    single = region(problem, "walls", seed=3, dtype=torch.float32)
+    assert single.points.dtype == single.normals.dtype == torch.float32
+    assert torch.equal(single.points, a.points.float())
+
+
+REFINED = """problem refined
+domain Omega = box(x: [0, 2], y: [0, 1])
+const half = 0.5
+region left = boundary(Omega) where x == 0
+region low_left = left where y < half
+region alias = low_left
+region nowhere = Omega where x > 2
+region seam = boundary(Omega) where x == 1
+region centre = Omega where x == 1 and y == half
+field u
+equation in Omega:
+    u = 0
+"""
+
+
+def test_refined_regions_apply_every_parent_predicate():
+    problem = pdedsl.load(REFINED)
+    for name in ("low_left", "alias"):
+        batch = region(problem, name)
+        assert bool((batch.points[:, 0] == 0).all()) and bool((batch.points[:, 1] < 0.5).all())
+        assert bool((batch.normals == vec(-1, 0)).all())
+
+
+def test_a_region_that_matches_no_point_fails_clearly():
+    problem = pdedsl.load(REFINED)
+    with pytest.raises(SamplingError, match="region 'nowhere'"):
+        region(problem, "nowhere", n=10)
+    with pytest.raises(SamplingError, match="region 'seam'"):    # two points of the boundary: too thin
+        region(problem, "seam", n=10)
+
+
+def test_a_region_that_is_one_point():
+    corner = region(spec("stokes"), "corner", n=5)
+    assert torch.equal(corner.points, torch.zeros(5, 2, dtype=torch.float64))
+    assert torch.allclose(corner.normals, vec(-1, -1).expand(5, 2) / math.sqrt(2))
+    centre = region(pdedsl.load(REFINED), "centre", n=3)
+    assert centre.normals is None and torch.equal(centre.points, vec(1, 0.5).expand(3, 2))
+
+
+def test_space_time_and_initial_points():
+    problem = spec("heat")
+    ends = sample_space_time(problem, TargetRef("region", "ends"), N, gen(5))
+    assert ends.coordinates.shape == (N, 2) and ends.time_axis == "t"
+    assert bool(((ends.points[:, 0] == 0) | (ends.points[:, 0] == 1)).all())
+    assert torch.equal(ends.normals[:, 0], 2 * ends.points[:, 0] - 1)
+    assert bool(((ends.time >= 0) & (ends.time <= 1)).all()) and abs(float(ends.time.mean()) - 0.5) < 0.03
+    initial = sample_initial(problem, None, N, gen(5))
+    assert bool((initial.time == 0).all()) and torch.equal(initial.coordinates[:, 1], initial.time)
+    assert bool(((initial.points > 0) & (initial.points < 1)).all())
+    columns = initial.columns()
+    assert set(columns) == {"x", "t"} and torch.equal(columns["x"], initial.points[:, 0])
+    schrodinger = spec("schrodinger")
+    t = sample_space_time(schrodinger, TargetRef("domain", "Omega"), N, gen(5)).time
+    assert float(t.max()) <= math.pi / 2 and float(t.min()) >= 0
+    with pytest.raises(SamplingError, match="no time axis"):
+        sample_space_time(spec("poisson"), TargetRef("boundary", "Omega"), 3, gen(0))
+
+
+def test_periodic_pairs_on_an_interval():
+    problem = spec("allen_cahn")
+    low, high = sample_periodic_pairs(problem, problem.periodic[0], 50, gen(6))
+    assert bool((low.points == -1).all()) and bool((high.points == 1).all())
+    assert bool((low.normals == -1).all()) and bool((high.normals == 1).all())
+    assert torch.equal(low.time, high.time) and len(set(low.time.tolist())) == 50
+
+
+def test_periodic_pairs_on_a_box():
+    problem = pdedsl.load("""problem channel
+domain Omega = box(x: [0, 2], y: [-1, 1])
+field u
+equation in Omega:
+    u = 0
+periodic u in y
+""")
+    low, high = sample_periodic_pairs(problem, problem.periodic[0], 200, gen(7))
+    assert bool((low.points[:, 1] == -1).all()) and bool((high.points[:, 1] == 1).all())
+    assert torch.equal(low.points[:, 0], high.points[:, 0]) and low.time is None
+    assert bool((low.normals == vec(0, -1)).all()) and bool((high.normals == vec(0, 1)).all())
+
+
+def test_points_follow_the_problem_axis_order():
+    problem = pdedsl.load("""problem swapped
+domain D = box(x: [0, 1], y: [0, 2]) - disk(center: (1, 0.5), radius: 0.25, axes: (y, x))
+field u
+equation in D:
+    u = 0
+""")
+    batch = sample_target(problem, TargetRef("boundary", "D"), N, gen(8))
+    assert batch.axes == problem.axes
+    on_hole = ((batch.points - vec(0.5, 1)).norm(dim=1) - 0.25).abs() < 1e-12   # x = 0.5, y = 1
+    expected = 0.5 * math.pi / (6 + 0.5 * math.pi)                               # by length
+    assert abs(float(on_hole.double().mean()) - expected) < 5 * math.sqrt(expected * (1 - expected) / N)
+    assert torch.allclose(batch.normals[on_hole], -(batch.points[on_hole] - vec(0.5, 1)) / 0.25, atol=1e-12)
