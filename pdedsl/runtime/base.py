@@ -60,6 +60,8 @@ def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, 
     random points never hit), or when the acceptance rate seen so far would
     need more than :data:`MAX_CANDIDATES` draws in all.
     """
+    if n == 0:
+        return tuple(t[:0] for t in draw(1)[0])
     kept: list[tuple[Tensor, ...]] = []
     count, drawn = 0, 0
     while count < n:
@@ -79,10 +81,11 @@ def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, 
 class ShapeSampler:
     """Base class: the public API; subclasses supply float64 ``_interior``, ``_boundary``, ``_signed_distance``."""
 
-    def __init__(self, axes: Sequence[str], low: Sequence[float], high: Sequence[float]):
+    def __init__(self, axes: Sequence[str], low: Sequence[float], high: Sequence[float], label: str = ""):
         self.axes = tuple(axes)
         self._low = tuple(float(v) for v in low)
         self._high = tuple(float(v) for v in high)
+        self.label = label or type(self).__name__  # how messages name the shape (its spec spelling)
 
     # ---- facts ----
     @property
@@ -167,7 +170,10 @@ class ShapeSampler:
 
         return rejection(draw, n, f"the interior of {self}")[0]
 
+    def __str__(self) -> str:
+        return self.label
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self})"
+        return f"{type(self).__name__}({self.label})"
 
 

@@ -32,8 +32,9 @@ import torch
 
 from .base import F64, SamplingError, ShapeSampler, Tensor, choose, device_of, rejection
 
-#: Candidates used by the Monte Carlo measures, and their fixed seed.
-MEASURE_SAMPLES = 1 << 18
+#: Points used by the (quasi-)Monte Carlo measures, and their fixed seed.
+INTERIOR_SAMPLES = 1 << 16
+BOUNDARY_SAMPLES = 1 << 18
 MEASURE_SEED = 20240611
 
 
@@ -46,10 +47,8 @@ class ReorderedSampler(ShapeSampler):
         self.inner = inner
         self._perm = [inner.axes.index(a) for a in axes]       # new column j = inner column perm[j]
         self._inverse = [self._perm.index(i) for i in range(len(axes))]
-        super().__init__(axes, [inner._low[i] for i in self._perm], [inner._high[i] for i in self._perm])
-
-    def __str__(self) -> str:
-        return str(self.inner)
+        super().__init__(axes, [inner._low[i] for i in self._perm], [inner._high[i] for i in self._perm],
+                         inner.label)
 
     def measure(self) -> float:
         return self.inner.measure()
@@ -87,13 +86,9 @@ class CsgSampler(ShapeSampler):
             high = [max(h, lo) for h, lo in zip(map(min, l_hi, r_hi), low)]  # an empty overlap stays flat
         else:
             low, high = l_lo, l_hi
-        super().__init__(left.axes, list(low), list(high))
-        self.label = label or f"({left} {op} {right})"
+        super().__init__(left.axes, list(low), list(high), label or f"({left} {op} {right})")
         self._leaves = self.leaves()
         self._measures: dict[str, float] = {}
-
-    def __str__(self) -> str:
-        return self.label
 
     def leaves(self) -> list[ShapeSampler]:
         """The primitive operands, left to right, in this sampler's axes."""
@@ -141,7 +136,7 @@ class CsgSampler(ShapeSampler):
         if "interior" not in self._measures:
             sobol = torch.quasirandom.SobolEngine(self.dimension, scramble=True, seed=MEASURE_SEED)
             low, high = self.bounding_box()
-            points = low + (high - low) * sobol.draw(MEASURE_SAMPLES, dtype=F64)
+            points = low + (high - low) * sobol.draw(INTERIOR_SAMPLES, dtype=F64)
             fraction = float((self._signed_distance(points) < 0).to(F64).mean())
             self._measures["interior"] = float((high - low).prod()) * fraction
         return self._measures["interior"]
@@ -150,7 +145,7 @@ class CsgSampler(ShapeSampler):
         """Monte Carlo: the leaves' total boundary measure times the fraction of candidates kept (fixed seed)."""
         if "boundary" not in self._measures:
             generator = torch.Generator().manual_seed(MEASURE_SEED)
-            keep = self._candidates(MEASURE_SAMPLES, generator)[2]
+            keep = self._candidates(BOUNDARY_SAMPLES, generator)[2]
             total = sum(leaf.boundary_measure() for leaf in self._leaves)
             self._measures["boundary"] = total * float(keep.to(F64).mean())
         return self._measures["boundary"]

@@ -37,7 +37,7 @@ Tensor = torch.Tensor
 RELATIVE_EQUALITY_TOLERANCE = 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Batch:
     """Sampled points: ``points[n, d]`` in ``axes`` order, ``normals[n, d]`` on boundaries, ``time[n]`` if any."""
 

@@ -19,19 +19,16 @@ class BoxSampler(ShapeSampler):
     """An axis-aligned box; in 1-D an interval whose boundary is its two end points."""
 
     def __init__(self, axes, low, high, label: str = ""):
-        super().__init__(axes, low, high)
-        self.label = label or f"box{tuple(zip(self._low, self._high))}"
+        super().__init__(axes, low, high, label or f"box{tuple(zip(low, high))}")
         self._sides = [h - lo for lo, h in zip(self._low, self._high)]
-
-    def __str__(self) -> str:
-        return self.label
 
     def measure(self) -> float:
         return math.prod(self._sides)
 
     def _face_areas(self) -> list[float]:
         """Measure of faces (axis 0 low, axis 0 high, axis 1 low, ...); 1 per end point in 1-D."""
-        return [math.prod(s for j, s in enumerate(self._sides) if j != i) for i in range(self.dimension) for _ in (0, 1)]
+        return [math.prod(s for j, s in enumerate(self._sides) if j != i)
+                for i in range(self.dimension) for _ in (0, 1)]
 
     def boundary_measure(self) -> float:
         return sum(self._face_areas())
@@ -63,11 +60,8 @@ class BallSampler(ShapeSampler):
 
     def __init__(self, axes, center, radius: float, label: str = ""):
         self.center, self.radius = tuple(float(c) for c in center), float(radius)
-        super().__init__(axes, [c - self.radius for c in self.center], [c + self.radius for c in self.center])
-        self.label = label or f"ball(center={self.center}, radius={self.radius})"
-
-    def __str__(self) -> str:
-        return self.label
+        super().__init__(axes, [c - self.radius for c in self.center], [c + self.radius for c in self.center],
+                         label or f"ball(center={self.center}, radius={self.radius})")
 
     def measure(self) -> float:
         d = self.dimension
@@ -100,7 +94,8 @@ class PolygonSampler(ShapeSampler):
 
     def __init__(self, axes, vertices, label: str = ""):
         v = torch.tensor([[float(a), float(b)] for a, b in vertices], dtype=F64)
-        super().__init__(axes, v.min(dim=0).values.tolist(), v.max(dim=0).values.tolist())
+        super().__init__(axes, v.min(dim=0).values.tolist(), v.max(dim=0).values.tolist(),
+                         label or f"polygon({len(vertices)} vertices)")
         edges = v.roll(-1, dims=0) - v
         keep = edges.norm(dim=1) > 0  # a repeated vertex gives an empty edge
         self._start, self._edge = v[keep], edges[keep]
@@ -110,10 +105,6 @@ class PolygonSampler(ShapeSampler):
         # (dy, -dx) points right of the edge: outward for a counter-clockwise polygon.
         sign = 1.0 if self._signed_area > 0 else -1.0
         self._normal = sign * torch.stack([self._edge[:, 1], -self._edge[:, 0]], dim=1) / self._length[:, None]
-        self.label = label or f"polygon({len(vertices)} vertices)"
-
-    def __str__(self) -> str:
-        return self.label
 
     def measure(self) -> float:
         return abs(self._signed_area)

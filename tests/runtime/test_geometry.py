@@ -67,6 +67,8 @@ CASES = [
     ("plate_with_hole", spec_shape("plate_with_hole"), HEX_AREA - 0.09 * math.pi, HEX_PERIMETER + 0.6 * math.pi, False),
     ("lens", spec_shape("lens"), LENS_AREA, LENS_PERIMETER, False),
     ("ball_spec", spec_shape("ball_poisson"), 4 * math.pi / 3, 4 * math.pi, True),
+    ("cube_minus_ball", Csg("difference", Box(("x", "y", "z"), (-1.0,) * 3, (1.0,) * 3),
+                            Ball(("x", "y", "z"), (0.0,) * 3, 0.5)), 8 - math.pi / 6, 24 + math.pi, False),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -143,6 +145,26 @@ def test_interval_boundary_is_its_two_end_points_each_half_the_time():
     assert low_box.tolist() == [-1.0] and high_box.tolist() == [3.0]
 
 
+def test_intervals_combine_in_one_dimension():
+    s = sampler(Csg("difference", Box(("x",), (0.0,), (2.0,)), Box(("x",), (0.5,), (1.0,))))
+    assert s.measure() == pytest.approx(1.5, rel=1e-2) and s.boundary_measure() == pytest.approx(4, rel=1e-2)
+    points, normals = s.sample_boundary(N, gen(5))
+    for end, normal in ((0.0, -1.0), (0.5, 1.0), (1.0, -1.0), (2.0, 1.0)):
+        at = points[:, 0] == end
+        assert_fraction(float(at.double().mean()), 0.25)
+        assert bool((normals[at, 0] == normal).all())
+    inside = s.sample_interior(N, gen(5))
+    assert not bool(((inside > 0.5) & (inside < 1.0)).any())
+
+
+def test_zero_points():
+    for shape in (SQUARE, LSHAPE, Polygon(XY, L_VERTICES)):
+        s = sampler(shape)
+        assert s.sample_interior(0, gen(0)).shape == (0, 2)
+        points, normals = s.sample_boundary(0, gen(0))
+        assert points.shape == normals.shape == (0, 2)
+
+
 def test_disk_normals_are_radial_and_points_uniform():
     s = sampler(Disk(XY, (1.0, -1.0), 2.0))
     points, normals = s.sample_boundary(N, gen(6))
@@ -194,7 +216,7 @@ def test_l_shape_edges_and_normals(shape):
 
 def test_polygon_orientation_does_not_change_the_normals():
     triangle = ((0.0, 0.0), (2.0, 0.0), (0.0, 1.0))
-    for vertices in (triangle, triangle[::-1]):
+    for vertices in (triangle, triangle[::-1], triangle + triangle[:1]):   # last: first vertex repeated
         s = sampler(Polygon(XY, vertices))
         assert s.measure() == pytest.approx(1.0) and s.boundary_measure() == pytest.approx(3 + math.sqrt(5))
         points, normals = s.sample_boundary(2000, gen(10))

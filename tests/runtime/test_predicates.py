@@ -105,7 +105,9 @@ def test_a_region_predicate_from_a_spec_uses_every_function():
     spec = """problem q
 domain Omega = box(x: [0, 1], y: [0, 1])
 const c = 2
-region w = Omega where c*x^2 + sin(y)^3 <= exp(-x)/2 + log(2) - tan(x)*arctan(y) + abs(x-y) + sqrt(x) + tanh(x)*sinh(y)/cosh(y) + e^x + pi - 6
+let g = exp(-x)/2 + log(2) - tan(x)*arctan(y) + abs(x-y) + sqrt(x)
+let h = tanh(x)*sinh(y)/cosh(y) + e^x + pi - 6
+region w = Omega where c*x^2 + sin(y)^3 <= g + h
 field u
 equation in Omega:
     u = 0

@@ -9,7 +9,7 @@ import torch
 import pdedsl
 from pdedsl.ir import TargetRef
 from pdedsl.runtime import (Batch, SamplingError, sample_initial, sample_periodic_pairs, sample_space_time,
-                            sample_target)
+                            sample_target, target_sampler)
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 N = 4000
@@ -189,3 +189,25 @@ equation in D:
     expected = 0.5 * math.pi / (6 + 0.5 * math.pi)                               # by length
     assert abs(float(on_hole.double().mean()) - expected) < 5 * math.sqrt(expected * (1 - expected) / N)
     assert torch.allclose(batch.normals[on_hole], -(batch.points[on_hole] - vec(0.5, 1)) / 0.25, atol=1e-12)
+
+
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.pde")), ids=lambda p: p.stem)
+def test_every_target_of_every_spec_can_be_sampled(path):
+    problem = pdedsl.load(path)
+    targets = {c.target for c in problem.equations + problem.boundary_conditions if c.target is not None}
+    targets |= {TargetRef("region", r.name) for r in problem.regions}
+    for target in sorted(targets, key=str):
+        batch = (sample_space_time if problem.time else sample_target)(problem, target, 64, gen(0))
+        assert batch.points.shape == (64, len(problem.axes)) and batch.axes == problem.axes
+        region = problem.region(target.name) if target.kind == "region" else None
+        domain = region.domain if region else target.name
+        assert bool(target_sampler(problem, domain).contains(batch.points).all())
+        assert (batch.normals is not None) == (target.kind == "boundary" or bool(region and region.on_boundary))
+        if problem.time:
+            assert batch.coordinates.shape == (64, len(problem.axes) + 1)
+            assert bool(((batch.time >= problem.time.start) & (batch.time <= problem.time.end)).all())
+    if problem.time:
+        assert bool((sample_initial(problem, None, 8, gen(0)).time == problem.time.start).all())
+    for periodic in problem.periodic:
+        low, high = sample_periodic_pairs(problem, periodic, 8, gen(0))
+        assert torch.equal(low.time, high.time)

@@ -1,0 +1,61 @@
+"""The backend interface every solver model shares, and the registry of backends by name.
+
+A backend is a ``torch.nn.Module`` that maps named coordinate tensors (each
+of shape ``[n]``) to named field tensors (each ``[n]``). Training, checkpoints,
+``predict`` and ``plot`` only use this interface, so a DeepONet, FNO or DGNO
+backend plugs in by registering itself.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import torch
+
+from ..errors import PdeError
+from ..ir.problem import Problem
+
+_REGISTRY: dict[str, Callable] = {}
+
+
+class BackendError(PdeError):
+    """A backend cannot be built for this problem (the message says why and what to do)."""
+
+
+class Backend(torch.nn.Module):
+    """Maps coordinates to fields. Subclasses set ``name`` and implement ``forward``."""
+
+    name = ""
+
+    def __init__(self, problem: Problem, **options):
+        super().__init__()
+        self.field_names = tuple(f.name for f in problem.fields)
+        self.coordinate_names = tuple(c.name for c in problem.coordinates)
+        self.options = dict(options)
+
+    def forward(self, coordinates: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def register(name: str):
+    """Class decorator: make a backend available as ``name`` (``--backend name``)."""
+
+    def decorate(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def available() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))
+
+
+def create(name: str, problem: Problem, **options) -> Backend:
+    if name not in _REGISTRY:
+        raise BackendError(f"unknown backend '{name}' (available: {', '.join(available())})")
+    return _REGISTRY[name](problem, **options)

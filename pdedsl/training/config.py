@@ -1,0 +1,37 @@
+"""Training settings, with defaults that train the bundled 1-D, 1-D + time and 2-D specs well on a CPU."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class TrainConfig:
+    backend: str = "pinn"
+    backend_options: dict = field(default_factory=dict)  # e.g. {"width": 64, "depth": 4}
+    steps: int = 3000  # Adam steps
+    lbfgs_steps: int = 1500  # L-BFGS iterations after Adam (0: none)
+    learning_rate: float = 1e-3
+    decay: float = 0.1  # the Adam learning rate falls geometrically to learning_rate * decay
+    interior_points: int = 2000  # per equation target
+    boundary_points: int = 400  # per boundary or initial target
+    resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
+    weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
+    seed: int = 0
+    device: str = "cpu"
+    precision: str = "float32"  # or float64
+    checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
+    log_every: int = 50
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps + self.lbfgs_steps

@@ -1,0 +1,34 @@
+"""Reading .npz data (observe, reference) into flat point sets: scattered points or grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import PdeError
+
+
+class DataError(PdeError):
+    """A data file does not fit the problem (the message says how)."""
+
+
+def load_points(path: str, name: str, axes: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``({axis: coordinates}, values)`` as flat arrays, from scattered or grid layout."""
+    with np.load(path, allow_pickle=False) as archive:
+        missing = [key for key in (*axes, name) if key not in archive.files]
+        if missing:
+            raise DataError(f"{path}: no array named {', '.join(map(repr, missing))} (it has {', '.join(archive.files)})")
+        values = np.asarray(archive[name], dtype=np.float64)
+        coordinates = [np.asarray(archive[a], dtype=np.float64).reshape(-1) for a in axes]
+    if values.ndim == 1 and all(len(c) == len(values) for c in coordinates):
+        return dict(zip(axes, coordinates)), values
+    if values.shape == tuple(len(c) for c in coordinates):
+        mesh = np.meshgrid(*coordinates, indexing="ij")
+        return {a: m.reshape(-1) for a, m in zip(axes, mesh)}, values.reshape(-1)
+    raise DataError(f"{path}: '{name}' has shape {values.shape}, which fits neither scattered points nor a grid "
+                    f"over {', '.join(f'{a} ({len(c)})' for a, c in zip(axes, coordinates))}")
+
+
+def as_tensors(points: dict, values: np.ndarray, dtype, device) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    return ({a: torch.as_tensor(c, dtype=dtype, device=device) for a, c in points.items()},
+            torch.as_tensor(values, dtype=dtype, device=device))

@@ -1,0 +1,50 @@
+"""Accuracy: relative L2 error of each field against its exact solution or reference data."""
+
+from __future__ import annotations
+
+import torch
+
+from ..ir.problem import Problem, TargetRef
+from ..runtime import sampling
+from .data import as_tensors, load_points
+
+EVALUATION_POINTS = 8192
+
+
+def relative_l2(problem: Problem, module, model, params: dict, dtype, device, seed: int = 12345) -> dict[str, float]:
+    """``{field: ||prediction - truth|| / ||truth||}`` for every field with an exact solution or reference."""
+    errors = {}
+    references = {r.name: r for r in problem.references}
+    for name, exact in module.EXACT.items():
+        coords = _evaluation_points(problem, dtype, device, seed)
+        with torch.no_grad():
+            truth = exact["function"](**{identifier: coords[key] if role == "coordinate" else params[key]
+                                         for identifier, (role, key) in exact["arguments"].items()})
+            truth = truth + torch.zeros_like(next(iter(coords.values())))
+            predicted = model(coords)[name]
+        errors[name] = _ratio(predicted, truth)
+    for name, reference in references.items():
+        if name in errors:
+            continue
+        axes = tuple(problem.axes) + ((problem.time.name,) if problem.time else ())
+        points, values = load_points(reference.data.path, name, axes)
+        coords, truth = as_tensors(points, values, dtype, device)
+        with torch.no_grad():
+            predicted = model(coords)[name]
+        errors[name] = _ratio(predicted, truth)
+    return errors
+
+
+def _ratio(predicted: torch.Tensor, truth: torch.Tensor) -> float:
+    return float(torch.linalg.vector_norm(predicted - truth) / torch.linalg.vector_norm(truth).clamp_min(1e-300))
+
+
+def _evaluation_points(problem: Problem, dtype, device, seed: int) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    domain = next((c.target for c in problem.equations if c.target is not None), None)
+    domain = domain or TargetRef("domain", problem.domains[0].name)
+    if problem.time is not None:
+        batch = sampling.sample_space_time(problem, domain, EVALUATION_POINTS, generator, dtype=dtype)
+    else:
+        batch = sampling.sample_target(problem, domain, EVALUATION_POINTS, generator, dtype=dtype)
+    return {a: t.to(device) for a, t in batch.columns().items()}

@@ -1,0 +1,148 @@
+"""The training objective: mean squared residuals on sampled points, data misfit and periodicity.
+
+Residuals that hold on the same target share one batch of points, so the
+network and every derivative they need are evaluated once per batch (through
+the single derivative entry point). Points are redrawn from a generator seeded
+by (seed, draw number), so a resumed run sees exactly the points an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+
+from ..backends import BackendError
+from ..ir.problem import Problem, TargetRef
+from ..runtime import derivatives, sampling
+from .config import TrainConfig
+from .data import as_tensors, load_points
+
+
+class Objective:
+    def __init__(self, problem: Problem, module, model, config: TrainConfig, dtype, device):
+        self.problem, self.module, self.model, self.config = problem, module, model, config
+        self.dtype, self.device = dtype, device
+        self.axes = [c.name for c in problem.coordinates]
+        self._check_supported()
+        self.params = self._make_params()
+        self.groups: "OrderedDict[tuple, list]" = OrderedDict()
+        for entry in module.RESIDUALS:
+            target = TargetRef(*entry["target"]) if entry["target"] is not None else None
+            self.groups.setdefault((entry["kind"], target), []).append(entry)
+        self.observations = [self._observation(o) for o in problem.observations]
+
+    # ---- set-up ----
+    def _check_supported(self) -> None:
+        for item in self.problem.inputs:
+            if item.kind != "formula":
+                raise BackendError(
+                    f"the {self.config.backend} backend needs every input known in closed form, but input "
+                    f"'{item.name}' is {'random' if item.kind == 'prior' else 'given as data'}; "
+                    "operator-learning backends (DeepONet, FNO, DGNO) handle such inputs"
+                )
+        for param in self.problem.params:
+            if param.is_random and param.name not in self.problem.inferred:
+                raise BackendError(f"param '{param.name}' is random; the {self.config.backend} backend solves "
+                                   "one problem, so give it a value (or 'infer' it)")
+
+    def _make_params(self) -> dict[str, torch.Tensor]:
+        params = {}
+        for param in self.problem.params:
+            start = param.value if param.value is not None else _prior_mean(param.prior)
+            tensor = torch.tensor(float(start), dtype=self.dtype, device=self.device)
+            params[param.name] = torch.nn.Parameter(tensor) if param.name in self.problem.inferred else tensor
+        return params
+
+    def trainable_params(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.params.values() if isinstance(p, torch.nn.Parameter)]
+
+    def _observation(self, observation):
+        axes = tuple(self.problem.axes) + ((self.problem.time.name,) if self.problem.time else ())
+        points, values = load_points(observation.data.path, observation.name, axes)
+        coords, targets = as_tensors(points, values, self.dtype, self.device)
+        return observation.name, coords, targets
+
+    # ---- sampling ----
+    def sample(self, draw: int) -> dict:
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + draw)
+        batches = {}
+        for kind, target in self.groups:
+            count = self.config.interior_points if kind == "equation" else self.config.boundary_points
+            batches[(kind, target)] = self._draw(kind, target, count, generator)
+        periodic = [sampling.sample_periodic_pairs(self.problem, p, self.config.boundary_points, generator)
+                    for p in self.problem.periodic]
+        return {"groups": batches, "periodic": periodic}
+
+    def _draw(self, kind, target, count, generator):
+        if kind == "initial":
+            return sampling.sample_initial(self.problem, target, count, generator, dtype=self.dtype)
+        if self.problem.time is not None:
+            return sampling.sample_space_time(self.problem, target, count, generator, dtype=self.dtype)
+        return sampling.sample_target(self.problem, target, count, generator, dtype=self.dtype)
+
+    # ---- losses ----
+    def losses(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
+        terms: "OrderedDict[str, torch.Tensor]" = OrderedDict()
+        weights = self.config.weights
+        for key, entries in self.groups.items():
+            for name, residual in self._group_residuals(entries, batches["groups"][key]).items():
+                terms[name] = weights.get(name, 1.0) * residual.square().mean()
+        for index, (low, high) in enumerate(batches["periodic"]):
+            terms[f"periodic_{index + 1}"] = weights.get(f"periodic_{index + 1}", 1.0) * self._periodic(
+                self.problem.periodic[index], low, high)
+        for name, coords, targets in self.observations:
+            predicted = self.model(coords)[name]
+            terms[f"data_{name}"] = weights.get(f"data_{name}", 1.0) * (predicted - targets).square().mean()
+        return terms
+
+    def _coordinates(self, batch) -> dict[str, torch.Tensor]:
+        return {a: t.to(self.device, self.dtype).detach().requires_grad_(True) for a, t in batch.columns().items()}
+
+    def _group_residuals(self, entries, batch) -> dict[str, torch.Tensor]:
+        coords = self._coordinates(batch)
+        values = self.model(coords)
+        requests = sorted({(k[0], tuple(k[1])) for e in entries for role, k in e["arguments"].values()
+                           if role == "derivative"})
+        computed = derivatives.compute(values, coords, requests, axis_order=self.axes)
+        normals = None
+        if batch.normals is not None:
+            normals = {a: batch.normals[:, i].to(self.device, self.dtype) for i, a in enumerate(batch.axes)}
+        out = {}
+        for entry in entries:
+            kwargs = {}
+            for identifier, (role, key) in entry["arguments"].items():
+                if role == "derivative":
+                    kwargs[identifier] = computed[(key[0], tuple(key[1]))]
+                elif role == "coordinate":
+                    kwargs[identifier] = coords[key]
+                elif role == "normal":
+                    kwargs[identifier] = normals[key]
+                else:
+                    kwargs[identifier] = self.params[key]
+            value = entry["function"](**kwargs)
+            out[entry["name"]] = value if torch.is_tensor(value) and value.dim() else torch.zeros_like(coords[self.axes[0]]) + value
+        return out
+
+    def _periodic(self, periodic, low, high) -> torch.Tensor:
+        low_coords, high_coords = self._coordinates(low), self._coordinates(high)
+        low_values, high_values = self.model(low_coords), self.model(high_coords)
+        total = 0.0
+        for name in periodic.fields:
+            total = total + (low_values[name] - high_values[name]).square().mean()
+            slope = [(name, ((periodic.axis, 1),))]
+            a = derivatives.compute(low_values, low_coords, slope, self.axes)[slope[0]]
+            b = derivatives.compute(high_values, high_coords, slope, self.axes)[slope[0]]
+            total = total + (a - b).square().mean()
+        return total
+
+
+def _prior_mean(prior) -> float:
+    from ..ir import nodes
+
+    if isinstance(prior, nodes.UniformPrior):
+        return (float(prior.parameter("low")) + float(prior.parameter("high"))) / 2
+    if isinstance(prior, nodes.NormalPrior):
+        return float(prior.parameter("mean"))
+    return 1.0

@@ -1,0 +1,242 @@
+"""A training run: its folder, the loop (Adam then L-BFGS), checkpoints, resume, results.
+
+A run folder holds::
+
+    solver.py        the generated module (the residuals trained on)
+    spec.pde         a copy of the spec
+    config.json      the TrainConfig
+    checkpoint.pt    model, optimiser and step; written atomically, loads with weights_only=True
+    metrics.jsonl    one JSON object per logged step (losses, learning rate, wall time)
+    result.json      the final summary (relative L2 per field, steps, wall time, inferred params)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from .. import api, compiler
+from ..backends import create
+from ..codegen import load_module
+from ..errors import PdeError
+from . import checkpoint
+from .config import TrainConfig
+from .metrics import relative_l2
+from .objective import Objective
+from .progress import Progress
+
+
+LBFGS_CHUNK = 10
+
+
+class RunError(PdeError):
+    """A run folder cannot be used (missing, from another spec, corrupt)."""
+
+
+def _dtype(config: TrainConfig):
+    return {"float32": torch.float32, "float64": torch.float64}[config.precision]
+
+
+class Run:
+    """Everything a run needs, rebuilt the same way for training, resuming and prediction."""
+
+    def __init__(self, spec_path: Path, config: TrainConfig, folder: Path):
+        self.spec_path, self.config, self.folder = Path(spec_path), config, Path(folder)
+        self.problem = api.load(self.spec_path)
+        self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
+        self.module = load_module(self.source, f"pdedsl_run_{self.problem.name}")
+        self.dtype, self.device = _dtype(config), torch.device(config.device)
+        torch.manual_seed(config.seed)
+        options = {"seed": config.seed, **config.backend_options}
+        self.model = create(config.backend, self.problem, **options).to(self.device, self.dtype)
+        self.objective = Objective(self.problem, self.module, self.model, config, self.dtype, self.device)
+
+    @classmethod
+    def open(cls, folder: Path) -> "Run":
+        folder = Path(folder)
+        if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
+            raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
+        config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
+        run = cls(folder / "spec.pde", config, folder)
+        state = run.load_checkpoint()
+        if state is None:
+            raise RunError(f"{folder} has no checkpoint yet")
+        return run
+
+    # ---- persistence ----
+    def prepare_folder(self, resume: bool) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            for stale in ("checkpoint.pt", "metrics.jsonl", "result.json"):
+                (self.folder / stale).unlink(missing_ok=True)
+        if self.spec_path.resolve() != (self.folder / "spec.pde").resolve():
+            shutil.copyfile(self.spec_path, self.folder / "spec.pde")
+            for data in _data_files(self.problem):
+                shutil.copyfile(data, self.folder / Path(data).name) if Path(data).parent != self.folder else None
+        (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
+        (self.folder / "config.json").write_text(self.config.to_json(), encoding="utf-8")
+
+    def state(self, step: int, optimizer, phase: str, wall: float) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "params": {k: v.detach().clone() for k, v in self.objective.params.items()},
+            "optimizer": optimizer.state_dict(),
+            "step": step, "phase": phase, "wall": wall,
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def load_checkpoint(self):
+        path = self.folder / "checkpoint.pt"
+        if not path.is_file():
+            return None
+        try:
+            state = checkpoint.load(path, str(self.device))
+        except Exception as error:  # noqa: BLE001 - any unreadable checkpoint is reported the same way
+            raise RunError(f"cannot read {path}: {error}") from None
+        self.model.load_state_dict(state["model"])
+        with torch.no_grad():
+            for name, value in state["params"].items():
+                self.objective.params[name].copy_(value)
+        return state
+
+
+def _data_files(problem) -> list[str]:
+    files = [o.data.path for o in problem.observations] + [r.data.path for r in problem.references]
+    return files + [i.data.path for i in problem.inputs if i.data is not None]
+
+
+def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
+    """Train (or resume) a run; returns the result summary (also written to result.json)."""
+    run = Run(spec_path, config, folder)
+    run.prepare_folder(resume)
+    return Trainer(run, progress).fit(resume)
+
+
+class Trainer:
+    def __init__(self, run: Run, progress: bool = True):
+        self.run, self.config = run, run.config
+        self.show_progress = progress
+        self.parameters = list(run.model.parameters()) + run.objective.trainable_params()
+        self.skipped = 0
+
+    def fit(self, resume: bool) -> dict:
+        run, config = self.run, self.config
+        adam = torch.optim.Adam(self.parameters, lr=config.learning_rate)
+        # torch's L-BFGS does not move with max_iter=1, so it runs in chunks of
+        # LBFGS_CHUNK iterations; each iteration counts as a step.
+        lbfgs = torch.optim.LBFGS(self.parameters, lr=1.0, max_iter=LBFGS_CHUNK, history_size=50,
+                                  tolerance_grad=1e-12, tolerance_change=0.0, line_search_fn="strong_wolfe")
+        step, wall_before = 0, 0.0
+        state = run.load_checkpoint() if resume else None
+        if state is not None:
+            step, wall_before = int(state["step"]), float(state["wall"])
+            (adam if state["phase"] == "adam" else lbfgs).load_state_dict(state["optimizer"])
+            torch.set_rng_state(state["torch_rng"])
+        self.began = time.perf_counter() - wall_before
+        self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
+        batches = run.objective.sample(self._draw(min(step, config.steps)))
+        while step < config.steps:
+            if step % config.resample_every == 0:
+                batches = run.objective.sample(self._draw(step))
+            terms = self._adam_step(adam, batches, step)
+            step += 1
+            self._after_step(step, "adam", adam, terms)
+        if config.lbfgs_steps:
+            batches = run.objective.sample(self._draw(config.steps))
+        while step < config.total_steps:
+            for group in lbfgs.param_groups:
+                group["max_iter"] = min(LBFGS_CHUNK, config.total_steps - step)
+            terms, iterations = self._lbfgs_step(lbfgs, batches)
+            if iterations == 0:  # converged to working precision: nothing more to gain
+                break
+            for _ in range(iterations):
+                step += 1
+                self._after_step(step, "lbfgs", lbfgs, terms)
+        self.bar.close()
+        return self._finish(step)
+
+    def _draw(self, step: int) -> int:
+        return step // self.config.resample_every
+
+    def _learning_rate(self, step: int) -> float:
+        fraction = step / max(self.config.steps, 1)
+        return self.config.learning_rate * self.config.decay ** fraction
+
+    def _adam_step(self, adam, batches, step: int) -> dict:
+        for group in adam.param_groups:
+            group["lr"] = self._learning_rate(step)
+        adam.zero_grad(set_to_none=True)
+        terms = self.run.objective.losses(batches)
+        loss = sum(terms.values())
+        if not torch.isfinite(loss):
+            self._skip(adam)
+            return {k: float("nan") for k in terms}
+        loss.backward()
+        adam.step()
+        return {k: float(v.detach()) for k, v in terms.items()}
+
+    def _lbfgs_step(self, lbfgs, batches) -> dict:
+        latest = {}
+
+        def closure():
+            lbfgs.zero_grad(set_to_none=True)
+            terms = self.run.objective.losses(batches)
+            loss = sum(terms.values())
+            latest.update({k: float(v.detach()) for k, v in terms.items()})
+            if torch.isfinite(loss):
+                loss.backward()
+            return loss
+
+        snapshot = [p.detach().clone() for p in self.parameters]
+        before = lbfgs.state[self.parameters[0]].get("n_iter", 0)
+        lbfgs.step(closure)
+        iterations = lbfgs.state[self.parameters[0]].get("n_iter", 0) - before
+        if not all(math.isfinite(v) for v in latest.values()) or not all(torch.isfinite(p).all() for p in self.parameters):
+            with torch.no_grad():  # a non-finite step never reaches the model
+                for parameter, saved in zip(self.parameters, snapshot):
+                    parameter.copy_(saved)
+            self.skipped += 1
+            lbfgs.state.clear()
+        return latest, iterations
+
+    def _skip(self, optimizer) -> None:
+        self.skipped += 1
+        self.config.learning_rate *= 0.5
+        print(f"pdedsl: non-finite loss; step skipped, learning rate halved to {self.config.learning_rate:.2e}",
+              file=__import__("sys").stderr)
+
+    def _after_step(self, step: int, phase: str, optimizer, terms: dict) -> None:
+        config, run = self.config, self.run
+        wall = time.perf_counter() - self.began
+        self.bar.update(step, phase, terms)
+        if step % config.log_every == 0 or step == config.total_steps:
+            record = {"step": step, "phase": phase, "loss": sum(terms.values()), "terms": terms,
+                      "wall_s": round(wall, 3)}
+            if phase == "adam":
+                record["lr"] = self._learning_rate(step)
+            with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+        if step % config.checkpoint_every == 0 or step == config.total_steps:
+            checkpoint.save(run.state(step, optimizer, phase, wall), run.folder / "checkpoint.pt")
+
+    def _finish(self, step: int) -> dict:
+        run = self.run
+        run.model.eval()
+        errors = relative_l2(run.problem, run.module, run.model, run.objective.params, run.dtype, run.device)
+        result = {
+            "problem": run.problem.name,
+            "backend": self.config.backend,
+            "rel_l2": errors,
+            "steps": step,
+            "wall_s": round(time.perf_counter() - self.began, 2),
+            "params": {name: float(v) for name, v in run.objective.params.items() if name in run.problem.inferred},
+            "parameters": run.model.parameter_count(),
+            "skipped_steps": self.skipped,
+        }
+        (run.folder / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return result
