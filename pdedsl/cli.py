@@ -1,19 +1,21 @@
 """The ``pdedsl`` command line: a thin layer over :mod:`pdedsl.api`.
 
-Exit codes: 0 success, 1 the spec has errors, 2 usage errors (bad options,
-missing files), 3 an internal error (a bug in pdedsl).
+Exit codes: 0 success, 1 the spec has errors (or cannot be run as asked:
+backend, data, run folder), 2 usage errors (bad options, missing files),
+3 an internal error (a bug in pdedsl), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
 from pathlib import Path
 
 from . import __version__, api, compiler
-from .errors import InternalError, SpecError
+from .errors import InternalError, PdeError, SpecError
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -42,6 +44,31 @@ def _parser() -> argparse.ArgumentParser:
     compile_ = commands.add_parser("compile", help="generate the PyTorch module for a spec")
     compile_.add_argument("spec", metavar="SPEC")
     compile_.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+
+    train = commands.add_parser("train", help="train a solver for a spec (or resume a run)")
+    train.add_argument("spec", metavar="SPEC", nargs="?", help=".pde file (omit with --resume)")
+    train.add_argument("--backend", default="pinn", help="solver backend (default: pinn)")
+    train.add_argument("--steps", type=int, help="Adam steps (default: 3000)")
+    train.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations after Adam (default: 1500)")
+    train.add_argument("--points", type=int, help="collocation points per equation target (default: 2000)")
+    train.add_argument("--width", type=int, help="hidden layer width (default: 64)")
+    train.add_argument("--depth", type=int, help="hidden layers (default: 4)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    train.add_argument("--precision", choices=("float32", "float64"), default="float32")
+    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    train.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    predict = commands.add_parser("predict", help="evaluate a trained run at the points of an .npz file")
+    predict.add_argument("run", metavar="DIR")
+    predict.add_argument("--points", required=True, metavar="FILE", help=".npz of points (scattered or grid)")
+    predict.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
+
+    plot = commands.add_parser("plot", help="plot a run: prediction, truth, error and losses")
+    plot.add_argument("run", metavar="DIR")
+    plot.add_argument("-o", "--output", metavar="FILE", help="PNG file (default: DIR/plot.png)")
     return parser
 
 
@@ -58,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except SpecError as error:
         print(error.render(), file=sys.stderr)
+        return EXIT_SPEC
+    except InternalError as error:
+        print(f"pdedsl: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except PdeError as error:  # a valid spec that cannot be run this way (backend, data, run folder)
+        print(f"pdedsl: error: {error}", file=sys.stderr)
         return EXIT_SPEC
     except _UsageError as error:
         print(f"pdedsl: error: {error}", file=sys.stderr)
@@ -162,7 +195,63 @@ def _compile(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"check": _check, "show": _show, "emit": _emit, "compile": _compile}
+def _train(args) -> int:
+    from .training import TrainConfig, resume, train
+
+    progress = not args.quiet
+    if args.resume:
+        if not os.path.isdir(args.resume):
+            raise _UsageError(f"{args.resume}: no such run folder")
+        result = resume(args.resume, progress=progress, steps=args.steps)
+        folder = Path(args.resume)
+    else:
+        if args.spec is None:
+            raise _UsageError("train needs a SPEC (or --resume DIR)")
+        spec = _existing(args.spec)
+        problem = api.load(spec)
+        for warning in problem.warnings:
+            print(warning.render(), file=sys.stderr)
+        config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision)
+        for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points")):
+            if getattr(args, option) is not None:
+                setattr(config, attribute, getattr(args, option))
+        config.backend_options = {k: getattr(args, k) for k in ("width", "depth") if getattr(args, k) is not None}
+        folder = Path(args.out or os.path.join("runs", problem.name))
+        result = train(spec, config, folder, resume=False, progress=progress)
+    _print_result(result, folder)
+    if args.json:
+        print(json.dumps(result))
+    return EXIT_OK
+
+
+def _print_result(result: dict, folder: Path) -> None:
+    print(f"trained {result['problem']} ({result['backend']}, {result['steps']} steps, {result['wall_s']} s) -> {folder}")
+    for field, error in result["rel_l2"].items():
+        print(f"  {field}: relative L2 error {error:.3e}")
+    for name, value in result["params"].items():
+        print(f"  inferred {name} = {value:.6g}")
+    if result.get("skipped_steps"):
+        print(f"  {result['skipped_steps']} steps skipped (non-finite loss)")
+
+
+def _predict(args) -> int:
+    from .training.predict import predict
+
+    predict(args.run, _existing(args.points), args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _plot(args) -> int:
+    from .training.plot import plot
+
+    output = plot(args.run, args.output or os.path.join(args.run, "plot.png"))
+    print(f"wrote {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+_COMMANDS = {"check": _check, "show": _show, "emit": _emit, "compile": _compile, "train": _train,
+             "predict": _predict, "plot": _plot}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -253,6 +253,12 @@ class Problem:
     def constant_values(self) -> dict[sympy.Symbol, float]:
         return {c.symbol: c.value for c in self.constants}
 
+    def solver(self, backend: str = "pinn", **backend_options):
+        """A :class:`pdedsl.solver.Solver` for this problem: ``.fit(...)`` then ``.predict(points)``."""
+        from ..solver import Solver
+
+        return Solver(self, backend, **backend_options)
+
 
 def _by_name(items, name: str):
     for item in items:

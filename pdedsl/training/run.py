@@ -111,10 +111,21 @@ def _data_files(problem) -> list[str]:
 
 
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
-    """Train (or resume) a run; returns the result summary (also written to result.json)."""
+    """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     run = Run(spec_path, config, folder)
     run.prepare_folder(resume)
     return Trainer(run, progress).fit(resume)
+
+
+def resume(folder, progress: bool = True, steps: int | None = None) -> dict:
+    """Continue the run in ``folder`` from its last checkpoint (with more Adam steps if ``steps`` is given)."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
+        raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
+    config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    if steps is not None:
+        config.steps = steps
+    return train(folder / "spec.pde", config, folder, resume=True, progress=progress)
 
 
 class Trainer:
@@ -156,8 +167,14 @@ class Trainer:
                 break
             for _ in range(iterations):
                 step += 1
-                self._after_step(step, "lbfgs", lbfgs, terms)
+                self._after_step(step, "lbfgs", lbfgs, terms, may_checkpoint=False)
+            if step // config.checkpoint_every > (step - iterations) // config.checkpoint_every:
+                # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
+                checkpoint.save(run.state(step, lbfgs, "lbfgs", time.perf_counter() - self.began),
+                                run.folder / "checkpoint.pt")
         self.bar.close()
+        checkpoint.save(run.state(step, lbfgs if step > config.steps else adam, "lbfgs" if step > config.steps else "adam",
+                                  time.perf_counter() - self.began), run.folder / "checkpoint.pt")
         return self._finish(step)
 
     def _draw(self, step: int) -> int:
@@ -210,7 +227,7 @@ class Trainer:
         print(f"pdedsl: non-finite loss; step skipped, learning rate halved to {self.config.learning_rate:.2e}",
               file=__import__("sys").stderr)
 
-    def _after_step(self, step: int, phase: str, optimizer, terms: dict) -> None:
+    def _after_step(self, step: int, phase: str, optimizer, terms: dict, may_checkpoint: bool = True) -> None:
         config, run = self.config, self.run
         wall = time.perf_counter() - self.began
         self.bar.update(step, phase, terms)
@@ -221,7 +238,7 @@ class Trainer:
                 record["lr"] = self._learning_rate(step)
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
-        if step % config.checkpoint_every == 0 or step == config.total_steps:
+        if may_checkpoint and (step % config.checkpoint_every == 0 or step == config.total_steps):
             checkpoint.save(run.state(step, optimizer, phase, wall), run.folder / "checkpoint.pt")
 
     def _finish(self, step: int) -> dict:
@@ -234,7 +251,7 @@ class Trainer:
             "rel_l2": errors,
             "steps": step,
             "wall_s": round(time.perf_counter() - self.began, 2),
-            "params": {name: float(v) for name, v in run.objective.params.items() if name in run.problem.inferred},
+            "params": {name: float(v.detach()) for name, v in run.objective.params.items() if name in run.problem.inferred},
             "parameters": run.model.parameter_count(),
             "skipped_steps": self.skipped,
         }

@@ -1,0 +1,51 @@
+"""The Python face of training: ``pdedsl.load(spec).solver().fit()`` then ``.predict(points)``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import torch
+
+from .ir.listing import format_problem
+from .ir.problem import Problem
+
+
+class Solver:
+    """Trains a backend on a problem; ``fit`` writes a run folder (a temporary one unless ``out`` is given)."""
+
+    def __init__(self, problem: Problem, backend: str = "pinn", **backend_options):
+        self.problem, self.backend, self.backend_options = problem, backend, backend_options
+        self.run = None
+        self.result: dict | None = None
+
+    def fit(self, out: str | Path | None = None, progress: bool = False, **settings) -> dict:
+        """Train; ``settings`` are TrainConfig fields (steps, lbfgs_steps, interior_points, seed, ...)."""
+        from .training import Run, TrainConfig, train
+
+        folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"pdedsl-{self.problem.name}-"))
+        config = TrainConfig(backend=self.backend, backend_options=dict(self.backend_options), **settings)
+        self.result = train(self._spec_file(folder), config, folder, progress=progress)
+        self.run = Run.open(folder)
+        return self.result
+
+    def _spec_file(self, folder: Path) -> Path:
+        source = Path(self.problem.source_name)
+        if source.suffix == ".pde" and source.is_file():
+            return source
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "spec.pde"
+        path.write_text(format_problem(self.problem), encoding="utf-8")  # the canonical listing loads back equal
+        return path
+
+    def predict(self, points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every field at the given points (coordinate name -> 1-D array, all of one length)."""
+        if self.run is None:
+            raise RuntimeError("call fit() before predict()")
+        run = self.run
+        coords = {a: torch.as_tensor(np.asarray(v), dtype=run.dtype, device=run.device) for a, v in points.items()}
+        with torch.no_grad():
+            values = run.model(coords)
+        return {name: value.cpu().numpy() for name, value in values.items()}

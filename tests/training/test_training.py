@@ -1,0 +1,107 @@
+"""Training: a short run learns, a killed run resumes to the same numbers, bad losses never reach the model."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import pdedsl
+from pdedsl.cli import main
+from pdedsl.training import TrainConfig, resume, train
+from pdedsl.training import run as run_module
+
+POISSON_1D = """problem rod
+domain O = interval(x: [0, 1])
+field u
+equation in O:
+    -d(u, x, 2) = pi^2 * sin(pi*x)
+boundary on boundary(O):
+    u = 0
+exact u = sin(pi*x)
+"""
+
+TINY = dict(steps=40, lbfgs_steps=20, interior_points=64, boundary_points=8, resample_every=10,
+            checkpoint_every=10, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2})
+
+
+def write(tmp_path, text=POISSON_1D):
+    path = tmp_path / "rod.pde"
+    path.write_text(text)
+    return path
+
+
+def test_training_reduces_the_error_and_writes_the_run_folder(tmp_path):
+    spec = write(tmp_path)
+    short = train(spec, TrainConfig(**{**TINY, "steps": 1, "lbfgs_steps": 0}), tmp_path / "short", progress=False)
+    longer = train(spec, TrainConfig(**{**TINY, "steps": 300, "lbfgs_steps": 100}), tmp_path / "run", progress=False)
+    assert longer["rel_l2"]["u"] < 0.1 * short["rel_l2"]["u"]
+    for name in ("solver.py", "spec.pde", "config.json", "checkpoint.pt", "metrics.jsonl", "result.json"):
+        assert (tmp_path / "run" / name).is_file(), name
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == 400 and {"equation_1", "boundary_1"} <= set(records[-1]["terms"])
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 400
+
+
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    spec = write(tmp_path)
+    config = TrainConfig(**TINY)
+    whole = train(spec, config, tmp_path / "whole", progress=False)
+
+    original = run_module.Trainer._after_step
+
+    def killed_at_step_27(self, step, *args, **kwargs):
+        original(self, step, *args, **kwargs)
+        if step == 27:
+            raise KeyboardInterrupt  # as if killed: the last checkpoint is step 20
+
+    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_27)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, TrainConfig(**TINY), tmp_path / "killed", progress=False)
+    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    assert torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["step"] == 20
+    resumed = resume(tmp_path / "killed", progress=False)
+    assert resumed["steps"] == whole["steps"]
+    assert resumed["rel_l2"]["u"] == pytest.approx(whole["rel_l2"]["u"], rel=1e-9, abs=1e-12)
+    a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["model"]
+    assert all(torch.allclose(a[k], b[k], rtol=1e-9, atol=1e-12) for k in a)
+
+
+def test_non_finite_loss_never_reaches_the_model(tmp_path):
+    spec = write(tmp_path, POISSON_1D.replace("-d(u, x, 2) = pi^2 * sin(pi*x)", "sqrt(-1 - u^2) = 0"))
+    result = train(spec, TrainConfig(**{**TINY, "steps": 5, "lbfgs_steps": 0}), tmp_path / "nan", progress=False)
+    assert result["skipped_steps"] == 5
+    state = torch.load(tmp_path / "nan" / "checkpoint.pt", weights_only=True)
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+
+
+def test_inferred_param_is_trained_and_reported(tmp_path):
+    x = np.linspace(0, 1, 41)
+    np.savez(tmp_path / "obs.npz", x=x, u=np.sin(np.pi * x))
+    spec = write(tmp_path, POISSON_1D.replace("pi^2 * sin", "k * sin") + 'param k = 1\nobserve u from "obs.npz" noise 0.01\ninfer k\n')
+    result = train(spec, TrainConfig(**{**TINY, "steps": 400, "lbfgs_steps": 100}), tmp_path / "inv", progress=False)
+    assert result["params"]["k"] == pytest.approx(np.pi**2, rel=0.05)
+
+
+def test_python_api_and_cli(tmp_path, capsys):
+    solver = pdedsl.load(POISSON_1D).solver(width=16, depth=2)
+    result = solver.fit(out=tmp_path / "api", steps=200, lbfgs_steps=50, interior_points=64, boundary_points=8,
+                        precision="float64")
+    values = solver.predict({"x": np.array([0.25, 0.5])})["u"]
+    assert values.shape == (2,) and result["rel_l2"]["u"] < 0.05
+    spec = write(tmp_path)
+    assert main(["train", str(spec), "--steps", "20", "--lbfgs-steps", "0", "--points", "32", "--width", "8",
+                 "--out", str(tmp_path / "cli"), "--json", "-q"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert set(json.loads(last)) >= {"rel_l2", "steps", "wall_s", "params"}
+    assert main(["train", "--resume", str(tmp_path / "nowhere")]) == 2
+
+
+def test_backend_refuses_random_inputs_with_a_clear_error(tmp_path, capsys):
+    spec = tmp_path / "d.pde"
+    spec.write_text("domain O = interval(x: [0, 1])\nfield u\ninput a ~ gaussian_field(length: 0.2)\n"
+                    "equation in O:\n    -d(a*d(u, x), x) = 1\nboundary on boundary(O):\n    u = 0\n")
+    assert main(["train", str(spec), "--out", str(tmp_path / "r"), "-q"]) == 1
+    assert "input 'a' is random" in capsys.readouterr().err
