@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64"), default="float32")
+    train.add_argument("--threads", type=int, default=1, help="CPU threads for torch (0: torch's default; default: 1)")
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     train.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
@@ -211,7 +212,8 @@ def _train(args) -> int:
         problem = api.load(spec)
         for warning in problem.warnings:
             print(warning.render(), file=sys.stderr)
-        config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision)
+        config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
+                             threads=args.threads)
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))

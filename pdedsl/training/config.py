@@ -20,6 +20,7 @@ class TrainConfig:
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
     seed: int = 0
     device: str = "cpu"
+    threads: int = 1  # CPU threads for torch (0: torch's default); see the README's Benchmarks
     precision: str = "float32"  # or float64
     checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
     log_every: int = 50

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class Run:
         self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
         self.module = load_module(self.source, f"pdedsl_run_{self.problem.name}")
         self.dtype, self.device = _dtype(config), torch.device(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         options = {"seed": config.seed, **config.backend_options}
         self.model = create(config.backend, self.problem, **options).to(self.device, self.dtype)
@@ -225,7 +228,7 @@ class Trainer:
         self.skipped += 1
         self.config.learning_rate *= 0.5
         print(f"pdedsl: non-finite loss; step skipped, learning rate halved to {self.config.learning_rate:.2e}",
-              file=__import__("sys").stderr)
+              file=sys.stderr)
 
     def _after_step(self, step: int, phase: str, optimizer, terms: dict, may_checkpoint: bool = True) -> None:
         config, run = self.config, self.run

@@ -1,0 +1,186 @@
+"""Accuracy of the PINN backend on the bundled specs against the issue's targets.
+
+Trains each spec (the default TrainConfig unless flags say otherwise) and
+checks the relative L2 error of every field against its exact solution or
+reference data:
+
+    poisson        <= 1e-3, and in under 2 minutes (compile, training and evaluation)
+    burgers        <= 5e-3
+    heat, wave, helmholtz, and a Neumann/Robin spec   <= 1e-2
+
+The Neumann/Robin spec is robin_cooling.pde if it can be validated (it has an
+exact solution and no data input), else the first of robin_exact.pde and any
+other spec in specs/ with a dn() condition that can. Prints a table and a
+final JSON line with every number. Exit status: 0 when every spec meets its
+target (with --quick: when every spec trained), 1 otherwise.
+
+Usage:
+    python benchmarks/accuracy.py                 # full run: many minutes on a CPU
+    python benchmarks/accuracy.py --quick         # smoke run: a few steps per spec
+    python benchmarks/accuracy.py --only poisson burgers --steps 5000 --device cuda --plot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pdedsl  # noqa: E402
+from pdedsl.training import TrainConfig, train  # noqa: E402
+
+# (spec, target relative L2, time limit in seconds or None)
+TARGETS = {
+    "poisson": (1e-3, 120.0),
+    "burgers": (5e-3, None),
+    "heat": (1e-2, None),
+    "wave": (1e-2, None),
+    "helmholtz": (1e-2, None),
+}
+NEUMANN_ROBIN_TARGET = 1e-2
+NEUMANN_ROBIN_PREFERRED = ("robin_cooling", "robin_exact")
+
+CONFIG_FLAGS = ("steps", "lbfgs_steps", "interior_points", "boundary_points", "learning_rate", "precision", "device",
+                "seed")  # command-line options that override TrainConfig fields of the same name
+QUICK = dict(steps=60, lbfgs_steps=20, interior_points=256, boundary_points=64, resample_every=20, log_every=10,
+             checkpoint_every=10_000)
+
+
+def validatable(path: Path) -> bool:
+    """The spec loads, every field has an exact solution or reference, and no input is given as data."""
+    try:
+        problem = pdedsl.load(path)
+    except pdedsl.PdeError:
+        return False
+    truths = {e.name for e in problem.exact} | {r.name for r in problem.references}
+    has_data_input = any(i.data is not None or i.kind != "formula" for i in problem.inputs)
+    return bool(problem.fields) and all(f.name in truths for f in problem.fields) and not has_data_input
+
+
+def neumann_robin_spec() -> tuple[str, str]:
+    """``(name, why)`` of the Neumann/Robin spec to benchmark."""
+    specs = ROOT / "specs"
+    skipped = []
+    others = sorted(p.stem for p in specs.glob("*.pde") if "dn(" in p.read_text(encoding="utf-8"))
+    for name in dict.fromkeys(NEUMANN_ROBIN_PREFERRED + tuple(others)):
+        path = specs / f"{name}.pde"
+        if path.is_file() and validatable(path):
+            why = f"{name}.pde" + (f" (instead of {', '.join(skipped)}: data input or no exact solution)"
+                                   if skipped else "")
+            return name, why
+        skipped.append(f"{name}.pde")
+    raise SystemExit("no Neumann/Robin spec with an exact solution and no data input in specs/")
+
+
+def config_from(args) -> TrainConfig:
+    values = dict(QUICK) if args.quick else {}
+    values.update({key: getattr(args, key) for key in CONFIG_FLAGS if getattr(args, key) is not None})
+    return TrainConfig(**values)
+
+
+def run_one(name: str, target: float, limit, config: TrainConfig, runs: Path, plot: bool) -> dict:
+    spec = ROOT / "specs" / f"{name}.pde"
+    folder = runs / name
+    entry = {"spec": f"{name}.pde", "target": target, "time_limit_s": limit}
+    began = time.perf_counter()
+    try:
+        result = train(spec, TrainConfig(**asdict(config)), folder, progress=False)
+    except Exception as error:  # noqa: BLE001 - one broken spec must not stop the others
+        entry.update(error=f"{type(error).__name__}: {error}", passed=False,
+                     wall_s=round(time.perf_counter() - began, 2))
+        traceback.print_exc(file=sys.stderr)
+        return entry
+    wall = time.perf_counter() - began
+    errors = result["rel_l2"]
+    entry.update(rel_l2=errors, wall_s=round(wall, 2), train_wall_s=result.get("wall_s"), steps=result.get("steps"),
+                 folder=str(folder))
+    entry["passed"] = bool(errors) and all(e <= target for e in errors.values()) and (limit is None or wall <= limit)
+    if plot:
+        from pdedsl.training.plot import plot as draw
+
+        entry["plot"] = str(draw(folder))
+    return entry
+
+
+def print_table(entries: list[dict]) -> None:
+    rows = []
+    for e in entries:
+        errors = e.get("rel_l2") or {"-": None}
+        for i, (field, error) in enumerate(errors.items()):
+            first = i == 0
+            limit = f"<= {e['time_limit_s']:.0f}" if e["time_limit_s"] and first else ""
+            rows.append((e["spec"] if first else "", field, "error" if "error" in e else
+                         (f"{error:.2e}" if error is not None else "-"), f"<= {e['target']:.0e}",
+                         f"{e['wall_s']:.1f}" if first else "", limit,
+                         ("pass" if e["passed"] else "FAIL") if first else ""))
+    header = ("spec", "field", "rel L2", "target", "wall s", "limit s", "result")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731
+                               for i, (c, w) in enumerate(zip(r, widths)))
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+    for e in entries:
+        if "error" in e:
+            print(f"{e['spec']}: {e['error']}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: few steps and points per spec")
+    parser.add_argument("--only", nargs="+", metavar="SPEC", help="benchmark only these specs (names without .pde)")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "accuracy", help="folder for the run folders")
+    parser.add_argument("--plot", action="store_true", help="also draw plot.png in each run folder")
+    parser.add_argument("--steps", type=int, help="Adam steps")
+    parser.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations")
+    parser.add_argument("--interior-points", type=int)
+    parser.add_argument("--boundary-points", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--precision", choices=("float32", "float64"))
+    parser.add_argument("--device", help="cpu, cuda, ...")
+    parser.add_argument("--seed", type=int)
+    args = parser.parse_args(argv)
+
+    robin, why = neumann_robin_spec()
+    targets = {**TARGETS, robin: (NEUMANN_ROBIN_TARGET, None)}
+    if args.only:
+        unknown = [n for n in args.only if n not in targets]
+        if unknown:
+            parser.error(f"unknown spec(s) {', '.join(unknown)}; choose from {', '.join(targets)}")
+        targets = {n: targets[n] for n in args.only}
+    config = config_from(args)
+    print(f"Neumann/Robin spec: {why}")
+    custom = any(getattr(args, key) is not None for key in CONFIG_FLAGS)
+    kind = ("quick, adjusted" if custom else "quick") if args.quick else ("custom" if custom else "default")
+    print(f"config: {kind} (steps {config.steps} + L-BFGS {config.lbfgs_steps}, {config.interior_points}/{config.boundary_points} "
+          f"points, {config.precision} on {config.device}); runs in {args.runs}", flush=True)
+
+    entries = []
+    for name, (target, limit) in targets.items():
+        print(f"training {name} ...", file=sys.stderr, flush=True)
+        entries.append(run_one(name, target, limit, config, args.runs, args.plot))
+    print()
+    print_table(entries)
+    passed = sum(e["passed"] for e in entries)
+    crashed = sum("error" in e for e in entries)
+    print(json.dumps({
+        "benchmark": "accuracy", "quick": args.quick, "config": asdict(config), "neumann_robin_spec": f"{robin}.pde",
+        "results": entries, "passed": passed, "failed": len(entries) - passed, "errors": crashed,
+        "all_passed": passed == len(entries),
+    }))
+    if args.quick:
+        return 1 if crashed else 0
+    return 0 if passed == len(entries) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

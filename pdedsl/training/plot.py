@@ -1,0 +1,491 @@
+"""Plots of a trained run: prediction, truth, absolute error and loss curves, in one PNG.
+
+The layout follows the problem:
+
+* 1-D steady: curves of the prediction and the truth over ``x``, and the
+  absolute error (log scale);
+* 1-D + time: space-time images (``x`` horizontal, ``t`` vertical) of the
+  prediction, the truth and the absolute error;
+* 2-D: images over the domain (points outside it are left blank), at the
+  final time if the problem is time-dependent;
+* 3-D: the same on the slice through the middle of the third axis.
+
+Several fields give one row each; the loss curves from ``metrics.jsonl``
+(total and every term, log scale) fill the last column. The truth is the
+``exact`` solution, else the ``reference`` data: the prediction is drawn on a
+fine regular grid, the reference and the error on the data's own grid or
+points (a slice of a grid is its grid line nearest to the middle or the final
+time). A field with neither shows its prediction only. Titles give the
+relative L2 error, measured as in ``result.json``.
+
+Only matplotlib's Agg canvas is used: no display, no pyplot state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..errors import PdeError
+from ..runtime import sampling
+from .data import load_points
+from .predict import coordinate_names, evaluate_fields, exact_fields
+
+CURVE_POINTS = 1001
+IMAGE_POINTS = 240  # pixels per side of an image
+PANEL = (4.3, 3.6)  # inches per panel
+LOSS_WIDTH = 5.0  # inches
+DPI = 110
+
+
+class PlotError(PdeError):
+    """A run cannot be plotted (the message says why)."""
+
+
+# ---- what is shown ----
+@dataclass
+class View:
+    """The coordinates a panel shows (``vertical`` None: a curve), where the others are held, and the box."""
+
+    horizontal: str
+    vertical: Optional[str]
+    fixed: dict[str, float]
+    low: dict[str, float]
+    high: dict[str, float]
+
+
+@dataclass
+class Sheet:
+    """Values on the points of a panel: a grid ``(len(h), len(v))``, or scattered points (flat ``h``, ``v``)."""
+
+    h: np.ndarray
+    v: Optional[np.ndarray]
+    grid: bool
+    inside: np.ndarray  # bool, shaped like the values
+    fixed: dict[str, float]  # the coordinates held fixed (slice, time)
+    prediction: np.ndarray
+    truth: Optional[np.ndarray] = None
+    smooth: bool = False  # a coarse data grid: interpolate between its points when drawn
+
+
+@dataclass
+class Row:
+    """One field: its prediction on a fine grid and, if it has one, its truth (and the prediction there)."""
+
+    name: str
+    fine: Sheet
+    data: Optional[Sheet] = None
+    label: str = ""  # "exact" or "reference (file)"
+    note: str = ""
+
+
+def _physics_domains(problem) -> list[str]:
+    """The domains the equations are posed on (as the PINN's coordinate scaling takes them)."""
+    names = {c.target.name for c in problem.equations if c.target is not None and c.target.kind == "domain"}
+    names |= {problem.region(c.target.name).domain for c in problem.equations
+              if c.target is not None and c.target.kind == "region"}
+    return sorted(names) or [d.name for d in problem.domains][:1]
+
+
+def _view(problem) -> View:
+    samplers = [sampling.target_sampler(problem, name) for name in _physics_domains(problem)]
+    boxes = [s.bounding_box() for s in samplers]
+    low, high = {}, {}
+    for index, axis in enumerate(problem.axes):
+        low[axis] = min(float(b[0][index]) for b in boxes)
+        high[axis] = max(float(b[1][index]) for b in boxes)
+    time = problem.time
+    if time is not None:
+        low[time.name], high[time.name] = float(time.start), float(time.end)
+    axes = tuple(problem.axes)
+    if len(axes) == 1:
+        return View(axes[0], time.name if time is not None else None, {}, low, high)
+    fixed = {axis: (low[axis] + high[axis]) / 2 for axis in axes[2:]}  # 3-D: the middle of the third axis
+    if time is not None:
+        fixed[time.name] = float(time.end)
+    return View(axes[0], axes[1], fixed, low, high)
+
+
+def _inside(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Which points lie in one of the physics domains (closed, with the samplers' tolerance)."""
+    inside = None
+    for name in _physics_domains(problem):
+        s = sampling.target_sampler(problem, name)
+        points = torch.as_tensor(np.stack([np.asarray(columns[a], dtype=np.float64) for a in s.axes], axis=1))
+        found = s.contains(points).numpy()
+        inside = found if inside is None else inside | found
+    return inside
+
+
+def _centres(low: float, high: float, count: int) -> np.ndarray:
+    return low + (np.arange(count) + 0.5) * (high - low) / count
+
+
+def _columns(view: View, shown: dict[str, np.ndarray], fixed: dict[str, float]) -> dict[str, np.ndarray]:
+    n = len(next(iter(shown.values())))
+    return {**shown, **{a: np.full(n, value) for a, value in fixed.items()}}
+
+
+def _fine(run, view: View, fixed: dict[str, float]) -> tuple[Sheet, dict, dict]:
+    """Every field's prediction on a regular grid over the box, and the columns of its points (flat)."""
+    if view.vertical is None:
+        h, v = np.linspace(view.low[view.horizontal], view.high[view.horizontal], CURVE_POINTS), None
+        shape = h.shape
+        columns = _columns(view, {view.horizontal: h}, fixed)
+    else:  # pixel centres: no point falls exactly on an edge, so cut-outs show clean
+        h, v = (_centres(view.low[a], view.high[a], IMAGE_POINTS) for a in (view.horizontal, view.vertical))
+        H, V = np.meshgrid(h, v, indexing="ij")
+        shape = H.shape
+        columns = _columns(view, {view.horizontal: H.reshape(-1), view.vertical: V.reshape(-1)}, fixed)
+    inside = _inside(run.problem, columns).reshape(shape)
+    predictions = {name: values.reshape(shape) for name, values in evaluate_fields(run, columns).items()}
+    return Sheet(h, v, True, inside, dict(fixed), np.zeros(shape)), predictions, columns
+
+
+def _reference(run, view: View, path: str, name: str) -> Sheet:
+    """The reference data of field ``name`` on the view (a grid slice or scattered points) and the prediction there."""
+    problem = run.problem
+    names = coordinate_names(problem)
+    with np.load(path, allow_pickle=False) as archive:
+        raw = {key: np.asarray(archive[key], dtype=np.float64) for key in (*names, name) if key in archive.files}
+    shown = [view.horizontal] + ([view.vertical] if view.vertical else [])
+    values = raw.get(name)
+    is_grid = (values is not None and len(names) > 1 and all(a in raw and raw[a].ndim == 1 for a in names)
+               and values.shape == tuple(len(raw[a]) for a in names))
+    fixed = {}
+    if is_grid:
+        index = []
+        for a in names:
+            if a in view.fixed:  # the grid line nearest to where the view holds this coordinate
+                k = int(np.argmin(np.abs(raw[a] - view.fixed[a])))
+                fixed[a] = float(raw[a][k])
+                index.append(k)
+            else:
+                index.append(slice(None))
+        truth = values[tuple(index)]
+        kept = [a for a in names if a not in view.fixed]
+        if kept != shown:  # the data's axis order is (space..., time); the view's may differ
+            truth = np.transpose(truth, [kept.index(a) for a in shown])
+        mesh = np.meshgrid(*(raw[a] for a in shown), indexing="ij")
+        columns = _columns(view, {a: m.reshape(-1) for a, m in zip(shown, mesh)}, fixed)
+        shape = mesh[0].shape
+        inside = _inside(problem, columns).reshape(shape)
+        prediction = evaluate_fields(run, columns)[name].reshape(shape)
+        smooth = len(shape) == 2 and min(shape) >= 2 and bool(inside.all()) and min(shape) < 120
+        return Sheet(raw[shown[0]], raw[shown[1]] if len(shown) > 1 else None, True, inside, fixed, prediction,
+                     truth.reshape(shape), smooth)
+    points, flat = load_points(path, name, names)
+    keep = np.ones(len(flat), dtype=bool)
+    for a, value in view.fixed.items():  # scattered data: the points on the data's slice nearest to the view's
+        nearest = points[a][np.argmin(np.abs(points[a] - value))]
+        keep &= np.abs(points[a] - nearest) <= 1e-6 * max(view.high[a] - view.low[a], 1e-12)
+        fixed[a] = float(nearest)
+    columns = {a: c[keep] for a, c in points.items()}
+    truth = flat[keep]
+    if view.vertical is None:
+        order = np.argsort(columns[view.horizontal], kind="stable")
+        columns, truth = {a: c[order] for a, c in columns.items()}, truth[order]
+    inside = _inside(problem, columns)
+    prediction = evaluate_fields(run, columns)[name]
+    return Sheet(columns[view.horizontal], columns[view.vertical] if view.vertical else None, False, inside, fixed,
+                 prediction, truth)
+
+
+def _rows(run, view: View) -> list[Row]:
+    """One row per field, with the truth where the problem has one."""
+    problem = run.problem
+    fine, predictions, columns = _fine(run, view, view.fixed)
+    exact = exact_fields(run, columns) if run.module.EXACT else {}
+    references = {r.name: r for r in problem.references}
+    rows = []
+    for f in problem.fields:
+        name = f.name
+        sheet = Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, predictions[name])
+        row = Row(name, sheet)
+        if name in exact:
+            row.data = Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, predictions[name],
+                             exact[name].reshape(fine.inside.shape))
+            row.label = "exact"
+        elif name in references:
+            reference = references[name]
+            try:
+                data = _reference(run, view, reference.data.path, name)
+            except (PdeError, OSError, ValueError, KeyError) as error:
+                row.note = f"reference not shown: {error}"
+            else:
+                if data.prediction.size < (2 if view.vertical is None else 3):
+                    row.note = "no reference points on this slice"
+                else:
+                    row.data, row.label = data, f"reference ({Path(reference.data.written).name})"
+                    if data.fixed != fine.fixed:  # the data's slice: draw the prediction there too
+                        other, others, _ = _fine(run, view, data.fixed)
+                        row.fine = Sheet(other.h, other.v, True, other.inside, other.fixed, others[name])
+        rows.append(row)
+    return rows
+
+
+def _relative_l2(run, rows: list[Row]) -> dict[str, float]:
+    """The relative L2 errors as ``result.json`` measures them, else as seen on the plotted points."""
+    from .metrics import relative_l2
+
+    try:
+        errors = relative_l2(run.problem, run.module, run.model, run.objective.params, run.dtype, run.device)
+    except (PdeError, OSError, ValueError, KeyError):
+        errors = {}
+    for row in rows:
+        if row.name not in errors and row.data is not None:
+            d = row.data
+            ok = d.inside & np.isfinite(d.truth)
+            errors[row.name] = float(np.linalg.norm((d.prediction - d.truth)[ok])
+                                     / max(np.linalg.norm(d.truth[ok]), 1e-300))
+    return errors
+
+
+# ---- drawing ----
+def _read_metrics(folder: Path) -> list[dict]:
+    path = folder / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut short by a killed run
+    return records
+
+
+def _positive(values) -> np.ndarray:
+    return np.array([v if isinstance(v, (int, float)) and math.isfinite(v) and v > 0 else np.nan for v in values],
+                    dtype=float)
+
+
+def _draw_losses(ax, records: list[dict]) -> None:
+    ax.set_title("training loss", fontsize=10)
+    if not records:
+        ax.text(0.5, 0.5, "no metrics.jsonl yet", ha="center", va="center", transform=ax.transAxes, color="0.4")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    steps = np.array([r.get("step", i) for i, r in enumerate(records)], dtype=float)
+    marker = dict(marker="o", ms=3) if len(records) < 25 else {}
+    ax.plot(steps, _positive([r.get("loss") for r in records]), color="black", lw=2.0, label="total", zorder=3,
+            **marker)
+    terms = []
+    for r in records:
+        terms.extend(name for name in r.get("terms", {}) if name not in terms)
+    for i, name in enumerate(terms):
+        ax.plot(steps, _positive([r.get("terms", {}).get(name) for r in records]), lw=1.1, color=f"C{i % 10}",
+                label=name, **marker)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.08)
+    adam = [r.get("step", 0) for r in records if r.get("phase") == "adam"]
+    lbfgs = [r.get("step", 0) for r in records if r.get("phase") == "lbfgs"]
+    if lbfgs:
+        at = max(adam) if adam else min(lbfgs)
+        ax.axvline(at, color="0.5", ls=":", lw=1)
+        ax.text(at, 0.985, " L-BFGS", transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
+                color="0.35")
+    # below the axes, so that it never hides a curve
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(len(terms) + 1, 4),
+              frameon=False, handlelength=1.6, columnspacing=1.2)
+
+
+def _limits(*arrays) -> tuple[float, float]:
+    finite = [np.asarray(a, dtype=float) for a in arrays if a is not None]
+    finite = np.concatenate([a[np.isfinite(a)] for a in finite]) if finite else np.zeros(0)
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    if high - low <= 1e-12 * max(abs(low), abs(high), 1.0):
+        pad = max(abs(high), 1.0) * 1e-3
+        low, high = low - pad, high + pad
+    return low, high
+
+
+def _color_map(low: float, high: float):
+    """A diverging map centred on 0 for fields of both signs, a sequential one otherwise."""
+    if low < 0 < high and min(-low, high) > 0.15 * max(-low, high):
+        bound = max(-low, high)
+        return "RdBu_r", -bound, bound
+    return "viridis", low, high
+
+
+def _image(figure, ax, problem, view: View, sheet: Sheet, values, cmap, vmin, vmax):
+    values = np.asarray(values, dtype=float)
+    if sheet.grid:
+        masked = np.ma.masked_where(~sheet.inside | ~np.isfinite(values), values)
+        mesh = ax.pcolormesh(sheet.h, sheet.v, masked.T, cmap=cmap, vmin=vmin, vmax=vmax, rasterized=True,
+                             shading="gouraud" if sheet.smooth else "nearest")
+    else:
+        import matplotlib.tri as mtri
+
+        triangulation = mtri.Triangulation(sheet.h, sheet.v)
+        corners = triangulation.triangles
+        centroids = _columns(view, {view.horizontal: sheet.h[corners].mean(axis=1),
+                                    view.vertical: sheet.v[corners].mean(axis=1)}, sheet.fixed)
+        hidden = ~_inside(problem, centroids) | ~np.isfinite(values[corners]).all(axis=1)
+        triangulation.set_mask(hidden)
+        mesh = ax.tripcolor(triangulation, np.where(np.isfinite(values), values, 0.0), cmap=cmap, vmin=vmin,
+                            vmax=vmax, shading="gouraud", rasterized=True)
+    colorbar = figure.colorbar(mesh, ax=ax, shrink=0.92, pad=0.02)
+    colorbar.ax.tick_params(labelsize=7)
+    colorbar.formatter.set_powerlimits((-3, 4))
+    colorbar.update_ticks()
+    ax.set_xlabel(view.horizontal)
+    ax.set_ylabel(view.vertical)
+    ax.set_xlim(view.low[view.horizontal], view.high[view.horizontal])
+    ax.set_ylim(view.low[view.vertical], view.high[view.vertical])
+    ax.tick_params(labelsize=8)
+    if view.vertical in problem.axes:  # space against space: true proportions, unless very elongated
+        width = view.high[view.horizontal] - view.low[view.horizontal]
+        height = view.high[view.vertical] - view.low[view.vertical]
+        if 0.25 <= height / max(width, 1e-300) <= 4:
+            ax.set_aspect("equal")
+
+
+def _at(fixed: dict[str, float]) -> str:
+    return ", ".join(f"{a} = {v:.3g}" for a, v in fixed.items())
+
+
+def _empty(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.4", wrap=True)
+    ax.set_axis_off()
+
+
+def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any_truth: bool) -> None:
+    fine, data = row.fine, row.data
+    x = view.horizontal
+    ax = figure.add_subplot(grid[index, 0])
+    ax.plot(fine.h, np.where(fine.inside, fine.prediction, np.nan), color="C0", lw=1.8, label="prediction")
+    if data is not None:
+        style = (dict(color="black", lw=1.2, ls="--") if data.grid and data.h.size > 60
+                 else dict(color="black", ls="none", marker="o", ms=2.5))
+        ax.plot(data.h, data.truth, label=row.label, **style)
+    ax.set_xlabel(x)
+    ax.set_ylabel(row.name)
+    ax.set_xlim(view.low[x], view.high[x])
+    ax.grid(True, alpha=0.3)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=8, loc="best")
+    title = f"{row.name}: prediction" + (f" and {row.label}" if data is not None else "")
+    ax.set_title(title + (f"\n{error}" if error else ""), fontsize=10)
+    if row.note:
+        ax.text(0.02, 0.02, row.note, transform=ax.transAxes, fontsize=7, color="0.4")
+    if data is not None:
+        ax = figure.add_subplot(grid[index, 1])
+        difference = np.abs(data.prediction - data.truth)
+        shown = np.where(data.inside & (difference > 0), difference, np.nan)
+        ax.semilogy(data.h, shown, color="C3", lw=1.2, **({} if data.h.size > 60 else dict(marker="o", ms=2.5)))
+        ax.set_xlabel(x)
+        ax.set_xlim(view.low[x], view.high[x])
+        ax.grid(True, which="both", alpha=0.25)
+        ax.tick_params(labelsize=8)
+        ax.set_title(f"{row.name}: |error|" + (f", {error}" if error else ""), fontsize=10)
+    elif any_truth:
+        _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
+
+
+def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error: str, any_truth: bool) -> None:
+    fine, data = row.fine, row.data
+    shown = [np.where(fine.inside, fine.prediction, np.nan)]
+    if data is not None:
+        shown.append(np.where(data.inside, data.truth, np.nan))
+    cmap, vmin, vmax = _color_map(*_limits(*shown))
+    where = f" at {_at(fine.fixed)}" if fine.fixed else ""
+    ax = figure.add_subplot(grid[index, 0])
+    _image(figure, ax, problem, view, fine, fine.prediction, cmap, vmin, vmax)
+    ax.set_title(f"{row.name}: prediction{where}" + (f"\n{error}" if error and data is None else ""), fontsize=10)
+    if row.note:
+        ax.text(0.02, 0.02, row.note, transform=ax.transAxes, fontsize=7, color="0.3")
+    if data is not None:
+        ax = figure.add_subplot(grid[index, 1])
+        _image(figure, ax, problem, view, data, data.truth, cmap, vmin, vmax)
+        ax.set_title(f"{row.name}: {row.label}" + (f" at {_at(data.fixed)}" if data.fixed else ""), fontsize=10)
+        ax = figure.add_subplot(grid[index, 2])
+        difference = np.abs(data.prediction - data.truth)
+        top = _limits(np.where(data.inside, difference, np.nan))[1]
+        _image(figure, ax, problem, view, data, difference, "magma", 0.0, max(top, 1e-300))
+        ax.set_title(f"{row.name}: |error|" + (f", {error}" if error else ""), fontsize=10)
+    elif any_truth:
+        _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
+
+
+def _headline(problem, result: dict) -> str:
+    parts = [problem.name, f"{len(problem.axes)}-D" + (" + time" if problem.time is not None else "")]
+    steps, wall = result.get("steps"), result.get("wall_s")
+    if steps is not None:
+        parts.append(f"{steps} steps" + (f" in {wall:.1f} s" if isinstance(wall, (int, float)) else ""))
+    inferred = result.get("params") or {}
+    if inferred:
+        parts.append(", ".join(f"{k} = {v:.4g}" for k, v in inferred.items()))
+    return "  |  ".join(parts)
+
+
+def plot(folder, output_path=None, run=None) -> Path:
+    """Draw the run in ``folder`` into one PNG at ``output_path`` (default ``folder/plot.png``); returns its path.
+
+    ``run`` may be an already opened :class:`~pdedsl.training.Run` of ``folder``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .run import Run  # here, not at the top: run.py imports the training machinery
+
+    folder = Path(folder)
+    run = run if run is not None else Run.open(folder)
+    output = Path(output_path) if output_path is not None else folder / "plot.png"
+    problem = run.problem
+    view = _view(problem)
+    rows = _rows(run, view)
+    errors = _relative_l2(run, rows)
+    try:
+        result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        result = {}
+
+    curve = view.vertical is None
+    any_truth = any(row.data is not None for row in rows)
+    columns = (2 if curve else 3) if any_truth else 1
+    figure = Figure(figsize=(columns * PANEL[0] + LOSS_WIDTH, max(len(rows) * PANEL[1], 3.8) + 0.3),
+                    layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(len(rows), columns + 1, width_ratios=[1] * columns + [LOSS_WIDTH / PANEL[0]])
+    for index, row in enumerate(rows):
+        error = f"rel. L2 {errors[row.name]:.2e}" if row.name in errors else ""
+        if curve:
+            _draw_curves(figure, grid, index, row, view, error, any_truth)
+        else:
+            _draw_images(figure, grid, index, row, view, problem, error, any_truth)
+    _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder))
+    figure.suptitle(_headline(problem, result), fontsize=11)
+    return _save(figure, output)
+
+
+def _save(figure, output: Path) -> Path:
+    """Save atomically: a temporary file, then ``os.replace``."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            figure.savefig(handle, format="png", dpi=DPI)
+        os.replace(temporary, output)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return output

@@ -1,0 +1,236 @@
+"""predict and plot on tiny trained runs: values match the model, bad points files fail clearly, PNGs are drawn."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl.errors import PdeError
+from pdedsl.training import Run, RunError, TrainConfig, train
+from pdedsl.training.predict import PredictError, predict
+from pdedsl.training.plot import plot
+
+TINY = dict(steps=20, lbfgs_steps=0, interior_points=64, boundary_points=16, log_every=5)
+
+HEAT = """problem rod_heat
+domain Rod = interval(x: [0, 1])
+time t: [0, 0.5]
+field u
+const kappa = 0.1
+equation in Rod:
+    dt(u) = kappa * d(u, x, 2)
+boundary on boundary(Rod):
+    u = 0
+initial:
+    u = sin(pi*x)
+exact u = exp(-kappa*pi^2*t) * sin(pi*x)
+"""
+
+# a disk with a square hole: 2-D, masked outside, exact solution
+PLATE = """problem holed_plate
+domain D = disk(center: (0, 0), radius: 1) - box(x: [-0.3, 0.3], y: [-0.3, 0.3])
+field u
+equation in D:
+    -laplace(u) = 4
+boundary on boundary(D):
+    u = 1 - x^2 - y^2
+exact u = 1 - x^2 - y^2
+"""
+
+# 1-D steady system: exact for v only (mixed truth), u has none
+PAIR = """problem pair
+domain O = interval(x: [0, 1])
+field u, v
+equation in O:
+    -d(v, x, 2) = 1
+    -d(u, x, 2) = v
+boundary on boundary(O):
+    u = 0
+    v = 0
+exact v = x*(1 - x)/2
+"""
+
+# 1-D + time with reference data on a grid instead of an exact solution
+HEAT_REFERENCE = HEAT.replace("exact u = exp(-kappa*pi^2*t) * sin(pi*x)", 'reference u from "heat_ref.npz"')
+
+# 2-D with scattered reference data
+PLATE_REFERENCE = PLATE.replace("exact u = 1 - x^2 - y^2", 'reference u from "plate_ref.npz"')
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_torch():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: threads only wait on each other
+    yield
+    torch.set_num_threads(previous)
+
+
+def _train(root, name, text, files=None):
+    spec_folder = root / f"{name}_spec"
+    spec_folder.mkdir()
+    for file_name, arrays in (files or {}).items():
+        np.savez(spec_folder / file_name, **arrays)
+    spec = spec_folder / f"{name}.pde"
+    spec.write_text(text)
+    folder = root / name
+    train(spec, TrainConfig(**TINY), folder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    x, t = np.linspace(0, 1, 33), np.linspace(0, 0.5, 17)
+    heat_grid = np.exp(-0.1 * np.pi**2 * t)[None, :] * np.sin(np.pi * x)[:, None]
+    rng = np.random.default_rng(0)
+    r, angle = np.sqrt(rng.uniform(0.2, 1, 600)), rng.uniform(0, 2 * np.pi, 600)
+    px, py = r * np.cos(angle), r * np.sin(angle)
+    keep = (np.abs(px) > 0.3) | (np.abs(py) > 0.3)
+    px, py = px[keep], py[keep]
+    return {
+        "heat": _train(root, "heat", HEAT),
+        "plate": _train(root, "plate", PLATE),
+        "pair": _train(root, "pair", PAIR),
+        "heat_reference": _train(root, "heat_reference", HEAT_REFERENCE,
+                                 {"heat_ref.npz": {"x": x, "t": t, "u": heat_grid}}),
+        "plate_reference": _train(root, "plate_reference", PLATE_REFERENCE,
+                                  {"plate_ref.npz": {"x": px, "y": py, "u": 1 - px**2 - py**2}}),
+    }
+
+
+def _direct(folder, columns):
+    run = Run.open(folder)
+    with torch.no_grad():
+        out = run.model({a: torch.as_tensor(c, dtype=run.dtype) for a, c in columns.items()})
+    return {k: v.double().numpy() for k, v in out.items()}
+
+
+# ---- predict ----
+def test_predict_on_scattered_points_matches_the_model(runs, tmp_path):
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-1, 1, 50), rng.uniform(-1, 1, 50)
+    np.savez(tmp_path / "points.npz", x=x, y=y)
+    summary = predict(runs["plate"], tmp_path / "points.npz", tmp_path / "out.npz")
+    assert summary["layout"] == "scattered" and summary["shape"] == [50] and summary["fields"] == ["u"]
+    assert summary["outside_domain"] == int(np.sum((x**2 + y**2 > 1) | ((abs(x) < 0.3) & (abs(y) < 0.3))))
+    with np.load(tmp_path / "out.npz") as out:
+        assert sorted(out.files) == ["u", "x", "y"]
+        np.testing.assert_array_equal(out["x"], x)
+        np.testing.assert_array_equal(out["y"], y)
+        np.testing.assert_allclose(out["u"], _direct(runs["plate"], {"x": x, "y": y})["u"], rtol=1e-5, atol=1e-6)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_predict_on_a_grid_returns_arrays_shaped_like_the_grid(runs, tmp_path):
+    x, t = np.linspace(0, 1, 7), np.linspace(0, 0.5, 4)
+    np.savez(tmp_path / "grid.npz", t=t, x=x)  # order in the file does not matter
+    summary = predict(runs["heat"], tmp_path / "grid.npz", tmp_path / "out.npz")
+    assert summary["layout"] == "grid" and summary["shape"] == [7, 4] and summary["outside_domain"] == 0
+    X, T = np.meshgrid(x, t, indexing="ij")
+    expected = _direct(runs["heat"], {"x": X.ravel(), "t": T.ravel()})["u"].reshape(7, 4)
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["u"].shape == (7, 4)
+        np.testing.assert_allclose(out["u"], expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(out["x"], x)
+
+
+def test_equal_lengths_are_scattered_unless_a_field_array_or_the_layout_says_grid(runs, tmp_path):
+    x, t = np.linspace(0, 1, 5), np.linspace(0, 0.5, 5)
+    np.savez(tmp_path / "points.npz", x=x, t=t)
+    assert predict(runs["heat"], tmp_path / "points.npz", tmp_path / "a.npz")["shape"] == [5]
+    assert predict(runs["heat"], tmp_path / "points.npz", tmp_path / "b.npz", layout="grid")["shape"] == [5, 5]
+    np.savez(tmp_path / "with_field.npz", x=x, t=t, u=np.zeros((5, 5)))  # a reference file reused as points
+    summary = predict(runs["heat"], tmp_path / "with_field.npz", tmp_path / "c.npz")
+    assert summary["layout"] == "grid" and summary["shape"] == [5, 5]
+    with np.load(tmp_path / "b.npz") as b, np.load(tmp_path / "c.npz") as c:
+        np.testing.assert_array_equal(b["u"], c["u"])
+
+
+def test_scattered_points_keep_their_shape(runs, tmp_path):
+    X, T = np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 0.5, 3), indexing="ij")
+    np.savez(tmp_path / "mesh.npz", x=X, t=T)
+    predict(runs["heat"], tmp_path / "mesh.npz", tmp_path / "out.npz")
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["u"].shape == (6, 3)
+        np.testing.assert_allclose(out["u"].ravel(), _direct(runs["heat"], {"x": X.ravel(), "t": T.ravel()})["u"],
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_predict_replaces_an_existing_output(runs, tmp_path):
+    np.savez(tmp_path / "points.npz", x=np.array([0.5]), t=np.array([0.1]))
+    (tmp_path / "out.npz").write_bytes(b"old")
+    predict(runs["heat"], tmp_path / "points.npz", tmp_path / "out.npz")
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["u"].shape == (1,)
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"x": np.zeros(3)}, "no coordinate array named 't'"),
+    ({"y": np.zeros(3)}, "no coordinate array named 'x', 't'"),
+    ({"x": np.zeros((2, 3)), "t": np.zeros(3)}, "same shape"),
+    ({"x": np.float64(0.5), "t": np.zeros(3)}, "single number"),
+    ({"x": np.zeros(0), "t": np.zeros(0)}, "empty"),
+    ({"x": np.array(["a", "b"]), "t": np.zeros(2)}, "numbers are needed"),
+    ({"x": np.array([0.0, np.nan]), "t": np.zeros(2)}, "non-finite"),
+])
+def test_predict_reports_points_that_do_not_fit(runs, tmp_path, arrays, message):
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(PredictError, match=message) as caught:
+        predict(runs["heat"], tmp_path / "bad.npz", tmp_path / "out.npz")
+    assert isinstance(caught.value, PdeError)
+    assert "bad.npz" in str(caught.value)
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_predict_reports_files_and_options_that_do_not_fit(runs, tmp_path):
+    with pytest.raises(PredictError, match="no such points file"):
+        predict(runs["heat"], tmp_path / "missing.npz", tmp_path / "out.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not an archive")
+    with pytest.raises(PredictError, match="not a readable .npz"):
+        predict(runs["heat"], tmp_path / "junk.npz", tmp_path / "out.npz")
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    with pytest.raises(PredictError, match="single array"):
+        predict(runs["heat"], tmp_path / "single.npy", tmp_path / "out.npz")
+    np.savez(tmp_path / "uneven.npz", x=np.zeros(3), t=np.zeros(4))
+    with pytest.raises(PredictError, match="same length"):
+        predict(runs["heat"], tmp_path / "uneven.npz", tmp_path / "out.npz", layout="scattered")
+    with pytest.raises(PredictError, match="unknown layout"):
+        predict(runs["heat"], tmp_path / "uneven.npz", tmp_path / "out.npz", layout="mesh")
+    with pytest.raises(RunError, match="not a pdedsl run folder"):
+        predict(tmp_path, tmp_path / "uneven.npz", tmp_path / "out.npz")
+
+
+# ---- plot ----
+def _assert_png(path, min_width=600):
+    import matplotlib.image
+
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    image = matplotlib.image.imread(path)
+    assert image.shape[1] >= min_width and image.shape[0] >= 300
+    assert image[..., :3].std() > 0.05  # not a blank canvas
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("name", ["heat", "plate", "pair", "heat_reference", "plate_reference"])
+def test_plot_draws_a_png(runs, tmp_path, name):
+    output = plot(runs[name], tmp_path / f"{name}.png")
+    assert output == tmp_path / f"{name}.png"
+    _assert_png(output)
+
+
+def test_plot_defaults_to_the_run_folder(runs):
+    output = plot(runs["heat"])
+    assert output == runs["heat"] / "plot.png" and output.stat().st_size > 0
+    os.remove(output)
+
+
+def test_plot_without_metrics_still_draws(runs, tmp_path):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(runs["plate"], folder)
+    (folder / "metrics.jsonl").unlink()
+    (folder / "result.json").unlink()
+    _assert_png(plot(folder, tmp_path / "plate.png"))
