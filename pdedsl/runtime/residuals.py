@@ -30,17 +30,27 @@ def evaluate(
     """
     axes = list(module.AXES) + ([module.TIME] if module.TIME else [])
     coords = {a: t if t.requires_grad else t.detach().requires_grad_(True) for a, t in coordinates.items()}
-    meanings = entry["arguments"]
-    requests = [key for role, key in meanings.values() if role == "derivative"]
+    requests = requests_of([entry])
     computed = derivatives.compute(functions(coords) if requests else {}, coords, requests, axis_order=axes)
+    return entry["function"](**bind_arguments(entry, computed, coords, normals, params))
+
+
+def requests_of(entries) -> list[tuple]:
+    """Every (function, orders) the entries need, each once, in a fixed order."""
+    return sorted({(key[0], tuple(key[1])) for entry in entries for role, key in entry["arguments"].values()
+                   if role == "derivative"})
+
+
+def bind_arguments(entry: Mapping, computed: Mapping, coordinates: Mapping, normals=None, params=None) -> dict:
+    """The keyword arguments of a generated function, from what each argument means."""
     kwargs = {}
-    for identifier, (role, key) in meanings.items():
+    for identifier, (role, key) in entry["arguments"].items():
         if role == "derivative":
             kwargs[identifier] = computed[(key[0], tuple(key[1]))]
         elif role == "coordinate":
-            kwargs[identifier] = coords[key]
+            kwargs[identifier] = coordinates[key]
         elif role == "normal":
             kwargs[identifier] = normals[key]
         else:
             kwargs[identifier] = params[key]
-    return entry["function"](**kwargs)
+    return kwargs

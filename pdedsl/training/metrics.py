@@ -6,6 +6,7 @@ import torch
 
 from ..ir.problem import Problem, TargetRef
 from ..runtime import sampling
+from ..runtime.residuals import bind_arguments
 from .data import as_tensors, load_points
 
 EVALUATION_POINTS = 8192
@@ -18,8 +19,7 @@ def relative_l2(problem: Problem, module, model, params: dict, dtype, device, se
     for name, exact in module.EXACT.items():
         coords = _evaluation_points(problem, dtype, device, seed)
         with torch.no_grad():
-            truth = exact["function"](**{identifier: coords[key] if role == "coordinate" else params[key]
-                                         for identifier, (role, key) in exact["arguments"].items()})
+            truth = exact["function"](**bind_arguments(exact, {}, coords, params=params))
             truth = truth + torch.zeros_like(next(iter(coords.values())))
             predicted = model(coords)[name]
         errors[name] = _ratio(predicted, truth)

@@ -16,6 +16,7 @@ import torch
 from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
+from ..runtime.residuals import bind_arguments, requests_of
 from .config import TrainConfig
 from .data import as_tensors, load_points
 
@@ -103,25 +104,13 @@ class Objective:
     def _group_residuals(self, entries, batch) -> dict[str, torch.Tensor]:
         coords = self._coordinates(batch)
         values = self.model(coords)
-        requests = sorted({(k[0], tuple(k[1])) for e in entries for role, k in e["arguments"].values()
-                           if role == "derivative"})
-        computed = derivatives.compute(values, coords, requests, axis_order=self.axes)
+        computed = derivatives.compute(values, coords, requests_of(entries), axis_order=self.axes)
         normals = None
         if batch.normals is not None:
             normals = {a: batch.normals[:, i].to(self.device, self.dtype) for i, a in enumerate(batch.axes)}
         out = {}
         for entry in entries:
-            kwargs = {}
-            for identifier, (role, key) in entry["arguments"].items():
-                if role == "derivative":
-                    kwargs[identifier] = computed[(key[0], tuple(key[1]))]
-                elif role == "coordinate":
-                    kwargs[identifier] = coords[key]
-                elif role == "normal":
-                    kwargs[identifier] = normals[key]
-                else:
-                    kwargs[identifier] = self.params[key]
-            value = entry["function"](**kwargs)
+            value = entry["function"](**bind_arguments(entry, computed, coords, normals, self.params))
             out[entry["name"]] = value if torch.is_tensor(value) and value.dim() else torch.zeros_like(coords[self.axes[0]]) + value
         return out
 

@@ -296,7 +296,8 @@ def _draw_losses(ax, records: list[dict]) -> None:
         ax.text(at, 0.985, " L-BFGS", transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
                 color="0.35")
     # below the axes, so that it never hides a curve
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(len(terms) + 1, 4),
+    height = ax.figure.get_figheight() - 0.6  # the axes' height in inches, roughly: the legend sits 0.5 in below
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / height), ncol=min(len(terms) + 1, 4),
               frameon=False, handlelength=1.6, columnspacing=1.2)
 
 
