@@ -161,8 +161,9 @@ def main(argv=None) -> int:
     print(f"Neumann/Robin spec: {why}")
     custom = any(getattr(args, key) is not None for key in CONFIG_FLAGS)
     kind = ("quick, adjusted" if custom else "quick") if args.quick else ("custom" if custom else "default")
-    print(f"config: {kind} (steps {config.steps} + L-BFGS {config.lbfgs_steps}, {config.interior_points}/{config.boundary_points} "
-          f"points, {config.precision} on {config.device}); runs in {args.runs}", flush=True)
+    print(f"config: {kind} (steps {config.steps} + L-BFGS {config.lbfgs_steps}, "
+          f"{config.interior_points}/{config.boundary_points} points, {config.precision} on {config.device}); "
+          f"runs in {args.runs}", flush=True)
 
     entries = []
     for name, (target, limit) in targets.items():

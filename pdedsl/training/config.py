@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass, field, fields
 class TrainConfig:
     backend: str = "pinn"
     backend_options: dict = field(default_factory=dict)  # e.g. {"width": 64, "depth": 4}
-    steps: int = 3000  # Adam steps
-    lbfgs_steps: int = 1500  # L-BFGS iterations after Adam (0: none)
+    steps: int = 1000  # Adam steps
+    lbfgs_steps: int = 2000  # L-BFGS iterations after Adam (0: none)
     learning_rate: float = 1e-3
     decay: float = 0.1  # the Adam learning rate falls geometrically to learning_rate * decay
-    interior_points: int = 2000  # per equation target
+    interior_points: int = 1000  # per equation target
     boundary_points: int = 400  # per boundary or initial target
     resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)

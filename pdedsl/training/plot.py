@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -84,6 +84,8 @@ class Row:
     data: Optional[Sheet] = None
     label: str = ""  # "exact" or "reference (file)"
     note: str = ""
+    observed: Optional[tuple] = None  # (h, v or None, values) of the field's observations on the view
+
 
 
 def _physics_domains(problem) -> list[str]:
@@ -227,8 +229,26 @@ def _rows(run, view: View) -> list[Row]:
                     if data.fixed != fine.fixed:  # the data's slice: draw the prediction there too
                         other, others, _ = _fine(run, view, data.fixed)
                         row.fine = Sheet(other.h, other.v, True, other.inside, other.fixed, others[name])
+        row.observed = _observed(run, view, row.fine.fixed, name)
         rows.append(row)
     return rows
+
+
+def _observed(run, view: View, fixed: dict[str, float], name: str) -> Optional[tuple]:
+    """The observations of field ``name`` that lie on the view (all of them, without fixed coordinates)."""
+    observation = next((o for o in run.problem.observations if o.name == name), None)
+    if observation is None:
+        return None
+    try:
+        points, values = load_points(observation.data.path, name, coordinate_names(run.problem))
+    except (PdeError, OSError, ValueError, KeyError):
+        return None
+    keep = np.ones(len(values), dtype=bool)
+    for a, value in fixed.items():
+        keep &= np.abs(points[a] - value) <= 1e-6 * max(view.high[a] - view.low[a], 1e-12)
+    if not keep.any():
+        return None
+    return (points[view.horizontal][keep], points[view.vertical][keep] if view.vertical else None, values[keep])
 
 
 def _relative_l2(run, rows: list[Row]) -> dict[str, float]:
@@ -372,6 +392,8 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
         style = (dict(color="black", lw=1.2, ls="--") if data.grid and data.h.size > 60
                  else dict(color="black", ls="none", marker="o", ms=2.5))
         ax.plot(data.h, data.truth, label=row.label, **style)
+    if row.observed is not None:
+        ax.plot(row.observed[0], row.observed[2], ls="none", marker="x", ms=4, color="C1", label="observed")
     ax.set_xlabel(x)
     ax.set_ylabel(row.name)
     ax.set_xlim(view.low[x], view.high[x])
@@ -405,6 +427,11 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
     where = f" at {_at(fine.fixed)}" if fine.fixed else ""
     ax = figure.add_subplot(grid[index, 0])
     _image(figure, ax, problem, view, fine, fine.prediction, cmap, vmin, vmax)
+    if row.observed is not None:  # where the data are: dots coloured like the field
+        h, v, values = row.observed
+        ax.scatter(h, v, c=values, cmap=cmap, vmin=vmin, vmax=vmax, s=9, edgecolors="black", linewidths=0.4,
+                   label="observed", zorder=3)
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.8, handletextpad=0.2)
     ax.set_title(f"{row.name}: prediction{where}" + (f"\n{error}" if error and data is None else ""), fontsize=10)
     if row.note:
         ax.text(0.02, 0.02, row.note, transform=ax.transAxes, fontsize=7, color="0.3")

@@ -162,11 +162,15 @@ class Trainer:
             self._after_step(step, "adam", adam, terms)
         if config.lbfgs_steps:
             batches = run.objective.sample(self._draw(config.steps))
+        stalled, previous = 0, None
         while step < config.total_steps:
             for group in lbfgs.param_groups:
                 group["max_iter"] = min(LBFGS_CHUNK, config.total_steps - step)
             terms, iterations = self._lbfgs_step(lbfgs, batches)
-            if iterations == 0:  # converged to working precision: nothing more to gain
+            loss = sum(terms.values())
+            stalled = stalled + 1 if previous is not None and abs(previous - loss) <= 1e-12 * max(abs(previous), 1e-30) else 0
+            previous = loss
+            if iterations == 0 or stalled >= 2:  # converged to working precision: nothing more to gain
                 break
             for _ in range(iterations):
                 step += 1

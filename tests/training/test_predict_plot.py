@@ -234,3 +234,36 @@ def test_plot_without_metrics_still_draws(runs, tmp_path):
     (folder / "metrics.jsonl").unlink()
     (folder / "result.json").unlink()
     _assert_png(plot(folder, tmp_path / "plate.png"))
+
+
+# ---- the accuracy benchmark ----
+def _benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
+    spec = importlib.util.spec_from_file_location("accuracy_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_accuracy_benchmark_picks_a_validatable_neumann_robin_spec():
+    benchmark = _benchmark()
+    name, _ = benchmark.neumann_robin_spec()
+    path = benchmark.ROOT / "specs" / f"{name}.pde"
+    assert benchmark.validatable(path) and "dn(" in path.read_text()
+    assert not benchmark.validatable(benchmark.ROOT / "specs" / "robin_cooling.pde")  # its conductivity is data
+
+
+def test_accuracy_benchmark_smoke_run(tmp_path, capsys):
+    import json
+
+    benchmark = _benchmark()
+    status = benchmark.main(["--quick", "--only", "poisson", "--steps", "5", "--lbfgs-steps", "0",
+                             "--runs", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0 and "poisson.pde" in out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["benchmark"] == "accuracy" and summary["config"]["steps"] == 5
+    assert set(summary["results"][0]["rel_l2"]) == {"u"}
