@@ -2,8 +2,10 @@
 
 Default settings (2000 interior and 400 boundary points, 4 x 64 tanh MLP,
 float32). Prints a table of medians over N steps after warm-up, and a final
-JSON line. Why it exists: small PINN steps ran faster and far steadier on one
-thread on this 2-core machine, so training defaults to ``threads = 1``.
+JSON line. Why it exists: training defaults to ``threads = 1``. On an idle
+2-core machine two threads are somewhat faster (this script shows by how
+much), but while another process keeps one core busy, two-thread steps were
+seen to slow down by an order of magnitude, and these machines are shared.
 Usage: python benchmarks/train_step.py [--steps N] [SPEC ...]
 """
 

@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--points", type=int, help="collocation points per equation target (default: 1000)")
     train.add_argument("--width", type=int, help="hidden layer width (default: 64)")
     train.add_argument("--depth", type=int, help="hidden layers (default: 4)")
+    train.add_argument("--activation", help="hidden-layer activation: tanh (default), sin, gelu, silu, softplus")
+    train.add_argument("--weight", action="append", default=[], metavar="NAME=W",
+                       help="loss weight of one residual or term (repeatable), e.g. --weight boundary_1=100")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64"), default="float32")
@@ -217,13 +220,26 @@ def _train(args) -> int:
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))
-        config.backend_options = {k: getattr(args, k) for k in ("width", "depth") if getattr(args, k) is not None}
+        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation")
+                                  if getattr(args, k) is not None}
+        config.weights = _weights(args.weight)
         folder = Path(args.out or os.path.join("runs", problem.name))
         result = train(spec, config, folder, resume=False, progress=progress)
     _print_result(result, folder)
     if args.json:
         print(json.dumps(result))
     return EXIT_OK
+
+
+def _weights(items: list[str]) -> dict[str, float]:
+    weights = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise _UsageError(f"--weight expects NAME=NUMBER, got '{item}'") from None
+    return weights
 
 
 def _print_result(result: dict, folder: Path) -> None:

@@ -105,3 +105,18 @@ def test_backend_refuses_random_inputs_with_a_clear_error(tmp_path, capsys):
                     "equation in O:\n    -d(a*d(u, x), x) = 1\nboundary on boundary(O):\n    u = 0\n")
     assert main(["train", str(spec), "--out", str(tmp_path / "r"), "-q"]) == 1
     assert "input 'a' is random" in capsys.readouterr().err
+
+
+def test_cli_predict_and_plot_on_a_run(tmp_path, capsys):
+    spec = write(tmp_path)
+    run = tmp_path / "run"
+    assert main(["train", str(spec), "--steps", "20", "--lbfgs-steps", "0", "--points", "32", "--width", "8",
+                 "--out", str(run), "-q"]) == 0
+    x = np.linspace(0, 1, 9)
+    np.savez(tmp_path / "pts.npz", x=x)
+    assert main(["predict", str(run), "--points", str(tmp_path / "pts.npz"), "-o", str(tmp_path / "out.npz")]) == 0
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["u"].shape == (9,) and np.allclose(out["x"], x)
+    assert main(["plot", str(run), "-o", str(tmp_path / "fig.png")]) == 0
+    assert (tmp_path / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["plot", str(tmp_path / "not-a-run")]) == 1
