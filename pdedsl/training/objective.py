@@ -16,6 +16,7 @@ import torch
 from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
+from ..runtime.interpolation import interpolant
 from ..runtime.residuals import bind_arguments, requests_of
 from .config import TrainConfig
 from .data import as_tensors, load_points
@@ -33,14 +34,15 @@ class Objective:
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault((entry["kind"], target), []).append(entry)
         self.observations = [self._observation(o) for o in problem.observations]
+        self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
+                            for i in problem.inputs if i.kind == "data"}
 
     # ---- set-up ----
     def _check_supported(self) -> None:
         for item in self.problem.inputs:
-            if item.kind != "formula":
+            if item.kind == "prior":
                 raise BackendError(
-                    f"the {self.config.backend} backend needs every input known in closed form, but input "
-                    f"'{item.name}' is {'random' if item.kind == 'prior' else 'given as data'}; "
+                    f"the {self.config.backend} backend needs every input known, but input '{item.name}' is random; "
                     "operator-learning backends (DeepONet, FNO, DGNO) handle such inputs"
                 )
         for param in self.problem.params:
@@ -103,7 +105,7 @@ class Objective:
 
     def _group_residuals(self, entries, batch) -> dict[str, torch.Tensor]:
         coords = self._coordinates(batch)
-        values = self.model(coords)
+        values = self.field_values(coords)
         computed = derivatives.compute(values, coords, requests_of(entries), axis_order=self.axes)
         normals = None
         if batch.normals is not None:
@@ -113,6 +115,13 @@ class Objective:
             value = entry["function"](**bind_arguments(entry, computed, coords, normals, self.params))
             out[entry["name"]] = value if torch.is_tensor(value) and value.dim() else torch.zeros_like(coords[self.axes[0]]) + value
         return out
+
+    def field_values(self, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The network's fields and the data inputs' interpolated values at ``coords``."""
+        values = dict(self.model(coords))
+        for name, data in self.data_inputs.items():
+            values[name] = data(coords)
+        return values
 
     def _periodic(self, periodic, low, high) -> torch.Tensor:
         low_coords, high_coords = self._coordinates(low), self._coordinates(high)

@@ -120,3 +120,25 @@ def test_cli_predict_and_plot_on_a_run(tmp_path, capsys):
     assert main(["plot", str(run), "-o", str(tmp_path / "fig.png")]) == 0
     assert (tmp_path / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["plot", str(tmp_path / "not-a-run")]) == 1
+
+
+def test_data_inputs_are_interpolated_with_slopes(tmp_path):
+    from pdedsl.runtime.interpolation import interpolant
+
+    x, y = np.linspace(0, 1, 11), np.linspace(0, 2, 21)
+    np.savez(tmp_path / "k.npz", x=x, y=y, k=1 + x[:, None] + 3 * y[None, :])
+    k = interpolant(str(tmp_path / "k.npz"), "k", ("x", "y"))
+    px = torch.tensor([0.33, 0.5, 1.0], dtype=torch.float64, requires_grad=True)
+    py = torch.tensor([0.25, 1.9, 0.0], dtype=torch.float64, requires_grad=True)
+    value = k({"x": px, "y": py})
+    assert torch.allclose(value, 1 + px + 3 * py)  # exact for a multilinear field
+    (slope,) = torch.autograd.grad(value.sum(), py)
+    assert torch.allclose(slope, torch.full_like(slope, 3.0))
+
+
+def test_spec_with_a_data_input_trains(tmp_path):
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "specs" / "robin_cooling.pde"
+    result = train(spec, TrainConfig(**{**TINY, "steps": 30, "lbfgs_steps": 0}), tmp_path / "r", progress=False)
+    assert result["steps"] == 30 and result["skipped_steps"] == 0

@@ -1,0 +1,73 @@
+"""Known input fields given as data (``input k from "k.npz"``), evaluated anywhere.
+
+Grid data are interpolated multilinearly (1-3 axes), which is differentiable
+in the coordinates, so ``d(k, x)`` in a residual gets the slope of the
+interpolant through autograd. Scattered data take the value of the nearest
+data point (piecewise constant, so its derivatives are zero).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import torch
+
+
+class GridInterpolant(torch.nn.Module):
+    def __init__(self, axes: tuple[str, ...], grids: list[np.ndarray], values: np.ndarray):
+        super().__init__()
+        self.axes = axes
+        order = [np.argsort(g) for g in grids]
+        grids = [g[o] for g, o in zip(grids, order)]
+        values = values[np.ix_(*order)]
+        for index, grid in enumerate(grids):
+            self.register_buffer(f"grid_{index}", torch.as_tensor(grid, dtype=torch.float64))
+        self.register_buffer("values", torch.as_tensor(values, dtype=torch.float64))
+
+    def forward(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        reference = coordinates[self.axes[0]]
+        values = self.values.to(reference.dtype)
+        lower_indices, fractions = [], []
+        for index, axis in enumerate(self.axes):
+            grid = getattr(self, f"grid_{index}").to(reference.dtype)
+            x = coordinates[axis].clamp(grid[0], grid[-1])
+            i = torch.searchsorted(grid.detach(), x.detach().contiguous(), right=True).clamp(1, len(grid) - 1) - 1
+            fractions.append((x - grid[i]) / (grid[i + 1] - grid[i]))
+            lower_indices.append(i)
+        result = torch.zeros_like(reference)
+        for corner in range(2 ** len(self.axes)):  # each corner of the cell, weighted
+            weight = torch.ones_like(reference)
+            index = []
+            for dim, (i, f) in enumerate(zip(lower_indices, fractions)):
+                upper = (corner >> dim) & 1
+                weight = weight * (f if upper else 1 - f)
+                index.append(i + upper)
+            result = result + weight * values[tuple(index)]
+        return result
+
+
+class NearestInterpolant(torch.nn.Module):
+    def __init__(self, axes: tuple[str, ...], points: np.ndarray, values: np.ndarray):
+        super().__init__()
+        self.axes = axes
+        self.register_buffer("points", torch.as_tensor(points, dtype=torch.float64))
+        self.register_buffer("values", torch.as_tensor(values, dtype=torch.float64))
+
+    def forward(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        reference = coordinates[self.axes[0]]
+        query = torch.stack([coordinates[a].detach() for a in self.axes], dim=-1).to(torch.float64)
+        nearest = torch.cdist(query, self.points).argmin(dim=1)
+        return self.values[nearest].to(reference.dtype)
+
+
+def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
+    """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout)."""
+    with np.load(path, allow_pickle=False) as archive:
+        values = np.asarray(archive[name], dtype=np.float64)
+        coordinates = [np.asarray(archive[a], dtype=np.float64).reshape(-1) for a in axes]
+    if values.shape == tuple(len(c) for c in coordinates) and values.ndim == len(axes) and values.ndim > 1:
+        return GridInterpolant(axes, coordinates, values)
+    if values.ndim == 1 and len(axes) == 1 and len(values) == len(coordinates[0]) and np.all(np.diff(np.sort(coordinates[0])) > 0):
+        return GridInterpolant(axes, coordinates, values)  # 1-D: a grid and scattered points are the same thing
+    return NearestInterpolant(axes, np.stack(coordinates, axis=-1), values.reshape(-1))
