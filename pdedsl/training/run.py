@@ -153,23 +153,38 @@ class Trainer:
             torch.set_rng_state(state["torch_rng"])
         self.began = time.perf_counter() - wall_before
         self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
-        batches = run.objective.sample(self._draw(min(step, config.steps)))
+        step = self._adam_phase(adam, step)
+        step = self._lbfgs_phase(lbfgs, step)
+        self.bar.close()
+        optimizer, phase = (lbfgs, "lbfgs") if step > config.steps else (adam, "adam")
+        checkpoint.save(run.state(step, optimizer, phase, time.perf_counter() - self.began), run.folder / "checkpoint.pt")
+        return self._finish(step)
+
+    def _adam_phase(self, adam, step: int) -> int:
+        config = self.config
+        batches = self.run.objective.sample(self._draw(min(step, config.steps)))
         while step < config.steps:
             if step % config.resample_every == 0:
-                batches = run.objective.sample(self._draw(step))
+                batches = self.run.objective.sample(self._draw(step))
             terms = self._adam_step(adam, batches, step)
             step += 1
             self._after_step(step, "adam", adam, terms)
-        if config.lbfgs_steps:
-            batches = run.objective.sample(self._draw(config.steps))
+        return step
+
+    def _lbfgs_phase(self, lbfgs, step: int) -> int:
+        """L-BFGS on the last Adam batch, in chunks; stops early once the loss no longer changes."""
+        config, run = self.config, self.run
+        if step >= config.total_steps:
+            return step
+        batches = run.objective.sample(self._draw(config.steps))
         stalled, previous = 0, None
         while step < config.total_steps:
             for group in lbfgs.param_groups:
                 group["max_iter"] = min(LBFGS_CHUNK, config.total_steps - step)
             terms, iterations = self._lbfgs_step(lbfgs, batches)
             loss = sum(terms.values())
-            stalled = stalled + 1 if previous is not None and abs(previous - loss) <= 1e-12 * max(abs(previous), 1e-30) else 0
-            previous = loss
+            unchanged = previous is not None and abs(previous - loss) <= 1e-12 * max(abs(previous), 1e-30)
+            stalled, previous = (stalled + 1 if unchanged else 0), loss
             if iterations == 0 or stalled >= 2:  # converged to working precision: nothing more to gain
                 break
             for _ in range(iterations):
@@ -179,10 +194,7 @@ class Trainer:
                 # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
                 checkpoint.save(run.state(step, lbfgs, "lbfgs", time.perf_counter() - self.began),
                                 run.folder / "checkpoint.pt")
-        self.bar.close()
-        checkpoint.save(run.state(step, lbfgs if step > config.steps else adam, "lbfgs" if step > config.steps else "adam",
-                                  time.perf_counter() - self.began), run.folder / "checkpoint.pt")
-        return self._finish(step)
+        return step
 
     def _draw(self, step: int) -> int:
         return step // self.config.resample_every
