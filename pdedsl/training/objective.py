@@ -30,7 +30,10 @@ class Objective:
         self._check_supported()
         self.params = self._make_params()
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
+        enforced = getattr(model, "enforced", set())  # conditions built into the model need no loss term
         for entry in module.RESIDUALS:
+            if entry["name"] in enforced:
+                continue
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault((entry["kind"], target), []).append(entry)
         self.observations = [self._observation(o) for o in problem.observations]

@@ -23,6 +23,7 @@ import torch
 
 from .. import api, compiler
 from ..backends import create
+from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
 from . import checkpoint
@@ -56,7 +57,10 @@ class Run:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         options = {"seed": config.seed, **config.backend_options}
-        self.model = create(config.backend, self.problem, **options).to(self.device, self.dtype)
+        self.model = create(config.backend, self.problem, **options)
+        if config.hard_dirichlet:
+            self.model = HardDirichlet(self.model, self.problem)
+        self.model = self.model.to(self.device, self.dtype)
         self.objective = Objective(self.problem, self.module, self.model, config, self.dtype, self.device)
 
     @classmethod

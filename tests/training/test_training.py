@@ -22,7 +22,8 @@ exact u = sin(pi*x)
 """
 
 TINY = dict(steps=40, lbfgs_steps=20, interior_points=64, boundary_points=8, resample_every=10,
-            checkpoint_every=10, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2})
+            checkpoint_every=10, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2},
+            hard_dirichlet=False)
 
 
 def write(tmp_path, text=POISSON_1D):
