@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--soft-dirichlet", action="store_true",
                        help="keep every Dirichlet condition as a loss term (by default u = g on the whole boundary "
                             "of a box or interval is built into the model exactly)")
+    train.add_argument("--derivatives", choices=("auto", "forward", "autograd"), default="auto",
+                       help="derivative engine: forward-mode jets (auto picks it where the network allows) "
+                            "or nested reverse-mode autograd (default: auto)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64"), default="float32")
@@ -219,7 +222,8 @@ def _train(args) -> int:
         for warning in problem.warnings:
             print(warning.render(), file=sys.stderr)
         config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
-                             threads=args.threads, hard_dirichlet=not args.soft_dirichlet)
+                             threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
+                             derivatives=args.derivatives)
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))

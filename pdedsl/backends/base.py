@@ -33,8 +33,14 @@ class Backend(torch.nn.Module):
         self.coordinate_names = tuple(c.name for c in problem.coordinates)
         self.options = dict(options)
 
+    supports_jets = False  # True when jets() propagates derivatives forward (runtime/derivatives.py)
+
     def forward(self, coordinates: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> dict:
+        """``{field: Jet}``: each field with the derivatives in ``table`` (axis k of the table is ``axes[k]``)."""
+        raise NotImplementedError(f"the {self.name} backend does not propagate derivative jets")
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -20,6 +20,7 @@ from sympy.core.function import AppliedUndef
 from ..ir import nodes
 from ..ir.geometry import Box
 from ..ir.problem import Problem
+from ..runtime.jets import Jet, from_autograd
 from ..runtime.predicates import evaluate
 
 
@@ -60,6 +61,10 @@ class HardDirichlet(torch.nn.Module):
         self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
 
     @property
+    def supports_jets(self) -> bool:
+        return bool(getattr(self.model, "supports_jets", False))
+
+    @property
     def enforced(self) -> set[str]:
         """Names of the conditions that no longer need a loss term."""
         return {name for name, _ in self.conditions.values()}
@@ -80,3 +85,26 @@ class HardDirichlet(torch.nn.Module):
             boundary_value = evaluate(g, coordinates, self.constants) + torch.zeros_like(reference)
             values[field] = boundary_value.to(reference.dtype) + phi * values[field]
         return values
+
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> dict[str, Jet]:
+        """As :meth:`forward`, on jets: ``g`` by autograd (it holds no parameters), ``phi`` in closed form."""
+        jets = dict(self.model.jets(coordinates, table, axes))
+        if not self.conditions:
+            return jets
+        axes = list(axes)
+        reference = coordinates[self.space_axes[0]]
+        phi = None
+        for axis, low, high in zip(self.box.axes, self.box.low, self.box.high):
+            x = Jet.coordinate(table, coordinates[axis], axes.index(axis))
+            factor = (x - low) * (-x + high) * (1 / ((high - low) / 2) ** 2)
+            phi = factor if phi is None else phi * factor
+        for field, (_, g) in self.conditions.items():
+            jets[field] = self._boundary_jet(g, coordinates, table, axes, reference) + phi * jets[field]
+        return jets
+
+    def _boundary_jet(self, g, coordinates, table, axes, reference) -> Jet:
+        with torch.enable_grad():
+            points = {a: t.detach().requires_grad_(True) for a, t in coordinates.items()}
+            value = evaluate(g, points, self.constants) + torch.zeros_like(reference)
+            jet = from_autograd(value.to(reference.dtype), [points[a] for a in axes], table)
+        return Jet(table, [None if p is None else p.detach() for p in jet.parts])

@@ -13,6 +13,8 @@ from typing import Mapping
 import torch
 
 from ..ir.problem import Problem
+from ..runtime import elementwise
+from ..runtime.jets import Jet, cat
 from .base import Backend, BackendError, register
 
 ACTIVATIONS = {
@@ -45,6 +47,10 @@ def coordinate_bounds(problem: Problem) -> tuple[list[float], list[float]]:
 
 @register("pinn")
 class PINN(Backend):
+    """An MLP; it also propagates derivative jets, so the forward derivative engine serves it."""
+
+    supports_jets = True
+
     def __init__(self, problem: Problem, width: int = 64, depth: int = 4, activation: str = "tanh",
                  fourier_features: int = 0, fourier_scale: float = 1.0, seed: int = 0):
         super().__init__(problem, width=width, depth=depth, activation=activation,
@@ -83,3 +89,17 @@ class PINN(Backend):
             x = self.activation(layer(x))
         out = self.layers[-1](x)
         return {name: out[..., i] for i, name in enumerate(self.field_names)}
+
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> dict[str, Jet]:
+        """The same network as :meth:`forward`, pushed through on a jet: fields with their derivatives."""
+        x = torch.stack([coordinates[name] for name in self.coordinate_names], dim=-1)
+        jet = Jet.variables(table, x, [list(axes).index(name) for name in self.coordinate_names])
+        jet = (jet - self.center.to(x.dtype)) * (1 / self.half_width.to(x.dtype))
+        if self.frequencies is not None:
+            projected = jet.linear(2 * math.pi * self.frequencies.to(x.dtype).T)
+            jet = cat([projected.map(elementwise.sin), projected.map(elementwise.cos)])
+        tower = elementwise.TOWERS[self.options["activation"]]
+        for layer in self.layers[:-1]:
+            jet = jet.linear(layer.weight, layer.bias).map(tower)
+        out = jet.linear(self.layers[-1].weight, self.layers[-1].bias)
+        return {name: out.select(i) for i, name in enumerate(self.field_names)}

@@ -17,6 +17,7 @@ from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
 from ..runtime.interpolation import interpolant
+from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, requests_of
 from .config import TrainConfig
 from .data import as_tensors, load_points
@@ -39,6 +40,10 @@ class Objective:
         self.observations = [self._observation(o) for o in problem.observations]
         self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
                             for i in problem.inputs if i.kind == "data"}
+        self.fields = FieldSource(model, self.data_inputs)
+        self.engine = derivatives.chosen_engine(self.fields, config.derivatives)
+        # the forward engine needs no graph back to the coordinates unless interpolated data is differentiated
+        self._coordinates_need_grad = self.engine == "autograd" or bool(self.data_inputs)
 
     # ---- set-up ----
     def _check_supported(self) -> None:
@@ -104,12 +109,12 @@ class Objective:
         return terms
 
     def _coordinates(self, batch) -> dict[str, torch.Tensor]:
-        return {a: t.to(self.device, self.dtype).detach().requires_grad_(True) for a, t in batch.columns().items()}
+        return {a: t.to(self.device, self.dtype).detach().requires_grad_(self._coordinates_need_grad)
+                for a, t in batch.columns().items()}
 
     def _group_residuals(self, entries, batch) -> dict[str, torch.Tensor]:
         coords = self._coordinates(batch)
-        values = self.field_values(coords)
-        computed = derivatives.compute(values, coords, requests_of(entries), axis_order=self.axes)
+        computed = derivatives.compute(self.fields, coords, requests_of(entries), self.axes, self.engine)
         normals = None
         if batch.normals is not None:
             normals = {a: batch.normals[:, i].to(self.device, self.dtype) for i, a in enumerate(batch.axes)}
@@ -121,22 +126,38 @@ class Objective:
 
     def field_values(self, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The network's fields and the data inputs' interpolated values at ``coords``."""
+        return self.fields(coords)
+
+    def _periodic(self, periodic, low, high) -> torch.Tensor:
+        """Values and first derivatives across the periodic axis agree at paired points."""
+        requests = [(name, orders) for name in periodic.fields for orders in ((), ((periodic.axis, 1),))]
+        at_low = derivatives.compute(self.fields, self._coordinates(low), requests, self.axes, self.engine)
+        at_high = derivatives.compute(self.fields, self._coordinates(high), requests, self.axes, self.engine)
+        return sum((at_low[r] - at_high[r]).square().mean() for r in requests)
+
+
+class FieldSource:
+    """Everything residuals read as functions of the coordinates: the model's fields and data inputs.
+
+    Hands the derivative engine either plain values or jets; interpolated
+    data inputs cannot propagate jets, so theirs come from autograd.
+    """
+
+    def __init__(self, model, data_inputs: dict):
+        self.model, self.data_inputs = model, data_inputs
+        self.supports_jets = bool(getattr(model, "supports_jets", False))
+
+    def __call__(self, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         values = dict(self.model(coords))
         for name, data in self.data_inputs.items():
             values[name] = data(coords)
         return values
 
-    def _periodic(self, periodic, low, high) -> torch.Tensor:
-        low_coords, high_coords = self._coordinates(low), self._coordinates(high)
-        low_values, high_values = self.model(low_coords), self.model(high_coords)
-        total = 0.0
-        for name in periodic.fields:
-            total = total + (low_values[name] - high_values[name]).square().mean()
-            slope = [(name, ((periodic.axis, 1),))]
-            a = derivatives.compute(low_values, low_coords, slope, self.axes)[slope[0]]
-            b = derivatives.compute(high_values, high_coords, slope, self.axes)[slope[0]]
-            total = total + (a - b).square().mean()
-        return total
+    def jets(self, coords: dict[str, torch.Tensor], table, axes) -> dict:
+        jets = dict(self.model.jets(coords, table, axes))
+        for name, data in self.data_inputs.items():
+            jets[name] = from_autograd(data(coords), [coords[a] for a in axes], table)
+        return jets
 
 
 def _prior_mean(prior) -> float:
