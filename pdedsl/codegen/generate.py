@@ -16,6 +16,7 @@ import sympy
 
 from .. import __version__
 from ..ir.printing import spec_text
+from ..passes.contractions import laplacian_contraction
 from ..passes.lowered import LoweredProblem, Residual, normal_symbol
 from .names import Namer, derivative_readable
 from .printer import ResidualPrinter
@@ -137,6 +138,7 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
         "target_repr": repr(target),
         "derivatives_repr": repr(tuple((r.function, r.orders) for r in residual.requests)),
         "needs_normal": repr(residual.needs_normal),
+        "contraction_repr": repr(laplacian_contraction(residual)),
         "source_repr": repr(residual.source),
     }
 

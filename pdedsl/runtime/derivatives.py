@@ -27,7 +27,7 @@ from typing import Iterable, Mapping
 import torch
 
 from ..errors import PdeError
-from .jets import JetTable, _partial
+from .jets import JetTable, contraction_key
 
 Request = tuple  # (function name, ((axis, count), ...))
 ENGINES = ("auto", "forward", "autograd")
@@ -61,6 +61,7 @@ def compute(
     requests: Iterable[Request],
     axis_order: Iterable[str] | None = None,
     engine: str = "auto",
+    contraction: tuple | None = None,
 ) -> dict[Request, torch.Tensor]:
     """``{request: tensor}`` for every request, e.g. ``("u", (("x", 2),))`` for d(u, x, 2).
 
@@ -68,11 +69,18 @@ def compute(
     ``coordinates`` tensors (which must then require grad), or a field source:
     a callable ``fields(coordinates) -> {name: tensor}`` that may also offer
     ``jets(coordinates, table, axes) -> {name: Jet}`` with ``supports_jets``.
+
+    ``contraction`` (``((axis, weight), ...)``, from a generated module's
+    residual entries) promises that the caller reads the pure second
+    derivatives along those axes only through ``sum w_a d2/da2``. The forward
+    engine then carries that sum as one component and returns it, divided
+    by the first weight, as the first axis' derivative and zeros for the
+    others, which gives the caller the same sum at a fraction of the cost.
     """
     order = list(axis_order) if axis_order is not None else list(coordinates)
     requests = [(function, tuple(orders)) for function, orders in requests]
     if chosen_engine(fields, engine) == "forward":
-        return _forward(fields, coordinates, requests, order)
+        return _forward(fields, coordinates, requests, order, contraction)
     values = fields if isinstance(fields, Mapping) else fields(coordinates)
     return _autograd(values, coordinates, requests, order)
 
@@ -82,29 +90,54 @@ def multi_index(orders, axis_order: list[str]) -> tuple[int, ...]:
     return tuple(sorted(axis_order.index(axis) for axis, count in orders for _ in range(count)))
 
 
-def _forward(fields, coordinates, requests, order) -> dict[Request, torch.Tensor]:
-    indices = {request: multi_index(request[1], order) for request in requests}
-    table = JetTable(indices.values(), len(order))
+def _forward(fields, coordinates, requests, order, contraction) -> dict[Request, torch.Tensor]:
+    weights = dict(contraction or ())
+    contracted = [r for r in requests if len(r[1]) == 1 and r[1][0][1] == 2 and r[1][0][0] in weights]
+    indices = {request: multi_index(request[1], order) for request in requests if request not in contracted}
+    sums = [tuple((order.index(axis), weight) for axis, weight in contraction)] if contracted else []
+    table = JetTable(indices.values(), len(order), sums)
     jets = fields.jets(coordinates, table, order)
-    return {request: jets[request[0]].derivative(index) for request, index in indices.items()}
+    out = {request: jets[request[0]].derivative(index) for request, index in indices.items()}
+    first = contraction[0][0] if contracted else None
+    for function, orders in contracted:
+        jet = jets[function]
+        out[(function, orders)] = (jet.derivative(contraction_key(sums[0])) / weights[first]
+                                   if orders[0][0] == first else torch.zeros_like(jet.value))
+    return out
 
 
 def _autograd(values, coordinates, requests, order) -> dict[Request, torch.Tensor]:
-    cache: dict[Request, torch.Tensor] = {}
+    """Level by level: one reverse pass per (function, lower derivative) gives all its next derivatives."""
+    wanted = {(function, _normalise(orders, order)) for function, orders in requests}
+    closed = set()
+    for function, orders in wanted:
+        while orders:
+            closed.add((function, orders))
+            orders = _decrement(orders)
+    cache: dict[Request, torch.Tensor] = {(function, ()): values[function] for function, _ in wanted}
+    for level in range(1, max((sum(c for _, c in o) for _, o in closed), default=0) + 1):
+        children: dict[Request, list] = {}
+        for function, orders in sorted(closed):
+            if sum(c for _, c in orders) == level:
+                children.setdefault((function, _decrement(orders)), []).append(orders)
+        for parent, kids in children.items():
+            axes = [_last_axis(kid) for kid in kids]
+            gradients = _partials(cache[parent], [coordinates[a] for a in axes])
+            cache.update({(parent[0], kid): g for kid, g in zip(kids, gradients)})
+    return {(function, orders): cache[(function, _normalise(orders, order))] for function, orders in requests}
 
-    def get(function: str, orders: tuple) -> torch.Tensor:
-        key = (function, orders)
-        if key in cache:
-            return cache[key]
-        if not orders:
-            result = values[function]
-        else:
-            axis = orders[-1][0]
-            result = _partial(get(function, _decrement(orders)), coordinates[axis])
-        cache[key] = result
-        return result
 
-    return {(function, orders): get(function, _normalise(orders, order)) for function, orders in requests}
+def _partials(output: torch.Tensor, points: list[torch.Tensor]) -> list[torch.Tensor]:
+    """d output / d p for every p, in one reverse pass."""
+    if not output.requires_grad:
+        return [torch.zeros_like(output) for _ in points]
+    gradients = torch.autograd.grad(output, points, grad_outputs=torch.ones_like(output),
+                                    create_graph=True, allow_unused=True)
+    return [torch.zeros_like(output) if g is None else g for g in gradients]
+
+
+def _last_axis(orders: tuple) -> str:
+    return orders[-1][0]
 
 
 def _normalise(orders, axis_order) -> tuple:

@@ -32,24 +32,42 @@ MultiIndex = tuple  # sorted tuple of axis positions
 Part = Optional[torch.Tensor]  # None: identically zero
 
 
-class JetTable:
-    """The multi-indices a jet carries (closed under lower derivatives), grouped by order."""
+def contraction_key(weights) -> tuple:
+    """The table key of ``sum_a w_a d^2/dx_a^2`` from ``((axis, w_a), ...)`` (a weighted Laplacian)."""
+    return ("+", tuple(sorted((int(a), float(w)) for a, w in weights)))
 
-    def __init__(self, indices: Iterable[MultiIndex], dimension: int):
-        closed: set[MultiIndex] = {()}
+
+def _order_of(key) -> int:
+    return 2 if key and key[0] == "+" else len(key)
+
+
+class JetTable:
+    """The multi-indices a jet carries (closed under lower derivatives), grouped by order.
+
+    Besides plain multi-indices, a table may carry *contractions*: a weighted
+    sum of pure second derivatives (``u_xx + u_yy``) propagated as one
+    component (the "forward Laplacian"), when the residuals read those
+    derivatives only through that sum. Keys come from :func:`contraction_key`.
+    """
+
+    def __init__(self, indices: Iterable[MultiIndex], dimension: int, contractions: Iterable = ()):
+        closed: set = {()}
         for index in indices:
             index = tuple(sorted(index))
             if any(not 0 <= axis < dimension for axis in index):
                 raise ValueError(f"multi-index {index} refers to an axis outside 0..{dimension - 1}")
             closed |= _sub_indices(index)
+        for weights in contractions:
+            key = contraction_key(weights)
+            closed |= {key} | {(axis,) for axis, _ in key[1]}
         self.dimension = dimension
-        self.order = max(len(i) for i in closed)
-        self.by_order: tuple[tuple[MultiIndex, ...], ...] = tuple(
-            tuple(sorted(i for i in closed if len(i) == m)) for m in range(self.order + 1))
+        self.order = max(_order_of(i) for i in closed)
+        self.by_order: tuple[tuple, ...] = tuple(
+            tuple(sorted((i for i in closed if _order_of(i) == m), key=repr)) for m in range(self.order + 1))
         self.position = {index: (m, k) for m, group in enumerate(self.by_order) for k, index in enumerate(group)}
 
     @property
-    def indices(self) -> tuple[MultiIndex, ...]:
+    def indices(self) -> tuple:
         return tuple(i for group in self.by_order for i in group)
 
     def __eq__(self, other) -> bool:
@@ -68,6 +86,10 @@ class JetTable:
         """
         groups: dict[int, dict[tuple, Counter]] = defaultdict(lambda: defaultdict(Counter))
         for index in self.indices[1:]:
+            if index[0] == "+":  # f'' * sum_a w_a (z_a)^2
+                for axis, weight in index[1]:
+                    groups[2][(1, 1)][(index, ((axis,), (axis,)))] += weight
+                continue
             for partition in _set_partitions(list(range(len(index)))):
                 if len(partition) < 2:
                     continue
@@ -82,6 +104,12 @@ class JetTable:
         """Leibniz, per target order m: d^a (f g) = sum over subsets S of a of d^S f d^(a - S) g."""
         groups: dict[int, dict[tuple, Counter]] = defaultdict(lambda: defaultdict(Counter))
         for index in self.indices:
+            if index and index[0] == "+":  # f_C g + f g_C + 2 sum_a w_a f_a g_a
+                groups[2][(2, 0)][(index, (index, ()))] += 1
+                groups[2][(0, 2)][(index, ((), index))] += 1
+                for axis, weight in index[1]:
+                    groups[2][(1, 1)][(index, ((axis,), (axis,)))] += 2 * weight
+                continue
             for mask in range(1 << len(index)):
                 left = tuple(index[p] for p in range(len(index)) if mask >> p & 1)
                 right = tuple(index[p] for p in range(len(index)) if not mask >> p & 1)
@@ -90,13 +118,13 @@ class JetTable:
                 for m, by_signature in sorted(groups.items())}
 
     def _terms(self, order: int, counter: Counter) -> "_Terms":
-        items = sorted(counter.items(), key=lambda item: (self.position[item[0][0]], item[0][1]))
+        items = sorted(counter.items(), key=lambda item: (self.position[item[0][0]], repr(item[0][1])))
         sizes = [len(group) for group in self.by_order]
         targets = [self.position[index][1] for (index, _), _ in items]
         slots = []
         for slot in range(len(items[0][0][1])):
             parts = [blocks[slot] for (_, blocks), _ in items]
-            slots.append((len(parts[0]), [self.position[p][1] for p in parts]))
+            slots.append((_order_of(parts[0]), [self.position[p][1] for p in parts]))
         return _Terms(sizes[order], targets, slots, [float(c) for _, c in items], sizes)
 
 
@@ -182,7 +210,7 @@ class Jet:
 
     def derivative(self, index: MultiIndex) -> torch.Tensor:
         """The derivative ``index`` at every point (zeros where the jet knows it vanishes)."""
-        order, k = self.table.position[tuple(sorted(index))]
+        order, k = self.table.position[index if index and index[0] == "+" else tuple(sorted(index))]
         part = self.parts[order]
         if order == 0:
             return part
@@ -202,15 +230,9 @@ class Jet:
 
     def map(self, derivatives: Callable[[torch.Tensor, int], list]) -> "Jet":
         """An elementwise function, given ``derivatives(z, n) = [f(z), f'(z), ..., f^(n)(z)]``."""
-        tower = derivatives(self.parts[0], self.table.order)
-        parts: list[Part] = [tower[0]]
-        for m in range(1, self.table.order + 1):
-            result = None if self.parts[m] is None else tower[1] * self.parts[m]
-            for terms in self.table.chain_terms.get(m, ()):
-                result = _accumulate(terms, result, [self.parts[o] for o, _ in terms.slots],
-                                     tower[len(terms.slots)])
-            parts.append(result)
-        return Jet(self.table, parts)
+        from .jet_map import apply_map  # one autograd node with a hand-written backward
+
+        return Jet(self.table, apply_map(self.table, derivatives, self.parts))
 
     def __mul__(self, other) -> "Jet":
         if not isinstance(other, Jet):
@@ -295,9 +317,13 @@ def from_autograd(value: torch.Tensor, points: Sequence[torch.Tensor], table: Je
     (interpolated data, another kind of network). Assumes each entry of
     ``value`` depends only on the point with the same index.
     """
-    components: dict[MultiIndex, torch.Tensor] = {(): value}
+    components: dict = {(): value}
     for index in table.indices[1:]:
-        components[index] = _partial(components[index[:-1]], points[index[-1]])
+        if index[0] != "+":
+            components[index] = _partial(components[index[:-1]], points[index[-1]])
+    for index in table.indices[1:]:
+        if index[0] == "+":
+            components[index] = sum(weight * _partial(components[(axis,)], points[axis]) for axis, weight in index[1])
     return Jet(table, [value] + [torch.stack([components[i] for i in group]) for group in table.by_order[1:]])
 
 

@@ -54,3 +54,22 @@ def bind_arguments(entry: Mapping, computed: Mapping, coordinates: Mapping, norm
         else:
             kwargs[identifier] = params[key]
     return kwargs
+
+
+def contraction_of(entries) -> tuple | None:
+    """The weighted Laplacian every entry that reads pure second derivatives agrees to read them through.
+
+    ``None`` unless all such entries carry the same ``contraction``: the
+    derivatives are computed once for the whole group of entries.
+    """
+    found = None
+    for entry in entries:
+        reads = any(role == "derivative" and len(key[1]) == 1 and key[1][0][1] == 2
+                    for role, key in entry["arguments"].values())
+        if not reads:
+            continue
+        contraction = entry.get("contraction")
+        if contraction is None or (found is not None and contraction != found):
+            return None
+        found = contraction
+    return found

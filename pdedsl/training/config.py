@@ -19,6 +19,7 @@ class TrainConfig:
     resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
+    compile: bool = False  # torch.compile the residual losses (training/compiling.py)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)
     seed: int = 0
     device: str = "cpu"

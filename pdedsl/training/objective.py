@@ -18,7 +18,8 @@ from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
 from ..runtime.interpolation import interpolant
 from ..runtime.jets import from_autograd
-from ..runtime.residuals import bind_arguments, requests_of
+from ..runtime.residuals import bind_arguments, contraction_of, requests_of
+from .compiling import Compiled
 from .config import TrainConfig
 from .data import as_tensors, load_points
 
@@ -44,6 +45,9 @@ class Objective:
         self.engine = derivatives.chosen_engine(self.fields, config.derivatives)
         # the forward engine needs no graph back to the coordinates unless interpolated data is differentiated
         self._coordinates_need_grad = self.engine == "autograd" or bool(self.data_inputs)
+        self._residuals_of = self._group_residuals
+        if config.compile:
+            self._residuals_of = Compiled(self._group_residuals, "the residuals")
 
     # ---- set-up ----
     def _check_supported(self) -> None:
@@ -98,7 +102,7 @@ class Objective:
         terms: "OrderedDict[str, torch.Tensor]" = OrderedDict()
         weights = self.config.weights
         for key, entries in self.groups.items():
-            for name, residual in self._group_residuals(entries, batches["groups"][key]).items():
+            for name, residual in self._residuals_of(entries, batches["groups"][key]).items():
                 terms[name] = weights.get(name, 1.0) * residual.square().mean()
         for index, (low, high) in enumerate(batches["periodic"]):
             terms[f"periodic_{index + 1}"] = weights.get(f"periodic_{index + 1}", 1.0) * self._periodic(
@@ -114,7 +118,8 @@ class Objective:
 
     def _group_residuals(self, entries, batch) -> dict[str, torch.Tensor]:
         coords = self._coordinates(batch)
-        computed = derivatives.compute(self.fields, coords, requests_of(entries), self.axes, self.engine)
+        computed = derivatives.compute(self.fields, coords, requests_of(entries), self.axes, self.engine,
+                                       contraction_of(entries))
         normals = None
         if batch.normals is not None:
             normals = {a: batch.normals[:, i].to(self.device, self.dtype) for i, a in enumerate(batch.axes)}

@@ -40,15 +40,35 @@ def test_every_request_matches_sympy():
 def test_shared_derivatives_are_computed_once():
     points = {"x": torch.rand(4, dtype=torch.float64, requires_grad=True)}
     calls = []
-    original = derivatives._partial
+    original = derivatives._partials
 
-    def counting(output, coordinate):
-        calls.append(1)
-        return original(output, coordinate)
+    def counting(output, coordinates):
+        calls.append(len(coordinates))
+        return original(output, coordinates)
 
-    derivatives._partial = counting
+    derivatives._partials = counting
     try:
         derivatives.compute({"u": points["x"] ** 5}, points, [("u", (("x", 3),)), ("u", (("x", 1),)), ("u", (("x", 2),))])
     finally:
-        derivatives._partial = original
-    assert len(calls) == 3  # u_x, u_xx, u_xxx: each once, higher orders built on lower ones
+        derivatives._partials = original
+    assert calls == [1, 1, 1]  # u_x, u_xx, u_xxx: each once, higher orders built on lower ones
+
+
+def test_first_derivatives_share_one_reverse_pass():
+    points = {a: torch.rand(4, dtype=torch.float64, requires_grad=True) for a in "xt"}
+    calls = []
+    original = derivatives._partials
+
+    def counting(output, coordinates):
+        calls.append(len(coordinates))
+        return original(output, coordinates)
+
+    derivatives._partials = counting
+    try:
+        u = points["x"] ** 3 * points["t"]
+        out = derivatives.compute({"u": u}, points, [("u", (("x", 1),)), ("u", (("t", 1),)), ("u", (("x", 2),))],
+                                  axis_order="xt", engine="autograd")
+    finally:
+        derivatives._partials = original
+    assert sorted(calls) == [1, 2]  # (u_x, u_t) together, then u_xx
+    assert torch.allclose(out[("u", (("x", 2),))], 6 * points["x"] * points["t"])

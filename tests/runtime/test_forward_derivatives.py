@@ -19,6 +19,8 @@ from pdedsl.backends.pinn import ACTIVATIONS
 from pdedsl.codegen.loader import load_module
 from pdedsl.runtime import derivatives, elementwise
 from pdedsl.runtime.jets import Jet, JetTable, cat, from_autograd
+from pdedsl.runtime.residuals import bind_arguments, contraction_of, requests_of
+from pdedsl.training.objective import FieldSource
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.pde"))
 
@@ -135,3 +137,46 @@ def test_forward_engine_computes_each_layer_once():
     finally:
         Jet.linear = original
     assert len(calls) == len(model.layers)
+
+
+CONTRACTED = [s for s in SPECS if any(e["contraction"] for e in load_module(api.compile(s)).RESIDUALS)]
+
+
+@pytest.mark.parametrize("spec", CONTRACTED, ids=[s.stem for s in CONTRACTED])
+def test_contracted_laplacians_give_the_same_residuals(spec):
+    """Carrying u_xx + u_yy as one component changes no residual value."""
+    problem = api.load(spec)
+    module = load_module(api.compile(spec))
+    network = create("pinn", problem, width=10, depth=2, activation="gelu", seed=7).double()
+    model = HardDirichlet(network, problem).double()
+    axes = [c.name for c in problem.coordinates]
+    coords = _points(network, 25, seed=11)
+    generator = torch.Generator().manual_seed(0)
+    normals = {a: torch.randn(25, generator=generator, dtype=torch.float64) for a in axes}
+    params = {name: torch.tensor(0.7 if value is None else value, dtype=torch.float64)
+              for name, value in module.PARAMS.items()}
+    inputs = {name: (lambda c, k=k: 1.5 + torch.sin(sum((k + 1) * t for t in c.values())))
+              for k, name in enumerate(module.INPUTS)}  # smooth stand-ins for data and random inputs
+    source = FieldSource(model, inputs)
+    first = next(e for e in module.RESIDUALS if e["contraction"])
+    entries = [e for e in module.RESIDUALS if (e["kind"], e["target"]) == (first["kind"], first["target"])]
+    contraction = contraction_of(entries)
+    assert contraction == first["contraction"]
+    requests = requests_of(entries)
+    grad_coords = {a: t.detach().requires_grad_(True) for a, t in coords.items()}
+    fast = derivatives.compute(source, grad_coords, requests, axes, "forward", contraction)
+    slow = derivatives.compute(source, grad_coords, requests, axes, "autograd")
+    for entry in entries:
+        a = entry["function"](**bind_arguments(entry, fast, grad_coords, normals, params))
+        b = entry["function"](**bind_arguments(entry, slow, grad_coords, normals, params))
+        assert torch.allclose(torch.as_tensor(a).detach(), torch.as_tensor(b).detach(), rtol=1e-9, atol=1e-9), \
+            entry["name"]
+
+
+def test_contraction_needs_every_reader_to_agree():
+    agree = {"arguments": {"a": ("derivative", ("u", (("x", 2),)))}, "contraction": (("x", 1.0), ("y", 1.0))}
+    alone = {"arguments": {"a": ("derivative", ("u", (("x", 2),)))}, "contraction": None}
+    unrelated = {"arguments": {"a": ("derivative", ("u", (("x", 1),)))}, "contraction": None}
+    assert contraction_of([agree, unrelated]) == (("x", 1.0), ("y", 1.0))
+    assert contraction_of([agree, alone]) is None
+    assert contraction_of([unrelated]) is None

@@ -9,8 +9,10 @@ and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
 outward normal components (n_*) and params (p_*). RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
-or "param"; DERIVATIVES lists every value and derivative any residual needs,
-each once.
+or "param"; "contraction" is set when the residual reads pure second
+derivatives only through one weighted sum ((axis, weight), ...), so a
+forward derivative engine may carry that sum instead. DERIVATIVES lists
+every value and derivative any residual needs, each once.
 """
 
 import torch
@@ -52,6 +54,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ())), 'f_u__t1': ('derivative', ('u', (('t', 1),))), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__x2': ('derivative', ('u', (('x', 2),)))},
         "derivatives": (('u', ()), ('u', (('t', 1),)), ('u', (('x', 1),)), ('u', (('x', 2),))),
         "needs_normal": False,
+        "contraction": None,
         "source": 'd(u, t) + u*d(u, x) = nu*d(u, x, 2)',
     },
     {
@@ -62,6 +65,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = 0',
     },
     {
@@ -72,6 +76,7 @@ RESIDUALS = (
         "arguments": {'coord_x': ('coordinate', 'x'), 'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = -sin(pi*x)',
     },
 )

@@ -9,8 +9,10 @@ and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
 outward normal components (n_*) and params (p_*). RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
-or "param"; DERIVATIVES lists every value and derivative any residual needs,
-each once.
+or "param"; "contraction" is set when the residual reads pure second
+derivatives only through one weighted sum ((axis, weight), ...), so a
+forward derivative engine may carry that sum instead. DERIVATIVES lists
+every value and derivative any residual needs, each once.
 """
 
 import torch
@@ -47,6 +49,7 @@ RESIDUALS = (
         "arguments": {'f_a': ('derivative', ('a', ())), 'f_a__x1': ('derivative', ('a', (('x', 1),))), 'f_a__y1': ('derivative', ('a', (('y', 1),))), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__x2': ('derivative', ('u', (('x', 2),))), 'f_u__y1': ('derivative', ('u', (('y', 1),))), 'f_u__y2': ('derivative', ('u', (('y', 2),)))},
         "derivatives": (('a', ()), ('a', (('x', 1),)), ('a', (('y', 1),)), ('u', (('x', 1),)), ('u', (('x', 2),)), ('u', (('y', 1),)), ('u', (('y', 2),))),
         "needs_normal": False,
+        "contraction": (('x', 1.0), ('y', 1.0)),
         "source": 'div(-a*grad(u)) = f',
     },
     {
@@ -57,6 +60,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = 0',
     },
 )

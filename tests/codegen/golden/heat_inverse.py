@@ -9,8 +9,10 @@ and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
 outward normal components (n_*) and params (p_*). RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
-or "param"; DERIVATIVES lists every value and derivative any residual needs,
-each once.
+or "param"; "contraction" is set when the residual reads pure second
+derivatives only through one weighted sum ((axis, weight), ...), so a
+forward derivative engine may carry that sum instead. DERIVATIVES lists
+every value and derivative any residual needs, each once.
 """
 
 import torch
@@ -51,6 +53,7 @@ RESIDUALS = (
         "arguments": {'f_u__t1': ('derivative', ('u', (('t', 1),))), 'f_u__x2': ('derivative', ('u', (('x', 2),))), 'p_D': ('param', 'D')},
         "derivatives": (('u', (('t', 1),)), ('u', (('x', 2),))),
         "needs_normal": False,
+        "contraction": None,
         "source": 'd(u, t) = D*d(u, x, 2)',
     },
     {
@@ -61,6 +64,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = 0',
     },
     {
@@ -71,6 +75,7 @@ RESIDUALS = (
         "arguments": {'coord_x': ('coordinate', 'x'), 'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = sin(pi*x)',
     },
 )

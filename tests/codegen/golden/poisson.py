@@ -9,8 +9,10 @@ and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
 outward normal components (n_*) and params (p_*). RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
-or "param"; DERIVATIVES lists every value and derivative any residual needs,
-each once.
+or "param"; "contraction" is set when the residual reads pure second
+derivatives only through one weighted sum ((axis, weight), ...), so a
+forward derivative engine may carry that sum instead. DERIVATIVES lists
+every value and derivative any residual needs, each once.
 """
 
 import torch
@@ -52,6 +54,7 @@ RESIDUALS = (
         "arguments": {'coord_x': ('coordinate', 'x'), 'coord_y': ('coordinate', 'y'), 'f_u__x2': ('derivative', ('u', (('x', 2),))), 'f_u__y2': ('derivative', ('u', (('y', 2),)))},
         "derivatives": (('u', (('x', 2),)), ('u', (('y', 2),))),
         "needs_normal": False,
+        "contraction": (('x', 1.0), ('y', 1.0)),
         "source": '-laplace(u) = amplitude*sin(pi*x)*sin(pi*y)',
     },
     {
@@ -62,6 +65,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = 0',
     },
 )

@@ -9,8 +9,10 @@ and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
 outward normal components (n_*) and params (p_*). RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
-or "param"; DERIVATIVES lists every value and derivative any residual needs,
-each once.
+or "param"; "contraction" is set when the residual reads pure second
+derivatives only through one weighted sum ((axis, weight), ...), so a
+forward derivative engine may carry that sum instead. DERIVATIVES lists
+every value and derivative any residual needs, each once.
 """
 
 import torch
@@ -56,6 +58,7 @@ RESIDUALS = (
         "arguments": {'f_kappa': ('derivative', ('kappa', ())), 'f_kappa__x1': ('derivative', ('kappa', (('x', 1),))), 'f_kappa__y1': ('derivative', ('kappa', (('y', 1),))), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__x2': ('derivative', ('u', (('x', 2),))), 'f_u__y1': ('derivative', ('u', (('y', 1),))), 'f_u__y2': ('derivative', ('u', (('y', 2),)))},
         "derivatives": (('kappa', ()), ('kappa', (('x', 1),)), ('kappa', (('y', 1),)), ('u', (('x', 1),)), ('u', (('x', 2),)), ('u', (('y', 1),)), ('u', (('y', 2),))),
         "needs_normal": False,
+        "contraction": (('x', 1.0), ('y', 1.0)),
         "source": '-div(kappa*grad(u)) = 0',
     },
     {
@@ -66,6 +69,7 @@ RESIDUALS = (
         "arguments": {'f_kappa': ('derivative', ('kappa', ())), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__y1': ('derivative', ('u', (('y', 1),))), 'n_x': ('normal', 'x'), 'n_y': ('normal', 'y')},
         "derivatives": (('kappa', ()), ('u', (('x', 1),)), ('u', (('y', 1),))),
         "needs_normal": True,
+        "contraction": None,
         "source": 'kappa*dn(u) = 1',
     },
     {
@@ -76,6 +80,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ()))},
         "derivatives": (('u', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'u = 0',
     },
     {
@@ -86,6 +91,7 @@ RESIDUALS = (
         "arguments": {'f_u': ('derivative', ('u', ())), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__y1': ('derivative', ('u', (('y', 1),))), 'n_x': ('normal', 'x'), 'n_y': ('normal', 'y')},
         "derivatives": (('u', ()), ('u', (('x', 1),)), ('u', (('y', 1),))),
         "needs_normal": True,
+        "contraction": None,
         "source": 'dn(u) + 2*u = 0',
     },
 )

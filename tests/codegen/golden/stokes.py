@@ -9,8 +9,10 @@ and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
 outward normal components (n_*) and params (p_*). RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
-or "param"; DERIVATIVES lists every value and derivative any residual needs,
-each once.
+or "param"; "contraction" is set when the residual reads pure second
+derivatives only through one weighted sum ((axis, weight), ...), so a
+forward derivative engine may carry that sum instead. DERIVATIVES lists
+every value and derivative any residual needs, each once.
 """
 
 import torch
@@ -77,6 +79,7 @@ RESIDUALS = (
         "arguments": {'f_p__x1': ('derivative', ('p', (('x', 1),))), 'f_ux__x2': ('derivative', ('ux', (('x', 2),))), 'f_ux__y2': ('derivative', ('ux', (('y', 2),)))},
         "derivatives": (('p', (('x', 1),)), ('ux', (('x', 2),)), ('ux', (('y', 2),))),
         "needs_normal": False,
+        "contraction": (('x', 1.0), ('y', 1.0)),
         "source": '-mu*laplace(ux) + d(p, x) = 0',
     },
     {
@@ -87,6 +90,7 @@ RESIDUALS = (
         "arguments": {'f_p__y1': ('derivative', ('p', (('y', 1),))), 'f_uy__x2': ('derivative', ('uy', (('x', 2),))), 'f_uy__y2': ('derivative', ('uy', (('y', 2),)))},
         "derivatives": (('p', (('y', 1),)), ('uy', (('x', 2),)), ('uy', (('y', 2),))),
         "needs_normal": False,
+        "contraction": (('x', 1.0), ('y', 1.0)),
         "source": '-mu*laplace(uy) + d(p, y) = 0',
     },
     {
@@ -97,6 +101,7 @@ RESIDUALS = (
         "arguments": {'f_ux__x1': ('derivative', ('ux', (('x', 1),))), 'f_uy__y1': ('derivative', ('uy', (('y', 1),)))},
         "derivatives": (('ux', (('x', 1),)), ('uy', (('y', 1),))),
         "needs_normal": False,
+        "contraction": None,
         "source": 'div((ux, uy)) = 0',
     },
     {
@@ -107,6 +112,7 @@ RESIDUALS = (
         "arguments": {'f_ux': ('derivative', ('ux', ()))},
         "derivatives": (('ux', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'ux = 1',
     },
     {
@@ -117,6 +123,7 @@ RESIDUALS = (
         "arguments": {'f_uy': ('derivative', ('uy', ()))},
         "derivatives": (('uy', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'uy = 0',
     },
     {
@@ -127,6 +134,7 @@ RESIDUALS = (
         "arguments": {'f_ux': ('derivative', ('ux', ()))},
         "derivatives": (('ux', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'ux = 0',
     },
     {
@@ -137,6 +145,7 @@ RESIDUALS = (
         "arguments": {'f_uy': ('derivative', ('uy', ()))},
         "derivatives": (('uy', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'uy = 0',
     },
     {
@@ -147,6 +156,7 @@ RESIDUALS = (
         "arguments": {'f_p': ('derivative', ('p', ()))},
         "derivatives": (('p', ()),),
         "needs_normal": False,
+        "contraction": None,
         "source": 'p = 0',
     },
 )

@@ -1,0 +1,43 @@
+"""Optional ``torch.compile`` of the residual losses, falling back to eager execution if it fails.
+
+Compiling fuses the many elementwise operations of a derivative jet into a
+few kernels (``benchmarks/derivatives.py`` measures the gain and the one-off
+compile time, which inductor caches on disk for later runs). It is opt-in
+(``--compile``) because the compile time only pays off on long runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+
+class Compiled:
+    """Calls ``torch.compile(function)``; on any compile error, says so once and runs ``function`` eagerly."""
+
+    def __init__(self, function: Callable, label: str):
+        import torch
+
+        self.function, self.label = function, label
+        self.compiled = torch.compile(function, dynamic=False)
+        self.failed = False
+        self.compile_seconds = 0.0
+        self._first = True
+
+    def __call__(self, *args, **kwargs):
+        if self.failed:
+            return self.function(*args, **kwargs)
+        start = time.perf_counter()
+        try:
+            result = self.compiled(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - any compiler failure: keep training, eagerly
+            self.failed = True
+            print(f"pdedsl: torch.compile failed for {self.label} ({type(error).__name__}: "
+                  f"{str(error).splitlines()[0] if str(error) else ''}); running eagerly", file=sys.stderr)
+            return self.function(*args, **kwargs)
+        if self._first:
+            self._first = False
+            self.compile_seconds = time.perf_counter() - start
+            print(f"pdedsl: compiled {self.label} in {self.compile_seconds:.1f} s", file=sys.stderr)
+        return result
