@@ -138,6 +138,7 @@ def run_case(case: str, args, device) -> dict:
         steps["deepxde"] = theirs[0]
     compile_s = None
     if args.compile:
+        steps["ours"](x).backward()  # fills pdedsl's caches eagerly, as training's Compiled wrapper does
         compiled = torch.compile(steps["ours"], dynamic=False)
         start = time.perf_counter()
         compiled(x).backward()

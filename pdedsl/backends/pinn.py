@@ -60,6 +60,10 @@ class PINN(Backend):
         if not self.field_names:
             raise BackendError("the problem has no fields to learn")
         self.activation = ACTIVATIONS[activation]
+        with torch.device("cpu"):  # built on the CPU whatever the default device; training moves it
+            self._build(problem, width, depth, fourier_features, fourier_scale, seed)
+
+    def _build(self, problem, width, depth, fourier_features, fourier_scale, seed) -> None:
         low, high = coordinate_bounds(problem)
         self.register_buffer("center", torch.tensor([(a + b) / 2 for a, b in zip(low, high)]))
         self.register_buffer("half_width", torch.tensor([max((b - a) / 2, 1e-12) for a, b in zip(low, high)]))
@@ -94,7 +98,7 @@ class PINN(Backend):
         """The same network as :meth:`forward`, pushed through on a jet: fields with their derivatives."""
         x = torch.stack([coordinates[name] for name in self.coordinate_names], dim=-1)
         jet = Jet.variables(table, x, [list(axes).index(name) for name in self.coordinate_names])
-        jet = (jet - self.center.to(x.dtype)) * (1 / self.half_width.to(x.dtype))
+        jet = jet.affine(self.center.to(x.dtype), 1 / self.half_width.to(x.dtype))
         if self.frequencies is not None:
             projected = jet.linear(2 * math.pi * self.frequencies.to(x.dtype).T)
             jet = cat([projected.map(elementwise.sin), projected.map(elementwise.cos)])

@@ -95,7 +95,7 @@ def _forward(fields, coordinates, requests, order, contraction) -> dict[Request,
     contracted = [r for r in requests if len(r[1]) == 1 and r[1][0][1] == 2 and r[1][0][0] in weights]
     indices = {request: multi_index(request[1], order) for request in requests if request not in contracted}
     sums = [tuple((order.index(axis), weight) for axis, weight in contraction)] if contracted else []
-    table = JetTable(indices.values(), len(order), sums)
+    table = JetTable.cached(indices.values(), len(order), sums)
     jets = fields.jets(coordinates, table, order)
     out = {request: jets[request[0]].derivative(index) for request, index in indices.items()}
     first = contraction[0][0] if contracted else None

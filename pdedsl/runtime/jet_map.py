@@ -11,8 +11,6 @@ formula. With ``f_k = f^(k)(z)`` and output part ``m``
 so the gradient reaching ``f_k`` is the upstream gradient times the products,
 summed over components, the gradient of a slot is the upstream gradient
 times ``f_k`` and the other slots, and finally ``dz = sum_k grad(f_k) * f_(k+1)``.
-Measured on the Poisson training step this backward is about twice as fast
-as autograd's (``benchmarks/derivatives.py``).
 """
 
 from __future__ import annotations
@@ -25,8 +23,29 @@ def apply_map(table, tower_fn, parts: tuple) -> list:
     present = tuple(p is not None for p in parts)
     produced = _produced(table, present)
     tensors = [p for p in parts if p is not None]
-    outputs = iter(_ElementwiseJet.apply(table, tower_fn, present, *tensors))
+    outputs = iter(_node_type(table, tower_fn, present).apply(*tensors))
     return [next(outputs) if made else None for made in produced]
+
+
+_NODE_TYPES: dict = {}
+
+
+def _node_type(table, tower_fn, present):
+    """An autograd.Function with the table, function and zero pattern bound, so that ``apply`` takes
+    only tensors (which ``torch.compile`` can trace without breaking the graph)."""
+    key = (table, tower_fn, present)
+    if key not in _NODE_TYPES:
+        class ElementwiseJet(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *tensors):
+                return _forward(ctx, table, tower_fn, present, tensors)
+
+            @staticmethod
+            def backward(ctx, *grads):
+                return _backward(ctx, table, present, grads)
+
+        _NODE_TYPES[key] = ElementwiseJet
+    return _NODE_TYPES[key]
 
 
 def _produced(table, present: tuple) -> tuple:
@@ -49,59 +68,57 @@ def _gathered(terms, parts, like):
     return slots, counts
 
 
-class _ElementwiseJet(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, table, tower_fn, present, *tensors):
-        order = table.order
-        inputs = iter(tensors)
-        parts = [next(inputs) if made else None for made in present]
-        z = parts[0]
-        tower = tower_fn(z, order + 1)  # one order more than the output needs, for the backward
-        outputs = [tower[0]]
-        for m in range(1, order + 1):
-            result = tower[1] * parts[m] if present[m] else None
-            for terms in _live_terms(table, present, m):
-                slots, _ = _gathered(terms, parts, z)
-                product = slots[0]
-                for slot in slots[1:]:
-                    product = product * slot
-                result = terms.scatter(result, product * tower[len(slots)])
-            if result is not None:
-                outputs.append(result)
-        ctx.table, ctx.present = table, present
-        ctx.save_for_backward(*tensors, *tower)
-        return tuple(outputs)
+def _forward(ctx, table, tower_fn, present, tensors):
+    """Inside forward and backward nothing is recorded, so temporaries are updated in place
+    (``mul_``, ``addcmul_``, ``index_add_``): fewer passes over memory than composed operations."""
+    order = table.order
+    inputs = iter(tensors)
+    parts = [next(inputs) if made else None for made in present]
+    z = parts[0]
+    tower = tower_fn(z, order + 1)  # one order more than the output needs, for the backward
+    outputs = [tower[0]]
+    for m in range(1, order + 1):
+        result = tower[1] * parts[m] if present[m] else None
+        for terms in _live_terms(table, present, m):
+            slots, counts = _gathered(terms, parts, z)
+            product = slots[0] * slots[1]  # a fresh tensor (chain terms have two or more blocks)
+            for slot in slots[2:]:
+                product = product * slot
+            result = _scatter_into(terms, result, _scaled(product, tower[len(slots)], counts))
+        if result is not None:
+            outputs.append(result)
+    ctx.save_for_backward(*tensors, *tower)
+    return tuple(outputs)
 
-    @staticmethod
-    def backward(ctx, *grads):
-        table, present = ctx.table, ctx.present
-        saved = ctx.saved_tensors
-        count = sum(present)
-        inputs, tower = iter(saved[:count]), saved[count:]
-        parts = [next(inputs) if made else None for made in present]
-        produced = _produced(table, present)
-        upstream = iter(grads)
-        out_grads = [next(upstream) if made else None for made in produced]
-        grad_tower = [out_grads[0]] + [None] * table.order
-        grad_parts = [None] * (table.order + 1)
-        for m in range(1, table.order + 1):
-            g = out_grads[m]
-            if g is None:
-                continue
-            if present[m]:
-                grad_tower[1] = _add(grad_tower[1], (g * parts[m]).sum(0))
-                grad_parts[m] = _add(grad_parts[m], tower[1] * g)
-            for terms in _live_terms(table, present, m):
-                _backward_terms(terms, g, parts, tower, grad_tower, grad_parts)
-        grad_z = None
-        for k, gk in enumerate(grad_tower):
-            if gk is not None:
-                grad_z = _add(grad_z, gk * tower[k + 1])
-        grad_inputs = [_reduce_to(grad_z, parts[0])]
-        for m in range(1, table.order + 1):
-            if present[m]:
-                grad_inputs.append(None if grad_parts[m] is None else _reduce_to(grad_parts[m], parts[m]))
-        return (None, None, None, *grad_inputs)
+
+def _backward(ctx, table, present, grads):
+    saved = ctx.saved_tensors
+    count = sum(present)
+    inputs, tower = iter(saved[:count]), saved[count:]
+    parts = [next(inputs) if made else None for made in present]
+    produced = _produced(table, present)
+    upstream = iter(grads)
+    out_grads = [next(upstream) if made else None for made in produced]
+    grad_z = out_grads[0] * tower[1]
+    grad_tower = [None] * (table.order + 1)  # the gradients reaching f_1 .. f_order
+    grad_parts = [None] * (table.order + 1)
+    for m in range(1, table.order + 1):
+        g = out_grads[m]
+        if g is None:
+            continue
+        if present[m]:
+            grad_tower[1] = _dot(g, parts[m], grad_tower[1])
+            grad_parts[m] = _accumulate(grad_parts[m], tower[1], g)
+        for terms in _live_terms(table, present, m):
+            _backward_terms(terms, g, parts, tower, grad_tower, grad_parts)
+    for k, gk in enumerate(grad_tower):
+        if gk is not None:
+            grad_z.addcmul_(gk, tower[k + 1])
+    grad_inputs = [_reduce_to(grad_z, parts[0])]
+    for m in range(1, table.order + 1):
+        if present[m]:
+            grad_inputs.append(None if grad_parts[m] is None else _reduce_to(grad_parts[m], parts[m]))
+    return tuple(grad_inputs)
 
 
 def _backward_terms(terms, g, parts, tower, grad_tower, grad_parts) -> None:
@@ -114,7 +131,7 @@ def _backward_terms(terms, g, parts, tower, grad_tower, grad_parts) -> None:
     product = slots[0]
     for slot in slots[1:]:
         product = product * slot
-    grad_tower[k] = _add(grad_tower[k], (upstream * product).sum(0))
+    grad_tower[k] = _dot(upstream, product, grad_tower[k])
     scaled = upstream * tower[k]
     squares = k == 2 and terms.slots[0] == terms.slots[1]  # f_2 * a * a: d/da = 2 f_2 a
     for a, ((order, _), where) in enumerate(zip(terms.slots, positions)):
@@ -124,22 +141,70 @@ def _backward_terms(terms, g, parts, tower, grad_tower, grad_parts) -> None:
         for b, slot in enumerate(slots):
             if b != a:
                 others = slot if others is None else others * slot
-        contribution = scaled * others * 2 if squares else scaled * others
-        part = parts[order]
+        if squares:
+            others = others * 2
         if where is None:
-            grad = contribution
+            grad_parts[order] = _accumulate(grad_parts[order], scaled, others)
+            continue
+        contribution = scaled * others
+        if grad_parts[order] is None:
+            part = parts[order]
+            tail = torch.broadcast_shapes(tuple(part.shape[1:]), tuple(contribution.shape[1:]))
+            grad_parts[order] = contribution.new_zeros((part.shape[0],) + tail)
+        grad_parts[order] = _index_add(grad_parts[order], where, contribution)
+
+
+def _scaled(product, factor, counts):
+    """``product * factor * counts`` (counts per component), in place where the shapes allow."""
+    product = product * factor if _grows(product, factor) else product.mul_(factor)
+    if counts is not None:
+        product.mul_(counts.view((-1,) + (1,) * (product.dim() - 1)))
+    return product
+
+
+def _scatter_into(terms, result, term):
+    """``result`` (a temporary of ours, or None) plus the terms scattered to their targets."""
+    targets, _, _ = terms.tensors(term)
+    if targets is None:
+        return term if result is None else (result + term if _grows(result, term) else result.add_(term))
+    if result is None:
+        result = term.new_zeros((terms.size,) + tuple(term.shape[1:]))
+    return _index_add(result, targets, term)
+
+
+def _index_add(into, index, values):
+    if tuple(into.shape[1:]) != torch.broadcast_shapes(tuple(into.shape[1:]), tuple(values.shape[1:])):
+        into = into.expand((into.shape[0],) + torch.broadcast_shapes(tuple(into.shape[1:]),
+                                                                     tuple(values.shape[1:]))).clone()
+    return into.index_add_(0, index, values)
+
+
+def _dot(g, part, into):
+    """``into + sum_i g[i] * part[i]`` over the component axis, without materialising the products."""
+    start = 0
+    if into is None:
+        into = g[0] * part[0]
+        start = 1
+    for i in range(start, g.shape[0]):
+        if _grows(into, g[i]) or _grows(into, part[i]):
+            into = into + g[i] * part[i]
         else:
-            shape = (part.shape[0],) + torch.broadcast_shapes(tuple(part.shape[1:]), tuple(contribution.shape[1:]))
-            grad = contribution.new_zeros(shape).index_add(0, where, contribution)
-        grad_parts[order] = _add(grad_parts[order], grad)
+            into.addcmul_(g[i], part[i])
+    return into
 
 
-def _add(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
+def _accumulate(into, a, b):
+    """``into + a * b``, reusing ``into`` (a temporary of ours) when its shape allows."""
+    if into is None:
+        return a * b
+    if _grows(into, a) or _grows(into, b):
+        return into + a * b
+    return into.addcmul_(a, b)
+
+
+def _grows(tensor, other) -> bool:
+    """Whether broadcasting ``other`` against ``tensor`` gives a larger shape than ``tensor``'s own."""
+    return tuple(tensor.shape) != tuple(torch.broadcast_shapes(tensor.shape, other.shape))
 
 
 def _reduce_to(grad, like):

@@ -23,13 +23,13 @@ A multi-index is a sorted tuple of axis positions: ``()`` is the value,
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from functools import cached_property
 from typing import Callable, Iterable, Optional, Sequence
 
 import torch
 
 MultiIndex = tuple  # sorted tuple of axis positions
 Part = Optional[torch.Tensor]  # None: identically zero
+_TABLES: dict = {}
 
 
 def contraction_key(weights) -> tuple:
@@ -65,6 +65,21 @@ class JetTable:
         self.by_order: tuple[tuple, ...] = tuple(
             tuple(sorted((i for i in closed if _order_of(i) == m), key=repr)) for m in range(self.order + 1))
         self.position = {index: (m, k) for m, group in enumerate(self.by_order) for k, index in enumerate(group)}
+        self.chain_terms = self._chain_terms()
+        self.product_terms = self._product_terms()
+
+    @classmethod
+    def cached(cls, indices, dimension: int, contractions=()) -> "JetTable":
+        """The table for these arguments, built once per process: its term lists are reused every step.
+
+        The key keeps the arguments' order (no sorting), so that looking a
+        table up is cheap and traceable by ``torch.compile``.
+        """
+        key = (tuple(tuple(i) for i in indices), dimension, tuple(tuple(c) for c in contractions))
+        table = _TABLES.get(key)
+        if table is None:
+            table = _TABLES[key] = cls(key[0], dimension, key[2])
+        return table
 
     @property
     def indices(self) -> tuple:
@@ -76,8 +91,7 @@ class JetTable:
     def __hash__(self) -> int:
         return hash((self.by_order, self.dimension))
 
-    @cached_property
-    def chain_terms(self) -> dict[int, list["_Terms"]]:
+    def _chain_terms(self) -> dict[int, list["_Terms"]]:
         """Faa di Bruno, per target order m: the terms with k >= 2 blocks, grouped by block orders.
 
         d^a f(z) = sum over set partitions P of the positions of a of
@@ -99,8 +113,7 @@ class JetTable:
         return {m: [self._terms(m, counter) for _, counter in sorted(by_signature.items())]
                 for m, by_signature in sorted(groups.items())}
 
-    @cached_property
-    def product_terms(self) -> dict[int, list["_Terms"]]:
+    def _product_terms(self) -> dict[int, list["_Terms"]]:
         """Leibniz, per target order m: d^a (f g) = sum over subsets S of a of d^S f d^(a - S) g."""
         groups: dict[int, dict[tuple, Counter]] = defaultdict(lambda: defaultdict(Counter))
         for index in self.indices:
@@ -227,6 +240,11 @@ class Jet:
         """As ``torch.nn.Linear``: the value maps affinely, every derivative linearly."""
         value = torch.nn.functional.linear(self.parts[0], weight, bias)
         return Jet(self.table, [value] + [None if p is None else p @ weight.T for p in self.parts[1:]])
+
+    def affine(self, shift: torch.Tensor, scale: torch.Tensor) -> "Jet":
+        """``(self - shift) * scale`` elementwise (both broadcast against the last axis)."""
+        return Jet(self.table, [(self.parts[0] - shift) * scale] +
+                   [None if p is None else p * scale for p in self.parts[1:]])
 
     def map(self, derivatives: Callable[[torch.Tensor, int], list]) -> "Jet":
         """An elementwise function, given ``derivatives(z, n) = [f(z), f'(z), ..., f^(n)(z)]``."""

@@ -24,9 +24,13 @@ class Compiled:
         self.failed = False
         self.compile_seconds = 0.0
         self._first = True
+        self._warm_up = True
 
     def __call__(self, *args, **kwargs):
-        if self.failed:
+        if self.failed or self._warm_up:
+            # the first call runs eagerly: it fills pdedsl's caches (derivative tables, autograd node
+            # types), which the compiler then finds instead of tracing their construction
+            self._warm_up = False
             return self.function(*args, **kwargs)
         start = time.perf_counter()
         try:

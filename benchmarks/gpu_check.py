@@ -1,0 +1,73 @@
+"""A short GPU check: train specs on a device and print throughput and peak memory.
+
+For each spec, a few hundred Adam steps of the default PINN on ``--device``
+(cuda by default) with each derivative engine, then the relative L2 error.
+Throughput counts collocation points (all targets) per second of training;
+peak memory is ``torch.cuda.max_memory_allocated`` of the run. On a machine
+without CUDA it says so and exits with status 2.
+
+Usage: python benchmarks/gpu_check.py [--device cuda] [--steps N] [--points N] [SPEC ...]
+The last line is one JSON object with every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pdedsl.training import TrainConfig, train  # noqa: E402
+from pdedsl.training.run import Run  # noqa: E402
+
+DEFAULT_SPECS = ["poisson", "burgers", "heat3d"]
+
+
+def points_per_step(spec: Path, config: TrainConfig) -> int:
+    run = Run(spec, config, Path(tempfile.mkdtemp()))
+    batches = run.objective.sample(0)
+    return sum(len(b) for b in batches["groups"].values()) + sum(2 * len(low) for low, _ in batches["periodic"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--points", type=int, default=20000)
+    parser.add_argument("specs", nargs="*", default=DEFAULT_SPECS)
+    args = parser.parse_args()
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("gpu_check: CUDA is not available on this machine")
+        sys.exit(2)
+    rows = []
+    for name in args.specs:
+        spec = ROOT / "specs" / f"{name}.pde"
+        for engine in ("forward", "autograd"):
+            config = TrainConfig(device=args.device, steps=args.steps, lbfgs_steps=0, derivatives=engine,
+                                 interior_points=args.points, boundary_points=args.points // 5, log_every=10**9)
+            if args.device.startswith("cuda"):
+                torch.cuda.reset_peak_memory_stats()
+            result = train(spec, config, Path(tempfile.mkdtemp()) / name, progress=False)
+            peak = torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith("cuda") else None
+            points = points_per_step(spec, config)
+            rows.append({"spec": name, "engine": engine, "steps": args.steps, "points_per_step": points,
+                         "wall_s": result["wall_s"], "points_per_s": round(points * args.steps / result["wall_s"]),
+                         "peak_mb": None if peak is None else round(peak, 1),
+                         "rel_l2": {k: float(f"{v:.3g}") for k, v in result["rel_l2"].items()}})
+    device = torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device
+    print(f"device: {device}; {args.steps} Adam steps, {args.points} interior points per equation target")
+    print(f"{'spec':<10} {'engine':<9} {'points/step':>11} {'wall s':>8} {'points/s':>11} {'peak MB':>8}  rel L2")
+    for r in rows:
+        print(f"{r['spec']:<10} {r['engine']:<9} {r['points_per_step']:>11} {r['wall_s']:>8.1f} "
+              f"{r['points_per_s']:>11} {r['peak_mb'] if r['peak_mb'] is not None else '-':>8}  {r['rel_l2']}")
+    print(json.dumps({"device": device, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
