@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--derivatives", choices=("auto", "forward", "autograd"), default="auto",
                        help="derivative engine: forward-mode jets (auto picks it where the network allows) "
                             "or nested reverse-mode autograd (default: auto)")
+    train.add_argument("--sampling", choices=("uniform", "rad"), default="uniform",
+                       help="equation points: uniform, or rad (drawn where the residual is large, redrawn "
+                            "every 100 steps; for shocks and layers)")
     train.add_argument("--compile", action="store_true",
                        help="fuse the residual computation with torch.compile (a one-off compile of about "
                             "15-30 s on a CPU; pays off on long runs)")
@@ -226,7 +229,7 @@ def _train(args) -> int:
             print(warning.render(), file=sys.stderr)
         config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
                              threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
-                             derivatives=args.derivatives, compile=args.compile)
+                             derivatives=args.derivatives, compile=args.compile, sampling=args.sampling)
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))

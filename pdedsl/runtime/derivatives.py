@@ -31,6 +31,7 @@ from .jets import JetTable, contraction_key
 
 Request = tuple  # (function name, ((axis, count), ...))
 ENGINES = ("auto", "forward", "autograd")
+FORWARD_COST, PASS_OFFSET = 0.46, 0.2  # the cost model of engine_for, fitted to measurements
 
 
 class EngineError(PdeError):
@@ -53,6 +54,38 @@ def chosen_engine(fields, engine: str = "auto") -> str:
         raise EngineError("the forward derivative engine needs a network built from linear layers and "
                           "elementwise activations (the PINN backend); use --derivatives autograd")
     return "autograd"
+
+
+def engine_for(fields, requests, axis_order, contraction=None, engine: str = "auto") -> str:
+    """The engine for one group of requests: ``engine`` if it names one, else a cost model's pick.
+
+    The forward engine's work grows with the number of jet components K
+    (value and every derivative carried, a contracted Laplacian counting
+    once); reverse mode's with the number of reverse passes P (one per
+    function and lower derivative that has derivatives taken of it).
+    Measured with ``benchmarks/derivatives.py`` (eager, 2-core CPU), forward
+    over autograd time was about 0.66 for a 2-D Laplacian (K = 4, P = 3),
+    0.6 in 3-D (K = 5, P = 4) and 1.03 for Burgers (K = 4: u, u_x, u_t,
+    u_xx; P = 2). ``0.46 K / (P - 0.2)`` fits all three; ``auto`` takes the
+    forward engine where that estimate is below 1. The choice depends only
+    on the spec, so a resumed run makes the same one.
+    """
+    chosen = chosen_engine(fields, engine)
+    if engine != "auto" or chosen != "forward":
+        return chosen
+    order = list(axis_order)
+    requests = [(function, tuple(orders)) for function, orders in requests]
+    weights = dict(contraction or ())
+    contracted = [r for r in requests if len(r[1]) == 1 and r[1][0][1] == 2 and r[1][0][0] in weights]
+    sums = [tuple((order.index(a), w) for a, w in contraction)] if contracted else []
+    table = JetTable.cached([multi_index(r[1], order) for r in requests if r not in contracted], len(order), sums)
+    parents = set()
+    for function, orders in requests:
+        orders = _normalise(orders, order)
+        while orders:
+            orders = _decrement(orders)
+            parents.add((function, orders))
+    return "forward" if FORWARD_COST * len(table.indices) < len(parents) - PASS_OFFSET else "autograd"
 
 
 def compute(

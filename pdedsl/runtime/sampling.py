@@ -55,6 +55,22 @@ class Batch:
         t = torch.as_tensor(time, dtype=self.points.dtype, device=self.points.device)
         return dataclasses.replace(self, time=t.expand(len(self)).clone(), time_axis=name)
 
+    def subset(self, index: Tensor) -> "Batch":
+        """The points at ``index`` (with their normals and times)."""
+        return dataclasses.replace(self, points=self.points[index],
+                                   normals=None if self.normals is None else self.normals[index],
+                                   time=None if self.time is None else self.time[index])
+
+    def to_state(self) -> dict:
+        """Plain tensors and strings (for checkpoints that load with ``weights_only=True``)."""
+        return {"points": self.points, "normals": self.normals, "time": self.time,
+                "axes": list(self.axes), "time_axis": self.time_axis}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Batch":
+        return cls(points=state["points"], normals=state["normals"], time=state["time"],
+                   axes=tuple(state["axes"]), time_axis=state["time_axis"])
+
     @property
     def coordinates(self) -> Tensor:
         """``Tensor[n, d]``, or ``[n, d + 1]`` with time as the last column (``problem.coordinates`` order)."""

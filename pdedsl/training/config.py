@@ -17,6 +17,7 @@ class TrainConfig:
     interior_points: int = 1000  # per equation target
     boundary_points: int = 400  # per boundary or initial target
     resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
+    sampling: str = "uniform"  # or "rad": equation points drawn where the residual is large (objective.py)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: bool = False  # torch.compile the residual losses (training/compiling.py)

@@ -24,6 +24,9 @@ from .config import TrainConfig
 from .data import as_tensors, load_points
 
 
+RAD_POOL = 8  # candidate points per kept point in adaptive sampling
+
+
 class Objective:
     def __init__(self, problem: Problem, module, model, config: TrainConfig, dtype, device):
         self.problem, self.module, self.model, self.config = problem, module, model, config
@@ -42,9 +45,12 @@ class Objective:
         self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
                             for i in problem.inputs if i.kind == "data"}
         self.fields = FieldSource(model, self.data_inputs)
-        self.engine = derivatives.chosen_engine(self.fields, config.derivatives)
-        # the forward engine needs no graph back to the coordinates unless interpolated data is differentiated
-        self._coordinates_need_grad = self.engine == "autograd" or bool(self.data_inputs)
+        derivatives.chosen_engine(self.fields, config.derivatives)  # an impossible choice fails here
+        self.engines = {key: derivatives.engine_for(self.fields, requests_of(entries), self.axes,
+                                                    contraction_of(entries), config.derivatives)
+                        for key, entries in self.groups.items()}
+        self.periodic_engine = config.derivatives if config.derivatives != "auto" else \
+            derivatives.chosen_engine(self.fields)
         self._residuals_of = self._group_residuals
         if config.compile:
             self._residuals_of = Compiled(self._group_residuals, "the residuals")
@@ -80,15 +86,46 @@ class Objective:
         return observation.name, coords, targets
 
     # ---- sampling ----
-    def sample(self, draw: int) -> dict:
+    def sample(self, draw: int, adaptive: bool = False) -> dict:
+        """Fresh points for every target, from a generator seeded by (seed, draw).
+
+        With ``adaptive``, equation points are chosen by residual-based
+        adaptive distribution sampling (RAD; Wu et al., CMAME 2023): from a
+        uniform pool RAD_POOL times larger, each point is kept with probability
+        proportional to ``|r| / mean |r| + 1``, so points gather where the
+        current model's residual is large (a shock) without leaving the rest.
+        """
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + draw)
         batches = {}
         for kind, target in self.groups:
             count = self.config.interior_points if kind == "equation" else self.config.boundary_points
-            batches[(kind, target)] = self._draw(kind, target, count, generator)
+            if adaptive and kind == "equation":
+                pool = self._draw(kind, target, count * RAD_POOL, generator)
+                batches[(kind, target)] = self._choose(self.groups[(kind, target)], pool, count, generator)
+            else:
+                batches[(kind, target)] = self._draw(kind, target, count, generator)
         periodic = [sampling.sample_periodic_pairs(self.problem, p, self.config.boundary_points, generator)
                     for p in self.problem.periodic]
         return {"groups": batches, "periodic": periodic}
+
+    def batches_to_state(self, batches: dict) -> dict:
+        """``sample``'s result as plain tensors and lists (groups in their fixed order)."""
+        return {"groups": [batches["groups"][key].to_state() for key in self.groups],
+                "periodic": [[low.to_state(), high.to_state()] for low, high in batches["periodic"]]}
+
+    def batches_from_state(self, state: dict) -> dict:
+        return {"groups": {key: sampling.Batch.from_state(b) for key, b in zip(self.groups, state["groups"])},
+                "periodic": [(sampling.Batch.from_state(a), sampling.Batch.from_state(b))
+                             for a, b in state["periodic"]]}
+
+    def _choose(self, entries, pool, count: int, generator):
+        forward = self._engine_of(entries) == "forward"
+        with torch.no_grad() if forward and not self.data_inputs else torch.enable_grad():
+            residuals = self._group_residuals(entries, pool)
+        size = torch.stack([r.detach().double().square() for r in residuals.values()]).sum(0).sqrt().cpu()
+        size = torch.nan_to_num(size, nan=0.0, posinf=0.0)
+        weights = size / size.mean().clamp_min(1e-300) + 1.0
+        return pool.subset(torch.multinomial(weights, count, replacement=False, generator=generator))
 
     def _draw(self, kind, target, count, generator):
         if kind == "initial":
@@ -112,14 +149,19 @@ class Objective:
             terms[f"data_{name}"] = weights.get(f"data_{name}", 1.0) * (predicted - targets).square().mean()
         return terms
 
-    def _coordinates(self, batch) -> dict[str, torch.Tensor]:
-        return {a: t.to(self.device, self.dtype).detach().requires_grad_(self._coordinates_need_grad)
+    def _engine_of(self, entries) -> str:
+        return next(self.engines[key] for key, group in self.groups.items() if group is entries)
+
+    def _coordinates(self, batch, engine: str) -> dict[str, torch.Tensor]:
+        # the forward engine needs no graph back to the coordinates unless interpolated data is differentiated
+        needs_grad = engine == "autograd" or bool(self.data_inputs)
+        return {a: t.to(self.device, self.dtype).detach().requires_grad_(needs_grad)
                 for a, t in batch.columns().items()}
 
     def _group_residuals(self, entries, batch) -> dict[str, torch.Tensor]:
-        coords = self._coordinates(batch)
-        computed = derivatives.compute(self.fields, coords, requests_of(entries), self.axes, self.engine,
-                                       contraction_of(entries))
+        coords = self._coordinates(batch, self._engine_of(entries))
+        computed = derivatives.compute(self.fields, coords, requests_of(entries), self.axes,
+                                       self._engine_of(entries), contraction_of(entries))
         normals = None
         if batch.normals is not None:
             normals = {a: batch.normals[:, i].to(self.device, self.dtype) for i, a in enumerate(batch.axes)}
@@ -136,8 +178,9 @@ class Objective:
     def _periodic(self, periodic, low, high) -> torch.Tensor:
         """Values and first derivatives across the periodic axis agree at paired points."""
         requests = [(name, orders) for name in periodic.fields for orders in ((), ((periodic.axis, 1),))]
-        at_low = derivatives.compute(self.fields, self._coordinates(low), requests, self.axes, self.engine)
-        at_high = derivatives.compute(self.fields, self._coordinates(high), requests, self.axes, self.engine)
+        engine = self.periodic_engine
+        at_low = derivatives.compute(self.fields, self._coordinates(low, engine), requests, self.axes, engine)
+        at_high = derivatives.compute(self.fields, self._coordinates(high, engine), requests, self.axes, engine)
         return sum((at_low[r] - at_high[r]).square().mean() for r in requests)
 
 

@@ -33,6 +33,7 @@ from .objective import Objective
 from .progress import Progress
 
 
+LBFGS_REDRAW = 500  # L-BFGS iterations between adaptive redraws
 LBFGS_CHUNK = 10
 
 
@@ -88,8 +89,10 @@ class Run:
         (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
         (self.folder / "config.json").write_text(self.config.to_json(), encoding="utf-8")
 
-    def state(self, step: int, optimizer, phase: str, wall: float) -> dict:
+    def state(self, step: int, optimizer, phase: str, wall: float, batches=None) -> dict:
         return {
+            "batches": batches,
+            "learning_rate": self.config.learning_rate,
             "model": self.model.state_dict(),
             "params": {k: v.detach().clone() for k, v in self.objective.params.items()},
             "optimizer": optimizer.state_dict(),
@@ -141,6 +144,9 @@ class Trainer:
         self.show_progress = progress
         self.parameters = list(run.model.parameters()) + run.objective.trainable_params()
         self.skipped = 0
+        self.adaptive = run.config.sampling == "rad"
+        self.batches = None  # the points in use (saved with checkpoints when they depend on the model)
+        self.restored = None
 
     def fit(self, resume: bool) -> dict:
         run, config = self.run, self.config
@@ -155,22 +161,28 @@ class Trainer:
             step, wall_before = int(state["step"]), float(state["wall"])
             (adam if state["phase"] == "adam" else lbfgs).load_state_dict(state["optimizer"])
             torch.set_rng_state(state["torch_rng"])
+            if state.get("learning_rate") is not None:  # lowered after non-finite losses: stays lowered
+                config.learning_rate = float(state["learning_rate"])
+            if state.get("batches") is not None:
+                self.restored = run.objective.batches_from_state(state["batches"])
         self.began = time.perf_counter() - wall_before
         self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
         step = self._adam_phase(adam, step)
         step = self._lbfgs_phase(lbfgs, step)
         self.bar.close()
         optimizer, phase = (lbfgs, "lbfgs") if step > config.steps else (adam, "adam")
-        checkpoint.save(run.state(step, optimizer, phase, time.perf_counter() - self.began), run.folder / "checkpoint.pt")
+        self._checkpoint(step, optimizer, phase, time.perf_counter() - self.began)
         return self._finish(step)
 
     def _adam_phase(self, adam, step: int) -> int:
         config = self.config
-        batches = self.run.objective.sample(self._draw(min(step, config.steps)))
+        if step < config.steps:
+            resumed_mid_draw = self.restored is not None and step % config.resample_every != 0
+            self.batches = self.restored if resumed_mid_draw else self._sample(step)
         while step < config.steps:
             if step % config.resample_every == 0:
-                batches = self.run.objective.sample(self._draw(step))
-            terms = self._adam_step(adam, batches, step)
+                self.batches = self._sample(step)
+            terms = self._adam_step(adam, self.batches, step)
             step += 1
             self._after_step(step, "adam", adam, terms)
         return step
@@ -180,9 +192,17 @@ class Trainer:
         config, run = self.config, self.run
         if step >= config.total_steps:
             return step
-        batches = run.objective.sample(self._draw(config.steps))
+        resumed = self.restored is not None and step > config.steps
+        self.batches = batches = self.restored if resumed else self._sample(config.steps)
         stalled, previous = 0, None
+        block = (step - config.steps) // LBFGS_REDRAW
         while step < config.total_steps:
+            if self.adaptive and (step - config.steps) // LBFGS_REDRAW > block:
+                block = (step - config.steps) // LBFGS_REDRAW
+                # adaptive points follow the model: redraw them and restart L-BFGS's curvature history
+                self.batches = batches = self._sample(step)
+                lbfgs.state.clear()
+                stalled, previous = 0, None
             for group in lbfgs.param_groups:
                 group["max_iter"] = min(LBFGS_CHUNK, config.total_steps - step)
             terms, iterations = self._lbfgs_step(lbfgs, batches)
@@ -196,12 +216,18 @@ class Trainer:
                 self._after_step(step, "lbfgs", lbfgs, terms, may_checkpoint=False)
             if step // config.checkpoint_every > (step - iterations) // config.checkpoint_every:
                 # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
-                checkpoint.save(run.state(step, lbfgs, "lbfgs", time.perf_counter() - self.began),
-                                run.folder / "checkpoint.pt")
+                self._checkpoint(step, lbfgs, "lbfgs", time.perf_counter() - self.began)
         return step
 
     def _draw(self, step: int) -> int:
         return step // self.config.resample_every
+
+    def _sample(self, step: int) -> dict:
+        return self.run.objective.sample(self._draw(step), adaptive=self.adaptive)
+
+    def _checkpoint(self, step: int, optimizer, phase: str, wall: float) -> None:
+        batches = self.run.objective.batches_to_state(self.batches) if self.adaptive and self.batches else None
+        checkpoint.save(self.run.state(step, optimizer, phase, wall, batches), self.run.folder / "checkpoint.pt")
 
     def _learning_rate(self, step: int) -> float:
         fraction = step / max(self.config.steps, 1)
@@ -262,7 +288,7 @@ class Trainer:
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
         if may_checkpoint and (step % config.checkpoint_every == 0 or step == config.total_steps):
-            checkpoint.save(run.state(step, optimizer, phase, wall), run.folder / "checkpoint.pt")
+            self._checkpoint(step, optimizer, phase, wall)
 
     def _finish(self, step: int) -> dict:
         run = self.run

@@ -208,3 +208,21 @@ def test_hand_written_backward_passes_gradcheck(activation):
     assert torch.autograd.gradcheck(full, (z, *parts))
     assert torch.autograd.gradcheck(full, (z, broadcast_first, *parts[1:]))
     assert torch.autograd.gradcheck(first_layer, (z, broadcast_first))
+
+
+def test_auto_engine_follows_the_cost_model():
+    """Laplacians go forward (a contracted component against several reverse passes); Burgers' u_t, u_x,
+    u_xx cost about the same either way and stay on autograd; explicit choices are obeyed."""
+    def engine(spec, choice="auto"):
+        problem = api.load(SPECS[0].parent / spec)
+        module = load_module(api.compile(SPECS[0].parent / spec))
+        entries = [e for e in module.RESIDUALS if e["kind"] == "equation"]
+        model = create("pinn", problem, width=8, depth=2)
+        axes = [c.name for c in problem.coordinates]
+        return derivatives.engine_for(model, requests_of(entries), axes, contraction_of(entries), choice)
+
+    assert engine("poisson.pde") == "forward"
+    assert engine("ball_poisson.pde") == "forward"
+    assert engine("burgers.pde") == "autograd"
+    assert engine("burgers.pde", "forward") == "forward"
+    assert engine("poisson.pde", "autograd") == "autograd"

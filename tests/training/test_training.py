@@ -45,24 +45,34 @@ def test_training_reduces_the_error_and_writes_the_run_folder(tmp_path):
     assert state["step"] == 400
 
 
-def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("sampling", ["uniform", "rad"])
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, sampling):
+    """Checkpoints every 15 steps, points redrawn every 10: the resumed run starts mid-draw, so with
+    adaptive sampling (points chosen by the model of step 10) the checkpoint must carry the points."""
     spec = write(tmp_path)
-    config = TrainConfig(**TINY)
-    whole = train(spec, config, tmp_path / "whole", progress=False)
+    settings = {**TINY, "checkpoint_every": 15, "sampling": sampling}
+    whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
 
     original = run_module.Trainer._after_step
 
     def killed_at_step_27(self, step, *args, **kwargs):
         original(self, step, *args, **kwargs)
         if step == 27:
-            raise KeyboardInterrupt  # as if killed: the last checkpoint is step 20
+            raise KeyboardInterrupt  # as if killed: the last checkpoint is step 15
 
     monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_27)
     with pytest.raises(KeyboardInterrupt):
-        train(spec, TrainConfig(**TINY), tmp_path / "killed", progress=False)
+        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
     monkeypatch.setattr(run_module.Trainer, "_after_step", original)
-    assert torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["step"] == 20
+    assert torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["step"] == 15
+    from pdedsl.training.objective import Objective
+
+    draws, sample = [], Objective.sample
+    monkeypatch.setattr(Objective, "sample", lambda self, draw, adaptive=False: (
+        draws.append(draw), sample(self, draw, adaptive))[1])
     resumed = resume(tmp_path / "killed", progress=False)
+    # uniform points are redrawn from (seed, draw 1); adaptive ones come back from the checkpoint
+    assert draws[0] == (1 if sampling == "uniform" else 2)
     assert resumed["steps"] == whole["steps"]
     assert resumed["rel_l2"]["u"] == pytest.approx(whole["rel_l2"]["u"], rel=1e-9, abs=1e-12)
     a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
@@ -76,6 +86,11 @@ def test_non_finite_loss_never_reaches_the_model(tmp_path):
     assert result["skipped_steps"] == 5
     state = torch.load(tmp_path / "nan" / "checkpoint.pt", weights_only=True)
     assert all(torch.isfinite(t).all() for t in state["model"].values())
+    assert state["learning_rate"] == pytest.approx(TINY.get("learning_rate", 1e-3) / 2 ** 5)
+    # a resumed run keeps the lowered learning rate and lowers it further from there
+    resume(tmp_path / "nan", progress=False, steps=7)
+    state = torch.load(tmp_path / "nan" / "checkpoint.pt", weights_only=True)
+    assert state["learning_rate"] == pytest.approx(1e-3 / 2 ** 7)
 
 
 def test_inferred_param_is_trained_and_reported(tmp_path):
@@ -143,3 +158,19 @@ def test_spec_with_a_data_input_trains(tmp_path):
     spec = Path(__file__).resolve().parents[2] / "specs" / "robin_cooling.pde"
     result = train(spec, TrainConfig(**{**TINY, "steps": 30, "lbfgs_steps": 0}), tmp_path / "r", progress=False)
     assert result["steps"] == 30 and result["skipped_steps"] == 0
+
+
+def test_adaptive_sampling_gathers_points_where_the_residual_is_large(tmp_path, monkeypatch):
+    from pdedsl.training.objective import Objective
+    from pdedsl.training.run import Run
+
+    run = Run(write(tmp_path), TrainConfig(**{**TINY, "interior_points": 400}), tmp_path / "run")
+    # a stand-in residual that grows along x: RAD keeps points with probability ~ 2x + 1
+    monkeypatch.setattr(Objective, "_group_residuals",
+                        lambda self, entries, batch: {"r": batch.columns()["x"].to(torch.float64)})
+    uniform = run.objective.sample(3)["groups"]
+    adaptive = run.objective.sample(3, adaptive=True)["groups"]
+    key = next(k for k in uniform if k[0] == "equation")
+    assert len(adaptive[key]) == len(uniform[key]) == 400
+    assert abs(float(uniform[key].points.mean()) - 0.5) < 0.05
+    assert abs(float(adaptive[key].points.mean()) - 7 / 12) < 0.04  # the mean of x under density (2x+1)/2
