@@ -65,9 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--sampling", choices=("uniform", "rad"), default="uniform",
                        help="equation points: uniform, or rad (drawn where the residual is large, redrawn "
                             "every 100 steps; for shocks and layers)")
-    train.add_argument("--compile", action="store_true",
-                       help="fuse the residual computation with torch.compile (a one-off compile of about "
-                            "15-30 s on a CPU; pays off on long runs)")
+    train.add_argument("--compile", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
+                       help="fuse the residual computation with torch.compile (a one-off compile of 5-20 s on a "
+                            "CPU); auto (the default) compiles runs of at least 1e7 point-steps, where it pays")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64"), default="float32")

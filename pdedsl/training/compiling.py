@@ -3,7 +3,8 @@
 Compiling fuses the many elementwise operations of a derivative jet into a
 few kernels (``benchmarks/derivatives.py`` measures the gain and the one-off
 compile time, which inductor caches on disk for later runs). It is opt-in
-(``--compile``) because the compile time only pays off on long runs.
+(``--compile on``) or chosen for long runs (``auto``, the default), because
+the compile time only pays off there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,23 @@ from __future__ import annotations
 import sys
 import time
 from typing import Callable
+
+
+# Measured on this project's 2-core CPU (README, Benchmarks): compiling saved about 4 microseconds per
+# collocation point and step (Burgers, 4000 points: 51 against 68 ms per step) for a compile of 6 s
+# (PyTorch's cache warm) to 20 s (cold). Breaking even therefore takes about 5e6 point-steps; ``auto``
+# asks for twice that.
+AUTO_COMPILE_POINT_STEPS = 10_000_000
+
+
+def worth_compiling(config) -> bool:
+    """Whether this run compiles its residuals: ``on``, ``off``, or for ``auto`` a long enough run.
+
+    Depends on the configuration alone, so a resumed run decides as the original did.
+    """
+    if config.compile in ("on", "off"):
+        return config.compile == "on"
+    return config.total_steps * config.interior_points >= AUTO_COMPILE_POINT_STEPS
 
 
 class Compiled:

@@ -20,7 +20,7 @@ class TrainConfig:
     sampling: str = "uniform"  # or "rad": equation points drawn where the residual is large (objective.py)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
-    compile: bool = False  # torch.compile the residual losses (training/compiling.py)
+    compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)
     seed: int = 0
     device: str = "cpu"
@@ -36,6 +36,10 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def __post_init__(self):
+        if isinstance(self.compile, bool):  # run folders written before "auto" existed
+            self.compile = "on" if self.compile else "off"
 
     @property
     def total_steps(self) -> int:

@@ -19,7 +19,7 @@ from ..runtime import derivatives, sampling
 from ..runtime.interpolation import interpolant
 from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, contraction_of, requests_of
-from .compiling import Compiled
+from .compiling import Compiled, worth_compiling
 from .config import TrainConfig
 from .data import as_tensors, load_points
 
@@ -52,7 +52,7 @@ class Objective:
         self.periodic_engine = config.derivatives if config.derivatives != "auto" else \
             derivatives.chosen_engine(self.fields)
         self._residuals_of = self._group_residuals
-        if config.compile:
+        if worth_compiling(config):
             self._residuals_of = Compiled(self._group_residuals, "the residuals")
 
     # ---- set-up ----

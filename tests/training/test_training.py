@@ -174,3 +174,28 @@ def test_adaptive_sampling_gathers_points_where_the_residual_is_large(tmp_path, 
     assert len(adaptive[key]) == len(uniform[key]) == 400
     assert abs(float(uniform[key].points.mean()) - 0.5) < 0.05
     assert abs(float(adaptive[key].points.mean()) - 7 / 12) < 0.04  # the mean of x under density (2x+1)/2
+
+
+def test_compile_policy():
+    from pdedsl.training.compiling import worth_compiling
+
+    assert not worth_compiling(TrainConfig())  # the defaults: 3000 steps x 1000 points
+    assert worth_compiling(TrainConfig(steps=1000, lbfgs_steps=4000, interior_points=4000))
+    assert worth_compiling(TrainConfig(compile="on", steps=1))
+    assert not worth_compiling(TrainConfig(compile="off", steps=10**6))
+    assert TrainConfig.from_dict({"compile": True}).compile == "on"  # config.json from before "auto"
+
+
+def test_compiled_training_matches_eager_training(tmp_path):
+    """torch.compile fuses the residuals without changing what is learned (float64, tiny network)."""
+    from pdedsl.training.run import Run, Trainer
+
+    spec = write(tmp_path)
+    results = {}
+    for mode in ("off", "on"):
+        run = Run(spec, TrainConfig(**{**TINY, "steps": 30, "lbfgs_steps": 0, "compile": mode}), tmp_path / mode)
+        run.prepare_folder(resume=False)
+        results[mode] = Trainer(run, progress=False).fit(resume=False)
+        if mode == "on":
+            assert run.objective._residuals_of.failed is False, "torch.compile fell back to eager"
+    assert results["on"]["rel_l2"]["u"] == pytest.approx(results["off"]["rel_l2"]["u"], rel=1e-6)
