@@ -36,9 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show a spec's equations and conditions as mathematics")
     show.add_argument("spec", metavar="SPEC")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of Unicode")
+    show.add_argument("--form", choices=("strong", "weak"), default="strong",
+                      help="the equations as written (strong) or tested and integrated by parts (weak)")
 
     emit = commands.add_parser("emit", help="print an intermediate stage of the compiler")
     emit.add_argument("--stage", choices=STAGES, default="ir", help="which stage (default: ir)")
+    emit.add_argument("--form", choices=("strong", "weak"), default="strong",
+                      help="with --stage lowered: the strong residuals or the derived weak forms")
     emit.add_argument("spec", metavar="SPEC")
 
     compile_ = commands.add_parser("compile", help="generate the PyTorch module for a spec")
@@ -172,7 +176,13 @@ def _show(args) -> int:
     from .ir.listing import show_problem
 
     problem = api.load(_existing(args.spec))
-    sys.stdout.write(show_problem(problem, latex=args.latex))
+    if args.form == "weak":
+        from .passes.listing import show_weak
+        from .passes.weak import derive_weak_forms
+
+        sys.stdout.write(show_weak(problem, derive_weak_forms(problem), latex=args.latex))
+    else:
+        sys.stdout.write(show_problem(problem, latex=args.latex))
     return EXIT_OK
 
 
@@ -186,6 +196,12 @@ def _emit(args) -> int:
         from .ir.listing import format_problem
 
         sys.stdout.write(format_problem(api.load(path)))
+    elif args.stage == "lowered" and args.form == "weak":
+        from .passes.listing import format_weak
+        from .passes.weak import derive_weak_forms
+
+        problem = api.load(path)
+        sys.stdout.write(format_weak(problem, derive_weak_forms(problem)))
     elif args.stage == "lowered":
         from .passes.listing import format_lowered
 

@@ -1,11 +1,12 @@
-"""``pdedsl emit --stage lowered``: each residual as mathematics in spec syntax, and what it needs."""
+"""``pdedsl emit --stage lowered``: each residual (or weak form) in spec syntax, and what it needs."""
 
 from __future__ import annotations
 
 import sympy
 
-from ..ir.printing import spec_text
+from ..ir.printing import latex_text, math_text, spec_text
 from .lowered import LoweredProblem
+from .weak import TEST_FUNCTION_NAME, WeakForm, test_function
 
 
 def format_lowered(lowered: LoweredProblem) -> str:
@@ -27,3 +28,41 @@ def format_lowered(lowered: LoweredProblem) -> str:
 def _readable(expr: sympy.Expr, requests) -> sympy.Expr:
     """Value placeholders shown as the bare field name."""
     return expr.xreplace({r.symbol: sympy.Symbol(r.function) for r in requests if not r.orders})
+
+
+def format_weak(problem, forms: tuple[WeakForm, ...]) -> str:
+    """``emit --stage lowered --form weak``: each equation's weak form in spec syntax."""
+    phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
+    lines = [f"# weak forms of problem {problem.name}: for every test function {TEST_FUNCTION_NAME} that vanishes "
+             "outside a small ball inside the target, the integrand's mean over the ball is zero"]
+    for form in forms:
+        target = str(form.target) if form.target is not None else "the whole domain"
+        lines.append(f"equation {form.name} in {target}:")
+        lines.append(f"    source:      {form.source}")
+        lines.append(f"    integrand:   {spec_text(form.integrand(phi, space))}")
+        lines.append(f"    by parts:    {', '.join(form.integrated) or 'nothing (no divergence-form term)'}")
+        if form.kept_strong:
+            lines.append(f"    kept strong: {', '.join(form.kept_strong)} (not in divergence form: second "
+                         "derivatives of the network remain)")
+    return "\n".join(lines) + "\n"
+
+
+def show_weak(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
+    """``show --form weak``: each weak form as mathematics, the integral over a test ball B_j."""
+    phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
+    out = [f"problem {problem.name}: weak forms, for every test function {TEST_FUNCTION_NAME} supported in a "
+           "ball B_j inside the target (mean over B_j of each integrand = 0)"]
+    for form in forms:
+        target = str(form.target) if form.target is not None else "the whole domain"
+        out += ["", f"equation {form.name} in {target}:"]
+        integrand = form.integrand(phi, space)
+        if latex:
+            text = latex_text(integrand).replace(TEST_FUNCTION_NAME, "\\varphi_j")
+            out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")
+        else:
+            out.extend("    " + line for line in math_text(integrand, sympy.Integer(0)).split("\n"))
+        if form.integrated:
+            out.append("    integrated by parts: " + ", ".join(form.integrated))
+        if form.kept_strong:
+            out.append("    kept strong (not in divergence form): " + ", ".join(form.kept_strong))
+    return "\n".join(out) + "\n"

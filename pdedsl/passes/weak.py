@@ -1,0 +1,153 @@
+"""derive_weak_forms: each equation tested against a compactly supported function and integrated by parts.
+
+For an equation with residual ``R`` (``lhs - rhs``) and a test function
+``phi`` that vanishes on the boundary of a small ball inside the domain,
+
+    integral over the ball of R * phi = 0
+
+and every divergence-form term of ``R`` moves its outer derivative onto
+``phi`` (the boundary term vanishes with ``phi``):
+
+* ``c * div(F)``          ->  ``-c * F . grad(phi)``
+* ``c * laplace(v)``      ->  ``-c * grad(v) . grad(phi)``
+* ``c * d(G, x)``         ->  ``-c * G * d(phi, x)``  (``d(u, x, 2)`` is ``d(d(u, x), x)``)
+
+where ``c`` does not depend on the space coordinates, and only for terms
+holding second or higher space derivatives: moving the derivative of a
+first-order term (advection, ``grad(p)``) would gain nothing. Every other term stays
+a volume term ``term * phi``; one that still holds second derivatives in
+space (``a(x) * laplace(u)`` with a varying ``a``, not written as
+``div(a * grad(u))``) is kept strong and listed, so the reader knows why the
+network is differentiated twice there. Time derivatives stay strong (weak in
+space, strong in time). The pass works on the IR before operator
+expansion, because only there is ``div(...)`` still visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from ..ir import nodes
+from ..ir.printing import spec_text
+from ..ir.problem import Problem, TargetRef
+from .expand import OperatorExpander
+
+#: The test function: its name holds brackets, which no spec name can, so it never collides.
+TEST_FUNCTION_NAME = "φ[j]"
+
+
+@dataclass(frozen=True)
+class WeakForm:
+    """``mean over each test ball of [sum_a flux[a] * d(phi, a) + volume * phi] = 0``.
+
+    ``flux`` pairs each space axis with its expanded expression (fields and
+    inputs as applied functions, as after operator expansion).
+    """
+
+    name: str
+    target: Optional[TargetRef]
+    source: str
+    flux: tuple[tuple[str, sympy.Expr], ...]
+    volume: sympy.Expr
+    integrated: tuple[str, ...]  # the terms moved onto the test function, in spec syntax
+    kept_strong: tuple[str, ...]  # volume terms still holding second derivatives in space
+
+    def integrand(self, phi: sympy.Expr, space: dict[str, sympy.Symbol]) -> sympy.Expr:
+        """The expression whose mean over every test ball vanishes, with ``phi`` the test function."""
+        return sympy.Add(*(f * sympy.Derivative(phi, space[a]) for a, f in self.flux if f != 0)) + self.volume * phi
+
+
+def test_function(problem: Problem) -> sympy.Expr:
+    return sympy.Function(TEST_FUNCTION_NAME)(*problem.space_symbols)
+
+
+def derive_weak_forms(problem: Problem) -> tuple[WeakForm, ...]:
+    """One weak form per equation (and per component of a vector equation)."""
+    expander = OperatorExpander(problem)
+    forms = []
+    for equation in problem.equations:
+        source = f"{spec_text(equation.lhs)} = {spec_text(equation.rhs)}"
+        lhs, rhs = expander.expand(equation.lhs), expander.expand(equation.rhs)
+        if isinstance(lhs, tuple):  # a vector equation: componentwise, on the expanded residual
+            for index, (left, right) in enumerate(zip(lhs, rhs)):
+                forms.append(_weak_form(problem, expander, f"{equation.name}[{index}]", equation.target, source,
+                                        left - right))
+            continue
+        forms.append(_weak_form(problem, expander, equation.name, equation.target, source,
+                                equation.lhs - equation.rhs))
+    return tuple(forms)
+
+
+def _weak_form(problem, expander, name, target, source, residual) -> WeakForm:
+    space = list(problem.space_symbols)
+    axes = [s.name for s in space]
+    flux = {a: sympy.Integer(0) for a in axes}
+    volume, integrated, kept = [], [], []
+    for coefficient, core in _terms(residual, space):
+        term = coefficient * core
+        # only terms with second (or higher) space derivatives gain from moving one onto phi
+        second_order = _space_order(expander.scalar(core), space) >= 2
+        moved = _integrate_by_parts(expander, core, space) if second_order else None
+        if moved is None or _has_functions(coefficient):
+            expanded = expander.scalar(term)
+            volume.append(expanded)
+            if _space_order(expanded, space) >= 2:
+                kept.append(spec_text(term))
+            continue
+        for axis, value in moved.items():
+            flux[axis] = flux[axis] - coefficient * value
+        integrated.append(spec_text(term))
+    return WeakForm(name=name, target=target, source=source,
+                    flux=tuple((a, sympy.expand(flux[a])) for a in axes),
+                    volume=sympy.Add(*volume), integrated=tuple(integrated), kept_strong=tuple(kept))
+
+
+def _terms(expr, space, coefficient=sympy.Integer(1)):
+    """``(c, core)`` pairs with ``expr = sum c * core`` and each ``c`` free of the space coordinates;
+    constant multiples of sums are distributed (``-(a + b)`` gives ``-a`` and ``-b``)."""
+    for term in sympy.Add.make_args(expr):
+        constant, core = term.as_independent(*space, as_Add=False)
+        if isinstance(core, sympy.Add) and not _has_functions(constant):
+            yield from _terms(core, space, coefficient * constant)
+        else:
+            yield coefficient * constant, core
+
+
+def _integrate_by_parts(expander, core, space) -> Optional[dict[str, sympy.Expr]]:
+    """``{axis: G_a}`` with ``core = sum_a d(G_a, axis)``, or None when ``core`` is not in divergence form."""
+    if isinstance(core, nodes.Div):
+        vector = expander.expand(core.args[0])
+        return {x.name: component for x, component in zip(space, vector)}
+    if isinstance(core, nodes.Laplace):
+        value = expander.expand(core.args[0])
+        if isinstance(value, tuple):
+            return None
+        return {x.name: sympy.diff(value, x) for x in space}
+    if isinstance(core, sympy.Derivative):
+        counts = list(core.variable_count)
+        for index, (variable, count) in enumerate(counts):
+            if variable in space:
+                rest = counts[:index] + ([(variable, count - 1)] if count > 1 else []) + counts[index + 1:]
+                inner = sympy.Derivative(core.expr, *rest) if rest else core.expr
+                value = expander.expand(inner)
+                return None if isinstance(value, tuple) else {variable.name: value}
+    return None
+
+
+def _has_functions(expr) -> bool:
+    return bool(expr.atoms(AppliedUndef)) or any(isinstance(a, nodes.IRNode) for a in sympy.preorder_traversal(expr))
+
+
+def _space_order(expr: sympy.Expr, space) -> int:
+    """The highest total order of space derivatives of any field or input in ``expr``."""
+    orders = [sum(c for v, c in d.variable_count if v in space) for d in expr.atoms(sympy.Derivative)]
+    return max(orders, default=0)
+
+
+def strong_residual(form: WeakForm, space: dict[str, sympy.Symbol]) -> sympy.Expr:
+    """``volume - div(flux)``: what integrating the weak form back by parts gives (for checking)."""
+    return form.volume - sympy.Add(*(sympy.diff(f, space[a]) for a, f in form.flux))

@@ -1,0 +1,93 @@
+"""The weak-form pass: integration by parts checked symbolically, and what it moves or keeps."""
+
+from pathlib import Path
+
+import pytest
+import sympy
+
+from pdedsl import api
+from pdedsl.cli import main
+from pdedsl.ir.printing import spec_text
+from pdedsl.passes.expand import OperatorExpander
+from pdedsl.passes.weak import TEST_FUNCTION_NAME, derive_weak_forms, strong_residual
+
+SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.pde"))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
+def test_integrating_back_by_parts_gives_the_strong_residual(spec):
+    """volume - div(flux) must equal lhs - rhs after operator expansion, for every equation of every spec."""
+    problem = api.load(spec)
+    expander = OperatorExpander(problem)
+    space = {s.name: s for s in problem.space_symbols}
+    strong = []
+    for equation in problem.equations:
+        lhs, rhs = expander.expand(equation.lhs), expander.expand(equation.rhs)
+        strong += list(zip(lhs, rhs)) if isinstance(lhs, tuple) else [(lhs, rhs)]
+    forms = derive_weak_forms(problem)
+    assert len(forms) == len(strong)
+    for form, (lhs, rhs) in zip(forms, strong):
+        assert sympy.simplify(sympy.expand(strong_residual(form, space) - (lhs - rhs))) == 0, form.name
+
+
+def _load(text: str):
+    return api.load(text)
+
+
+SQUARE = """problem p
+domain O = box(x: [0, 1], y: [0, 1])
+field u
+input k = 1 + x^2
+"""
+
+
+def _flux_text(form):
+    return {axis: spec_text(value) for axis, value in form.flux if value != 0}
+
+
+def test_divergence_form_moves_one_derivative_onto_the_test_function():
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    -div(k*grad(u)) = 1\n"))
+    assert _flux_text(form) == {"x": "x^2*d(u, x) + d(u, x)", "y": "x^2*d(u, y) + d(u, y)"}
+    assert form.volume == -1
+    assert form.integrated == ("-div(k*grad(u))",) and form.kept_strong == ()
+
+
+def test_a_varying_coefficient_outside_the_divergence_stays_strong_and_is_reported():
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    -k*laplace(u) + u = 1\n"))
+    assert _flux_text(form) == {}
+    (kept,) = form.kept_strong
+    assert "laplace(u)" in kept and "k" in kept
+
+
+def test_constant_multiples_of_sums_are_distributed_and_time_stays_strong():
+    spec = """problem q
+domain O = interval(x: [0, 1])
+time t: [0, 1]
+field u
+const nu = 0.1
+equation in O:
+    dt(u) - nu*(d(u, x, 2) + 3*d(u, x)) = 0
+"""
+    (form,) = derive_weak_forms(_load(spec))
+    assert _flux_text(form) == {"x": "nu*d(u, x)"}
+    assert "d(u, t)" in spec_text(form.volume) and "d(u, x, 2)" not in spec_text(form.volume)
+
+
+def test_the_test_function_cannot_collide_with_a_spec_name():
+    problem = api.load(SPECS[0].parent / "lens.pde")  # its field is called phi
+    (form,) = derive_weak_forms(problem)
+    phi = sympy.Function(TEST_FUNCTION_NAME)(*problem.space_symbols)
+    text = spec_text(form.integrand(phi, {s.name: s for s in problem.space_symbols}))
+    assert "d(phi, x)" in text and f"d({TEST_FUNCTION_NAME}, x)" in text
+
+
+def test_cli_prints_weak_forms(capsys):
+    spec = str(SPECS[0].parent / "burgers.pde")
+    assert main(["emit", "--stage", "lowered", "--form", "weak", spec]) == 0
+    out = capsys.readouterr().out
+    assert "integrand:   (d(u, x)*u + d(u, t))*φ[j] + nu*d(u, x)*d(φ[j], x)" in out
+    assert "by parts:    -nu*d(u, x, 2)" in out
+    assert main(["show", "--form", "weak", spec]) == 0
+    assert "integrated by parts: -nu*d(u, x, 2)" in capsys.readouterr().out
+    assert main(["show", "--form", "weak", "--latex", spec]) == 0
+    assert "\\varphi_j" in capsys.readouterr().out
