@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--derivatives", choices=("auto", "forward", "autograd"), default="auto",
                        help="derivative engine: forward-mode jets (auto picks it where the network allows) "
                             "or nested reverse-mode autograd (default: auto)")
+    train.add_argument("--form", choices=("strong", "weak"), default="strong",
+                       help="equations as residuals at points (strong) or tested against compactly supported "
+                            "functions on particles and integrated by parts (weak; see show --form weak)")
+    train.add_argument("--particles", type=int, help="with --form weak: test balls per equation target (default: 200)")
     train.add_argument("--sampling", choices=("uniform", "rad"), default="uniform",
                        help="equation points: uniform, or rad (drawn where the residual is large, redrawn "
                             "every 100 steps; for shocks and layers)")
@@ -245,8 +249,10 @@ def _train(args) -> int:
             print(warning.render(), file=sys.stderr)
         config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
                              threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
-                             derivatives=args.derivatives, compile=args.compile, sampling=args.sampling)
-        for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points")):
+                             derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
+                             form=args.form)
+        for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
+                                  ("particles", "weak_particles")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))
         config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation")

@@ -92,6 +92,7 @@ def generate_module(lowered: LoweredProblem, spec_name: str | None = None) -> st
         for c in problem.constants
     ]
     residuals = [_residual(r, symbols, printer) for r in lowered.residuals]
+    weak = [_weak(w, symbols, printer) for w in lowered.weak]
     exacts = [_exact(e, symbols, printer) for e in problem.exact]
     context = {
         "version": __version__,
@@ -108,6 +109,7 @@ def generate_module(lowered: LoweredProblem, spec_name: str | None = None) -> st
         "constants_repr": repr({c.name: c.value for c in problem.constants}),
         "constants": constants,
         "residuals": residuals,
+        "weak": weak,
         "exacts": exacts,
         "derivatives_repr": repr(tuple((r.function, r.orders) for r in lowered.requests)),
     }
@@ -140,6 +142,35 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
         "needs_normal": repr(residual.needs_normal),
         "contraction_repr": repr(laplacian_contraction(residual)),
         "source_repr": repr(residual.source),
+    }
+
+
+def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
+    """One function returning ``(volume, (flux_x, flux_y, ...))``, sub-expressions shared."""
+    exprs = [weak.volume] + [value for _, value in weak.flux]
+    temporaries = (sympy.Symbol(f"cse[{i}]") for i in range(10**6))
+    replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
+    local = dict(printer.identifiers)
+    for index, (symbol, _) in enumerate(replacements):
+        local[symbol] = f"t{index}"
+    body_printer = ResidualPrinter(local, printer.constants)
+    lines = [f"t{index} = {body_printer.doprint(value)}" for index, (_, value) in enumerate(replacements)]
+    arguments = symbols.arguments(sympy.Tuple(*exprs))
+    target = (weak.target.kind, weak.target.name) if weak.target is not None else None
+    flux = ", ".join(body_printer.doprint(e) for e in reduced[1:])
+    return {
+        "function": symbols.namer.name("weak_", weak.name, weak.name),
+        "arguments": [a for a, _ in arguments] or ["**_"],
+        "arguments_repr": _arguments_repr(arguments),
+        "comment": _comment(f"equation {weak.name}: {weak.source}"),
+        "by_parts": _comment(", ".join(weak.integrated) or "nothing"),
+        "lines": lines,
+        "volume": body_printer.doprint(reduced[0]),
+        "flux": flux + ("," if len(reduced) == 2 else ""),
+        "name_repr": repr(weak.name),
+        "target_repr": repr(target),
+        "axes_repr": repr(tuple(axis for axis, _ in weak.flux)),
+        "derivatives_repr": repr(tuple((r.function, r.orders) for r in weak.requests)),
     }
 
 

@@ -2,6 +2,7 @@
 
     Problem --apply_residual_assembly--> LoweredProblem
              (operator expansion, residuals, derivative placeholders)
+            --apply_weak_lowering--> LoweredProblem with the equations' weak forms
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Callable
 
 from .lowered import DerivativeRequest, LoweredProblem, Residual, normal_symbol
 from .residuals import apply_residual_assembly
+from .weak import apply_weak_lowering
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Pass:
 
 PASSES = (
     Pass("residual_assembly", object, apply_residual_assembly),
+    Pass("weak_forms", LoweredProblem, apply_weak_lowering),
 )
 
 

@@ -67,14 +67,30 @@ class Residual:
 
 
 @dataclass(frozen=True)
+class WeakResidual:
+    """An equation's weak form over placeholders: the mean over each test ball of
+    ``volume * phi + sum_a flux[a] * d(phi, a)`` vanishes (see :mod:`pdedsl.passes.weak`)."""
+
+    name: str
+    target: Optional[TargetRef]
+    source: str
+    flux: tuple[tuple[str, sympy.Expr], ...]  # (space axis, expression), every space axis in order
+    volume: sympy.Expr
+    requests: tuple[DerivativeRequest, ...]
+    integrated: tuple[str, ...] = ()
+    kept_strong: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LoweredProblem:
     problem: Problem
     residuals: tuple[Residual, ...]
+    weak: tuple[WeakResidual, ...] = ()
 
     @property
     def requests(self) -> tuple[DerivativeRequest, ...]:
-        """Every value and derivative any residual needs, each once."""
-        return tuple(sorted({r for residual in self.residuals for r in residual.requests}))
+        """Every value and derivative any residual (strong or weak) needs, each once."""
+        return tuple(sorted({r for residual in self.residuals + self.weak for r in residual.requests}))
 
     def residual(self, name: str) -> Residual:
         for residual in self.residuals:

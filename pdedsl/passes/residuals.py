@@ -35,7 +35,7 @@ def apply_residual_assembly(problem: Problem) -> LoweredProblem:
 
 
 def _residual(condition: Condition, name: str, expr: sympy.Expr, source: str, coordinates, inputs) -> Residual:
-    replaced, requests = _placeholders(expr, coordinates, inputs)
+    replaced, requests = placeholders(expr, coordinates, inputs)
     normals = {normal_symbol(c) for c in coordinates}
     return Residual(
         name=name, kind=condition.kind, target=condition.target, expr=replaced, source=source,
@@ -43,7 +43,7 @@ def _residual(condition: Condition, name: str, expr: sympy.Expr, source: str, co
     )
 
 
-def _placeholders(expr: sympy.Expr, coordinates, inputs):
+def placeholders(expr: sympy.Expr, coordinates, inputs):
     """Replace derivatives (then bare values) of fields and inputs by placeholder symbols."""
     requests: set[DerivativeRequest] = set()
     mapping = {}

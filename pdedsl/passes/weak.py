@@ -35,6 +35,7 @@ from ..ir import nodes
 from ..ir.printing import spec_text
 from ..ir.problem import Problem, TargetRef
 from .expand import OperatorExpander
+from .lowered import LoweredProblem, WeakResidual
 
 #: The test function: its name holds brackets, which no spec name can, so it never collides.
 TEST_FUNCTION_NAME = "φ[j]"
@@ -65,21 +66,35 @@ def test_function(problem: Problem) -> sympy.Expr:
     return sympy.Function(TEST_FUNCTION_NAME)(*problem.space_symbols)
 
 
-def derive_weak_forms(problem: Problem) -> tuple[WeakForm, ...]:
-    """One weak form per equation (and per component of a vector equation)."""
+def derive_weak_forms(problem: Problem, skip_failures: bool = False) -> tuple[WeakForm, ...]:
+    """One weak form per equation (and per component of a vector equation).
+
+    With ``skip_failures`` an equation whose weak form cannot be derived (a
+    construct this pass does not know) is left out instead of failing, so
+    that compiling the strong form never depends on it; training with
+    ``--form weak`` then reports the missing equation.
+    """
     expander = OperatorExpander(problem)
     forms = []
     for equation in problem.equations:
-        source = f"{spec_text(equation.lhs)} = {spec_text(equation.rhs)}"
-        lhs, rhs = expander.expand(equation.lhs), expander.expand(equation.rhs)
-        if isinstance(lhs, tuple):  # a vector equation: componentwise, on the expanded residual
-            for index, (left, right) in enumerate(zip(lhs, rhs)):
-                forms.append(_weak_form(problem, expander, f"{equation.name}[{index}]", equation.target, source,
-                                        left - right))
-            continue
-        forms.append(_weak_form(problem, expander, equation.name, equation.target, source,
-                                equation.lhs - equation.rhs))
+        if skip_failures:
+            try:
+                forms.extend(derive_weak_forms_of(problem, expander, equation))
+            except Exception:  # noqa: BLE001 - see the docstring: the strong form must not depend on this
+                continue
+        else:
+            forms.extend(derive_weak_forms_of(problem, expander, equation))
     return tuple(forms)
+
+
+def derive_weak_forms_of(problem: Problem, expander, equation) -> list[WeakForm]:
+    """The weak form(s) of one equation: one, or one per component of a vector equation."""
+    source = f"{spec_text(equation.lhs)} = {spec_text(equation.rhs)}"
+    lhs, rhs = expander.expand(equation.lhs), expander.expand(equation.rhs)
+    if isinstance(lhs, tuple):  # a vector equation: componentwise, on the expanded residual
+        return [_weak_form(problem, expander, f"{equation.name}[{index}]", equation.target, source, left - right)
+                for index, (left, right) in enumerate(zip(lhs, rhs))]
+    return [_weak_form(problem, expander, equation.name, equation.target, source, equation.lhs - equation.rhs)]
 
 
 def _weak_form(problem, expander, name, target, source, residual) -> WeakForm:
@@ -151,3 +166,25 @@ def _space_order(expr: sympy.Expr, space) -> int:
 def strong_residual(form: WeakForm, space: dict[str, sympy.Symbol]) -> sympy.Expr:
     """``volume - div(flux)``: what integrating the weak form back by parts gives (for checking)."""
     return form.volume - sympy.Add(*(sympy.diff(f, space[a]) for a, f in form.flux))
+
+
+def apply_weak_lowering(lowered: LoweredProblem) -> LoweredProblem:
+    """``lowered`` with the weak form of every equation, its values and derivatives as placeholders."""
+    from .residuals import placeholders
+
+    problem = lowered.problem
+    coordinates = [c.name for c in problem.coordinates]
+    inputs = {i.name for i in problem.inputs}
+    weak = []
+    for form in derive_weak_forms(problem, skip_failures=True):
+        parts, requests = [], set()
+        for expr in [form.volume] + [value for _, value in form.flux]:
+            replaced, used = placeholders(sympy.sympify(expr), coordinates, inputs)
+            parts.append(replaced)
+            requests |= used
+        weak.append(WeakResidual(
+            name=form.name, target=form.target, source=form.source,
+            flux=tuple((axis, value) for (axis, _), value in zip(form.flux, parts[1:])),
+            volume=parts[0], requests=tuple(sorted(requests)),
+            integrated=form.integrated, kept_strong=form.kept_strong))
+    return LoweredProblem(problem, lowered.residuals, tuple(weak))

@@ -19,6 +19,9 @@ class TrainConfig:
     resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
     sampling: str = "uniform"  # or "rad": equation points drawn where the residual is large (objective.py)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
+    form: str = "strong"  # or "weak": equations tested against Wendland functions on particles (training/weak.py)
+    weak_particles: int = 200  # particles (test balls) per equation target and draw
+    weak_radius: float = 0.0  # largest particle radius (0: a tenth of the domain's narrowest side)
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)

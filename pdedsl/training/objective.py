@@ -22,6 +22,7 @@ from ..runtime.residuals import bind_arguments, contraction_of, requests_of
 from .compiling import Compiled, worth_compiling
 from .config import TrainConfig
 from .data import as_tensors, load_points
+from .weak import WeakTerms
 
 
 RAD_POOL = 8  # candidate points per kept point in adaptive sampling
@@ -36,8 +37,9 @@ class Objective:
         self.params = self._make_params()
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
         enforced = getattr(model, "enforced", set())  # conditions built into the model need no loss term
+        weak_form = config.form == "weak"
         for entry in module.RESIDUALS:
-            if entry["name"] in enforced:
+            if entry["name"] in enforced or (weak_form and entry["kind"] == "equation"):
                 continue
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault((entry["kind"], target), []).append(entry)
@@ -46,6 +48,7 @@ class Objective:
                             for i in problem.inputs if i.kind == "data"}
         self.fields = FieldSource(model, self.data_inputs)
         derivatives.chosen_engine(self.fields, config.derivatives)  # an impossible choice fails here
+        self.weak = WeakTerms(problem, module, config, self.fields, self.params, dtype, device) if weak_form else None
         self.engines = {key: derivatives.engine_for(self.fields, requests_of(entries), self.axes,
                                                     contraction_of(entries), config.derivatives)
                         for key, entries in self.groups.items()}
@@ -106,7 +109,10 @@ class Objective:
                 batches[(kind, target)] = self._draw(kind, target, count, generator)
         periodic = [sampling.sample_periodic_pairs(self.problem, p, self.config.boundary_points, generator)
                     for p in self.problem.periodic]
-        return {"groups": batches, "periodic": periodic}
+        out = {"groups": batches, "periodic": periodic}
+        if self.weak is not None:
+            out["weak"] = self.weak.sample(generator)
+        return out
 
     def batches_to_state(self, batches: dict) -> dict:
         """``sample``'s result as plain tensors and lists (groups in their fixed order)."""
@@ -141,6 +147,8 @@ class Objective:
         for key, entries in self.groups.items():
             for name, residual in self._residuals_of(entries, batches["groups"][key]).items():
                 terms[name] = weights.get(name, 1.0) * residual.square().mean()
+        if self.weak is not None:
+            terms.update(self.weak.losses(batches["weak"]))
         for index, (low, high) in enumerate(batches["periodic"]):
             terms[f"periodic_{index + 1}"] = weights.get(f"periodic_{index + 1}", 1.0) * self._periodic(
                 self.problem.periodic[index], low, high)

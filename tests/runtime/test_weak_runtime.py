@@ -259,3 +259,16 @@ def test_weak_residual_of_poisson_vanishes_only_for_the_solution(fn, n, toleranc
 
     assert float(relative_residual(1.0).max()) < tolerance
     assert float(relative_residual(2.0).min()) > 0.5
+
+
+@pytest.mark.parametrize("dimension", [1, 2, 3])
+def test_polar_rule_averages_polynomials_exactly(dimension):
+    from pdedsl.runtime.weak import polar_ball
+
+    rule = polar_ball(dimension, 5, 8)
+    assert torch.isclose(rule.weights.sum(), torch.tensor(1.0, dtype=torch.float64))
+    assert (rule.points.norm(dim=1) < 1).all()
+    # the mean of x_0^2 over the unit ball is 1 / (d + 2); of x_0^4 it is 3 / ((d + 2)(d + 4))
+    x0 = rule.points[:, 0]
+    assert float(x0.square() @ rule.weights) == pytest.approx(1 / (dimension + 2), rel=1e-12)
+    assert float(x0.pow(4) @ rule.weights) == pytest.approx(3 / ((dimension + 2) * (dimension + 4)), rel=1e-12)

@@ -199,3 +199,22 @@ def test_compiled_training_matches_eager_training(tmp_path):
         if mode == "on":
             assert run.objective._residuals_of.failed is False, "torch.compile fell back to eager"
     assert results["on"]["rel_l2"]["u"] == pytest.approx(results["off"]["rel_l2"]["u"], rel=1e-6)
+
+
+def test_weak_form_training_learns_the_rod(tmp_path):
+    """--form weak: the equation is tested on particles (first derivatives only) and the error falls."""
+    spec = write(tmp_path)
+    settings = {**TINY, "form": "weak", "weak_particles": 40, "hard_dirichlet": True}
+    short = train(spec, TrainConfig(**{**settings, "steps": 1, "lbfgs_steps": 0}), tmp_path / "short", progress=False)
+    longer = train(spec, TrainConfig(**{**settings, "steps": 200, "lbfgs_steps": 100}), tmp_path / "weak",
+                   progress=False)
+    assert longer["rel_l2"]["u"] < 0.05 < 0.5 < short["rel_l2"]["u"]
+    metrics = (tmp_path / "weak" / "metrics.jsonl").read_text().splitlines()
+    assert "equation_1" in json.loads(metrics[-1])["terms"]  # the weak residual of the equation is the loss term
+
+
+def test_weak_form_refuses_equations_on_regions(tmp_path, capsys):
+    spec = write(tmp_path, POISSON_1D.replace("equation in O:", "region L = O where x < 0.5\nequation in L:"))
+    assert main(["train", str(spec), "--form", "weak", "--steps", "1", "--lbfgs-steps", "0", "-q",
+                 "--out", str(tmp_path / "run")]) == 1
+    assert "whole domain" in capsys.readouterr().err

@@ -30,10 +30,10 @@ Everything is vectorised over particles and quadrature points.
 """
 
 from .particles import Particles, RadiusSchedule, fixed, linear, radius_at, sample_particles
-from .quadrature import QuadratureRule, gauss_legendre_1d, grid_ball, to_particles
+from .quadrature import QuadratureRule, gauss_legendre_1d, grid_ball, polar_ball, to_particles
 from .test_functions import Bump, RadialTestFunction, Wendland
 
 __all__ = [
     "Bump", "Particles", "QuadratureRule", "RadialTestFunction", "RadiusSchedule", "Wendland", "fixed",
-    "gauss_legendre_1d", "grid_ball", "linear", "radius_at", "sample_particles", "to_particles",
+    "gauss_legendre_1d", "grid_ball", "linear", "polar_ball", "radius_at", "sample_particles", "to_particles",
 ]

@@ -60,6 +60,43 @@ def gauss_legendre_1d(n: int, *, dtype: torch.dtype = F64, device: Optional[torc
                           torch.tensor(weights / 2, dtype=dtype, device=device))
 
 
+def polar_ball(dimension: int, radial: int, angular: int, *, dtype: torch.dtype = F64,
+               device: Optional[torch.device] = None) -> QuadratureRule:
+    """A product rule in polar (2-D) or spherical (3-D) coordinates; Gauss-Legendre in 1-D.
+
+    Radii are Gauss-Legendre nodes on ``[0, 1]`` weighted by the Jacobian
+    ``r^(d-1)``; angles are equally spaced (the trapezoidal rule, spectrally
+    accurate for periodic integrands), and in 3-D the polar angle uses
+    Gauss-Legendre nodes in ``cos(theta)``. Test functions vanish to high
+    order at the sphere, so the integrands are smooth and such a rule
+    converges far faster than an equal-weight grid: with the grid, the
+    quadrature's bias limits the accuracy a weak-form solution can reach
+    (measured on 2-D Poisson: 1.3e-2 with 25 grid points per ball, 1.2e-4 with
+    109; see the README).
+    """
+    if dimension == 1:
+        return gauss_legendre_1d(radial, dtype=dtype, device=device)
+    if dimension not in (2, 3) or radial < 1 or angular < 1:
+        raise ValueError(f"need dimension 1, 2 or 3 and positive counts, got {dimension}, {radial}, {angular}")
+    nodes, weights = np.polynomial.legendre.leggauss(radial)
+    r, w_r = (nodes + 1) / 2, weights / 2 * ((nodes + 1) / 2) ** (dimension - 1)
+    phi = 2 * np.pi * (np.arange(angular) + 0.5) / angular
+    if dimension == 2:
+        rr, pp = np.meshgrid(r, phi, indexing="ij")
+        points = np.stack([rr * np.cos(pp), rr * np.sin(pp)], axis=-1).reshape(-1, 2)
+        weights = np.repeat(w_r, angular)
+    else:
+        cos_t, w_t = np.polynomial.legendre.leggauss(max(angular // 2, 1))
+        sin_t = np.sqrt(1 - cos_t ** 2)
+        rr, cc, pp = np.meshgrid(r, np.arange(len(cos_t)), phi, indexing="ij")
+        points = np.stack([rr * sin_t[cc] * np.cos(pp), rr * sin_t[cc] * np.sin(pp), rr * cos_t[cc]],
+                          axis=-1).reshape(-1, 3)
+        weights = (w_r[:, None, None] * w_t[None, :, None] * np.ones(angular)[None, None, :]).reshape(-1)
+    weights = weights / weights.sum()
+    return QuadratureRule(torch.tensor(points, dtype=dtype, device=device),
+                          torch.tensor(weights, dtype=dtype, device=device))
+
+
 def to_particles(reference_points: Tensor, centres: Tensor, radii: Tensor) -> Tensor:
     """``[P, K, d]``: the reference points ``[K, d]`` scaled by ``radii [P]`` and moved to ``centres [P, d]``."""
     if reference_points.dim() != 2 or centres.dim() != 2 or reference_points.shape[1] != centres.shape[1]:

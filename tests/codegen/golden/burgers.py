@@ -11,8 +11,11 @@ residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
-forward derivative engine may carry that sum instead. DERIVATIVES lists
-every value and derivative any residual needs, each once.
+forward derivative engine may carry that sum instead. WEAK lists each
+equation's weak form: a function returning (volume, flux) so that the mean
+over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+lists every value and derivative any residual (strong or weak) needs, each
+once.
 """
 
 import torch
@@ -43,6 +46,13 @@ def residual_boundary_1(*, f_u):
 def residual_initial_1(*, coord_x, f_u):
     # initial initial_1: u = -sin(pi*x)
     return f_u + torch.sin(3.141592653589793*coord_x)
+
+
+def weak_equation_1(*, f_u, f_u__t1, f_u__x1):
+    # weak form of equation equation_1: d(u, t) + u*d(u, x) = nu*d(u, x, 2)
+    # integrated by parts: -nu*d(u, x, 2)
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_u__t1 + f_u__x1*f_u, (f_u__x1*c_nu,)
 
 
 RESIDUALS = (
@@ -78,6 +88,17 @@ RESIDUALS = (
         "needs_normal": False,
         "contraction": None,
         "source": 'u = -sin(pi*x)',
+    },
+)
+
+WEAK = (
+    {
+        "name": 'equation_1',
+        "target": ('domain', 'Omega'),
+        "function": weak_equation_1,
+        "arguments": {'f_u': ('derivative', ('u', ())), 'f_u__t1': ('derivative', ('u', (('t', 1),))), 'f_u__x1': ('derivative', ('u', (('x', 1),)))},
+        "axes": ('x',),
+        "derivatives": (('u', ()), ('u', (('t', 1),)), ('u', (('x', 1),))),
     },
 )
 

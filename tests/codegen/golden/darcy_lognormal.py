@@ -11,8 +11,11 @@ residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
-forward derivative engine may carry that sum instead. DERIVATIVES lists
-every value and derivative any residual needs, each once.
+forward derivative engine may carry that sum instead. WEAK lists each
+equation's weak form: a function returning (volume, flux) so that the mean
+over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+lists every value and derivative any residual (strong or weak) needs, each
+once.
 """
 
 import torch
@@ -40,6 +43,13 @@ def residual_boundary_1(*, f_u):
     return f_u
 
 
+def weak_equation_1(*, f_a, f_u__x1, f_u__y1):
+    # weak form of equation equation_1: div(-a*grad(u)) = f
+    # integrated by parts: div(-a*grad(u))
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return -1.0, (f_a*f_u__x1, f_a*f_u__y1)
+
+
 RESIDUALS = (
     {
         "name": 'equation_1',
@@ -62,6 +72,17 @@ RESIDUALS = (
         "needs_normal": False,
         "contraction": None,
         "source": 'u = 0',
+    },
+)
+
+WEAK = (
+    {
+        "name": 'equation_1',
+        "target": ('domain', 'Omega'),
+        "function": weak_equation_1,
+        "arguments": {'f_a': ('derivative', ('a', ())), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__y1': ('derivative', ('u', (('y', 1),)))},
+        "axes": ('x', 'y'),
+        "derivatives": (('a', ()), ('u', (('x', 1),)), ('u', (('y', 1),))),
     },
 )
 

@@ -11,8 +11,11 @@ residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
-forward derivative engine may carry that sum instead. DERIVATIVES lists
-every value and derivative any residual needs, each once.
+forward derivative engine may carry that sum instead. WEAK lists each
+equation's weak form: a function returning (volume, flux) so that the mean
+over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+lists every value and derivative any residual (strong or weak) needs, each
+once.
 """
 
 import torch
@@ -42,6 +45,13 @@ def residual_boundary_1(*, f_u):
 def residual_initial_1(*, coord_x, f_u):
     # initial initial_1: u = sin(pi*x)
     return f_u - torch.sin(3.141592653589793*coord_x)
+
+
+def weak_equation_1(*, f_u__t1, f_u__x1, p_D):
+    # weak form of equation equation_1: d(u, t) = D*d(u, x, 2)
+    # integrated by parts: -D*d(u, x, 2)
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_u__t1, (p_D*f_u__x1,)
 
 
 RESIDUALS = (
@@ -80,7 +90,18 @@ RESIDUALS = (
     },
 )
 
+WEAK = (
+    {
+        "name": 'equation_1',
+        "target": ('domain', 'Rod'),
+        "function": weak_equation_1,
+        "arguments": {'f_u__t1': ('derivative', ('u', (('t', 1),))), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'p_D': ('param', 'D')},
+        "axes": ('x',),
+        "derivatives": (('u', (('t', 1),)), ('u', (('x', 1),))),
+    },
+)
+
 EXACT = {
 }
 
-DERIVATIVES = (('u', ()), ('u', (('t', 1),)), ('u', (('x', 2),)))
+DERIVATIVES = (('u', ()), ('u', (('t', 1),)), ('u', (('x', 1),)), ('u', (('x', 2),)))

@@ -11,8 +11,11 @@ residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
-forward derivative engine may carry that sum instead. DERIVATIVES lists
-every value and derivative any residual needs, each once.
+forward derivative engine may carry that sum instead. WEAK lists each
+equation's weak form: a function returning (volume, flux) so that the mean
+over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+lists every value and derivative any residual (strong or weak) needs, each
+once.
 """
 
 import torch
@@ -38,6 +41,13 @@ def residual_equation_1(*, coord_x, coord_y, f_u__x2, f_u__y2):
 def residual_boundary_1(*, f_u):
     # boundary boundary_1: u = 0
     return f_u
+
+
+def weak_equation_1(*, coord_x, coord_y, f_u__x1, f_u__y1):
+    # weak form of equation equation_1: -laplace(u) = amplitude*sin(pi*x)*sin(pi*y)
+    # integrated by parts: -laplace(u)
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return -c_amplitude*torch.sin(3.141592653589793*coord_x)*torch.sin(3.141592653589793*coord_y), (f_u__x1, f_u__y1)
 
 
 def exact_u(*, coord_x, coord_y):
@@ -70,8 +80,19 @@ RESIDUALS = (
     },
 )
 
+WEAK = (
+    {
+        "name": 'equation_1',
+        "target": ('domain', 'Omega'),
+        "function": weak_equation_1,
+        "arguments": {'coord_x': ('coordinate', 'x'), 'coord_y': ('coordinate', 'y'), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__y1': ('derivative', ('u', (('y', 1),)))},
+        "axes": ('x', 'y'),
+        "derivatives": (('u', (('x', 1),)), ('u', (('y', 1),))),
+    },
+)
+
 EXACT = {
     'u': {"function": exact_u, "arguments": {'coord_x': ('coordinate', 'x'), 'coord_y': ('coordinate', 'y')}},
 }
 
-DERIVATIVES = (('u', ()), ('u', (('x', 2),)), ('u', (('y', 2),)))
+DERIVATIVES = (('u', ()), ('u', (('x', 1),)), ('u', (('x', 2),)), ('u', (('y', 1),)), ('u', (('y', 2),)))

@@ -11,8 +11,11 @@ residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
-forward derivative engine may carry that sum instead. DERIVATIVES lists
-every value and derivative any residual needs, each once.
+forward derivative engine may carry that sum instead. WEAK lists each
+equation's weak form: a function returning (volume, flux) so that the mean
+over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+lists every value and derivative any residual (strong or weak) needs, each
+once.
 """
 
 import torch
@@ -47,6 +50,13 @@ def residual_boundary_1(*, f_u):
 def residual_boundary_2(*, f_u, f_u__x1, f_u__y1, n_x, n_y):
     # boundary boundary_2: dn(u) + 2*u = 0
     return f_u__x1*n_x + f_u__y1*n_y + 2*f_u
+
+
+def weak_equation_1(*, f_kappa, f_u__x1, f_u__y1):
+    # weak form of equation equation_1: -div(kappa*grad(u)) = 0
+    # integrated by parts: -div(kappa*grad(u))
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return 0, (f_u__x1*f_kappa, f_u__y1*f_kappa)
 
 
 RESIDUALS = (
@@ -93,6 +103,17 @@ RESIDUALS = (
         "needs_normal": True,
         "contraction": None,
         "source": 'dn(u) + 2*u = 0',
+    },
+)
+
+WEAK = (
+    {
+        "name": 'equation_1',
+        "target": ('domain', 'Omega'),
+        "function": weak_equation_1,
+        "arguments": {'f_kappa': ('derivative', ('kappa', ())), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__y1': ('derivative', ('u', (('y', 1),)))},
+        "axes": ('x', 'y'),
+        "derivatives": (('kappa', ()), ('u', (('x', 1),)), ('u', (('y', 1),))),
     },
 )
 

@@ -11,8 +11,11 @@ residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
-forward derivative engine may carry that sum instead. DERIVATIVES lists
-every value and derivative any residual needs, each once.
+forward derivative engine may carry that sum instead. WEAK lists each
+equation's weak form: a function returning (volume, flux) so that the mean
+over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+lists every value and derivative any residual (strong or weak) needs, each
+once.
 """
 
 import torch
@@ -68,6 +71,27 @@ def residual_no_slip_2(*, f_uy):
 def residual_boundary_1(*, f_p):
     # boundary boundary_1: p = 0
     return f_p
+
+
+def weak_momentum_1(*, f_p__x1, f_ux__x1, f_ux__y1):
+    # weak form of equation momentum_1: -mu*laplace(ux) + d(p, x) = 0
+    # integrated by parts: -mu*laplace(ux)
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_p__x1, (f_ux__x1*c_mu, f_ux__y1*c_mu)
+
+
+def weak_momentum_2(*, f_p__y1, f_uy__x1, f_uy__y1):
+    # weak form of equation momentum_2: -mu*laplace(uy) + d(p, y) = 0
+    # integrated by parts: -mu*laplace(uy)
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_p__y1, (f_uy__x1*c_mu, f_uy__y1*c_mu)
+
+
+def weak_continuity(*, f_ux__x1, f_uy__y1):
+    # weak form of equation continuity: div((ux, uy)) = 0
+    # integrated by parts: nothing
+    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_ux__x1 + f_uy__y1, (0, 0)
 
 
 RESIDUALS = (
@@ -161,7 +185,34 @@ RESIDUALS = (
     },
 )
 
+WEAK = (
+    {
+        "name": 'momentum_1',
+        "target": ('domain', 'Omega'),
+        "function": weak_momentum_1,
+        "arguments": {'f_p__x1': ('derivative', ('p', (('x', 1),))), 'f_ux__x1': ('derivative', ('ux', (('x', 1),))), 'f_ux__y1': ('derivative', ('ux', (('y', 1),)))},
+        "axes": ('x', 'y'),
+        "derivatives": (('p', (('x', 1),)), ('ux', (('x', 1),)), ('ux', (('y', 1),))),
+    },
+    {
+        "name": 'momentum_2',
+        "target": ('domain', 'Omega'),
+        "function": weak_momentum_2,
+        "arguments": {'f_p__y1': ('derivative', ('p', (('y', 1),))), 'f_uy__x1': ('derivative', ('uy', (('x', 1),))), 'f_uy__y1': ('derivative', ('uy', (('y', 1),)))},
+        "axes": ('x', 'y'),
+        "derivatives": (('p', (('y', 1),)), ('uy', (('x', 1),)), ('uy', (('y', 1),))),
+    },
+    {
+        "name": 'continuity',
+        "target": ('domain', 'Omega'),
+        "function": weak_continuity,
+        "arguments": {'f_ux__x1': ('derivative', ('ux', (('x', 1),))), 'f_uy__y1': ('derivative', ('uy', (('y', 1),)))},
+        "axes": ('x', 'y'),
+        "derivatives": (('ux', (('x', 1),)), ('uy', (('y', 1),))),
+    },
+)
+
 EXACT = {
 }
 
-DERIVATIVES = (('p', ()), ('p', (('x', 1),)), ('p', (('y', 1),)), ('ux', ()), ('ux', (('x', 1),)), ('ux', (('x', 2),)), ('ux', (('y', 2),)), ('uy', ()), ('uy', (('x', 2),)), ('uy', (('y', 1),)), ('uy', (('y', 2),)))
+DERIVATIVES = (('p', ()), ('p', (('x', 1),)), ('p', (('y', 1),)), ('ux', ()), ('ux', (('x', 1),)), ('ux', (('x', 2),)), ('ux', (('y', 1),)), ('ux', (('y', 2),)), ('uy', ()), ('uy', (('x', 1),)), ('uy', (('x', 2),)), ('uy', (('y', 1),)), ('uy', (('y', 2),)))
