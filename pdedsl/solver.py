@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import tempfile
 from pathlib import Path
 from typing import Mapping
@@ -25,6 +27,10 @@ class Solver:
         """Train; ``settings`` are TrainConfig fields (steps, lbfgs_steps, interior_points, seed, ...)."""
         from .training import Run, TrainConfig, train
 
+        known = {f.name for f in dataclasses.fields(TrainConfig)} - {"backend", "backend_options"}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise TypeError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"pdedsl-{self.problem.name}-"))
         config = TrainConfig(backend=self.backend, backend_options=dict(self.backend_options), **settings)
         self.result = train(self._spec_file(folder), config, folder, progress=progress)

@@ -148,7 +148,8 @@ def _autograd(values, coordinates, requests, order) -> dict[Request, torch.Tenso
             closed.add((function, orders))
             orders = _decrement(orders)
     cache: dict[Request, torch.Tensor] = {(function, ()): values[function] for function, _ in wanted}
-    for level in range(1, max((sum(c for _, c in o) for _, o in closed), default=0) + 1):
+    levels = [sum(c for _, c in orders) for _, orders in closed]
+    for level in range(1, (max(levels) if levels else 0) + 1):  # (no max(default=): torch.compile traces this)
         children: dict[Request, list] = {}
         for function, orders in sorted(closed):
             if sum(c for _, c in orders) == level:

@@ -218,3 +218,9 @@ def test_weak_form_refuses_equations_on_regions(tmp_path, capsys):
     assert main(["train", str(spec), "--form", "weak", "--steps", "1", "--lbfgs-steps", "0", "-q",
                  "--out", str(tmp_path / "run")]) == 1
     assert "whole domain" in capsys.readouterr().err
+
+
+def test_solver_fit_names_unknown_settings(tmp_path):
+    solver = pdedsl.load(write(tmp_path)).solver()
+    with pytest.raises(TypeError, match="unknown training setting.*stepz.*known: .*steps"):
+        solver.fit(stepz=3)
