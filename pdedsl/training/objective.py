@@ -47,15 +47,19 @@ class Objective:
         self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
                             for i in problem.inputs if i.kind == "data"}
         self.fields = FieldSource(model, self.data_inputs)
-        derivatives.chosen_engine(self.fields, config.derivatives)  # an impossible choice fails here
-        self.weak = WeakTerms(problem, module, config, self.fields, self.params, dtype, device) if weak_form else None
+        choice = config.derivatives
+        derivatives.chosen_engine(self.fields, choice)  # an impossible choice fails here
+        compiling = worth_compiling(config)
+        if compiling and choice == "auto" and derivatives.supports_jets(self.fields):
+            choice = "forward"  # autograd's double backward cannot be compiled; compiled jets are the fast path
+        self.weak = WeakTerms(problem, module, config, self.fields, self.params, dtype, device,
+                              choice) if weak_form else None
         self.engines = {key: derivatives.engine_for(self.fields, requests_of(entries), self.axes,
-                                                    contraction_of(entries), config.derivatives)
+                                                    contraction_of(entries), choice)
                         for key, entries in self.groups.items()}
-        self.periodic_engine = config.derivatives if config.derivatives != "auto" else \
-            derivatives.chosen_engine(self.fields)
+        self.periodic_engine = choice if choice != "auto" else derivatives.chosen_engine(self.fields)
         self._residuals_of = self._group_residuals
-        if worth_compiling(config):
+        if compiling:
             self._residuals_of = Compiled(self._group_residuals, "the residuals")
 
     # ---- set-up ----

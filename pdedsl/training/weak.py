@@ -43,7 +43,8 @@ class WeakBatch:
 
 
 class WeakTerms:
-    def __init__(self, problem: Problem, module, config, fields, params: dict, dtype, device):
+    def __init__(self, problem: Problem, module, config, fields, params: dict, dtype, device,
+                 engine_choice: str = "auto"):
         self.problem, self.config, self.fields, self.params = problem, config, fields, params
         self.dtype, self.device = dtype, device
         self.space = list(problem.axes)
@@ -67,7 +68,7 @@ class WeakTerms:
         self.reference, self.weights = rule.points, rule.weights
         self.test_function = Wendland(dimension)
         self.engines = {target: derivatives.engine_for(fields, requests_of(entries), self.axes, None,
-                                                       config.derivatives)
+                                                       engine_choice)
                         for target, entries in self.groups.items()}
 
     def _radius(self, target: TargetRef) -> float:

@@ -1,6 +1,7 @@
 """Training: a short run learns, a killed run resumes to the same numbers, bad losses never reach the model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -224,3 +225,13 @@ def test_solver_fit_names_unknown_settings(tmp_path):
     solver = pdedsl.load(write(tmp_path)).solver()
     with pytest.raises(TypeError, match="unknown training setting.*stepz.*known: .*steps"):
         solver.fit(stepz=3)
+
+
+def test_compiled_runs_take_the_forward_engine(tmp_path):
+    from pdedsl.training.run import Run
+
+    burgers = Path(__file__).resolve().parents[2] / "specs" / "burgers.pde"
+    eager = Run(burgers, TrainConfig(compile="off"), tmp_path / "eager")
+    compiled = Run(burgers, TrainConfig(compile="on"), tmp_path / "compiled")
+    assert "autograd" in eager.objective.engines.values()  # auto: Burgers' equation costs the same either way
+    assert set(compiled.objective.engines.values()) == {"forward"}
