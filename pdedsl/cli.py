@@ -66,10 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--derivatives", choices=("auto", "forward", "autograd"), default="auto",
                        help="derivative engine: forward-mode jets (auto picks it where the network allows) "
                             "or nested reverse-mode autograd (default: auto)")
-    train.add_argument("--form", choices=("strong", "weak"), default="strong",
-                       help="equations as residuals at points (strong) or tested against compactly supported "
-                            "functions on particles and integrated by parts (weak; see show --form weak)")
-    train.add_argument("--particles", type=int, help="with --form weak: test balls per equation target (default: 200)")
+    train.add_argument("--form", default="strong", metavar="FORM",
+                       help="equations as residuals at points (strong), tested against compactly supported "
+                            "functions on particles and integrated by parts (weak; see show --form weak), or weak "
+                            "with a learned flux for jumping coefficients (mixed). Options ride along: "
+                            "'weak(particles: 300, radius: 0.05, radius_min: 0.01, schedule: linear, top_k: 20)'")
+    train.add_argument("--particles", type=int,
+                       help="with --form weak/mixed: test balls per equation target (default: 200)")
     train.add_argument("--sampling", choices=("uniform", "rad"), default="uniform",
                        help="equation points: uniform, or rad (drawn where the residual is large, redrawn "
                             "every 100 steps; for shocks and layers)")
@@ -247,10 +250,13 @@ def _train(args) -> int:
         problem = api.load(spec)
         for warning in problem.warnings:
             print(warning.render(), file=sys.stderr)
-        config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
-                             threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
-                             derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
-                             form=args.form)
+        try:
+            config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
+                                 threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
+                                 derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
+                                 form=args.form)
+        except ValueError as error:
+            raise _UsageError(f"--form: {error}") from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
                                   ("particles", "weak_particles")):
             if getattr(args, option) is not None:

@@ -1,7 +1,8 @@
 """The backend interface every solver model shares, and the registry of backends by name.
 
 A backend is a ``torch.nn.Module`` that maps named coordinate tensors (each
-of shape ``[n]``) to named field tensors (each ``[n]``). Training, checkpoints,
+of shape ``[n]``) to named field tensors (each ``[n]``), plus any auxiliary
+outputs the training form asks for (``--form mixed`` adds flux outputs). Training, checkpoints,
 ``predict`` and ``plot`` only use this interface, so a DeepONet, FNO or DGNO
 backend plugs in by registering itself.
 """
@@ -27,9 +28,12 @@ class Backend(torch.nn.Module):
 
     name = ""
 
-    def __init__(self, problem: Problem, **options):
+    def __init__(self, problem: Problem, auxiliary: tuple = (), **options):
         super().__init__()
         self.field_names = tuple(f.name for f in problem.fields)
+        # extra outputs the training form asks for (the mixed form's fluxes); named so no spec name collides
+        self.auxiliary_names = tuple(auxiliary)
+        self.output_names = self.field_names + self.auxiliary_names
         self.coordinate_names = tuple(c.name for c in problem.coordinates)
         self.options = dict(options)
 

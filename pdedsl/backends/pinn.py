@@ -52,8 +52,8 @@ class PINN(Backend):
     supports_jets = True
 
     def __init__(self, problem: Problem, width: int = 64, depth: int = 4, activation: str = "tanh",
-                 fourier_features: int = 0, fourier_scale: float = 1.0, seed: int = 0):
-        super().__init__(problem, width=width, depth=depth, activation=activation,
+                 fourier_features: int = 0, fourier_scale: float = 1.0, seed: int = 0, auxiliary: tuple = ()):
+        super().__init__(problem, auxiliary=auxiliary, width=width, depth=depth, activation=activation,
                          fourier_features=fourier_features, fourier_scale=fourier_scale, seed=seed)
         if activation not in ACTIVATIONS:
             raise BackendError(f"unknown activation '{activation}' (available: {', '.join(sorted(ACTIVATIONS))})")
@@ -75,7 +75,7 @@ class PINN(Backend):
             inputs = 2 * fourier_features
         else:
             self.frequencies = None
-        sizes = [inputs] + [width] * depth + [len(self.field_names)]
+        sizes = [inputs] + [width] * depth + [len(self.output_names)]
         self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
         for layer in self.layers:
             bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))  # Glorot uniform
@@ -92,7 +92,7 @@ class PINN(Backend):
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
         out = self.layers[-1](x)
-        return {name: out[..., i] for i, name in enumerate(self.field_names)}
+        return {name: out[..., i] for i, name in enumerate(self.output_names)}
 
     def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> dict[str, Jet]:
         """The same network as :meth:`forward`, pushed through on a jet: fields with their derivatives."""
@@ -106,4 +106,4 @@ class PINN(Backend):
         for layer in self.layers[:-1]:
             jet = jet.linear(layer.weight, layer.bias).map(tower)
         out = jet.linear(self.layers[-1].weight, self.layers[-1].bias)
-        return {name: out.select(i) for i, name in enumerate(self.field_names)}
+        return {name: out.select(i) for i, name in enumerate(self.output_names)}

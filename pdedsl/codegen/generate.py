@@ -170,6 +170,7 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
         "name_repr": repr(weak.name),
         "target_repr": repr(target),
         "axes_repr": repr(tuple(axis for axis, _ in weak.flux)),
+        "fluxes_repr": repr(tuple(axis for axis, value in weak.flux if value != 0)),
         "derivatives_repr": repr(tuple((r.function, r.orders) for r in weak.requests)),
     }
 

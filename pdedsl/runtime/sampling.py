@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import sympy
 import torch
@@ -151,6 +151,36 @@ def _point_region(base: ShapeSampler, on_boundary, point, predicates, constants,
         raise SamplingError(f"{what} is the single point {tuple(point)}, which is not in its base")
     normals = base.estimate_normals(p).repeat(n, 1) if on_boundary else None
     return p.repeat(n, 1), normals
+
+
+def interior_of(problem: Problem, target: Optional[TargetRef]) -> tuple[ShapeSampler, Optional[Callable]]:
+    """The domain sampler under an equation's target and, for a region, its membership test.
+
+    ``target`` None means the problem's default domain. The test maps points
+    ``[N, d]`` (columns in the sampler's axis order) to booleans ``[N]``; it is
+    None when the target is a whole domain.
+    """
+    if target is None:
+        domain, on_boundary, predicates = _default_domain(problem), False, []
+    else:
+        domain, on_boundary, predicates = _resolve(problem, target)
+    if on_boundary:
+        raise SamplingError(f"'{target.name}' lies on a boundary; an equation needs an interior target")
+    base = target_sampler(problem, domain)
+    if not predicates:
+        return base, None
+    constants = {c.name: c.value for c in problem.constants}
+    low, high = base.bounding_box()
+    tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
+
+    def inside(points: Tensor) -> Tensor:
+        columns = {a: points[:, i] for i, a in enumerate(base.axes)}
+        keep = base.contains(points)
+        for predicate in predicates:
+            keep = keep & evaluate(predicate, columns, constants, tolerance)
+        return keep
+
+    return base, inside
 
 
 def sample_target(problem: Problem, target: TargetRef, n: int, generator: Optional[torch.Generator] = None,

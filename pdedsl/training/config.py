@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
+
+
+FORMS = ("strong", "weak", "mixed")
+SCHEDULES = ("fixed", "linear")
+#: Options of a form written as "weak(name: value, ...)": config attribute and value type.
+FORM_OPTIONS = {
+    "particles": ("weak_particles", int),
+    "radius": ("weak_radius", float),
+    "radius_min": ("weak_radius_min", float),
+    "schedule": ("weak_schedule", str),
+    "top_k": ("weak_top_k", int),
+}
+
+KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
 
 
 @dataclass
@@ -19,9 +34,12 @@ class TrainConfig:
     resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
     sampling: str = "uniform"  # or "rad": equation points drawn where the residual is large (objective.py)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
-    form: str = "strong"  # or "weak": equations tested against Wendland functions on particles (training/weak.py)
+    form: str = "strong"  # "weak" or "mixed": equations tested against Wendland functions (training/weak.py)
     weak_particles: int = 200  # particles (test balls) per equation target and draw
-    weak_radius: float = 0.0  # largest particle radius (0: a tenth of the domain's narrowest side)
+    weak_radius: float = 0.0  # largest particle radius (0: a tenth of the target's narrowest side)
+    weak_radius_min: float = 0.0  # smallest particle radius (0: half of weak_radius)
+    weak_schedule: str = "fixed"  # or "linear": the largest radius grows from weak_radius_min over the Adam steps
+    weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)
@@ -43,6 +61,34 @@ class TrainConfig:
     def __post_init__(self):
         if isinstance(self.compile, bool):  # run folders written before "auto" existed
             self.compile = "on" if self.compile else "off"
+        if "(" in self.form:
+            self.apply_form(self.form)
+        if self.form not in FORMS:
+            raise ValueError(f"unknown form '{self.form}' (expected one of: {', '.join(FORMS)})")
+        if self.weak_schedule not in SCHEDULES:
+            raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
+
+    def apply_form(self, text: str) -> None:
+        """Set the form and its options from ``"weak(particles: 300, radius: 0.05, schedule: linear)"``.
+
+        The text is split by hand, never evaluated; each option is one of
+        FORM_OPTIONS and its value a number or a word.
+        """
+        match = re.fullmatch(r"\s*(\w+)\s*(?:\((.*)\))?\s*", text)
+        if match is None:
+            raise ValueError(f"cannot read the form '{text}': expected e.g. weak(particles: 300, radius: 0.05)")
+        self.form = match.group(1)
+        for item in filter(str.strip, (match.group(2) or "").split(",")):
+            key, colon, value = item.partition(":") if ":" in item else item.partition("=")
+            key, value = key.strip(), value.strip()
+            if not colon or key not in FORM_OPTIONS:
+                raise ValueError(f"unknown form option '{item.strip()}' (known: {', '.join(FORM_OPTIONS)}, "
+                                 "written as name: value)")
+            attribute, kind = FORM_OPTIONS[key]
+            try:
+                setattr(self, attribute, kind(value))
+            except ValueError:
+                raise ValueError(f"form option '{key}' needs {KIND_NAMES[kind]}, got '{value}'") from None
 
     @property
     def total_steps(self) -> int:

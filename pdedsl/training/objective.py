@@ -37,7 +37,7 @@ class Objective:
         self.params = self._make_params()
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
         enforced = getattr(model, "enforced", set())  # conditions built into the model need no loss term
-        weak_form = config.form == "weak"
+        weak_form = config.form in ("weak", "mixed")
         for entry in module.RESIDUALS:
             if entry["name"] in enforced or (weak_form and entry["kind"] == "equation"):
                 continue
@@ -93,7 +93,7 @@ class Objective:
         return observation.name, coords, targets
 
     # ---- sampling ----
-    def sample(self, draw: int, adaptive: bool = False) -> dict:
+    def sample(self, draw: int, adaptive: bool = False, step: int = 0) -> dict:
         """Fresh points for every target, from a generator seeded by (seed, draw).
 
         With ``adaptive``, equation points are chosen by residual-based
@@ -101,6 +101,7 @@ class Objective:
         uniform pool RAD_POOL times larger, each point is kept with probability
         proportional to ``|r| / mean |r| + 1``, so points gather where the
         current model's residual is large (a shock) without leaving the rest.
+        ``step`` places weak-form particles on their radius schedule.
         """
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + draw)
         batches = {}
@@ -115,7 +116,7 @@ class Objective:
                     for p in self.problem.periodic]
         out = {"groups": batches, "periodic": periodic}
         if self.weak is not None:
-            out["weak"] = self.weak.sample(generator)
+            out["weak"] = self.weak.sample(generator, step)
         return out
 
     def batches_to_state(self, batches: dict) -> dict:

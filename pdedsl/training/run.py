@@ -31,6 +31,7 @@ from .config import TrainConfig
 from .metrics import relative_l2
 from .objective import Objective
 from .progress import Progress
+from .weak import mixed_outputs
 
 
 LBFGS_REDRAW = 500  # L-BFGS iterations between adaptive redraws
@@ -58,6 +59,8 @@ class Run:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         options = {"seed": config.seed, **config.backend_options}
+        if config.form == "mixed":
+            options["auxiliary"] = mixed_outputs(self.module)
         self.model = create(config.backend, self.problem, **options)
         if config.hard_dirichlet:
             self.model = HardDirichlet(self.model, self.problem)
@@ -223,7 +226,8 @@ class Trainer:
         return step // self.config.resample_every
 
     def _sample(self, step: int) -> dict:
-        return self.run.objective.sample(self._draw(step), adaptive=self.adaptive)
+        draw = self._draw(step)  # the schedule step is a function of the draw, so a resumed run draws the same
+        return self.run.objective.sample(draw, adaptive=self.adaptive, step=draw * self.config.resample_every)
 
     def _checkpoint(self, step: int, optimizer, phase: str, wall: float) -> None:
         batches = self.run.objective.batches_to_state(self.batches) if self.adaptive and self.batches else None

@@ -1,16 +1,31 @@
-"""Weak-form losses (``--form weak``): each equation tested against Wendland functions on particles.
+"""Weak-form losses (``--form weak`` and ``--form mixed``): equations tested against Wendland functions on particles.
 
 For every equation target, each draw places ``weak_particles`` balls inside
-the domain (``runtime/weak/particles.py``; with time, each ball also gets a
-time drawn uniformly from the interval: weak in space, strong in time). At
-the ball's quadrature points ``x_jk = c_j + R_j xi_k`` the generated ``WEAK``
-function gives ``(volume, flux)``, and the particle's residual is
+the target (``runtime/weak/particles.py``; a region's balls stay inside the
+region; with time, each ball also gets a time drawn uniformly from the
+interval: weak in space, strong in time). At the ball's quadrature points
+``x_jk = c_j + R_j xi_k`` the generated ``WEAK`` function gives
+``(volume, flux)``, and the particle's residual is
 
     r_j = sum_k w_k [volume(x_jk) phi_j(x_jk) + flux(x_jk) . grad phi_j(x_jk)]
 
 (the weights sum to 1, so it is a mean over the ball). The loss of the
-equation is the mean of ``r_j^2``. Every particle and quadrature point is
-evaluated in one batch through the usual derivative entry point.
+equation is the mean of ``r_j^2``, plus the mean of the ``weak_top_k``
+largest ``r_j^2`` when that is set (DGNO and ParticleWNN add it so the worst
+balls are not averaged away).
+
+The mixed form (DGNO, for discontinuous coefficients) gives the network one
+extra output ``s_a`` per nonzero flux component (``mixed_outputs``). The
+balance uses ``s`` in place of the flux, and a pointwise term
+``mean |s - flux(u)|^2`` over the same quadrature points ties ``s`` to the
+fields; so ``u`` is only differentiated inside that term, and the balance
+never sees the derivative of a jumping coefficient.
+
+Radii are uniform in ``[r_min, r_max]``; with ``weak_schedule = "linear"``
+``r_max`` grows from ``r_min`` to ``weak_radius`` over the Adam steps
+(ParticleWNN changes it during training the same way). Every particle and
+quadrature point is evaluated in one batch through the usual derivative
+entry point.
 """
 
 from __future__ import annotations
@@ -25,7 +40,7 @@ from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
 from ..runtime.residuals import bind_arguments, requests_of
-from ..runtime.weak import Wendland, polar_ball, sample_particles, to_particles
+from ..runtime.weak import Wendland, polar_ball, radius_at, sample_particles, to_particles
 
 #: (radial, angular) counts of the polar quadrature by dimension: 8 points in 1-D, 40 in 2-D, 160 in 3-D.
 #: An equal-weight grid (25 points in 2-D, as in the DGNO paper) biased the trained solution by about
@@ -33,6 +48,18 @@ from ..runtime.weak import Wendland, polar_ball, sample_particles, to_particles
 POLAR_POINTS = {1: (8, 1), 2: (5, 8), 3: (5, 8)}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
+#: Points drawn to estimate the bounding box of a region cut out by a predicate.
+REGION_PROBE_POINTS = 4096
+
+
+def flux_output(equation: str, axis: str) -> str:
+    """The name of the mixed form's flux output; brackets keep it apart from every spec name."""
+    return f"s[{equation}].{axis}"
+
+
+def mixed_outputs(module) -> tuple[str, ...]:
+    """Every flux output the mixed form adds to the network, in a fixed order."""
+    return tuple(flux_output(entry["name"], axis) for entry in module.WEAK for axis in entry["fluxes"])
 
 
 @dataclass
@@ -47,9 +74,10 @@ class WeakTerms:
                  engine_choice: str = "auto"):
         self.problem, self.config, self.fields, self.params = problem, config, fields, params
         self.dtype, self.device = dtype, device
+        self.mixed = config.form == "mixed"
         self.space = list(problem.axes)
         self.axes = [c.name for c in problem.coordinates]
-        self.groups: "OrderedDict[TargetRef, list]" = OrderedDict()
+        self.groups: "OrderedDict[Optional[TargetRef], list]" = OrderedDict()
         derived = {entry["name"] for entry in module.WEAK}
         missing = [e["name"] for e in module.RESIDUALS if e["kind"] == "equation" and e["name"] not in derived]
         if missing:
@@ -57,33 +85,56 @@ class WeakTerms:
                                "use --form strong")
         for entry in module.WEAK:
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
-            if target is None or target.kind != "domain":
-                raise BackendError(f"the weak form of equation '{entry['name']}' needs its equation on a whole "
-                                   f"domain ('equation in D'); regions and default targets are not supported yet "
-                                   "(use --form strong)")
             self.groups.setdefault(target, []).append(entry)
+        self.interiors = {target: sampling.interior_of(problem, target) for target in self.groups}
+        self.radii = {target: self._radius_range(target) for target in self.groups}
         dimension = len(self.space)
         radial, angular = POLAR_POINTS[dimension]
         rule = polar_ball(dimension, radial, angular, dtype=dtype, device=device)
         self.reference, self.weights = rule.points, rule.weights
         self.test_function = Wendland(dimension)
-        self.engines = {target: derivatives.engine_for(fields, requests_of(entries), self.axes, None,
+        self.engines = {target: derivatives.engine_for(fields, self._requests(entries), self.axes, None,
                                                        engine_choice)
                         for target, entries in self.groups.items()}
 
-    def _radius(self, target: TargetRef) -> float:
-        if self.config.weak_radius:
-            return float(self.config.weak_radius)
-        low, high = sampling.target_sampler(self.problem, target.name).bounding_box()
-        return RADIUS_FRACTION * float((high - low).min())
+    # ---- particles ----
+    def _radius_range(self, target) -> tuple[float, float]:
+        """``(r_min, r_max)`` at the end of the schedule, checked against the config."""
+        r_max = float(self.config.weak_radius)
+        if not r_max:
+            low, high = self._bounding_box(target)
+            r_max = RADIUS_FRACTION * float((high - low).min())
+        r_min = float(self.config.weak_radius_min) or r_max / 2
+        if not 0 < r_min <= r_max:
+            raise BackendError(f"weak-form radii need 0 < radius_min <= radius, got radius_min={r_min:g}, "
+                               f"radius={r_max:g}")
+        return r_min, r_max
 
-    def sample(self, generator: torch.Generator) -> dict:
+    def _bounding_box(self, target):
+        base, inside = self.interiors[target]
+        if inside is None:
+            return base.bounding_box()
+        generator = torch.Generator().manual_seed(0)
+        points = base.sample_interior(REGION_PROBE_POINTS, generator)
+        points = points[inside(points)]
+        if len(points) < 2:
+            raise BackendError(f"region '{target.name}' is too small to place weak-form particles in")
+        return points.min(dim=0).values, points.max(dim=0).values
+
+    def radius_bounds(self, target, step: int) -> tuple[float, float]:
+        """Radii of the particles drawn at ``step``: fixed, or ``r_max`` growing over the Adam steps."""
+        r_min, r_max = self.radii[target]
+        if self.config.weak_schedule == "linear":
+            r_max = radius_at(step, self.config.steps, r_min, r_max)
+        return r_min, r_max
+
+    def sample(self, generator: torch.Generator, step: int = 0) -> dict:
         batches = {}
         for target in self.groups:
-            domain = sampling.target_sampler(self.problem, target.name)
-            radius = self._radius(target)
-            particles = sample_particles(domain, self.config.weak_particles, generator,
-                                         r_min=radius / 2, r_max=radius, dtype=torch.float64)
+            base, inside = self.interiors[target]
+            r_min, r_max = self.radius_bounds(target, step)
+            particles = sample_particles(base, self.config.weak_particles, generator, r_min=r_min, r_max=r_max,
+                                         dtype=torch.float64, inside=inside)
             times = None
             if self.problem.time is not None:
                 start, end = self.problem.time.start, self.problem.time.end
@@ -92,14 +143,32 @@ class WeakTerms:
             batches[target] = WeakBatch(particles.centres, particles.radii, times)
         return batches
 
+    # ---- losses ----
+    def _requests(self, entries) -> list:
+        requests = list(requests_of(entries))
+        if self.mixed:
+            requests += [(flux_output(e["name"], axis), ()) for e in entries for axis in e["fluxes"]]
+        return requests
+
     def losses(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
         terms: "OrderedDict[str, torch.Tensor]" = OrderedDict()
+        weights = self.config.weights
         for target, entries in self.groups.items():
-            for name, residual in self._residuals(entries, batches[target], self.engines[target]).items():
-                terms[name] = self.config.weights.get(name, 1.0) * residual.square().mean()
+            residuals, mismatches = self._residuals(entries, batches[target], self.engines[target])
+            for name, residual in residuals.items():
+                terms[name] = weights.get(name, 1.0) * self._reduce(residual.square())
+            for name, mismatch in mismatches.items():
+                terms[f"{name}_flux"] = weights.get(f"{name}_flux", 1.0) * mismatch
         return terms
 
-    def _residuals(self, entries, batch: WeakBatch, engine: str) -> dict[str, torch.Tensor]:
+    def _reduce(self, squares: torch.Tensor) -> torch.Tensor:
+        loss = squares.mean()
+        if self.config.weak_top_k:
+            loss = loss + torch.topk(squares, min(int(self.config.weak_top_k), squares.numel())).values.mean()
+        return loss
+
+    def _residuals(self, entries, batch: WeakBatch, engine: str):
+        """Per equation: the particle residuals ``[P]``, and (mixed form) the mean flux mismatch."""
         centres = batch.centres.to(self.device, self.dtype)
         radii = batch.radii.to(self.device, self.dtype)
         points = to_particles(self.reference, centres, radii)  # [P, K, d]
@@ -112,15 +181,24 @@ class WeakTerms:
             times = batch.times.to(self.device, self.dtype)
             coords[self.problem.time.name] = times[:, None].expand(count, per).reshape(-1).detach() \
                 .requires_grad_(needs_grad)
-        computed = derivatives.compute(self.fields, coords, requests_of(entries), self.axes, engine)
-        out = {}
+        computed = derivatives.compute(self.fields, coords, self._requests(entries), self.axes, engine)
+        residuals, mismatches = {}, {}
         for entry in entries:
             volume, flux = entry["function"](**bind_arguments(entry, computed, coords, None, self.params))
+            flux = dict(zip(entry["axes"], flux))
             integrand = _as_grid(volume, count, per, phi) * phi
-            for axis_index, value in enumerate(flux):
-                integrand = integrand + _as_grid(value, count, per, phi) * grad_phi[..., axis_index]
-            out[entry["name"]] = integrand @ self.weights
-        return out
+            mismatch = 0.0
+            for axis_index, axis in enumerate(entry["axes"]):
+                value = _as_grid(flux[axis], count, per, phi)
+                if self.mixed and axis in entry["fluxes"]:
+                    approximation = computed[(flux_output(entry["name"], axis), ())].reshape(count, per)
+                    mismatch = mismatch + ((approximation - value).square() @ self.weights).mean()
+                    value = approximation
+                integrand = integrand + value * grad_phi[..., axis_index]
+            residuals[entry["name"]] = integrand @ self.weights
+            if self.mixed and entry["fluxes"]:
+                mismatches[entry["name"]] = mismatch
+        return residuals, mismatches
 
 
 def _as_grid(value, count: int, per: int, like: torch.Tensor) -> torch.Tensor:

@@ -10,10 +10,16 @@ inside; for CSG a few centres whose ball would fit are refused, so centres
 are uniform over a slightly smaller set.
 Rejection runs in rounds over all still-unplaced particles at once, each
 round giving every one of them more candidates, so there is no loop over particles.
+
+A sub-region cut out of a domain by a predicate (``region inside = Omega where
+x^2 + y^2 < 0.25``) has no signed distance; ``inside`` then tests membership,
+and a ball is kept when its centre and :func:`probe_directions` points on its
+sphere all lie in the region (exact for convex regions up to the probe spacing).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple, Optional
 
 import torch
@@ -38,14 +44,30 @@ class Particles(NamedTuple):
     radii: Tensor
 
 
+def probe_directions(dimension: int) -> Tensor:
+    """Unit vectors that probe a ball's sphere: 2 in 1-D, 16 in 2-D, 26 in 3-D."""
+    if dimension == 1:
+        return torch.tensor([[-1.0], [1.0]], dtype=F64)
+    if dimension == 2:
+        angles = torch.arange(16, dtype=F64) * (2 * math.pi / 16)
+        return torch.stack([torch.cos(angles), torch.sin(angles)], dim=-1)
+    steps = torch.tensor([-1.0, 0.0, 1.0], dtype=F64)
+    grid = torch.cartesian_prod(*([steps] * dimension))
+    grid = grid[grid.abs().sum(dim=1) > 0]
+    return grid / torch.linalg.vector_norm(grid, dim=1, keepdim=True)
+
+
 def sample_particles(domain: ShapeSampler, n: int, generator: Optional[torch.Generator] = None, *,
-                     r_min: float, r_max: Optional[float] = None, dtype: torch.dtype = F64) -> Particles:
+                     r_min: float, r_max: Optional[float] = None, dtype: torch.dtype = F64,
+                     inside: Optional[Callable[[Tensor], Tensor]] = None) -> Particles:
     """``n`` balls inside ``domain``: radii uniform in ``[r_min, r_max]`` (``r_max`` defaults to ``r_min``).
 
     All random numbers come from ``generator``, so a seed gives identical
     particles. Raises :class:`SamplingError` when a radius cannot fit: at
     once if it exceeds half the narrowest side of the bounding box, otherwise
     after :data:`TRIES_PER_PARTICLE` failed candidate centres for some particle.
+    ``inside`` (points ``[N, d]`` to booleans ``[N]``) narrows the domain to a
+    sub-region, checked on the centre and probe points of each candidate ball.
     """
     r_max = r_min if r_max is None else r_max
     if not 0 < r_min <= r_max:
@@ -71,6 +93,9 @@ def sample_particles(domain: ShapeSampler, n: int, generator: Optional[torch.Gen
         per_particle = max(1, min(per_round, TRIES_PER_PARTICLE - tries, ROUND_SIZE // unplaced.numel()))
         candidates = domain.sample_interior(unplaced.numel() * per_particle, generator, dtype=F64)
         fits = domain.signed_distance(candidates).view(-1, per_particle) <= -radii[unplaced, None]
+        if inside is not None:
+            fits &= _ball_inside(inside, candidates, radii[unplaced].repeat_interleave(per_particle)) \
+                .view(-1, per_particle)
         placed = fits.any(dim=1)
         first_fit = fits.to(torch.int8).argmax(dim=1)
         chosen = candidates.view(-1, per_particle, domain.dimension)[placed, first_fit[placed]]
@@ -79,6 +104,13 @@ def sample_particles(domain: ShapeSampler, n: int, generator: Optional[torch.Gen
         tries += per_particle
         per_round *= 2
     return Particles(centres.to(dtype), radii.to(dtype))
+
+
+def _ball_inside(inside: Callable[[Tensor], Tensor], centres: Tensor, radii: Tensor) -> Tensor:
+    """``[N]``: whether each ball's centre and its probe points on the sphere satisfy ``inside``."""
+    directions = probe_directions(centres.shape[1]).to(centres)
+    probes = torch.cat([centres[:, None, :], centres[:, None, :] + radii[:, None, None] * directions[None]], dim=1)
+    return inside(probes.reshape(-1, centres.shape[1])).view(centres.shape[0], -1).all(dim=1)
 
 
 def radius_at(step: int, total: int, start: float, end: float) -> float:

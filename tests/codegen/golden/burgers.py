@@ -13,7 +13,8 @@ or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
 equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
+the axes whose flux is not identically zero). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -98,6 +99,7 @@ WEAK = (
         "function": weak_equation_1,
         "arguments": {'f_u': ('derivative', ('u', ())), 'f_u__t1': ('derivative', ('u', (('t', 1),))), 'f_u__x1': ('derivative', ('u', (('x', 1),)))},
         "axes": ('x',),
+        "fluxes": ('x',),
         "derivatives": (('u', ()), ('u', (('t', 1),)), ('u', (('x', 1),))),
     },
 )

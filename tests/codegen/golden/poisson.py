@@ -13,7 +13,8 @@ or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
 equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
+the axes whose flux is not identically zero). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -87,6 +88,7 @@ WEAK = (
         "function": weak_equation_1,
         "arguments": {'coord_x': ('coordinate', 'x'), 'coord_y': ('coordinate', 'y'), 'f_u__x1': ('derivative', ('u', (('x', 1),))), 'f_u__y1': ('derivative', ('u', (('y', 1),)))},
         "axes": ('x', 'y'),
+        "fluxes": ('x', 'y'),
         "derivatives": (('u', (('x', 1),)), ('u', (('y', 1),))),
     },
 )

@@ -13,7 +13,8 @@ or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
 equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes. DERIVATIVES
+over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
+the axes whose flux is not identically zero). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -192,6 +193,7 @@ WEAK = (
         "function": weak_momentum_1,
         "arguments": {'f_p__x1': ('derivative', ('p', (('x', 1),))), 'f_ux__x1': ('derivative', ('ux', (('x', 1),))), 'f_ux__y1': ('derivative', ('ux', (('y', 1),)))},
         "axes": ('x', 'y'),
+        "fluxes": ('x', 'y'),
         "derivatives": (('p', (('x', 1),)), ('ux', (('x', 1),)), ('ux', (('y', 1),))),
     },
     {
@@ -200,6 +202,7 @@ WEAK = (
         "function": weak_momentum_2,
         "arguments": {'f_p__y1': ('derivative', ('p', (('y', 1),))), 'f_uy__x1': ('derivative', ('uy', (('x', 1),))), 'f_uy__y1': ('derivative', ('uy', (('y', 1),)))},
         "axes": ('x', 'y'),
+        "fluxes": ('x', 'y'),
         "derivatives": (('p', (('y', 1),)), ('uy', (('x', 1),)), ('uy', (('y', 1),))),
     },
     {
@@ -208,6 +211,7 @@ WEAK = (
         "function": weak_continuity,
         "arguments": {'f_ux__x1': ('derivative', ('ux', (('x', 1),))), 'f_uy__y1': ('derivative', ('uy', (('y', 1),)))},
         "axes": ('x', 'y'),
+        "fluxes": (),
         "derivatives": (('ux', (('x', 1),)), ('uy', (('y', 1),))),
     },
 )

@@ -1,0 +1,200 @@
+"""Finite-volume reference solver for steady scalar problems in divergence form.
+
+Solves
+
+    -div(a(x) grad u) + c(x) u = f(x)
+
+on a box in 1, 2 or 3 dimensions, on a uniform node grid that includes the
+boundary nodes. It exists to give the neural solvers an independent,
+trustworthy answer to compare against, so it favours plain, well-understood
+numerics over speed:
+
+* Each node owns a control volume (a full cell in the interior, a half cell
+  in an axis where it sits on a Neumann side). The flux through the face
+  between two neighbouring nodes is ``a_face * (u_j - u_i) / h`` with
+  ``a_face`` the *harmonic* mean of the two node values of ``a``. The
+  harmonic mean is the exact conductance of two half-cells in series, so a
+  piecewise-constant (two-phase) coefficient whose jump lies midway between
+  nodes is handled without the smearing an arithmetic mean causes.
+* Dirichlet nodes are eliminated from the system; a node on several sides
+  takes the Dirichlet value of the first Dirichlet side in the order
+  (axis 0, "low"), (axis 0, "high"), (axis 1, "low"), ... (corner values do
+  not enter the 3/5/7-point stencil of any other node, except through a
+  Neumann neighbour, which sees the value of that ordering).
+* A Neumann side prescribes the outward normal derivative ``du/dn = g``;
+  the boundary flux ``a * g`` (``a`` at the boundary node) enters the half
+  cell. This is the classical half-cell (equivalently, symmetric ghost-node)
+  treatment and is second-order accurate in the solution.
+
+The whole matrix is assembled with vectorised NumPy (loops only over axes)
+into one ``scipy.sparse`` CSR matrix and solved with ``spsolve``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence, Union
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+Value = Union[float, np.ndarray, Callable[..., np.ndarray]]
+
+_KINDS = ("dirichlet", "neumann")
+_ENDS = ("low", "high")
+
+
+@dataclass(frozen=True)
+class Side:
+    """Boundary condition on one side of the box.
+
+    kind:  "dirichlet" (u = value) or "neumann" (outward du/dn = value).
+    value: a scalar, or a callable of the coordinate arrays of the nodes on
+           that side (one array per axis, like ``np.meshgrid(..., indexing="ij")``
+           restricted to the side) returning values broadcastable to them.
+    """
+
+    kind: str
+    value: Union[float, Callable[..., np.ndarray]] = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"Side.kind must be one of {_KINDS}, got {self.kind!r}")
+
+
+def _check_axes(axes: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
+    """Validate the 1-D node arrays and return them with their spacings."""
+    if not 1 <= len(axes) <= 3:
+        raise ValueError(f"expected 1, 2 or 3 axes, got {len(axes)}")
+    arrays, spacings = [], []
+    for k, axis in enumerate(axes):
+        axis = np.asarray(axis, dtype=float)
+        if axis.ndim != 1 or axis.size < 3:
+            raise ValueError(f"axis {k} must be a 1-D array of at least 3 nodes, got shape {axis.shape}")
+        steps = np.diff(axis)
+        h = (axis[-1] - axis[0]) / (axis.size - 1)
+        if not h > 0 or np.max(np.abs(steps - h)) > 1e-8 * abs(h):
+            raise ValueError(f"axis {k} must be uniformly spaced and increasing")
+        arrays.append(axis)
+        spacings.append(float(h))
+    return arrays, spacings
+
+
+def _field(name: str, value: Value, coords: Sequence[np.ndarray]) -> np.ndarray:
+    """Evaluate a scalar / array / callable field on the given coordinate arrays."""
+    shape = coords[0].shape
+    raw = value(*coords) if callable(value) else value
+    arr = np.asarray(raw, dtype=float)
+    if arr.shape != shape:
+        try:
+            arr = np.broadcast_to(arr, shape)
+        except ValueError:
+            raise ValueError(f"{name} has shape {arr.shape}, expected the grid's shape {shape}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has non-finite values")
+    return arr
+
+
+def _side_slice(ndim: int, axis: int, end: str) -> tuple:
+    index = [slice(None)] * ndim
+    index[axis] = 0 if end == "low" else -1
+    return tuple(index)
+
+
+def solve_elliptic(
+    axes: Sequence[np.ndarray],
+    a: Value,
+    f: Value,
+    c: Value = 0.0,
+    sides: Mapping[tuple[int, str], Side] | None = None,
+) -> np.ndarray:
+    """Solve -div(a grad u) + c u = f on the box spanned by ``axes``.
+
+    axes:  1-D uniform node arrays, one per axis (boundary nodes included).
+    a, f, c: scalars, arrays of the grid's shape, or callables of the
+           meshgrid coordinate arrays (``indexing="ij"``). ``a`` must be > 0.
+    sides: ``{(axis, "low"|"high"): Side(...)}``; missing sides are
+           homogeneous Dirichlet (u = 0).
+
+    Returns u at every node, shape ``(len(axes[0]), len(axes[1]), ...)``.
+    Raises ValueError for bad shapes, non-uniform grids, a <= 0, unknown
+    sides, and the singular all-Neumann problem with c = 0.
+    """
+    axes, spacings = _check_axes(axes)
+    ndim = len(axes)
+    shape = tuple(ax.size for ax in axes)
+    coords = np.meshgrid(*axes, indexing="ij")
+
+    a_n = _field("a", a, coords)
+    if np.any(a_n <= 0):
+        raise ValueError("the coefficient a must be positive at every node")
+    f_n = _field("f", f, coords)
+    c_n = _field("c", c, coords)
+
+    sides = dict(sides or {})
+    for key in sides:
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in range(ndim) and key[1] in _ENDS):
+            raise ValueError(f"unknown side {key!r}: use (axis, 'low'|'high') with axis < {ndim}")
+    bc = {(k, e): sides.get((k, e), Side("dirichlet", 0.0)) for k in range(ndim) for e in _ENDS}
+    if all(s.kind == "neumann" for s in bc.values()) and np.all(c_n == 0):
+        raise ValueError("all sides are Neumann and c = 0: the problem is singular (u is fixed only up to a constant)")
+
+    # Dirichlet nodes and values; the first Dirichlet side in order wins.
+    fixed = np.zeros(shape, dtype=bool)
+    u = np.zeros(shape)
+    rhs = f_n.copy()
+    for (k, end), side in bc.items():
+        sl = _side_slice(ndim, k, end)
+        side_coords = [np.asarray(X[sl]) for X in coords]  # 0-d arrays in 1-D
+        g = _field(f"value of side ({k}, {end!r})", side.value, side_coords)
+        if side.kind == "dirichlet":
+            new = ~fixed[sl]
+            u[sl] = np.where(new, g, u[sl])
+            fixed[sl] = True
+        else:
+            # Boundary flux a*g into the half cell of width h/2.
+            rhs[sl] += a_n[sl] * g / (0.5 * spacings[k])
+
+    # Face couplings along each axis: rows/cols/values of the full operator.
+    index = np.arange(a_n.size).reshape(shape)
+    rows, cols, vals = [], [], []
+    for k, h in enumerate(spacings):
+        lo = [slice(None)] * ndim
+        hi = [slice(None)] * ndim
+        lo[k], hi[k] = slice(0, -1), slice(1, None)
+        lo, hi = tuple(lo), tuple(hi)
+        a_lo, a_hi = a_n[lo], a_n[hi]
+        face = 2.0 * a_lo * a_hi / (a_lo + a_hi)
+        # Control-volume width along axis k: h inside, h/2 at the two ends.
+        width = np.full(shape[k], h)
+        width[[0, -1]] = 0.5 * h
+        w_shape = [1] * ndim
+        w_shape[k] = -1
+        width = width.reshape(w_shape)
+        w_lo = np.broadcast_to(width, shape)[lo]
+        w_hi = np.broadcast_to(width, shape)[hi]
+        i, j = index[lo].ravel(), index[hi].ravel()
+        t_lo = (face / (h * w_lo)).ravel()
+        t_hi = (face / (h * w_hi)).ravel()
+        rows += [i, i, j, j]
+        cols += [i, j, j, i]
+        vals += [t_lo, -t_lo, t_hi, -t_hi]
+    rows.append(index.ravel())
+    cols.append(index.ravel())
+    vals.append(c_n.ravel())
+    n = a_n.size
+    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+
+    # Eliminate the Dirichlet nodes and solve for the rest.
+    free = ~fixed.ravel()
+    values = u.ravel()
+    rows_free = matrix[free]
+    b = rhs.ravel()[free] - rows_free[:, ~free] @ values[~free]
+    # The operator is structurally symmetric, so order for A + A^T (much less
+    # fill-in than the default COLAMD on 3-D grids).
+    solution = spla.spsolve(rows_free[:, free].tocsc(), b, permc_spec="MMD_AT_PLUS_A")
+    if not np.all(np.isfinite(solution)):
+        raise ValueError("the linear system is singular (check c and the boundary conditions)")
+    values[free] = solution
+    return values.reshape(shape)

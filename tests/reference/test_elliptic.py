@@ -1,0 +1,233 @@
+"""Tests for pdedsl.reference.elliptic: second-order convergence against
+manufactured solutions (1-D, 2-D, 3-D, Dirichlet values, Neumann sides), the
+two-phase coefficient with harmonic face averages, and input validation."""
+
+import numpy as np
+import pytest
+
+from pdedsl.reference import Side, solve_elliptic
+
+pi = np.pi
+
+
+def observed_order(hs, errors):
+    hs, errors = np.asarray(hs), np.asarray(errors)
+    return np.log(errors[:-1] / errors[1:]) / np.log(hs[:-1] / hs[1:])
+
+
+def max_error(axes, u, exact):
+    coords = np.meshgrid(*axes, indexing="ij")
+    return np.max(np.abs(u - exact(*coords)))
+
+
+# 1-D: u = sin(2x) + x, a = 1 + x^2, c = 1 on [-1, 2] (non-unit box).
+def u1(x):
+    return np.sin(2 * x) + x
+
+
+def du1(x):
+    return 2 * np.cos(2 * x) + 1
+
+
+def a1(x):
+    return 1 + x**2
+
+
+def f1(x):
+    # -(a u')' + u = -(a' u' + a u'') + u
+    return -(2 * x * du1(x) + a1(x) * (-4 * np.sin(2 * x))) + u1(x)
+
+
+@pytest.mark.parametrize("high", ["dirichlet", "neumann"])
+def test_1d_order_two_with_dirichlet_values_and_neumann(high):
+    hs, errors = [], []
+    for n in (21, 41, 81):
+        x = np.linspace(-1.0, 2.0, n)
+        sides = {
+            (0, "low"): Side("dirichlet", u1),
+            # at x = 2 the outward normal is +x, so du/dn = u'(2)
+            (0, "high"): Side("dirichlet", u1) if high == "dirichlet" else Side("neumann", du1),
+        }
+        u = solve_elliptic([x], a1, f1, c=1.0, sides=sides)
+        assert u.shape == (n,)
+        hs.append(x[1] - x[0])
+        errors.append(max_error([x], u, u1))
+    orders = observed_order(hs, errors)
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+def test_1d_all_neumann_with_reaction_term():
+    # u = cos(pi x) + 1 has du/dn = 0 at both ends of [0, 1]; a = 1 + x, c = 1.
+    def exact(x):
+        return np.cos(pi * x) + 1
+
+    def f(x):
+        return pi * np.sin(pi * x) + (1 + x) * pi**2 * np.cos(pi * x) + exact(x)
+
+    sides = {(0, "low"): Side("neumann", 0.0), (0, "high"): Side("neumann", 0.0)}
+    hs, errors = [], []
+    for n in (21, 41, 81):
+        x = np.linspace(0.0, 1.0, n)
+        u = solve_elliptic([x], lambda x: 1 + x, f, c=1.0, sides=sides)
+        hs.append(x[1] - x[0])
+        errors.append(max_error([x], u, exact))
+    orders = observed_order(hs, errors)
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+def test_2d_order_two_variable_coefficient():
+    # u = sin(pi x) sin(pi y), a = 1 + x + y^2 on the unit square, u = 0 on the boundary.
+    def exact(x, y):
+        return np.sin(pi * x) * np.sin(pi * y)
+
+    def a(x, y):
+        return 1 + x + y**2
+
+    def f(x, y):
+        ux = pi * np.cos(pi * x) * np.sin(pi * y)
+        uy = pi * np.sin(pi * x) * np.cos(pi * y)
+        return -(1.0 * ux + 2 * y * uy) + 2 * pi**2 * a(x, y) * exact(x, y)
+
+    hs, errors = [], []
+    for n in (17, 33, 65):
+        x = y = np.linspace(0.0, 1.0, n)
+        u = solve_elliptic([x, y], a, f)
+        assert u.shape == (n, n)
+        hs.append(x[1] - x[0])
+        errors.append(max_error([x, y], u, exact))
+    orders = observed_order(hs, errors)
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+def test_2d_mixed_sides_on_a_general_box():
+    # u = exp(x/2) cos(y) on [0, 1] x [-1, 2], a = 2 + y sin(x), c = 1 + x^2;
+    # Dirichlet (callable values) on x = 0 and y = 2, Neumann on x = 1 and y = -1,
+    # and a rectangular grid with different node counts per axis.
+    def exact(x, y):
+        return np.exp(x / 2) * np.cos(y)
+
+    def a(x, y):
+        return 2 + y * np.sin(x)
+
+    def c(x, y):
+        return 1 + x**2
+
+    def f(x, y):
+        u = exact(x, y)
+        ux, uy = 0.5 * u, -np.exp(x / 2) * np.sin(y)
+        ax, ay = y * np.cos(x), np.sin(x)
+        return -(ax * ux + ay * uy + a(x, y) * (-0.75 * u)) + c(x, y) * u
+
+    sides = {
+        (0, "low"): Side("dirichlet", exact),
+        (1, "high"): Side("dirichlet", exact),
+        (0, "high"): Side("neumann", lambda x, y: 0.5 * exact(x, y)),  # +u_x
+        (1, "low"): Side("neumann", lambda x, y: np.exp(x / 2) * np.sin(y)),  # -u_y
+    }
+    hs, errors = [], []
+    for n in (11, 21, 41):
+        x = np.linspace(0.0, 1.0, n)
+        y = np.linspace(-1.0, 2.0, 3 * (n - 1) + 1)
+        u = solve_elliptic([x, y], a, f, c=c, sides=sides)
+        assert u.shape == (x.size, y.size)
+        hs.append(x[1] - x[0])
+        errors.append(max_error([x, y], u, exact))
+    orders = observed_order(hs, errors)
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+def test_3d_order_two_with_node_value_coefficient():
+    # u = sin(pi x) sin(pi y) sin(pi z), a = 1 + x y + z^2 given as node values.
+    def exact(x, y, z):
+        return np.sin(pi * x) * np.sin(pi * y) * np.sin(pi * z)
+
+    def f(x, y, z):
+        a = 1 + x * y + z**2
+        ux = pi * np.cos(pi * x) * np.sin(pi * y) * np.sin(pi * z)
+        uy = pi * np.sin(pi * x) * np.cos(pi * y) * np.sin(pi * z)
+        uz = pi * np.sin(pi * x) * np.sin(pi * y) * np.cos(pi * z)
+        return -(y * ux + x * uy + 2 * z * uz) + 3 * pi**2 * a * exact(x, y, z)
+
+    hs, errors = [], []
+    for n in (9, 13, 17):  # 33^3 nodes would already take seconds (direct solver fill-in)
+        axis = np.linspace(0.0, 1.0, n)
+        x, y, z = np.meshgrid(axis, axis, axis, indexing="ij")
+        u = solve_elliptic([axis] * 3, 1 + x * y + z**2, f(x, y, z))
+        assert u.shape == (n, n, n)
+        hs.append(axis[1] - axis[0])
+        errors.append(max_error([axis] * 3, u, exact))
+    orders = observed_order(hs, errors)
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+# Two-phase rod: -(a u')' = f on [0, 1], a = 5 left of xi = 0.45, 10 right of it.
+# xi = 0.45 lies midway between nodes for 11, 31 and 91 nodes.
+A_LEFT, A_RIGHT, XI = 5.0, 10.0, 0.45
+
+
+def two_phase_a(x):
+    return np.where(x < XI, A_LEFT, A_RIGHT)
+
+
+def test_two_phase_flux_continuity_is_exact_without_source():
+    # f = 0, u(0) = 1, u(1) = 0: the flux q = -a u' is constant, u piecewise linear.
+    q = 1.0 / (XI / A_LEFT + (1 - XI) / A_RIGHT)
+
+    def exact(x):
+        return np.where(x < XI, 1 - q * x / A_LEFT, 1 - q * XI / A_LEFT - q * (x - XI) / A_RIGHT)
+
+    sides = {(0, "low"): Side("dirichlet", 1.0), (0, "high"): Side("dirichlet", 0.0)}
+    for n in (11, 31):
+        x = np.linspace(0.0, 1.0, n)
+        u = solve_elliptic([x], two_phase_a, 0.0, sides=sides)
+        assert np.max(np.abs(u - exact(x))) < 1e-12
+
+
+def test_two_phase_with_source_converges_at_order_two():
+    # f = 1, u(0) = u(1) = 0: a u' = C - x with C fixed by u(1) = 0.
+    C = (XI**2 / (2 * A_LEFT) + (1 - XI**2) / (2 * A_RIGHT)) / (XI / A_LEFT + (1 - XI) / A_RIGHT)
+
+    def exact(x):
+        left = (C * x - x**2 / 2) / A_LEFT
+        at_xi = (C * XI - XI**2 / 2) / A_LEFT
+        right = at_xi + (C * (x - XI) - (x**2 - XI**2) / 2) / A_RIGHT
+        return np.where(x < XI, left, right)
+
+    hs, errors = [], []
+    for n in (11, 31, 91):
+        x = np.linspace(0.0, 1.0, n)
+        u = solve_elliptic([x], two_phase_a, 1.0)
+        hs.append(x[1] - x[0])
+        errors.append(max_error([x], u, exact))
+    orders = observed_order(hs, errors)
+    assert errors[-1] < 1e-5
+    assert np.all((orders > 1.8) & (orders < 2.3)), (errors, orders)
+
+
+@pytest.mark.parametrize(
+    "axes, a, f, c, sides, message",
+    [
+        ([np.array([0.0, 0.1, 0.3, 1.0])], 1.0, 1.0, 0.0, None, "uniformly"),
+        ([np.linspace(0, 1, 2)], 1.0, 1.0, 0.0, None, "at least 3"),
+        ([np.linspace(0, 1, 5)] * 4, 1.0, 1.0, 0.0, None, "1, 2 or 3"),
+        ([np.linspace(0, 1, 5)] * 2, np.ones((5, 4)), 1.0, 0.0, None, "shape"),
+        ([np.linspace(0, 1, 5)], lambda x: x - 0.5, 1.0, 0.0, None, "positive"),
+        ([np.linspace(0, 1, 5)], 1.0, 1.0, 0.0, {(1, "low"): Side("neumann", 0.0)}, "unknown side"),
+        (
+            [np.linspace(0, 1, 5)],
+            1.0,
+            1.0,
+            0.0,
+            {(0, "low"): Side("neumann", 0.0), (0, "high"): Side("neumann", 0.0)},
+            "singular",
+        ),
+    ],
+)
+def test_bad_inputs_raise_value_error(axes, a, f, c, sides, message):
+    with pytest.raises(ValueError, match=message):
+        solve_elliptic(axes, a, f, c=c, sides=sides)
+
+
+def test_bad_side_kind_raises_value_error():
+    with pytest.raises(ValueError, match="kind"):
+        Side("robin", 1.0)

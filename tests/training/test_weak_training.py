@@ -1,0 +1,135 @@
+"""Weak and mixed forms in training: regions, the mixed form's flux outputs, radius schedules, top-k, options."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+import pdedsl
+from pdedsl.cli import main
+from pdedsl.training import TrainConfig, train
+from pdedsl.training.run import Run
+from pdedsl.training.weak import mixed_outputs
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+
+ROD = """problem rod
+domain O = interval(x: [0, 1])
+field u
+equation in O:
+    -d(u, x, 2) = pi^2 * sin(pi*x)
+boundary on boundary(O):
+    u = 0
+exact u = sin(pi*x)
+"""
+
+TINY = dict(steps=40, lbfgs_steps=0, interior_points=64, boundary_points=8, resample_every=10,
+            checkpoint_every=1000, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2},
+            weak_particles=40)
+
+
+def write(tmp_path, text=ROD, name="rod.pde"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_particles_of_an_equation_on_a_region_stay_inside_it(tmp_path):
+    spec = write(tmp_path, ROD.replace("equation in O:", "region L = O where x < 0.5\nequation in L:"))
+    run = Run(spec, TrainConfig(**TINY, form="weak"), tmp_path / "run")
+    batches = run.objective.sample(0)["weak"]
+    (batch,) = batches.values()
+    assert (batch.centres[:, 0] - batch.radii >= 0).all() and (batch.centres[:, 0] + batch.radii <= 0.5).all()
+    assert float(batch.radii.max()) <= 0.05 + 1e-12  # a tenth of the region's width, not the domain's
+
+
+def test_weak_form_trains_on_interior_regions(tmp_path):
+    result = train(SPECS / "interior_source.pde", TrainConfig(**{**TINY, "steps": 3}, form="weak"), tmp_path / "run",
+                   progress=False)
+    assert result["steps"] == 3
+    terms = (tmp_path / "run" / "metrics.jsonl").read_text()
+    assert '"heated"' in terms and '"passive"' in terms
+
+
+def test_mixed_form_adds_flux_outputs_and_learns_the_rod(tmp_path):
+    spec = write(tmp_path)
+    run = Run(spec, TrainConfig(**TINY, form="mixed"), tmp_path / "probe")
+    assert mixed_outputs(run.module) == ("s[equation_1].x",)
+    assert run.model.model.output_names == ("u", "s[equation_1].x")
+    terms = run.objective.losses(run.objective.sample(0))
+    assert set(terms) == {"equation_1", "equation_1_flux"}  # the balance and the flux mismatch
+    result = train(spec, TrainConfig(**{**TINY, "steps": 300, "lbfgs_steps": 200}, form="mixed"), tmp_path / "run",
+                   progress=False)
+    assert result["rel_l2"]["u"] < 0.05
+    predicted = pdedsl.load(spec).solver()  # the flux output never reaches users as a field
+    assert [f.name for f in predicted.problem.fields] == ["u"]
+
+
+def test_mixed_flux_mismatch_vanishes_for_the_exact_flux():
+    """With s = u' exactly, the pointwise mismatch is zero and the balance is the weak residual of u."""
+    spec = SPECS / "poisson.pde"
+    run = Run(spec, TrainConfig(**TINY, form="mixed", hard_dirichlet=False), Path("unused"))
+    weak = run.objective.weak
+
+    class Exact(torch.nn.Module):
+        supports_jets = False
+
+        def forward(self, c):
+            x, y = c["x"], c["y"]
+            u = torch.sin(math.pi * x) * torch.sin(math.pi * y)
+            return {"u": u, "s[equation_1].x": math.pi * torch.cos(math.pi * x) * torch.sin(math.pi * y),
+                    "s[equation_1].y": math.pi * torch.sin(math.pi * x) * torch.cos(math.pi * y)}
+
+    weak.fields.model = Exact()
+    terms = weak.losses(weak.sample(torch.Generator().manual_seed(1)))
+    names = [n for n in terms if n.endswith("_flux")]
+    assert names and all(float(terms[n].detach()) < 1e-20 for n in names)
+    assert all(float(v.detach()) < 1e-6 for n, v in terms.items() if n not in names)
+
+
+def test_linear_radius_schedule_grows_the_largest_radius(tmp_path):
+    spec = write(tmp_path)
+    config = TrainConfig(**TINY, form="weak(radius: 0.1, radius_min: 0.02, schedule: linear)")
+    weak = Run(spec, config, tmp_path / "run").objective.weak
+    (target,) = weak.groups
+    assert weak.radius_bounds(target, 0) == (0.02, 0.02)
+    assert weak.radius_bounds(target, 20) == pytest.approx((0.02, 0.06))
+    assert weak.radius_bounds(target, 10_000) == pytest.approx((0.02, 0.1))
+    radii = weak.sample(torch.Generator().manual_seed(0), step=0)[target].radii
+    assert torch.allclose(radii, torch.full_like(radii, 0.02))
+
+
+def test_top_k_adds_the_largest_squared_residuals(tmp_path):
+    weak = Run(write(tmp_path), TrainConfig(**TINY, form="weak(top_k: 2)"), tmp_path / "run").objective.weak
+    squares = torch.tensor([1.0, 4.0, 9.0, 0.0])
+    assert float(weak._reduce(squares)) == pytest.approx(3.5 + 6.5)
+
+
+def test_form_options_are_read_without_evaluation_and_errors_are_clear(tmp_path, capsys):
+    config = TrainConfig(form="weak(particles: 300, radius: 0.05, schedule: linear, top_k: 20)")
+    assert (config.form, config.weak_particles, config.weak_radius, config.weak_schedule, config.weak_top_k) == \
+        ("weak", 300, 0.05, "linear", 20)
+    for bad, message in (("weak(particles: lots)", "needs a whole number"), ("weak(__import__: 1)", "unknown form option"),
+                         ("strang", "unknown form 'strang'"), ("weak(schedule: fast)", "unknown radius schedule")):
+        assert main(["train", str(write(tmp_path)), "--form", bad, "-q", "--out", str(tmp_path / "r")]) == 2
+        assert message in capsys.readouterr().err
+
+
+def _trainable_second_order_specs():
+    names = []
+    for path in sorted(SPECS.glob("*.pde")):
+        problem = pdedsl.load(path)
+        random = any(i.kind == "prior" for i in problem.inputs) or any(
+            p.is_random and p.name not in problem.inferred for p in problem.params)
+        if not random:
+            names.append(path.name)
+    return names
+
+
+@pytest.mark.parametrize("name", _trainable_second_order_specs())
+def test_every_spec_trains_in_weak_form(name, tmp_path):
+    """Each spec's derived weak form compiles into a loss that trains (two steps, finite losses)."""
+    result = train(SPECS / name, TrainConfig(**{**TINY, "steps": 2, "interior_points": 32, "boundary_points": 16,
+                                                "weak_particles": 8}, form="weak"), tmp_path / "run", progress=False)
+    assert result["steps"] == 2 and result["skipped_steps"] == 0
