@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                             "'weak(particles: 300, radius: 0.05, radius_min: 0.01, schedule: linear, top_k: 20)'")
     train.add_argument("--particles", type=int,
                        help="with --form weak/mixed: test balls per equation target (default: 200)")
+    train.add_argument("--instance", type=int, metavar="SEED",
+                       help="for a spec with random inputs or params: solve the one problem drawn from their priors "
+                            "with this seed (saved as instance.npz in the run folder)")
     train.add_argument("--sampling", choices=("uniform", "rad"), default="uniform",
                        help="equation points: uniform, or rad (drawn where the residual is large, redrawn "
                             "every 100 steps; for shocks and layers)")
@@ -258,7 +261,7 @@ def _train(args) -> int:
         except ValueError as error:
             raise _UsageError(f"--form: {error}") from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
-                                  ("particles", "weak_particles")):
+                                  ("particles", "weak_particles"), ("instance", "instance")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))
         config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
+from typing import Optional
 
 
 FORMS = ("strong", "weak", "mixed")
@@ -40,6 +41,8 @@ class TrainConfig:
     weak_radius_min: float = 0.0  # smallest particle radius (0: half of weak_radius)
     weak_schedule: str = "fixed"  # or "linear": the largest radius grows from weak_radius_min over the Adam steps
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
+    instance: Optional[int] = None  # solve the spec's random inputs/params drawn with this seed (runtime/instances.py)
+    instance_grid: int = 0  # grid nodes per axis for a drawn random input (0: 1025, 257 or 65 in 1-3 D)
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)

@@ -16,6 +16,7 @@ import torch
 from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
+from ..runtime.instances import draw_instance
 from ..runtime.interpolation import interpolant
 from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, contraction_of, requests_of
@@ -33,7 +34,11 @@ class Objective:
         self.problem, self.module, self.model, self.config = problem, module, model, config
         self.dtype, self.device = dtype, device
         self.axes = [c.name for c in problem.coordinates]
-        self._check_supported()
+        self.instance = None
+        if config.instance is not None:
+            self.instance = draw_instance(problem, config.instance, config.instance_grid)
+        else:
+            self._check_supported()
         self.params = self._make_params()
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
         enforced = getattr(model, "enforced", set())  # conditions built into the model need no loss term
@@ -46,6 +51,8 @@ class Objective:
         self.observations = [self._observation(o) for o in problem.observations]
         self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
                             for i in problem.inputs if i.kind == "data"}
+        if self.instance is not None:
+            self.data_inputs.update({name: self.instance.interpolant(name).to(device) for name in self.instance.inputs})
         self.fields = FieldSource(model, self.data_inputs)
         choice = config.derivatives
         derivatives.chosen_engine(self.fields, choice)  # an impossible choice fails here
@@ -68,17 +75,19 @@ class Objective:
             if item.kind == "prior":
                 raise BackendError(
                     f"the {self.config.backend} backend needs every input known, but input '{item.name}' is random; "
-                    "operator-learning backends (DeepONet, FNO, DGNO) handle such inputs"
+                    "train on one draw of it (--instance SEED), or learn the whole family with an operator backend"
                 )
         for param in self.problem.params:
             if param.is_random and param.name not in self.problem.inferred:
                 raise BackendError(f"param '{param.name}' is random; the {self.config.backend} backend solves "
-                                   "one problem, so give it a value (or 'infer' it)")
+                                   "one problem, so give it a value, 'infer' it, or train on one draw (--instance SEED)")
 
     def _make_params(self) -> dict[str, torch.Tensor]:
         params = {}
         for param in self.problem.params:
             start = param.value if param.value is not None else _prior_mean(param.prior)
+            if self.instance is not None and param.name in self.instance.params and param.name not in self.problem.inferred:
+                start = self.instance.params[param.name]
             tensor = torch.tensor(float(start), dtype=self.dtype, device=self.device)
             params[param.name] = torch.nn.Parameter(tensor) if param.name in self.problem.inferred else tensor
         return params

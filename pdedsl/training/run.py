@@ -91,6 +91,8 @@ class Run:
                 shutil.copyfile(data, self.folder / Path(data).name) if Path(data).parent != self.folder else None
         (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
         (self.folder / "config.json").write_text(self.config.to_json(), encoding="utf-8")
+        if self.objective.instance is not None:  # the drawn problem, for reference solvers and the curious
+            self.objective.instance.save(self.folder / "instance.npz")
 
     def state(self, step: int, optimizer, phase: str, wall: float, batches=None) -> dict:
         return {

@@ -1,5 +1,6 @@
 """Weak and mixed forms in training: regions, the mixed form's flux outputs, radius schedules, top-k, options."""
 
+import json
 import math
 from pathlib import Path
 
@@ -116,20 +117,42 @@ def test_form_options_are_read_without_evaluation_and_errors_are_clear(tmp_path,
         assert message in capsys.readouterr().err
 
 
-def _trainable_second_order_specs():
+def _second_order_specs():
+    """Every bundled spec whose equations hold a second (or higher) space derivative."""
+    from pdedsl import compiler
+
     names = []
     for path in sorted(SPECS.glob("*.pde")):
         problem = pdedsl.load(path)
-        random = any(i.kind == "prior" for i in problem.inputs) or any(
-            p.is_random and p.name not in problem.inferred for p in problem.params)
-        if not random:
+        space = set(problem.axes)
+        orders = [sum(count for axis, count in request.orders if axis in space)
+                  for e in compiler.lower(problem).residuals if e.kind == "equation" for request in e.requests]
+        if max(orders, default=0) >= 2:
             names.append(path.name)
     return names
 
 
-@pytest.mark.parametrize("name", _trainable_second_order_specs())
-def test_every_spec_trains_in_weak_form(name, tmp_path):
-    """Each spec's derived weak form compiles into a loss that trains (two steps, finite losses)."""
-    result = train(SPECS / name, TrainConfig(**{**TINY, "steps": 2, "interior_points": 32, "boundary_points": 16,
-                                                "weak_particles": 8}, form="weak"), tmp_path / "run", progress=False)
+def _random(problem) -> bool:
+    return any(i.kind == "prior" for i in problem.inputs) or any(
+        p.is_random and p.name not in problem.inferred for p in problem.params)
+
+
+@pytest.mark.parametrize("name", _second_order_specs())
+def test_every_second_order_spec_trains_in_weak_form(name, tmp_path):
+    """Each spec's derived weak form compiles into a loss that trains (two steps, finite losses);
+    a spec with random inputs trains on one draw of them (--instance)."""
+    instance = 0 if _random(pdedsl.load(SPECS / name)) else None
+    config = TrainConfig(**{**TINY, "steps": 2, "interior_points": 32, "boundary_points": 16, "weak_particles": 8,
+                            "instance_grid": 33}, form="weak", instance=instance)
+    result = train(SPECS / name, config, tmp_path / "run", progress=False)
     assert result["steps"] == 2 and result["skipped_steps"] == 0
+    assert (tmp_path / "run" / "instance.npz").is_file() == (instance is not None)
+
+
+def test_random_inputs_need_an_instance_and_the_message_says_so(tmp_path, capsys):
+    spec = str(SPECS / "darcy_two_phase.pde")
+    assert main(["train", spec, "--steps", "1", "--lbfgs-steps", "0", "-q", "--out", str(tmp_path / "a")]) == 1
+    assert "--instance SEED" in capsys.readouterr().err
+    assert main(["train", spec, "--instance", "4", "--steps", "1", "--lbfgs-steps", "0", "-q",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["instance"] == 4

@@ -1,0 +1,139 @@
+"""One draw of a spec's random inputs and params: a single, concrete problem out of a family.
+
+A spec with ``input a ~ threshold(gaussian_field(...), below: 5, above: 10)``
+or ``param k ~ uniform(0.5, 2)`` describes a family of problems. Operator
+backends learn the whole family; a PINN solves one member, and
+``draw_instance(problem, seed)`` picks it: every random param gets a value
+from its prior, and every random input is sampled on a grid over the
+domains' bounding box (each random primitive of the prior expression from its
+own child of ``SeedSequence(seed)``, then the expression is evaluated
+pointwise on the grid, so ``exp(...)``, ``5 + 2*gaussian_field(...)`` and
+coordinates all work). Inputs holding a ``threshold`` are evaluated off the
+grid by nearest node (two phases stay two phases); the others multilinearly.
+
+The same seed gives the same instance, so a reference solver (or a later
+``predict``) can solve exactly the problem the network was trained on;
+``Instance.save`` writes it as an npz in the layout of ``input ... from``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sympy
+import torch
+
+from ..errors import PdeError
+from ..ir import nodes
+from ..ir.problem import Problem
+from . import priors
+from .predicates import evaluate
+
+#: Grid nodes per axis on which random inputs are sampled, by number of space axes.
+GRID_POINTS = {1: 1025, 2: 257, 3: 65}
+
+
+class InstanceError(PdeError):
+    """A random input or param cannot be drawn (the message says which and why)."""
+
+
+@dataclass
+class Instance:
+    seed: int
+    params: dict[str, float]  # random params' values
+    axes: dict[str, np.ndarray]  # grid nodes per space axis
+    inputs: dict[str, np.ndarray]  # random inputs on the grid
+    piecewise: dict[str, bool]  # inputs to evaluate by nearest node
+
+    def interpolant(self, name: str) -> priors.GridField:
+        """Input ``name`` as a module evaluating it at named coordinates."""
+        return priors.GridField(list(self.axes.values()), self.inputs[name], names=list(self.axes),
+                                piecewise_constant=self.piecewise[name])
+
+    def save(self, path) -> Path:
+        """``axes``, inputs and params in one npz (params as 0-d arrays)."""
+        path = Path(path)
+        np.savez(path, **self.axes, **self.inputs, **{k: np.float64(v) for k, v in self.params.items()})
+        return path
+
+
+def draw_instance(problem: Problem, seed: int, points: int = 0) -> Instance:
+    """The random inputs and params of ``problem`` drawn with ``seed`` (``points`` per grid axis, 0: default)."""
+    streams = iter(np.random.SeedSequence(int(seed)).spawn(1024))
+    constants = {c.name: c.value for c in problem.constants}
+    params = {}
+    for param in problem.params:
+        if param.is_random:
+            params[param.name] = float(_scalar_prior(param.name, param.prior, constants).sample(1, next(streams))[0])
+    axes = _grid(problem, points or GRID_POINTS[len(problem.axes)])
+    inputs, piecewise = {}, {}
+    known = {**constants, **params, **{p.name: p.value for p in problem.params if p.value is not None}}
+    for item in problem.inputs:
+        if item.kind == "prior":
+            inputs[item.name] = _sample_input(item.name, item.prior, axes, streams, known)
+            piecewise[item.name] = bool(item.prior.atoms(nodes.Threshold))
+    return Instance(int(seed), params, axes, inputs, piecewise)
+
+
+def _grid(problem: Problem, points: int) -> dict[str, np.ndarray]:
+    from ..backends.pinn import coordinate_bounds
+
+    lows, highs = coordinate_bounds(problem)
+    return {axis: np.linspace(lows[i], highs[i], points) for i, axis in enumerate(problem.axes)}
+
+
+def _number(owner: str, value, constants) -> float:
+    try:
+        return float(sympy.sympify(value).subs({sympy.Symbol(k, real=True): v for k, v in constants.items()}))
+    except (TypeError, ValueError):
+        raise InstanceError(f"{owner}: the prior's parameter {value} is not a number") from None
+
+
+def _scalar_prior(name: str, prior, constants) -> priors.ScalarPrior:
+    values = [_number(f"param {name}", a, constants) for a in prior.args]
+    if isinstance(prior, nodes.UniformPrior):
+        return priors.Uniform(*values)
+    if isinstance(prior, nodes.NormalPrior):
+        return priors.Normal(*values)
+    raise InstanceError(f"param {name}: cannot draw from {prior}")
+
+
+def _field_prior(name: str, node, constants) -> priors.FieldPrior:
+    if isinstance(node, nodes.GaussianField):
+        return priors.MaternField(*(_number(f"input {name}", a, constants) for a in node.args))
+    if isinstance(node, nodes.Threshold):
+        inner = _field_prior(name, node.args[0], constants)
+        below, above, at = (_number(f"input {name}", a, constants) for a in node.args[1:])
+        return priors.Threshold(inner, below, above, at)
+    raise InstanceError(f"input {name}: {node} is not a random field (a scalar prior belongs in a 'param')")
+
+
+def _sample_input(name, prior, axes, streams, constants) -> np.ndarray:
+    """The prior expression on the grid: random fields sampled, then everything evaluated pointwise."""
+    grids = list(axes.values())
+    values = dict(zip(axes, (torch.as_tensor(g) for g in np.meshgrid(*grids, indexing="ij"))))
+    replaced = prior
+    for index, node in enumerate(dict.fromkeys(_outermost(prior))):
+        symbol = sympy.Symbol(f"random[{index}]")
+        sample = _field_prior(name, node, constants).sample(grids, 1, next(streams))[0]
+        values[symbol.name] = torch.as_tensor(sample)
+        replaced = replaced.xreplace({node: symbol})
+    try:
+        result = evaluate(replaced, values, constants)
+    except Exception as error:  # noqa: BLE001 - an unknown construct in the prior expression
+        raise InstanceError(f"input {name}: cannot evaluate its prior {prior} on a grid ({error})") from None
+    array = np.broadcast_to(result.double().numpy(), tuple(len(g) for g in grids)).copy()
+    if not np.all(np.isfinite(array)):
+        raise InstanceError(f"input {name}: its drawn values are not all finite")
+    return array
+
+
+def _outermost(expr):
+    """Random primitives not nested in another (a threshold's inner field belongs to the threshold)."""
+    if isinstance(expr, nodes.RandomPrimitive):
+        yield expr
+        return
+    for arg in expr.args:
+        yield from _outermost(arg)

@@ -1,0 +1,63 @@
+"""One seeded draw of a spec's random inputs and params (runtime/instances.py)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import pdedsl
+from pdedsl.runtime.instances import InstanceError, draw_instance
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+
+
+def test_a_two_phase_input_is_drawn_reproducibly_with_two_values():
+    problem = pdedsl.load(SPECS / "darcy_two_phase.pde")
+    first, again, other = (draw_instance(problem, seed, points=65) for seed in (0, 0, 1))
+    a = first.inputs["a"]
+    assert a.shape == (65, 65) and set(np.unique(a)) == {5.0, 10.0}
+    assert np.array_equal(a, again.inputs["a"]) and not np.array_equal(a, other.inputs["a"])
+    assert 0.2 < (a == 10).mean() < 0.8  # threshold at the field's mean: both phases present
+    field = first.interpolant("a")
+    x, y = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64), torch.tensor([0.0, 0.25, 1.0], dtype=torch.float64)
+    assert set(field({"x": x, "y": y}).tolist()) <= {5.0, 10.0}  # nearest node: no mixed values in between
+
+
+def test_a_log_normal_input_is_positive_and_interpolated_linearly():
+    instance = draw_instance(pdedsl.load(SPECS / "darcy_lognormal.pde"), 3, points=33)
+    a = instance.inputs["a"]
+    assert (a > 0).all() and not instance.piecewise["a"]
+    field = instance.interpolant("a")
+    mid = torch.tensor([0.5 / 32], dtype=torch.float64)
+    value = field({"x": mid, "y": torch.zeros(1, dtype=torch.float64)})
+    assert float(value) == pytest.approx((a[0, 0] + a[1, 0]) / 2)
+
+
+def test_random_params_are_drawn_from_their_priors():
+    problem = pdedsl.load(SPECS / "parametric_diffusion.pde")
+    drawn = [draw_instance(problem, seed).params for seed in range(40)]
+    priors = {p.name: [float(v) for v in p.prior.args] for p in problem.params if p.is_random}
+    for name, (low, high) in priors.items():  # all uniform in this spec
+        values = [d[name] for d in drawn]
+        assert all(low <= v <= high for v in values) and len(set(values)) == 40
+
+
+def test_the_instance_is_saved_in_the_input_file_layout(tmp_path):
+    instance = draw_instance(pdedsl.load(SPECS / "advection_diffusion.pde"), 0, points=17)
+    path = instance.save(tmp_path / "instance.npz")
+    with np.load(path) as data:
+        assert data["s"].shape == (17, 17) and data["x"].shape == (17,)
+        assert float(data["theta"]) == instance.params["theta"]
+
+
+def test_a_prior_that_is_not_a_field_is_refused(tmp_path):
+    spec = tmp_path / "bad.pde"
+    spec.write_text("problem bad\ndomain O = interval(x: [0, 1])\nfield u\ninput a ~ uniform(1, 2)\n"
+                    "equation in O:\n    -d(a*d(u, x), x) = 1\nboundary on boundary(O):\n    u = 0\n")
+    try:
+        problem = pdedsl.load(spec)
+    except pdedsl.PdeError:
+        return  # the front end already refuses it: fine
+    with pytest.raises(InstanceError, match="not a random field"):
+        draw_instance(problem, 0)
