@@ -8,6 +8,13 @@ reference data:
     burgers        <= 5e-3
     heat, wave, helmholtz, and a Neumann/Robin spec   <= 1e-2
 
+With --weak it compares the strong, weak and mixed forms instead (issue 5):
+on 2-D Poisson (smooth; target: weak error within 2x the strong error) and on
+one two-phase Darcy instance (darcy_two_phase.pde drawn with --instance 0:
+a in {5, 10}, f = 10, u = 0 on the boundary; truth: the finite-difference
+solution on the instance's 257 x 257 grid with harmonic face averages;
+target: the weak form beats the strong form).
+
 The Neumann/Robin spec is robin_cooling.pde if it can be validated (it has an
 exact solution and no data input), else the first of robin_exact.pde and any
 other spec in specs/ with a dn() condition that can. Prints a table and a
@@ -18,6 +25,7 @@ Usage:
     python benchmarks/accuracy.py                 # full run: many minutes on a CPU
     python benchmarks/accuracy.py --quick         # smoke run: a few steps per spec
     python benchmarks/accuracy.py --only poisson burgers --steps 5000 --device cuda --plot
+    python benchmarks/accuracy.py --weak          # strong vs weak vs mixed (Poisson, two-phase Darcy)
 """
 
 from __future__ import annotations
@@ -109,6 +117,65 @@ def run_one(name: str, target: float, limit, config: TrainConfig, runs: Path, pl
     return entry
 
 
+FORMS = ("strong", "weak", "mixed")
+WEAK_SPECS = ("poisson", "darcy_two_phase")
+
+
+def two_phase_truth(folder: Path) -> dict:
+    """The finite-difference solution of the Darcy instance a run trained on, on the instance's grid."""
+    import numpy as np
+
+    from pdedsl.reference import solve_elliptic
+
+    with np.load(folder / "instance.npz") as data:
+        x, y, a = data["x"], data["y"], data["a"]
+    return {"x": x, "y": y, "u": solve_elliptic([x, y], a, 10.0)}
+
+
+def grid_error(folder: Path, truth: dict) -> float:
+    """Relative L2 error of the trained ``u`` at the truth's grid nodes."""
+    import numpy as np
+
+    from pdedsl.training.predict import evaluate_fields
+    from pdedsl.training.run import Run
+
+    x, y = np.meshgrid(truth["x"], truth["y"], indexing="ij")
+    predicted = evaluate_fields(Run.open(folder), {"x": x.ravel(), "y": y.ravel()})["u"].reshape(x.shape)
+    return float(np.linalg.norm(predicted - truth["u"]) / np.linalg.norm(truth["u"]))
+
+
+def run_forms(config: TrainConfig, runs: Path) -> list[dict]:
+    entries = []
+    for name in WEAK_SPECS:
+        for form in FORMS:
+            print(f"training {name} ({form}) ...", file=sys.stderr, flush=True)
+            settings = asdict(config)
+            settings.update(form=form, instance=0 if name == "darcy_two_phase" else None)
+            folder = runs / f"{name}_{form}"
+            began = time.perf_counter()
+            result = train(ROOT / "specs" / f"{name}.pde", TrainConfig(**settings), folder, progress=False)
+            wall = time.perf_counter() - began
+            error = result["rel_l2"].get("u") if name == "poisson" else grid_error(folder, two_phase_truth(folder))
+            entries.append({"spec": f"{name}.pde", "form": form, "rel_l2": error, "wall_s": round(wall, 2),
+                            "folder": str(folder)})
+    return entries
+
+
+def weak_verdicts(entries: list[dict]) -> dict:
+    error = {(e["spec"].removesuffix(".pde"), e["form"]): e["rel_l2"] for e in entries}
+    return {
+        "poisson_weak_within_2x_strong": error[("poisson", "weak")] <= 2 * error[("poisson", "strong")],
+        "darcy_weak_beats_strong": error[("darcy_two_phase", "weak")] < error[("darcy_two_phase", "strong")],
+        "darcy_mixed_beats_strong": error[("darcy_two_phase", "mixed")] < error[("darcy_two_phase", "strong")],
+    }
+
+
+def print_forms(entries: list[dict]) -> None:
+    print(f"{'spec':<22} {'form':<7} {'rel L2':>10} {'wall s':>8}")
+    for e in entries:
+        print(f"{e['spec']:<22} {e['form']:<7} {e['rel_l2']:>10.2e} {e['wall_s']:>8.1f}")
+
+
 def print_table(entries: list[dict]) -> None:
     rows = []
     for e in entries:
@@ -148,7 +215,19 @@ def main(argv=None) -> int:
     parser.add_argument("--precision", choices=("float32", "float64"))
     parser.add_argument("--device", help="cpu, cuda, ...")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--weak", action="store_true", help="compare strong, weak and mixed forms (see above)")
     args = parser.parse_args(argv)
+    if args.weak:
+        config = config_from(args)
+        entries = run_forms(config, args.runs)
+        print()
+        print_forms(entries)
+        verdicts = weak_verdicts(entries)
+        for claim, holds in verdicts.items():
+            print(f"{claim}: {'yes' if holds else 'NO'}")
+        print(json.dumps({"benchmark": "accuracy_forms", "quick": args.quick, "config": asdict(config),
+                          "results": entries, **verdicts}))
+        return 0 if all(verdicts.values()) or args.quick else 1
 
     robin, why = neumann_robin_spec()
     targets = {**TARGETS, robin: (NEUMANN_ROBIN_TARGET, None)}

@@ -85,6 +85,7 @@ class Row:
     label: str = ""  # "exact" or "reference (file)"
     note: str = ""
     observed: Optional[tuple] = None  # (h, v or None, values) of the field's observations on the view
+    shown: str = "prediction"  # what the first panel holds ("prediction", or a drawn input)
 
 
 
@@ -231,6 +232,23 @@ def _rows(run, view: View) -> list[Row]:
                         row.fine = Sheet(other.h, other.v, True, other.inside, other.fixed, others[name])
         row.observed = _observed(run, view, row.fine.fixed, name)
         rows.append(row)
+    return rows + _drawn_inputs(run, fine, columns)
+
+
+def _drawn_inputs(run, fine: Sheet, columns: dict) -> list[Row]:
+    """A row per random input the run drew (``--instance``), so the coefficient is seen beside the solution."""
+    instance = getattr(run.objective, "instance", None)
+    if instance is None:
+        return []
+    import torch
+
+    points = {a: torch.as_tensor(np.asarray(columns[a], dtype=np.float64)) for a in instance.axes}
+    rows = []
+    for name in instance.inputs:
+        with torch.no_grad():
+            values = instance.interpolant(name)(points).numpy().reshape(fine.inside.shape)
+        rows.append(Row(name, Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, values),
+                        shown=f"input drawn with --instance {instance.seed}"))
     return rows
 
 
@@ -414,7 +432,7 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
         ax.grid(True, which="both", alpha=0.25)
         ax.tick_params(labelsize=8)
         ax.set_title(f"{row.name}: |error|" + (f", {error}" if error else ""), fontsize=10)
-    elif any_truth:
+    elif any_truth and row.shown == "prediction":
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
 
@@ -432,7 +450,7 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
         ax.scatter(h, v, c=values, cmap=cmap, vmin=vmin, vmax=vmax, s=9, edgecolors="black", linewidths=0.4,
                    label="observed", zorder=3)
         ax.legend(fontsize=7, loc="upper right", framealpha=0.8, handletextpad=0.2)
-    ax.set_title(f"{row.name}: prediction{where}" + (f"\n{error}" if error and data is None else ""), fontsize=10)
+    ax.set_title(f"{row.name}: {row.shown}{where}" + (f"\n{error}" if error and data is None else ""), fontsize=10)
     if row.note:
         ax.text(0.02, 0.02, row.note, transform=ax.transAxes, fontsize=7, color="0.3")
     if data is not None:
@@ -444,7 +462,7 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
         top = _limits(np.where(data.inside, difference, np.nan))[1]
         _image(figure, ax, problem, view, data, difference, "magma", 0.0, max(top, 1e-300))
         ax.set_title(f"{row.name}: |error|" + (f", {error}" if error else ""), fontsize=10)
-    elif any_truth:
+    elif any_truth and row.shown == "prediction":
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
 

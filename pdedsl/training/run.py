@@ -34,7 +34,7 @@ from .progress import Progress
 from .weak import mixed_outputs
 
 
-LBFGS_REDRAW = 500  # L-BFGS iterations between adaptive redraws
+LBFGS_REDRAW = 500  # L-BFGS iterations between redraws of adaptive points and weak-form particles
 LBFGS_CHUNK = 10
 
 
@@ -151,6 +151,7 @@ class Trainer:
         self.skipped = 0
         self.adaptive = run.config.sampling == "rad"
         self.batches = None  # the points in use (saved with checkpoints when they depend on the model)
+        self.drawn_at = None  # the step whose draw L-BFGS is using (saved with checkpoints)
         self.restored = None
 
     def fit(self, resume: bool) -> dict:
@@ -170,6 +171,7 @@ class Trainer:
                 config.learning_rate = float(state["learning_rate"])
             if state.get("batches") is not None:
                 self.restored = run.objective.batches_from_state(state["batches"])
+            self.drawn_at = state.get("drawn_at")
         self.began = time.perf_counter() - wall_before
         self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
         step = self._adam_phase(adam, step)
@@ -197,25 +199,31 @@ class Trainer:
         config, run = self.config, self.run
         if step >= config.total_steps:
             return step
+        # a few hundred test balls held fixed are too few constraints for L-BFGS (it fits them and not the
+        # PDE between them), so weak-form particles are redrawn like adaptive points; both restart the history
+        # When L-BFGS stalls on one set, the next set is drawn at once instead of ending the phase.
+        redraws = self.adaptive or run.objective.weak is not None
+        if step <= config.steps or self.drawn_at is None:
+            self.drawn_at = config.steps
         resumed = self.restored is not None and step > config.steps
-        self.batches = batches = self.restored if resumed else self._sample(config.steps)
+        self.batches = batches = self.restored if resumed else self._lbfgs_sample(self.drawn_at)
         stalled, previous = 0, None
-        block = (step - config.steps) // LBFGS_REDRAW
         while step < config.total_steps:
-            if self.adaptive and (step - config.steps) // LBFGS_REDRAW > block:
-                block = (step - config.steps) // LBFGS_REDRAW
-                # adaptive points follow the model: redraw them and restart L-BFGS's curvature history
-                self.batches = batches = self._sample(step)
-                lbfgs.state.clear()
-                stalled, previous = 0, None
+            if redraws and step - self.drawn_at >= LBFGS_REDRAW:
+                self._redraw(lbfgs, step)
+                batches, stalled, previous = self.batches, 0, None
             for group in lbfgs.param_groups:
                 group["max_iter"] = min(LBFGS_CHUNK, config.total_steps - step)
             terms, iterations = self._lbfgs_step(lbfgs, batches)
             loss = sum(terms.values())
             unchanged = previous is not None and abs(previous - loss) <= 1e-12 * max(abs(previous), 1e-30)
             stalled, previous = (stalled + 1 if unchanged else 0), loss
-            if iterations == 0 or stalled >= 2:  # converged to working precision: nothing more to gain
-                break
+            if iterations == 0 or stalled >= 2:  # converged to working precision on this set
+                if not redraws or step == self.drawn_at:
+                    break  # nothing more to gain (or a fresh set did not move either)
+                self._redraw(lbfgs, step)
+                batches, stalled, previous = self.batches, 0, None
+                continue
             for _ in range(iterations):
                 step += 1
                 self._after_step(step, "lbfgs", lbfgs, terms, may_checkpoint=False)
@@ -223,6 +231,19 @@ class Trainer:
                 # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
                 self._checkpoint(step, lbfgs, "lbfgs", time.perf_counter() - self.began)
         return step
+
+    def _redraw(self, lbfgs, step: int) -> None:
+        """Fresh points (and particles) for L-BFGS at ``step``; its curvature history no longer applies."""
+        self.drawn_at = step
+        self.batches = self._lbfgs_sample(step)
+        lbfgs.state.clear()
+
+    def _lbfgs_sample(self, at: int) -> dict:
+        """The L-BFGS set drawn at step ``at``: the usual draw at the phase's start, else draw number ``at``
+        (past every Adam draw, so no two sets coincide)."""
+        if at == self.config.steps:
+            return self._sample(at)
+        return self.run.objective.sample(at, adaptive=self.adaptive, step=at)
 
     def _draw(self, step: int) -> int:
         return step // self.config.resample_every
@@ -233,7 +254,9 @@ class Trainer:
 
     def _checkpoint(self, step: int, optimizer, phase: str, wall: float) -> None:
         batches = self.run.objective.batches_to_state(self.batches) if self.adaptive and self.batches else None
-        checkpoint.save(self.run.state(step, optimizer, phase, wall, batches), self.run.folder / "checkpoint.pt")
+        state = self.run.state(step, optimizer, phase, wall, batches)
+        state["drawn_at"] = self.drawn_at
+        checkpoint.save(state, self.run.folder / "checkpoint.pt")
 
     def _learning_rate(self, step: int) -> float:
         fraction = step / max(self.config.steps, 1)

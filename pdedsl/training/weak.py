@@ -42,7 +42,8 @@ from ..runtime import derivatives, sampling
 from ..runtime.residuals import bind_arguments, requests_of
 from ..runtime.weak import Wendland, polar_ball, radius_at, sample_particles, to_particles
 
-#: (radial, angular) counts of the polar quadrature by dimension: 8 points in 1-D, 40 in 2-D, 160 in 3-D.
+#: (radial, angular) counts of the polar quadrature by dimension: 8 points in 1-D, 40 in 2-D, 160 in 3-D
+#: (``weak_quadrature`` sets the radial count; the angular one keeps the proportion).
 #: An equal-weight grid (25 points in 2-D, as in the DGNO paper) biased the trained solution by about
 #: 1e-2 on 2-D Poisson; these rules average the test-function integrands to about 1e-4 or better.
 POLAR_POINTS = {1: (8, 1), 2: (5, 8), 3: (5, 8)}
@@ -90,6 +91,8 @@ class WeakTerms:
         self.radii = {target: self._radius_range(target) for target in self.groups}
         dimension = len(self.space)
         radial, angular = POLAR_POINTS[dimension]
+        if config.weak_quadrature:  # finer rules for rough integrands (jumping coefficients)
+            radial, angular = _rule_size(dimension, int(config.weak_quadrature))
         rule = polar_ball(dimension, radial, angular, dtype=dtype, device=device)
         self.reference, self.weights = rule.points, rule.weights
         self.test_function = Wendland(dimension)
@@ -199,6 +202,14 @@ class WeakTerms:
             if self.mixed and entry["fluxes"]:
                 mismatches[entry["name"]] = mismatch
         return residuals, mismatches
+
+
+def _rule_size(dimension: int, radial: int) -> tuple[int, int]:
+    """``(radial, angular)`` of a polar rule with ``radial`` Gauss points, angles in the default proportion."""
+    if radial < 1:
+        raise BackendError(f"the weak-form quadrature needs at least 1 radial point, got {radial}")
+    default_radial, default_angular = POLAR_POINTS[dimension]
+    return radial, max(1, round(radial * default_angular / default_radial))
 
 
 def _as_grid(value, count: int, per: int, like: torch.Tensor) -> torch.Tensor:

@@ -108,9 +108,9 @@ def test_top_k_adds_the_largest_squared_residuals(tmp_path):
 
 
 def test_form_options_are_read_without_evaluation_and_errors_are_clear(tmp_path, capsys):
-    config = TrainConfig(form="weak(particles: 300, radius: 0.05, schedule: linear, top_k: 20)")
-    assert (config.form, config.weak_particles, config.weak_radius, config.weak_schedule, config.weak_top_k) == \
-        ("weak", 300, 0.05, "linear", 20)
+    config = TrainConfig(form="weak(particles: 300, radius: 0.05, schedule: linear, top_k: 20, quadrature: 10)")
+    assert (config.form, config.weak_particles, config.weak_radius, config.weak_schedule, config.weak_top_k,
+            config.weak_quadrature) == ("weak", 300, 0.05, "linear", 20, 10)
     for bad, message in (("weak(particles: lots)", "needs a whole number"), ("weak(__import__: 1)", "unknown form option"),
                          ("strang", "unknown form 'strang'"), ("weak(schedule: fast)", "unknown radius schedule")):
         assert main(["train", str(write(tmp_path)), "--form", bad, "-q", "--out", str(tmp_path / "r")]) == 2
@@ -156,3 +156,43 @@ def test_random_inputs_need_an_instance_and_the_message_says_so(tmp_path, capsys
     assert main(["train", spec, "--instance", "4", "--steps", "1", "--lbfgs-steps", "0", "-q",
                  "--out", str(tmp_path / "b")]) == 0
     assert json.loads((tmp_path / "b" / "config.json").read_text())["instance"] == 4
+
+
+def test_weak_particles_are_redrawn_during_lbfgs_and_a_killed_run_resumes_to_the_same_numbers(tmp_path,
+                                                                                             monkeypatch):
+    from pdedsl.training import resume
+    from pdedsl.training import run as run_module
+
+    monkeypatch.setattr(run_module, "LBFGS_REDRAW", 10)
+    spec = write(tmp_path)
+    settings = {**TINY, "steps": 20, "lbfgs_steps": 40, "checkpoint_every": 15, "form": "weak"}
+    drawn = []
+    sample = run_module.Trainer._lbfgs_sample
+    monkeypatch.setattr(run_module.Trainer, "_lbfgs_sample", lambda self, at: (drawn.append(at), sample(self, at))[1])
+    whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
+    # a fresh set of balls at least every 10 L-BFGS iterations (sooner when L-BFGS stalls on one)
+    assert drawn[0] == 20 and len(drawn) >= 4 and all(0 < b - a <= 10 + 9 for a, b in zip(drawn, drawn[1:]))
+
+    original = run_module.Trainer._after_step
+
+    def killed_at_step_55(self, step, *args, **kwargs):
+        original(self, step, *args, **kwargs)
+        if step == 55:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_55)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
+    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    assert 40 < torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["step"] < 55  # after 2 redraws
+    resumed = resume(tmp_path / "killed", progress=False)
+    assert resumed["steps"] == whole["steps"]
+    assert resumed["rel_l2"]["u"] == pytest.approx(whole["rel_l2"]["u"], rel=1e-9, abs=1e-12)
+
+
+def test_the_quadrature_option_sets_the_ball_rule(tmp_path):
+    poisson = SPECS / "poisson.pde"
+    default = Run(poisson, TrainConfig(**TINY, form="weak"), tmp_path / "a").objective.weak
+    finer = Run(poisson, TrainConfig(**TINY, form="weak(quadrature: 10)"), tmp_path / "b").objective.weak
+    assert (len(default.weights), len(finer.weights)) == (40, 160)
+    assert float(finer.weights.sum()) == pytest.approx(1.0)
