@@ -125,11 +125,13 @@ def two_phase_truth(folder: Path) -> dict:
     """The finite-difference solution of the Darcy instance a run trained on, on the instance's grid."""
     import numpy as np
 
-    from pdedsl.reference import solve_elliptic
+    from pdedsl.reference.from_spec import elliptic_spec, solve_spec
 
+    problem = pdedsl.load(folder / "spec.pde")
     with np.load(folder / "instance.npz") as data:
-        x, y, a = data["x"], data["y"], data["a"]
-    return {"x": x, "y": y, "u": solve_elliptic([x, y], a, 10.0)}
+        axes = {a: data[a] for a in problem.axes}
+        inputs = {i.name: data[i.name] for i in problem.inputs if i.kind == "prior"}
+    return {**axes, "u": solve_spec(problem, elliptic_spec(problem), axes, inputs, {})}
 
 
 def grid_error(folder: Path, truth: dict) -> float:

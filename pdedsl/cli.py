@@ -99,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="plot a run: prediction, truth, error and losses")
     plot.add_argument("run", metavar="DIR")
     plot.add_argument("-o", "--output", metavar="FILE", help="PNG file (default: DIR/plot.png)")
+
+    data = commands.add_parser("data", help="labelled samples (random inputs -> solution) by the reference solver")
+    data.add_argument("spec", metavar="SPEC")
+    data.add_argument("--n", type=int, default=1, help="number of samples (default: 1)")
+    data.add_argument("--grid", type=int, default=29, help="grid nodes per axis, boundary included (default: 29)")
+    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
+    data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -312,8 +320,25 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+def _data(args) -> int:
+    from .reference.dataset import generate, write
+    from .training.progress import Progress
+
+    problem = api.load(_existing(args.spec))
+    bar = Progress(args.n, enabled=not args.quiet)
+    arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
+    bar.close()
+    try:
+        write(args.output, arrays)
+    except OSError as error:
+        raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
+    shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items())
+    print(f"wrote {args.output}: {shapes}", file=sys.stderr)
+    return EXIT_OK
+
+
 _COMMANDS = {"check": _check, "show": _show, "emit": _emit, "compile": _compile, "train": _train,
-             "predict": _predict, "plot": _plot}
+             "predict": _predict, "plot": _plot, "data": _data}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -101,7 +101,7 @@ def _cached_sampler(shape, axes: tuple[str, ...]) -> ShapeSampler:
     return sampler(shape, axes)
 
 
-def _resolve(problem: Problem, target: TargetRef) -> tuple[str, bool, list[sympy.Basic]]:
+def resolve_target(problem: Problem, target: TargetRef) -> tuple[str, bool, list[sympy.Basic]]:
     """``(domain, on boundary?, predicates)`` of a target; refined regions collect every parent's predicate."""
     predicates: list[sympy.Basic] = []
     seen = set()
@@ -122,7 +122,7 @@ def _default_domain(problem: Problem) -> str:
     """The domain the equations are posed on (the first equation's), else the first domain."""
     for equation in problem.equations:
         if equation.target is not None:
-            return _resolve(problem, equation.target)[0]
+            return resolve_target(problem, equation.target)[0]
     if not problem.domains:
         raise SamplingError(f"problem '{problem.name}' has no domain")
     return problem.domains[0].name
@@ -163,7 +163,7 @@ def interior_of(problem: Problem, target: Optional[TargetRef]) -> tuple[ShapeSam
     if target is None:
         domain, on_boundary, predicates = _default_domain(problem), False, []
     else:
-        domain, on_boundary, predicates = _resolve(problem, target)
+        domain, on_boundary, predicates = resolve_target(problem, target)
     if on_boundary:
         raise SamplingError(f"'{target.name}' lies on a boundary; an equation needs an interior target")
     base = target_sampler(problem, domain)
@@ -186,7 +186,7 @@ def interior_of(problem: Problem, target: Optional[TargetRef]) -> tuple[ShapeSam
 def sample_target(problem: Problem, target: TargetRef, n: int, generator: Optional[torch.Generator] = None,
                   *, dtype: torch.dtype = F64) -> Batch:
     """``n`` points uniform on a target: a domain's interior, a domain's boundary, or a region."""
-    domain, on_boundary, predicates = _resolve(problem, target)
+    domain, on_boundary, predicates = resolve_target(problem, target)
     base = target_sampler(problem, domain)
     if not predicates:
         if on_boundary:

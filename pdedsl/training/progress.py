@@ -30,10 +30,11 @@ class Progress:
         width = 24
         filled = int(width * step / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
-        total_loss = sum(terms.values())
-        parts = " ".join(f"{k} {v:.2e}" for k, v in list(terms.items())[:4])
-        line = (f"{phase:<6} {step:>6}/{self.total} [{bar}] loss {total_loss:.3e} ({parts}) "
-                f"{elapsed:6.1f}s ETA {remaining:5.0f}s")
+        loss = ""
+        if terms:
+            parts = " ".join(f"{k} {v:.2e}" for k, v in list(terms.items())[:4])
+            loss = f"loss {sum(terms.values()):.3e} ({parts}) "
+        line = f"{phase:<6} {step:>6}/{self.total} [{bar}] {loss}{elapsed:6.1f}s ETA {remaining:5.0f}s"
         if self.interactive:
             self.stream.write("\r" + line[:160].ljust(160))
         else:

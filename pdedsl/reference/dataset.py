@@ -1,0 +1,58 @@
+"""``pdedsl data``: labelled pairs (random inputs -> solution) from a spec, by the reference solver.
+
+Sample ``i`` draws every random input and param of the spec with its own
+seed (child ``i`` of ``SeedSequence(seed)``, so sample ``i`` does not depend
+on ``n``) on a node grid of ``grid`` points per axis that includes the
+boundary, and solves the problem there by finite differences
+(``from_spec.py``). The file holds the axis arrays, one ``(n, len(x), ...)``
+array per random input and per field, and one ``(n,)`` array per random param.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..ir.problem import Problem
+from ..runtime.instances import draw_instance
+from .from_spec import ReferenceError, elliptic_spec, solve_spec
+
+
+def sample_seed(seed: int, index: int) -> int:
+    """The seed of sample ``index``: independent of how many samples are drawn."""
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) -> dict[str, np.ndarray]:
+    """``n`` labelled samples of ``problem`` on a grid of ``grid`` nodes per axis."""
+    if n < 1 or grid < 3:
+        raise ReferenceError(f"need at least one sample and 3 grid points per axis, got n={n}, grid={grid}")
+    random = [i.name for i in problem.inputs if i.kind == "prior"] + [p.name for p in problem.params
+                                                                      if p.is_random]
+    if not random and n != 1:
+        raise ReferenceError(f"problem '{problem.name}' has no random inputs or params, so it has one solution: "
+                             "use --n 1")
+    spec = elliptic_spec(problem)
+    arrays: dict[str, list] = {}
+    axes = None
+    for index in range(n):
+        instance = draw_instance(problem, sample_seed(seed, index), points=grid)
+        axes = instance.axes
+        solution = solve_spec(problem, spec, instance.axes, instance.inputs, instance.params)
+        for name, values in {**instance.inputs, **instance.params, spec.field: solution}.items():
+            arrays.setdefault(name, []).append(values)
+        if progress is not None:
+            progress.update(index + 1, "data", {})
+    return {**axes, **{name: np.asarray(values) for name, values in arrays.items()}}
+
+
+def write(path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write the arrays to ``path`` (an .npz), atomically."""
+    import os
+
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    np.savez(temporary, **arrays)
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,178 @@
+"""Reference solutions straight from a spec: steady scalar problems in divergence form on boxes.
+
+The weak-form pass already writes each equation as ``flux . grad(phi) +
+volume * phi``. A spec fits the finite-difference solver when its one
+equation, on one box, has
+
+    flux_a = A * d(u, a)  for every axis (one A, free of u),  volume = C * u + G  (C, G free of u),
+
+that is ``-div(A grad u) + C u = -G``, and every side of the box carries one
+boundary condition ``u = g`` (Dirichlet) or ``k * dn(u) = h`` (Neumann).
+``A``, ``C``, ``G`` and ``g``, ``h`` may hold coordinates, constants, params
+and inputs (given by formula, data file or a drawn instance): they are
+evaluated on the grid without evaluating any user text (the predicate
+evaluator walks the SymPy tree). Anything else is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import sympy
+import torch
+from sympy.core.function import AppliedUndef
+
+from ..errors import PdeError
+from ..ir import nodes
+from ..ir.geometry import Box
+from ..ir.problem import Problem
+from ..runtime.predicates import evaluate
+from .elliptic import Side, solve_elliptic
+
+
+class ReferenceError(PdeError):
+    """The spec is outside what the reference solver handles (the message says what)."""
+
+
+@dataclass(frozen=True)
+class EllipticSpec:
+    """``-div(A grad u) + C u = -G`` on ``box`` with one condition per side."""
+
+    field: str
+    box: Box
+    A: sympy.Expr
+    C: sympy.Expr
+    G: sympy.Expr
+    sides: Mapping[tuple[int, str], tuple[str, sympy.Expr]]  # (axis, "low"/"high") -> ("dirichlet"/"neumann", value)
+
+
+def elliptic_spec(problem: Problem) -> EllipticSpec:
+    """Recognise ``problem`` as a steady divergence-form problem, or raise ReferenceError saying why not."""
+    from ..passes.weak import derive_weak_forms
+
+    if problem.time is not None:
+        raise ReferenceError("the reference solver for specs handles steady problems only (this one has time)")
+    if len(problem.fields) != 1 or len(problem.equations) != 1:
+        raise ReferenceError("the reference solver handles one field with one equation")
+    equation = problem.equations[0]
+    target = equation.target
+    domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None
+    if domain is None or not isinstance(domain.shape, Box):
+        raise ReferenceError("the reference solver needs the equation on a whole box or interval domain")
+    (form,) = derive_weak_forms(problem)
+    field = problem.fields[0].name
+    space = list(problem.space_symbols)
+    u = sympy.Function(field)(*space)
+    coefficients = []
+    for (axis, flux), x in zip(form.flux, space):
+        ratio = sympy.simplify(flux / sympy.Derivative(u, x)) if flux != 0 else sympy.Integer(0)
+        if _holds(ratio, u):
+            raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}")
+        coefficients.append(ratio)
+    if any(sympy.simplify(c - coefficients[0]) != 0 for c in coefficients[1:]):
+        raise ReferenceError("the reference solver needs one scalar coefficient for every axis (isotropic)")
+    if any(d.has(u) for d in form.volume.atoms(sympy.Derivative)):
+        raise ReferenceError("the equation has derivative terms outside divergence form")
+    marker = sympy.Dummy("u")
+    volume = form.volume.xreplace({u: marker})
+    C = sympy.diff(volume, marker)
+    G = volume.subs(marker, 0)
+    if C.has(marker) or _holds(C, u) or _holds(G, u):
+        raise ReferenceError("the equation is not linear in the field")
+    return EllipticSpec(field, domain.shape, coefficients[0], sympy.simplify(C), G,
+                        _sides(problem, domain, field, u))
+
+
+def _holds(expr, u) -> bool:
+    return expr.has(u) or any(isinstance(f, AppliedUndef) and f.func == u.func for f in expr.atoms(AppliedUndef))
+
+
+def _sides(problem: Problem, domain, field: str, u) -> dict:
+    """The condition on each side of the box, found by testing each side's centre against the targets."""
+    from ..runtime.sampling import resolve_target
+
+    box: Box = domain.shape
+    constants = {c.name: c.value for c in problem.constants}
+    sides = {}
+    for index, axis in enumerate(box.axes):
+        for end, value in (("low", box.low[index]), ("high", box.high[index])):
+            centre = {a: torch.tensor([(lo + hi) / 2], dtype=torch.float64)
+                      for a, lo, hi in zip(box.axes, box.low, box.high)}
+            centre[axis] = torch.tensor([float(value)], dtype=torch.float64)
+            found = []
+            for condition in problem.boundary_conditions:
+                name, on_boundary, predicates = resolve_target(problem, condition.target)
+                tolerance = 1e-9 * max(h - lo for lo, h in zip(box.low, box.high))
+                if name == domain.name and on_boundary and all(
+                        bool(evaluate(p, centre, constants, tolerance)) for p in predicates):
+                    found.append(condition)
+            if len(found) != 1:
+                raise ReferenceError(f"the {end} side of {axis} needs exactly one boundary condition, "
+                                     f"found {len(found)}")
+            sides[(index, end)] = _condition(found[0], u, field)
+    return sides
+
+
+def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
+    residual = condition.lhs - condition.rhs
+    normal = [n for n in sympy.preorder_traversal(residual) if isinstance(n, nodes.NormalDerivative)]
+    if normal:
+        marker = sympy.Dummy("dn")
+        replaced = residual.xreplace({normal[0]: marker})
+        k = sympy.diff(replaced, marker)
+        rest = replaced.subs(marker, 0)
+        if normal[0].args[0] != u or k == 0 or k.has(marker) or _holds(rest, u) or _holds(k, u):
+            raise ReferenceError(f"boundary condition '{condition.name}' is not dn({field}) = g (Robin and "
+                                 "nonlinear conditions are not supported by the reference solver)")
+        return "neumann", sympy.simplify(-rest / k)
+    marker = sympy.Dummy("u")
+    replaced = residual.xreplace({u: marker})
+    k = sympy.diff(replaced, marker)
+    rest = replaced.subs(marker, 0)
+    if k == 0 or k.has(marker) or _holds(rest, u) or _holds(k, u) or replaced.atoms(sympy.Derivative):
+        raise ReferenceError(f"boundary condition '{condition.name}' is not {field} = g")
+    return "dirichlet", sympy.simplify(-rest / k)
+
+
+def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarray],
+               inputs: Mapping[str, np.ndarray], params: Mapping[str, float]) -> np.ndarray:
+    """The finite-difference solution on the node grid ``axes`` (the box's), inputs given on that grid."""
+    grids = [np.asarray(axes[a], dtype=np.float64) for a in spec.box.axes]
+    mesh = dict(zip(spec.box.axes, np.meshgrid(*grids, indexing="ij")))
+    known = {c.name: c.value for c in problem.constants}
+    known.update({p.name: p.value for p in problem.params if p.value is not None})
+    known.update(params)
+    arrays = {**mesh, **inputs}
+    for item in problem.inputs:
+        if item.kind == "data" and item.name not in arrays:
+            from ..runtime.interpolation import interpolant
+
+            module = interpolant(item.data.path, item.name, tuple(problem.axes))
+            arrays[item.name] = module({a: torch.as_tensor(m.ravel()) for a, m in mesh.items()}) \
+                .detach().numpy().reshape(mesh[spec.box.axes[0]].shape)
+
+    def on_grid(expr) -> np.ndarray:
+        plain = expr.xreplace({f: sympy.Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)})
+        values = {name: torch.as_tensor(a) for name, a in arrays.items()}
+        missing = {s.name for s in plain.free_symbols} - set(values) - set(known)
+        if missing:
+            raise ReferenceError(f"no value for {', '.join(sorted(missing))} (a random input or param needs an "
+                                 "instance)")
+        return evaluate(plain, values, known).double().numpy()
+
+    def side_value(expr):
+        return lambda *coordinates: evaluate(
+            expr.xreplace({f: sympy.Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)}),
+            {a: torch.as_tensor(np.asarray(c, dtype=np.float64)) for a, c in zip(spec.box.axes, coordinates)},
+            known).double().numpy()
+
+    sides = {key: Side(kind, side_value(value)) for key, (kind, value) in spec.sides.items()}
+    A, C, f = on_grid(spec.A), on_grid(spec.C), -on_grid(spec.G)
+    if np.all(np.asarray(A) < 0):  # written as div(grad(u)) = 0: the same equation times -1
+        A, C, f = -A, -C, -f
+    try:
+        return solve_elliptic(grids, A, f, C, sides)
+    except ValueError as error:
+        raise ReferenceError(f"the finite-difference solve failed: {error}") from None

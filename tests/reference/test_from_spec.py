@@ -1,0 +1,64 @@
+"""Reference solutions from specs (reference/from_spec.py) and labelled data (`pdedsl data`)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import pdedsl
+from pdedsl.cli import main
+from pdedsl.reference.dataset import generate
+from pdedsl.reference.from_spec import ReferenceError, elliptic_spec, solve_spec
+from pdedsl.runtime.instances import draw_instance
+from pdedsl.runtime.predicates import evaluate
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+
+
+def _exact_error(name: str, points: int) -> float:
+    problem = pdedsl.load(SPECS / f"{name}.pde")
+    instance = draw_instance(problem, 0, points=points)
+    u = solve_spec(problem, elliptic_spec(problem), instance.axes, instance.inputs, instance.params)
+    mesh = np.meshgrid(*instance.axes.values(), indexing="ij")
+    exact = evaluate(problem.exact[0].expr, {a: torch.as_tensor(m) for a, m in zip(instance.axes, mesh)},
+                     {c.name: c.value for c in problem.constants}).numpy()
+    return float(np.abs(u - exact).max() / np.abs(exact).max())
+
+
+@pytest.mark.parametrize("name", ["poisson", "graded_rod", "heated_plate", "helmholtz"])
+def test_specs_with_exact_solutions_converge_at_second_order(name):
+    coarse, fine = _exact_error(name, 17), _exact_error(name, 33)
+    assert fine < 3e-2 and 3.0 < coarse / fine < 5.5  # halving h quarters the error
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("burgers", "steady problems only"), ("robin_exact", "Robin"), ("bratu", "not linear"),
+    ("annulus", "box or interval"), ("stokes", "one field"), ("anisotropic", "not a coefficient times"),
+])
+def test_specs_outside_the_solver_are_refused_with_the_reason(name, reason):
+    with pytest.raises(ReferenceError, match=reason):
+        elliptic_spec(pdedsl.load(SPECS / f"{name}.pde"))
+
+
+def test_labelled_data_for_the_two_phase_family(tmp_path):
+    problem = pdedsl.load(SPECS / "darcy_two_phase.pde")
+    data = generate(problem, 3, 17, seed=5)
+    assert data["a"].shape == data["u"].shape == (3, 17, 17) and data["x"].shape == (17,)
+    assert set(np.unique(data["a"])) == {5.0, 10.0}
+    assert np.all(data["u"][:, 0, :] == 0) and np.all(data["u"][:, 1:-1, 1:-1] > 0)  # u = 0 on the boundary, f > 0
+    again = generate(problem, 2, 17, seed=5)  # sample i does not depend on n
+    assert np.array_equal(again["a"], data["a"][:2]) and np.array_equal(again["u"], data["u"][:2])
+
+
+def test_data_command_writes_the_file_and_explains_refusals(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    assert main(["data", str(SPECS / "parametric_diffusion.pde"), "--n", "2", "--grid", "9", "-o", str(out),
+                 "-q"]) == 0
+    with np.load(out) as data:
+        assert data["u"].shape == (2, 9, 9) and data["k"].shape == (2,) and data["b1"].shape == (2,)
+    assert main(["data", str(SPECS / "poisson.pde"), "--n", "4", "-o", str(out), "-q"]) == 1
+    assert "use --n 1" in capsys.readouterr().err
+    assert main(["data", str(SPECS / "poisson.pde"), "--grid", "9", "-o", str(out), "-q"]) == 0
+    with np.load(out) as data:
+        assert data["u"].shape == (1, 9, 9)
