@@ -4,7 +4,8 @@ Sample ``i`` draws every random input and param of the spec with its own
 seed (child ``i`` of ``SeedSequence(seed)``, so sample ``i`` does not depend
 on ``n``) on a node grid of ``grid`` points per axis that includes the
 boundary, and solves the problem there by finite differences
-(``from_spec.py``). The file holds the axis arrays, one ``(n, len(x), ...)``
+(``from_spec.py``; 1-D time-dependent specs by the method of lines on the
+same number of nodes in time, ``time_spec.py``). The file holds the axis arrays, one ``(n, len(x), ...)``
 array per random input and per field, and one ``(n,)`` array per random param.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 from ..ir.problem import Problem
 from ..runtime.instances import draw_instance
 from .from_spec import ReferenceError, elliptic_spec, solve_spec
+from .time_spec import solve_time_spec, time_spec
 
 
 def sample_seed(seed: int, index: int) -> int:
@@ -33,6 +35,11 @@ def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) 
     if not random and n != 1:
         raise ReferenceError(f"problem '{problem.name}' has no random inputs or params, so it has one solution: "
                              "use --n 1")
+    if problem.time is not None:
+        if random:
+            raise ReferenceError(f"time-dependent specs with random inputs or params ({', '.join(random)}) are "
+                                 "not supported by the reference solver yet")
+        return _time_dependent(problem, n, grid, progress)
     spec = elliptic_spec(problem)
     arrays: dict[str, list] = {}
     axes = None
@@ -45,6 +52,17 @@ def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) 
         if progress is not None:
             progress.update(index + 1, "data", {})
     return {**axes, **{name: np.asarray(values) for name, values in arrays.items()}}
+
+
+def _time_dependent(problem: Problem, n: int, grid: int, progress) -> dict[str, np.ndarray]:
+    """The one solution of a 1-D time-dependent spec on ``grid`` nodes in space and in time."""
+    spec = time_spec(problem)
+    x = np.linspace(spec.box.low[0], spec.box.high[0], grid)
+    t = np.linspace(spec.start, spec.end, grid)
+    u = solve_time_spec(spec, x, t)
+    if progress is not None:
+        progress.update(1, "data", {})
+    return {spec.box.axes[0]: x, spec.time: t, spec.field: u[None]}
 
 
 def write(path, arrays: dict[str, np.ndarray]) -> Path:

@@ -68,7 +68,7 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     coefficients = []
     for (axis, flux), x in zip(form.flux, space):
         ratio = sympy.simplify(flux / sympy.Derivative(u, x)) if flux != 0 else sympy.Integer(0)
-        if _holds(ratio, u):
+        if holds(ratio, u):
             raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}")
         coefficients.append(ratio)
     if any(sympy.simplify(c - coefficients[0]) != 0 for c in coefficients[1:]):
@@ -79,40 +79,42 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     volume = form.volume.xreplace({u: marker})
     C = sympy.diff(volume, marker)
     G = volume.subs(marker, 0)
-    if C.has(marker) or _holds(C, u) or _holds(G, u):
+    if C.has(marker) or holds(C, u) or holds(G, u):
         raise ReferenceError("the equation is not linear in the field")
     return EllipticSpec(field, domain.shape, coefficients[0], sympy.simplify(C), G,
                         _sides(problem, domain, field, u))
 
 
-def _holds(expr, u) -> bool:
+def holds(expr, u) -> bool:
+    """Whether ``expr`` depends on the field ``u`` (its value or any derivative)."""
     return expr.has(u) or any(isinstance(f, AppliedUndef) and f.func == u.func for f in expr.atoms(AppliedUndef))
 
 
 def _sides(problem: Problem, domain, field: str, u) -> dict:
-    """The condition on each side of the box, found by testing each side's centre against the targets."""
+    """The condition on each side of the box."""
+    return {(index, end): condition_on(problem, domain, index, end, field, u)
+            for index in range(len(domain.shape.axes)) for end in ("low", "high")}
+
+
+def condition_on(problem: Problem, domain, index: int, end: str, field: str, u) -> tuple[str, sympy.Expr]:
+    """``(kind, value)`` of the one boundary condition holding on a side, found by testing the side's centre."""
     from ..runtime.sampling import resolve_target
 
     box: Box = domain.shape
+    axis = box.axes[index]
     constants = {c.name: c.value for c in problem.constants}
-    sides = {}
-    for index, axis in enumerate(box.axes):
-        for end, value in (("low", box.low[index]), ("high", box.high[index])):
-            centre = {a: torch.tensor([(lo + hi) / 2], dtype=torch.float64)
-                      for a, lo, hi in zip(box.axes, box.low, box.high)}
-            centre[axis] = torch.tensor([float(value)], dtype=torch.float64)
-            found = []
-            for condition in problem.boundary_conditions:
-                name, on_boundary, predicates = resolve_target(problem, condition.target)
-                tolerance = 1e-9 * max(h - lo for lo, h in zip(box.low, box.high))
-                if name == domain.name and on_boundary and all(
-                        bool(evaluate(p, centre, constants, tolerance)) for p in predicates):
-                    found.append(condition)
-            if len(found) != 1:
-                raise ReferenceError(f"the {end} side of {axis} needs exactly one boundary condition, "
-                                     f"found {len(found)}")
-            sides[(index, end)] = _condition(found[0], u, field)
-    return sides
+    centre = {a: torch.tensor([(lo + hi) / 2], dtype=torch.float64) for a, lo, hi in zip(box.axes, box.low, box.high)}
+    centre[axis] = torch.tensor([float(box.low[index] if end == "low" else box.high[index])], dtype=torch.float64)
+    tolerance = 1e-9 * max(hi - lo for lo, hi in zip(box.low, box.high))
+    found = []
+    for condition in problem.boundary_conditions:
+        name, on_boundary, predicates = resolve_target(problem, condition.target)
+        if name == domain.name and on_boundary and all(
+                bool(evaluate(p, centre, constants, tolerance)) for p in predicates):
+            found.append(condition)
+    if len(found) != 1:
+        raise ReferenceError(f"the {end} side of {axis} needs exactly one boundary condition, found {len(found)}")
+    return _condition(found[0], u, field)
 
 
 def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
@@ -123,7 +125,7 @@ def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
         replaced = residual.xreplace({normal[0]: marker})
         k = sympy.diff(replaced, marker)
         rest = replaced.subs(marker, 0)
-        if normal[0].args[0] != u or k == 0 or k.has(marker) or _holds(rest, u) or _holds(k, u):
+        if normal[0].args[0] != u or k == 0 or k.has(marker) or holds(rest, u) or holds(k, u):
             raise ReferenceError(f"boundary condition '{condition.name}' is not dn({field}) = g (Robin and "
                                  "nonlinear conditions are not supported by the reference solver)")
         return "neumann", sympy.simplify(-rest / k)
@@ -131,7 +133,7 @@ def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
     replaced = residual.xreplace({u: marker})
     k = sympy.diff(replaced, marker)
     rest = replaced.subs(marker, 0)
-    if k == 0 or k.has(marker) or _holds(rest, u) or _holds(k, u) or replaced.atoms(sympy.Derivative):
+    if k == 0 or k.has(marker) or holds(rest, u) or holds(k, u) or replaced.atoms(sympy.Derivative):
         raise ReferenceError(f"boundary condition '{condition.name}' is not {field} = g")
     return "dirichlet", sympy.simplify(-rest / k)
 

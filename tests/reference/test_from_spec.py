@@ -62,3 +62,31 @@ def test_data_command_writes_the_file_and_explains_refusals(tmp_path, capsys):
     assert main(["data", str(SPECS / "poisson.pde"), "--grid", "9", "-o", str(out), "-q"]) == 0
     with np.load(out) as data:
         assert data["u"].shape == (1, 9, 9)
+
+
+def test_time_dependent_specs_solve_by_the_method_of_lines():
+    from pdedsl.reference.time_spec import solve_time_spec, time_spec
+
+    heat = pdedsl.load(SPECS / "heat.pde")
+    spec = time_spec(heat)
+    x, t = np.linspace(0, 1, 33), np.linspace(0, 1, 11)
+    u = solve_time_spec(spec, x, t)
+    X, T = np.meshgrid(x, t, indexing="ij")
+    exact = evaluate(heat.exact[0].expr, {"x": torch.as_tensor(X), "t": torch.as_tensor(T)},
+                     {c.name: c.value for c in heat.constants}).numpy()
+    assert u.shape == (33, 11) and np.abs(u - exact).max() < 1e-4
+    burgers = pdedsl.load(SPECS / "burgers.pde")
+    with np.load(SPECS / "burgers.npz") as data:
+        reference, xs, times = data["u"], data["x"], data["t"]
+    solved = solve_time_spec(time_spec(burgers), xs, times)  # the data's x are a uniform grid with both ends
+    assert np.linalg.norm(solved - reference) / np.linalg.norm(reference) < 5e-3
+    assert time_spec(pdedsl.load(SPECS / "allen_cahn.pde")).ends is None  # periodic
+
+
+@pytest.mark.parametrize("name, reason", [("wave", "first order in time"), ("heat3d", "one space axis"),
+                                          ("kdv", "must be a number")])
+def test_time_dependent_specs_outside_the_solver_are_refused(name, reason):
+    from pdedsl.reference.time_spec import time_spec
+
+    with pytest.raises(ReferenceError, match=reason):
+        time_spec(pdedsl.load(SPECS / f"{name}.pde"))

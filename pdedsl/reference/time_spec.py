@@ -1,0 +1,155 @@
+"""Reference solutions of 1-D time-dependent specs by the method of lines (``time1d.solve_time_1d``).
+
+A spec fits when its one equation, on an interval, has the weak form
+
+    flux = D * d(u, x)   (D a number),   volume = c * dt(u) + P(u) * d(u, x) + Q(u, x, t)   (c a number),
+
+that is ``u_t = (D u_xx - F(u)_x - Q) / c`` with ``F' = P``: heat
+(``P = Q = 0``), Burgers (``P = u``), reaction-diffusion (``Q(u)``). The ends
+are periodic (``periodic u in x``) or carry Dirichlet conditions ``u = g(t)``;
+the initial condition is ``u = g(x)``. Every coefficient is evaluated by
+walking the SymPy tree (no user text is evaluated). Others are refused with
+the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import sympy
+import torch
+
+from ..ir.geometry import Box
+from ..ir.problem import Problem
+from ..runtime.predicates import evaluate
+from .from_spec import ReferenceError, condition_on, holds
+from .time1d import solve_time_1d
+
+#: Fewest space nodes the method of lines uses (Burgers' front needs about 500 at nu = 0.01/pi).
+MIN_NODES = 513
+
+U, UX = sympy.Symbol("u_value"), sympy.Symbol("u_slope")
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """``c u_t + P(u) u_x + Q(u, x, t) = D u_xx`` on ``box`` over ``[start, end]``."""
+
+    field: str
+    box: Box
+    time: str  # the time coordinate's name
+    start: float
+    end: float
+    D: float
+    c: float
+    P: sympy.Expr  # of U
+    Q: sympy.Expr  # of U, x, t
+    ends: Optional[tuple[sympy.Expr, sympy.Expr]]  # Dirichlet values at the low and high end; None: periodic
+    initial: sympy.Expr
+
+
+def time_spec(problem: Problem) -> TimeSpec:
+    """Recognise a 1-D time-dependent ``problem`` the method-of-lines solver can take, or say why not."""
+    from ..passes.weak import derive_weak_forms
+
+    if problem.time is None or len(problem.axes) != 1:
+        raise ReferenceError("the time-dependent reference solver handles one space axis with time")
+    if len(problem.fields) != 1 or len(problem.equations) != 1:
+        raise ReferenceError("the reference solver handles one field with one equation")
+    target = problem.equations[0].target
+    domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None
+    if domain is None or not isinstance(domain.shape, Box):
+        raise ReferenceError("the reference solver needs the equation on a whole interval")
+    (form,) = derive_weak_forms(problem)
+    field = problem.fields[0].name
+    x, t = problem.space_symbols[0], problem.time.symbol
+    u = sympy.Function(field)(x, t)
+    constants = {c.symbol: c.value for c in problem.constants}
+    constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
+    D = _number(form.flux[0][1] / sympy.Derivative(u, x), constants, "the diffusion coefficient")
+    volume = form.volume.subs(constants)
+    c = _number(sympy.diff(volume, sympy.Derivative(u, t)), {}, "the coefficient of dt(u)")
+    if c == 0:
+        raise ReferenceError("the method-of-lines solver needs an equation first order in time (dt(u))")
+    rest = volume.xreplace({sympy.Derivative(u, t): sympy.Integer(0), sympy.Derivative(u, x): UX}).xreplace({u: U})
+    if rest.atoms(sympy.Derivative) or holds(rest, u):
+        raise ReferenceError("the equation has terms the method-of-lines solver does not take "
+                             "(higher derivatives outside divergence form)")
+    P, Q = sympy.expand(sympy.diff(rest, UX)), sympy.expand(rest.subs(UX, 0))
+    if P.has(UX) or P.has(x) or P.has(t):
+        raise ReferenceError("the transport term must be a function of the field times d(u, x)")
+    return TimeSpec(field, domain.shape, problem.time.name, problem.time.start, problem.time.end, D, c, P, Q,
+                    _ends(problem, domain, field, u, constants), _initial(problem, u, constants))
+
+
+def _number(expr, constants, what: str) -> float:
+    value = sympy.simplify(sympy.sympify(expr).subs(constants))
+    if not value.is_number:
+        raise ReferenceError(f"{what} must be a number, got {value}")
+    return float(value)
+
+
+def _ends(problem, domain, field, u, constants):
+    if any(field in p.fields for p in problem.periodic):
+        return None
+    values = []
+    for end in ("low", "high"):
+        kind, value = condition_on(problem, domain, 0, end, field, u)
+        if kind != "dirichlet":
+            raise ReferenceError("the method-of-lines solver takes Dirichlet or periodic ends only")
+        values.append(value.subs(constants))
+    return tuple(values)
+
+
+def _initial(problem, u, constants) -> sympy.Expr:
+    if len(problem.initial_conditions) != 1:
+        raise ReferenceError("the reference solver needs one initial condition")
+    condition = problem.initial_conditions[0]
+    residual = (condition.lhs - condition.rhs).subs(constants)
+    marker = sympy.Dummy("u")
+    replaced = residual.xreplace({u: marker, u.func(problem.space_symbols[0], problem.time.start): marker})
+    k = sympy.diff(replaced, marker)
+    rest = replaced.subs(marker, 0)
+    if k == 0 or k.has(marker) or holds(rest, u) or rest.atoms(sympy.Derivative):
+        raise ReferenceError(f"the initial condition must be {problem.fields[0].name} = g(x)")
+    return sympy.simplify(-rest / k)
+
+
+def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray) -> np.ndarray:
+    """``u[len(x_out), len(t_out)]`` on the output grid (``x_out`` uniform over the interval, ends included)."""
+    axis = spec.box.axes[0]
+    factor = max(1, int(np.ceil((MIN_NODES - 1) / (len(x_out) - 1))))
+    x = np.linspace(spec.box.low[0], spec.box.high[0], (len(x_out) - 1) * factor + 1)
+
+    def numeric(expr, **values):
+        tensors = {k: torch.as_tensor(np.array(v, dtype=np.float64)) for k, v in values.items()}
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+        return np.broadcast_to(evaluate(expr, tensors).double().numpy(), shape)
+
+    time = spec.time
+    flux = sympy.integrate(spec.P, U)
+    if flux.has(sympy.Integral):
+        raise ReferenceError(f"cannot integrate the transport speed {spec.P} to a flux")
+    kwargs = dict(initial=lambda xs: numeric(spec.initial, **{axis: xs}), diffusion=spec.D / spec.c,
+                  flux=None if spec.P == 0 else (lambda v: numeric(flux, **{U.name: v}) / spec.c),
+                  flux_derivative=None if spec.P == 0 else (lambda v: numeric(spec.P, **{U.name: v}) / spec.c),
+                  reaction=None if spec.Q == 0 else (
+                      lambda v, xs, ts: -numeric(spec.Q, **{U.name: v, axis: xs, time: ts}) / spec.c))
+    if spec.ends is None:
+        kwargs["boundary"] = "periodic"
+    else:
+        kwargs.update(boundary="dirichlet", left=_end_value(spec.ends[0], axis, spec.box.low[0], time, numeric),
+                      right=_end_value(spec.ends[1], axis, spec.box.high[0], time, numeric))
+    try:
+        u = solve_time_1d(x, np.asarray(t_out, dtype=np.float64), **kwargs)
+    except (ValueError, RuntimeError) as error:
+        raise ReferenceError(f"the method-of-lines solve failed: {error}") from None
+    return u[:, ::factor].T
+
+
+def _end_value(expr, axis: str, position: float, time: str, numeric):
+    if not expr.free_symbols - {sympy.Symbol(axis, real=True), sympy.Symbol(time, real=True)}:
+        return lambda ts: float(numeric(expr, **{axis: position, time: ts}))
+    raise ReferenceError(f"the boundary value {expr} depends on something other than {axis} and {time}")
