@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64"), default="float32")
+    train.add_argument("--nproc", type=int, metavar="N",
+                       help="train on N processes (launches torchrun --standalone --nproc-per-node N; each takes "
+                            "1/N of the points, gradients are averaged; gloo on the CPU, NCCL on GPUs)")
     train.add_argument("--threads", type=int, default=1, help="CPU threads for torch (0: torch's default; default: 1)")
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
     try:
         args = _parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     except SystemExit as exit_:  # argparse has printed its usage message
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
     try:
@@ -245,9 +249,31 @@ def _compile(args) -> int:
     return EXIT_OK
 
 
+def _launch(argv: list[str], processes: int) -> int:
+    """Run this same ``train`` command under torchrun on ``processes`` processes; its exit status."""
+    import subprocess
+
+    if processes < 1:
+        raise _UsageError("--nproc needs at least 1 process")
+    rest, skip = [], False
+    for item in argv:  # drop --nproc and its value
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            rest.append(item)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+               "-m", "pdedsl", *rest]
+    environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return subprocess.call(command, env=environment)
+
+
 def _train(args) -> int:
     from .training import TrainConfig, resume, train
 
+    if args.nproc is not None and "WORLD_SIZE" not in os.environ:
+        return _launch(args.argv, args.nproc)
     progress = not args.quiet
     if args.resume:
         if not os.path.isdir(args.resume):
@@ -277,6 +303,10 @@ def _train(args) -> int:
         config.weights = _weights(args.weight)
         folder = Path(args.out or os.path.join("runs", problem.name))
         result = train(spec, config, folder, resume=False, progress=progress)
+    from .training.distributed import CONTEXT
+
+    if not CONTEXT.main:  # under torchrun, rank 0 reports
+        return EXIT_OK
     _print_result(result, folder)
     if args.json:
         print(json.dumps(result))

@@ -28,6 +28,7 @@ from ..codegen import load_module
 from ..errors import PdeError
 from . import checkpoint
 from .config import TrainConfig
+from .distributed import CONTEXT
 from .metrics import relative_l2
 from .objective import Objective
 from .progress import Progress
@@ -54,7 +55,7 @@ class Run:
         self.problem = api.load(self.spec_path)
         self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
         self.module = load_module(self.source, f"pdedsl_run_{self.problem.name}")
-        self.dtype, self.device = _dtype(config), torch.device(config.device)
+        self.dtype, self.device = _dtype(config), CONTEXT.device(torch.device(config.device))
         if config.threads:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
@@ -127,9 +128,12 @@ def _data_files(problem) -> list[str]:
 
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
+    CONTEXT.start(torch.device(config.device))
     run = Run(spec_path, config, folder)
-    run.prepare_folder(resume)
-    return Trainer(run, progress).fit(resume)
+    if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
+        run.prepare_folder(resume)
+    CONTEXT.barrier()
+    return Trainer(run, progress and CONTEXT.main).fit(resume)
 
 
 def resume(folder, progress: bool = True, steps: int | None = None) -> dict:
@@ -253,6 +257,8 @@ class Trainer:
         return self.run.objective.sample(draw, adaptive=self.adaptive, step=draw * self.config.resample_every)
 
     def _checkpoint(self, step: int, optimizer, phase: str, wall: float) -> None:
+        if not CONTEXT.main:
+            return
         batches = self.run.objective.batches_to_state(self.batches) if self.adaptive and self.batches else None
         state = self.run.state(step, optimizer, phase, wall, batches)
         state["drawn_at"] = self.drawn_at
@@ -266,26 +272,30 @@ class Trainer:
         for group in adam.param_groups:
             group["lr"] = self._learning_rate(step)
         adam.zero_grad(set_to_none=True)
-        terms = self.run.objective.losses(batches)
+        terms = self.run.objective.losses(CONTEXT.shard(batches))
         loss = sum(terms.values())
-        if not torch.isfinite(loss):
+        if not torch.isfinite(CONTEXT.average(loss)):  # the same decision on every rank
             self._skip(adam)
             return {k: float("nan") for k in terms}
         loss.backward()
+        CONTEXT.average_gradients(self.parameters)
         adam.step()
-        return {k: float(v.detach()) for k, v in terms.items()}
+        return CONTEXT.average_terms({k: v.detach() for k, v in terms.items()})
 
     def _lbfgs_step(self, lbfgs, batches) -> dict:
         latest = {}
+        local = CONTEXT.shard(batches)
 
         def closure():
             lbfgs.zero_grad(set_to_none=True)
-            terms = self.run.objective.losses(batches)
+            terms = self.run.objective.losses(local)
             loss = sum(terms.values())
-            latest.update({k: float(v.detach()) for k, v in terms.items()})
-            if torch.isfinite(loss):
+            latest.update(CONTEXT.average_terms({k: v.detach() for k, v in terms.items()}))
+            total = CONTEXT.average(loss)  # the line search must see one number on every rank
+            if torch.isfinite(total):
                 loss.backward()
-            return loss
+                CONTEXT.average_gradients(self.parameters)
+            return total
 
         snapshot = [p.detach().clone() for p in self.parameters]
         before = lbfgs.state[self.parameters[0]].get("n_iter", 0)
@@ -309,7 +319,7 @@ class Trainer:
         config, run = self.config, self.run
         wall = time.perf_counter() - self.began
         self.bar.update(step, phase, terms)
-        if step % config.log_every == 0 or step == config.total_steps:
+        if CONTEXT.main and (step % config.log_every == 0 or step == config.total_steps):
             record = {"step": step, "phase": phase, "loss": sum(terms.values()), "terms": terms,
                       "wall_s": round(wall, 3)}
             if phase == "adam":
@@ -333,5 +343,12 @@ class Trainer:
             "parameters": run.model.parameter_count(),
             "skipped_steps": self.skipped,
         }
-        (run.folder / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        if CONTEXT.active:
+            result["processes"] = CONTEXT.world
+            result["rank_difference"] = CONTEXT.check_identical(self.parameters)  # 0: every rank holds one model
+            if result["rank_difference"] > 0:
+                print(f"pdedsl: warning: ranks' parameters differ by {result['rank_difference']:.2e}",
+                      file=sys.stderr)
+        if CONTEXT.main:
+            (run.folder / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
         return result

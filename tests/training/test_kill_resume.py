@@ -8,16 +8,9 @@ import sys
 import time
 
 import torch
+from rod_spec import ROD
 
-SPEC = """problem rod
-domain O = interval(x: [0, 1])
-field u
-equation in O:
-    -d(u, x, 2) = pi^2 * sin(pi*x)
-boundary on boundary(O):
-    u = 0
-exact u = sin(pi*x)
-"""
+SPEC = ROD
 
 TRAIN = [sys.executable, "-m", "pdedsl", "train", "--steps", "1000", "--lbfgs-steps", "40", "--points", "64",
          "--width", "16", "--depth", "2", "--precision", "float64", "--json", "-q"]

@@ -11,16 +11,9 @@ import pdedsl
 from pdedsl.cli import main
 from pdedsl.training import TrainConfig, resume, train
 from pdedsl.training import run as run_module
+from rod_spec import ROD
 
-POISSON_1D = """problem rod
-domain O = interval(x: [0, 1])
-field u
-equation in O:
-    -d(u, x, 2) = pi^2 * sin(pi*x)
-boundary on boundary(O):
-    u = 0
-exact u = sin(pi*x)
-"""
+POISSON_1D = ROD
 
 TINY = dict(steps=40, lbfgs_steps=20, interior_points=64, boundary_points=8, resample_every=10,
             checkpoint_every=10, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2},

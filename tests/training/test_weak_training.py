@@ -12,18 +12,10 @@ from pdedsl.cli import main
 from pdedsl.training import TrainConfig, train
 from pdedsl.training.run import Run
 from pdedsl.training.weak import mixed_outputs
+from rod_spec import ROD
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 
-ROD = """problem rod
-domain O = interval(x: [0, 1])
-field u
-equation in O:
-    -d(u, x, 2) = pi^2 * sin(pi*x)
-boundary on boundary(O):
-    u = 0
-exact u = sin(pi*x)
-"""
 
 TINY = dict(steps=40, lbfgs_steps=0, interior_points=64, boundary_points=8, resample_every=10,
             checkpoint_every=1000, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2},
