@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-import torch
 
 from .ir.listing import format_problem
 from .ir.problem import Problem
@@ -50,8 +49,12 @@ class Solver:
         """Every field at the given points (coordinate name -> 1-D array, all of one length)."""
         if self.run is None:
             raise RuntimeError("call fit() before predict()")
-        run = self.run
-        coords = {a: torch.as_tensor(np.asarray(v), dtype=run.dtype, device=run.device) for a, v in points.items()}
-        with torch.no_grad():
-            values = run.model(coords)
-        return {name: value.cpu().numpy() for name, value in values.items()}
+        from .training.predict import evaluate_fields
+
+        from .training.predict import coordinate_names
+
+        missing = [a for a in coordinate_names(self.problem) if a not in points]
+        if missing:
+            raise ValueError(f"predict needs every coordinate; missing: {', '.join(missing)}")
+        columns = {a: np.asarray(v, dtype=np.float64).reshape(-1) for a, v in points.items()}
+        return evaluate_fields(self.run, columns)  # the spec's fields only (not the mixed form's fluxes)

@@ -55,8 +55,14 @@ def test_mixed_form_adds_flux_outputs_and_learns_the_rod(tmp_path):
     result = train(spec, TrainConfig(**{**TINY, "steps": 300, "lbfgs_steps": 200}, form="mixed"), tmp_path / "run",
                    progress=False)
     assert result["rel_l2"]["u"] < 0.05
-    predicted = pdedsl.load(spec).solver()  # the flux output never reaches users as a field
-    assert [f.name for f in predicted.problem.fields] == ["u"]
+
+
+def test_the_mixed_forms_flux_outputs_stay_out_of_predictions(tmp_path):
+    solver = pdedsl.load(write(tmp_path)).solver(width=8, depth=1)
+    solver.fit(steps=2, lbfgs_steps=0, form="mixed(particles: 8)", out=tmp_path / "run")
+    assert set(solver.predict({"x": [0.25, 0.5]})) == {"u"}
+    with pytest.raises(ValueError, match="missing: x"):
+        solver.predict({"y": [0.5]})
 
 
 def test_mixed_flux_mismatch_vanishes_for_the_exact_flux():
