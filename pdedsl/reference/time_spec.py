@@ -120,6 +120,10 @@ def _initial(problem, u, constants) -> sympy.Expr:
 def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray) -> np.ndarray:
     """``u[len(x_out), len(t_out)]`` on the output grid (``x_out`` uniform over the interval, ends included)."""
     axis = spec.box.axes[0]
+    x_out = np.asarray(x_out, dtype=np.float64)
+    if len(x_out) < 2 or not np.allclose(x_out, np.linspace(spec.box.low[0], spec.box.high[0], len(x_out))):
+        raise ReferenceError(f"the output grid must be uniform over [{spec.box.low[0]:g}, {spec.box.high[0]:g}] "
+                             "with both ends")
     factor = max(1, int(np.ceil((MIN_NODES - 1) / (len(x_out) - 1))))
     x = np.linspace(spec.box.low[0], spec.box.high[0], (len(x_out) - 1) * factor + 1)
 
