@@ -82,6 +82,21 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--compile", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
                        help="fuse the residual computation with torch.compile (a one-off compile of 5-20 s on a "
                             "CPU); auto (the default) compiles runs of at least 1e7 point-steps, where it pays")
+    train.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3)")
+    train.add_argument("--samples", type=int,
+                       help="operator backends: members of the family drawn from the priors (default: 1000; "
+                            "with --data, the first N members of the file)")
+    train.add_argument("--data", metavar="FILE", help="operator backends: labelled members from 'pdedsl data'")
+    train.add_argument("--mode", choices=("auto", "physics", "supervised", "hybrid"), default="auto",
+                       help="operator backends: learn from the physics, the labels, or both "
+                            "(default: supervised with --data, else physics)")
+    train.add_argument("--batch", type=int, help="operator backends: members per step (default: 50)")
+    train.add_argument("--grid", type=int,
+                       help="operator backends: sensor nodes per axis (default: the data's, else 129/29/17 in 1/2/3-D)")
+    train.add_argument("--test", type=int, metavar="N",
+                       help="operator backends: held-out members solved by the reference solver (default: 100)")
+    train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
+    train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64"), default="float32")
@@ -291,14 +306,19 @@ def _train(args) -> int:
             config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
                                  threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
                                  derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
-                                 form=args.form)
+                                 form=args.form, mode=args.mode)
         except ValueError as error:
-            raise _UsageError(f"--form: {error}") from None
+            raise _UsageError(str(error)) from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
-                                  ("particles", "weak_particles"), ("instance", "instance")):
+                                  ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"),
+                                  ("samples", "samples"), ("batch", "batch_size"), ("grid", "grid"),
+                                  ("test", "test_samples")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))
-        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation")
+        for option, attribute in (("data", "data"), ("test_data", "test_data")):
+            if getattr(args, option) is not None:
+                setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))
+        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes")
                                   if getattr(args, k) is not None}
         config.weights = _weights(args.weight)
         folder = Path(args.out or os.path.join("runs", problem.name))

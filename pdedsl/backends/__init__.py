@@ -1,6 +1,6 @@
 """Solver backends behind one interface, registered by name."""
 
-from . import pinn  # noqa: F401 - registers "pinn"
-from .base import Backend, BackendError, available, create, register
+from . import deeponet, fno, pinn  # noqa: F401 - register "deeponet", "multionet", "fno", "pinn"
+from .base import Backend, BackendError, available, create, is_operator, register
 
-__all__ = ["Backend", "BackendError", "available", "create", "register"]
+__all__ = ["Backend", "BackendError", "available", "create", "is_operator", "register"]

@@ -65,6 +65,11 @@ def available() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
+def is_operator(name: str) -> bool:
+    """Whether backend ``name`` learns a family of problems (it reads sampled inputs besides coordinates)."""
+    return bool(getattr(_REGISTRY.get(name), "is_operator", False))
+
+
 def create(name: str, problem: Problem, **options) -> Backend:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}' (available: {', '.join(available())})")

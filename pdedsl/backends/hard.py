@@ -72,8 +72,9 @@ class HardDirichlet(torch.nn.Module):
     def parameter_count(self) -> int:
         return self.model.parameter_count()
 
-    def forward(self, coordinates: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        values = dict(self.model(coordinates))
+    def forward(self, coordinates: Mapping[str, torch.Tensor], *conditions) -> dict[str, torch.Tensor]:
+        """The wrapped model's fields with the conditions built in (``conditions``: an operator's inputs)."""
+        values = dict(self.model(coordinates, *conditions))
         if not self.conditions:
             return values
         reference = coordinates[self.space_axes[0]]
@@ -86,9 +87,9 @@ class HardDirichlet(torch.nn.Module):
             values[field] = boundary_value.to(reference.dtype) + phi * values[field]
         return values
 
-    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> dict[str, Jet]:
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, *conditions) -> dict[str, Jet]:
         """As :meth:`forward`, on jets: ``g`` by autograd (it holds no parameters), ``phi`` in closed form."""
-        jets = dict(self.model.jets(coordinates, table, axes))
+        jets = dict(self.model.jets(coordinates, table, axes, *conditions))
         if not self.conditions:
             return jets
         axes = list(axes)

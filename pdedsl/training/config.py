@@ -10,6 +10,7 @@ from typing import Optional
 
 FORMS = ("strong", "weak", "mixed")
 SCHEDULES = ("fixed", "linear")
+MODES = ("auto", "physics", "supervised", "hybrid")  # how operator backends learn
 #: Options of a form written as "weak(name: value, ...)": config attribute and value type.
 FORM_OPTIONS = {
     "particles": ("weak_particles", int),
@@ -28,12 +29,12 @@ class TrainConfig:
     backend: str = "pinn"
     backend_options: dict = field(default_factory=dict)  # e.g. {"width": 64, "depth": 4}
     steps: int = 1000  # Adam steps
-    lbfgs_steps: int = 2000  # L-BFGS iterations after Adam (0: none)
+    lbfgs_steps: Optional[int] = None  # L-BFGS iterations after Adam (0: none; None: 2000, operators 0)
     learning_rate: float = 1e-3
     decay: float = 0.1  # the Adam learning rate falls geometrically to learning_rate * decay
     interior_points: int = 1000  # per equation target
     boundary_points: int = 400  # per boundary or initial target
-    resample_every: int = 100  # Adam steps between fresh collocation points (L-BFGS keeps the last set)
+    resample_every: Optional[int] = None  # Adam steps between fresh points (None: 100, operators 1)
     sampling: str = "uniform"  # or "rad": equation points drawn where the residual is large (objective.py)
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
     form: str = "strong"  # "weak" or "mixed": equations tested against Wendland functions (training/weak.py)
@@ -41,10 +42,17 @@ class TrainConfig:
     weak_radius: float = 0.0  # largest particle radius (0: a tenth of the target's narrowest side)
     weak_radius_min: float = 0.0  # smallest particle radius (0: half of weak_radius)
     weak_schedule: str = "fixed"  # or "linear": the largest radius grows from weak_radius_min over the Adam steps
-    weak_quadrature: int = 0  # radial Gauss points of the ball rule (0: 8 in 1-D, 5 in 2-D and 3-D; training/weak.py)
+    weak_quadrature: int = 0  # radial Gauss points of the ball rule (0: 8 in 1-D (both halves), 5 in 2-D and 3-D; training/weak.py)
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
     instance: Optional[int] = None  # solve the spec's random inputs/params drawn with this seed (runtime/instances.py)
     instance_grid: int = 0  # grid nodes per axis for a drawn random input (0: 1025, 257 or 65 in 1-3 D)
+    samples: int = 1000  # operator backends: members drawn from the priors (or the first of --data)
+    data: Optional[str] = None  # operator backends: labelled members written by `pdedsl data`
+    mode: str = "auto"  # operator backends: physics, supervised, hybrid (auto: supervised with data)
+    batch_size: int = 50  # operator backends: members per step
+    grid: int = 0  # operator backends: sensor nodes per axis (0: the data's grid, else 129, 29, 17 in 1-3 D)
+    test_samples: int = 100  # operator backends: held-out members solved by the reference solver
+    test_data: Optional[str] = None  # operator backends: held-out labelled members instead
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)
@@ -64,12 +72,21 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):
+        from ..backends import is_operator
+
+        operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
+        if self.lbfgs_steps is None:
+            self.lbfgs_steps = 0 if operator else 2000
+        if self.resample_every is None:
+            self.resample_every = 1 if operator else 100
         if isinstance(self.compile, bool):  # run folders written before "auto" existed
             self.compile = "on" if self.compile else "off"
         if "(" in self.form:
             self.apply_form(self.form)
         if self.form not in FORMS:
             raise ValueError(f"unknown form '{self.form}' (expected one of: {', '.join(FORMS)})")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown training mode '{self.mode}' (expected one of: {', '.join(MODES)})")
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
 
@@ -94,6 +111,12 @@ class TrainConfig:
                 setattr(self, attribute, kind(value))
             except ValueError:
                 raise ValueError(f"form option '{key}' needs {KIND_NAMES[kind]}, got '{value}'") from None
+
+    def grid_points(self, problem) -> int:
+        """Sensor nodes per axis for an operator backend drawing its own members."""
+        from ..runtime.family import default_grid
+
+        return default_grid(problem, self.grid)
 
     @property
     def total_steps(self) -> int:

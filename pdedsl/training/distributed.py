@@ -10,7 +10,8 @@ same number on every rank).
 
 Sharding: every rank draws the whole batch from the same seeded generator
 (cheap) and keeps its own contiguous slice of every point set, particle set
-and periodic pair set. With equal slices, the mean of the ranks' mean losses
+and periodic pair set (an operator's mini-batch is split by members instead, every rank seeing all
+points). With equal slices, the mean of the ranks' mean losses
 is the single-process loss, so N processes with B/N points each take the
 same steps as one process with B points (tested). Only rank 0 writes the run
 folder (checkpoints, metrics, plots, progress); every rank reads the same
@@ -118,6 +119,10 @@ class Context:
         if not self.active:
             return batches
         out = dict(batches)
+        if "samples" in batches:  # an operator's mini-batch: members are split, every rank sees all points
+            part = self.slice_of(len(batches["samples"]))
+            out["samples"] = batches["samples"][part]
+            return out
         out["groups"] = {key: self._subset(batch) for key, batch in batches["groups"].items()}
         out["periodic"] = [(self._subset(low), self._subset(high)) for low, high in batches["periodic"]]
         if "weak" in batches:

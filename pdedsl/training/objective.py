@@ -30,14 +30,16 @@ RAD_POOL = 8  # candidate points per kept point in adaptive sampling
 
 
 class Objective:
-    def __init__(self, problem: Problem, module, model, config: TrainConfig, dtype, device):
+    """The loss of one problem; ``fields`` replaces what residuals read (operators: a batch of members)."""
+
+    def __init__(self, problem: Problem, module, model, config: TrainConfig, dtype, device, fields=None):
         self.problem, self.module, self.model, self.config = problem, module, model, config
         self.dtype, self.device = dtype, device
         self.axes = [c.name for c in problem.coordinates]
         self.instance = None
         if config.instance is not None:
             self.instance = draw_instance(problem, config.instance, config.instance_grid)
-        else:
+        elif fields is None:
             self._check_supported()
         self.params = self._make_params()
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
@@ -48,15 +50,16 @@ class Objective:
                 continue
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault((entry["kind"], target), []).append(entry)
-        self.observations = [self._observation(o) for o in problem.observations]
+        self.observations = [self._observation(o) for o in problem.observations] if fields is None else []
         self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
                             for i in problem.inputs if i.kind == "data"}
         if self.instance is not None:
             self.data_inputs.update({name: self.instance.interpolant(name).to(device) for name in self.instance.inputs})
-        self.fields = FieldSource(model, self.data_inputs)
-        choice = config.derivatives
+        self.fields = fields if fields is not None else FieldSource(model, self.data_inputs)
+        # a batch of members has its own jets, computed per member (objective's fields= callers)
+        choice = config.derivatives if fields is None else "forward"
         derivatives.chosen_engine(self.fields, choice)  # an impossible choice fails here
-        compiling = worth_compiling(config)
+        compiling = worth_compiling(config) and fields is None
         if compiling and choice == "auto" and derivatives.supports_jets(self.fields):
             choice = "forward"  # autograd's double backward cannot be compiled; compiled jets are the fast path
         self.weak = WeakTerms(problem, module, config, self.fields, self.params, dtype, device,
@@ -75,12 +78,14 @@ class Objective:
             if item.kind == "prior":
                 raise BackendError(
                     f"the {self.config.backend} backend needs every input known, but input '{item.name}' is random; "
-                    "train on one draw of it (--instance SEED), or learn the whole family with an operator backend"
+                    "train on one draw of it (--instance SEED), or learn the whole family with an operator backend "
+                    "(--backend deeponet, multionet or fno)"
                 )
         for param in self.problem.params:
             if param.is_random and param.name not in self.problem.inferred:
                 raise BackendError(f"param '{param.name}' is random; the {self.config.backend} backend solves "
-                                   "one problem, so give it a value, 'infer' it, or train on one draw (--instance SEED)")
+                                   "one problem, so give it a value, 'infer' it, train on one draw (--instance SEED), "
+                                 "or learn the whole family with an operator backend (--backend multionet)")
 
     def _make_params(self) -> dict[str, torch.Tensor]:
         params = {}

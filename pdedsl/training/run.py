@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from .. import api, compiler
-from ..backends import create
+from ..backends import create, is_operator
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
@@ -31,6 +31,7 @@ from .config import TrainConfig
 from .distributed import CONTEXT
 from .metrics import relative_l2
 from .objective import Objective
+from .operators import OperatorObjective, test_pool, training_pool
 from .progress import Progress
 from .weak import mixed_outputs
 
@@ -62,11 +63,35 @@ class Run:
         options = {"seed": config.seed, **config.backend_options}
         if config.form == "mixed":
             options["auxiliary"] = mixed_outputs(self.module)
+        self.operator = is_operator(config.backend)
+        self.pool = self.test = None
+        self.no_test_reason = ""
+        if self.operator:  # the members it learns from fix the sensor layout the networks read
+            self.pool = training_pool(self.problem, config)
+            options["layout"] = self.pool.layout
         self.model = create(config.backend, self.problem, **options)
+        if self.operator:
+            self.model.set_normalisation(self.pool.operator_inputs())
         if config.hard_dirichlet:
             self.model = HardDirichlet(self.model, self.problem)
         self.model = self.model.to(self.device, self.dtype)
-        self.objective = Objective(self.problem, self.module, self.model, config, self.dtype, self.device)
+        if self.operator:
+            self.objective = OperatorObjective(self.problem, self.module, self.model, config, self.dtype,
+                                               self.device, self.pool)
+        else:
+            self.objective = Objective(self.problem, self.module, self.model, config, self.dtype, self.device)
+
+    def prepare_test(self) -> None:
+        """The held-out members an operator is measured on (generated once, kept as test.npz)."""
+        if self.operator and self.test is None:
+            self.test, self.no_test_reason = test_pool(self.problem, self.config, self.folder, self.pool.layout)
+
+    def evaluate(self) -> dict[str, float]:
+        """Relative L2 error per field: against exact or reference solutions, or (operators) the test members."""
+        if self.operator:
+            self.prepare_test()
+            return self.objective.test_errors(self.test) if self.test is not None else {}
+        return relative_l2(self.problem, self.module, self.model, self.objective.params, self.dtype, self.device)
 
     @classmethod
     def open(cls, folder: Path) -> "Run":
@@ -100,7 +125,8 @@ class Run:
             "batches": batches,
             "learning_rate": self.config.learning_rate,
             "model": self.model.state_dict(),
-            "params": {k: v.detach().clone() for k, v in self.objective.params.items()},
+            "params": {k: v.detach().clone() for k, v in self.objective.params.items()
+                       if isinstance(v, torch.nn.Parameter)},
             "optimizer": optimizer.state_dict(),
             "step": step, "phase": phase, "wall": wall,
             "torch_rng": torch.get_rng_state(),
@@ -132,6 +158,7 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     run = Run(spec_path, config, folder)
     if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
         run.prepare_folder(resume)
+        run.prepare_test()  # before training, so a missing reference solver shows at once
     CONTEXT.barrier()
     return Trainer(run, progress and CONTEXT.main).fit(resume)
 
@@ -332,7 +359,7 @@ class Trainer:
     def _finish(self, step: int) -> dict:
         run = self.run
         run.model.eval()
-        errors = relative_l2(run.problem, run.module, run.model, run.objective.params, run.dtype, run.device)
+        errors = run.evaluate() if CONTEXT.main or not run.operator else {}
         result = {
             "problem": run.problem.name,
             "backend": self.config.backend,
@@ -343,6 +370,11 @@ class Trainer:
             "parameters": run.model.parameter_count(),
             "skipped_steps": self.skipped,
         }
+        if run.operator:
+            result.update(mode=run.objective.mode, samples=len(run.pool),
+                          test_samples=len(run.test) if run.test is not None else 0)
+            if run.test is None:
+                result["note"] = run.no_test_reason
         if CONTEXT.active:
             result["processes"] = CONTEXT.world
             result["rank_difference"] = CONTEXT.check_identical(self.parameters)  # 0: every rank holds one model

@@ -42,11 +42,11 @@ from ..runtime import derivatives, sampling
 from ..runtime.residuals import bind_arguments, requests_of
 from ..runtime.weak import Wendland, polar_ball, radius_at, sample_particles, to_particles
 
-#: (radial, angular) counts of the polar quadrature by dimension: 8 points in 1-D, 40 in 2-D, 160 in 3-D
+#: (radial, angular) counts of the polar quadrature by dimension: 16 points in 1-D, 40 in 2-D, 160 in 3-D
 #: (``weak_quadrature`` sets the radial count; the angular one keeps the proportion).
 #: An equal-weight grid (25 points in 2-D, as in the DGNO paper) biased the trained solution by about
 #: 1e-2 on 2-D Poisson; these rules average the test-function integrands to about 1e-4 or better.
-POLAR_POINTS = {1: (8, 1), 2: (5, 8), 3: (5, 8)}
+POLAR_POINTS = {1: (8, 2), 2: (5, 8), 3: (5, 8)}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
 #: Points drawn to estimate the bounding box of a region cut out by a predicate.
@@ -171,7 +171,7 @@ class WeakTerms:
         return loss
 
     def _residuals(self, entries, batch: WeakBatch, engine: str):
-        """Per equation: the particle residuals ``[P]``, and (mixed form) the mean flux mismatch."""
+        """Per equation: the particle residuals ``[..., P]``, and (mixed form) the mean flux mismatch."""
         centres = batch.centres.to(self.device, self.dtype)
         radii = batch.radii.to(self.device, self.dtype)
         points = to_particles(self.reference, centres, radii)  # [P, K, d]
@@ -194,7 +194,7 @@ class WeakTerms:
             for axis_index, axis in enumerate(entry["axes"]):
                 value = _as_grid(flux[axis], count, per, phi)
                 if self.mixed and axis in entry["fluxes"]:
-                    approximation = computed[(flux_output(entry["name"], axis), ())].reshape(count, per)
+                    approximation = _as_grid(computed[(flux_output(entry["name"], axis), ())], count, per, phi)
                     mismatch = mismatch + ((approximation - value).square() @ self.weights).mean()
                     value = approximation
                 integrand = integrand + value * grad_phi[..., axis_index]
@@ -213,7 +213,10 @@ def _rule_size(dimension: int, radial: int) -> tuple[int, int]:
 
 
 def _as_grid(value, count: int, per: int, like: torch.Tensor) -> torch.Tensor:
-    """A generated expression's value as ``[P, K]`` (constants broadcast)."""
+    """A generated expression's value as ``[..., P, K]`` (constants broadcast; leading axes, e.g. an operator's
+    members, kept)."""
     if torch.is_tensor(value) and value.dim():
-        return value.reshape(count, per)
+        if value.shape[-1] == count * per:
+            return value.reshape(value.shape[:-1] + (count, per))
+        return value.unsqueeze(-1) + torch.zeros_like(like)  # one value per member ([B, 1]), e.g. a param
     return torch.zeros_like(like) + value

@@ -57,10 +57,13 @@ class GridField(torch.nn.Module):
         """The node arrays, as stored buffers."""
         return [getattr(self, f"grid_{i}") for i in range(len(self.shape))]
 
-    def forward(self, points: Points) -> torch.Tensor:
+    def forward(self, points: Points, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The field(s) at ``points``; ``rows`` picks some fields of a batch (e.g. one training mini-batch)."""
         coordinates = self._coordinates(points)
         dtype = coordinates[0].dtype if coordinates[0].is_floating_point() else torch.float64
         values = self.flat_values.to(dtype)
+        if rows is not None:
+            values = values[rows.to(values.device)]
         cells = [_locate(grid.to(dtype), x.to(dtype)) for grid, x in zip(self.grids(), coordinates)]
         if self.piecewise_constant:
             index = sum(torch.where(f >= 0.5, upper, lower) * s

@@ -62,20 +62,28 @@ def gauss_legendre_1d(n: int, *, dtype: torch.dtype = F64, device: Optional[torc
 
 def polar_ball(dimension: int, radial: int, angular: int, *, dtype: torch.dtype = F64,
                device: Optional[torch.device] = None) -> QuadratureRule:
-    """A product rule in polar (2-D) or spherical (3-D) coordinates; Gauss-Legendre in 1-D.
+    """A product rule in polar (2-D) or spherical (3-D) coordinates; in 1-D, Gauss on each half of the ball.
 
     Radii are Gauss-Legendre nodes on ``[0, 1]`` weighted by the Jacobian
     ``r^(d-1)``; angles are equally spaced (the trapezoidal rule, spectrally
     accurate for periodic integrands), and in 3-D the polar angle uses
     Gauss-Legendre nodes in ``cos(theta)``. Test functions vanish to high
     order at the sphere, so the integrands are smooth and such a rule
-    converges far faster than an equal-weight grid: with the grid, the
+    converges far faster than an equal-weight grid (in 1-D, Gauss across the
+    centre, where ``|x|`` has a kink, left a 1% error in the residual of an
+    exact solution with 8 points; 4 per half are exact for these
+    polynomials): with the grid, the
     quadrature's bias limits the accuracy a weak-form solution can reach
     (measured on 2-D Poisson: 1.3e-2 with 25 grid points per ball, 1.2e-4 with
     109; see the README).
     """
-    if dimension == 1:
-        return gauss_legendre_1d(radial, dtype=dtype, device=device)
+    if dimension == 1:  # radial test functions are polynomials of |x| on each side, not across the centre
+        nodes, weights = np.polynomial.legendre.leggauss(radial)
+        r = (nodes + 1) / 2
+        points = np.concatenate([-r[::-1], r])[:, None]
+        weights = np.concatenate([weights[::-1], weights]) / (2 * weights.sum())
+        return QuadratureRule(torch.tensor(points, dtype=dtype, device=device),
+                              torch.tensor(weights, dtype=dtype, device=device))
     if dimension not in (2, 3) or radial < 1 or angular < 1:
         raise ValueError(f"need dimension 1, 2 or 3 and positive counts, got {dimension}, {radial}, {angular}")
     nodes, weights = np.polynomial.legendre.leggauss(radial)

@@ -1,0 +1,185 @@
+"""A spec's family of problems as arrays: samples of its random inputs and params on a sensor grid.
+
+Operator backends learn the map from a problem member's inputs to its
+fields. Which inputs vary: every ``input a ~ <prior>``, and every formula
+input that reads a random param (``input g = 2.1 + sin(b1*x)`` with
+``param b1 ~ uniform(...)``); every random param is also a scalar input.
+A :class:`Pool` holds ``N`` members: those inputs on the grid (channels of
+an :class:`~pdedsl.backends.operator.OperatorInputs`), the params, and,
+when labelled, the fields on the same grid.
+
+Member ``i`` of a pool drawn with seed ``S`` is exactly sample ``i`` of
+``pdedsl data --seed S`` (both use ``dataset.sample_seed(S, i)``), so an
+unlabelled pool and a data file with the same seed describe the same problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..backends.operator import OperatorInputs, SensorLayout
+from ..errors import PdeError
+from ..ir import nodes
+from ..ir.problem import Problem
+from .instances import draw_instance
+from .predicates import evaluate
+
+#: Sensor grid nodes per axis by number of space axes, when neither data nor the user says.
+DEFAULT_GRID = {1: 129, 2: 29, 3: 17}
+
+
+class FamilyError(PdeError):
+    """A pool of samples cannot be built or read (the message says why)."""
+
+
+def random_params(problem: Problem) -> tuple[str, ...]:
+    return tuple(p.name for p in problem.params if p.is_random and p.name not in problem.inferred)
+
+
+def varying_inputs(problem: Problem) -> tuple[str, ...]:
+    """Inputs that change from member to member: random ones and formulas of random params."""
+    random = set(random_params(problem))
+    names = []
+    for item in problem.inputs:
+        if item.kind == "prior":
+            names.append(item.name)
+        elif item.kind == "formula" and {s.name for s in item.formula.free_symbols} & random:
+            names.append(item.name)
+    return tuple(names)
+
+
+def piecewise_inputs(problem: Problem) -> set[str]:
+    """Inputs evaluated by nearest node off the grid (two-phase fields stay two-phase)."""
+    return {i.name for i in problem.inputs if i.kind == "prior" and i.prior.atoms(nodes.Threshold)}
+
+
+@dataclass
+class Pool:
+    """``N`` members of the family on one grid; ``fields`` is empty when unlabelled."""
+
+    layout: SensorLayout
+    grid_inputs: dict[str, np.ndarray]  # name -> [N, *shape]
+    params: dict[str, np.ndarray]  # random param -> [N]
+    fields: dict[str, np.ndarray]  # field -> [N, *shape] (labels)
+
+    def __len__(self) -> int:
+        arrays = list(self.grid_inputs.values()) + list(self.params.values()) + list(self.fields.values())
+        return len(arrays[0]) if arrays else 0
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.fields)
+
+    def operator_inputs(self, dtype=torch.float64) -> OperatorInputs:
+        """Every member, as the operator networks read them (CPU tensors)."""
+        grid = scalars = None
+        if self.layout.channels:
+            grid = torch.as_tensor(np.stack([self.grid_inputs[c] for c in self.layout.channels], axis=1), dtype=dtype)
+        if self.layout.scalars:
+            scalars = torch.as_tensor(np.stack([self.params[s] for s in self.layout.scalars], axis=1), dtype=dtype)
+        return OperatorInputs(grid, scalars)
+
+
+def layout_of(problem: Problem, axes: dict[str, np.ndarray]) -> SensorLayout:
+    return SensorLayout.of(axes, varying_inputs(problem), random_params(problem))
+
+
+def draw_pool(problem: Problem, n: int, grid: int, seed: int, progress=None) -> Pool:
+    """``n`` unlabelled members drawn from the priors, inputs on ``grid`` nodes per axis."""
+    _check_family(problem)
+    channels = varying_inputs(problem)
+    grid_inputs: dict[str, list] = {c: [] for c in channels}
+    params: dict[str, list] = {p: [] for p in random_params(problem)}
+    axes = None
+    from ..reference.dataset import sample_seed
+
+    for index in range(n):
+        instance = draw_instance(problem, sample_seed(seed, index), points=grid)
+        axes = instance.axes
+        for name in params:
+            params[name].append(instance.params[name])
+        values = formula_inputs(problem, axes, instance.params)
+        values.update(instance.inputs)
+        for name in channels:
+            grid_inputs[name].append(values[name])
+        if progress is not None:
+            progress.update(index + 1, "draw", {})
+    return Pool(layout_of(problem, axes), {k: np.asarray(v) for k, v in grid_inputs.items()},
+                {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}, {})
+
+
+def formula_inputs(problem: Problem, axes: dict[str, np.ndarray], params: dict[str, float]) -> dict[str, np.ndarray]:
+    """Every formula input on the grid, for one member's params."""
+    known = {c.name: c.value for c in problem.constants}
+    known.update({p.name: p.value for p in problem.params if p.value is not None})
+    known.update(params)
+    mesh = np.meshgrid(*axes.values(), indexing="ij")
+    points = {a: torch.as_tensor(m) for a, m in zip(axes, mesh)}
+    out = {}
+    for item in problem.inputs:
+        if item.kind == "formula":
+            value = evaluate(item.formula, points, known)
+            out[item.name] = np.broadcast_to(value.double().numpy(), mesh[0].shape).copy()
+    return out
+
+
+def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str) -> Pool:
+    """A labelled pool from ``pdedsl data``'s layout: axis arrays, ``[n, *grid]`` inputs and fields, ``[n]`` params."""
+    _check_family(problem)
+    missing = [name for name in (*problem.axes, *(f.name for f in problem.fields)) if name not in arrays]
+    missing += [name for name in random_params(problem) if name not in arrays]
+    missing += [i.name for i in problem.inputs if i.kind == "prior" and i.name not in arrays]
+    if missing:
+        raise FamilyError(f"{origin}: no array named {', '.join(map(repr, missing))} "
+                          f"(it has {', '.join(sorted(arrays))}); write it with 'pdedsl data'")
+    axes = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in problem.axes}
+    shape = tuple(len(v) for v in axes.values())
+    fields = {f.name: np.asarray(arrays[f.name], dtype=np.float64) for f in problem.fields}
+    count = len(next(iter(fields.values())))
+    for name, values in fields.items():
+        if values.shape != (count,) + shape:
+            raise FamilyError(f"{origin}: '{name}' has shape {values.shape}, expected {(count,) + shape} "
+                              f"(samples, then the grid {' x '.join(problem.axes)})")
+    params = {p: np.asarray(arrays[p], dtype=np.float64).reshape(-1) for p in random_params(problem)}
+    for name, values in params.items():
+        if values.shape != (count,):
+            raise FamilyError(f"{origin}: param '{name}' has {values.size} values for {count} samples")
+    grid_inputs = {}
+    for name in varying_inputs(problem):
+        if name in arrays:
+            values = np.asarray(arrays[name], dtype=np.float64)
+            if values.shape != (count,) + shape:
+                raise FamilyError(f"{origin}: input '{name}' has shape {values.shape}, expected {(count,) + shape}")
+            grid_inputs[name] = values
+        else:  # a formula of the params
+            grid_inputs[name] = np.stack([formula_inputs(problem, axes, {k: v[i] for k, v in params.items()})[name]
+                                          for i in range(count)])
+    return Pool(layout_of(problem, axes), grid_inputs, params, fields)
+
+
+def load_pool(problem: Problem, path) -> Pool:
+    """A labelled pool from an .npz written by ``pdedsl data``."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as error:
+        raise FamilyError(f"{path}: cannot read it as an .npz ({error})") from None
+    return pool_from_arrays(problem, arrays, str(path))
+
+
+def _check_family(problem: Problem) -> None:
+    if problem.time is None and not problem.axes:
+        raise FamilyError(f"problem '{problem.name}' has no space axes to place sensors on")
+    if not varying_inputs(problem) and not random_params(problem):
+        raise FamilyError(f"problem '{problem.name}' has no random inputs or params, so it is one problem, "
+                          "not a family: train it with the pinn backend")
+
+
+def default_grid(problem: Problem, grid: Optional[int] = None) -> int:
+    return int(grid) if grid else DEFAULT_GRID[len(problem.axes)]

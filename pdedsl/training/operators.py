@@ -1,0 +1,238 @@
+"""Training an operator backend: a mini-batch of problem members per step, labels and/or physics.
+
+The objective is the usual one (``objective.py``: strong residuals on
+collocation points, weak residuals on particles, boundary terms), evaluated
+for a mini-batch of ``batch_size`` members of the family at once: every
+tensor the generated residuals see has shape ``[B, n]`` (members by points),
+params that vary are ``[B, 1]``, and the points are shared by the members.
+With labels (``pdedsl data`` files) a supervised term ``data_<field>``
+compares the fields on the grid with the labels, scaled by the labels' mean
+square so that its size does not depend on the units.
+
+Modes: ``physics`` (no labels: members drawn from the priors), ``supervised``
+(labels only) and ``hybrid`` (both). Accuracy is measured on a held-out set
+of members solved by the reference solver: the mean over members of the
+relative L2 error on the grid (``rel_l2`` in the result).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..backends import BackendError
+from ..backends.operator import OperatorInputs
+from ..ir.problem import Problem
+from ..reference.dataset import generate, write
+from ..reference.from_spec import ReferenceError
+from ..runtime import priors
+from ..runtime.family import FamilyError, Pool, draw_pool, load_pool, piecewise_inputs, pool_from_arrays
+from ..runtime.jets import Jet, from_autograd
+from .objective import Objective
+
+#: Seed of the held-out test members (training data should not be written with it).
+TEST_SEED = 987_654_321
+EVALUATION_CHUNK = 64  # members predicted at once when measuring the test error
+
+
+def training_pool(problem: Problem, config, progress=None) -> Pool:
+    """The members trained on: the labelled data file, or ``samples`` draws from the priors."""
+    if config.data:
+        pool = load_pool(problem, config.data)
+        if config.samples and config.samples < len(pool):  # the first ``samples`` members
+            pool = _first(pool, config.samples)
+        return pool
+    if mode_of(config) != "physics":
+        raise FamilyError(f"mode '{config.mode}' needs labelled data: pass --data FILE (written by 'pdedsl data')")
+    return draw_pool(problem, config.samples, config.grid_points(problem), config.seed, progress)
+
+
+def test_pool(problem: Problem, config, folder: Path, layout) -> tuple[Optional[Pool], str]:
+    """The held-out members (saved as test.npz in the run folder), or None and the reason there are none."""
+    path = Path(config.test_data) if config.test_data else folder / "test.npz"
+    if path.is_file():
+        pool = load_pool(problem, path)
+    elif config.test_data:
+        raise FamilyError(f"{path}: no such test data file")
+    elif not config.test_samples:
+        return None, "no held-out test set was asked for (--test 0)"
+    else:
+        nodes = layout.nodes()
+        grid = len(next(iter(nodes.values())))
+        try:
+            arrays = generate(problem, config.test_samples, grid, TEST_SEED)
+        except ReferenceError as error:
+            return None, f"no reference solver for this spec ({error})"
+        write(path, arrays)
+        pool = pool_from_arrays(problem, arrays, str(path))
+    if pool.layout.axes != layout.axes:
+        raise FamilyError(f"{path}: its grid differs from the training grid; the operator reads inputs on "
+                          f"{' x '.join(str(n) for n in layout.shape)} nodes")
+    return pool, ""
+
+
+def mode_of(config) -> str:
+    if config.mode != "auto":
+        return config.mode
+    return "supervised" if config.data else "physics"
+
+
+def _first(pool: Pool, count: int) -> Pool:
+    cut = {k: v[:count] for k, v in pool.grid_inputs.items()}
+    return Pool(pool.layout, cut, {k: v[:count] for k, v in pool.params.items()},
+                {k: v[:count] for k, v in pool.fields.items()})
+
+
+class OperatorFields:
+    """What the residuals read for the current mini-batch of members: the model's fields and the inputs.
+
+    Everything is ``[B, n]``: the points are shared (``[n]``), the members
+    differ. Derivatives always come as jets: the model's own when it
+    propagates them (one pass over the ``n`` points), otherwise by autograd on
+    per-member copies of the points (autograd would sum over members if all
+    shared one leaf); inputs by autograd the same way, piecewise-constant
+    inputs with zero slope.
+    """
+
+    supports_jets = True
+
+    def __init__(self, model, inputs: OperatorInputs, grid_fields: dict, piecewise: set):
+        self.model, self.all_inputs, self.grid_fields, self.piecewise = model, inputs, grid_fields, piecewise
+        self.data_inputs = grid_fields  # non-empty: residual points must allow autograd for the inputs
+        self.fixed: dict = {}  # inputs read from data files: the same for every member
+        self.rows: Optional[torch.Tensor] = None
+        self.inputs: Optional[OperatorInputs] = None
+
+    def use(self, rows: torch.Tensor) -> None:
+        """Evaluate members ``rows`` of the pool from now on."""
+        self.rows = rows
+        self.inputs = self.all_inputs.select(rows)
+
+    def __call__(self, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        shared = {a: t.reshape(1, -1) for a, t in coords.items()}
+        values = dict(self.model(shared, self.inputs))
+        for name, field in self.grid_fields.items():
+            values[name] = field(shared, rows=self.rows)
+        for name, field in self.fixed.items():
+            values[name] = field(shared)
+        return values
+
+    def jets(self, coords: dict[str, torch.Tensor], table, axes) -> dict:
+        shared = {a: t.detach().reshape(1, -1) for a, t in coords.items()}
+        members = len(self.inputs)
+        with torch.enable_grad():
+            leaves = {a: t.expand(members, -1).clone().requires_grad_(True) for a, t in shared.items()}
+            points = [leaves[a] for a in axes]
+            if getattr(self.model, "supports_jets", False):
+                jets = dict(self.model.jets(shared, table, axes, self.inputs))
+            else:
+                jets = {name: from_autograd(value, points, table)
+                        for name, value in self.model(leaves, self.inputs).items()}
+            for name, field in self.grid_fields.items():
+                if name in self.piecewise or table.order == 0:
+                    jets[name] = Jet.constant(table, field(shared, rows=self.rows))
+                else:
+                    jets[name] = from_autograd(field(leaves, rows=self.rows), points, table)
+            for name, field in self.fixed.items():
+                jets[name] = from_autograd(field(leaves), points, table)
+        return jets
+
+
+class OperatorObjective(Objective):
+    """The objective of ``objective.py`` over mini-batches of members, plus the supervised term."""
+
+    def __init__(self, problem: Problem, module, model, config, dtype, device, pool: Pool):
+        self.mode = mode_of(config)
+        if self.mode != "physics" and not pool.labelled:
+            raise FamilyError(f"mode '{self.mode}' needs labelled data (--data FILE)")
+        network = getattr(model, "model", model)  # inside a HardDirichlet wrapper
+        if self.mode != "supervised" and config.form == "strong" and getattr(network, "multilinear", False) \
+                and _second_order(module):
+            raise BackendError(f"the {config.backend} backend's fields are multilinear between grid nodes, so "
+                               "their second derivatives vanish: train it with --form weak, or supervised (--data)")
+        if problem.observations:
+            print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
+                  file=sys.stderr)
+        self.pool = pool
+        inputs = pool.operator_inputs(dtype).to(device)
+        piecewise = piecewise_inputs(problem)
+        nodes = list(pool.layout.nodes().values())
+        grid_fields = {name: priors.GridField(nodes, pool.grid_inputs[name], names=list(pool.layout.axis_names),
+                                              piecewise_constant=name in piecewise).to(device)
+                       for name in pool.layout.channels if _read_by_residuals(module, name)}
+        fields = OperatorFields(model, inputs, grid_fields, piecewise)
+        super().__init__(problem, module, model, config, dtype, device, fields=fields)
+        fields.fixed = self.data_inputs
+        self.varying = {name: torch.as_tensor(values, dtype=dtype, device=device)
+                        for name, values in pool.params.items()}
+        if self.mode == "supervised":  # labels only: no residual terms
+            self.groups.clear()
+            self.engines.clear()
+            self.weak = None
+        mesh = np.meshgrid(*nodes, indexing="ij")
+        self.grid_points = {a: torch.as_tensor(m.reshape(-1), dtype=dtype, device=device)
+                            for a, m in zip(pool.layout.axis_names, mesh)}
+        self.labels = {name: torch.as_tensor(values.reshape(len(pool), -1), dtype=dtype, device=device)
+                       for name, values in pool.fields.items()}
+        self.label_scale = {name: values.square().mean().clamp_min(1e-30) for name, values in self.labels.items()}
+
+    def sample(self, draw: int, adaptive: bool = False, step: int = 0) -> dict:
+        batches = super().sample(draw, adaptive=False, step=step)
+        generator = torch.Generator().manual_seed(self.config.seed * 7_919 + draw + 1)
+        count = min(self.config.batch_size, len(self.pool))
+        batches["samples"] = torch.randperm(len(self.pool), generator=generator)[:count]
+        return batches
+
+    def losses(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
+        rows = batches["samples"].to(self.device)
+        self.fields.use(rows)
+        for name, values in self.varying.items():
+            self.params[name] = values[rows][:, None]
+        terms = super().losses(batches) if self.mode != "supervised" else OrderedDict()
+        if self.mode != "physics":
+            predicted = self.model({a: t[None] for a, t in self.grid_points.items()}, self.fields.inputs)
+            for name, labels in self.labels.items():
+                misfit = (predicted[name] - labels[rows]).square().mean() / self.label_scale[name]
+                terms[f"data_{name}"] = self.config.weights.get(f"data_{name}", 1.0) * misfit
+        return terms
+
+    def predict_pool(self, pool: Pool) -> dict[str, torch.Tensor]:
+        """The model's fields for every member of ``pool`` on its grid, ``[N, n]`` per field."""
+        inputs = pool.operator_inputs(self.dtype).to(self.device)
+        nodes = list(pool.layout.nodes().values())
+        mesh = np.meshgrid(*nodes, indexing="ij")
+        points = {a: torch.as_tensor(m.reshape(1, -1), dtype=self.dtype, device=self.device)
+                  for a, m in zip(pool.layout.axis_names, mesh)}
+        out: dict[str, list] = {}
+        with torch.no_grad():
+            for start in range(0, len(pool), EVALUATION_CHUNK):
+                chunk = inputs.select(slice(start, start + EVALUATION_CHUNK))
+                for name, values in self.model(points, chunk).items():
+                    out.setdefault(name, []).append(values)
+        return {name: torch.cat(parts) for name, parts in out.items()}
+
+    def test_errors(self, pool: Pool) -> dict[str, float]:
+        """Mean over members of ``||prediction - truth|| / ||truth||`` on the grid, per field."""
+        predicted = self.predict_pool(pool)
+        errors = {}
+        for name, truth in pool.fields.items():
+            truth = torch.as_tensor(truth.reshape(len(pool), -1), dtype=torch.float64)
+            difference = predicted[name].double().cpu() - truth
+            ratio = difference.norm(dim=1) / truth.norm(dim=1).clamp_min(1e-300)
+            errors[name] = float(ratio.mean())
+        return errors
+
+
+def _second_order(module) -> bool:
+    return any(role == "derivative" and sum(c for _, c in key[1]) >= 2
+               for entry in module.RESIDUALS for role, key in entry["arguments"].values())
+
+
+def _read_by_residuals(module, name: str) -> bool:
+    entries = list(module.RESIDUALS) + list(module.WEAK)
+    return any(role == "derivative" and key[0] == name for entry in entries for role, key in entry["arguments"].values())

@@ -1,0 +1,206 @@
+"""Operator learning: DeepONet/MultiONet networks, member batches through the residuals, pools, training modes."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl import api, compiler
+from pdedsl.backends import BackendError, create
+from pdedsl.backends.deeponet import JET_ACTIVATIONS, OPERATOR_ACTIVATIONS
+from pdedsl.backends.hard import HardDirichlet
+from pdedsl.backends.operator import OperatorBackend, OperatorInputs, SensorLayout
+from pdedsl.codegen import load_module
+from pdedsl.reference.dataset import generate
+from pdedsl.runtime import derivatives
+from pdedsl.runtime.family import FamilyError, draw_pool, pool_from_arrays, varying_inputs
+from pdedsl.runtime.jets import JetTable
+from pdedsl.training import TrainConfig, resume, train
+from pdedsl.training.operators import OperatorFields, OperatorObjective
+
+# -u'' = k on [0, 1], u = 0 at both ends: u = k x (1 - x) / 2 for every member
+FAMILY = """problem loaded_rod
+domain O = interval(x: [0, 1])
+field u
+param k ~ uniform(1, 2)
+equation in O:
+    -d(u, x, 2) = k
+boundary on boundary(O):
+    u = 0
+"""
+
+# a varying coefficient on a grid and a random param, in 2-D
+DARCY = """problem small_darcy
+domain D = box(x: [0, 1], y: [0, 1])
+field u
+param c ~ uniform(1, 2)
+input a = 2 + sin(c*x) * y
+equation in D:
+    -div(a * grad(u)) = c
+boundary on boundary(D):
+    u = 0
+"""
+
+
+def load(tmp_path, text, name="spec.pde"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path, api.load(path)
+
+
+class ExactRod(OperatorBackend):
+    """An 'operator' that returns the family's exact solution k x (1 - x) / 2, read from the scalars."""
+
+    name = "exact_rod"
+
+    def __init__(self, problem, layout, **options):
+        super().__init__(problem, layout)
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, coordinates, inputs):
+        x = coordinates["x"]  # [n], [1, n] (shared points) or [B, n] (per-member copies for autograd)
+        x = x[None] if x.dim() == 1 else x
+        k = inputs.scalars[:, :1]
+        return {"u": k * x * (1 - x) / 2 + 0 * self.dummy}
+
+
+@pytest.mark.parametrize("form", ["strong", "weak"])
+def test_member_batches_reach_the_residuals_with_their_own_params(tmp_path, form):
+    """The exact solution of each member has zero residual; the wrong member's solution does not."""
+    path, problem = load(tmp_path, FAMILY)
+    module = load_module(compiler.generate(compiler.lower(problem), path.name), "family_test")
+    pool = draw_pool(problem, 8, 33, seed=3)
+    config = TrainConfig(backend="multionet", form=form, interior_points=64, weak_particles=16, batch_size=8,
+                         precision="float64")
+    model = ExactRod(problem, pool.layout).double()
+    objective = OperatorObjective(problem, module, model, config, torch.float64, torch.device("cpu"), pool)
+    batches = objective.sample(0)
+    exact = {k: float(v.detach()) for k, v in objective.losses(batches).items()}
+    assert exact["boundary_1"] < 1e-28
+    model.forward = lambda coordinates, inputs: ExactRod.forward(model, coordinates, inputs.select(
+        torch.arange(len(inputs)).roll(1)))  # every member gets its neighbour's solution
+    wrong = float(objective.losses(batches)["equation_1"].detach())
+    assert wrong > 1e-3
+    # the strong residual vanishes exactly; the weak one up to the ball quadrature's error
+    assert exact["equation_1"] < (1e-20 if form == "strong" else 1e-3 * wrong)
+
+
+@pytest.mark.parametrize("backend", ["deeponet", "multionet"])
+@pytest.mark.parametrize("activation", ["tanh", "tanh_sin"])
+def test_operator_jets_match_per_member_autograd(tmp_path, backend, activation):
+    """Forward jets through the trunk (hard Dirichlet included) equal autograd on each member separately."""
+    path, problem = load(tmp_path, DARCY)
+    pool = draw_pool(problem, 3, 9, seed=0)
+    model = HardDirichlet(create(backend, problem, layout=pool.layout, width=12, depth=2,
+                                 activation=activation).double(), problem)
+    with torch.no_grad():  # MultiONet starts with w = 0; make every layer count
+        model.model.layer_weights.uniform_(0.5, 1.5)
+    inputs = pool.operator_inputs()
+    fields = OperatorFields(model, inputs, {}, set())
+    fields.use(torch.arange(3))
+    generator = torch.Generator().manual_seed(1)
+    points = {a: torch.rand(20, generator=generator, dtype=torch.float64) for a in ("x", "y")}
+    requests = [("u", ()), ("u", (("x", 1),)), ("u", (("x", 2),)), ("u", (("x", 1), ("y", 1))), ("u", (("y", 2),))]
+    forward = derivatives.compute(fields, points, requests, ["x", "y"], "forward")
+    for member in range(3):
+        leaves = {a: t.clone().requires_grad_(True) for a, t in points.items()}
+        values = {"u": model(leaves, inputs.select(slice(member, member + 1)))["u"][0]}
+        expected = derivatives.compute(values, leaves, requests, ["x", "y"], "autograd")
+        for request in requests:
+            assert torch.allclose(forward[request][member], expected[request], rtol=1e-9, atol=1e-10), request
+
+
+def test_tanh_sin_activation_on_jets_matches_its_values():
+    table = JetTable([(0, 0, 0)], 1)
+    x = torch.linspace(-2, 2, 11, dtype=torch.float64).requires_grad_(True)
+    from pdedsl.runtime.jets import Jet, from_autograd
+
+    jet = JET_ACTIVATIONS["tanh_sin"](Jet.variables(table, x[:, None]))
+    expected = from_autograd(OPERATOR_ACTIVATIONS["tanh_sin"](x), [x], table)
+    for index in table.indices:
+        assert torch.allclose(jet.derivative(index)[:, 0], expected.derivative(index), atol=1e-10)
+
+
+def test_multionet_starts_from_its_bias_and_deeponet_uses_the_last_layer(tmp_path):
+    _, problem = load(tmp_path, DARCY)
+    pool = draw_pool(problem, 4, 9, seed=0)
+    multi = create("multionet", problem, layout=pool.layout, width=8, depth=3)
+    deep = create("deeponet", problem, layout=pool.layout, width=8, depth=3)
+    assert tuple(multi.layer_weights.shape) == (4, 1) and tuple(deep.layer_weights.shape) == (1, 1)
+    points = {"x": torch.rand(5), "y": torch.rand(5)}
+    out = multi(points, pool.operator_inputs(torch.float32))["u"]
+    assert out.shape == (4, 5) and torch.all(out == 0)
+    assert deep(points, pool.operator_inputs(torch.float32))["u"].abs().max() > 0
+
+
+def test_pools_match_reference_data_member_by_member(tmp_path):
+    """Member i of a pool drawn with seed S is sample i of 'pdedsl data --seed S'."""
+    _, problem = load(tmp_path, DARCY)
+    assert varying_inputs(problem) == ("a",)
+    drawn = draw_pool(problem, 3, 9, seed=5)
+    labelled = pool_from_arrays(problem, generate(problem, 3, 9, seed=5), "generated")
+    np.testing.assert_allclose(drawn.params["c"], labelled.params["c"])
+    np.testing.assert_allclose(drawn.grid_inputs["a"], labelled.grid_inputs["a"])
+    assert labelled.labelled and labelled.fields["u"].shape == (3, 9, 9)
+    again = draw_pool(problem, 3, 9, seed=5)
+    np.testing.assert_array_equal(again.grid_inputs["a"], drawn.grid_inputs["a"])
+
+
+def test_physics_informed_operator_learns_the_family_without_labels(tmp_path):
+    path, _ = load(tmp_path, FAMILY)
+    config = TrainConfig(backend="multionet", steps=300, samples=64, batch_size=16, interior_points=64,
+                         boundary_points=8, learning_rate=3e-3, test_samples=8, grid=17,
+                         backend_options={"width": 24, "depth": 2})
+    result = train(path, config, tmp_path / "run", progress=False)
+    assert result["mode"] == "physics" and result["test_samples"] == 8
+    assert result["rel_l2"]["u"] < 0.05, result
+
+
+def test_supervised_training_from_a_data_file_on_the_command_line(tmp_path):
+    path, _ = load(tmp_path, DARCY)
+    data = tmp_path / "train.npz"
+    common = {"capture_output": True, "text": True, "timeout": 300}
+    made = subprocess.run([sys.executable, "-m", "pdedsl", "data", str(path), "--n", "40", "--grid", "9", "--seed", "1",
+                           "-o", str(data), "-q"], **common)
+    assert made.returncode == 0, made.stderr
+    done = subprocess.run([sys.executable, "-m", "pdedsl", "train", str(path), "--backend", "deeponet", "--data",
+                           str(data), "--steps", "400", "--batch", "20", "--width", "32", "--depth", "2", "--lr",
+                           "3e-3", "--test", "10", "--json", "-q", "--out", str(tmp_path / "run")], **common)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["mode"] == "supervised" and result["samples"] == 40
+    assert result["rel_l2"]["u"] < 0.1, result
+    assert (tmp_path / "run" / "test.npz").is_file()
+
+
+def test_an_interrupted_operator_run_resumes_to_the_same_parameters(tmp_path):
+    path, _ = load(tmp_path, FAMILY)
+    options = dict(backend="deeponet", samples=16, batch_size=4, interior_points=16, boundary_points=4,
+                   test_samples=0, grid=9, precision="float64", checkpoint_every=5, decay=1.0,
+                   backend_options={"width": 8, "depth": 2})
+    whole = train(path, TrainConfig(steps=20, **options), tmp_path / "whole", progress=False)
+    train(path, TrainConfig(steps=10, **options), tmp_path / "split", progress=False)
+    split = resume(tmp_path / "split", progress=False, steps=20)
+    assert whole["steps"] == split["steps"] == 20
+    one = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
+    two = torch.load(tmp_path / "split" / "checkpoint.pt", weights_only=True)["model"]
+    assert all(torch.equal(one[k], two[k]) for k in one)
+    assert "no held-out test set" in whole["note"]
+
+
+def test_operator_errors_say_what_to_do(tmp_path):
+    path, problem = load(tmp_path, FAMILY)
+    with pytest.raises(BackendError, match="operator backend"):
+        train(path, TrainConfig(steps=1), tmp_path / "pinn", progress=False)
+    with pytest.raises(FamilyError, match="--data"):
+        train(path, TrainConfig(backend="multionet", mode="supervised", steps=1), tmp_path / "s", progress=False)
+    fixed, _ = load(tmp_path, FAMILY.replace("param k ~ uniform(1, 2)", "param k = 1"), "fixed.pde")
+    with pytest.raises(FamilyError, match="pinn backend"):
+        train(fixed, TrainConfig(backend="deeponet", steps=1), tmp_path / "f", progress=False)
+    with pytest.raises(BackendError, match="no option"):
+        create("multionet", problem, layout=SensorLayout.of({"x": np.linspace(0, 1, 5)}, [], ["k"]), modes=3)
+    inputs = OperatorInputs(None, torch.ones(2, 1))
+    assert len(inputs) == 2 and inputs.flat().shape == (2, 1)
