@@ -5,7 +5,9 @@ For each spec, a few hundred Adam steps of the default PINN on ``--device``
 mixed form (auto engine), then the relative L2 error (a spec with random
 inputs trains on the draw ``--instance 0``; it has no exact solution).
 Throughput counts collocation points, or quadrature points of all particles
-(``--points`` / 40 particles in 2-D), per second of training;
+(``--points`` / 40 particles in 2-D), per second of training; then each operator
+backend on ``specs/darcy_smooth.pde`` (200 members, batches of 50; throughput
+counts members x points, ``rel_l2`` is on the training members);
 peak memory is ``torch.cuda.max_memory_allocated`` of the run. On a machine
 without CUDA it says so and exits with status 2.
 
@@ -44,6 +46,38 @@ def points_per_step(spec: Path, config: TrainConfig) -> int:
             + particles)
 
 
+#: (backend, mode, form) of the operator rows, on specs/darcy_smooth.pde
+OPERATORS = (("deeponet", "supervised", "strong"), ("multionet", "physics", "strong"),
+             ("multionet", "physics", "weak"), ("fno", "supervised", "strong"), ("fno", "physics", "weak"))
+
+
+def operator_rows(args) -> list[dict]:
+    """Operator backends on the smooth Darcy family: members x points per second and peak memory."""
+    from pdedsl.reference.dataset import generate, write
+
+    spec = ROOT / "specs" / "darcy_smooth.pde"
+    folder = Path(tempfile.mkdtemp())
+    data = write(folder / "train.npz", generate(pdedsl.load(spec), 200, 29, seed=0))
+    rows = []
+    for backend, mode, form in OPERATORS:
+        config = TrainConfig(backend=backend, mode=mode, form=form, device=args.device, steps=args.steps,
+                             data=str(data) if mode == "supervised" else None, samples=200, batch_size=50,
+                             test_data=str(data), log_every=10**9)
+        if args.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+        result = train(spec, config, folder / f"{backend}_{mode}_{form}", progress=False)
+        peak = torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith("cuda") else None
+        points = 29 * 29 if mode == "supervised" else (config.interior_points if form == "strong"
+                                                       else config.weak_particles * 40)
+        points *= config.batch_size
+        rows.append({"spec": f"darcy_smooth {backend}", "form": f"{mode[:3]}-{form}", "engine": "auto",
+                     "steps": args.steps, "points_per_step": points, "wall_s": result["wall_s"],
+                     "points_per_s": round(points * args.steps / result["wall_s"]),
+                     "peak_mb": None if peak is None else round(peak, 1),
+                     "rel_l2": {k: float(f"{v:.3g}") for k, v in result["rel_l2"].items()}})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda")
@@ -71,6 +105,7 @@ def main() -> None:
                          "wall_s": result["wall_s"], "points_per_s": round(points * args.steps / result["wall_s"]),
                          "peak_mb": None if peak is None else round(peak, 1),
                          "rel_l2": {k: float(f"{v:.3g}") for k, v in result["rel_l2"].items()}})
+    rows += operator_rows(args)
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device
     print(f"device: {device}; {args.steps} Adam steps, {args.points} interior points per equation target")
     print(f"{'spec':<16} {'form':<7} {'engine':<9} {'points/step':>11} {'wall s':>8} {'points/s':>11} "

@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="fuse the residual computation with torch.compile (a one-off compile of 5-20 s on a "
                             "CPU); auto (the default) compiles runs of at least 1e7 point-steps, where it pays")
     train.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3)")
+    train.add_argument("--decay", type=float,
+                       help="the learning rate falls geometrically to lr * decay over the Adam steps (default: 0.1)")
     train.add_argument("--samples", type=int,
                        help="operator backends: members of the family drawn from the priors (default: 1000; "
                             "with --data, the first N members of the file)")
@@ -99,7 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    train.add_argument("--precision", choices=("float32", "float64"), default="float32")
+    train.add_argument("--precision", choices=("float32", "float64", "bf16"), default="float32",
+                       help="bf16: float32 parameters and residuals, bfloat16 matmuls in an operator's label "
+                            "term (default: float32)")
     train.add_argument("--nproc", type=int, metavar="N",
                        help="train on N processes (launches torchrun --standalone --nproc-per-node N; each takes "
                             "1/N of the points, gradients are averaged; gloo on the CPU, NCCL on GPUs)")
@@ -310,7 +314,7 @@ def _train(args) -> int:
         except ValueError as error:
             raise _UsageError(str(error)) from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
-                                  ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"),
+                                  ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
                                   ("samples", "samples"), ("batch", "batch_size"), ("grid", "grid"),
                                   ("test", "test_samples")):
             if getattr(args, option) is not None:

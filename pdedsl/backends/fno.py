@@ -61,6 +61,8 @@ class SpectralConvolution(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = tuple(x.shape[2:])
         dims = tuple(range(2, x.dim()))
+        if x.dtype == torch.bfloat16:  # under autocast: FFTs run in float32
+            x = x.float()
         spectrum = torch.fft.rfftn(x, dim=dims)
         low = spectrum[..., :self.kept[-1]]
         for dim, (n, k) in enumerate(zip(shape[:-1], self.kept[:-1]), start=2):
@@ -119,8 +121,11 @@ class FNO(OperatorBackend):
             self.register_buffer(f"nodes_{index}", grid)
         scaled = [(g - (g[0] + g[-1]) / 2) / max(float(g[-1] - g[0]) / 2, 1e-12) for g in nodes]
         self.register_buffer("coordinate_grid", torch.stack(torch.meshgrid(*scaled, indexing="ij")))
+        # the Fourier layers work on a grid padded at the far end of every axis: the domain is not periodic,
+        # and the padded sizes have small prime factors (29 nodes pad to 32; the FFT of a prime size is slow)
+        self.padded = tuple(padded_size(n) for n in shape)
         # frequencies kept per axis: both ends of the full FFT axes, the start of the last (real FFT) axis
-        kept = tuple(min(n, 2 * modes) for n in shape[:-1]) + (min(shape[-1] // 2 + 1, modes),)
+        kept = tuple(min(n, 2 * modes) for n in self.padded[:-1]) + (min(self.padded[-1] // 2 + 1, modes),)
         channels = len(layout.channels) + len(layout.scalars) + len(shape)
         self.lift = _glorot(torch.nn.Linear(channels, width), generator)
         self.spectral = torch.nn.ModuleList(SpectralConvolution(width, kept, generator) for _ in range(depth))
@@ -151,10 +156,14 @@ class FNO(OperatorBackend):
     def grid_forward(self, inputs: OperatorInputs) -> torch.Tensor:
         """``[B, len(output_names), *layout.shape]``: every output at every sensor grid node."""
         x = _pointwise(self.lift, self._channels(inputs))
+        shape = self.layout.shape
+        padding = [p for n, m in zip(reversed(shape), reversed(self.padded)) for p in (0, m - n)]
+        x = torch.nn.functional.pad(x, padding)
         for index, (spectral, skip) in enumerate(zip(self.spectral, self.skips)):
             x = spectral(x) + _pointwise(skip, x)
             if index < len(self.spectral) - 1:
                 x = self.activation(x)
+        x = x[(slice(None), slice(None)) + tuple(slice(0, n) for n in shape)]
         x = self.activation(_pointwise(self.project, x))
         return _pointwise(self.output, x)
 
@@ -188,6 +197,19 @@ class FNO(OperatorBackend):
             picked = torch.gather(flat, 2, index.expand(batch, count).unsqueeze(1).expand(batch, outputs, count))
             result = result + weight.unsqueeze(1) * picked
         return {name: result[:, i] for i, name in enumerate(self.output_names)}
+
+
+def padded_size(n: int) -> int:
+    """The smallest size of at least ``n + max(2, n // 8)`` with no prime factor above 5 (a fast FFT size)."""
+    size = n + max(2, n // 8)
+    while True:
+        rest = size
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        if rest == 1:
+            return size
+        size += 1
 
 
 def _locate(grid: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -11,6 +11,7 @@ from typing import Optional
 FORMS = ("strong", "weak", "mixed")
 SCHEDULES = ("fixed", "linear")
 MODES = ("auto", "physics", "supervised", "hybrid")  # how operator backends learn
+PRECISIONS = ("float32", "float64", "bf16")
 #: Options of a form written as "weak(name: value, ...)": config attribute and value type.
 FORM_OPTIONS = {
     "particles": ("weak_particles", int),
@@ -59,7 +60,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     threads: int = 1  # CPU threads for torch (0: torch's default); see the README's Benchmarks
-    precision: str = "float32"  # or float64
+    precision: str = "float32"  # float64, or bf16: float32 with bfloat16 matmuls in label terms (operators.py)
     checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
     log_every: int = 50
 
@@ -85,6 +86,8 @@ class TrainConfig:
             self.apply_form(self.form)
         if self.form not in FORMS:
             raise ValueError(f"unknown form '{self.form}' (expected one of: {', '.join(FORMS)})")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision '{self.precision}' (expected one of: {', '.join(PRECISIONS)})")
         if self.mode not in MODES:
             raise ValueError(f"unknown training mode '{self.mode}' (expected one of: {', '.join(MODES)})")
         if self.weak_schedule not in SCHEDULES:

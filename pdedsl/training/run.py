@@ -45,7 +45,7 @@ class RunError(PdeError):
 
 
 def _dtype(config: TrainConfig):
-    return {"float32": torch.float32, "float64": torch.float64}[config.precision]
+    return {"float32": torch.float32, "float64": torch.float64, "bf16": torch.float32}[config.precision]
 
 
 class Run:

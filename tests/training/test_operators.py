@@ -204,3 +204,21 @@ def test_operator_errors_say_what_to_do(tmp_path):
         create("multionet", problem, layout=SensorLayout.of({"x": np.linspace(0, 1, 5)}, [], ["k"]), modes=3)
     inputs = OperatorInputs(None, torch.ones(2, 1))
     assert len(inputs) == 2 and inputs.flat().shape == (2, 1)
+
+
+@pytest.mark.parametrize("backend", ["multionet", "fno"])
+def test_bf16_label_terms_train_with_float32_parameters(tmp_path, backend):
+    path, problem = load(tmp_path, DARCY)
+    data = tmp_path / "train.npz"
+    from pdedsl.reference.dataset import write
+
+    write(data, generate(problem, 12, 9, seed=2))
+    config = TrainConfig(backend=backend, data=str(data), test_data=str(data), precision="bf16", steps=60,
+                         batch_size=6, learning_rate=3e-3, backend_options={"width": 16, "depth": 2},
+                         log_every=10)
+    result = train(path, config, tmp_path / "run", progress=False)
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+    assert all(v.dtype in (torch.float32, torch.int64) for v in state.values())
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert np.isfinite(losses).all() and losses[-1] < 0.5 * losses[0]
+    assert result["rel_l2"]["u"] < 1.0
