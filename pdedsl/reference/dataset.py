@@ -5,7 +5,8 @@ seed (child ``i`` of ``SeedSequence(seed)``, so sample ``i`` does not depend
 on ``n``) on a node grid of ``grid`` points per axis that includes the
 boundary, and solves the problem there by finite differences
 (``from_spec.py``; 1-D time-dependent specs by the method of lines on the
-same number of nodes in time, ``time_spec.py``). The file holds the axis arrays, one ``(n, len(x), ...)``
+same number of nodes in time, ``time_spec.py``, random inputs such as a random
+initial state drawn on the space nodes). The file holds the axis arrays, one ``(n, len(x), ...)``
 array per random input and per field, and one ``(n,)`` array per random param.
 """
 
@@ -36,10 +37,7 @@ def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) 
         raise ReferenceError(f"problem '{problem.name}' has no random inputs or params, so it has one solution: "
                              "use --n 1")
     if problem.time is not None:
-        if random:
-            raise ReferenceError(f"time-dependent specs with random inputs or params ({', '.join(random)}) are "
-                                 "not supported by the reference solver yet")
-        return _time_dependent(problem, n, grid, progress)
+        return _time_dependent(problem, n, grid, seed, progress)
     spec = elliptic_spec(problem)
     arrays: dict[str, list] = {}
     axes = None
@@ -54,15 +52,25 @@ def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) 
     return {**axes, **{name: np.asarray(values) for name, values in arrays.items()}}
 
 
-def _time_dependent(problem: Problem, n: int, grid: int, progress) -> dict[str, np.ndarray]:
-    """The one solution of a 1-D time-dependent spec on ``grid`` nodes in space and in time."""
+def _time_dependent(problem: Problem, n: int, grid: int, seed: int, progress) -> dict[str, np.ndarray]:
+    """``n`` solutions of a 1-D time-dependent spec on ``grid`` nodes in space and in time.
+
+    Random inputs (a random initial state, say) are drawn on the same space nodes.
+    """
     spec = time_spec(problem)
+    axis = spec.box.axes[0]
     x = np.linspace(spec.box.low[0], spec.box.high[0], grid)
     t = np.linspace(spec.start, spec.end, grid)
-    u = solve_time_spec(spec, x, t)
-    if progress is not None:
-        progress.update(1, "data", {})
-    return {spec.box.axes[0]: x, spec.time: t, spec.field: u[None]}
+    arrays: dict[str, list] = {}
+    for index in range(n):
+        instance = draw_instance(problem, sample_seed(seed, index), points=grid)
+        inputs = {name: (instance.axes[axis], values) for name, values in instance.inputs.items()}
+        solution = solve_time_spec(spec, x, t, inputs, instance.params)
+        for name, values in {**instance.inputs, **instance.params, spec.field: solution}.items():
+            arrays.setdefault(name, []).append(values)
+        if progress is not None:
+            progress.update(index + 1, "data", {})
+    return {axis: x, spec.time: t, **{name: np.asarray(values) for name, values in arrays.items()}}
 
 
 def write(path, arrays: dict[str, np.ndarray]) -> Path:

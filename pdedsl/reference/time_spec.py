@@ -15,11 +15,12 @@ the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional
 
 import numpy as np
 import sympy
 import torch
+from sympy.core.function import AppliedUndef
 
 from ..ir.geometry import Box
 from ..ir.problem import Problem
@@ -117,8 +118,15 @@ def _initial(problem, u, constants) -> sympy.Expr:
     return sympy.simplify(-rest / k)
 
 
-def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray) -> np.ndarray:
-    """``u[len(x_out), len(t_out)]`` on the output grid (``x_out`` uniform over the interval, ends included)."""
+def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
+                    inputs: Optional[Mapping[str, tuple[np.ndarray, np.ndarray]]] = None,
+                    params: Optional[Mapping[str, float]] = None) -> np.ndarray:
+    """``u[len(x_out), len(t_out)]`` on the output grid (``x_out`` uniform over the interval, ends included).
+
+    ``inputs`` gives each input the expressions read as ``(nodes, values)`` on
+    the space axis (a drawn instance), interpolated linearly in between;
+    ``params`` the values of random params.
+    """
     axis = spec.box.axes[0]
     x_out = np.asarray(x_out, dtype=np.float64)
     if len(x_out) < 2 or not np.allclose(x_out, np.linspace(spec.box.low[0], spec.box.high[0], len(x_out))):
@@ -127,7 +135,17 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray) -> np.
     factor = max(1, int(np.ceil((MIN_NODES - 1) / (len(x_out) - 1))))
     x = np.linspace(spec.box.low[0], spec.box.high[0], (len(x_out) - 1) * factor + 1)
 
+    known = {sympy.Symbol(k, real=True): float(v) for k, v in (params or {}).items()}
+
     def numeric(expr, **values):
+        expr = expr.subs(known) if known else expr
+        for applied in expr.atoms(AppliedUndef):  # an input: its drawn values at the points
+            name = applied.func.__name__
+            if name not in (inputs or {}):
+                raise ReferenceError(f"input '{name}' has no values to solve with")
+            nodes, samples = inputs[name]
+            values[name] = np.interp(np.broadcast_to(values[axis], np.shape(values[axis])), nodes, samples)
+            expr = expr.xreplace({applied: sympy.Symbol(name)})
         tensors = {k: torch.as_tensor(np.array(v, dtype=np.float64)) for k, v in values.items()}
         shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
         return np.broadcast_to(evaluate(expr, tensors).double().numpy(), shape)
@@ -144,8 +162,9 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray) -> np.
     if spec.ends is None:
         kwargs["boundary"] = "periodic"
     else:
-        kwargs.update(boundary="dirichlet", left=_end_value(spec.ends[0], axis, spec.box.low[0], time, numeric),
-                      right=_end_value(spec.ends[1], axis, spec.box.high[0], time, numeric))
+        kwargs.update(boundary="dirichlet",
+                      left=_end_value(spec.ends[0], axis, spec.box.low[0], time, numeric, set(known)),
+                      right=_end_value(spec.ends[1], axis, spec.box.high[0], time, numeric, set(known)))
     try:
         u = solve_time_1d(x, np.asarray(t_out, dtype=np.float64), **kwargs)
     except (ValueError, RuntimeError) as error:
@@ -153,7 +172,7 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray) -> np.
     return u[:, ::factor].T
 
 
-def _end_value(expr, axis: str, position: float, time: str, numeric):
-    if not expr.free_symbols - {sympy.Symbol(axis, real=True), sympy.Symbol(time, real=True)}:
+def _end_value(expr, axis: str, position: float, time: str, numeric, known=frozenset()):
+    if not expr.free_symbols - {sympy.Symbol(axis, real=True), sympy.Symbol(time, real=True)} - known:
         return lambda ts: float(numeric(expr, **{axis: position, time: ts}))
     raise ReferenceError(f"the boundary value {expr} depends on something other than {axis} and {time}")

@@ -65,7 +65,27 @@ class Pool:
     layout: SensorLayout
     grid_inputs: dict[str, np.ndarray]  # name -> [N, *shape]
     params: dict[str, np.ndarray]  # random param -> [N]
-    fields: dict[str, np.ndarray]  # field -> [N, *shape] (labels)
+    fields: dict[str, np.ndarray]  # field -> [N, *shape] (labels), or [N, *shape, nt] with time
+    times: Optional[tuple[str, np.ndarray]] = None  # (time name, nodes) of time-dependent labels
+
+    def head(self, count: int) -> "Pool":
+        """The first ``count`` members."""
+        return Pool(self.layout, {k: v[:count] for k, v in self.grid_inputs.items()},
+                    {k: v[:count] for k, v in self.params.items()}, {k: v[:count] for k, v in self.fields.items()},
+                    self.times)
+
+    def label_axes(self) -> dict[str, np.ndarray]:
+        """The nodes of the grid the fields live on: the sensor grid's, then time's."""
+        axes = self.layout.nodes()
+        if self.times is not None:
+            axes[self.times[0]] = self.times[1]
+        return axes
+
+    def label_points(self) -> dict[str, np.ndarray]:
+        """Every node of the label grid, flattened, by coordinate name."""
+        axes = self.label_axes()
+        mesh = np.meshgrid(*axes.values(), indexing="ij")
+        return {a: m.reshape(-1) for a, m in zip(axes, mesh)}
 
     def __len__(self) -> int:
         arrays = list(self.grid_inputs.values()) + list(self.params.values()) + list(self.fields.values())
@@ -128,10 +148,14 @@ def formula_inputs(problem: Problem, axes: dict[str, np.ndarray], params: dict[s
     return out
 
 
-def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str) -> Pool:
-    """A labelled pool from ``pdedsl data``'s layout: axis arrays, ``[n, *grid]`` inputs and fields, ``[n]`` params."""
+def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True) -> Pool:
+    """A pool from ``pdedsl data``'s layout: axis arrays, ``[n, *grid]`` inputs and fields, ``[n]`` params.
+
+    With ``labelled=False`` the fields may be missing (members to predict for).
+    """
     _check_family(problem)
-    missing = [name for name in (*problem.axes, *(f.name for f in problem.fields)) if name not in arrays]
+    field_names = [f.name for f in problem.fields if labelled or f.name in arrays]
+    missing = [name for name in (*problem.axes, *field_names) if name not in arrays]
     missing += [name for name in random_params(problem) if name not in arrays]
     missing += [i.name for i in problem.inputs if i.kind == "prior" and i.name not in arrays]
     if missing:
@@ -139,12 +163,20 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
                           f"(it has {', '.join(sorted(arrays))}); write it with 'pdedsl data'")
     axes = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in problem.axes}
     shape = tuple(len(v) for v in axes.values())
-    fields = {f.name: np.asarray(arrays[f.name], dtype=np.float64) for f in problem.fields}
-    count = len(next(iter(fields.values())))
+    times = None
+    if problem.time is not None:
+        if problem.time.name not in arrays:
+            raise FamilyError(f"{origin}: no array named '{problem.time.name}' (the time nodes of the fields)")
+        times = (problem.time.name, np.asarray(arrays[problem.time.name], dtype=np.float64).reshape(-1))
+    label_shape = shape + ((len(times[1]),) if times is not None else ())
+    fields = {name: np.asarray(arrays[name], dtype=np.float64) for name in field_names}
+    members = [arrays[n] for n in (*field_names, *random_params(problem), *varying_inputs(problem)) if n in arrays]
+    count = len(np.asarray(members[0])) if members else 0
     for name, values in fields.items():
-        if values.shape != (count,) + shape:
-            raise FamilyError(f"{origin}: '{name}' has shape {values.shape}, expected {(count,) + shape} "
-                              f"(samples, then the grid {' x '.join(problem.axes)})")
+        if values.shape != (count,) + label_shape:
+            grid = " x ".join(tuple(problem.axes) + ((problem.time.name,) if times is not None else ()))
+            raise FamilyError(f"{origin}: '{name}' has shape {values.shape}, expected {(count,) + label_shape} "
+                              f"(samples, then the grid {grid})")
     params = {p: np.asarray(arrays[p], dtype=np.float64).reshape(-1) for p in random_params(problem)}
     for name, values in params.items():
         if values.shape != (count,):
@@ -159,18 +191,18 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
         else:  # a formula of the params
             grid_inputs[name] = np.stack([formula_inputs(problem, axes, {k: v[i] for k, v in params.items()})[name]
                                           for i in range(count)])
-    return Pool(layout_of(problem, axes), grid_inputs, params, fields)
+    return Pool(layout_of(problem, axes), grid_inputs, params, fields, times)
 
 
-def load_pool(problem: Problem, path) -> Pool:
-    """A labelled pool from an .npz written by ``pdedsl data``."""
+def load_pool(problem: Problem, path, labelled: bool = True) -> Pool:
+    """A pool from an .npz written by ``pdedsl data`` (``labelled=False``: fields optional)."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError) as error:
         raise FamilyError(f"{path}: cannot read it as an .npz ({error})") from None
-    return pool_from_arrays(problem, arrays, str(path))
+    return pool_from_arrays(problem, arrays, str(path), labelled)
 
 
 def _check_family(problem: Problem) -> None:

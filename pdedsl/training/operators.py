@@ -23,7 +23,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import torch
 
 from ..backends import BackendError
@@ -46,7 +45,7 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
     if config.data:
         pool = load_pool(problem, config.data)
         if config.samples and config.samples < len(pool):  # the first ``samples`` members
-            pool = _first(pool, config.samples)
+            pool = pool.head(config.samples)
         return pool
     if mode_of(config) != "physics":
         raise FamilyError(f"mode '{config.mode}' needs labelled data: pass --data FILE (written by 'pdedsl data')")
@@ -81,12 +80,6 @@ def mode_of(config) -> str:
     if config.mode != "auto":
         return config.mode
     return "supervised" if config.data else "physics"
-
-
-def _first(pool: Pool, count: int) -> Pool:
-    cut = {k: v[:count] for k, v in pool.grid_inputs.items()}
-    return Pool(pool.layout, cut, {k: v[:count] for k, v in pool.params.items()},
-                {k: v[:count] for k, v in pool.fields.items()})
 
 
 class OperatorFields:
@@ -175,9 +168,8 @@ class OperatorObjective(Objective):
             self.groups.clear()
             self.engines.clear()
             self.weak = None
-        mesh = np.meshgrid(*nodes, indexing="ij")
-        self.grid_points = {a: torch.as_tensor(m.reshape(-1), dtype=dtype, device=device)
-                            for a, m in zip(pool.layout.axis_names, mesh)}
+        self.grid_points = {a: torch.as_tensor(values, dtype=dtype, device=device)
+                            for a, values in pool.label_points().items()}
         self.labels = {name: torch.as_tensor(values.reshape(len(pool), -1), dtype=dtype, device=device)
                        for name, values in pool.fields.items()}
         # squared norm of each member's labels (the mean over members where a member's is zero)
@@ -212,10 +204,8 @@ class OperatorObjective(Objective):
     def predict_pool(self, pool: Pool) -> dict[str, torch.Tensor]:
         """The model's fields for every member of ``pool`` on its grid, ``[N, n]`` per field."""
         inputs = pool.operator_inputs(self.dtype).to(self.device)
-        nodes = list(pool.layout.nodes().values())
-        mesh = np.meshgrid(*nodes, indexing="ij")
-        points = {a: torch.as_tensor(m.reshape(1, -1), dtype=self.dtype, device=self.device)
-                  for a, m in zip(pool.layout.axis_names, mesh)}
+        points = {a: torch.as_tensor(values[None], dtype=self.dtype, device=self.device)
+                  for a, values in pool.label_points().items()}
         out: dict[str, list] = {}
         with torch.no_grad():
             for start in range(0, len(pool), EVALUATION_CHUNK):

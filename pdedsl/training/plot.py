@@ -490,6 +490,10 @@ def plot(folder, output_path=None, run=None) -> Path:
     folder = Path(folder)
     run = run if run is not None else Run.open(folder)
     output = Path(output_path) if output_path is not None else folder / "plot.png"
+    if run.operator:
+        from .operator_views import plot_members
+
+        return plot_members(run, folder, output)
     problem = run.problem
     view = _view(problem)
     rows = _rows(run, view)

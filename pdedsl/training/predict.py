@@ -185,6 +185,10 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
     run = run if run is not None else Run.open(Path(folder))
+    if run.operator:  # it answers for members of its family: the file holds their inputs
+        from .operator_views import predict_members
+
+        return predict_members(run, points_path, output_path)
     problem = run.problem
     names = coordinate_names(problem)
     arrays, layout, shape = read_points(points_path, problem, layout)

@@ -174,6 +174,18 @@ def test_supervised_training_from_a_data_file_on_the_command_line(tmp_path):
     assert result["mode"] == "supervised" and result["samples"] == 40
     assert result["rel_l2"]["u"] < 0.1, result
     assert (tmp_path / "run" / "test.npz").is_file()
+    # predict answers for members (the training file, labels ignored); plot shows held-out members
+    predicted = subprocess.run([sys.executable, "-m", "pdedsl", "predict", str(tmp_path / "run"), "--points", str(data),
+                                "-o", str(tmp_path / "pred.npz")], **common)
+    assert predicted.returncode == 0, predicted.stderr
+    with np.load(tmp_path / "pred.npz") as out, np.load(data) as labels:
+        assert out["u"].shape == labels["u"].shape == (40, 9, 9)
+        errors = np.linalg.norm((out["u"] - labels["u"]).reshape(40, -1), axis=1) / np.linalg.norm(
+            labels["u"].reshape(40, -1), axis=1)
+        assert errors.mean() < 0.1
+    drawn = subprocess.run([sys.executable, "-m", "pdedsl", "plot", str(tmp_path / "run")], **common)
+    assert drawn.returncode == 0, drawn.stderr
+    assert (tmp_path / "run" / "plot.png").stat().st_size > 10_000
 
 
 def test_an_interrupted_operator_run_resumes_to_the_same_parameters(tmp_path):
@@ -222,3 +234,42 @@ def test_bf16_label_terms_train_with_float32_parameters(tmp_path, backend):
     losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert np.isfinite(losses).all() and losses[-1] < 0.5 * losses[0]
     assert result["rel_l2"]["u"] < 1.0
+
+
+HEAT_FAMILY = """problem heat_family
+domain O = interval(x: [0, 1])
+time t: [0, 0.5]
+field u
+param k ~ uniform(0.5, 1.5)
+input u0 ~ gaussian_field(length: 0.3, smoothness: 2.5, variance: 0.1)
+equation in O:
+    dt(u) = 0.05 * d(u, x, 2) - k * u
+boundary on boundary(O):
+    u = 0
+initial:
+    u = sin(pi*x) + u0 * x * (1 - x)
+"""
+
+
+def test_time_dependent_families_have_reference_data_and_train_as_operators(tmp_path):
+    """Random initial states and params: labelled data starts from each member's own state, and a
+    hybrid MultiONet run is measured on the space-time grid."""
+    path, problem = load(tmp_path, HEAT_FAMILY)
+    arrays = generate(problem, 4, 17, seed=3)
+    assert arrays["u"].shape == (4, 17, 17) and arrays["u0"].shape == (4, 17) and arrays["k"].shape == (4,)
+    x = arrays["x"]
+    for member in range(4):
+        start = np.sin(np.pi * x) + arrays["u0"][member] * x * (1 - x)
+        np.testing.assert_allclose(arrays["u"][member, :, 0], start, atol=1e-6)
+    # the decay rate k of each member shows in its solution: larger k, smaller u at the end
+    ends = [np.abs(arrays["u"][m, :, -1]).max() for m in range(4)]
+    order = np.argsort(arrays["k"])
+    assert ends[order[0]] > ends[order[-1]]
+    from pdedsl.reference.dataset import write
+
+    write(tmp_path / "data.npz", arrays)
+    config = TrainConfig(backend="multionet", data=str(tmp_path / "data.npz"), test_data=str(tmp_path / "data.npz"),
+                         mode="hybrid", steps=30, batch_size=2, interior_points=64, boundary_points=16,
+                         backend_options={"width": 16, "depth": 2})
+    result = train(path, config, tmp_path / "run", progress=False)
+    assert result["test_samples"] == 4 and 0 < result["rel_l2"]["u"] < 2

@@ -1,0 +1,129 @@
+"""``predict`` and ``plot`` for operator runs: answers for given members of the family, and pictures of them.
+
+An operator run answers for any member of its family, so ``predict`` reads
+members rather than points: an ``.npz`` in ``pdedsl data``'s layout (the
+sensor grid's axis arrays, ``(n, ...)`` inputs, ``(n,)`` params; fields
+optional) and writes the same arrays plus every predicted field
+``(n, len(x), ...)``. ``plot`` shows a few held-out members side by side:
+their input, the reference solution, the prediction and the error, with
+the loss curves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..runtime.family import FamilyError, load_pool
+from .plot import DPI, _draw_losses, _read_metrics, _save  # noqa: F401 - shared figure helpers
+from .predict import PredictError, write_npz
+
+#: Members a plot shows.
+SHOWN = 3
+
+
+def predict_members(run, members_path, output_path) -> dict:
+    """Every field of ``run``'s operator for the members in ``members_path``; written to ``output_path``."""
+    try:
+        pool = load_pool(run.problem, members_path, labelled=False)
+    except FamilyError as error:
+        raise PredictError(str(error)) from None
+    if pool.layout != run.pool.layout:
+        raise PredictError(f"{members_path}: its grid or inputs differ from the run's sensor layout "
+                           f"({' x '.join(str(n) for n in run.pool.layout.shape)} nodes, inputs "
+                           f"{', '.join(run.pool.layout.channels + run.pool.layout.scalars)})")
+    run.model.eval()
+    predicted = run.objective.predict_pool(pool)
+    shape = (len(pool),) + tuple(len(n) for n in pool.label_axes().values())
+    output = dict(pool.label_axes())
+    output.update(pool.grid_inputs)
+    output.update(pool.params)
+    output.update({name: values.double().cpu().numpy().reshape(shape) for name, values in predicted.items()
+                   if name in {f.name for f in run.problem.fields}})
+    written = write_npz(output_path, output)
+    return {"output": str(written), "members": len(pool), "grid": list(pool.layout.shape),
+            "fields": [f.name for f in run.problem.fields]}
+
+
+def plot_members(run, folder: Path, output: Path) -> Path:
+    """Input, truth, prediction and error for the first held-out members, and the loss curves."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    run.prepare_test()
+    pool = run.test if run.test is not None else run.pool
+    count = min(SHOWN, len(pool))
+    shown = pool.head(count)
+    predicted = {k: v.double().cpu().numpy() for k, v in run.objective.predict_pool(shown).items()}
+    field = run.problem.fields[0].name
+    truth = shown.fields.get(field)
+    nodes = list(shown.label_axes().values())  # fields: space (and time); inputs: space
+    input_nodes = list(shown.layout.nodes().values())
+    columns = ["input", "truth", "prediction", "error"] if truth is not None else ["input", "prediction"]
+    figure = Figure(figsize=(3.2 * len(columns) + 4.2, 2.9 * count + 0.4), layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(count, len(columns) + 1, width_ratios=[1] * len(columns) + [1.3])
+    for member in range(count):
+        prediction = predicted[field][member].reshape(tuple(len(n) for n in nodes))
+        panels = {"input": _input_of(shown, member), "prediction": (prediction, f"{field} (predicted)")}
+        if truth is not None:
+            error = np.linalg.norm(prediction - truth[member]) / max(np.linalg.norm(truth[member]), 1e-300)
+            panels["truth"] = (truth[member], f"{field} (reference)")
+            panels["error"] = (prediction - truth[member], f"error, rel. L2 {error:.2e}")
+        low = min(np.min(panels[c][0]) for c in ("truth", "prediction") if c in panels)
+        high = max(np.max(panels[c][0]) for c in ("truth", "prediction") if c in panels)
+        for index, column in enumerate(columns):
+            ax = figure.add_subplot(grid[member, index])
+            values, title = panels[column]
+            shared = (low, high) if column in ("truth", "prediction") else None
+            _panel(figure, ax, input_nodes if column == "input" else nodes, values, title, shared,
+                   diverging=column == "error")
+    _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder))
+    result = _result(folder)
+    headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', '')}"
+    if result.get("rel_l2"):
+        headline += f"  |  mean rel. L2 over {result.get('test_samples')} held-out members: " + \
+            ", ".join(f"{k} {v:.2e}" for k, v in result["rel_l2"].items())
+    figure.suptitle(headline, fontsize=11)
+    return _save(figure, output)
+
+
+def _input_of(pool, member: int) -> tuple[np.ndarray, str]:
+    """The member's first varying input on the grid (or its params, as a title over a blank panel)."""
+    params = ", ".join(f"{k} = {v[member]:.3g}" for k, v in pool.params.items())
+    if pool.layout.channels:
+        name = pool.layout.channels[0]
+        return pool.grid_inputs[name][member], name + (f" ({params})" if params else "")
+    return np.zeros(pool.layout.shape), params
+
+
+def _panel(figure, ax, nodes, values, title: str, limits, diverging: bool) -> None:
+    ax.set_title(title, fontsize=9)
+    if len(nodes) == 1:
+        ax.plot(nodes[0], values, lw=1.4)
+        if limits is not None:
+            ax.set_ylim(limits[0] - 0.05 * abs(limits[1] - limits[0]), limits[1] + 0.05 * abs(limits[1] - limits[0]))
+        return
+    if len(nodes) == 3:  # the middle slice of the last axis
+        values = values[..., values.shape[-1] // 2]
+    if diverging:
+        bound = float(np.max(np.abs(values))) or 1.0
+        limits, cmap = (-bound, bound), "RdBu_r"
+    else:
+        cmap = "viridis"
+        limits = limits or (float(np.min(values)), float(np.max(values)))
+    extent = (nodes[0][0], nodes[0][-1], nodes[1][0], nodes[1][-1])
+    image = ax.imshow(values.T, origin="lower", extent=extent, cmap=cmap, vmin=limits[0], vmax=limits[1],
+                      aspect="equal", interpolation="nearest")
+    figure.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _result(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
