@@ -96,6 +96,13 @@ class Context:
         values = self.average(torch.tensor([float(v) for v in terms.values()], dtype=torch.float64))
         return dict(zip(terms, values.tolist()))
 
+    def average_term_tensors(self, terms: dict) -> dict:
+        """Loss terms averaged over the ranks, as 0-dim tensors on their device (no wait for the device)."""
+        if not self.active or not terms:
+            return terms
+        values = self.average(torch.stack(list(terms.values())))
+        return dict(zip(terms, values.unbind()))
+
     def check_identical(self, parameters) -> float:
         """The largest difference between this rank's parameters and rank 0's (0 when not distributed)."""
         if not self.active:

@@ -179,7 +179,9 @@ class Trainer:
         self.run, self.config = run, run.config
         self.show_progress = progress
         self.parameters = list(run.model.parameters()) + run.objective.trainable_params()
-        self.skipped = 0
+        self.skipped = 0  # skipped L-BFGS steps, and Adam steps counted so far (see _settle)
+        self.adam_skips = None  # Adam steps skipped in this session, counted on the device (no host sync)
+        self.adam_skips_seen = 0
         self.adaptive = run.config.sampling == "rad"
         self.batches = None  # the points in use (saved with checkpoints when they depend on the model)
         self.drawn_at = None  # the step whose draw L-BFGS is using (saved with checkpoints)
@@ -187,7 +189,8 @@ class Trainer:
 
     def fit(self, resume: bool) -> dict:
         run, config = self.run, self.config
-        adam = torch.optim.Adam(self.parameters, lr=config.learning_rate)
+        # fused Adam skips a step on the device when told found_inf (as under a GradScaler): no host sync
+        adam = torch.optim.Adam(self.parameters, lr=torch.tensor(config.learning_rate), fused=True)
         # torch's L-BFGS does not move with max_iter=1, so it runs in chunks of
         # LBFGS_CHUNK iterations; each iteration counts as a step.
         lbfgs = torch.optim.LBFGS(self.parameters, lr=1.0, max_iter=LBFGS_CHUNK, history_size=50,
@@ -197,6 +200,8 @@ class Trainer:
         if state is not None:
             step, wall_before = int(state["step"]), float(state["wall"])
             (adam if state["phase"] == "adam" else lbfgs).load_state_dict(state["optimizer"])
+            for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
+                group.update(fused=True, foreach=None)
             torch.set_rng_state(state["torch_rng"])
             if state.get("learning_rate") is not None:  # lowered after non-finite losses: stays lowered
                 config.learning_rate = float(state["learning_rate"])
@@ -204,6 +209,8 @@ class Trainer:
                 self.restored = run.objective.batches_from_state(state["batches"])
             self.drawn_at = state.get("drawn_at")
         self.began = time.perf_counter() - wall_before
+        self.base_rate = config.learning_rate  # halved once per skipped step: base_rate * 0.5 ** skips
+        self.adam_skips = torch.zeros((), device=run.device)
         self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
         step = self._adam_phase(adam, step)
         step = self._lbfgs_phase(lbfgs, step)
@@ -284,6 +291,7 @@ class Trainer:
         return self.run.objective.sample(draw, adaptive=self.adaptive, step=draw * self.config.resample_every)
 
     def _checkpoint(self, step: int, optimizer, phase: str, wall: float) -> None:
+        self._settle()
         if not CONTEXT.main:
             return
         batches = self.run.objective.batches_to_state(self.batches) if self.adaptive and self.batches else None
@@ -292,22 +300,38 @@ class Trainer:
         checkpoint.save(state, self.run.folder / "checkpoint.pt")
 
     def _learning_rate(self, step: int) -> float:
+        """The scheduled rate at ``step``, before halvings for steps skipped in this session."""
         fraction = step / max(self.config.steps, 1)
-        return self.config.learning_rate * self.config.decay ** fraction
+        return self.base_rate * self.config.decay ** fraction
+
+    def _settle(self) -> None:
+        """Read the device's count of skipped Adam steps (at logs and checkpoints only) and report new ones."""
+        count = int(self.adam_skips)
+        if count > self.adam_skips_seen:
+            self.skipped += count - self.adam_skips_seen
+            self.adam_skips_seen = count
+            self.config.learning_rate = self.base_rate * 0.5 ** count
+            print(f"pdedsl: non-finite loss in {count} step(s) so far; those steps were skipped and the learning "
+                  f"rate halved for each, to {self.config.learning_rate:.2e}", file=sys.stderr)
 
     def _adam_step(self, adam, batches, step: int) -> dict:
+        """One Adam step, decided on the device: a non-finite loss skips it and halves the rate from then on.
+
+        Returns the loss terms as device tensors; nothing here waits for the device.
+        """
+        halving = torch.pow(0.5, self.adam_skips)
         for group in adam.param_groups:
-            group["lr"] = self._learning_rate(step)
+            group["lr"] = halving * self._learning_rate(step)
         adam.zero_grad(set_to_none=True)
         terms = self.run.objective.losses(CONTEXT.shard(batches))
         loss = sum(terms.values())
-        if not torch.isfinite(CONTEXT.average(loss)):  # the same decision on every rank
-            self._skip(adam)
-            return {k: float("nan") for k in terms}
         loss.backward()
         CONTEXT.average_gradients(self.parameters)
+        found = (~torch.isfinite(CONTEXT.average(loss))).float()  # the same decision on every rank
+        adam.found_inf = found.to(self.adam_skips.device)
         adam.step()
-        return CONTEXT.average_terms({k: v.detach() for k, v in terms.items()})
+        self.adam_skips += adam.found_inf
+        return CONTEXT.average_term_tensors({k: v.detach() for k, v in terms.items()})
 
     def _lbfgs_step(self, lbfgs, batches) -> dict:
         latest = {}
@@ -336,21 +360,19 @@ class Trainer:
             lbfgs.state.clear()
         return latest, iterations
 
-    def _skip(self, optimizer) -> None:
-        self.skipped += 1
-        self.config.learning_rate *= 0.5
-        print(f"pdedsl: non-finite loss; step skipped, learning rate halved to {self.config.learning_rate:.2e}",
-              file=sys.stderr)
-
     def _after_step(self, step: int, phase: str, optimizer, terms: dict, may_checkpoint: bool = True) -> None:
         config, run = self.config, self.run
         wall = time.perf_counter() - self.began
         self.bar.update(step, phase, terms)
-        if CONTEXT.main and (step % config.log_every == 0 or step == config.total_steps):
+        logging = step % config.log_every == 0 or step == config.total_steps
+        if logging and phase == "adam":
+            self._settle()
+        if CONTEXT.main and logging:
+            terms = {k: float(v) for k, v in terms.items()}  # (Adam's terms are device tensors until here)
             record = {"step": step, "phase": phase, "loss": sum(terms.values()), "terms": terms,
                       "wall_s": round(wall, 3)}
             if phase == "adam":
-                record["lr"] = self._learning_rate(step)
+                record["lr"] = self._learning_rate(step) * 0.5 ** self.adam_skips_seen
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
         if may_checkpoint and (step % config.checkpoint_every == 0 or step == config.total_steps):

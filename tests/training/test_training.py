@@ -221,3 +221,39 @@ def test_compiled_runs_take_the_forward_engine(tmp_path):
     compiled = Run(burgers, TrainConfig(compile="on"), tmp_path / "compiled")
     assert "autograd" in eager.objective.engines.values()  # auto: Burgers' equation costs the same either way
     assert set(compiled.objective.engines.values()) == {"forward"}
+
+
+@pytest.mark.parametrize("form", ["strong", "weak"])
+def test_adam_steps_never_read_a_tensor_on_the_host(tmp_path, monkeypatch, form):
+    """No .item(), float(), bool() or .tolist() of a tensor inside an Adam step: on a GPU each would wait
+    for the device. (Logs and checkpoints read the loss every log_every steps; that is outside the step.)"""
+    import pdedsl.training.run as run_module
+
+    inside = {"now": False, "reads": []}
+
+    def guarded(name):
+        original = getattr(torch.Tensor, name)
+
+        def read(self, *args, **kwargs):
+            if inside["now"]:
+                inside["reads"].append(name)
+            return original(self, *args, **kwargs)
+        return read
+
+    for name in ("item", "__float__", "__bool__", "__int__", "tolist"):
+        monkeypatch.setattr(torch.Tensor, name, guarded(name))
+    step = run_module.Trainer._adam_step
+
+    def watched(self, *args):
+        inside["now"] = True
+        try:
+            return step(self, *args)
+        finally:
+            inside["now"] = False
+
+    monkeypatch.setattr(run_module.Trainer, "_adam_step", watched)
+    spec = write(tmp_path, POISSON_1D.replace("-d(u, x, 2) = pi^2 * sin(pi*x)", "sqrt(-1 - u^2) = 0"))
+    result = train(spec, TrainConfig(**{**TINY, "steps": 12, "lbfgs_steps": 0, "form": form}), tmp_path / "run",
+                   progress=False)
+    assert inside["reads"] == []
+    assert result["skipped_steps"] == 12  # sqrt of a negative number: every step skipped, decided on the device
