@@ -50,6 +50,15 @@ class Backend(torch.nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+def glorot_uniform(layer: torch.nn.Linear, generator: torch.Generator) -> torch.nn.Linear:
+    """Glorot-uniform weights and zero biases, drawn from ``generator`` (the same seed, the same network)."""
+    bound = (6.0 / (layer.in_features + layer.out_features)) ** 0.5
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound, generator=generator)
+        layer.bias.zero_()
+    return layer
+
+
 def register(name: str):
     """Class decorator: make a backend available as ``name`` (``--backend name``)."""
 

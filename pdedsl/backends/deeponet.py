@@ -28,7 +28,7 @@ import torch
 from ..ir.problem import Problem
 from ..runtime import elementwise
 from ..runtime.jets import Jet
-from .base import BackendError, register
+from .base import BackendError, glorot_uniform, register
 from .operator import OperatorBackend, OperatorInputs, SensorLayout
 from .pinn import ACTIVATIONS, coordinate_bounds
 
@@ -52,10 +52,7 @@ class _Stack(torch.nn.Module):
         sizes = [inputs] + [width] * (depth + 1)
         self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
         for layer in self.layers:
-            bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))  # Glorot uniform
-            with torch.no_grad():
-                layer.weight.uniform_(-bound, bound, generator=generator)
-                layer.bias.zero_()
+            glorot_uniform(layer, generator)
 
     def features(self, x, activation) -> list:
         """Every layer's output for a tensor, or for a jet (``activation`` acts on whichever is given)."""

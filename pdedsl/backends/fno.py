@@ -16,26 +16,18 @@ the imaginary part of complex parameters.
 
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
 import numpy as np
 import torch
 
 from ..ir.problem import Problem
-from .base import BackendError, register
+from ..runtime.priors.grid_field import locate_cells
+from .base import BackendError, glorot_uniform, register
 from .operator import OperatorBackend, OperatorInputs, SensorLayout
 from .pinn import ACTIVATIONS
 
 PROJECTION_WIDTH = 128  # hidden width of the pointwise projection back to the fields
-
-
-def _glorot(layer: torch.nn.Linear, generator: torch.Generator) -> torch.nn.Linear:
-    bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))
-    with torch.no_grad():
-        layer.weight.uniform_(-bound, bound, generator=generator)
-        layer.bias.zero_()
-    return layer
 
 
 def _pointwise(layer: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
@@ -127,11 +119,11 @@ class FNO(OperatorBackend):
         # frequencies kept per axis: both ends of the full FFT axes, the start of the last (real FFT) axis
         kept = tuple(min(n, 2 * modes) for n in self.padded[:-1]) + (min(self.padded[-1] // 2 + 1, modes),)
         channels = len(layout.channels) + len(layout.scalars) + len(shape)
-        self.lift = _glorot(torch.nn.Linear(channels, width), generator)
+        self.lift = glorot_uniform(torch.nn.Linear(channels, width), generator)
         self.spectral = torch.nn.ModuleList(SpectralConvolution(width, kept, generator) for _ in range(depth))
-        self.skips = torch.nn.ModuleList(_glorot(torch.nn.Linear(width, width), generator) for _ in range(depth))
-        self.project = _glorot(torch.nn.Linear(width, PROJECTION_WIDTH), generator)
-        self.output = _glorot(torch.nn.Linear(PROJECTION_WIDTH, len(self.output_names)), generator)
+        self.skips = torch.nn.ModuleList(glorot_uniform(torch.nn.Linear(width, width), generator) for _ in range(depth))
+        self.project = glorot_uniform(torch.nn.Linear(width, PROJECTION_WIDTH), generator)
+        self.output = glorot_uniform(torch.nn.Linear(PROJECTION_WIDTH, len(self.output_names)), generator)
 
     def grid_nodes(self) -> list[torch.Tensor]:
         """The sensor grid's node arrays, one per space axis, as stored buffers."""
@@ -185,7 +177,7 @@ class FNO(OperatorBackend):
                                    f"or [{batch}, n]")
             points.append(x)
         count = max(p.shape[1] for p in points)
-        cells = [_locate(grid.to(values.dtype), x) for grid, x in zip(self.grid_nodes(), points)]
+        cells = [locate_cells(grid.to(values.dtype), x) for grid, x in zip(self.grid_nodes(), points)]
         strides = np.cumprod((1,) + self.layout.shape[:0:-1])[::-1]
         result = 0
         for corner in range(2 ** len(cells)):
@@ -210,14 +202,3 @@ def padded_size(n: int) -> int:
         if rest == 1:
             return size
         size += 1
-
-
-def _locate(grid: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For each ``x`` (clamped onto the grid): its cell's lower and upper node indices and the fraction across."""
-    if grid.numel() == 1:
-        zero = torch.zeros(x.shape, dtype=torch.long, device=x.device)
-        return zero, zero, x * 0
-    x = x.clamp(grid[0], grid[-1])
-    lower = (torch.searchsorted(grid, x.detach().contiguous(), right=True) - 1).clamp(0, grid.numel() - 2)
-    fraction = (x - grid[lower]) / (grid[lower + 1] - grid[lower])
-    return lower, lower + 1, fraction

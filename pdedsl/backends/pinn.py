@@ -15,7 +15,7 @@ import torch
 from ..ir.problem import Problem
 from ..runtime import elementwise
 from ..runtime.jets import Jet, cat
-from .base import Backend, BackendError, register
+from .base import Backend, BackendError, glorot_uniform, register
 
 ACTIVATIONS = {
     "tanh": torch.tanh,
@@ -78,10 +78,7 @@ class PINN(Backend):
         sizes = [inputs] + [width] * depth + [len(self.output_names)]
         self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
         for layer in self.layers:
-            bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))  # Glorot uniform
-            with torch.no_grad():
-                layer.weight.uniform_(-bound, bound, generator=generator)
-                layer.bias.zero_()
+            glorot_uniform(layer, generator)
 
     def forward(self, coordinates: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         x = torch.stack([coordinates[name] for name in self.coordinate_names], dim=-1)

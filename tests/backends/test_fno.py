@@ -61,14 +61,6 @@ initial:
 """
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_threaded_torch():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def load(tmp_path, text, name="spec.pde"):
     path = tmp_path / name
     path.write_text(text)

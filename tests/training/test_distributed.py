@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from rod_spec import ROD
+from rod_spec import LOADED_ROD, ROD
 
 SPEC = ROD
 
@@ -68,15 +68,7 @@ def test_a_killed_distributed_run_resumes_to_the_same_numbers(tmp_path):
     assert all(torch.allclose(whole[k], resumed[k], rtol=1e-9, atol=1e-11) for k in whole)
 
 
-FAMILY = """problem loaded_rod
-domain O = interval(x: [0, 1])
-field u
-param k ~ uniform(1, 2)
-equation in O:
-    -d(u, x, 2) = k
-boundary on boundary(O):
-    u = 0
-"""
+FAMILY = LOADED_ROD
 
 
 def test_an_operator_backend_takes_the_same_steps_on_two_processes(tmp_path):

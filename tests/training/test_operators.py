@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from rod_spec import LOADED_ROD
 
 from pdedsl import api, compiler
 from pdedsl.backends import BackendError, create
@@ -21,16 +22,7 @@ from pdedsl.runtime.jets import JetTable
 from pdedsl.training import TrainConfig, resume, train
 from pdedsl.training.operators import OperatorFields, OperatorObjective
 
-# -u'' = k on [0, 1], u = 0 at both ends: u = k x (1 - x) / 2 for every member
-FAMILY = """problem loaded_rod
-domain O = interval(x: [0, 1])
-field u
-param k ~ uniform(1, 2)
-equation in O:
-    -d(u, x, 2) = k
-boundary on boundary(O):
-    u = 0
-"""
+FAMILY = LOADED_ROD  # u = k x (1 - x) / 2 for every member
 
 # a varying coefficient on a grid and a random param, in 2-D
 DARCY = """problem small_darcy

@@ -64,7 +64,7 @@ class GridField(torch.nn.Module):
         values = self.flat_values.to(dtype)
         if rows is not None:
             values = values[rows.to(values.device)]
-        cells = [_locate(grid.to(dtype), x.to(dtype)) for grid, x in zip(self.grids(), coordinates)]
+        cells = [locate_cells(grid.to(dtype), x.to(dtype)) for grid, x in zip(self.grids(), coordinates)]
         if self.piecewise_constant:
             index = sum(torch.where(f >= 0.5, upper, lower) * s
                         for (lower, upper, f), s in zip(cells, self.strides))
@@ -105,7 +105,7 @@ class GridField(torch.nn.Module):
         return torch.gather(values.expand(batch, -1), 1, index.expand(batch, -1))
 
 
-def _locate(grid: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def locate_cells(grid: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """For each x (clamped to the grid): the cell's lower and upper node indices and the fraction across it."""
     if grid.numel() == 1:
         zero = torch.zeros(x.shape, dtype=torch.long, device=x.device)

@@ -1,8 +1,8 @@
-"""Shared set-up for the runtime tests.
+"""Shared set-up for the tests.
 
 The tests run many small tensor operations; on small shared machines torch's
 intra-op thread pool makes those slower and far less predictable (threads
-wait on each other), so each runtime test module runs single-threaded and
+wait on each other), so each test module runs single-threaded and
 restores the previous setting afterwards.
 """
 
