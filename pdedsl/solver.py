@@ -49,6 +49,9 @@ class Solver:
         """Every field at the given points (coordinate name -> 1-D array, all of one length)."""
         if self.run is None:
             raise RuntimeError("call fit() before predict()")
+        if self.run.operator:
+            raise TypeError(f"the {self.backend} backend answers for members of the family: "
+                            "use predict_members(arrays) with their inputs")
         from .training.predict import evaluate_fields
 
         from .training.predict import coordinate_names
@@ -58,3 +61,16 @@ class Solver:
             raise ValueError(f"predict needs every coordinate; missing: {', '.join(missing)}")
         columns = {a: np.asarray(v, dtype=np.float64).reshape(-1) for a, v in points.items()}
         return evaluate_fields(self.run, columns)  # the spec's fields only (not the mixed form's fluxes)
+
+    def predict_members(self, members: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """An operator's fields for members given as ``pdedsl data`` arrays (axes, inputs, params; labels ignored).
+
+        Returns those arrays plus each field of shape ``(n, len(x), ...)``.
+        """
+        if self.run is None:
+            raise RuntimeError("call fit() before predict_members()")
+        if not self.run.operator:
+            raise TypeError(f"the {self.backend} backend solves one problem: use predict(points)")
+        from .training.operator_views import predict_arrays
+
+        return predict_arrays(self.run, {k: np.asarray(v) for k, v in members.items()})

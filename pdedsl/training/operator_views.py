@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runtime.family import FamilyError, load_pool
+from ..runtime.family import FamilyError, pool_from_arrays
 from .plot import DPI, _draw_losses, _read_metrics, _save  # noqa: F401 - shared figure helpers
 from .predict import PredictError, write_npz
 
@@ -27,11 +27,25 @@ SHOWN = 3
 def predict_members(run, members_path, output_path) -> dict:
     """Every field of ``run``'s operator for the members in ``members_path``; written to ``output_path``."""
     try:
-        pool = load_pool(run.problem, members_path, labelled=False)
+        with np.load(members_path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as error:
+        raise PredictError(f"{members_path}: cannot read it as an .npz ({error})") from None
+    output = predict_arrays(run, arrays, str(members_path))
+    written = write_npz(output_path, output)
+    fields = [f.name for f in run.problem.fields]
+    return {"output": str(written), "members": len(output[fields[0]]), "grid": list(output[fields[0]].shape[1:]),
+            "fields": fields}
+
+
+def predict_arrays(run, arrays: dict, origin: str = "members") -> dict[str, np.ndarray]:
+    """Members in ``pdedsl data``'s layout in; the same arrays plus every predicted field ``(n, ...)`` out."""
+    try:
+        pool = pool_from_arrays(run.problem, arrays, origin, labelled=False)
     except FamilyError as error:
         raise PredictError(str(error)) from None
     if pool.layout != run.pool.layout:
-        raise PredictError(f"{members_path}: its grid or inputs differ from the run's sensor layout "
+        raise PredictError(f"{origin}: its grid or inputs differ from the run's sensor layout "
                            f"({' x '.join(str(n) for n in run.pool.layout.shape)} nodes, inputs "
                            f"{', '.join(run.pool.layout.channels + run.pool.layout.scalars)})")
     run.model.eval()
@@ -42,9 +56,7 @@ def predict_members(run, members_path, output_path) -> dict:
     output.update(pool.params)
     output.update({name: values.double().cpu().numpy().reshape(shape) for name, values in predicted.items()
                    if name in {f.name for f in run.problem.fields}})
-    written = write_npz(output_path, output)
-    return {"output": str(written), "members": len(pool), "grid": list(pool.layout.shape),
-            "fields": [f.name for f in run.problem.fields]}
+    return output
 
 
 def plot_members(run, folder: Path, output: Path) -> Path:

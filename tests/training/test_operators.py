@@ -265,3 +265,20 @@ def test_time_dependent_families_have_reference_data_and_train_as_operators(tmp_
                          backend_options={"width": 16, "depth": 2})
     result = train(path, config, tmp_path / "run", progress=False)
     assert result["test_samples"] == 4 and 0 < result["rel_l2"]["u"] < 2
+
+
+def test_python_api_trains_an_operator_and_answers_for_members(tmp_path):
+    import pdedsl
+
+    path, problem = load(tmp_path, FAMILY)
+    solver = pdedsl.load(path).solver(backend="deeponet", width=16, depth=2)
+    result = solver.fit(steps=150, samples=32, batch_size=8, grid=9, interior_points=32, boundary_points=8,
+                        learning_rate=3e-3, test_samples=6)
+    assert result["test_samples"] == 6
+    members = generate(problem, 5, 9, seed=11)
+    out = solver.predict_members({k: v for k, v in members.items() if k != "u"})
+    assert out["u"].shape == (5, 9) and np.allclose(out["k"], members["k"])
+    errors = np.linalg.norm(out["u"] - members["u"], axis=1) / np.linalg.norm(members["u"], axis=1)
+    assert errors.mean() < 0.3
+    with pytest.raises(TypeError, match="predict_members"):
+        solver.predict({"x": np.linspace(0, 1, 5)})
