@@ -52,7 +52,7 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
     return draw_pool(problem, config.samples, config.grid_points(problem), config.seed, progress)
 
 
-def test_pool(problem: Problem, config, folder: Path, layout) -> tuple[Optional[Pool], str]:
+def test_pool(problem: Problem, config, folder: Path, layout, progress=None) -> tuple[Optional[Pool], str]:
     """The held-out members (saved as test.npz in the run folder), or None and the reason there are none."""
     path = Path(config.test_data) if config.test_data else folder / "test.npz"
     if path.is_file():
@@ -65,7 +65,7 @@ def test_pool(problem: Problem, config, folder: Path, layout) -> tuple[Optional[
         nodes = layout.nodes()
         grid = len(next(iter(nodes.values())))
         try:
-            arrays = generate(problem, config.test_samples, grid, TEST_SEED)
+            arrays = generate(problem, config.test_samples, grid, TEST_SEED, progress)
         except ReferenceError as error:
             return None, f"no reference solver for this spec ({error})"
         write(path, arrays)

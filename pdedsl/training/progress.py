@@ -42,6 +42,6 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled and self.interactive:
+        if self.enabled and self.interactive and self._last_shown >= 0:  # end the line it drew on
             self.stream.write("\n")
             self.stream.flush()

@@ -51,7 +51,7 @@ def _dtype(config: TrainConfig):
 class Run:
     """Everything a run needs, rebuilt the same way for training, resuming and prediction."""
 
-    def __init__(self, spec_path: Path, config: TrainConfig, folder: Path):
+    def __init__(self, spec_path: Path, config: TrainConfig, folder: Path, progress: bool = False):
         self.spec_path, self.config, self.folder = Path(spec_path), config, Path(folder)
         self.problem = api.load(self.spec_path)
         self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
@@ -66,8 +66,11 @@ class Run:
         self.operator = is_operator(config.backend)
         self.pool = self.test = None
         self.no_test_reason = ""
+        self.progress = progress
         if self.operator:  # the members it learns from fix the sensor layout the networks read
-            self.pool = training_pool(self.problem, config)
+            bar = Progress(config.samples, enabled=progress and not config.data)
+            self.pool = training_pool(self.problem, config, bar)
+            bar.close()
             options["layout"] = self.pool.layout
         self.model = create(config.backend, self.problem, **options)
         if self.operator:
@@ -84,7 +87,9 @@ class Run:
     def prepare_test(self) -> None:
         """The held-out members an operator is measured on (generated once, kept as test.npz)."""
         if self.operator and self.test is None:
-            self.test, self.no_test_reason = test_pool(self.problem, self.config, self.folder, self.pool.layout)
+            bar = Progress(self.config.test_samples, enabled=self.progress)
+            self.test, self.no_test_reason = test_pool(self.problem, self.config, self.folder, self.pool.layout, bar)
+            bar.close()
 
     def evaluate(self) -> dict[str, float]:
         """Relative L2 error per field: against exact or reference solutions, or (operators) the test members."""
@@ -155,7 +160,7 @@ def _data_files(problem) -> list[str]:
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     CONTEXT.start(torch.device(config.device))
-    run = Run(spec_path, config, folder)
+    run = Run(spec_path, config, folder, progress and CONTEXT.main)
     if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
         run.prepare_folder(resume)
         run.prepare_test()  # before training, so a missing reference solver shows at once
