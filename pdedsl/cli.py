@@ -354,6 +354,10 @@ def _print_result(result: dict, folder: Path) -> None:
         print(f"  {field}: relative L2 error {error:.3e}")
     for name, value in result["params"].items():
         print(f"  inferred {name} = {value:.6g}")
+    if result.get("test_samples"):
+        print(f"  (mean over {result['test_samples']} held-out members)")
+    if result.get("note"):
+        print(f"  note: {result['note']}")
     if result.get("skipped_steps"):
         print(f"  {result['skipped_steps']} steps skipped (non-finite loss)")
 
