@@ -52,7 +52,7 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
     return draw_pool(problem, config.samples, config.grid_points(problem), config.seed, progress)
 
 
-def test_pool(problem: Problem, config, folder: Path, layout, progress=None) -> tuple[Optional[Pool], str]:
+def held_out_pool(problem: Problem, config, folder: Path, layout, progress=None) -> tuple[Optional[Pool], str]:
     """The held-out members (saved as test.npz in the run folder), or None and the reason there are none."""
     path = Path(config.test_data) if config.test_data else folder / "test.npz"
     if path.is_file():

@@ -31,7 +31,7 @@ from .config import TrainConfig
 from .distributed import CONTEXT
 from .metrics import relative_l2
 from .objective import Objective
-from .operators import OperatorObjective, test_pool, training_pool
+from .operators import OperatorObjective, held_out_pool, training_pool
 from .progress import Progress
 from .weak import mixed_outputs
 
@@ -88,7 +88,8 @@ class Run:
         """The held-out members an operator is measured on (generated once, kept as test.npz)."""
         if self.operator and self.test is None:
             bar = Progress(self.config.test_samples, enabled=self.progress)
-            self.test, self.no_test_reason = test_pool(self.problem, self.config, self.folder, self.pool.layout, bar)
+            self.test, self.no_test_reason = held_out_pool(self.problem, self.config, self.folder,
+                                                           self.pool.layout, bar)
             bar.close()
 
     def evaluate(self) -> dict[str, float]:
@@ -114,7 +115,7 @@ class Run:
     def prepare_folder(self, resume: bool) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         if not resume:
-            for stale in ("checkpoint.pt", "metrics.jsonl", "result.json"):
+            for stale in ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz"):
                 (self.folder / stale).unlink(missing_ok=True)
         if self.spec_path.resolve() != (self.folder / "spec.pde").resolve():
             shutil.copyfile(self.spec_path, self.folder / "spec.pde")
