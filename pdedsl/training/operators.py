@@ -142,6 +142,9 @@ class OperatorObjective(Objective):
 
     def __init__(self, problem: Problem, module, model, config, dtype, device, pool: Pool):
         self.mode = mode_of(config)
+        if config.instance is not None:
+            raise FamilyError(f"--instance picks one member of the family for a single-problem backend; the "
+                              f"{config.backend} backend learns the whole family (leave --instance out)")
         if self.mode != "physics" and not pool.labelled:
             raise FamilyError(f"mode '{self.mode}' needs labelled data (--data FILE)")
         network = getattr(model, "model", model)  # inside a HardDirichlet wrapper

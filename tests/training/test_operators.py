@@ -199,6 +199,9 @@ def test_operator_errors_say_what_to_do(tmp_path):
     path, problem = load(tmp_path, FAMILY)
     with pytest.raises(BackendError, match="operator backend"):
         train(path, TrainConfig(steps=1), tmp_path / "pinn", progress=False)
+    with pytest.raises(FamilyError, match="whole family"):
+        train(path, TrainConfig(backend="deeponet", instance=0, steps=1, samples=4, test_samples=0),
+              tmp_path / "i", progress=False)
     with pytest.raises(FamilyError, match="--data"):
         train(path, TrainConfig(backend="multionet", mode="supervised", steps=1), tmp_path / "s", progress=False)
     fixed, _ = load(tmp_path, FAMILY.replace("param k ~ uniform(1, 2)", "param k = 1"), "fixed.pde")
