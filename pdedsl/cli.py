@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="operator backends: held-out members solved by the reference solver (default: 100)")
     train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
     train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
+    train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64", "bf16"), default="float32",
@@ -112,6 +113,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     train.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    infer = commands.add_parser("infer", help="solve the spec's inverse problem (observe/infer statements)")
+    infer.add_argument("spec", metavar="SPEC")
+    infer.add_argument("--model", metavar="RUN_DIR",
+                       help="a dgno run trained on the spec's family: posterior over its latent space (Laplace); "
+                            "without it, scalar unknowns are fitted with a PINN (point estimates)")
+    infer.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
+    infer.add_argument("--restarts", type=int, default=8, help="with --model: starts of the MAP search (default: 8)")
+    infer.add_argument("--map-steps", type=int, default=800, help="with --model: Adam steps of the MAP search")
+    infer.add_argument("--draws", type=int, default=256, help="with --model: posterior draws (default: 256)")
+    infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
+    infer.add_argument("--seed", type=int, default=0)
+    infer.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
+    infer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     predict = commands.add_parser("predict", help="evaluate a trained run at the points of an .npz file")
     predict.add_argument("run", metavar="DIR")
@@ -322,7 +337,7 @@ def _train(args) -> int:
         for option, attribute in (("data", "data"), ("test_data", "test_data")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))
-        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes")
+        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent")
                                   if getattr(args, k) is not None}
         config.weights = _weights(args.weight)
         folder = Path(args.out or os.path.join("runs", problem.name))
@@ -362,6 +377,44 @@ def _print_result(result: dict, folder: Path) -> None:
         print(f"  {result['skipped_steps']} steps skipped (non-finite loss)")
 
 
+def _infer(args) -> int:
+    spec = _existing(args.spec)
+    problem = api.load(spec)
+    for warning in problem.warnings:
+        print(warning.render(), file=sys.stderr)
+    folder = Path(args.out or os.path.join("runs", f"{problem.name}_infer"))
+    if args.model is not None:
+        from .training.inference import infer
+        from .training.inverse import Settings
+
+        if not os.path.isdir(args.model):
+            raise _UsageError(f"{args.model}: no such run folder")
+        for option in ("restarts", "map_steps", "draws"):
+            if getattr(args, option) < 1:
+                raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
+        settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed)
+        report = infer(spec, args.model, folder, settings, progress=not args.quiet)
+    else:
+        from .training.inference import infer_scalars
+
+        report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet)
+    _print_inference(report, folder)
+    if args.json:
+        print(json.dumps(report))
+    return EXIT_OK
+
+
+def _print_inference(report: dict, folder: Path) -> None:
+    print(f"inferred {', '.join(report['inferred'])} for {report['problem']} ({report['wall_s']} s) -> {folder}")
+    print(f"  method: {report['method']}")
+    for name, value in report.get("params", {}).items():
+        spread = report.get("params_std", {}).get(name)
+        print(f"  {name} = {value:.6g}" + (f" +- {spread:.2g} (posterior std)" if spread is not None else ""))
+    for name, scores in report.get("truth", {}).items():
+        print(f"  {name}: relative L2 error of the posterior mean {scores['rel_l2']:.3e}, "
+              f"95% band covers {100 * scores['coverage_95']:.1f}% of the grid")
+
+
 def _predict(args) -> int:
     from .training.predict import predict
 
@@ -396,7 +449,7 @@ def _data(args) -> int:
 
 
 _COMMANDS = {"check": _check, "show": _show, "emit": _emit, "compile": _compile, "train": _train,
-             "predict": _predict, "plot": _plot, "data": _data}
+             "infer": _infer, "predict": _predict, "plot": _plot, "data": _data}
 
 
 if __name__ == "__main__":  # pragma: no cover

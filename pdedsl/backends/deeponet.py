@@ -65,48 +65,35 @@ class _Stack(torch.nn.Module):
         return out
 
 
-class _BranchTrunk(OperatorBackend):
-    """Shared by DeepONet and MultiONet; ``every_layer`` chooses which layers' products count."""
+class ProductNetworks:
+    """Branch and trunk stacks and their weighted inner products: the arithmetic of MultiONet and DeepONet.
 
-    supports_jets = True
+    Mixed into a ``torch.nn.Module``; the branch reads whatever vector the
+    owner gives it (the standardised inputs here, DGNO's latent variables in
+    ``dgno.py``); ``every_layer`` chooses which layers' products count.
+    """
+
     every_layer = True
 
-    def __init__(self, problem: Problem, layout: SensorLayout, width: int = 100, depth: int = 4,
-                 activation: str = "tanh", seed: int = 0, auxiliary: tuple = (), **unknown):
-        if unknown:
-            raise BackendError(f"the {self.name} backend has no option(s) {', '.join(sorted(unknown))} "
-                               "(it takes width, depth, activation, seed)")
-        super().__init__(problem, layout, auxiliary=auxiliary, width=width, depth=depth, activation=activation,
-                         seed=seed)
+    def _build_products(self, coordinates: int, branch_inputs: int, outputs: int, width: int, depth: int,
+                        activation: str, generator: torch.Generator) -> None:
         if activation not in OPERATOR_ACTIVATIONS:
             raise BackendError(f"unknown activation '{activation}' "
                                f"(available: {', '.join(sorted(OPERATOR_ACTIVATIONS))})")
-        outputs = len(self.output_names)
         if width < outputs:
             raise BackendError(f"width {width} is smaller than the {outputs} outputs it is split between")
         self.activation = OPERATOR_ACTIVATIONS[activation]
         self.jet_activation = JET_ACTIVATIONS[activation]
         self.groups = [slice(o * width // outputs, (o + 1) * width // outputs) for o in range(outputs)]
-        with torch.device("cpu"):  # built on the CPU whatever the default device; training moves it
-            generator = torch.Generator().manual_seed(seed)
-            low, high = coordinate_bounds(problem)
-            self.register_buffer("center", torch.tensor([(a + b) / 2 for a, b in zip(low, high)]))
-            self.register_buffer("half_width", torch.tensor([max((b - a) / 2, 1e-12) for a, b in zip(low, high)]))
-            self.trunk = _Stack(len(self.coordinate_names), width, depth, generator)
-            self.branch = _Stack(layout.sensor_count, width, depth, generator)
-            counted = depth + 1 if self.every_layer else 1
-            start = 0.0 if self.every_layer else 1.0
-            self.layer_weights = torch.nn.Parameter(torch.full((counted, outputs), start))
-            self.output_bias = torch.nn.Parameter(torch.zeros(outputs))
+        self.trunk = _Stack(coordinates, width, depth, generator)
+        self.branch = _Stack(branch_inputs, width, depth, generator)
+        counted = depth + 1 if self.every_layer else 1
+        start = 0.0 if self.every_layer else 1.0
+        self.layer_weights = torch.nn.Parameter(torch.full((counted, outputs), start))
+        self.output_bias = torch.nn.Parameter(torch.zeros(outputs))
 
-    def _points(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """``[n, d]`` coordinates in [-1, 1] (coordinates come as ``[n]`` or ``[1, n]``: shared by all samples)."""
-        x = torch.stack([coordinates[name].reshape(-1) for name in self.coordinate_names], dim=-1)
-        return x
-
-    def _branch_features(self, inputs: OperatorInputs) -> list[torch.Tensor]:
-        flat = self.standardise(inputs).flat()
-        features = self.branch.features(flat.to(self.center.dtype), self.activation)
+    def _branch_of(self, vector: torch.Tensor) -> list[torch.Tensor]:
+        features = self.branch.features(vector, self.activation)
         return features if self.every_layer else features[-1:]
 
     def _combine(self, branch: list[torch.Tensor], trunk_parts: list) -> list:
@@ -127,29 +114,78 @@ class _BranchTrunk(OperatorBackend):
             results.append(total)
         return results
 
-    def forward(self, coordinates: Mapping[str, torch.Tensor], inputs: OperatorInputs) -> dict[str, torch.Tensor]:
-        x = self._points(coordinates)
-        x = (x - self.center.to(x.dtype)) / self.half_width.to(x.dtype)
+    def _product_values(self, x: torch.Tensor, branch: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``[B, n]`` per output at scaled points ``x`` (``[n, d]``)."""
         trunk = self.trunk.features(x, self.activation)
+        values = self._combine(branch, trunk if self.every_layer else trunk[-1:])
+        return [value + self.output_bias[o] for o, value in enumerate(values)]
+
+    def _product_jets(self, jet: Jet, branch: list[torch.Tensor]) -> list[Jet]:
+        """As :meth:`_product_values` on a jet of the scaled points: one trunk pass, every derivative."""
+        trunk = self.trunk.features(jet, self.jet_activation)
         trunk = trunk if self.every_layer else trunk[-1:]
-        values = self._combine(self._branch_features(inputs), trunk)
-        return {name: values[o] + self.output_bias[o] for o, name in enumerate(self.output_names)}
+        order = jet.table.order
+        per_part = [self._combine(branch, [t.parts[m] for t in trunk]) for m in range(order + 1)]
+        out = []
+        for o in range(len(self.groups)):
+            parts = [per_part[m][o] for m in range(order + 1)]
+            parts[0] = parts[0] + self.output_bias[o]
+            out.append(Jet(jet.table, parts))
+        return out
+
+
+class ScaledCoordinates:
+    """Mixed into a backend: its coordinates stacked as ``[n, d]`` and mapped to [-1, 1] over the domain."""
+
+    def _register_scaling(self, problem: Problem) -> None:
+        low, high = coordinate_bounds(problem)
+        self.register_buffer("center", torch.tensor([(a + b) / 2 for a, b in zip(low, high)]))
+        self.register_buffer("half_width", torch.tensor([max((b - a) / 2, 1e-12) for a, b in zip(low, high)]))
+
+    def _points(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``[n, d]`` coordinates (they come as ``[n]`` or ``[1, n]``: shared by all samples)."""
+        return torch.stack([coordinates[name].reshape(-1) for name in self.coordinate_names], dim=-1)
+
+    def _scaled(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        x = self._points(coordinates)
+        return (x - self.center.to(x.dtype)) / self.half_width.to(x.dtype)
+
+    def _scaled_jet(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> Jet:
+        x = self._points(coordinates)
+        jet = Jet.variables(table, x, [list(axes).index(name) for name in self.coordinate_names])
+        return jet.affine(self.center.to(x.dtype), 1 / self.half_width.to(x.dtype))
+
+
+class _BranchTrunk(ProductNetworks, ScaledCoordinates, OperatorBackend):
+    """Shared by DeepONet and MultiONet: the branch reads the standardised inputs."""
+
+    supports_jets = True
+
+    def __init__(self, problem: Problem, layout: SensorLayout, width: int = 100, depth: int = 4,
+                 activation: str = "tanh", seed: int = 0, auxiliary: tuple = (), **unknown):
+        if unknown:
+            raise BackendError(f"the {self.name} backend has no option(s) {', '.join(sorted(unknown))} "
+                               "(it takes width, depth, activation, seed)")
+        super().__init__(problem, layout, auxiliary=auxiliary, width=width, depth=depth, activation=activation,
+                         seed=seed)
+        with torch.device("cpu"):  # built on the CPU whatever the default device; training moves it
+            generator = torch.Generator().manual_seed(seed)
+            self._register_scaling(problem)
+            self._build_products(len(self.coordinate_names), layout.sensor_count, len(self.output_names), width,
+                                 depth, activation, generator)
+
+    def _branch_features(self, inputs: OperatorInputs) -> list[torch.Tensor]:
+        flat = self.standardise(inputs).flat()
+        return self._branch_of(flat.to(self.center.dtype))
+
+    def forward(self, coordinates: Mapping[str, torch.Tensor], inputs: OperatorInputs) -> dict[str, torch.Tensor]:
+        values = self._product_values(self._scaled(coordinates), self._branch_features(inputs))
+        return dict(zip(self.output_names, values))
 
     def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, inputs: OperatorInputs) -> dict[str, Jet]:
         """The fields with the derivatives in ``table``, each part ``[B, n]``: one trunk pass on jets."""
-        x = self._points(coordinates)
-        jet = Jet.variables(table, x, [list(axes).index(name) for name in self.coordinate_names])
-        jet = jet.affine(self.center.to(x.dtype), 1 / self.half_width.to(x.dtype))
-        trunk = self.trunk.features(jet, self.jet_activation)
-        trunk = trunk if self.every_layer else trunk[-1:]
-        branch = self._branch_features(inputs)
-        per_part = [self._combine(branch, [t.parts[m] for t in trunk]) for m in range(table.order + 1)]
-        out = {}
-        for o, name in enumerate(self.output_names):
-            parts = [per_part[m][o] for m in range(table.order + 1)]
-            parts[0] = parts[0] + self.output_bias[o]
-            out[name] = Jet(table, parts)
-        return out
+        jets = self._product_jets(self._scaled_jet(coordinates, table, axes), self._branch_features(inputs))
+        return dict(zip(self.output_names, jets))
 
 
 @register("multionet")

@@ -38,7 +38,8 @@ class FamilyError(PdeError):
 
 
 def random_params(problem: Problem) -> tuple[str, ...]:
-    return tuple(p.name for p in problem.params if p.is_random and p.name not in problem.inferred)
+    """Params with a prior: they vary over the family (an inferred one too; 'pdedsl infer' recovers it)."""
+    return tuple(p.name for p in problem.params if p.is_random)
 
 
 def varying_inputs(problem: Problem) -> tuple[str, ...]:

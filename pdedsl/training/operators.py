@@ -107,6 +107,14 @@ class OperatorFields:
         self.rows = rows
         self.inputs = self.all_inputs.select(rows)
 
+    def generate_inputs(self, inputs, generated) -> None:
+        """Evaluate the members ``inputs`` (e.g. a generative model's latent variables) from now on, reading the
+        inputs named in ``generated`` from the model's own outputs instead of the sampled grids."""
+        self.grid_fields = {k: v for k, v in self.grid_fields.items() if k not in set(generated)}
+        self.data_inputs = self.grid_fields or self.fixed
+        self.all_inputs = inputs
+        self.use(torch.arange(len(inputs)))
+
     def __call__(self, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         shared = {a: t.reshape(1, -1) for a, t in coords.items()}
         values = dict(self.model(shared, self.inputs))
@@ -167,6 +175,8 @@ class OperatorObjective(Objective):
         fields.fixed = self.data_inputs
         self.varying = {name: torch.as_tensor(values, dtype=dtype, device=device)
                         for name, values in pool.params.items()}
+        for name in self.varying:  # set per member each step (an inferred one too: it varies over the family)
+            self.params[name] = self.params[name].detach()
         if self.mode == "supervised":  # labels only: no residual terms
             self.groups.clear()
             self.engines.clear()
@@ -192,7 +202,14 @@ class OperatorObjective(Objective):
         self.fields.use(rows)
         for name, values in self.varying.items():
             self.params[name] = values[rows][:, None]
+        network = getattr(self.model, "model", self.model)  # inside a HardDirichlet wrapper
+        latent = hasattr(network, "latent_terms")  # a generative model (dgno): one latent draw per step
+        if latent:
+            network.begin_batch(self.fields.inputs)
         terms = super().losses(batches) if self.mode != "supervised" else OrderedDict()
+        if latent:
+            for name, value in network.latent_terms().items():
+                terms[name] = self.config.weights.get(name, 1.0) * value
         if self.mode != "physics":
             # bf16 only here: label terms need no derivatives, whose accuracy an 8-bit mantissa would ruin
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16"):

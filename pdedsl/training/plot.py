@@ -485,9 +485,14 @@ def plot(folder, output_path=None, run=None) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from .inference import is_posterior_folder
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
     folder = Path(folder)
+    if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
+        from .posterior_views import plot_posterior
+
+        return plot_posterior(folder, output_path)
     run = run if run is not None else Run.open(folder)
     output = Path(output_path) if output_path is not None else folder / "plot.png"
     if run.operator:

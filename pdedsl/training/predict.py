@@ -182,8 +182,13 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     (``outside_domain``: points outside the domain or time interval, where the model extrapolates).
     ``run`` may be an already opened :class:`~pdedsl.training.Run` of ``folder``.
     """
+    from .inference import is_posterior_folder
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
+    if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
+        from .posterior_views import predict_posterior
+
+        return predict_posterior(folder, points_path, output_path, layout)
     run = run if run is not None else Run.open(Path(folder))
     if run.operator:  # it answers for members of its family: the file holds their inputs
         from .operator_views import predict_members

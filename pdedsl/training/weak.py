@@ -164,6 +164,13 @@ class WeakTerms:
                 terms[f"{name}_flux"] = weights.get(f"{name}_flux", 1.0) * mismatch
         return terms
 
+    def residuals(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
+        """Every weak equation's particle residuals ``[..., P]`` (no flux mismatches), by residual name."""
+        out: "OrderedDict[str, torch.Tensor]" = OrderedDict()
+        for target, entries in self.groups.items():
+            out.update(self._residuals(entries, batches[target], self.engines[target])[0])
+        return out
+
     def _reduce(self, squares: torch.Tensor) -> torch.Tensor:
         loss = squares.mean()
         if self.config.weak_top_k:

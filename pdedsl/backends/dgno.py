@@ -1,0 +1,274 @@
+"""DGNO: a deep generative neural operator (Zang and Koutsourelakis, J. Comput. Phys. 2025).
+
+Latent variables ``beta`` in (-1, 1)^m generate both a member's inputs and
+its fields. Three parts:
+
+* an **encoder** q(z | a) = N(mu(a), diag sigma(a)^2): an MLP on the
+  standardised inputs at the sensor nodes (every channel, then the random
+  params), with ``beta = tanh(z)`` and the prior z ~ N(0, I);
+* **input decoders** p(a | beta), one MultiONet per varying input, with the
+  likelihood chosen from the input's prior in the spec: Bernoulli for a
+  ``threshold(...)`` field (the two values are the phases; the decoder's
+  output is the logit of the upper one), log-normal for ``exp(...)``
+  (Gaussian on log a), Gaussian otherwise; random params get a Gaussian
+  linear head;
+* a **field decoder** u(beta)(x): a MultiONet whose branch reads beta (it
+  carries the mixed form's fluxes too).
+
+The training loss (``latent_terms`` here, the physics in
+``training/operators.py``) is the negative ELBO per reconstructed value:
+``[-E_q log p(a | beta) + KL(q || N(0, I)) + lambda/2 sum_j r_j^2] / N``,
+with ``N`` values per member (pixels of every input and the params) and the
+weak residuals ``r_j`` as virtual observables of zero. The physics term is the
+mean squared residual times its weight ``w``, so ``lambda = 2 w N / J`` for
+``J`` particles. A deterministic encoder is the limit sigma -> 0.
+
+Evaluated on a member's inputs, the fields come from ``beta = tanh(mu(a))``.
+Given :class:`LatentInputs` (the inverse problem) the model returns the
+decoded inputs beside the fields, in physical units, so the residuals read
+the generated input instead of a sampled one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import sympy
+import torch
+
+from ..ir import nodes
+from ..ir.problem import Problem
+from ..runtime import elementwise
+from ..runtime.jets import Jet
+from .base import BackendError, glorot_uniform, register
+from .deeponet import ProductNetworks, ScaledCoordinates, _Stack
+from .operator import OperatorBackend, OperatorInputs, SensorLayout
+
+LIKELIHOODS = ("bernoulli", "lognormal", "gaussian")
+LOG_STD_RANGE = (-8.0, 2.0)  # the encoder's log sigma is clamped here (sigma from 3e-4 to 7)
+INITIAL_LOG_STD = -4.0  # the encoder's starting log sigma (a noisy start hides the inputs from the decoders)
+INITIAL_NOISE = 0.1  # starting std of the Gaussian likelihoods (standardised units); learned
+
+
+@dataclass
+class LatentInputs:
+    """Members given by their latent variables ``z`` (``[B, m]``; beta = tanh(z)) instead of their inputs."""
+
+    z: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.z.shape[0])
+
+    def select(self, index) -> "LatentInputs":
+        return LatentInputs(self.z[index])
+
+    def to(self, device=None, dtype=None) -> "LatentInputs":
+        return LatentInputs(self.z.to(device, dtype))
+
+
+def likelihood_of(problem: Problem, name: str) -> str:
+    """The input likelihood its prior calls for: bernoulli (two-phase), lognormal (exp(...)), or gaussian."""
+    item = next((i for i in problem.inputs if i.name == name), None)
+    if item is None or item.kind != "prior":
+        return "gaussian"
+    if item.prior.atoms(nodes.Threshold):
+        return "bernoulli"
+    if isinstance(item.prior, sympy.exp):
+        return "lognormal"
+    return "gaussian"
+
+
+class _Decoder(ProductNetworks, torch.nn.Module):
+    """A MultiONet whose branch reads the latent variables."""
+
+    def __init__(self, coordinates: int, latent: int, outputs: int, width: int, depth: int, activation: str,
+                 generator: torch.Generator):
+        super().__init__()
+        self._build_products(coordinates, latent, outputs, width, depth, activation, generator)
+
+
+@register("dgno")
+class DGNO(ScaledCoordinates, OperatorBackend):
+    """Encoder to latent beta, MultiONet decoders from beta to every input and field."""
+
+    supports_jets = True
+
+    def __init__(self, problem: Problem, layout: SensorLayout, latent: int = 128, width: int = 100, depth: int = 4,
+                 activation: str = "tanh", encoder_width: int = 256, encoder_depth: int = 2, seed: int = 0,
+                 auxiliary: tuple = (), **unknown):
+        if unknown:
+            raise BackendError(f"the dgno backend has no option(s) {', '.join(sorted(unknown))} (it takes "
+                               "latent, width, depth, activation, encoder_width, encoder_depth, seed)")
+        super().__init__(problem, layout, auxiliary=auxiliary, latent=latent, width=width, depth=depth,
+                         activation=activation, encoder_width=encoder_width, encoder_depth=encoder_depth, seed=seed)
+        if latent < 1 or encoder_width < 1 or encoder_depth < 1:
+            raise BackendError("the dgno backend needs latent, encoder_width and encoder_depth of at least 1")
+        self.latent_size = latent
+        self.likelihoods = {name: likelihood_of(problem, name) for name in layout.channels}
+        with torch.device("cpu"):
+            generator = torch.Generator().manual_seed(seed)
+            self._register_scaling(problem)
+            self.encoder = _Stack(layout.sensor_count, encoder_width, encoder_depth - 1, generator)
+            self.encoder_head = glorot_uniform(torch.nn.Linear(encoder_width, 2 * latent), generator)
+            with torch.no_grad():  # start nearly deterministic: sigma = e^-4; the KL term widens q as it pays
+                self.encoder_head.bias[latent:] = INITIAL_LOG_STD
+            d = len(self.coordinate_names)
+            self.decoder = _Decoder(d, latent, len(self.output_names), width, depth, activation, generator)
+            self.activation = self.decoder.activation  # the encoder's too
+            self.input_decoders = torch.nn.ModuleDict(
+                {name: _Decoder(d, latent, 1, width, depth, activation, generator) for name in layout.channels})
+            self.scalar_head = (glorot_uniform(torch.nn.Linear(latent, len(layout.scalars)), generator)
+                                if layout.scalars else None)
+            channels = max(len(layout.channels), 1)
+            self.log_noise = torch.nn.Parameter(torch.full((channels + len(layout.scalars),),
+                                                           math.log(INITIAL_NOISE)))
+            self.register_buffer("log_mean", torch.zeros(channels))  # lognormal inputs: statistics of log a
+            self.register_buffer("log_scale", torch.ones(channels))
+            self.register_buffer("phase_low", torch.zeros(channels))  # bernoulli inputs: the two values
+            self.register_buffer("phase_high", torch.ones(channels))
+            mesh = np.meshgrid(*layout.nodes().values(), indexing="ij")
+            self.register_buffer("sensor_points", torch.tensor(np.stack([m.reshape(-1) for m in mesh], -1)))
+        self._batch = None  # (inputs, beta, mean, log_std) of the mini-batch being trained on
+
+    # ---- normalisation ----
+    def set_normalisation(self, inputs: OperatorInputs) -> None:
+        super().set_normalisation(inputs)
+        if inputs.grid is None:
+            return
+        with torch.no_grad():
+            for c, name in enumerate(self.layout.channels):
+                values = inputs.grid[:, c].double()
+                kind = self.likelihoods[name]
+                if kind == "lognormal":
+                    if not bool((values > 0).all()):
+                        raise BackendError(f"input '{name}' has a log-normal prior but non-positive samples")
+                    self.log_mean[c], self.log_scale[c] = values.log().mean(), values.log().std().clamp_min(1e-8)
+                elif kind == "bernoulli":
+                    self.phase_low[c], self.phase_high[c] = values.min(), values.max()
+                    if float(self.phase_high[c] - self.phase_low[c]) <= 0:
+                        raise BackendError(f"input '{name}' is two-phase but every sample has one value")
+
+    # ---- the latent variables ----
+    def encode(self, inputs: OperatorInputs) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log std of q(z | inputs), each ``[B, m]``."""
+        flat = self.standardise(inputs).flat().to(self.center.dtype)
+        hidden = self.activation(self.encoder.features(flat, self.activation)[-1])
+        mean, log_std = self.encoder_head(hidden).chunk(2, dim=-1)
+        return mean, log_std.clamp(*LOG_STD_RANGE)
+
+    def begin_batch(self, inputs: OperatorInputs) -> None:
+        """Draw z ~ q(z | inputs) once for this step (the mean in eval mode); every term reads the same beta."""
+        mean, log_std = self.encode(inputs)
+        z = mean + log_std.exp() * torch.randn_like(mean) if self.training else mean
+        self._batch = (inputs, torch.tanh(z), mean, log_std)
+
+    def beta(self, inputs) -> torch.Tensor:
+        """``[B, m]`` latent variables of ``inputs``: given, drawn for this step, or tanh of the encoder's mean."""
+        if isinstance(inputs, LatentInputs):
+            return torch.tanh(inputs.z.to(self.center.dtype))
+        if self._batch is not None and inputs is self._batch[0]:
+            return self._batch[1]
+        return torch.tanh(self.encode(inputs)[0])
+
+    # ---- the loss terms of the latent model ----
+    def value_count(self) -> int:
+        """Values reconstructed per member: every input channel at every sensor node, and the params."""
+        return len(self.layout.channels) * len(self.sensor_points) + len(self.layout.scalars)
+
+    def latent_terms(self) -> dict[str, torch.Tensor]:
+        """Reconstruction (negative log-likelihood per value) of each input, and the KL term, for this step."""
+        inputs, beta, mean, log_std = self._batch
+        count = self.value_count()
+        terms = {}
+        x = self._scaled({a: self.sensor_points[:, i] for i, a in enumerate(self.coordinate_names)})
+        for c, name in enumerate(self.layout.channels):
+            decoder = self.input_decoders[name]
+            raw = decoder._product_values(x.to(beta.dtype), decoder._branch_of(beta))[0]
+            values = inputs.grid[:, c].reshape(len(beta), -1).to(raw.dtype)
+            terms[f"reconstruct_{name}"] = self._negative_log_likelihood(c, name, raw, values).mean() * \
+                (values.shape[1] / count)
+        if self.scalar_head is not None:
+            standard = self.standardise(inputs).scalars.to(beta.dtype)
+            offset = len(self.layout.channels)
+            for s, name in enumerate(self.layout.scalars):
+                predicted = self.scalar_head(beta)[:, s]
+                terms[f"reconstruct_{name}"] = _gaussian_nll(standard[:, s], predicted,
+                                                             self.log_noise[offset + s]).mean() / count
+        kl = 0.5 * (mean.square() + (2 * log_std).exp() - 1 - 2 * log_std).sum(dim=1)
+        terms["kl"] = kl.mean() / count
+        return terms
+
+    def _negative_log_likelihood(self, c: int, name: str, raw: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        kind = self.likelihoods[name]
+        if kind == "bernoulli":
+            middle = (self.phase_low[c] + self.phase_high[c]) / 2
+            target = (values > middle).to(raw.dtype)
+            return torch.nn.functional.binary_cross_entropy_with_logits(raw, target, reduction="none")
+        if kind == "lognormal":
+            standard = (values.clamp_min(1e-300).log() - self.log_mean[c]) / self.log_scale[c]
+        else:
+            standard = (values - self.grid_mean[c]) / self.grid_scale[c]
+        return _gaussian_nll(standard, raw, self.log_noise[c])
+
+    # ---- decoding ----
+    def _physical(self, c: int, raw):
+        """A decoded channel (tensor or jet) in the input's units: the likelihood's mean."""
+        kind = self.likelihoods[self.layout.channels[c]]
+        if kind == "bernoulli":  # low + (high - low) sigmoid(raw), written with tanh
+            half, middle = (self.phase_high[c] - self.phase_low[c]) / 2, (self.phase_high[c] + self.phase_low[c]) / 2
+            return _tanh(raw * 0.5) * half + middle
+        if kind == "lognormal":
+            return _exp(raw * self.log_scale[c] + self.log_mean[c])
+        return raw * self.grid_scale[c] + self.grid_mean[c]
+
+    def decode_inputs(self, coordinates: Mapping[str, torch.Tensor], beta: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every varying input generated by ``beta`` at the points (``[B, n]``) and random param (``[B]``)."""
+        x = self._scaled(coordinates).to(beta.dtype)
+        out = {}
+        for c, name in enumerate(self.layout.channels):
+            decoder = self.input_decoders[name]
+            out[name] = self._physical(c, decoder._product_values(x, decoder._branch_of(beta))[0])
+        out.update(self.decode_params(beta))
+        return out
+
+    def decode_params(self, beta: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every random param generated by ``beta``, ``[B]`` each, in its own units."""
+        if self.scalar_head is None:
+            return {}
+        standard = self.scalar_head(beta)
+        return {name: standard[:, s] * self.scalar_scale[s] + self.scalar_mean[s]
+                for s, name in enumerate(self.layout.scalars)}
+
+    def forward(self, coordinates: Mapping[str, torch.Tensor], inputs) -> dict[str, torch.Tensor]:
+        beta = self.beta(inputs)
+        x = self._scaled(coordinates).to(beta.dtype)
+        out = dict(zip(self.output_names, self.decoder._product_values(x, self.decoder._branch_of(beta))))
+        if isinstance(inputs, LatentInputs):
+            decoded = self.decode_inputs(coordinates, beta)
+            out.update({name: decoded[name] for name in self.layout.channels})
+        return out
+
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, inputs) -> dict[str, Jet]:
+        beta = self.beta(inputs)
+        jet = self._scaled_jet(coordinates, table, axes)
+        out = dict(zip(self.output_names, self.decoder._product_jets(jet, self.decoder._branch_of(beta))))
+        if isinstance(inputs, LatentInputs):
+            for c, name in enumerate(self.layout.channels):
+                decoder = self.input_decoders[name]
+                out[name] = self._physical(c, decoder._product_jets(jet, decoder._branch_of(beta))[0])
+        return out
+
+
+def _gaussian_nll(values: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    return 0.5 * ((values - mean) / log_std.exp()).square() + log_std + 0.5 * math.log(2 * math.pi)
+
+
+def _tanh(x):
+    return x.map(elementwise.tanh) if isinstance(x, Jet) else torch.tanh(x)
+
+
+def _exp(x):
+    return x.map(elementwise.exp) if isinstance(x, Jet) else torch.exp(x)

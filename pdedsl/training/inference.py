@@ -1,0 +1,238 @@
+"""``pdedsl infer``: pose the spec's inverse problem, solve it, and keep the answer in a folder.
+
+With ``--model RUN`` (a DGNO run trained on the same family) the answer is a
+posterior over the latent variables (``inverse.py``). Without it, a spec
+whose unknowns are scalars (``infer D`` for ``param D = 1.0``) is solved the
+PINN way: the network and the unknowns are fitted together to the physics
+and the data, which gives point estimates.
+
+An inference folder holds::
+
+    inference.json   what was inferred from what, the method, and errors/coverage against a truth if known
+    posterior.npz    z_map [m], covariance [m, m], samples [K, m] (the draws every summary uses)
+    fields.npz       on the model's sensor grid: axes, and for every field and varying input its mean,
+                     _std, _low/_high (95% band), _map; the observations (obs_<name>, obs_<name>_<axis>)
+    spec.pde         a copy of the inverse spec (and its data files)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .. import api
+from .data import load_points
+from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
+from .predict import write_npz
+from .progress import Progress
+
+#: Time nodes of the posterior fields of a time-dependent problem.
+TIME_NODES = 21
+
+
+def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = None,
+          truth: Optional[dict[str, np.ndarray]] = None, progress: bool = True) -> dict:
+    """Solve the inverse problem of ``spec_path`` with the DGNO run in ``model_folder``; write ``out_folder``.
+
+    ``truth`` (arrays on the sensor grid, by name) adds errors and coverage to the report, as do the spec's
+    ``reference`` statements.
+    """
+    from .run import Run, RunError
+
+    began = time.perf_counter()
+    settings = settings or Settings()
+    problem = api.load(spec_path)
+    try:
+        run = Run.open(Path(model_folder))
+    except RunError as error:
+        raise InferError(str(error)) from None
+    _check_same_family(problem, run)
+    names = inferred_names(problem, run)
+    observations = observations_of(problem, run)
+    posterior = LatentPosterior(run, observations, settings)
+    bar = Progress(settings.adam_steps, enabled=progress)
+    z_map = posterior.find_map(bar)
+    bar.close()
+    covariance = posterior.laplace(z_map)
+    samples = posterior.draw(z_map, covariance, settings.samples, settings.seed)
+    axes = posterior_axes(run)
+    coords = _grid_coordinates(axes, run)
+    summary = summarise(posterior.decode(samples, coords), posterior.decode(z_map[None], coords))
+    shape = tuple(len(v) for v in axes.values())
+    space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
+    summary = {k: v.reshape(_shape_of(k, run, shape, space_shape)) for k, v in summary.items()}
+    known = dict(_references(problem, axes))
+    known.update(truth or {})
+    report = {
+        "kind": "latent",
+        "problem": problem.name,
+        "model": str(Path(model_folder).resolve()),
+        "method": "Laplace approximation in the latent space (Gauss-Newton Hessian at the MAP), "
+                  f"{settings.samples} draws pushed through the decoders",
+        "inferred": names,
+        "fields": list(run.model.field_names),
+        "axes": list(axes),
+        "observations": {o.name: {"points": int(o.values.numel()), "noise": o.noise} for o in observations},
+        "latent": posterior.latent_size,
+        "negative_log_posterior_map": float(posterior.negative_log_posterior(z_map[None])[0]),
+        "params": {n: float(summary[n].reshape(-1)[0]) for n in names if n in run.pool.layout.scalars},
+        "params_std": {n: float(summary[f"{n}_std"].reshape(-1)[0]) for n in names if n in run.pool.layout.scalars},
+        "truth": calibration(summary, known),
+        "wall_s": round(time.perf_counter() - began, 2),
+    }
+    out = Path(out_folder)
+    summary.update({f"true_{name}": np.asarray(values, dtype=np.float64) for name, values in known.items()})
+    _write_folder(out, spec_path, problem, report, z_map, covariance, samples, axes, summary, observations)
+    return report
+
+
+def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int = 0, progress: bool = True) -> dict:
+    """Fit a PINN and the spec's scalar unknowns together to the physics and the observations.
+
+    The folder is an ordinary run folder (``predict`` and ``plot`` work on it) plus ``inference.json``.
+    """
+    from .config import TrainConfig
+    from .run import train
+
+    problem = api.load(spec_path)
+    fields = [n for n in problem.inferred if n not in {p.name for p in problem.params}]
+    if fields:
+        raise InferError(f"'infer {fields[0]}' asks for a field, which needs a generative model of the family: "
+                         f"train one (pdedsl train {spec_path} --backend dgno --out RUN), then pass --model RUN")
+    if not problem.inferred:
+        raise InferError("the spec has no 'infer' statement: nothing to infer")
+    if not problem.observations:
+        raise InferError("the spec observes nothing ('observe u from \"data.npz\" noise 0.01'), so there is "
+                         "nothing to infer from")
+    config = TrainConfig(seed=seed)
+    if steps is not None:
+        config.steps = steps
+    result = train(spec_path, config, out_folder, progress=progress)
+    report = {
+        "kind": "pinn",
+        "problem": problem.name,
+        "method": "a PINN and the unknowns fitted together to the physics and the data (point estimates)",
+        "inferred": list(problem.inferred),
+        "observations": {o.name: {"noise": o.noise} for o in problem.observations},
+        "params": result["params"],
+        "rel_l2": result["rel_l2"],
+        "wall_s": result["wall_s"],
+    }
+    (Path(out_folder) / "inference.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return report
+
+
+def posterior_axes(run) -> dict[str, np.ndarray]:
+    """The grid posterior fields are summarised on: the sensor grid (and time nodes, with time)."""
+    axes = run.pool.layout.nodes()
+    if run.problem.time is not None:
+        axes[run.problem.time.name] = np.linspace(run.problem.time.start, run.problem.time.end, TIME_NODES)
+    return axes
+
+
+def _grid_coordinates(axes: dict[str, np.ndarray], run) -> dict[str, torch.Tensor]:
+    mesh = np.meshgrid(*axes.values(), indexing="ij")
+    return {a: torch.as_tensor(m.reshape(-1), dtype=run.dtype, device=run.device) for a, m in zip(axes, mesh)}
+
+
+def _shape_of(key: str, run, shape: tuple, space_shape: tuple) -> tuple:
+    name = key.rsplit("_", 1)[0] if key.endswith(("_std", "_low", "_high", "_map")) else key
+    if name in run.pool.layout.scalars:
+        return ()
+    if name in run.pool.layout.channels and run.problem.time is not None:
+        return space_shape + (shape[-1],)  # inputs do not vary in time; kept on the same grid for plotting
+    return shape
+
+
+def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The spec's ``reference`` data, interpolated onto the posterior grid (where they are on it)."""
+    out = {}
+    for reference in problem.references:
+        points, values = load_points(reference.data.path, reference.name, tuple(axes))
+        mesh = np.meshgrid(*axes.values(), indexing="ij")
+        if all(len(points[a]) == m.size and np.allclose(points[a], m.reshape(-1)) for a, m in zip(axes, mesh)):
+            out[reference.name] = values.reshape(mesh[0].shape)
+        else:
+            raise InferError(f"{reference.data.path}: 'reference {reference.name}' must be given on the model's "
+                             f"sensor grid ({' x '.join(str(len(v)) for v in axes.values())} nodes) to be compared")
+    return out
+
+
+def _check_same_family(problem, run) -> None:
+    """The inverse spec must pose the model's family: the same fields and random inputs."""
+    if {f.name for f in problem.fields} != set(run.model.field_names):
+        raise InferError(f"the spec has fields {', '.join(f.name for f in problem.fields)} but the model in "
+                         f"{run.folder} learned {', '.join(run.model.field_names)}")
+    ours = {i.name for i in problem.inputs if i.kind == "prior"}
+    theirs = set(run.pool.layout.channels)
+    if not ours <= theirs:
+        raise InferError(f"the spec's random input(s) {', '.join(sorted(ours - theirs))} are not generated by "
+                         f"the model in {run.folder} (it generates {', '.join(sorted(theirs)) or 'none'})")
+
+
+def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samples, axes, summary, observations):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InferError(f"cannot create {out}: {error.strerror or error}") from None
+    spec_path = Path(spec_path)
+    if spec_path.resolve() != (out / "spec.pde").resolve():
+        shutil.copyfile(spec_path, out / "spec.pde")
+        for data in [o.data.path for o in problem.observations] + [r.data.path for r in problem.references]:
+            if Path(data).resolve().parent != out.resolve():
+                shutil.copyfile(data, out / Path(data).name)
+    write_npz(out / "posterior.npz", {"z_map": z_map.double().cpu().numpy(), "covariance": covariance.cpu().numpy(),
+                                      "samples": samples.double().cpu().numpy()})
+    arrays = dict(axes)
+    arrays.update(summary)
+    for observed in observations:
+        arrays[f"obs_{observed.name}"] = observed.values.double().cpu().numpy()
+        for axis, values in observed.coords.items():
+            arrays[f"obs_{observed.name}_{axis}"] = values.double().cpu().numpy()
+    write_npz(out / "fields.npz", arrays)
+    temporary = out / ".inference.json.tmp"
+    temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    temporary.replace(out / "inference.json")
+
+
+def is_posterior_folder(folder) -> bool:
+    """Whether ``folder`` holds a latent posterior (``pdedsl infer --model``) rather than a run."""
+    return (Path(folder) / "posterior.npz").is_file() and (Path(folder) / "inference.json").is_file()
+
+
+def load_posterior_arrays(folder) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(inference.json, fields.npz)`` of a posterior folder."""
+    folder = Path(folder)
+    try:
+        report = json.loads((folder / "inference.json").read_text(encoding="utf-8"))
+        with np.load(folder / "fields.npz", allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError) as error:
+        raise InferError(f"{folder}: cannot read the inference results ({error})") from None
+    return report, arrays
+
+
+def open_posterior(folder):
+    """``(report, problem, run, samples, z_map)`` of an inference folder: its model reopened, the saved draws."""
+    from .run import Run, RunError
+
+    folder = Path(folder)
+    try:
+        report = json.loads((folder / "inference.json").read_text(encoding="utf-8"))
+        with np.load(folder / "posterior.npz", allow_pickle=False) as archive:
+            samples, z_map = archive["samples"], archive["z_map"]
+    except (OSError, ValueError, KeyError) as error:
+        raise InferError(f"{folder}: cannot read the inference results ({error})") from None
+    try:
+        run = Run.open(Path(report["model"]))
+    except RunError as error:
+        raise InferError(f"{folder}: its model run cannot be opened ({error})") from None
+    problem = api.load(folder / "spec.pde")
+    z = torch.as_tensor(samples, dtype=run.dtype, device=run.device)
+    return report, problem, run, z, torch.as_tensor(z_map, dtype=run.dtype, device=run.device)

@@ -1,0 +1,272 @@
+"""Inverse problems with a trained DGNO model: the posterior over its latent variables, by Laplace's method.
+
+The trained generative model is the prior: z ~ N(0, I), beta = tanh(z),
+and the decoders give every input a(z) and field u(z). Given the spec's
+observations ``y_i`` of fields (or inputs) with Gaussian noise ``s``, the
+negative log posterior is half the squared norm of one whitened residual
+vector::
+
+    v(z) = [ (u(z)(x_i) - y_i) / s ,  sqrt(2 N w / J) r_j(u(z), a(z)) ,  z ]
+
+whose middle block holds the physics as virtual observables, weighted
+exactly as in training (``backends/dgno.py``: residual ``r_j`` of a term with
+weight ``w`` over ``J`` particles or points, ``N`` values per member).
+
+* **MAP**: Adam from several starting points at once (each a member of one
+  batch), then L-BFGS from the best; the physics is evaluated on one fixed
+  draw of particles, so the objective is deterministic.
+* **Posterior**: the Laplace approximation N(z_MAP, (J^T J)^-1) with the
+  Gauss-Newton Hessian ``J^T J`` of ``v`` (always positive definite: the
+  prior block contributes the identity). Samples of z pushed through the
+  decoders give the posterior mean, standard deviation and 95% band of every
+  input and field (non-Gaussian in a and u, as the decoders are nonlinear).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..backends.dgno import LatentInputs
+from ..errors import PdeError
+from ..runtime.family import random_params
+from .data import as_tensors, load_points
+
+PHYSICS_DRAW = 10_000_019  # the particle draw the posterior's physics uses (past any training draw)
+
+
+class InferError(PdeError):
+    """An inverse problem cannot be posed as asked (the message says why)."""
+
+
+@dataclass
+class Observed:
+    """Noisy observations of one field (or input) at scattered points."""
+
+    name: str
+    coords: dict[str, torch.Tensor]  # [n] per coordinate
+    values: torch.Tensor  # [n]
+    noise: float
+
+
+@dataclass
+class Settings:
+    restarts: int = 8  # starting points of the MAP search, optimised together
+    adam_steps: int = 800
+    lbfgs_steps: int = 200
+    learning_rate: float = 0.05
+    samples: int = 256  # posterior draws of z behind every mean, std and band
+    particles: int = 400  # weak-form particles of the posterior's physics (one fixed draw)
+    seed: int = 0
+
+
+def observations_of(problem, run) -> list[Observed]:
+    """The spec's ``observe`` statements as tensors on the run's device (each must state its noise)."""
+    axes = tuple(problem.axes) + ((problem.time.name,) if problem.time else ())
+    produced = set(run.model.field_names) | set(run.pool.layout.channels)
+    out = []
+    for observation in problem.observations:
+        if observation.noise is None or observation.noise <= 0:
+            raise InferError(f"'observe {observation.name}' needs a positive noise level for a posterior "
+                             f"(write: observe {observation.name} from \"...\" noise 0.01)")
+        if observation.name not in produced:
+            raise InferError(f"'observe {observation.name}': the model generates {', '.join(sorted(produced))}, "
+                             f"not '{observation.name}'")
+        points, values = load_points(observation.data.path, observation.name, axes)
+        coords, targets = as_tensors(points, values, run.dtype, run.device)
+        out.append(Observed(observation.name, coords, targets, float(observation.noise)))
+    return out
+
+
+class LatentPosterior:
+    """The posterior over a DGNO run's latent variables given observations (see the module docstring)."""
+
+    def __init__(self, run, observations: list[Observed], settings: Optional[Settings] = None):
+        network = getattr(run.model, "model", run.model)
+        if not hasattr(network, "decode_inputs"):
+            raise InferError(f"the model in {run.folder} is a {run.config.backend} model; 'pdedsl infer' needs a "
+                             "generative one: train it with --backend dgno")
+        if not observations:
+            raise InferError("the spec observes nothing ('observe u from \"data.npz\" noise 0.01'), so there is "
+                             "nothing to infer from")
+        self.run, self.network, self.observations = run, network, observations
+        self.settings = settings or Settings()
+        self.objective = run.objective
+        self.latent_size = network.latent_size
+        self.values_per_member = network.value_count()
+        run.model.eval()
+        config = self.objective.config
+        saved = config.weak_particles
+        config.weak_particles = max(saved, self.settings.particles)
+        self.batches = self.objective.sample(PHYSICS_DRAW + self.settings.seed)
+        config.weak_particles = saved
+
+    # ---- the residual vector ----
+    def _use(self, z: torch.Tensor) -> LatentInputs:
+        """Point the objective's fields at the members generated by ``z`` (``[B, m]``)."""
+        latent = LatentInputs(z)
+        self.objective.fields.generate_inputs(latent, self.network.layout.channels)
+        beta = torch.tanh(z)
+        for name, values in self.network.decode_params(beta).items():
+            self.objective.params[name] = values[:, None]
+        return latent
+
+    def residuals(self, z: torch.Tensor) -> torch.Tensor:
+        """``[B, K]``: the whitened residual vector ``v(z)`` of each member (row) of ``z``."""
+        latent = self._use(z)
+        parts = []
+        for observed in self.observations:
+            predicted = self.run.model({a: t[None] for a, t in observed.coords.items()}, latent)[observed.name]
+            parts.append((predicted - observed.values) / observed.noise)
+        parts += self._physics(len(z))
+        parts.append(z)
+        return torch.cat([p.reshape(len(z), -1) for p in parts], dim=1)
+
+    def _physics(self, members: int) -> list[torch.Tensor]:
+        objective, weights = self.objective, self.objective.config.weights
+        scale = 2.0 * self.values_per_member
+        parts = []
+        for key, entries in objective.groups.items():
+            for name, residual in objective._group_residuals(entries, self.batches["groups"][key]).items():
+                residual = residual.reshape(members, -1)
+                parts.append(residual * math.sqrt(scale * weights.get(name, 1.0) / residual.shape[1]))
+        if objective.weak is not None:
+            for name, residual in objective.weak.residuals(self.batches["weak"]).items():
+                residual = residual.reshape(members, -1)
+                parts.append(residual * math.sqrt(scale * weights.get(name, 1.0) / residual.shape[1]))
+        return parts
+
+    def negative_log_posterior(self, z: torch.Tensor) -> torch.Tensor:
+        """``[B]``: half the squared norm of each member's residual vector (up to a constant)."""
+        return 0.5 * self.residuals(z).square().sum(dim=1)
+
+    # ---- MAP and Laplace ----
+    def find_map(self, progress=None) -> torch.Tensor:
+        """The most probable z (``[m]``): Adam from ``restarts`` points at once, then L-BFGS from the best."""
+        settings = self.settings
+        generator = torch.Generator().manual_seed(settings.seed)
+        start = torch.randn(settings.restarts, self.latent_size, generator=generator, dtype=torch.float64)
+        start[0] = 0.0  # the prior's mode is always one of the starts
+        z = torch.nn.Parameter(start.to(self.run.device, self.run.dtype))
+        adam = torch.optim.Adam([z], lr=settings.learning_rate)
+        for step in range(settings.adam_steps):
+            adam.zero_grad(set_to_none=True)
+            loss = self.negative_log_posterior(z)
+            loss.sum().backward()
+            adam.step()
+            if progress is not None:
+                progress.update(step + 1, "map", {"-log posterior": loss.detach().min()})
+        with torch.no_grad():
+            best = int(torch.argmin(self.negative_log_posterior(z)))
+        z = torch.nn.Parameter(z.detach()[best:best + 1].clone())
+        lbfgs = torch.optim.LBFGS([z], lr=1.0, max_iter=max(settings.lbfgs_steps, 1), history_size=50,
+                                  tolerance_grad=1e-10, tolerance_change=0.0, line_search_fn="strong_wolfe")
+
+        def closure():
+            lbfgs.zero_grad(set_to_none=True)
+            loss = self.negative_log_posterior(z).sum()
+            loss.backward()
+            return loss
+
+        if settings.lbfgs_steps:
+            before = z.detach().clone()
+            with torch.no_grad():
+                value = float(self.negative_log_posterior(z).sum())
+            lbfgs.step(closure)
+            with torch.no_grad():
+                after = float(self.negative_log_posterior(z).sum())
+                if not math.isfinite(after) or after > value:  # never worse than Adam's answer
+                    z.copy_(before)
+        return z.detach()[0]
+
+    def jacobian(self, z: torch.Tensor) -> torch.Tensor:
+        """``[K, m]``: the derivative of the residual vector at ``z``."""
+        function = lambda point: self.residuals(point[None])[0]  # noqa: E731
+        try:
+            return torch.autograd.functional.jacobian(function, z, vectorize=True)
+        except RuntimeError:  # an operation without batched gradients: one backward pass per row
+            with torch.enable_grad():
+                point = z.detach().requires_grad_(True)
+                vector = function(point)
+                rows = [torch.autograd.grad(vector[k], point, retain_graph=True)[0] for k in range(len(vector))]
+            return torch.stack(rows)
+
+    def laplace(self, z_map: torch.Tensor) -> torch.Tensor:
+        """The covariance ``(J^T J)^-1`` of the Gaussian approximation at ``z_map`` (``[m, m]``, float64)."""
+        jacobian = self.jacobian(z_map).double()
+        precision = jacobian.T @ jacobian
+        precision = (precision + precision.T) / 2
+        return torch.cholesky_inverse(torch.linalg.cholesky(precision))
+
+    def draw(self, z_map: torch.Tensor, covariance: torch.Tensor, count: int, seed: int) -> torch.Tensor:
+        """``[count, m]`` draws from N(z_map, covariance), reproducible under ``seed``."""
+        generator = torch.Generator().manual_seed(seed)
+        factor = torch.linalg.cholesky(covariance)
+        noise = torch.randn(count, len(z_map), generator=generator, dtype=torch.float64)
+        return (z_map.double().cpu() + noise @ factor.T.cpu()).to(self.run.device, self.run.dtype)
+
+    def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return decode_latent(self.run, z, coords)
+
+
+def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: int = 64) -> dict[str, torch.Tensor]:
+    """Every field, varying input and random param a DGNO run generates from ``z`` (``[K, m]``) at ``coords``:
+    ``[K, n]`` each (params ``[K, 1]``)."""
+    network = getattr(run.model, "model", run.model)
+    run.model.eval()
+    out: dict[str, list] = {}
+    shared = {a: t.reshape(1, -1) for a, t in coords.items()}
+    with torch.no_grad():
+        for begin in range(0, len(z), chunk):
+            latent = LatentInputs(z[begin:begin + chunk])
+            values = run.model(shared, latent)
+            for name in (*network.field_names, *network.layout.channels):
+                out.setdefault(name, []).append(values[name])
+            for name, values in network.decode_params(torch.tanh(latent.z)).items():
+                out.setdefault(name, []).append(values[:, None])
+    return {name: torch.cat(parts) for name, parts in out.items()}
+
+
+def summarise(samples: dict[str, torch.Tensor], at_map: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """Posterior mean, std, 2.5% and 97.5% quantiles (over the draws) and MAP of every decoded quantity."""
+    out = {}
+    for name, values in samples.items():
+        values = values.double().cpu()
+        out[name] = values.mean(0).numpy()
+        out[f"{name}_std"] = values.std(0).numpy()
+        out[f"{name}_low"] = torch.quantile(values, 0.025, dim=0).numpy()
+        out[f"{name}_high"] = torch.quantile(values, 0.975, dim=0).numpy()
+        out[f"{name}_map"] = at_map[name][0].double().cpu().numpy()
+    return out
+
+
+def calibration(summary: dict[str, np.ndarray], truth: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Per quantity with a truth: relative L2 error of the posterior mean and coverage of the 95% band."""
+    report = {}
+    for name, true in truth.items():
+        if name not in summary:
+            continue
+        true = np.asarray(true, dtype=np.float64).reshape(summary[name].shape)
+        inside = (true >= summary[f"{name}_low"]) & (true <= summary[f"{name}_high"])
+        report[name] = {
+            "rel_l2": float(np.linalg.norm(summary[name] - true) / max(np.linalg.norm(true), 1e-300)),
+            "rel_l2_map": float(np.linalg.norm(summary[f"{name}_map"] - true) / max(np.linalg.norm(true), 1e-300)),
+            "coverage_95": float(inside.mean()),
+            "mean_std": float(summary[f"{name}_std"].mean()),
+        }
+    return report
+
+
+def inferred_names(problem, run) -> list[str]:
+    """The spec's ``infer`` names, checked against what the model generates."""
+    generated = set(run.pool.layout.channels) | set(random_params(run.problem))
+    names = list(problem.inferred)
+    unknown = [n for n in names if n not in generated]
+    if unknown:
+        raise InferError(f"'infer {unknown[0]}': the model generates the inputs "
+                         f"{', '.join(sorted(generated)) or '(none)'}; '{unknown[0]}' is not one of them")
+    return names

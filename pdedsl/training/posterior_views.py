@@ -1,0 +1,100 @@
+"""``predict`` and ``plot`` for a latent posterior (a folder written by ``pdedsl infer --model``).
+
+``predict`` pushes the saved posterior draws of z through the decoders at the
+points of an ``.npz`` (scattered or grid, as for any run) and writes, for
+every field and inferred input, the posterior mean ``name`` and standard
+deviation ``name_std`` (and the MAP, ``name_map``). ``plot`` shows, per
+inferred input and field, the truth (when known), the posterior mean with
+the observations on it, the standard deviation and the error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .inference import load_posterior_arrays, open_posterior
+from .inverse import decode_latent
+from .operator_views import _panel
+from .plot import _save
+from .predict import coordinate_names, read_points, write_npz
+
+
+def predict_posterior(folder, points_path, output_path, layout: str = "auto") -> dict:
+    report, problem, run, samples, z_map = open_posterior(folder)
+    names = coordinate_names(run.problem)
+    arrays, layout, shape = read_points(points_path, run.problem, layout)
+    if layout == "grid":
+        mesh = np.meshgrid(*(np.asarray(arrays[a], dtype=np.float64) for a in names), indexing="ij")
+        columns = {a: m.reshape(-1) for a, m in zip(names, mesh)}
+    else:
+        columns = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in names}
+    coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
+    shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.pool.layout.channels]
+    drawn, best = decode_latent(run, samples, coords), decode_latent(run, z_map[None], coords)
+    output = {a: arrays[a] for a in names}
+    for name in shown:
+        values = drawn[name].double().cpu().numpy()
+        output[name] = values.mean(0).reshape(shape)
+        output[f"{name}_std"] = values.std(0, ddof=1).reshape(shape)
+        output[f"{name}_map"] = best[name][0].double().cpu().numpy().reshape(shape)
+    for name in report["inferred"]:
+        if name in run.pool.layout.scalars:
+            values = drawn[name].double().cpu().numpy().reshape(-1)
+            output[name], output[f"{name}_std"] = np.asarray(values.mean()), np.asarray(values.std(ddof=1))
+    written = write_npz(output_path, output)
+    return {"output": str(written), "layout": layout, "shape": list(shape), "fields": shown}
+
+
+def plot_posterior(folder, output_path=None) -> Path:
+    """Truth, posterior mean (with the observations), std and error of every inferred input and field."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    folder = Path(folder)
+    output = Path(output_path) if output_path is not None else folder / "plot.png"
+    report, arrays = load_posterior_arrays(folder)
+    axes = list(report["axes"])
+    nodes = [arrays[a] for a in axes]
+    shown = [n for n in report["inferred"] if n in arrays and arrays[n].ndim] + \
+        [n for n in report.get("fields", []) if n in arrays]
+    any_truth = any(f"true_{n}" in arrays for n in shown)
+    columns = ["truth", "mean", "std", "error"] if any_truth else ["mean", "std"]
+    figure = Figure(figsize=(3.3 * len(columns), 2.9 * len(shown) + 0.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(len(shown), len(columns))
+    for row, name in enumerate(shown):
+        mean, std = arrays[name], arrays[f"{name}_std"]
+        true = arrays.get(f"true_{name}")
+        scores = report.get("truth", {}).get(name, {})
+        panels = {"mean": (mean, f"{name}: posterior mean"), "std": (std, f"{name}: posterior std")}
+        if true is not None:
+            panels["truth"] = (true, f"{name}: truth")
+            panels["error"] = (mean - true, f"error, rel. L2 {scores.get('rel_l2', float('nan')):.2e}, "
+                                            f"95% cover {100 * scores.get('coverage_95', float('nan')):.0f}%")
+        limits = (float(np.min(mean if true is None else np.minimum(mean, true))),
+                  float(np.max(mean if true is None else np.maximum(mean, true))))
+        for column, key in enumerate(columns):
+            ax = figure.add_subplot(grid[row, column])
+            if key not in panels:
+                ax.axis("off")
+                continue
+            values, title = panels[key]
+            _panel(figure, ax, nodes, values, title, limits if key in ("truth", "mean") else None,
+                   diverging=key == "error")
+            if key == "mean" and f"obs_{name}" in arrays:
+                _observations(ax, arrays, name, axes)
+    figure.suptitle(f"{report['problem']}  |  infer {', '.join(report['inferred'])}  |  "
+                    f"{sum(o['points'] for o in report['observations'].values())} observations", fontsize=11)
+    return _save(figure, output)
+
+
+def _observations(ax, arrays: dict, name: str, axes: list[str]) -> None:
+    """The observation points over a mean panel (1-D: the values; 2-D: the locations)."""
+    located = [arrays.get(f"obs_{name}_{a}") for a in axes[:2]]
+    if len(axes) == 1 and located[0] is not None:
+        ax.plot(located[0], arrays[f"obs_{name}"], ls="none", marker="x", ms=4, color="C1", label="observed")
+    elif len(located) == 2 and all(v is not None for v in located):
+        ax.scatter(located[0], located[1], s=6, c="white", edgecolors="black", linewidths=0.4, label="observed")
