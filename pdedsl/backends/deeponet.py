@@ -114,24 +114,33 @@ class ProductNetworks:
             results.append(total)
         return results
 
+    def _trunk_features(self, x) -> list:
+        """The trunk's features that count, for scaled points ``x`` (``[n, d]``) or a jet of them."""
+        features = self.trunk.features(x, self.activation if torch.is_tensor(x) else self.jet_activation)
+        return features if self.every_layer else features[-1:]
+
+    def _values_from(self, trunk: list[torch.Tensor], branch: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``[B, n]`` per output from trunk and branch features."""
+        return [value + self.output_bias[o] for o, value in enumerate(self._combine(branch, trunk))]
+
+    def _jets_from(self, trunk: list[Jet], branch: list[torch.Tensor]) -> list[Jet]:
+        """A jet per output from the trunk's feature jets: every derivative part combines with the branch."""
+        table = trunk[0].table
+        per_part = [self._combine(branch, [t.parts[m] for t in trunk]) for m in range(table.order + 1)]
+        out = []
+        for o in range(len(self.groups)):
+            parts = [per_part[m][o] for m in range(table.order + 1)]
+            parts[0] = parts[0] + self.output_bias[o]
+            out.append(Jet(table, parts))
+        return out
+
     def _product_values(self, x: torch.Tensor, branch: list[torch.Tensor]) -> list[torch.Tensor]:
         """``[B, n]`` per output at scaled points ``x`` (``[n, d]``)."""
-        trunk = self.trunk.features(x, self.activation)
-        values = self._combine(branch, trunk if self.every_layer else trunk[-1:])
-        return [value + self.output_bias[o] for o, value in enumerate(values)]
+        return self._values_from(self._trunk_features(x), branch)
 
     def _product_jets(self, jet: Jet, branch: list[torch.Tensor]) -> list[Jet]:
         """As :meth:`_product_values` on a jet of the scaled points: one trunk pass, every derivative."""
-        trunk = self.trunk.features(jet, self.jet_activation)
-        trunk = trunk if self.every_layer else trunk[-1:]
-        order = jet.table.order
-        per_part = [self._combine(branch, [t.parts[m] for t in trunk]) for m in range(order + 1)]
-        out = []
-        for o in range(len(self.groups)):
-            parts = [per_part[m][o] for m in range(order + 1)]
-            parts[0] = parts[0] + self.output_bias[o]
-            out.append(Jet(jet.table, parts))
-        return out
+        return self._jets_from(self._trunk_features(jet), branch)
 
 
 class ScaledCoordinates:

@@ -60,10 +60,13 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     z_map = posterior.find_map(bar)
     bar.close()
     covariance = posterior.laplace(z_map)
+    with torch.no_grad():
+        misfit = float(posterior.negative_log_posterior(z_map[None])[0])
     samples = posterior.draw(z_map, covariance, settings.samples, settings.seed)
     axes = posterior_axes(run)
     coords = _grid_coordinates(axes, run)
-    summary = summarise(posterior.decode(samples, coords), posterior.decode(z_map[None], coords))
+    predictive = torch.Generator().manual_seed(settings.seed + 1)  # inputs drawn from their likelihoods too
+    summary = summarise(posterior.decode(samples, coords, predictive), posterior.decode(z_map[None], coords))
     shape = tuple(len(v) for v in axes.values())
     space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
     summary = {k: v.reshape(_shape_of(k, run, shape, space_shape)) for k, v in summary.items()}
@@ -74,16 +77,17 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         "problem": problem.name,
         "model": str(Path(model_folder).resolve()),
         "method": "Laplace approximation in the latent space (Gauss-Newton Hessian at the MAP), "
-                  f"{settings.samples} draws pushed through the decoders",
+                  f"{settings.samples} draws pushed through the decoders (inputs drawn from their likelihoods)",
         "inferred": names,
         "fields": list(run.model.field_names),
         "axes": list(axes),
         "observations": {o.name: {"points": int(o.values.numel()), "noise": o.noise} for o in observations},
         "latent": posterior.latent_size,
-        "negative_log_posterior_map": float(posterior.negative_log_posterior(z_map[None])[0]),
+        "negative_log_posterior_map": misfit,
         "params": {n: float(summary[n].reshape(-1)[0]) for n in names if n in run.pool.layout.scalars},
         "params_std": {n: float(summary[f"{n}_std"].reshape(-1)[0]) for n in names if n in run.pool.layout.scalars},
         "truth": calibration(summary, known),
+        "seed": settings.seed,
         "wall_s": round(time.perf_counter() - began, 2),
     }
     out = Path(out_folder)

@@ -99,6 +99,8 @@ class LatentPosterior:
         self.latent_size = network.latent_size
         self.values_per_member = network.value_count()
         run.model.eval()
+        run.model.requires_grad_(False)  # the decoders are frozen: only z moves
+        network.freeze_trunks()
         config = self.objective.config
         saved = config.weak_particles
         config.weak_particles = max(saved, self.settings.particles)
@@ -209,13 +211,15 @@ class LatentPosterior:
         noise = torch.randn(count, len(z_map), generator=generator, dtype=torch.float64)
         return (z_map.double().cpu() + noise @ factor.T.cpu()).to(self.run.device, self.run.dtype)
 
-    def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return decode_latent(self.run, z, coords)
+    def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor], predictive=None) -> dict[str, torch.Tensor]:
+        return decode_latent(self.run, z, coords, predictive=predictive)
 
 
-def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: int = 64) -> dict[str, torch.Tensor]:
+def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: int = 64,
+                  predictive: Optional[torch.Generator] = None) -> dict[str, torch.Tensor]:
     """Every field, varying input and random param a DGNO run generates from ``z`` (``[K, m]``) at ``coords``:
-    ``[K, n]`` each (params ``[K, 1]``)."""
+    ``[K, n]`` each (params ``[K, 1]``). With a ``predictive`` generator, inputs and params are drawn from
+    their likelihoods instead of taken at the decoders' means."""
     network = getattr(run.model, "model", run.model)
     run.model.eval()
     out: dict[str, list] = {}
@@ -223,16 +227,18 @@ def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: 
     with torch.no_grad():
         for begin in range(0, len(z), chunk):
             latent = LatentInputs(z[begin:begin + chunk])
-            values = run.model(shared, latent)
-            for name in (*network.field_names, *network.layout.channels):
+            values = dict(run.model(shared, latent))
+            values.update({name: v[:, None] for name, v in network.decode_params(torch.tanh(latent.z)).items()})
+            if predictive is not None:
+                values = network.draw_inputs(values, predictive)
+            for name in (*network.field_names, *network.layout.channels, *network.layout.scalars):
                 out.setdefault(name, []).append(values[name])
-            for name, values in network.decode_params(torch.tanh(latent.z)).items():
-                out.setdefault(name, []).append(values[:, None])
     return {name: torch.cat(parts) for name, parts in out.items()}
 
 
 def summarise(samples: dict[str, torch.Tensor], at_map: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    """Posterior mean, std, 2.5% and 97.5% quantiles (over the draws) and MAP of every decoded quantity."""
+    """Posterior mean, std, 2.5% and 97.5% quantiles (over the draws) and MAP (the decoders' values at z_MAP)
+    of every decoded quantity."""
     out = {}
     for name, values in samples.items():
         values = values.double().cpu()

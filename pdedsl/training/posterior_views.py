@@ -33,7 +33,8 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
         columns = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in names}
     coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
     shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.pool.layout.channels]
-    drawn, best = decode_latent(run, samples, coords), decode_latent(run, z_map[None], coords)
+    predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
+    drawn, best = decode_latent(run, samples, coords, predictive=predictive), decode_latent(run, z_map[None], coords)
     output = {a: arrays[a] for a in names}
     for name in shown:
         values = drawn[name].double().cpu().numpy()

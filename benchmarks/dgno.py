@@ -1,0 +1,185 @@
+"""DGNO on Darcy flow: forward errors without labels, an inverse problem with calibration, out of distribution.
+
+Lines (each trains its own model from the priors alone, no labels):
+
+* ``smooth``: specs/darcy_smooth.pde (a = 2.1 + sin(b1 x) + cos(b2 y)), strong form;
+* ``two_phase``: specs/darcy_two_phase.pde (a in {5, 10}), weak form; then the
+  **inverse** problem with this model: for ``--inverse N`` held-out members
+  (truth known), 100 random grid nodes of u observed with Gaussian noise at
+  25 dB SNR (std = rms(u) / 10^(25/20)), ``pdedsl infer`` recovers a; reported:
+  relative L2 error of the posterior mean of a (and u), and the coverage of the
+  95% band (fraction of grid nodes whose truth lies inside);
+* **out of distribution** for both models: the held-out error on members of a
+  different prior (smooth: b1, b2 ~ uniform(2 pi, 3 pi); two-phase: the
+  threshold moved to 0.5, so the upper phase covers about 31% instead of 50%).
+
+Every error is a mean over held-out members solved by the reference solver
+(29 x 29 grid). Published figures (the DGNO authors, GPU, 10^4 samples) are
+printed beside ours. The default budget fits a 2-core CPU (two lines at once,
+each under 30 minutes); ``--full`` is the GPU budget.
+
+    python benchmarks/dgno.py                        # both lines, the CPU budget
+    python benchmarks/dgno.py --scale 0.05           # a quick check of the whole pipeline
+    python benchmarks/dgno.py --full --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = {"smooth": ROOT / "specs" / "darcy_smooth.pde", "two_phase": ROOT / "specs" / "darcy_two_phase.pde"}
+#: Text substitutions that give each family's out-of-distribution prior.
+OOD = {
+    "smooth": [("uniform(0, 2*pi)", "uniform(2*pi, 3*pi)")],
+    "two_phase": [("below: 5, above: 10)", "below: 5, above: 10, at: 0.5)")],
+}
+OOD_LABEL = {"smooth": "b ~ U(2pi, 3pi)", "two_phase": "threshold at 0.5"}
+#: Published (DGNO paper, no labels): forward u errors and the two-phase inverse error of a (100 observations).
+PUBLISHED = {"smooth": {"u": 0.0033}, "two_phase": {"u": 0.021, "inverse_a": 0.10}}
+CPU = {
+    "smooth": ["--form", "strong", "--points", "500", "--steps", "15000", "--batch", "50"],
+    "two_phase": ["--form", "weak(particles: 100)", "--steps", "6000", "--batch", "25"],
+}
+FULL = {
+    "smooth": ["--form", "strong", "--points", "1000", "--steps", "50000", "--batch", "100"],
+    "two_phase": ["--form", "weak(particles: 200)", "--steps", "50000", "--batch", "50"],
+}
+COMMON = ["--backend", "dgno", "--lr", "2e-3", "--decay", "0.01", "--grid", "29"]
+TEST, GRID, OBSERVED, SNR_DB = 100, 29, 100, 25.0
+
+
+def pdedsl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pdedsl", *args], capture_output=True, text=True)
+
+
+def _data(spec: Path, count: int, seed: int, path: Path) -> Path:
+    if not path.is_file():
+        done = pdedsl("data", str(spec), "--n", str(count), "--grid", str(GRID), "--seed", str(seed), "-o", str(path),
+                      "-q")
+        if done.returncode != 0:
+            raise RuntimeError(f"pdedsl data failed for {spec}: {done.stderr.strip()}")
+    return path
+
+
+def _ood_spec(case: str, work: Path) -> Path:
+    text = SPECS[case].read_text()
+    for old, new in OOD[case]:
+        if old not in text:
+            raise RuntimeError(f"{SPECS[case]} no longer contains {old!r}; update OOD in this script")
+        text = text.replace(old, new)
+    path = work / f"{case}_ood.pde"
+    path.write_text(text)
+    return path
+
+
+def _ood_error(run_folder: Path, data: Path) -> float:
+    from pdedsl.runtime.family import load_pool
+    from pdedsl.training.run import Run
+
+    run = Run.open(run_folder)
+    return run.objective.test_errors(load_pool(run.problem, data))["u"]
+
+
+def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, seed: int) -> dict:
+    """Posterior means and coverage over ``count`` synthetic inverse problems drawn from the held-out set."""
+    from pdedsl.training.inference import infer
+    from pdedsl.training.inverse import Settings
+
+    with np.load(test) as archive:
+        x, y, a_all, u_all = archive["x"], archive["y"], archive["a"], archive["u"]
+    generator = np.random.default_rng(seed)
+    rows = []
+    for member in range(count):
+        u, a = u_all[member], a_all[member]
+        nodes = generator.choice(u.size, OBSERVED, replace=False)
+        i, j = np.unravel_index(nodes, u.shape)
+        noise = float(np.sqrt(np.mean(u ** 2)) / 10 ** (SNR_DB / 20))
+        observed = u[i, j] + noise * generator.standard_normal(OBSERVED)
+        folder = work / f"{case}_inverse_{member}"
+        folder.mkdir(exist_ok=True)
+        np.savez(folder / "obs.npz", x=x[i], y=y[j], u=observed)
+        spec = folder / "inverse.pde"
+        spec.write_text(SPECS[case].read_text() + f'\nobserve u from "obs.npz" noise {noise:.6g}\ninfer a\n')
+        report = infer(spec, run_folder, folder / "posterior", Settings(seed=seed + member),
+                       truth={"a": a, "u": u}, progress=False)
+        rows.append(report["truth"])
+    summary = {}
+    for name in ("a", "u"):
+        for key in ("rel_l2", "rel_l2_map", "coverage_95"):
+            summary[f"{name}_{key}"] = float(np.mean([row[name][key] for row in rows]))
+    summary["problems"] = count
+    return summary
+
+
+def run_line(case: str, args, work: Path) -> dict:
+    began = time.perf_counter()
+    test = _data(SPECS[case], TEST, 1, work / f"{case}_test.npz")
+    options = list((FULL if args.full else CPU)[case])
+    at = options.index("--steps") + 1
+    options[at] = str(max(1, round(int(options[at]) * args.scale)))
+    folder = work / f"{case}_dgno"
+    command = ["train", str(SPECS[case]), *COMMON, *options, "--samples", str(args.samples), "--test-data", str(test),
+               "--device", args.device, "--seed", str(args.seed), "--json", "-q", "--out", str(folder)]
+    done = pdedsl(*command)
+    if done.returncode != 0:
+        return {"case": case, "error": done.stderr.strip().splitlines()[-1:]}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    row = {"case": case, "steps": int(options[at]), "u": result["rel_l2"]["u"], "train_s": result["wall_s"],
+           "options": " ".join(options)}
+    ood = _data(_ood_spec(case, work), TEST, 1, work / f"{case}_ood_test.npz")
+    row["ood_u"] = _ood_error(folder, ood)
+    if case == "two_phase" and args.inverse:
+        row["inverse"] = _inverse(case, folder, test, work, args.inverse, args.seed)
+    row["wall_s"] = round(time.perf_counter() - began, 1)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", default="smooth,two_phase")
+    parser.add_argument("--full", action="store_true", help="the long (GPU) budget")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--samples", type=int, default=1000, help="unlabelled members drawn from each prior")
+    parser.add_argument("--inverse", type=int, default=5, help="synthetic inverse problems (two-phase line)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the step counts (a quick check: 0.05)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)  # two lines at once, one core each
+    work = Path(args.work or tempfile.mkdtemp(prefix="pdedsl_dgno_"))
+    work.mkdir(parents=True, exist_ok=True)
+    cases = [c for c in args.cases.split(",") if c]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each line's training is its own process
+        rows = list(pool.map(lambda case: run_line(case, args, work), cases))
+
+    print(f"{'line':<12} {'steps':>6} {'u rel_l2':>9} {'published':>9} {'OOD u':>8}  {'OOD prior':<18} {'wall s':>7}")
+    for row in rows:
+        if "error" in row:
+            print(f"{row['case']:<12} failed: {row['error']}")
+            continue
+        published = PUBLISHED[row["case"]]["u"]
+        print(f"{row['case']:<12} {row['steps']:>6} {row['u']:>9.4f} {published:>9.4f} {row['ood_u']:>8.4f}  "
+              f"{OOD_LABEL[row['case']]:<18} {row['wall_s']:>7.0f}")
+        if "inverse" in row:
+            inv = row["inverse"]
+            print(f"  inverse ({inv['problems']} problems, {OBSERVED} observations, {SNR_DB:g} dB): a rel_l2 "
+                  f"{inv['a_rel_l2']:.4f} (MAP {inv['a_rel_l2_map']:.4f}, published "
+                  f"{PUBLISHED['two_phase']['inverse_a']}), coverage {inv['a_coverage_95']:.3f}; u rel_l2 "
+                  f"{inv['u_rel_l2']:.4f}, coverage {inv['u_coverage_95']:.3f}")
+    print(json.dumps({"benchmark": "dgno", "full": args.full, "scale": args.scale, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The DGNO backend: likelihoods chosen from the priors, the ELBO terms, jets, training and round trips."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl import api
+from pdedsl.backends import BackendError, create
+from pdedsl.backends.dgno import LatentInputs, likelihood_of
+from pdedsl.runtime.family import draw_pool
+from pdedsl.runtime.jets import JetTable
+from pdedsl.training import TrainConfig, train
+from pdedsl.training.run import Run
+
+SPECS = "specs"
+
+SMALL = dict(latent=6, width=12, depth=2, encoder_width=16, encoder_depth=1)
+
+
+def model_for(spec, members=6, grid=9, seed=0, **options):
+    problem = api.load(f"{SPECS}/{spec}")
+    pool = draw_pool(problem, members, grid, seed)
+    model = create("dgno", problem, layout=pool.layout, **{**SMALL, **options}).double()
+    model.set_normalisation(pool.operator_inputs())
+    return problem, pool, model
+
+
+def test_likelihoods_follow_the_priors():
+    assert likelihood_of(api.load(f"{SPECS}/darcy_two_phase.pde"), "a") == "bernoulli"
+    assert likelihood_of(api.load(f"{SPECS}/darcy_inverse.pde"), "a") == "lognormal"
+    assert likelihood_of(api.load(f"{SPECS}/darcy_smooth.pde"), "a") == "gaussian"  # a formula of random params
+
+
+def test_two_phase_values_come_from_the_samples():
+    _, pool, model = model_for("darcy_two_phase.pde")
+    assert float(model.phase_low[0]) == 5.0 and float(model.phase_high[0]) == 10.0
+    z = torch.randn(3, 6, dtype=torch.float64)
+    points = {"x": torch.rand(20, dtype=torch.float64), "y": torch.rand(20, dtype=torch.float64)}
+    decoded = model.decode_inputs(points, torch.tanh(z))["a"]
+    assert decoded.shape == (3, 20)
+    assert bool((decoded > 5).all() and (decoded < 10).all())  # the Bernoulli mean lies between the phases
+
+
+def test_reconstruction_and_kl_are_the_stated_densities():
+    _, pool, model = model_for("darcy_inverse.pde")  # log-normal a
+    inputs = pool.operator_inputs()
+    model.eval()
+    model.begin_batch(inputs)
+    terms = model.latent_terms()
+    _, beta, mean, log_std = model._batch
+    count = model.value_count()
+    # KL(N(mean, std^2) || N(0, 1)) summed over the latent axis, mean over members, per reconstructed value
+    q = torch.distributions.Normal(mean, log_std.exp())
+    expected_kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(1).mean() / count
+    assert torch.allclose(terms["kl"], expected_kl)
+    # log-normal: a Gaussian on the standardised log a, with the learned noise
+    decoder = model.input_decoders["a"]
+    x = model._scaled({"x": model.sensor_points[:, 0], "y": model.sensor_points[:, 1]})
+    raw = decoder._product_values(x, decoder._branch_of(beta))[0]
+    target = (inputs.grid[:, 0].reshape(len(beta), -1).log() - model.log_mean[0]) / model.log_scale[0]
+    density = torch.distributions.Normal(raw, model.log_noise[0].exp())
+    assert torch.allclose(terms["reconstruct_a"], -density.log_prob(target).mean())
+
+
+def test_bernoulli_reconstruction_is_binary_cross_entropy():
+    _, pool, model = model_for("darcy_two_phase.pde")
+    inputs = pool.operator_inputs()
+    model.eval()
+    model.begin_batch(inputs)
+    terms = model.latent_terms()
+    beta = model._batch[1]
+    decoder = model.input_decoders["a"]
+    x = model._scaled({"x": model.sensor_points[:, 0], "y": model.sensor_points[:, 1]})
+    logits = decoder._product_values(x, decoder._branch_of(beta))[0]
+    upper = (inputs.grid[:, 0].reshape(len(beta), -1) > 7.5).double()
+    expected = -torch.distributions.Bernoulli(logits=logits).log_prob(upper).mean()
+    assert torch.allclose(terms["reconstruct_a"], expected)
+
+
+def test_scalar_params_are_reconstructed_too():
+    _, pool, model = model_for("darcy_smooth.pde")
+    model.begin_batch(pool.operator_inputs())
+    terms = model.latent_terms()
+    assert {"reconstruct_a", "reconstruct_b1", "reconstruct_b2", "kl"} <= set(terms)
+    assert all(torch.isfinite(v) for v in terms.values())
+    assert set(model.decode_params(torch.zeros(2, 6, dtype=torch.float64))) == {"b1", "b2"}
+
+
+def test_elbo_decreases_on_a_tiny_problem():
+    torch.manual_seed(0)
+    _, pool, model = model_for("darcy_two_phase.pde", members=8)
+    inputs = pool.operator_inputs()
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    history = []
+    for _ in range(150):
+        model.begin_batch(inputs)
+        loss = sum(model.latent_terms().values())
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        history.append(float(loss.detach()))
+    assert all(math.isfinite(v) for v in history)
+    assert np.mean(history[-10:]) < 0.8 * np.mean(history[:10])
+
+
+def test_training_draws_latents_and_evaluation_uses_the_mean():
+    torch.manual_seed(1)
+    _, pool, model = model_for("darcy_two_phase.pde")
+    inputs = pool.operator_inputs()
+    points = {"x": torch.rand(1, 15, dtype=torch.float64), "y": torch.rand(1, 15, dtype=torch.float64)}
+    model.train()
+    model.begin_batch(inputs)
+    drawn = model.beta(inputs)
+    assert torch.equal(drawn, model.beta(inputs))  # one draw per step, shared by every term
+    mean = torch.tanh(model.encode(inputs)[0])
+    assert not torch.allclose(drawn, mean)
+    model.eval()
+    other = inputs.select(slice(0, 6))  # a different batch object: encoded afresh, at the mean
+    assert torch.allclose(model.beta(other), mean)
+    assert torch.allclose(model(points, other)["u"], model(points, LatentInputs(model.encode(inputs)[0]))["u"])
+
+
+@pytest.mark.parametrize("spec", ["darcy_two_phase.pde", "darcy_inverse.pde", "darcy_smooth.pde"])
+def test_jets_match_autograd_for_fields_and_generated_inputs(spec):
+    _, _, model = model_for(spec)
+    z = LatentInputs(torch.randn(2, 6, dtype=torch.float64))
+    x = torch.rand(7, dtype=torch.float64)
+    y = torch.rand(7, dtype=torch.float64)
+    table = JetTable.cached([(0, 0), (0, 1), (1, 1)], 2)  # u_xx, u_xy, u_yy and what leads to them
+    jets = model.jets({"x": x, "y": y}, table, ["x", "y"], z)
+    leaves = {"x": x.clone().requires_grad_(True), "y": y.clone().requires_grad_(True)}  # shared points
+    values = model(leaves, z)
+    for name in ("u", "a"):
+        assert torch.allclose(jets[name].value, values[name])
+        for member in range(2):  # each point's value depends on that point only, so sums give pointwise slopes
+            gx, gy = torch.autograd.grad(values[name][member].sum(), [leaves["x"], leaves["y"]], create_graph=True)
+            gxx, gxy = torch.autograd.grad(gx.sum(), [leaves["x"], leaves["y"]], retain_graph=True)
+            gyy = torch.autograd.grad(gy.sum(), leaves["y"], retain_graph=True)[0]
+            assert torch.allclose(jets[name].derivative((0, 0))[member], gxx, atol=1e-9)
+            assert torch.allclose(jets[name].derivative((0, 1))[member], gxy, atol=1e-9)
+            assert torch.allclose(jets[name].derivative((1, 1))[member], gyy, atol=1e-9)
+
+
+def test_unknown_options_and_lognormal_checks_are_reported():
+    problem = api.load(f"{SPECS}/darcy_inverse.pde")
+    pool = draw_pool(problem, 3, 9, 0)
+    with pytest.raises(BackendError, match="no option"):
+        create("dgno", problem, layout=pool.layout, modes=3)
+    model = create("dgno", problem, layout=pool.layout, **SMALL)
+    negative = pool.operator_inputs()
+    negative.grid[0, 0, 0, 0] = -1.0
+    with pytest.raises(BackendError, match="log-normal"):
+        model.set_normalisation(negative)
+
+
+def test_training_saves_and_reloads_the_same_model(tmp_path):
+    config = TrainConfig(backend="dgno", steps=6, samples=12, batch_size=4, grid=9, test_samples=3, form="weak",
+                         weak_particles=10, backend_options=dict(SMALL), log_every=2)
+    result = train(f"{SPECS}/darcy_two_phase.pde", config, tmp_path / "run", progress=False)
+    terms = [line for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert '"reconstruct_a"' in terms[-1] and '"kl"' in terms[-1] and '"darcy"' in terms[-1]
+    assert math.isfinite(result["rel_l2"]["u"])
+    first, second = Run.open(tmp_path / "run"), Run.open(tmp_path / "run")
+    assert first.test is None  # (the test set is read lazily)
+    errors = first.evaluate()
+    assert errors["u"] == pytest.approx(result["rel_l2"]["u"], rel=1e-6)
+    z = LatentInputs(torch.randn(2, 6))
+    points = {"x": torch.rand(1, 5), "y": torch.rand(1, 5)}
+    first.model.eval(), second.model.eval()
+    assert torch.equal(first.model(points, z)["u"], second.model(points, z)["u"])

@@ -1,0 +1,135 @@
+"""Inverse problems: the Laplace posterior (exact on a linear-Gaussian toy), calibration, pdedsl infer end to end."""
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl.training.inverse import LatentPosterior, Settings, calibration
+
+
+class LinearGaussian(LatentPosterior):
+    """y = A z + noise, z ~ N(0, I): the posterior is N(S A^T y / s^2, S) with S = (A^T A / s^2 + I)^-1."""
+
+    def __init__(self, matrix, data, noise, settings):
+        self.matrix, self.data, self.noise = matrix, data, noise
+        self.settings, self.latent_size = settings, matrix.shape[1]
+        self.run = SimpleNamespace(device=torch.device("cpu"), dtype=torch.float64)
+
+    def residuals(self, z):
+        return torch.cat([((z @ self.matrix.T) - self.data) / self.noise, z], dim=1)
+
+
+def test_laplace_is_exact_on_a_linear_gaussian_toy():
+    generator = torch.Generator().manual_seed(3)
+    matrix = torch.randn(12, 4, generator=generator, dtype=torch.float64)
+    data = torch.randn(12, generator=generator, dtype=torch.float64)
+    noise = 0.3
+    toy = LinearGaussian(matrix, data, noise, Settings(restarts=3, adam_steps=300, lbfgs_steps=50))
+    covariance = torch.linalg.inv(matrix.T @ matrix / noise ** 2 + torch.eye(4, dtype=torch.float64))
+    mean = covariance @ matrix.T @ data / noise ** 2
+    z_map = toy.find_map()
+    assert torch.allclose(z_map, mean, atol=1e-6)
+    laplace = toy.laplace(z_map)
+    assert torch.allclose(laplace, covariance, rtol=1e-8, atol=1e-12)
+    draws = toy.draw(z_map, laplace, 20000, seed=1)
+    assert torch.allclose(draws.mean(0), mean, atol=0.02)
+    assert torch.allclose(torch.cov(draws.T), covariance, atol=0.01)
+
+
+def test_calibration_counts_the_truth_inside_the_band():
+    summary = {"a": np.array([1.0, 2.0, 3.0, 4.0]), "a_low": np.array([0.5, 1.5, 2.9, 4.5]),
+               "a_high": np.array([1.5, 2.5, 3.1, 5.0]), "a_map": np.array([1.0, 2.0, 3.0, 4.0]),
+               "a_std": np.ones(4)}
+    report = calibration(summary, {"a": np.array([1.0, 2.2, 3.5, 4.6]), "unknown": np.zeros(4)})
+    assert set(report) == {"a"}
+    assert report["a"]["coverage_95"] == 0.75  # 3.5 lies above its band [2.9, 3.1]; the others inside
+    truth = np.array([1.0, 2.2, 3.5, 4.6])
+    assert report["a"]["rel_l2"] == pytest.approx(np.linalg.norm(summary["a"] - truth) / np.linalg.norm(truth))
+
+
+def pdedsl(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pdedsl", *args], capture_output=True, text=True, cwd=cwd)
+
+
+SMALL = ["--latent", "6", "--width", "16", "--depth", "2"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny DGNO run on the log-normal Darcy family of specs/darcy_inverse.pde."""
+    folder = tmp_path_factory.mktemp("dgno") / "run"
+    done = pdedsl("train", "specs/darcy_inverse.pde", "--backend", "dgno", "--form", "weak(particles: 20)",
+                  "--steps", "20", "--samples", "20", "--batch", "5", "--grid", "9", "--test", "3", *SMALL,
+                  "--out", str(folder), "-q")
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
+    out = tmp_path / "posterior"
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(out), "--map-steps",
+                  "20", "--draws", "16", "--restarts", "2", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["inferred"] == ["a"] and report["observations"]["u"]["points"] == 120
+    assert "Laplace" in report["method"]
+    with np.load(out / "posterior.npz") as archive:
+        assert archive["samples"].shape == (16, 6) and archive["covariance"].shape == (6, 6)
+        assert np.all(np.linalg.eigvalsh(archive["covariance"]) > 0)
+    with np.load(out / "fields.npz") as archive:
+        assert archive["a"].shape == (9, 9) and np.all(archive["a_std"] > 0)
+        assert np.all(archive["a_low"] <= archive["a_high"]) and np.all(archive["a"] > 0)  # log-normal stays positive
+        assert len(archive["obs_u"]) == 120
+    np.savez(tmp_path / "points.npz", x=np.array([0.2, 0.5, 0.7]), y=np.array([0.1, 0.5, 0.9]))
+    done = pdedsl("predict", str(out), "--points", str(tmp_path / "points.npz"), "-o", str(tmp_path / "p.npz"))
+    assert done.returncode == 0, done.stderr
+    with np.load(tmp_path / "p.npz") as archive:
+        assert {"u", "u_std", "a", "a_std"} <= set(archive.files)
+        assert archive["u"].shape == (3,) and np.all(archive["u_std"] > 0)
+    done = pdedsl("plot", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (out / "plot.png").stat().st_size > 10_000
+
+
+def test_inference_with_a_known_truth_reports_error_and_coverage(trained, tmp_path):
+    from pdedsl.training.inference import infer
+
+    truth = np.full((9, 9), 1.0)
+    report = infer("specs/darcy_inverse.pde", trained, tmp_path / "post",
+                   Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=8), truth={"a": truth}, progress=False)
+    scores = report["truth"]["a"]
+    assert 0.0 <= scores["coverage_95"] <= 1.0 and scores["rel_l2"] > 0
+    with np.load(tmp_path / "post" / "fields.npz") as archive:
+        assert np.array_equal(archive["true_a"], truth)
+
+
+def test_infer_errors_are_explained(trained, tmp_path):
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--out", str(tmp_path / "x"))
+    assert done.returncode == 1 and "--backend dgno" in done.stderr and "Traceback" not in done.stderr
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(tmp_path / "missing"))
+    assert done.returncode == 2 and "no such run folder" in done.stderr
+    spec = tmp_path / "quiet.pde"
+    spec.write_text(open("specs/darcy_inverse.pde").read().replace(" noise 0.01", ""))
+    (tmp_path / "darcy_obs.npz").write_bytes(open("specs/darcy_obs.npz", "rb").read())
+    done = pdedsl("infer", str(spec), "--model", str(trained), "--out", str(tmp_path / "y"))
+    assert done.returncode == 1 and "noise" in done.stderr and "Traceback" not in done.stderr
+    other = tmp_path / "other.pde"
+    other.write_text(open("specs/darcy_inverse.pde").read().replace("field u", "field p").replace("u =", "p =")
+                     .replace("grad(u)", "grad(p)").replace("observe u", "observe p"))
+    done = pdedsl("infer", str(other), "--model", str(trained), "--out", str(tmp_path / "z"))
+    assert done.returncode == 1 and "learned u" in done.stderr
+
+
+def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
+    done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["kind"] == "pinn" and set(report["params"]) == {"D"}
+    assert (tmp_path / "heat" / "checkpoint.pt").is_file()  # an ordinary run folder: predict and plot work on it
+    done = pdedsl("plot", str(tmp_path / "heat"))
+    assert done.returncode == 0, done.stderr
