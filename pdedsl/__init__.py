@@ -6,8 +6,8 @@
 
 __version__ = "0.1.0"
 
-from .api import compile, load, parse  # noqa: E402
+from .api import compile, infer, load, parse  # noqa: E402
 from .errors import Diagnostic, InternalError, PdeError, SpecError  # noqa: E402
 from .ir import Problem  # noqa: E402
 
-__all__ = ["load", "parse", "compile", "Problem", "SpecError", "PdeError", "InternalError", "Diagnostic", "__version__"]
+__all__ = ["load", "parse", "compile", "infer", "Problem", "SpecError", "PdeError", "InternalError", "Diagnostic", "__version__"]

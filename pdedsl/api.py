@@ -36,6 +36,22 @@ def compile(path_or_text: PathOrText) -> str:  # noqa: A001 - the natural name f
     return compiler.compile_source(source_of(path_or_text))
 
 
+def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: bool = False, **settings) -> dict:
+    """Solve a spec's inverse problem (its ``observe``/``infer`` statements); returns the report.
+
+    With ``model`` (a folder of a ``dgno`` run on the same family): a Laplace posterior in its latent space,
+    written to ``out`` (``settings``: restarts, adam_steps, lbfgs_steps, learning_rate, samples, particles,
+    seed; ``truth``: arrays on the sensor grid by name, for errors and coverage). Without it: scalar
+    unknowns fitted with a PINN (``settings``: steps, seed).
+    """
+    from .training.inference import infer as infer_latent, infer_scalars
+    from .training.inverse import Settings
+
+    if model is None:
+        return infer_scalars(spec, out, progress=progress, **settings)
+    return infer_latent(spec, model, out, Settings(**settings), truth=truth, progress=progress)
+
+
 def source_of(path_or_text: PathOrText) -> Source:
     if isinstance(path_or_text, os.PathLike) or _looks_like_path(path_or_text):
         return read_spec_file(Path(path_or_text))

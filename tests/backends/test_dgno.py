@@ -170,3 +170,19 @@ def test_training_saves_and_reloads_the_same_model(tmp_path):
     points = {"x": torch.rand(1, 5), "y": torch.rand(1, 5)}
     first.model.eval(), second.model.eval()
     assert torch.equal(first.model(points, z)["u"], second.model(points, z)["u"])
+
+
+def test_predictive_draws_follow_the_input_likelihoods():
+    _, _, model = model_for("darcy_two_phase.pde")
+    generator = torch.Generator().manual_seed(0)
+    mean = torch.full((4000, 3), 6.0, dtype=torch.float64)  # P(upper phase) = (6 - 5) / (10 - 5) = 0.2
+    drawn = model.draw_inputs({"a": mean, "u": mean}, generator)
+    assert set(torch.unique(drawn["a"]).tolist()) == {5.0, 10.0}
+    assert float((drawn["a"] == 10.0).double().mean()) == pytest.approx(0.2, abs=0.02)
+    assert torch.equal(drawn["u"], mean)  # fields have no likelihood noise
+    _, _, lognormal = model_for("darcy_inverse.pde")
+    drawn = lognormal.draw_inputs({"a": torch.full((4000, 1), 2.0, dtype=torch.float64)}, generator)["a"]
+    spread = float(lognormal.log_scale[0] * lognormal.log_noise[0].detach().exp())
+    assert bool((drawn > 0).all())
+    assert float(drawn.log().std()) == pytest.approx(spread, rel=0.05)
+    assert float(drawn.log().mean()) == pytest.approx(math.log(2.0), abs=0.01)
