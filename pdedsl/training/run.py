@@ -394,7 +394,8 @@ class Trainer:
             "rel_l2": errors,
             "steps": step,
             "wall_s": round(time.perf_counter() - self.began, 2),
-            "params": {name: float(v.detach()) for name, v in run.objective.params.items() if name in run.problem.inferred},
+            "params": {name: float(v.detach()) for name, v in run.objective.params.items()
+                       if name in run.problem.inferred and isinstance(v, torch.nn.Parameter)},  # (not a family's)
             "parameters": run.model.parameter_count(),
             "skipped_steps": self.skipped,
         }
