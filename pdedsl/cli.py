@@ -123,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--restarts", type=int, default=8, help="with --model: starts of the MAP search (default: 8)")
     infer.add_argument("--map-steps", type=int, default=800, help="with --model: Adam steps of the MAP search")
     infer.add_argument("--draws", type=int, default=256, help="with --model: posterior draws (default: 256)")
+    infer.add_argument("--sampler", choices=("mala", "laplace"), default="mala",
+                       help="with --model: draws by Langevin chains preconditioned by the Laplace approximation "
+                            "(mala, exact) or of the Laplace Gaussian itself (laplace, faster) (default: mala)")
+    infer.add_argument("--chains", type=int, default=8, help="with --sampler mala: chains (default: 8)")
+    infer.add_argument("--mala-steps", type=int, default=600,
+                       help="with --sampler mala: steps per chain, the first half discarded (default: 600)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
     infer.add_argument("--seed", type=int, default=0)
     infer.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
@@ -389,10 +395,11 @@ def _infer(args) -> int:
 
         if not os.path.isdir(args.model):
             raise _UsageError(f"{args.model}: no such run folder")
-        for option in ("restarts", "map_steps", "draws"):
+        for option in ("restarts", "map_steps", "draws", "chains", "mala_steps"):
             if getattr(args, option) < 1:
                 raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
-        settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed)
+        settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed,
+                            sampler=args.sampler, chains=args.chains, mala_steps=args.mala_steps)
         report = infer(spec, args.model, folder, settings, progress=not args.quiet)
     else:
         from .training.inference import infer_scalars
@@ -407,6 +414,8 @@ def _infer(args) -> int:
 def _print_inference(report: dict, folder: Path) -> None:
     print(f"inferred {', '.join(report['inferred'])} for {report['problem']} ({report['wall_s']} s) -> {folder}")
     print(f"  method: {report['method']}")
+    if report.get("acceptance") is not None:
+        print(f"  acceptance rate of the Langevin chains: {report['acceptance']:.2f}")
     for name, value in report.get("params", {}).items():
         spread = report.get("params_std", {}).get(name)
         print(f"  {name} = {value:.6g}" + (f" +- {spread:.2g} (posterior std)" if spread is not None else ""))

@@ -32,6 +32,13 @@ from .inverse import InferError, LatentPosterior, Settings, calibration, inferre
 from .predict import write_npz
 from .progress import Progress
 
+METHODS = {
+    "laplace": "Laplace approximation in the latent space (Gauss-Newton Hessian at the MAP); {samples} draws of "
+               "it pushed through the decoders (inputs drawn from their likelihoods)",
+    "mala": "MAP, Laplace approximation (Gauss-Newton), then Metropolis-adjusted Langevin in the latent space "
+            "preconditioned by it ({chains} chains x {steps} steps, half kept); {samples} posterior draws pushed "
+            "through the decoders (inputs drawn from their likelihoods)",
+}
 #: Time nodes of the posterior fields of a time-dependent problem.
 TIME_NODES = 21
 
@@ -62,7 +69,13 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     covariance = posterior.laplace(z_map)
     with torch.no_grad():
         misfit = float(posterior.negative_log_posterior(z_map[None])[0])
-    samples = posterior.draw(z_map, covariance, settings.samples, settings.seed)
+    acceptance = None
+    if settings.sampler == "mala":
+        bar = Progress(settings.mala_steps, enabled=progress)
+        samples, acceptance = posterior.mala(z_map, covariance, bar)
+        bar.close()
+    else:
+        samples = posterior.draw(z_map, covariance, settings.samples, settings.seed)
     axes = posterior_axes(run)
     coords = _grid_coordinates(axes, run)
     predictive = torch.Generator().manual_seed(settings.seed + 1)  # inputs drawn from their likelihoods too
@@ -76,8 +89,9 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         "kind": "latent",
         "problem": problem.name,
         "model": str(Path(model_folder).resolve()),
-        "method": "Laplace approximation in the latent space (Gauss-Newton Hessian at the MAP), "
-                  f"{settings.samples} draws pushed through the decoders (inputs drawn from their likelihoods)",
+        "method": METHODS[settings.sampler].format(samples=len(samples), chains=settings.chains,
+                                                   steps=settings.mala_steps),
+        "acceptance": acceptance,
         "inferred": names,
         "fields": list(run.model.field_names),
         "axes": list(axes),

@@ -18,7 +18,6 @@ relative L2 error on the grid (``rel_l2`` in the result).
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
@@ -160,9 +159,6 @@ class OperatorObjective(Objective):
                 and _second_order(module):
             raise BackendError(f"the {config.backend} backend's fields are multilinear between grid nodes, so "
                                "their second derivatives vanish: train it with --form weak, or supervised (--data)")
-        if problem.observations:
-            print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
-                  file=sys.stderr)
         self.pool = pool
         inputs = pool.operator_inputs(dtype).to(device)
         piecewise = piecewise_inputs(problem)

@@ -162,6 +162,9 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     CONTEXT.start(torch.device(config.device))
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
+    if CONTEXT.main and run.operator and run.problem.observations and not resume:
+        print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
+              file=sys.stderr)
     if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
         run.prepare_folder(resume)
         run.prepare_test()  # before training, so a missing reference solver shows at once

@@ -161,14 +161,17 @@ class WeakTerms:
             for name, residual in residuals.items():
                 terms[name] = weights.get(name, 1.0) * self._reduce(residual.square())
             for name, mismatch in mismatches.items():
-                terms[f"{name}_flux"] = weights.get(f"{name}_flux", 1.0) * mismatch
+                terms[f"{name}_flux"] = weights.get(f"{name}_flux", 1.0) * mismatch.mean()
         return terms
 
     def residuals(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
-        """Every weak equation's particle residuals ``[..., P]`` (no flux mismatches), by residual name."""
+        """Every weak equation's particle residuals ``[..., P]`` by residual name; with the mixed form also
+        ``<name>_flux``, per particle the root of its flux mismatch (its square is what the loss averages)."""
         out: "OrderedDict[str, torch.Tensor]" = OrderedDict()
         for target, entries in self.groups.items():
-            out.update(self._residuals(entries, batches[target], self.engines[target])[0])
+            residuals, mismatches = self._residuals(entries, batches[target], self.engines[target])
+            out.update(residuals)
+            out.update({f"{name}_flux": (mismatch + 1e-30).sqrt() for name, mismatch in mismatches.items()})
         return out
 
     def _reduce(self, squares: torch.Tensor) -> torch.Tensor:
@@ -178,7 +181,8 @@ class WeakTerms:
         return loss
 
     def _residuals(self, entries, batch: WeakBatch, engine: str):
-        """Per equation: the particle residuals ``[..., P]``, and (mixed form) the mean flux mismatch."""
+        """Per equation: the particle residuals ``[..., P]``, and (mixed form) the flux mismatch ``[..., P]``:
+        the squared difference of the flux output and the flux, integrated over each ball."""
         centres = batch.centres.to(self.device, self.dtype)
         radii = batch.radii.to(self.device, self.dtype)
         points = to_particles(self.reference, centres, radii)  # [P, K, d]
@@ -202,7 +206,7 @@ class WeakTerms:
                 value = _as_grid(flux[axis], count, per, phi)
                 if self.mixed and axis in entry["fluxes"]:
                     approximation = _as_grid(computed[(flux_output(entry["name"], axis), ())], count, per, phi)
-                    mismatch = mismatch + ((approximation - value).square() @ self.weights).mean()
+                    mismatch = mismatch + (approximation - value).square() @ self.weights
                     value = approximation
                 integrand = integrand + value * grad_phi[..., axis_index]
             residuals[entry["name"]] = integrand @ self.weights
