@@ -93,7 +93,7 @@ def _ood_error(run_folder: Path, data: Path) -> float:
     return run.objective.test_errors(load_pool(run.problem, data))["u"]
 
 
-def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, seed: int) -> dict:
+def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, seed: int, sampler: str) -> dict:
     """Posterior means and coverage over ``count`` synthetic inverse problems drawn from the held-out set."""
     from pdedsl.training.inference import infer
     from pdedsl.training.inverse import Settings
@@ -113,7 +113,7 @@ def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, se
         np.savez(folder / "obs.npz", x=x[i], y=y[j], u=observed)
         spec = folder / "inverse.pde"
         spec.write_text(SPECS[case].read_text() + f'\nobserve u from "obs.npz" noise {noise:.6g}\ninfer a\n')
-        report = infer(spec, run_folder, folder / "posterior", Settings(seed=seed + member),
+        report = infer(spec, run_folder, folder / "posterior", Settings(seed=seed + member, sampler=sampler),
                        truth={"a": a, "u": u}, progress=False)
         rows.append(report["truth"])
     summary = {}
@@ -121,6 +121,7 @@ def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, se
         for key in ("rel_l2", "rel_l2_map", "coverage_95"):
             summary[f"{name}_{key}"] = float(np.mean([row[name][key] for row in rows]))
     summary["problems"] = count
+    summary["sampler"] = sampler
     return summary
 
 
@@ -145,7 +146,7 @@ def run_line(case: str, args, work: Path) -> dict:
     ood = _data(_ood_spec(case, work), TEST, 1, work / f"{case}_ood_test.npz")
     row["ood_u"] = _ood_error(folder, ood)
     if case == "two_phase" and args.inverse:
-        row["inverse"] = _inverse(case, folder, test, work, args.inverse, args.seed)
+        row["inverse"] = _inverse(case, folder, test, work, args.inverse, args.seed, args.sampler)
     row["wall_s"] = round(time.perf_counter() - began, 1)
     return row
 
@@ -157,6 +158,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--samples", type=int, default=1000, help="unlabelled members drawn from each prior")
     parser.add_argument("--inverse", type=int, default=5, help="synthetic inverse problems (two-phase line)")
+    parser.add_argument("--sampler", choices=("mala", "laplace"), default="mala", help="posterior draws (infer)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the step counts (a quick check: 0.05)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")

@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--mala-steps", type=int, default=600,
                        help="with --sampler mala: steps per chain, the first half discarded (default: 600)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
+    infer.add_argument("--lbfgs-steps", type=int, help="without --model: L-BFGS iterations after Adam (default: 2000)")
     infer.add_argument("--seed", type=int, default=0)
     infer.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
     infer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -404,7 +405,8 @@ def _infer(args) -> int:
     else:
         from .training.inference import infer_scalars
 
-        report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet)
+        report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet,
+                               lbfgs_steps=args.lbfgs_steps)
     _print_inference(report, folder)
     if args.json:
         print(json.dumps(report))

@@ -100,7 +100,32 @@ def conductivity() -> None:
     save("conductivity.npz", x=x, y=y, kappa=kappa)
 
 
+def two_phase_observations() -> None:
+    """darcy_two_phase_obs.npz and darcy_two_phase_truth.npz for darcy_two_phase_inverse.pde.
+
+    One draw of the two-phase permeability (sample 0 of ``pdedsl data --seed 2026``), solved by pdedsl's
+    reference solver on the 29 x 29 grid; 100 readings of u at random nodes with Gaussian noise at 25 dB SNR
+    (std = rms(u) / 10^(25/20) = 0.00365, the value the spec declares); the truth (a and u on the grid).
+    """
+    import sys
+
+    sys.path.insert(0, str(HERE.parent))
+    from pdedsl import api
+    from pdedsl.reference.dataset import generate
+
+    arrays = generate(api.load(HERE / "darcy_two_phase.pde"), 1, 29, 2026)
+    x, y, u, a = arrays["x"], arrays["y"], arrays["u"][0], arrays["a"][0]
+    noise = np.sqrt(np.mean(u ** 2)) / 10 ** (25 / 20)
+    rng = np.random.default_rng(2026)
+    nodes = rng.choice(u.size, 100, replace=False)
+    i, j = np.unravel_index(nodes, u.shape)
+    print(f"two-phase noise std {noise:.5f}")
+    save("darcy_two_phase_obs.npz", x=x[i], y=y[j], u=u[i, j] + noise * rng.standard_normal(100))
+    save("darcy_two_phase_truth.npz", x=x, y=y, u=u, a=a)
+
+
 if __name__ == "__main__":
+    two_phase_observations()
     darcy_observations()
     heat_observations()
     conductivity()

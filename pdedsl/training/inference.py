@@ -110,7 +110,8 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     return report
 
 
-def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int = 0, progress: bool = True) -> dict:
+def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int = 0, progress: bool = True,
+                  lbfgs_steps: Optional[int] = None) -> dict:
     """Fit a PINN and the spec's scalar unknowns together to the physics and the observations.
 
     The folder is an ordinary run folder (``predict`` and ``plot`` work on it) plus ``inference.json``.
@@ -131,6 +132,8 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     config = TrainConfig(seed=seed)
     if steps is not None:
         config.steps = steps
+    if lbfgs_steps is not None:
+        config.lbfgs_steps = lbfgs_steps
     result = train(spec_path, config, out_folder, progress=progress)
     report = {
         "kind": "pinn",

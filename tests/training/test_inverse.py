@@ -102,11 +102,12 @@ def trained(tmp_path_factory):
 def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
     out = tmp_path / "posterior"
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(out), "--map-steps",
-                  "20", "--draws", "16", "--restarts", "2", "--json", "-q")
+                  "20", "--draws", "16", "--restarts", "2", "--chains", "2", "--mala-steps", "16", "--json", "-q")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["inferred"] == ["a"] and report["observations"]["u"]["points"] == 120
-    assert "Laplace" in report["method"]
+    assert "Laplace" in report["method"] and "Langevin" in report["method"]
+    assert 0.0 <= report["acceptance"] <= 1.0
     with np.load(out / "posterior.npz") as archive:
         assert archive["samples"].shape == (16, 6) and archive["covariance"].shape == (6, 6)
         assert np.all(np.linalg.eigvalsh(archive["covariance"]) > 0)
@@ -130,7 +131,8 @@ def test_inference_with_a_known_truth_reports_error_and_coverage(trained, tmp_pa
 
     truth = np.full((9, 9), 1.0)
     report = infer("specs/darcy_inverse.pde", trained, tmp_path / "post",
-                   Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=8), truth={"a": truth}, progress=False)
+                   Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=8, sampler="laplace"), truth={"a": truth},
+                   progress=False)
     scores = report["truth"]["a"]
     assert 0.0 <= scores["coverage_95"] <= 1.0 and scores["rel_l2"] > 0
     with np.load(tmp_path / "post" / "fields.npz") as archive:
@@ -155,7 +157,8 @@ def test_infer_errors_are_explained(trained, tmp_path):
 
 
 def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
-    done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30", "--json", "-q")
+    done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30",
+                  "--lbfgs-steps", "10", "--json", "-q")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["kind"] == "pinn" and set(report["params"]) == {"D"}
@@ -182,6 +185,7 @@ def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):
                          backend_options={"latent": 4, "width": 8, "depth": 1, "encoder_width": 8})
     train(spec, config, tmp_path / "run", progress=False)
     report = infer(spec, tmp_path / "run", tmp_path / "post",
-                   Settings(restarts=2, adam_steps=10, lbfgs_steps=5, samples=16), progress=False)
+                   Settings(restarts=2, adam_steps=10, lbfgs_steps=5, samples=16, chains=2, mala_steps=16),
+                   progress=False)
     assert report["inferred"] == ["k"]
     assert np.isfinite(report["params"]["k"]) and report["params_std"]["k"] > 0
