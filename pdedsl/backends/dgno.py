@@ -270,6 +270,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         return {name: standard[:, s] * self.scalar_scale[s] + self.scalar_mean[s]
                 for s, name in enumerate(self.layout.scalars)}
 
+    @torch.no_grad()
     def draw_inputs(self, decoded: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
         """Draws from the input likelihoods p(a | beta) around ``decode_inputs``' values: the posterior
         predictive of the inputs includes the decoders' own noise (a two-phase pixel is 5 or 10, not 7.3)."""
