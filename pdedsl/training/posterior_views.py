@@ -19,18 +19,15 @@ from .inference import load_posterior_arrays, open_posterior
 from .inverse import decode_latent
 from .operator_views import _panel
 from .plot import _save
-from .predict import coordinate_names, read_points, write_npz
+from .predict import coordinate_names, point_columns, read_points, write_npz
 
 
 def predict_posterior(folder, points_path, output_path, layout: str = "auto") -> dict:
+    """Posterior mean, ``_std`` and ``_map`` of every field and inferred input at the points of ``points_path``."""
     report, problem, run, samples, z_map = open_posterior(folder)
     names = coordinate_names(run.problem)
     arrays, layout, shape = read_points(points_path, run.problem, layout)
-    if layout == "grid":
-        mesh = np.meshgrid(*(np.asarray(arrays[a], dtype=np.float64) for a in names), indexing="ij")
-        columns = {a: m.reshape(-1) for a, m in zip(names, mesh)}
-    else:
-        columns = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in names}
+    columns = point_columns(arrays, layout, names)
     coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
     shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.pool.layout.channels]
     predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)

@@ -175,6 +175,14 @@ def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:
     return path
 
 
+def point_columns(arrays: Mapping[str, np.ndarray], layout: str, names) -> dict[str, np.ndarray]:
+    """Flat coordinate arrays of every point: the full grid's nodes, or the scattered points as given."""
+    if layout == "grid":
+        mesh = np.meshgrid(*(np.asarray(arrays[a], dtype=np.float64) for a in names), indexing="ij")
+        return {a: m.reshape(-1) for a, m in zip(names, mesh)}
+    return {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in names}
+
+
 def predict(folder, points_path, output_path, layout: str = "auto", run=None) -> dict:
     """Evaluate every field of the run in ``folder`` at the points of ``points_path``; write ``output_path``.
 
@@ -197,11 +205,7 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     problem = run.problem
     names = coordinate_names(problem)
     arrays, layout, shape = read_points(points_path, problem, layout)
-    if layout == "grid":
-        mesh = np.meshgrid(*(np.asarray(arrays[a], dtype=np.float64) for a in names), indexing="ij")
-        columns = {a: m.reshape(-1) for a, m in zip(names, mesh)}
-    else:
-        columns = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in names}
+    columns = point_columns(arrays, layout, names)
     fields = evaluate_fields(run, columns)
     output = {a: arrays[a] for a in names}
     output.update({name: values.reshape(shape) for name, values in fields.items()})
