@@ -189,3 +189,19 @@ def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):
                    progress=False)
     assert report["inferred"] == ["k"]
     assert np.isfinite(report["params"]["k"]) and report["params_std"]["k"] > 0
+
+
+def test_the_bundled_two_phase_inverse_spec_reports_against_its_reference(tmp_path):
+    """specs/darcy_two_phase_inverse.pde: a model of darcy_two_phase.pde serves it; 'reference u' is scored."""
+    from pdedsl.training import TrainConfig, train
+    from pdedsl.training.inference import infer
+
+    config = TrainConfig(backend="dgno", form="mixed", steps=2, samples=4, batch_size=2, grid=29, test_samples=0,
+                         weak_particles=8, backend_options={"latent": 4, "width": 8, "depth": 1, "encoder_width": 8})
+    train("specs/darcy_two_phase.pde", config, tmp_path / "run", progress=False)
+    report = infer("specs/darcy_two_phase_inverse.pde", tmp_path / "run", tmp_path / "post",
+                   Settings(restarts=1, adam_steps=3, lbfgs_steps=2, samples=8, particles=20, sampler="laplace"),
+                   progress=False)
+    assert report["observations"]["u"] == {"points": 100, "noise": 0.00365}
+    assert set(report["truth"]) == {"u"} and 0 <= report["truth"]["u"]["coverage_95"] <= 1
+    assert (tmp_path / "post" / "darcy_two_phase_obs.npz").is_file()  # the data travel with the spec copy
