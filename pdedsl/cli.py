@@ -117,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     infer = commands.add_parser("infer", help="solve the spec's inverse problem (observe/infer statements)")
     infer.add_argument("spec", metavar="SPEC")
     infer.add_argument("--model", metavar="RUN_DIR",
-                       help="a dgno run trained on the spec's family: posterior over its latent space (MAP, Laplace, Langevin); "
+                       help="a dgno run trained on the spec's family: posterior over its latent space "
+                            "(MAP, Laplace, Langevin); "
                             "without it, scalar unknowns are fitted with a PINN (point estimates)")
     infer.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
     infer.add_argument("--restarts", type=int, default=8, help="with --model: starts of the MAP search (default: 8)")
