@@ -74,12 +74,17 @@ def plot_members(run, folder: Path, output: Path) -> Path:
     nodes = list(shown.label_axes().values())  # fields: space (and time); inputs: space
     input_nodes = list(shown.layout.nodes().values())
     columns = ["input", "truth", "prediction", "error"] if truth is not None else ["input", "prediction"]
+    generated = _generated_inputs(run, shown)  # a generative model's own version of each member's input
+    if generated is not None:
+        columns.insert(1, "generated")
     figure = Figure(figsize=(3.2 * len(columns) + 4.2, 2.9 * count + 0.4), layout="constrained")
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(count, len(columns) + 1, width_ratios=[1] * len(columns) + [1.3])
     for member in range(count):
         prediction = predicted[field][member].reshape(tuple(len(n) for n in nodes))
         panels = {"input": _input_of(shown, member), "prediction": (prediction, f"{field} (predicted)")}
+        if generated is not None:
+            panels["generated"] = (generated[member], f"{shown.layout.channels[0]} (generated, mean)")
         if truth is not None:
             error = np.linalg.norm(prediction - truth[member]) / max(np.linalg.norm(truth[member]), 1e-300)
             panels["truth"] = (truth[member], f"{field} (reference)")
@@ -90,7 +95,7 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             ax = figure.add_subplot(grid[member, index])
             values, title = panels[column]
             shared = (low, high) if column in ("truth", "prediction") else None
-            _panel(figure, ax, input_nodes if column == "input" else nodes, values, title, shared,
+            _panel(figure, ax, input_nodes if column in ("input", "generated") else nodes, values, title, shared,
                    diverging=column == "error")
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder))
     result = _result(folder)
@@ -100,6 +105,23 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             ", ".join(f"{k} {v:.2e}" for k, v in result["rel_l2"].items())
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+def _generated_inputs(run, pool):
+    """``[N, *grid]``: the first input as a DGNO model generates it from each member's latent mean (else None)."""
+    import torch
+
+    network = getattr(run.model, "model", run.model)
+    if not hasattr(network, "decode_inputs") or not pool.layout.channels:
+        return None
+    nodes = pool.layout.nodes()
+    mesh = np.meshgrid(*nodes.values(), indexing="ij")
+    points = {a: torch.as_tensor(m.reshape(1, -1), dtype=run.dtype, device=run.device) for a, m in zip(nodes, mesh)}
+    with torch.no_grad():
+        network.eval()
+        beta = network.beta(pool.operator_inputs(run.dtype).to(run.device))
+        values = network.decode_inputs(points, beta)[pool.layout.channels[0]]
+    return values.double().cpu().numpy().reshape((len(pool),) + mesh[0].shape)
 
 
 def _input_of(pool, member: int) -> tuple[np.ndarray, str]:

@@ -170,6 +170,12 @@ def test_training_saves_and_reloads_the_same_model(tmp_path):
     points = {"x": torch.rand(1, 5), "y": torch.rand(1, 5)}
     first.model.eval(), second.model.eval()
     assert torch.equal(first.model(points, z)["u"], second.model(points, z)["u"])
+    from pdedsl.training.operator_views import _generated_inputs
+    from pdedsl.training.plot import plot
+
+    generated = _generated_inputs(first, first.pool.head(2))  # the plot's extra column: a as the model makes it
+    assert generated.shape == (2, 9, 9) and np.all((generated > 5) & (generated < 10))
+    assert plot(tmp_path / "run").stat().st_size > 10_000
 
 
 def test_predictive_draws_follow_the_input_likelihoods():
