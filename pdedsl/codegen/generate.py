@@ -146,8 +146,9 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
 
 
 def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
-    """One function returning ``(volume, (flux_x, flux_y, ...))``, sub-expressions shared."""
-    exprs = [weak.volume] + [value for _, value in weak.flux]
+    """One function returning ``(volume, (flux_x, ...), (stiffness_x, ...))``, sub-expressions shared."""
+    stiffness = dict(weak.stiffness)
+    exprs = [weak.volume] + [value for _, value in weak.flux] + [stiffness.get(a, 0) for a, _ in weak.flux]
     temporaries = (sympy.Symbol(f"cse[{i}]") for i in range(10**6))
     replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
     local = dict(printer.identifiers)
@@ -157,7 +158,10 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     lines = [f"t{index} = {body_printer.doprint(value)}" for index, (_, value) in enumerate(replacements)]
     arguments = symbols.arguments(sympy.Tuple(*exprs))
     target = (weak.target.kind, weak.target.name) if weak.target is not None else None
-    flux = ", ".join(body_printer.doprint(e) for e in reduced[1:])
+    count = len(weak.flux)
+    flux = ", ".join(body_printer.doprint(e) for e in reduced[1:1 + count])
+    stiffness = ", ".join(body_printer.doprint(e) for e in reduced[1 + count:])
+    trailing = "," if count == 1 else ""
     return {
         "function": symbols.namer.name("weak_", weak.name, weak.name),
         "arguments": [a for a, _ in arguments] or ["**_"],
@@ -166,7 +170,8 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
         "by_parts": _comment(", ".join(weak.integrated) or "nothing"),
         "lines": lines,
         "volume": body_printer.doprint(reduced[0]),
-        "flux": flux + ("," if len(reduced) == 2 else ""),
+        "flux": flux + trailing,
+        "stiffness": stiffness + trailing,
         "name_repr": repr(weak.name),
         "target_repr": repr(target),
         "axes_repr": repr(tuple(axis for axis, _ in weak.flux)),

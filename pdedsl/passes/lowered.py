@@ -79,6 +79,7 @@ class WeakResidual:
     requests: tuple[DerivativeRequest, ...]
     integrated: tuple[str, ...] = ()
     kept_strong: tuple[str, ...] = ()
+    stiffness: tuple[tuple[str, sympy.Expr], ...] = ()  # per axis: d(flux)/d(gradient), for the mixed form
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class WeakForm:
     volume: sympy.Expr
     integrated: tuple[str, ...]  # the terms moved onto the test function, in spec syntax
     kept_strong: tuple[str, ...]  # volume terms still holding second derivatives in space
+    stiffness: tuple[tuple[str, sympy.Expr], ...] = ()  # per axis: see flux_stiffness
 
     def integrand(self, phi: sympy.Expr, space: dict[str, sympy.Symbol]) -> sympy.Expr:
         """The expression whose mean over every test ball vanishes, with ``phi`` the test function."""
@@ -116,9 +117,28 @@ def _weak_form(problem, expander, name, target, source, residual) -> WeakForm:
         for axis, value in moved.items():
             flux[axis] = flux[axis] - coefficient * value
         integrated.append(spec_text(term))
+    flux = {a: sympy.expand(flux[a]) for a in axes}
+    fields = {f.name for f in problem.fields}
     return WeakForm(name=name, target=target, source=source,
-                    flux=tuple((a, sympy.expand(flux[a])) for a in axes),
-                    volume=sympy.Add(*volume), integrated=tuple(integrated), kept_strong=tuple(kept))
+                    flux=tuple((a, flux[a]) for a in axes),
+                    volume=sympy.Add(*volume), integrated=tuple(integrated), kept_strong=tuple(kept),
+                    stiffness=tuple((x.name, flux_stiffness(flux[x.name], x, fields)) for x in space))
+
+
+def flux_stiffness(flux: sympy.Expr, axis: sympy.Symbol, fields: set[str]) -> sympy.Expr:
+    """``sum over fields v of d(flux) / d(d(v, axis))``: how strongly a flux component answers its own gradient.
+
+    For ``div(a * grad(u))`` it is ``a``, for ``laplace(u)`` 1, for ``div((1 + u^2) * grad(u))``
+    ``1 + u^2``, and 0 for a flux that holds no first derivative along ``axis``. The mixed
+    form weighs its flux mismatch by the inverse of this (the energy norm of the
+    constitutive relation; see :mod:`pdedsl.training.weak`).
+    """
+    total = sympy.Integer(0)
+    for derivative in flux.atoms(sympy.Derivative):
+        if (isinstance(derivative.expr, AppliedUndef) and derivative.expr.func.__name__ in fields
+                and tuple(derivative.variable_count) == ((axis, 1),)):
+            total += sympy.diff(flux, derivative)
+    return sympy.expand(total)
 
 
 def _terms(expr, space, coefficient=sympy.Integer(1)):
@@ -178,13 +198,16 @@ def apply_weak_lowering(lowered: LoweredProblem) -> LoweredProblem:
     weak = []
     for form in derive_weak_forms(problem, skip_failures=True):
         parts, requests = [], set()
-        for expr in [form.volume] + [value for _, value in form.flux]:
+        axes = [axis for axis, _ in form.flux]
+        stiffness = dict(form.stiffness)
+        for expr in [form.volume] + [value for _, value in form.flux] + [stiffness.get(a, 0) for a in axes]:
             replaced, used = placeholders(sympy.sympify(expr), coordinates, inputs)
             parts.append(replaced)
             requests |= used
         weak.append(WeakResidual(
             name=form.name, target=form.target, source=form.source,
-            flux=tuple((axis, value) for (axis, _), value in zip(form.flux, parts[1:])),
+            flux=tuple(zip(axes, parts[1:1 + len(axes)])),
+            stiffness=tuple(zip(axes, parts[1 + len(axes):])),
             volume=parts[0], requests=tuple(sorted(requests)),
             integrated=form.integrated, kept_strong=form.kept_strong))
     return LoweredProblem(problem, lowered.residuals, tuple(weak))

@@ -91,3 +91,14 @@ def test_cli_prints_weak_forms(capsys):
     assert "integrated by parts: -nu*d(u, x, 2)" in capsys.readouterr().out
     assert main(["show", "--form", "weak", "--latex", spec]) == 0
     assert "\\varphi_j" in capsys.readouterr().out
+
+
+def test_flux_stiffness_is_the_derivative_of_each_flux_by_its_own_gradient():
+    """The mixed form weighs its flux mismatch by 1 / stiffness: a for div(a grad u), 1 + u^2 when nonlinear."""
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    -div(k*grad(u)) = 1\n"))
+    assert {a: spec_text(k) for a, k in form.stiffness} == {"x": "1 + x^2", "y": "1 + x^2"}
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    -div((1 + u^2)*grad(u)) + d(u, x) = 1\n"))
+    assert {a: spec_text(k) for a, k in form.stiffness} == {"x": "1 + u^2", "y": "1 + u^2"}
+    stokes = {f.name: dict(f.stiffness) for f in derive_weak_forms(api.load(SPECS[0].parent / "stokes.pde"))}
+    assert stokes["continuity"] == {"x": 0, "y": 0}  # no flux at all
+    assert all(spec_text(k) == "mu" for k in stokes["momentum_1"].values())

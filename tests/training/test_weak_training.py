@@ -194,3 +194,15 @@ def test_the_quadrature_option_sets_the_ball_rule(tmp_path):
     finer = Run(poisson, TrainConfig(**TINY, form="weak(quadrature: 10)"), tmp_path / "b").objective.weak
     assert (len(default.weights), len(finer.weights)) == (40, 160)
     assert float(finer.weights.sum()) == pytest.approx(1.0)
+
+
+def test_mixed_mismatch_weight_is_the_inverse_stiffness_scaled_to_mean_one():
+    from pdedsl.training.weak import mismatch_weight
+
+    two_phase = torch.tensor([[5.0, 10.0, 10.0, 5.0]])
+    assert torch.allclose(mismatch_weight(two_phase), torch.tensor([[1.5, 0.75, 0.75, 1.5]]))
+    assert torch.allclose(mismatch_weight(torch.full((3, 2), 0.01)), torch.ones(3, 2))  # constant: unweighted
+    assert torch.equal(mismatch_weight(torch.zeros(4)), torch.ones(4))  # no stiffness: unweighted
+    assert float(mismatch_weight(torch.tensor([1.0, 0.0])).max()) <= 1000.0  # floored, never infinite
+    stiffness = torch.tensor([2.0, -4.0], requires_grad=True)
+    assert not mismatch_weight(stiffness).requires_grad

@@ -12,9 +12,10 @@ residual with its target and what each argument is, as (role, key) with role
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
-equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
-the axes whose flux is not identically zero). DERIVATIVES
+equation's weak form: a function returning (volume, flux, stiffness) so that
+the mean over every test ball of volume*phi + flux . grad(phi) vanishes
+("fluxes" names the axes whose flux is not identically zero; stiffness[a] is
+d(flux[a]) / d(d(field, a)), which weighs the mixed form's flux mismatch). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -47,8 +48,8 @@ def residual_boundary_1(*, f_u):
 def weak_equation_1(*, f_a, f_u__x1, f_u__y1):
     # weak form of equation equation_1: div(-a*grad(u)) = f
     # integrated by parts: div(-a*grad(u))
-    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
-    return -1.0, (f_a*f_u__x1, f_a*f_u__y1)
+    # returns (volume, flux, stiffness): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return -1.0, (f_a*f_u__x1, f_a*f_u__y1), (f_a, f_a)
 
 
 RESIDUALS = (

@@ -12,9 +12,10 @@ residual with its target and what each argument is, as (role, key) with role
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
-equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
-the axes whose flux is not identically zero). DERIVATIVES
+equation's weak form: a function returning (volume, flux, stiffness) so that
+the mean over every test ball of volume*phi + flux . grad(phi) vanishes
+("fluxes" names the axes whose flux is not identically zero; stiffness[a] is
+d(flux[a]) / d(d(field, a)), which weighs the mixed form's flux mismatch). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -51,8 +52,8 @@ def residual_initial_1(*, coord_x, f_u):
 def weak_equation_1(*, f_u__t1, f_u__x1, p_D):
     # weak form of equation equation_1: d(u, t) = D*d(u, x, 2)
     # integrated by parts: -D*d(u, x, 2)
-    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
-    return f_u__t1, (p_D*f_u__x1,)
+    # returns (volume, flux, stiffness): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_u__t1, (p_D*f_u__x1,), (p_D,)
 
 
 RESIDUALS = (

@@ -12,9 +12,10 @@ residual with its target and what each argument is, as (role, key) with role
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
-equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
-the axes whose flux is not identically zero). DERIVATIVES
+equation's weak form: a function returning (volume, flux, stiffness) so that
+the mean over every test ball of volume*phi + flux . grad(phi) vanishes
+("fluxes" names the axes whose flux is not identically zero; stiffness[a] is
+d(flux[a]) / d(d(field, a)), which weighs the mixed form's flux mismatch). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -56,8 +57,8 @@ def residual_boundary_2(*, f_u, f_u__x1, f_u__y1, n_x, n_y):
 def weak_equation_1(*, f_kappa, f_u__x1, f_u__y1):
     # weak form of equation equation_1: -div(kappa*grad(u)) = 0
     # integrated by parts: -div(kappa*grad(u))
-    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
-    return 0, (f_u__x1*f_kappa, f_u__y1*f_kappa)
+    # returns (volume, flux, stiffness): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return 0, (f_u__x1*f_kappa, f_u__y1*f_kappa), (f_kappa, f_kappa)
 
 
 RESIDUALS = (

@@ -12,9 +12,10 @@ residual with its target and what each argument is, as (role, key) with role
 or "param"; "contraction" is set when the residual reads pure second
 derivatives only through one weighted sum ((axis, weight), ...), so a
 forward derivative engine may carry that sum instead. WEAK lists each
-equation's weak form: a function returning (volume, flux) so that the mean
-over every test ball of volume*phi + flux . grad(phi) vanishes ("fluxes" names
-the axes whose flux is not identically zero). DERIVATIVES
+equation's weak form: a function returning (volume, flux, stiffness) so that
+the mean over every test ball of volume*phi + flux . grad(phi) vanishes
+("fluxes" names the axes whose flux is not identically zero; stiffness[a] is
+d(flux[a]) / d(d(field, a)), which weighs the mixed form's flux mismatch). DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
@@ -77,22 +78,22 @@ def residual_boundary_1(*, f_p):
 def weak_momentum_1(*, f_p__x1, f_ux__x1, f_ux__y1):
     # weak form of equation momentum_1: -mu*laplace(ux) + d(p, x) = 0
     # integrated by parts: -mu*laplace(ux)
-    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
-    return f_p__x1, (f_ux__x1*c_mu, f_ux__y1*c_mu)
+    # returns (volume, flux, stiffness): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_p__x1, (f_ux__x1*c_mu, f_ux__y1*c_mu), (c_mu, c_mu)
 
 
 def weak_momentum_2(*, f_p__y1, f_uy__x1, f_uy__y1):
     # weak form of equation momentum_2: -mu*laplace(uy) + d(p, y) = 0
     # integrated by parts: -mu*laplace(uy)
-    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
-    return f_p__y1, (f_uy__x1*c_mu, f_uy__y1*c_mu)
+    # returns (volume, flux, stiffness): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_p__y1, (f_uy__x1*c_mu, f_uy__y1*c_mu), (c_mu, c_mu)
 
 
 def weak_continuity(*, f_ux__x1, f_uy__y1):
     # weak form of equation continuity: div((ux, uy)) = 0
     # integrated by parts: nothing
-    # returns (volume, flux): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
-    return f_ux__x1 + f_uy__y1, (0, 0)
+    # returns (volume, flux, stiffness): the mean over each test ball of volume*phi + flux . grad(phi) vanishes
+    return f_ux__x1 + f_uy__y1, (0, 0), (0, 0)
 
 
 RESIDUALS = (
