@@ -148,7 +148,7 @@ class LatentPosterior:
         if objective.weak is not None:
             for name, residual in objective.weak.residuals(self.batches["weak"]).items():
                 residual = residual.reshape(members, -1)
-                parts.append(residual * math.sqrt(scale * weights.get(name, 1.0) / residual.shape[1]))
+                parts.append(residual * math.sqrt(scale * objective.weak.weight(name) / residual.shape[1]))
         return parts
 
     def negative_log_posterior(self, z: torch.Tensor) -> torch.Tensor:
