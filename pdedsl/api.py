@@ -41,7 +41,7 @@ def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: 
 
     With ``model`` (a folder of a ``dgno`` run on the same family): a Laplace posterior in its latent space,
     written to ``out`` (``settings``: restarts, adam_steps, lbfgs_steps, learning_rate, samples, particles,
-    seed; ``truth``: arrays on the sensor grid by name, for errors and coverage). Without it: scalar
+    sampler, chains, mala_steps, model_error, seed; ``truth``: arrays on the sensor grid by name, for errors and coverage). Without it: scalar
     unknowns fitted with a PINN (``settings``: steps, seed).
     """
     from .training.inference import infer as infer_latent, infer_scalars

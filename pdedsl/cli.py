@@ -130,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--chains", type=int, default=8, help="with --sampler mala: chains (default: 8)")
     infer.add_argument("--mala-steps", type=int, default=600,
                        help="with --sampler mala: steps per chain, the first half discarded (default: 600)")
+    infer.add_argument("--no-model-error", action="store_true",
+                       help="with --model: trust the model exactly (by default its own error, measured against "
+                            "the reference solver on 100 fresh members, widens the noise and the bands)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
     infer.add_argument("--lbfgs-steps", type=int, help="without --model: L-BFGS iterations after Adam (default: 2000)")
     infer.add_argument("--seed", type=int, default=0)
@@ -401,7 +404,8 @@ def _infer(args) -> int:
             if getattr(args, option) < 1:
                 raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
         settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed,
-                            sampler=args.sampler, chains=args.chains, mala_steps=args.mala_steps)
+                            sampler=args.sampler, chains=args.chains, mala_steps=args.mala_steps,
+                            model_error=not args.no_model_error)
         report = infer(spec, args.model, folder, settings, progress=not args.quiet)
     else:
         from .training.inference import infer_scalars
@@ -422,6 +426,11 @@ def _print_inference(report: dict, folder: Path) -> None:
     for name, value in report.get("params", {}).items():
         spread = report.get("params_std", {}).get(name)
         print(f"  {name} = {value:.6g}" + (f" +- {spread:.2g} (posterior std)" if spread is not None else ""))
+    error = report.get("model_error")
+    if error is not None:
+        print("  model error: " + (", ".join(f"{n} bias {v['mean_abs_bias']:.2g}, std {v['mean_std']:.2g} "
+                                               f"({error['members']} members)" for n, v in error["fields"].items())
+                                   if error["used"] else f"not used ({error['why']})"))
     for name, scores in report.get("truth", {}).items():
         print(f"  {name}: relative L2 error of the posterior mean {scores['rel_l2']:.3e}, "
               f"95% band covers {100 * scores['coverage_95']:.1f}% of the grid")

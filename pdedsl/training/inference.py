@@ -29,6 +29,7 @@ import torch
 from .. import api
 from .data import load_points
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
+from .model_error import CALIBRATION_MEMBERS, model_error
 from .predict import write_npz
 from .progress import Progress
 
@@ -62,7 +63,12 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     _check_same_family(problem, run)
     names = inferred_names(problem, run)
     observations = observations_of(problem, run)
-    posterior = LatentPosterior(run, observations, settings)
+    error, error_note = None, "turned off"
+    if settings.model_error:
+        bar = Progress(CALIBRATION_MEMBERS, enabled=progress)
+        error, error_note = model_error(run, progress=bar)
+        bar.close()
+    posterior = LatentPosterior(run, observations, settings, error)
     bar = Progress(settings.adam_steps, enabled=progress)
     z_map = posterior.find_map(bar)
     bar.close()
@@ -96,6 +102,7 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         "fields": list(run.model.field_names),
         "axes": list(axes),
         "observations": {o.name: {"points": int(o.values.numel()), "noise": o.noise} for o in observations},
+        "model_error": _model_error_report(error, error_note),
         "latent": posterior.latent_size,
         "negative_log_posterior_map": misfit,
         "params": {n: float(summary[n].reshape(-1)[0]) for n in names if n in run.pool.layout.scalars},
@@ -108,6 +115,15 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     summary.update({f"true_{name}": np.asarray(values, dtype=np.float64) for name, values in known.items()})
     _write_folder(out, spec_path, problem, report, z_map, covariance, samples, axes, summary, observations)
     return report
+
+
+def _model_error_report(error, note: str) -> dict:
+    """What ``inference.json`` says about the model error: its size per field, or why it was not used."""
+    if error is None:
+        return {"used": False, "why": note}
+    return {"used": True, "members": error.members,
+            "fields": {name: {"mean_abs_bias": float(np.abs(error.mean[name]).mean()),
+                              "mean_std": float(error.std[name].mean())} for name in error.fields}}
 
 
 def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int = 0, progress: bool = True,

@@ -20,6 +20,11 @@ weight ``w`` over ``J`` particles or points, ``N`` values per member).
   prior block contributes the identity). Samples of z pushed through the
   decoders give the posterior mean, standard deviation and 95% band of every
   input and field (non-Gaussian in a and u, as the decoders are nonlinear).
+* **Model error** (``model_error.py``): when the run's error against the
+  reference solver is known, its mean is added to the model's prediction of
+  every observation and its variance to the noise variance (``s`` becomes
+  ``sqrt(s^2 + sigma_e(x_i)^2)``), and every decoded draw of a field gets a
+  draw of that error, so the bands of ``u`` include what the model gets wrong.
 """
 
 from __future__ import annotations
@@ -53,6 +58,15 @@ class Observed:
     coords: dict[str, torch.Tensor]  # [n] per coordinate
     values: torch.Tensor  # [n]
     noise: float
+    offset: Optional[torch.Tensor] = None  # [n]: the model's mean error at the points (added to its prediction)
+    scale: Optional[torch.Tensor] = None  # [n]: sqrt(noise^2 + model error variance), else the noise alone
+
+    def with_model_error(self, error) -> "Observed":
+        """These observations with the model's error at their points (when ``error`` covers this field)."""
+        if error is None or self.name not in error.fields:
+            return self
+        mean, std = error.at(self.name, self.coords)
+        return Observed(self.name, self.coords, self.values, self.noise, mean, (self.noise ** 2 + std ** 2).sqrt())
 
 
 @dataclass
@@ -66,6 +80,7 @@ class Settings:
     sampler: str = "mala"  # "laplace": draws of the Gaussian itself; "mala": exact posterior draws (below)
     chains: int = 8  # MALA chains, run together as one batch
     mala_steps: int = 600  # per chain; the first half adapts the step size and is discarded
+    model_error: bool = True  # account for the model's own error (model_error.py) where it can be measured
     seed: int = 0
 
     def __post_init__(self):
@@ -94,7 +109,7 @@ def observations_of(problem, run) -> list[Observed]:
 class LatentPosterior:
     """The posterior over a DGNO run's latent variables given observations (see the module docstring)."""
 
-    def __init__(self, run, observations: list[Observed], settings: Optional[Settings] = None):
+    def __init__(self, run, observations: list[Observed], settings: Optional[Settings] = None, model_error=None):
         network = getattr(run.model, "model", run.model)
         if not hasattr(network, "decode_inputs"):
             raise InferError(f"the model in {run.folder} is a {run.config.backend} model; 'pdedsl infer' needs a "
@@ -102,7 +117,8 @@ class LatentPosterior:
         if not observations:
             raise InferError("the spec observes nothing ('observe u from \"data.npz\" noise 0.01'), so there is "
                              "nothing to infer from")
-        self.run, self.network, self.observations = run, network, observations
+        self.run, self.network, self.model_error = run, network, model_error
+        self.observations = [o.with_model_error(model_error) for o in observations]
         self.settings = settings or Settings()
         self.objective = run.objective
         self.latent_size = network.latent_size
@@ -132,7 +148,9 @@ class LatentPosterior:
         parts = []
         for observed in self.observations:
             predicted = self.run.model({a: t[None] for a, t in observed.coords.items()}, latent)[observed.name]
-            parts.append((predicted - observed.values) / observed.noise)
+            if observed.offset is not None:
+                predicted = predicted + observed.offset
+            parts.append((predicted - observed.values) / (observed.noise if observed.scale is None else observed.scale))
         parts += self._physics(len(z))
         parts.append(z)
         return torch.cat([p.reshape(len(z), -1) for p in parts], dim=1)
@@ -282,18 +300,21 @@ class LatentPosterior:
         return samples, accepted / max(tried, 1)
 
     def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor], predictive=None) -> dict[str, torch.Tensor]:
-        return decode_latent(self.run, z, coords, predictive=predictive)
+        return decode_latent(self.run, z, coords, predictive=predictive, model_error=self.model_error)
 
 
 def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: int = 64,
-                  predictive: Optional[torch.Generator] = None) -> dict[str, torch.Tensor]:
+                  predictive: Optional[torch.Generator] = None, model_error=None) -> dict[str, torch.Tensor]:
     """Every field, varying input and random param a DGNO run generates from ``z`` (``[K, m]``) at ``coords``:
     ``[K, n]`` each (params ``[K, 1]``). With a ``predictive`` generator, inputs and params are drawn from
-    their likelihoods instead of taken at the decoders' means."""
+    their likelihoods instead of taken at the decoders' means. With a ``model_error``, fields get its mean
+    added (and, drawing, a Gaussian draw of the error at each point)."""
     network = getattr(run.model, "model", run.model)
     run.model.eval()
     out: dict[str, list] = {}
     shared = {a: t.reshape(1, -1) for a, t in coords.items()}
+    errors = {name: model_error.at(name, shared) for name in (model_error.fields if model_error else ())
+              if name in network.field_names}
     with torch.no_grad():
         for begin in range(0, len(z), chunk):
             latent = LatentInputs(z[begin:begin + chunk])
@@ -301,6 +322,11 @@ def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: 
             values.update({name: v[:, None] for name, v in network.decode_params(torch.tanh(latent.z)).items()})
             if predictive is not None:
                 values = network.draw_inputs(values, predictive)
+            for name, (mean, std) in errors.items():
+                values[name] = values[name] + mean
+                if predictive is not None:
+                    draw = torch.randn(values[name].shape, generator=predictive, dtype=torch.float64)
+                    values[name] = values[name] + std * draw.to(std.device, std.dtype)
             for name in (*network.field_names, *network.layout.channels, *network.layout.scalars):
                 out.setdefault(name, []).append(values[name])
     return {name: torch.cat(parts) for name, parts in out.items()}

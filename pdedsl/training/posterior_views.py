@@ -3,7 +3,8 @@
 ``predict`` pushes the saved posterior draws of z through the decoders at the
 points of an ``.npz`` (scattered or grid, as for any run) and writes, for
 every field and inferred input, the posterior mean ``name`` and standard
-deviation ``name_std`` (and the MAP, ``name_map``). ``plot`` shows, per
+deviation ``name_std`` (and the MAP, ``name_map``); fields include the
+model's own error when ``infer`` used it (``model_error.py``). ``plot`` shows, per
 inferred input and field, the truth (when known), the posterior mean with
 the observations on it, the standard deviation and the error.
 """
@@ -17,6 +18,7 @@ import torch
 
 from .inference import load_posterior_arrays, open_posterior
 from .inverse import decode_latent
+from .model_error import model_error
 from .operator_views import _panel
 from .plot import _save
 from .predict import coordinate_names, point_columns, read_points, write_npz
@@ -31,7 +33,9 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
     coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
     shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.pool.layout.channels]
     predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
-    drawn, best = decode_latent(run, samples, coords, predictive=predictive), decode_latent(run, z_map[None], coords)
+    error = model_error(run)[0] if report.get("model_error", {}).get("used") else None  # as infer used it
+    drawn = decode_latent(run, samples, coords, predictive=predictive, model_error=error)
+    best = decode_latent(run, z_map[None], coords, model_error=error)
     output = {a: arrays[a] for a in names}
     for name in shown:
         values = drawn[name].double().cpu().numpy()

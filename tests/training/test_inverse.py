@@ -205,3 +205,39 @@ def test_the_bundled_two_phase_inverse_spec_reports_against_its_reference(tmp_pa
     assert report["observations"]["u"] == {"points": 100, "noise": 0.00365}
     assert set(report["truth"]) == {"u"} and 0 <= report["truth"]["u"]["coverage_95"] <= 1
     assert (tmp_path / "post" / "darcy_two_phase_obs.npz").is_file()  # the data travel with the spec copy
+
+
+def test_model_error_is_measured_once_and_widens_the_bands(trained, tmp_path):
+    """infer measures reference - model on fresh members, keeps it in the run folder, and folds it in."""
+    from pdedsl.training.inference import infer
+    from pdedsl.training.model_error import FILE_NAME, ModelError
+
+    settings = dict(restarts=1, adam_steps=5, lbfgs_steps=5, samples=32, sampler="laplace")
+    plain = infer("specs/darcy_inverse.pde", trained, tmp_path / "plain", Settings(**settings, model_error=False),
+                  progress=False)
+    assert plain["model_error"] == {"used": False, "why": "turned off"}
+    widened = infer("specs/darcy_inverse.pde", trained, tmp_path / "widened", Settings(**settings), progress=False)
+    assert widened["model_error"]["used"] and widened["model_error"]["members"] == 100
+    error = ModelError.load(trained / FILE_NAME, ["x", "y"], ["u"])
+    assert error.std["u"].shape == (9, 9) and np.all(error.std["u"][1:-1, 1:-1] > 0)
+    with np.load(tmp_path / "plain" / "fields.npz") as a, np.load(tmp_path / "widened" / "fields.npz") as b:
+        assert b["u_std"].mean() > a["u_std"].mean()
+    # at the grid's nodes the error is its saved arrays; between them, interpolated
+    nodes = {a: torch.as_tensor(v, dtype=torch.float64) for a, v in
+             zip("xy", np.meshgrid(error.axes["x"], error.axes["y"], indexing="ij"))}
+    mean, std = error.at("u", nodes)
+    assert np.allclose(mean.numpy(), error.mean["u"]) and np.allclose(std.numpy(), error.std["u"])
+
+
+def test_observations_fold_the_model_error_into_their_noise():
+    from pdedsl.training.inverse import Observed
+    from pdedsl.training.model_error import ModelError
+
+    axes = {"x": np.array([0.0, 1.0])}
+    error = ModelError(axes, {"u": np.array([0.0, 2.0])}, {"u": np.array([3.0, 0.0])}, members=10)
+    observed = Observed("u", {"x": torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)},
+                        torch.zeros(3, dtype=torch.float64), noise=4.0).with_model_error(error)
+    assert torch.allclose(observed.offset, torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64))
+    assert torch.allclose(observed.scale, torch.tensor([5.0, (16 + 2.25) ** 0.5, 4.0], dtype=torch.float64))
+    other = Observed("a", {"x": torch.zeros(1)}, torch.zeros(1), noise=1.0)
+    assert other.with_model_error(error) is other  # no error known for 'a'
