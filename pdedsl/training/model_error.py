@@ -88,6 +88,7 @@ def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple
     except ReferenceError as error:
         return None, f"no reference solver for this spec ({error})"
     calibration = pool_from_arrays(run.problem, arrays, "model-error members")
+    run.model.eval()  # a generative model reads each member's input through its encoder's mean
     predicted = run.objective.predict_pool(calibration)
     axes = calibration.label_axes()
     shape = tuple(len(v) for v in axes.values())
