@@ -6,7 +6,8 @@ mixed form (auto engine), then the relative L2 error (a spec with random
 inputs trains on the draw ``--instance 0``; it has no exact solution).
 Throughput counts collocation points, or quadrature points of all particles
 (``--points`` / 40 particles in 2-D), per second of training; then each operator
-backend on ``specs/darcy_smooth.pde`` (200 members, batches of 50; throughput
+backend on ``specs/darcy_smooth.pde`` (DGNO in strong and mixed form, DeepONet's
+label term also in bf16; 200 members, batches of 50; throughput
 counts members x points, ``rel_l2`` is on the training members);
 peak memory is ``torch.cuda.max_memory_allocated`` of the run. On a machine
 without CUDA it says so and exits with status 2.
@@ -46,9 +47,11 @@ def points_per_step(spec: Path, config: TrainConfig) -> int:
             + particles)
 
 
-#: (backend, mode, form) of the operator rows, on specs/darcy_smooth.pde
-OPERATORS = (("deeponet", "supervised", "strong"), ("multionet", "physics", "strong"),
-             ("multionet", "physics", "weak"), ("fno", "supervised", "strong"), ("fno", "physics", "weak"))
+#: (backend, mode, form, precision) of the operator rows, on specs/darcy_smooth.pde
+OPERATORS = (("deeponet", "supervised", "strong", "float32"), ("deeponet", "supervised", "strong", "bf16"),
+             ("multionet", "physics", "strong", "float32"), ("multionet", "physics", "weak", "float32"),
+             ("fno", "supervised", "strong", "float32"), ("fno", "physics", "weak", "float32"),
+             ("dgno", "physics", "strong", "float32"), ("dgno", "physics", "mixed", "float32"))
 
 
 def operator_rows(args) -> list[dict]:
@@ -59,18 +62,20 @@ def operator_rows(args) -> list[dict]:
     folder = Path(tempfile.mkdtemp())
     data = write(folder / "train.npz", generate(pdedsl.load(spec), 200, 29, seed=0))
     rows = []
-    for backend, mode, form in OPERATORS:
+    for backend, mode, form, precision in OPERATORS:
         config = TrainConfig(backend=backend, mode=mode, form=form, device=args.device, steps=args.steps,
+                             precision=precision,
                              data=str(data) if mode == "supervised" else None, samples=200, batch_size=50,
                              test_data=str(data), log_every=10**9)
         if args.device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
-        result = train(spec, config, folder / f"{backend}_{mode}_{form}", progress=False)
+        result = train(spec, config, folder / f"{backend}_{mode}_{form}_{precision}", progress=False)
         peak = torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith("cuda") else None
         points = 29 * 29 if mode == "supervised" else (config.interior_points if form == "strong"
                                                        else config.weak_particles * 40)
         points *= config.batch_size
-        rows.append({"spec": f"darcy_smooth {backend}", "form": f"{mode[:3]}-{form}", "engine": "auto",
+        rows.append({"spec": f"darcy_smooth {backend}", "form": f"{mode[:3]}-{form}",
+                     "engine": "auto" if precision == "float32" else precision,
                      "steps": args.steps, "points_per_step": points, "wall_s": result["wall_s"],
                      "points_per_s": round(points * args.steps / result["wall_s"]),
                      "peak_mb": None if peak is None else round(peak, 1),

@@ -93,7 +93,8 @@ class Context:
         """Loss terms averaged over the ranks, as floats."""
         if not self.active or not terms:
             return {k: float(v) for k, v in terms.items()}
-        values = self.average(torch.tensor([float(v) for v in terms.values()], dtype=torch.float64))
+        device = next(iter(terms.values())).device if torch.is_tensor(next(iter(terms.values()))) else None
+        values = self.average(torch.tensor([float(v) for v in terms.values()], dtype=torch.float64, device=device))
         return dict(zip(terms, values.tolist()))
 
     def average_term_tensors(self, terms: dict) -> dict:

@@ -136,6 +136,8 @@ class Run:
             "optimizer": optimizer.state_dict(),
             "step": step, "phase": phase, "wall": wall,
             "torch_rng": torch.get_rng_state(),
+            # DGNO's reparametrised draws come from the GPU's own generator
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
         }
 
     def load_checkpoint(self):
@@ -211,7 +213,9 @@ class Trainer:
             (adam if state["phase"] == "adam" else lbfgs).load_state_dict(state["optimizer"])
             for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
                 group.update(fused=True, foreach=None)
-            torch.set_rng_state(state["torch_rng"])
+            torch.set_rng_state(state["torch_rng"].cpu())  # the checkpoint was mapped onto the run's device
+            if state.get("cuda_rng") is not None and run.device.type == "cuda":
+                torch.cuda.set_rng_state(state["cuda_rng"].cpu(), run.device)
             if state.get("learning_rate") is not None:  # lowered after non-finite losses: stays lowered
                 config.learning_rate = float(state["learning_rate"])
             if state.get("batches") is not None:
