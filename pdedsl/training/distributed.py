@@ -21,10 +21,38 @@ checkpoint to resume.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import replace
 
 import torch
 import torch.distributed as dist
+
+
+_watching = False
+
+
+def follow_launcher(interval: float = 0.5) -> None:
+    """End this worker as soon as the torchrun launcher that started it dies.
+
+    torchrun starts its workers in sessions of their own, so killing the launcher's
+    process group (SIGKILL, a scheduler ending the job) leaves them training on and
+    writing into the run folder, where a resumed run would then train beside them.
+    A daemon thread watches the parent process and exits hard once it is gone
+    (checkpoints are written atomically, so nothing half-written remains).
+    """
+    global _watching
+    if _watching:
+        return
+    _watching = True
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pdedsl-follow-launcher", daemon=True).start()
 
 
 class Context:
@@ -51,6 +79,8 @@ class Context:
 
     def start(self, device: torch.device) -> None:
         """Join the process group: NCCL on GPUs, gloo on the CPU (idempotent)."""
+        if "TORCHELASTIC_RUN_ID" in os.environ:
+            follow_launcher()
         if not self.active or dist.is_initialized():
             return
         if device.type == "cuda":

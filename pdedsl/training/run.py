@@ -17,6 +17,7 @@ import math
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -28,6 +29,7 @@ from ..codegen import load_module
 from ..errors import PdeError
 from . import checkpoint
 from .config import TrainConfig
+from .folder_lock import training_lock
 from .distributed import CONTEXT
 from .metrics import relative_l2
 from .objective import Objective
@@ -167,11 +169,12 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
         print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
               file=sys.stderr)
-    if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
-        run.prepare_folder(resume)
-        run.prepare_test()  # before training, so a missing reference solver shows at once
-    CONTEXT.barrier()
-    return Trainer(run, progress and CONTEXT.main).fit(resume)
+    with training_lock(run.folder) if CONTEXT.main else nullcontext():
+        if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
+            run.prepare_folder(resume)
+            run.prepare_test()  # before training, so a missing reference solver shows at once
+        CONTEXT.barrier()
+        return Trainer(run, progress and CONTEXT.main).fit(resume)
 
 
 def resume(folder, progress: bool = True, steps: int | None = None) -> dict:

@@ -1,5 +1,6 @@
 """Data-parallel training under torchrun (gloo, 2 CPU processes): same steps as one process, resumable."""
 
+import fcntl
 import json
 import os
 import signal
@@ -47,6 +48,19 @@ def test_two_processes_take_the_same_steps_as_one(tmp_path):
     assert not any(torch.equal(one[k], torch.zeros_like(one[k])) for k in one if k.endswith("weight"))
 
 
+def workers_gone(folder: Path, patience: float = 10.0) -> bool:
+    """Whether the training lock of ``folder`` comes free within ``patience`` seconds."""
+    deadline = time.time() + patience
+    with open(folder / ".lock", "a+") as handle:
+        while time.time() < deadline:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                time.sleep(0.1)
+    return False
+
+
 def test_a_killed_distributed_run_resumes_to_the_same_numbers(tmp_path):
     spec = tmp_path / "rod.pde"
     spec.write_text(SPEC)
@@ -57,8 +71,9 @@ def test_a_killed_distributed_run_resumes_to_the_same_numbers(tmp_path):
     deadline = time.time() + 120
     while not (killed / "checkpoint.pt").exists() and time.time() < deadline and job.poll() is None:
         time.sleep(0.05)
-    os.killpg(job.pid, signal.SIGKILL)  # torchrun and both workers, mid-run
+    os.killpg(job.pid, signal.SIGKILL)  # the launcher and torchrun; the workers live in sessions of their own
     job.wait()
+    assert workers_gone(killed), "the workers outlived their launcher and still hold the run folder"
     step = torch.load(killed / "checkpoint.pt", weights_only=True)["step"]
     if step >= 600:
         pytest.fail("the run finished before it could be killed; raise --steps")
