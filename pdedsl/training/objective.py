@@ -23,7 +23,7 @@ from ..runtime.residuals import bind_arguments, contraction_of, requests_of
 from .compiling import Compiled, worth_compiling
 from .config import TrainConfig
 from .data import as_tensors, load_points
-from .weak import WeakTerms
+from .weak import WeakBatch, WeakTerms
 
 
 RAD_POOL = 8  # candidate points per kept point in adaptive sampling
@@ -134,14 +134,26 @@ class Objective:
         return out
 
     def batches_to_state(self, batches: dict) -> dict:
-        """``sample``'s result as plain tensors and lists (groups in their fixed order)."""
-        return {"groups": [batches["groups"][key].to_state() for key in self.groups],
-                "periodic": [[low.to_state(), high.to_state()] for low, high in batches["periodic"]]}
+        """``sample``'s result as plain tensors and lists (groups in their fixed order); with the weak form's
+        particles and an operator's mini-batch of members where there are any."""
+        state = {"groups": [batches["groups"][key].to_state() for key in self.groups],
+                 "periodic": [[low.to_state(), high.to_state()] for low, high in batches["periodic"]]}
+        if "weak" in batches:
+            state["weak"] = [[b.centres, b.radii, b.times] for b in (batches["weak"][t] for t in self.weak.groups)]
+        if "samples" in batches:
+            state["samples"] = batches["samples"]
+        return state
 
     def batches_from_state(self, state: dict) -> dict:
-        return {"groups": {key: sampling.Batch.from_state(b) for key, b in zip(self.groups, state["groups"])},
-                "periodic": [(sampling.Batch.from_state(a), sampling.Batch.from_state(b))
-                             for a, b in state["periodic"]]}
+        batches = {"groups": {key: sampling.Batch.from_state(b) for key, b in zip(self.groups, state["groups"])},
+                   "periodic": [(sampling.Batch.from_state(a), sampling.Batch.from_state(b))
+                                for a, b in state["periodic"]]}
+        if "weak" in state:
+            batches["weak"] = {target: WeakBatch(*particles) for target, particles in zip(self.weak.groups,
+                                                                                           state["weak"])}
+        if "samples" in state:
+            batches["samples"] = state["samples"].cpu()
+        return batches
 
     def _choose(self, entries, pool, count: int, generator):
         forward = self._engine_of(entries) == "forward"

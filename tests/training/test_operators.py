@@ -180,11 +180,14 @@ def test_supervised_training_from_a_data_file_on_the_command_line(tmp_path):
     assert (tmp_path / "run" / "plot.png").stat().st_size > 10_000
 
 
-def test_an_interrupted_operator_run_resumes_to_the_same_parameters(tmp_path):
+@pytest.mark.parametrize("sampling", ["uniform", "rad"])
+def test_an_interrupted_operator_run_resumes_to_the_same_parameters(tmp_path, sampling):
+    """With rad and members redrawn every 3 steps the run resumes mid-draw: the checkpoint carries the batch."""
     path, _ = load(tmp_path, FAMILY)
     options = dict(backend="deeponet", samples=16, batch_size=4, interior_points=16, boundary_points=4,
                    test_samples=0, grid=9, precision="float64", checkpoint_every=5, decay=1.0,
-                   backend_options={"width": 8, "depth": 2})
+                   backend_options={"width": 8, "depth": 2}, sampling=sampling,
+                   resample_every=3 if sampling == "rad" else None)
     whole = train(path, TrainConfig(steps=20, **options), tmp_path / "whole", progress=False)
     train(path, TrainConfig(steps=10, **options), tmp_path / "split", progress=False)
     split = resume(tmp_path / "split", progress=False, steps=20)

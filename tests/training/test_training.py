@@ -39,12 +39,13 @@ def test_training_reduces_the_error_and_writes_the_run_folder(tmp_path):
     assert state["step"] == 400
 
 
-@pytest.mark.parametrize("sampling", ["uniform", "rad"])
-def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, sampling):
+@pytest.mark.parametrize("sampling, form", [("uniform", "strong"), ("rad", "strong"), ("rad", "weak")])
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, sampling, form):
     """Checkpoints every 15 steps, points redrawn every 10: the resumed run starts mid-draw, so with
-    adaptive sampling (points chosen by the model of step 10) the checkpoint must carry the points."""
+    adaptive sampling (points chosen by the model of step 10) the checkpoint must carry the points
+    (and the weak form's particles)."""
     spec = write(tmp_path)
-    settings = {**TINY, "checkpoint_every": 15, "sampling": sampling}
+    settings = {**TINY, "checkpoint_every": 15, "sampling": sampling, "form": form, "weak_particles": 20}
     whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
 
     original = run_module.Trainer._after_step
