@@ -312,7 +312,18 @@ def _launch(argv: list[str], processes: int) -> int:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
                "-m", "pdedsl", *rest]
     environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    return subprocess.call(command, env=environment)
+    linux = sys.platform.startswith("linux")
+    return subprocess.call(command, env=environment, preexec_fn=_terminate_with_parent if linux else None)
+
+
+def _terminate_with_parent() -> None:
+    """In the launched torchrun, before it starts (Linux): ask for SIGTERM when this launcher dies, however it
+    dies, so that killing ``pdedsl train --nproc N`` stops torchrun and, through it, the workers."""
+    import ctypes
+    import signal
+
+    set_death_signal = 1  # PR_SET_PDEATHSIG
+    ctypes.CDLL(None, use_errno=True).prctl(set_death_signal, signal.SIGTERM)
 
 
 def _train(args) -> int:

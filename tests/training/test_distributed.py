@@ -83,6 +83,29 @@ def test_a_killed_distributed_run_resumes_to_the_same_numbers(tmp_path):
     assert all(torch.allclose(whole[k], resumed[k], rtol=1e-9, atol=1e-11) for k in whole)
 
 
+def test_killing_the_launcher_alone_stops_the_workers(tmp_path):
+    """SIGKILL to the ``pdedsl train --nproc 2`` process only: torchrun and both workers follow it."""
+    spec = tmp_path / "rod.pde"
+    spec.write_text(SPEC)
+    killed = tmp_path / "killed"
+    job = pdedsl(str(spec), "--steps", "100000", "--lbfgs-steps", "0", *COMMON, "--nproc", "2", "--out", str(killed),
+                 background=True)
+    try:
+        deadline = time.time() + 120
+        while not (killed / "checkpoint.pt").exists() and time.time() < deadline and job.poll() is None:
+            time.sleep(0.05)
+        assert (killed / "checkpoint.pt").exists()
+        os.kill(job.pid, signal.SIGKILL)
+        job.wait()
+        assert workers_gone(killed, patience=30), "torchrun or its workers outlived the launcher"
+    finally:
+        os.killpg(job.pid, signal.SIGKILL) if job.poll() is None else None
+        try:  # workers that outlived the launcher (the failure this test looks for) must not outlive the test
+            subprocess.run(["pkill", "-KILL", "-f", str(killed)], check=False)
+        except FileNotFoundError:
+            pass
+
+
 FAMILY = LOADED_ROD
 
 
