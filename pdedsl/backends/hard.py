@@ -54,11 +54,13 @@ def hard_dirichlet_conditions(problem: Problem) -> dict[str, tuple[str, sympy.Ex
 
 
 def _closed_form(problem: Problem, rhs: sympy.Expr) -> bool:
-    """Whether ``rhs`` is an expression of coordinates, consts and fixed params alone."""
+    """Whether ``rhs`` is an expression of coordinates, consts and fixed params alone (not of inferred or
+    random params, which change during training or from member to member)."""
     if rhs.atoms(AppliedUndef, sympy.Derivative) or any(isinstance(a, nodes.IRNode)
                                                          for a in sympy.preorder_traversal(rhs)):
         return False
-    return not ({s.name for s in rhs.free_symbols} & set(problem.inferred))
+    unfixed = set(problem.inferred) | {p.name for p in problem.params if p.value is None}
+    return not ({s.name for s in rhs.free_symbols} & unfixed)
 
 
 def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict) -> dict[str, tuple[str, sympy.Expr]]:

@@ -96,3 +96,16 @@ def test_initial_values_without_a_hard_boundary_and_rates_stay_as_they_should():
     x, t = _grid(problem)
     u = model({"x": x[:, 0], "t": t[:, 0]})["u"]
     assert torch.allclose(u, torch.sin(x[:, 0] - 0.5), atol=1e-12)
+
+
+def test_values_with_random_params_stay_soft_and_operators_train(tmp_path):
+    """A value that changes from member to member (a random param) cannot be built into one model."""
+    spec = TRAVELLING.replace("field u\n", "field u\nparam k ~ uniform(1, 2)\n")
+    spec = spec.replace("u = sin(x - t)", "u = k * sin(x - t)").replace("u = sin(x - 0.5)", "u = k * sin(x - 0.5)")
+    problem = pdedsl.load(spec)
+    assert HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem).enforced == set()
+    path = tmp_path / "family.pde"
+    path.write_text(spec)
+    config = TrainConfig(backend="deeponet", samples=8, batch_size=4, steps=3, test_samples=0, grid=9,
+                         interior_points=16, boundary_points=4, backend_options={"width": 8, "depth": 2})
+    assert train(path, config, tmp_path / "run", progress=False)["steps"] == 3
