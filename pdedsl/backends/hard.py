@@ -106,7 +106,7 @@ def _agree_on_boundary(problem: Problem, h: sympy.Expr, g: sympy.Expr, constants
 class HardDirichlet(torch.nn.Module):
     """Wraps a backend so that the given Dirichlet conditions (and initial values) hold exactly."""
 
-    def __init__(self, model: torch.nn.Module, problem: Problem):
+    def __init__(self, model: torch.nn.Module, problem: Problem, initial: bool = True):
         super().__init__()
         self.model = model
         self.conditions = hard_dirichlet_conditions(problem)
@@ -116,7 +116,7 @@ class HardDirichlet(torch.nn.Module):
         self.box = domain.shape if domain is not None else None
         self.constants = {c.name: c.value for c in problem.constants}
         self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
-        self.initial = hard_initial_conditions(problem, self.conditions, self.constants)
+        self.initial = hard_initial_conditions(problem, self.conditions, self.constants) if initial else {}
         self.time = problem.time
 
     @property

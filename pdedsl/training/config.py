@@ -57,6 +57,7 @@ class TrainConfig:
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries and u = h at t0 into the model (backends/hard.py)
+    hard_initial: bool = True  # the u = h at t0 part (False in run folders written before it existed)
     seed: int = 0
     device: str = "cpu"
     threads: int = 1  # CPU threads for torch (0: torch's default); see the README's Benchmarks
@@ -70,6 +71,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
+        data = {"hard_initial": False, **data}  # older run folders: their models were trained with soft initial values
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):

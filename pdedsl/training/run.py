@@ -78,7 +78,7 @@ class Run:
         if self.operator:
             self.model.set_normalisation(self.pool.operator_inputs())
         if config.hard_dirichlet:
-            self.model = HardDirichlet(self.model, self.problem)
+            self.model = HardDirichlet(self.model, self.problem, initial=config.hard_initial)
         self.model = self.model.to(self.device, self.dtype)
         if self.operator:
             self.objective = OperatorObjective(self.problem, self.module, self.model, config, self.dtype,

@@ -109,3 +109,20 @@ def test_values_with_random_params_stay_soft_and_operators_train(tmp_path):
     config = TrainConfig(backend="deeponet", samples=8, batch_size=4, steps=3, test_samples=0, grid=9,
                          interior_points=16, boundary_points=4, backend_options={"width": 8, "depth": 2})
     assert train(path, config, tmp_path / "run", progress=False)["steps"] == 3
+
+
+def test_run_folders_from_before_hard_initial_values_keep_them_soft(tmp_path):
+    import json
+
+    from pdedsl.training.run import Run
+
+    path = tmp_path / "wave.pde"
+    path.write_text(TRAVELLING)
+    config = TrainConfig(steps=2, lbfgs_steps=0, interior_points=16, boundary_points=4,
+                         backend_options={"width": 8, "depth": 2})
+    train(path, config, tmp_path / "run", progress=False)
+    assert Run.open(tmp_path / "run").model.enforced == {"boundary_1", "initial_1"}
+    settings = json.loads((tmp_path / "run" / "config.json").read_text())
+    del settings["hard_initial"]  # as written by earlier versions
+    (tmp_path / "run" / "config.json").write_text(json.dumps(settings))
+    assert Run.open(tmp_path / "run").model.enforced == {"boundary_1"}
