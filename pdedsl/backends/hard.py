@@ -128,12 +128,12 @@ class HardDirichlet(torch.nn.Module):
         """Names of the conditions that no longer need a loss term."""
         return {name for name, _ in self.conditions.values()} | {name for name, _ in self.initial.values()}
 
-    def _initial_offset(self, field: str, coordinates) -> torch.Tensor:
-        """``h(x) - g(x, t0)`` (``g = 0`` without a hard boundary condition): added to ``G`` so that u = h at t0."""
-        h = self.initial[field][1]
-        if field in self.conditions:
-            h = h - self.conditions[field][1].subs(self.time.symbol, self.time.start)
-        return evaluate(h, coordinates, self.constants)
+    def _known(self, field: str) -> sympy.Expr:
+        """``G``, the part of the field its hard conditions fix: ``g``, plus ``h - g(x, t0)`` with an initial value."""
+        known = self.conditions[field][1] if field in self.conditions else sympy.Integer(0)
+        if field in self.initial:
+            known = known + self.initial[field][1] - known.subs(self.time.symbol, self.time.start)
+        return known
 
     def parameter_count(self) -> int:
         return self.model.parameter_count()
@@ -148,20 +148,17 @@ class HardDirichlet(torch.nn.Module):
         for axis, low, high in zip(self.box.axes, self.box.low, self.box.high) if self.box is not None else ():
             x = coordinates[axis]
             phi = phi * (x - low) * (high - x) / ((high - low) / 2) ** 2
-        for field in set(self.conditions) | set(self.initial):
-            known = torch.zeros_like(reference)
-            if field in self.conditions:
-                known = known + evaluate(self.conditions[field][1], coordinates, self.constants)
+        for field in sorted(set(self.conditions) | set(self.initial)):
+            known = evaluate(self._known(field), coordinates, self.constants) + torch.zeros_like(reference)
             factor = phi if field in self.conditions else torch.ones_like(reference)
             if field in self.initial:
-                known = known + self._initial_offset(field, coordinates)
                 start, end = self.time.start, self.time.end
                 factor = factor * (coordinates[self.time.name] - start) / (end - start)
             values[field] = known.to(reference.dtype) + factor * values[field]
         return values
 
     def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, *conditions) -> dict[str, Jet]:
-        """As :meth:`forward`, on jets: ``g`` by autograd (it holds no parameters), ``phi`` in closed form."""
+        """As :meth:`forward`, on jets: ``G`` by autograd (it holds no parameters), ``phi`` and ``tau`` in closed form."""
         jets = dict(self.model.jets(coordinates, table, axes, *conditions))
         if not self.conditions and not self.initial:
             return jets
@@ -172,20 +169,15 @@ class HardDirichlet(torch.nn.Module):
             x = Jet.coordinate(table, coordinates[axis], axes.index(axis))
             factor = (x - low) * (-x + high) * (1 / ((high - low) / 2) ** 2)
             phi = factor if phi is None else phi * factor
-        for field in set(self.conditions) | set(self.initial):
-            known = sympy.Integer(0)
+        for field in sorted(set(self.conditions) | set(self.initial)):
             factor = phi if field in self.conditions else None
-            if field in self.conditions:
-                known = self.conditions[field][1]
             if field in self.initial:
-                known = known + self.initial[field][1]
-                if field in self.conditions:
-                    known = known - self.conditions[field][1].subs(self.time.symbol, self.time.start)
                 start, end = self.time.start, self.time.end
                 tau = Jet.coordinate(table, coordinates[self.time.name], axes.index(self.time.name))
                 tau = (tau - start) * (1 / (end - start))
                 factor = tau if factor is None else factor * tau
-            jets[field] = self._known_jet(known, coordinates, table, axes, reference) + factor * jets[field]
+            known = self._known_jet(self._known(field), coordinates, table, axes, reference)
+            jets[field] = known + factor * jets[field]
         return jets
 
     def _known_jet(self, g, coordinates, table, axes, reference) -> Jet:
