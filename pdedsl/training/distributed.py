@@ -20,16 +20,17 @@ checkpoint to resume.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
-import time
 from dataclasses import replace
 
 import torch
 import torch.distributed as dist
 
 
-_watching = False
+_stop_watching = threading.Event()
+_watcher: "threading.Thread | None" = None
 
 
 def follow_launcher(interval: float = 0.5) -> None:
@@ -38,21 +39,30 @@ def follow_launcher(interval: float = 0.5) -> None:
     torchrun starts its workers in sessions of their own, so killing the launcher's
     process group (SIGKILL, a scheduler ending the job) leaves them training on and
     writing into the run folder, where a resumed run would then train beside them.
-    A daemon thread watches the parent process and exits hard once it is gone
-    (checkpoints are written atomically, so nothing half-written remains).
+    A thread watches the parent process and exits hard once it is gone
+    (checkpoints are written atomically, so nothing half-written remains). It is
+    stopped and joined at exit: a daemon thread still running while the interpreter
+    shuts down can abort the process.
     """
-    global _watching
-    if _watching:
+    global _watcher
+    if _watcher is not None:
         return
-    _watching = True
     parent = os.getppid()
 
     def watch():
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
+        while not _stop_watching.wait(interval):
+            if os.getppid() != parent:
+                os._exit(1)
 
-    threading.Thread(target=watch, name="pdedsl-follow-launcher", daemon=True).start()
+    _watcher = threading.Thread(target=watch, name="pdedsl-follow-launcher", daemon=True)
+    _watcher.start()
+    atexit.register(_stop_following)
+
+
+def _stop_following() -> None:
+    _stop_watching.set()
+    if _watcher is not None:
+        _watcher.join()
 
 
 class Context:
@@ -94,7 +104,7 @@ class Context:
             self.started_here = False
 
     def barrier(self) -> None:
-        if self.active:
+        if self.active and dist.is_initialized():
             dist.barrier()
 
     # ---- averaging ----

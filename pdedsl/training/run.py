@@ -174,7 +174,12 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
             run.prepare_folder(resume)
             run.prepare_test()  # before training, so a missing reference solver shows at once
         CONTEXT.barrier()
-        return Trainer(run, progress and CONTEXT.main).fit(resume)
+        result = Trainer(run, progress and CONTEXT.main).fit(resume)
+    # leave the process group before exit: torn down during interpreter shutdown instead, gloo's threads
+    # sometimes abort the process ("terminate called without an active exception")
+    CONTEXT.barrier()
+    CONTEXT.stop()
+    return result
 
 
 def resume(folder, progress: bool = True, steps: int | None = None) -> dict:
