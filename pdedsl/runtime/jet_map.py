@@ -23,7 +23,7 @@ def apply_map(table, tower_fn, parts: tuple) -> list:
     present = tuple(p is not None for p in parts)
     produced = _produced(table, present)
     tensors = [p for p in parts if p is not None]
-    outputs = iter(_node_type(table, tower_fn, present).apply(*tensors))
+    outputs = iter(_node_type(table, tower_fn, present).apply(*tensors))  # (then the tower, for the backward)
     return [next(outputs) if made else None for made in produced]
 
 
@@ -32,17 +32,33 @@ _NODE_TYPES: dict = {}
 
 def _node_type(table, tower_fn, present):
     """An autograd.Function with the table, function and zero pattern bound, so that ``apply`` takes
-    only tensors (which ``torch.compile`` can trace without breaking the graph)."""
+    only tensors (which ``torch.compile`` can trace without breaking the graph).
+
+    Written in the ``setup_context`` style with a generated vmap rule, so that
+    torch.func transforms accept it: the Levenberg-Marquardt phase takes
+    per-point Jacobians with ``vmap(jacrev(...))`` (training/jacobian.py).
+    The forward returns the derivatives f', f'', ... after the output parts;
+    they are saved for the backward and are not differentiable.
+    """
     key = (table, tower_fn, present)
     if key not in _NODE_TYPES:
+        count = sum(_produced(table, present))
+
         class ElementwiseJet(torch.autograd.Function):
+            generate_vmap_rule = True
+
             @staticmethod
-            def forward(ctx, *tensors):
-                return _forward(ctx, table, tower_fn, present, tensors)
+            def forward(*tensors):
+                return _forward(table, tower_fn, present, tensors)
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.mark_non_differentiable(*output[count:])
+                ctx.save_for_backward(*inputs, *output[count:])
 
             @staticmethod
             def backward(ctx, *grads):
-                return _backward(ctx, table, present, grads)
+                return _backward(ctx, table, present, grads[:count])
 
         _NODE_TYPES[key] = ElementwiseJet
     return _NODE_TYPES[key]
@@ -68,9 +84,12 @@ def _gathered(terms, parts, like):
     return slots, counts
 
 
-def _forward(ctx, table, tower_fn, present, tensors):
+def _forward(table, tower_fn, present, tensors):
     """Inside forward and backward nothing is recorded, so temporaries are updated in place
-    (``mul_``, ``addcmul_``, ``index_add_``): fewer passes over memory than composed operations."""
+    (``mul_``, ``addcmul_``, ``index_add_``): fewer passes over memory than composed operations.
+    Under torch.func transforms (vmap) a temporary may be unbatched where its update is batched, so
+    there every update is out of place (see :func:`_grows`)."""
+    _set_pure(tensors)
     order = table.order
     inputs = iter(tensors)
     parts = [next(inputs) if made else None for made in present]
@@ -87,14 +106,14 @@ def _forward(ctx, table, tower_fn, present, tensors):
             result = _scatter_into(terms, result, _scaled(product, tower[len(slots)], counts))
         if result is not None:
             outputs.append(result)
-    ctx.save_for_backward(*tensors, *tower)
-    return tuple(outputs)
+    return tuple(outputs) + tuple(tower[1:])  # (f itself is the first output, and the backward needs no f)
 
 
 def _backward(ctx, table, present, grads):
     saved = ctx.saved_tensors
+    _set_pure(tuple(saved) + tuple(g for g in grads if g is not None))
     count = sum(present)
-    inputs, tower = iter(saved[:count]), saved[count:]
+    inputs, tower = iter(saved[:count]), (None,) + tuple(saved[count:])
     parts = [next(inputs) if made else None for made in present]
     produced = _produced(table, present)
     upstream = iter(grads)
@@ -113,7 +132,7 @@ def _backward(ctx, table, present, grads):
             _backward_terms(terms, g, parts, tower, grad_tower, grad_parts)
     for k, gk in enumerate(grad_tower):
         if gk is not None:
-            grad_z.addcmul_(gk, tower[k + 1])
+            grad_z = grad_z + gk * tower[k + 1] if _grows(grad_z, gk) else grad_z.addcmul_(gk, tower[k + 1])
     grad_inputs = [_reduce_to(grad_z, parts[0])]
     for m in range(1, table.order + 1):
         if present[m]:
@@ -158,7 +177,8 @@ def _scaled(product, factor, counts):
     """``product * factor * counts`` (counts per component), in place where the shapes allow."""
     product = product * factor if _grows(product, factor) else product.mul_(factor)
     if counts is not None:
-        product.mul_(counts.view((-1,) + (1,) * (product.dim() - 1)))
+        scale = counts.view((-1,) + (1,) * (product.dim() - 1))
+        product = product * scale if _grows(product, scale) else product.mul_(scale)
     return product
 
 
@@ -176,7 +196,7 @@ def _index_add(into, index, values):
     if tuple(into.shape[1:]) != torch.broadcast_shapes(tuple(into.shape[1:]), tuple(values.shape[1:])):
         into = into.expand((into.shape[0],) + torch.broadcast_shapes(tuple(into.shape[1:]),
                                                                      tuple(values.shape[1:]))).clone()
-    return into.index_add_(0, index, values)
+    return into.index_add(0, index, values) if _PURE else into.index_add_(0, index, values)
 
 
 def _dot(g, part, into):
@@ -202,9 +222,21 @@ def _accumulate(into, a, b):
     return into.addcmul_(a, b)
 
 
+_PURE = False  # inside a torch.func transform: no in-place updates (set per node call)
+
+
+def _set_pure(tensors) -> None:
+    global _PURE
+    if torch.compiler.is_compiling():  # (torch.compile traces no torch.func transforms here)
+        _PURE = False
+        return
+    _PURE = any(torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tensors)
+
+
 def _grows(tensor, other) -> bool:
-    """Whether broadcasting ``other`` against ``tensor`` gives a larger shape than ``tensor``'s own."""
-    return tuple(tensor.shape) != tuple(torch.broadcast_shapes(tensor.shape, other.shape))
+    """Whether ``tensor`` cannot take ``other`` in place: broadcasting gives a larger shape than its own,
+    or a torch.func transform is active."""
+    return _PURE or tuple(tensor.shape) != tuple(torch.broadcast_shapes(tensor.shape, other.shape))
 
 
 def _reduce_to(grad, like):
