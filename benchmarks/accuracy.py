@@ -56,7 +56,7 @@ NEUMANN_ROBIN_TARGET = 1e-2
 NEUMANN_ROBIN_PREFERRED = ("robin_cooling", "robin_exact")
 
 CONFIG_FLAGS = ("steps", "lbfgs_steps", "interior_points", "boundary_points", "learning_rate", "precision", "device",
-                "seed")  # command-line options that override TrainConfig fields of the same name
+                "seed", "optimizer", "sampling")  # command-line options that override TrainConfig fields of the same name
 QUICK = dict(steps=60, lbfgs_steps=20, interior_points=256, boundary_points=64, resample_every=20, log_every=10,
              checkpoint_every=10_000)
 
@@ -210,7 +210,9 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "accuracy", help="folder for the run folders")
     parser.add_argument("--plot", action="store_true", help="also draw plot.png in each run folder")
     parser.add_argument("--steps", type=int, help="Adam steps")
-    parser.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations")
+    parser.add_argument("--lbfgs-steps", type=int, help="iterations after Adam (L-BFGS or Levenberg-Marquardt)")
+    parser.add_argument("--optimizer", choices=("lbfgs", "lm"), help="the optimiser after Adam (default: lm)")
+    parser.add_argument("--sampling", choices=("uniform", "rad"))
     parser.add_argument("--interior-points", type=int)
     parser.add_argument("--boundary-points", type=int)
     parser.add_argument("--learning-rate", type=float)
@@ -242,7 +244,7 @@ def main(argv=None) -> int:
     print(f"Neumann/Robin spec: {why}")
     custom = any(getattr(args, key) is not None for key in CONFIG_FLAGS)
     kind = ("quick, adjusted" if custom else "quick") if args.quick else ("custom" if custom else "default")
-    print(f"config: {kind} (steps {config.steps} + L-BFGS {config.lbfgs_steps}, "
+    print(f"config: {kind} (steps {config.steps} + {config.optimizer} {config.lbfgs_steps}, sampling {config.sampling}, "
           f"{config.interior_points}/{config.boundary_points} points, {config.precision} on {config.device}); "
           f"runs in {args.runs}", flush=True)
 

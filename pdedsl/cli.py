@@ -53,7 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("spec", metavar="SPEC", nargs="?", help=".pde file (omit with --resume)")
     train.add_argument("--backend", default="pinn", help="solver backend (default: pinn)")
     train.add_argument("--steps", type=int, help="Adam steps (default: 1000)")
-    train.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations after Adam (default: 2000)")
+    train.add_argument("--lbfgs-steps", type=int,
+                       help="iterations of the optimiser after Adam (default: 2000 for lbfgs, 200 for lm)")
+    train.add_argument("--optimizer", choices=("lbfgs", "lm"),
+                       help="the optimiser after Adam: lm (the PINN's default: Levenberg-Marquardt on a width-20 "
+                            "network with adaptive points) or lbfgs")
     train.add_argument("--points", type=int, help="collocation points per equation target (default: 1000)")
     train.add_argument("--width", type=int, help="hidden layer width (default: 64)")
     train.add_argument("--depth", type=int, help="hidden layers (default: 4)")
@@ -77,9 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--instance", type=int, metavar="SEED",
                        help="for a spec with random inputs or params: solve the one problem drawn from their priors "
                             "with this seed (saved as instance.npz in the run folder)")
-    train.add_argument("--sampling", choices=("uniform", "rad"), default="uniform",
+    train.add_argument("--sampling", choices=("uniform", "rad"),
                        help="equation points: uniform, or rad (drawn where the residual is large, redrawn "
-                            "every 100 steps; for shocks and layers)")
+                            "every 100 Adam steps and every Levenberg-Marquardt step; for shocks and layers; "
+                            "the default with --optimizer lm)")
     train.add_argument("--compile", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
                        help="fuse the residual computation with torch.compile (a one-off compile of 5-20 s on a "
                             "CPU); auto (the default) compiles runs of at least 1e7 point-steps, where it pays")
@@ -348,7 +353,7 @@ def _train(args) -> int:
             config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
                                  threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
                                  derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
-                                 form=args.form, mode=args.mode)
+                                 form=args.form, mode=args.mode, optimizer=args.optimizer)
         except ValueError as error:
             raise _UsageError(str(error)) from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),

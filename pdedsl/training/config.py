@@ -12,6 +12,8 @@ FORMS = ("strong", "weak", "mixed")
 SCHEDULES = ("fixed", "linear")
 MODES = ("auto", "physics", "supervised", "hybrid")  # how operator backends learn
 PRECISIONS = ("float32", "float64", "bf16")
+OPTIMIZERS = ("lbfgs", "lm")  # the phase after Adam: L-BFGS, or Levenberg-Marquardt (training/levenberg.py)
+LM_WIDTH = 20  # the PINN's default width under Levenberg-Marquardt (its solve grows with parameters^2)
 #: Options of a form written as "weak(name: value, ...)": config attribute and value type.
 FORM_OPTIONS = {
     "particles": ("weak_particles", int),
@@ -30,13 +32,17 @@ class TrainConfig:
     backend: str = "pinn"
     backend_options: dict = field(default_factory=dict)  # e.g. {"width": 64, "depth": 4}
     steps: int = 1000  # Adam steps
-    lbfgs_steps: Optional[int] = None  # L-BFGS iterations after Adam (0: none; None: 2000, operators 0)
+    lbfgs_steps: Optional[int] = None  # iterations of the phase after Adam (0: none; None: 2000, lm 200, operators 0)
+    # that phase: "lbfgs", or "lm" (Levenberg-Marquardt, fresh points every step; the PINN's default, with
+    # a network of width LM_WIDTH unless given; None picks lm for the PINN, lbfgs with --derivatives autograd)
+    optimizer: Optional[str] = None
     learning_rate: float = 1e-3
     decay: float = 0.1  # the Adam learning rate falls geometrically to learning_rate * decay
     interior_points: int = 1000  # per equation target
     boundary_points: int = 400  # per boundary or initial target
     resample_every: Optional[int] = None  # Adam steps between fresh points (None: 100, operators 1)
-    sampling: str = "uniform"  # or "rad": equation points drawn where the residual is large (objective.py)
+    sampling: Optional[str] = None  # "uniform" or "rad": points drawn where the residual is large (objective.py);
+    # None: rad with lm, else uniform
     weights: dict = field(default_factory=dict)  # residual or term name -> loss weight (default 1)
     form: str = "strong"  # "weak" or "mixed": equations tested against Wendland functions (training/weak.py)
     weak_particles: int = 200  # particles (test balls) per equation target and draw
@@ -71,15 +77,25 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
-        data = {"hard_initial": False, **data}  # older run folders: their models were trained with soft initial values
+        # older run folders: their models were trained with soft initial values, and by L-BFGS
+        data = {"hard_initial": False, "optimizer": "lbfgs", **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):
         from ..backends import is_operator
 
         operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
+        if self.optimizer is None:
+            self.optimizer = "lm" if self.backend == "pinn" and self.derivatives != "autograd" else "lbfgs"
+        if self.sampling is None:
+            self.sampling = "rad" if self.optimizer == "lm" else "uniform"
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer '{self.optimizer}' (expected one of: {', '.join(OPTIMIZERS)})")
+        if self.optimizer == "lm" and operator:
+            raise ValueError("the Levenberg-Marquardt optimizer is for the PINN backend (operators have too many "
+                             "parameters for its per-step solve); use --optimizer lbfgs")
         if self.lbfgs_steps is None:
-            self.lbfgs_steps = 0 if operator else 2000
+            self.lbfgs_steps = 0 if operator else (200 if self.optimizer == "lm" else 2000)
         if self.resample_every is None:
             self.resample_every = 1 if operator else 100
         if isinstance(self.compile, bool):  # run folders written before "auto" existed

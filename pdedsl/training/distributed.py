@@ -129,6 +129,14 @@ class Context:
         dist.all_reduce(total)
         return total / self.world
 
+    def total(self, value: torch.Tensor) -> torch.Tensor:
+        """The sum of a tensor over the ranks (detached)."""
+        if not self.active:
+            return value.detach()
+        total = value.detach().clone()
+        dist.all_reduce(total)
+        return total
+
     def average_terms(self, terms: dict) -> dict:
         """Loss terms averaged over the ranks, as floats."""
         if not self.active or not terms:

@@ -59,6 +59,8 @@ class Objective:
         # a batch of members has its own jets, computed per member (objective's fields= callers)
         choice = config.derivatives if fields is None else "forward"
         derivatives.chosen_engine(self.fields, choice)  # an impossible choice fails here
+        if config.optimizer == "lm" and choice == "auto" and derivatives.supports_jets(self.fields):
+            choice = "forward"  # Levenberg-Marquardt's Jacobians come through the network's jets (jacobian.py)
         compiling = worth_compiling(config) and fields is None
         if compiling and choice == "auto" and derivatives.supports_jets(self.fields):
             choice = "forward"  # autograd's double backward cannot be compiled; compiled jets are the fast path
@@ -188,6 +190,37 @@ class Objective:
             terms[f"data_{name}"] = weights.get(f"data_{name}", 1.0) * (predicted - targets).square().mean()
         return terms
 
+    def residual_rows(self, batches: dict, share: float = 1.0) -> "OrderedDict[str, torch.Tensor]":
+        """Every loss term as a vector of rows whose squares sum to the term (for Gauss-Newton methods).
+
+        Row ``i`` of a residual averaged over ``n`` points is ``sqrt(w / n) * r_i``; ``share`` scales the
+        counts (a rank holding 1/world of the points passes ``world``, so rows summed over ranks give the
+        mean). A weak term's rows are its particles (``weak_top_k`` is left out: not a sum of squares); a
+        mixed-form flux term's rows are the roots of its particles' mismatches; a periodic term gives one
+        vector per matched quantity (``periodic_1#0``, ...), a row per pair; a data term a row per observation.
+        """
+        rows: "OrderedDict[str, torch.Tensor]" = OrderedDict()
+        weights = self.config.weights
+
+        def scaled(residual: torch.Tensor, weight: float) -> torch.Tensor:
+            residual = residual.reshape(-1)
+            return residual * (weight / (residual.numel() * share)) ** 0.5
+
+        for key, entries in self.groups.items():
+            for name, residual in self._residuals_of(entries, batches["groups"][key]).items():
+                rows[name] = scaled(residual, weights.get(name, 1.0))
+        if self.weak is not None:
+            for name, residual in self.weak.residuals(batches["weak"]).items():
+                rows[name] = scaled(residual, self.weak.weight(name))
+        for index, (low, high) in enumerate(batches["periodic"]):
+            name = f"periodic_{index + 1}"
+            differences = self._periodic_differences(self.problem.periodic[index], low, high)
+            for part, difference in enumerate(differences):  # (value, derivative): each a row per pair
+                rows[f"{name}#{part}"] = scaled(difference, weights.get(name, 1.0))
+        for name, coords, targets in self.observations:
+            rows[f"data_{name}"] = scaled(self.model(coords)[name] - targets, weights.get(f"data_{name}", 1.0))
+        return rows
+
     def _engine_of(self, entries) -> str:
         return next(self.engines[key] for key, group in self.groups.items() if group is entries)
 
@@ -216,11 +249,14 @@ class Objective:
 
     def _periodic(self, periodic, low, high) -> torch.Tensor:
         """Values and first derivatives across the periodic axis agree at paired points."""
+        return sum(difference.square().mean() for difference in self._periodic_differences(periodic, low, high))
+
+    def _periodic_differences(self, periodic, low, high) -> list[torch.Tensor]:
         requests = [(name, orders) for name in periodic.fields for orders in ((), ((periodic.axis, 1),))]
         engine = self.periodic_engine
         at_low = derivatives.compute(self.fields, self._coordinates(low, engine), requests, self.axes, engine)
         at_high = derivatives.compute(self.fields, self._coordinates(high, engine), requests, self.axes, engine)
-        return sum((at_low[r] - at_high[r]).square().mean() for r in requests)
+        return [at_low[r] - at_high[r] for r in requests]
 
 
 class FieldSource:

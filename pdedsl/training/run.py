@@ -28,9 +28,10 @@ from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
 from . import checkpoint
-from .config import TrainConfig
+from .config import LM_WIDTH, TrainConfig
 from .folder_lock import training_lock
 from .distributed import CONTEXT
+from .levenberg import LevenbergMarquardt
 from .metrics import relative_l2
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
@@ -63,6 +64,8 @@ class Run:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         options = {"seed": config.seed, **config.backend_options}
+        if config.optimizer == "lm" and config.backend == "pinn":
+            options.setdefault("width", LM_WIDTH)
         if config.form == "mixed":
             options["auxiliary"] = mixed_outputs(self.module)
         self.operator = is_operator(config.backend)
@@ -214,11 +217,12 @@ class Trainer:
         # LBFGS_CHUNK iterations; each iteration counts as a step.
         lbfgs = torch.optim.LBFGS(self.parameters, lr=1.0, max_iter=LBFGS_CHUNK, history_size=50,
                                   tolerance_grad=1e-12, tolerance_change=0.0, line_search_fn="strong_wolfe")
+        refiner = self._levenberg_marquardt() if config.optimizer == "lm" else lbfgs
         step, wall_before = 0, 0.0
         state = run.load_checkpoint() if resume else None
         if state is not None:
             step, wall_before = int(state["step"]), float(state["wall"])
-            (adam if state["phase"] == "adam" else lbfgs).load_state_dict(state["optimizer"])
+            (adam if state["phase"] == "adam" else refiner).load_state_dict(state["optimizer"])
             for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
                 group.update(fused=True, foreach=None)
             torch.set_rng_state(state["torch_rng"].cpu())  # the checkpoint was mapped onto the run's device
@@ -234,9 +238,9 @@ class Trainer:
         self.adam_skips = torch.zeros((), device=run.device)
         self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
         step = self._adam_phase(adam, step)
-        step = self._lbfgs_phase(lbfgs, step)
+        step = self._lm_phase(refiner, step) if config.optimizer == "lm" else self._lbfgs_phase(lbfgs, step)
         self.bar.close()
-        optimizer, phase = (lbfgs, "lbfgs") if step > config.steps else (adam, "adam")
+        optimizer, phase = (refiner, config.optimizer) if step > config.steps else (adam, "adam")
         self._checkpoint(step, optimizer, phase, time.perf_counter() - self.began)
         return self._finish(step)
 
@@ -289,6 +293,32 @@ class Trainer:
             if step // config.checkpoint_every > (step - iterations) // config.checkpoint_every:
                 # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
                 self._checkpoint(step, lbfgs, "lbfgs", time.perf_counter() - self.began)
+        return step
+
+    def _levenberg_marquardt(self) -> LevenbergMarquardt:
+        """The optimiser for ``--optimizer lm``, on the bare network (inside any hard-constraint wrapper)."""
+        run = self.run
+        network = run.model.model if isinstance(run.model, HardDirichlet) else run.model
+        engines = set(run.objective.engines.values()) | (set(run.objective.weak.engines.values())
+                                                          if run.objective.weak is not None else set())
+        if not getattr(network, "supports_jets", False) or engines - {"forward"}:
+            raise RunError("--optimizer lm needs the forward derivative engine (the PINN backend; not "
+                           "--derivatives autograd)")
+        try:
+            return LevenbergMarquardt(network, run.objective, run.objective.trainable_params())
+        except ValueError as error:  # too many parameters for its dense solve
+            raise RunError(str(error)) from None
+
+    def _lm_phase(self, lm: LevenbergMarquardt, step: int) -> int:
+        """Levenberg-Marquardt steps, each on a fresh draw of points (draw number = step, past Adam's)."""
+        config = self.config
+        while step < config.total_steps:
+            self.batches = self.run.objective.sample(step, adaptive=self.adaptive, step=step)
+            terms, _moved = lm.step(CONTEXT.shard(self.batches))
+            if not all(math.isfinite(v) for v in terms.values()):
+                self.skipped += 1
+            step += 1
+            self._after_step(step, "lm", lm, terms)
         return step
 
     def _redraw(self, lbfgs, step: int) -> None:

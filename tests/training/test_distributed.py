@@ -33,16 +33,21 @@ def parameters(folder: Path) -> dict:
     return torch.load(folder / "checkpoint.pt", weights_only=True)["model"]
 
 
-def test_two_processes_take_the_same_steps_as_one(tmp_path):
-    """Batch B on one process and B/2 on each of two: identical parameters after Adam and L-BFGS steps
-    (Dirichlet as a loss term, so boundary points are sharded too); every rank ends with one model."""
+@pytest.mark.parametrize("optimizer", ["lbfgs", "lm"])
+def test_two_processes_take_the_same_steps_as_one(tmp_path, optimizer):
+    """Batch B on one process and B/2 on each of two: identical parameters after Adam and L-BFGS (or
+    Levenberg-Marquardt) steps (Dirichlet as a loss term, so boundary points are sharded too); every rank
+    ends with one model."""
     spec = tmp_path / "rod.pde"
     spec.write_text(SPEC)
-    steps = ["--steps", "30", "--lbfgs-steps", "20"]
+    steps = ["--steps", "30", "--lbfgs-steps", "20", "--optimizer", optimizer]
     pdedsl(str(spec), *steps, *COMMON, "--out", str(tmp_path / "one"))
     pdedsl(str(spec), *steps, *COMMON, "--nproc", "2", "--out", str(tmp_path / "two"))
     one, two = parameters(tmp_path / "one"), parameters(tmp_path / "two")
-    assert all(torch.allclose(one[k], two[k], rtol=1e-9, atol=1e-11) for k in one)
+    # Levenberg-Marquardt's solve (rows x rows on one process, parameters x parameters summed over ranks)
+    # amplifies rounding differences: agreement to about 1e-8 rather than 1e-12
+    rtol, atol = (1e-9, 1e-11) if optimizer == "lbfgs" else (1e-6, 1e-7)
+    assert all(torch.allclose(one[k], two[k], rtol=rtol, atol=atol) for k in one)
     result = json.loads((tmp_path / "two" / "result.json").read_text())
     assert result["processes"] == 2 and result["rank_difference"] == 0.0
     assert not any(torch.equal(one[k], torch.zeros_like(one[k])) for k in one if k.endswith("weight"))
@@ -118,7 +123,10 @@ def test_an_operator_backend_takes_the_same_steps_on_two_processes(tmp_path):
     pdedsl(str(spec), *options, "--out", str(tmp_path / "one"))
     pdedsl(str(spec), *options, "--nproc", "2", "--out", str(tmp_path / "two"))
     one, two = parameters(tmp_path / "one"), parameters(tmp_path / "two")
-    assert all(torch.allclose(one[k], two[k], rtol=1e-9, atol=1e-11) for k in one)
+    # Levenberg-Marquardt's solve (rows x rows on one process, parameters x parameters summed over ranks)
+    # amplifies rounding differences: agreement to about 1e-8 rather than 1e-12
+    rtol, atol = (1e-9, 1e-11) if optimizer == "lbfgs" else (1e-6, 1e-7)
+    assert all(torch.allclose(one[k], two[k], rtol=rtol, atol=atol) for k in one)
     assert not torch.equal(one["model.layer_weights"], torch.zeros_like(one["model.layer_weights"]))
     result = json.loads((tmp_path / "two" / "result.json").read_text())
     assert result["processes"] == 2 and result["rank_difference"] == 0.0

@@ -15,7 +15,7 @@ from rod_spec import ROD
 
 POISSON_1D = ROD
 
-TINY = dict(steps=40, lbfgs_steps=20, interior_points=64, boundary_points=8, resample_every=10,
+TINY = dict(steps=40, lbfgs_steps=20, optimizer="lbfgs", interior_points=64, boundary_points=8, resample_every=10,
             checkpoint_every=10, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2},
             hard_dirichlet=False)
 
@@ -218,8 +218,8 @@ def test_compiled_runs_take_the_forward_engine(tmp_path):
     from pdedsl.training.run import Run
 
     burgers = Path(__file__).resolve().parents[2] / "specs" / "burgers.pde"
-    eager = Run(burgers, TrainConfig(compile="off"), tmp_path / "eager")
-    compiled = Run(burgers, TrainConfig(compile="on"), tmp_path / "compiled")
+    eager = Run(burgers, TrainConfig(compile="off", optimizer="lbfgs"), tmp_path / "eager")
+    compiled = Run(burgers, TrainConfig(compile="on", optimizer="lbfgs"), tmp_path / "compiled")
     assert "autograd" in eager.objective.engines.values()  # auto: Burgers' equation costs the same either way
     assert set(compiled.objective.engines.values()) == {"forward"}
 

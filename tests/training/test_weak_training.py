@@ -17,7 +17,7 @@ from rod_spec import ROD
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 
-TINY = dict(steps=40, lbfgs_steps=0, interior_points=64, boundary_points=8, resample_every=10,
+TINY = dict(steps=40, lbfgs_steps=0, optimizer="lbfgs", interior_points=64, boundary_points=8, resample_every=10,
             checkpoint_every=1000, log_every=5, precision="float64", backend_options={"width": 16, "depth": 2},
             weak_particles=40)
 

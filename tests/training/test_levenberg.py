@@ -1,0 +1,147 @@
+"""Levenberg-Marquardt: exact residual Jacobians through the jets, steps that lower the loss, resume, errors."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl.cli import main
+from pdedsl.training import TrainConfig, resume, train
+from pdedsl.training import run as run_module
+from pdedsl.training.jacobian import OutputCapture
+from pdedsl.training.levenberg import LevenbergMarquardt
+from pdedsl.training.run import Run, Trainer
+from rod_spec import ROD
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+SMALL = dict(steps=0, lbfgs_steps=0, interior_points=24, boundary_points=12, weak_particles=8,
+             precision="float64", backend_options={"width": 6, "depth": 2})
+
+
+def runs(spec, tmp_path, **settings):
+    """The same untrained model twice: residuals by the forward (jet) engine and by autograd."""
+    made = []
+    for engine in ("forward", "autograd"):
+        config = TrainConfig(**{**SMALL, **settings, "derivatives": engine})
+        made.append(Run(spec, config, tmp_path / engine))
+    return made
+
+
+@pytest.mark.parametrize("spec, settings", [
+    ("burgers", {}),                        # 1-D + time, boundary and initial values built in
+    ("robin_cooling", {}),                  # interpolated data input, Neumann and Robin rows with normals
+    ("allen_cahn", {}),                     # periodic pairs
+    ("heat_inverse", {}),                   # observation rows
+    ("poisson", {"form": "weak"}),          # test balls: many quadrature points per row
+    ("poisson", {"form": "mixed"}),         # flux outputs and mismatch rows
+    ("poisson", {"hard_dirichlet": False}),  # boundary rows
+])
+def test_jacobian_rows_match_autograd_row_by_row(tmp_path, spec, settings):
+    forward, reference = runs(SPECS / f"{spec}.pde", tmp_path, **settings)
+    batches = forward.objective.sample(0)
+    network = forward.model.model if hasattr(forward.model, "model") else forward.model
+    capture = OutputCapture(network)
+    with capture.active():
+        rows = forward.objective.residual_rows(batches)
+        jacobians = {name: capture.jacobian(values) for name, values in rows.items()}
+    other = reference.objective.residual_rows(batches)  # the same points, derivatives by autograd
+    parameters = list(reference.model.parameters())
+    losses = reference.objective.losses(batches)
+    assert float(sum(v.detach().square().sum() for v in other.values())) == pytest.approx(float(sum(losses.values())),
+                                                                                  rel=1e-10)
+    assert len(rows) >= 1 and set(rows) == set(other)
+    for name, values in other.items():
+        assert rows[name].detach().numpy() == pytest.approx(values.detach().numpy(), rel=1e-8, abs=1e-10)
+        for row in sorted({0, values.numel() // 2, values.numel() - 1}):
+            grads = torch.autograd.grad(values[row], parameters, retain_graph=True, allow_unused=True)
+            expected = torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1)
+                                  for g, p in zip(grads, parameters)])
+            assert jacobians[name][row].numpy() == pytest.approx(expected.numpy(), rel=1e-7, abs=1e-9), (name, row)
+
+
+def test_a_step_lowers_the_loss_and_fresh_points_keep_it_honest(tmp_path):
+    path = tmp_path / "rod.pde"
+    path.write_text(ROD)
+    run = Run(path, TrainConfig(**{**SMALL, "optimizer": "lm", "interior_points": 64}), tmp_path / "run")
+    lm = Trainer(run, progress=False)._levenberg_marquardt()
+    batches = run.objective.sample(0)
+    before = float(sum(run.objective.losses(batches).values()))
+    terms, moved = lm.step(batches)
+    after = float(sum(run.objective.losses(batches).values()))
+    assert moved and after < before
+    assert sum(terms.values()) == pytest.approx(before, rel=1e-9)  # the terms reported are those before the step
+
+
+def test_levenberg_marquardt_trains_the_rod_to_high_accuracy(tmp_path):
+    path = tmp_path / "rod.pde"
+    path.write_text(ROD)
+    settings = dict(steps=100, interior_points=64, boundary_points=8, precision="float64", log_every=5,
+                    backend_options={"width": 16, "depth": 2})
+    lm = train(path, TrainConfig(**settings, optimizer="lm", lbfgs_steps=30), tmp_path / "lm", progress=False)
+    lbfgs = train(path, TrainConfig(**settings, optimizer="lbfgs", lbfgs_steps=30), tmp_path / "lbfgs",
+                  progress=False)
+    assert lm["steps"] == 130 and lm["rel_l2"]["u"] < 1e-4
+    assert lm["rel_l2"]["u"] < lbfgs["rel_l2"]["u"]  # thirty steps each
+    records = [json.loads(line) for line in (tmp_path / "lm" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["phase"] == "lm" and records[-1]["loss"] < 1e-3 * records[0]["loss"]
+
+
+def test_inferred_params_get_their_columns_too(tmp_path):
+    x = np.linspace(0, 1, 41)
+    np.savez(tmp_path / "obs.npz", x=x, u=np.sin(np.pi * x))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD.replace("pi^2 * sin", "k * sin") + 'param k = 1\nobserve u from "obs.npz" noise 0.01\ninfer k\n')
+    settings = dict(steps=200, lbfgs_steps=30, optimizer="lm", interior_points=64, boundary_points=8,
+                    precision="float64", backend_options={"width": 16, "depth": 2})
+    result = train(spec, TrainConfig(**settings), tmp_path / "inv", progress=False)
+    assert result["params"]["k"] == pytest.approx(np.pi**2, rel=1e-3)
+
+
+def test_a_run_killed_in_the_levenberg_marquardt_phase_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD)
+    settings = dict(steps=20, lbfgs_steps=20, optimizer="lm", interior_points=48, boundary_points=8,
+                    checkpoint_every=15, precision="float64", backend_options={"width": 8, "depth": 2})
+    whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
+    original = run_module.Trainer._after_step
+
+    def killed_at_step_37(self, step, *args, **kwargs):
+        original(self, step, *args, **kwargs)
+        if step == 37:
+            raise KeyboardInterrupt  # the last checkpoint is step 30, in the Levenberg-Marquardt phase
+
+    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_37)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
+    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    state = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 30 and state["phase"] == "lm" and state["optimizer"]["mu"] > 0
+    resumed = resume(tmp_path / "killed", progress=False)
+    assert resumed["steps"] == whole["steps"] == 40
+    assert resumed["rel_l2"]["u"] == pytest.approx(whole["rel_l2"]["u"], rel=1e-9, abs=1e-14)
+
+
+def test_settings_the_method_cannot_serve_are_refused_clearly(tmp_path, capsys):
+    with pytest.raises(ValueError, match="unknown optimizer 'newton'"):
+        TrainConfig(optimizer="newton")
+    with pytest.raises(ValueError, match="for the PINN backend"):
+        TrainConfig(backend="multionet", optimizer="lm")
+    assert TrainConfig(optimizer="lm").lbfgs_steps == 200
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD)
+    code = main(["train", str(spec), "--optimizer", "lm", "--width", "200", "--steps", "1", "--out",
+                 str(tmp_path / "big"), "-q"])
+    err = capsys.readouterr().err
+    assert code != 0 and "at most 20000 parameters" in err and "Traceback" not in err
+    code = main(["train", str(spec), "--optimizer", "lm", "--derivatives", "autograd", "--steps", "1", "--out",
+                 str(tmp_path / "ag"), "-q"])
+    err = capsys.readouterr().err
+    assert code != 0 and "forward derivative engine" in err and "Traceback" not in err
+
+
+def test_the_network_inside_hard_constraints_is_the_one_optimised(tmp_path):
+    run = Run(SPECS / "burgers.pde", TrainConfig(**{**SMALL, "optimizer": "lm"}), tmp_path / "b")
+    lm = Trainer(run, progress=False)._levenberg_marquardt()
+    assert {id(p) for p in lm.parameters} == {id(p) for p in run.model.parameters()}
