@@ -123,10 +123,7 @@ def test_an_operator_backend_takes_the_same_steps_on_two_processes(tmp_path):
     pdedsl(str(spec), *options, "--out", str(tmp_path / "one"))
     pdedsl(str(spec), *options, "--nproc", "2", "--out", str(tmp_path / "two"))
     one, two = parameters(tmp_path / "one"), parameters(tmp_path / "two")
-    # Levenberg-Marquardt's solve (rows x rows on one process, parameters x parameters summed over ranks)
-    # amplifies rounding differences: agreement to about 1e-8 rather than 1e-12
-    rtol, atol = (1e-9, 1e-11) if optimizer == "lbfgs" else (1e-6, 1e-7)
-    assert all(torch.allclose(one[k], two[k], rtol=rtol, atol=atol) for k in one)
+    assert all(torch.allclose(one[k], two[k], rtol=1e-9, atol=1e-11) for k in one)
     assert not torch.equal(one["model.layer_weights"], torch.zeros_like(one["model.layer_weights"]))
     result = json.loads((tmp_path / "two" / "result.json").read_text())
     assert result["processes"] == 2 and result["rank_difference"] == 0.0
