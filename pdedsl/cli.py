@@ -114,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--nproc", type=int, metavar="N",
                        help="train on N processes (launches torchrun --standalone --nproc-per-node N; each takes "
                             "1/N of the points, gradients are averaged; gloo on the CPU, NCCL on GPUs)")
-    train.add_argument("--threads", type=int, default=1, help="CPU threads for torch (0: torch's default; default: 1)")
+    train.add_argument("--threads", type=int,
+                       help="CPU threads for torch (0: torch's default; default: 1, and every core for the "
+                            "Levenberg-Marquardt solves of a one-process run)")
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     train.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")

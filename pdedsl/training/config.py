@@ -66,7 +66,9 @@ class TrainConfig:
     hard_initial: bool = True  # the u = h at t0 part (False in run folders written before it existed)
     seed: int = 0
     device: str = "cpu"
-    threads: int = 1  # CPU threads for torch (0: torch's default); see the README's Benchmarks
+    # CPU threads for torch (0: torch's default; None: 1, and every core for the Levenberg-Marquardt phase's
+    # dense solves when training in one process); see the README's Benchmarks
+    threads: Optional[int] = None
     precision: str = "float32"  # float64, or bf16: float32 with bfloat16 matmuls in label terms (operators.py)
     checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
     log_every: int = 50

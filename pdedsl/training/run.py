@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -60,8 +61,8 @@ class Run:
         self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
         self.module = load_module(self.source, f"pdedsl_run_{self.problem.name}")
         self.dtype, self.device = _dtype(config), CONTEXT.device(torch.device(config.device))
-        if config.threads:
-            torch.set_num_threads(config.threads)
+        if config.threads != 0:
+            torch.set_num_threads(config.threads or 1)
         torch.manual_seed(config.seed)
         options = {"seed": config.seed, **config.backend_options}
         if config.optimizer == "lm" and config.backend == "pinn":
@@ -312,6 +313,8 @@ class Trainer:
     def _lm_phase(self, lm: LevenbergMarquardt, step: int) -> int:
         """Levenberg-Marquardt steps, each on a fresh draw of points (draw number = step, past Adam's)."""
         config = self.config
+        if config.threads is None and not CONTEXT.active and step < config.total_steps:
+            torch.set_num_threads(len(os.sched_getaffinity(0)))  # its float64 solves gain from every core
         while step < config.total_steps:
             self.batches = self.run.objective.sample(step, adaptive=self.adaptive, step=step)
             terms, _moved = lm.step(CONTEXT.shard(self.batches))
