@@ -11,8 +11,9 @@ So the Jacobian factors through the outputs:
 :class:`OutputCapture` replaces the network's outputs by leaf tensors while the
 objective evaluates its rows. One ordinary backward pass per loss term then
 gives every ``dr_i / dout_pc`` at once (rows do not share points), and
-``torch.func.vmap(jacrev(...))`` over the captured points gives the
-per-point output Jacobians ``dout_pc / dtheta`` of the bare network (the
+``torch.func.vmap(grad(...))`` over the rows' blocks of points gives the
+gradient of each row's contraction ``sum_pc (dr_i / dout_pc) out_pc`` with
+respect to the parameters of the bare network, ``vmap`` over rows (the
 elementwise jet node is written for torch.func; runtime/jet_map.py). The
 rest of the residual (hard constraints, coefficients, interpolated data,
 test functions) is differentiated by plain autograd and may use anything.
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
-from torch.func import functional_call, jacrev, vmap
+from torch.func import functional_call, grad, vmap
 
 from ..runtime.jets import Jet
 
@@ -139,27 +140,29 @@ class OutputCapture:
                 continue
             sensitivity = torch.cat([(g if g is not None else torch.zeros_like(leaf)).T
                                      for g, leaf in zip(mine, call.leaves)], dim=1)  # [points, components]
-            per_point = torch.einsum("nc,ncp->np", sensitivity, self._output_jacobian(call))
-            points = per_point.shape[0]
+            points = sensitivity.shape[0]
             if points % count:
                 raise ValueError(f"{points} evaluated points do not split evenly into {count} residual rows")
-            jacobian += per_point.reshape(count, points // count, total).sum(1)
+            jacobian += self._row_gradients(call, sensitivity.reshape(count, points // count, -1))
         return jacobian
 
-    def _output_jacobian(self, call: _Call) -> torch.Tensor:
-        """``[points, components, parameters]``: every captured output's derivative at every point."""
+    def _row_gradients(self, call: _Call, sensitivity: torch.Tensor) -> torch.Tensor:
+        """``[rows, parameters]``: per row, the gradient of ``sum over its points and components of
+        sensitivity * output``. One ``vmap`` over rows of ``grad`` over a row's own points, so no
+        per-point output Jacobian is ever stored (a test ball's 40 points are contracted at once)."""
         parameters = {name: p.detach() for name, p in self.network.named_parameters()}
+        rows, per = sensitivity.shape[:2]
+        blocks = {a: v.reshape(rows, per) for a, v in call.coordinates.items()}
 
-        def outputs(params, point):
-            single = {a: v.reshape(1) for a, v in point.items()}
+        def contracted(params, block, weights):
             result = functional_call(self.bare, {f"network.{k}": v for k, v in params.items()},
-                                     (single, call.table, call.axes))
+                                     (block, call.table, call.axes))
             flat = []
-            for name, index, components in call.layout:
+            for name, index, _components in call.layout:
                 value = result[name]
                 part = value if call.table is None else value.parts[index]
-                flat.append(part.reshape(-1))
-            return torch.cat(flat)
+                flat.append(part.expand(part.shape[:-1] + (per,)).reshape(-1, per))
+            return (torch.cat(flat).T * weights).sum()  # [per, components] against the sensitivities
 
-        per_point = vmap(jacrev(outputs), in_dims=(None, 0))(parameters, call.coordinates)
-        return torch.cat([per_point[name].reshape(per_point[name].shape[:2] + (-1,)) for name in self.names], dim=2)
+        gradients = vmap(grad(contracted), in_dims=(None, 0, 0))(parameters, blocks, sensitivity)
+        return torch.cat([gradients[name].reshape(rows, -1) for name in self.names], dim=1)
