@@ -327,12 +327,13 @@ def _draw_losses(ax, records: list[dict]) -> None:
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.08)
     adam = [r.get("step", 0) for r in records if r.get("phase") == "adam"]
-    lbfgs = [r.get("step", 0) for r in records if r.get("phase") == "lbfgs"]
-    if lbfgs:
-        at = max(adam) if adam else min(lbfgs)
-        ax.axvline(at, color="0.5", ls=":", lw=1)
-        ax.text(at, 0.985, " L-BFGS", transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
-                color="0.35")
+    for phase, label in (("lbfgs", " L-BFGS"), ("lm", " LM")):
+        later = [r.get("step", 0) for r in records if r.get("phase") == phase]
+        if later:
+            at = max(adam) if adam else min(later)
+            ax.axvline(at, color="0.5", ls=":", lw=1)
+            ax.text(at, 0.985, label, transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
+                    color="0.35")
     # below the axes, so that it never hides a curve
     height = ax.figure.get_figheight() - 0.6  # the axes' height in inches, roughly: the legend sits 0.5 in below
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / height), ncol=min(len(terms) + 1, 4),
