@@ -5,11 +5,11 @@ The loss is a sum of squared residual rows, ``L = |r(theta)|^2``
 (training/jacobian.py), the Gauss-Newton matrix ``A = J^T J`` and gradient
 ``g = J^T r`` in float64, and solves the damped normal equations
 
-    (A + mu * diag(A) + mu * eps * I) delta = -g
+    (A + mu * D) delta = -g,    D = diag(A) + eps * mean(diag(A)) * I
 
 by Cholesky (Marquardt's scaling; through the smaller of the parameters x
-parameters and rows x rows systems, see :class:`_Damped`). The step is taken if the loss falls; the
-damping ``mu`` then shrinks by Nielsen's rule ``max(1/3, 1 - (2 rho - 1)^3)``
+parameters and rows x rows systems, see :class:`_Damped`). The step is taken
+if the loss falls; the damping ``mu`` then shrinks by Nielsen's rule ``max(1/3, 1 - (2 rho - 1)^3)``
 (``rho``: actual over predicted decrease); otherwise it grows fourfold and the
 system is solved again. Near a minimum it converges far faster than L-BFGS
 on these ill-conditioned least-squares problems (Gauss-Newton and natural
@@ -84,16 +84,15 @@ class LevenbergMarquardt:
 
     def _linearise(self, batches: dict):
         """The rows on ``batches`` and their Jacobian (network columns, then inferred scalars)."""
-        share = CONTEXT.world if CONTEXT.active else 1
         with self.capture.active():
-            rows = self.objective.residual_rows(batches, share)
+            rows = self.objective.residual_rows(batches, self._share())
             blocks = [self.capture.jacobian(v) for v in rows.values()]
         jacobian = torch.cat(blocks, dim=0).double()
         if self.extra:
-            jacobian = torch.cat([jacobian, self._extra_columns(batches, rows)], dim=1)
+            jacobian = torch.cat([jacobian, self._extra_columns(batches)], dim=1)
         return {k: v.detach() for k, v in rows.items()}, jacobian
 
-    def _extra_columns(self, batches: dict, rows: dict) -> torch.Tensor:
+    def _extra_columns(self, batches: dict) -> torch.Tensor:
         """Columns of inferred scalars by central differences (a handful of extra evaluations)."""
         columns = []
         for parameter in self.extra:
