@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="iterations of the optimiser after Adam (default: 2000 for lbfgs, 200 for lm)")
     train.add_argument("--optimizer", choices=("lbfgs", "lm"),
                        help="the optimiser after Adam: lm (the PINN's default: Levenberg-Marquardt on a width-20 "
-                            "network with adaptive points) or lbfgs")
+                            "network with adaptive points; not with --form mixed) or lbfgs")
     train.add_argument("--points", type=int, help="collocation points per equation target (default: 1000)")
     train.add_argument("--width", type=int, help="hidden layer width (default: 64)")
     train.add_argument("--depth", type=int, help="hidden layers (default: 4)")

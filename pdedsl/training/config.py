@@ -34,7 +34,8 @@ class TrainConfig:
     steps: int = 1000  # Adam steps
     lbfgs_steps: Optional[int] = None  # iterations of the phase after Adam (0: none; None: 2000, lm 200, operators 0)
     # that phase: "lbfgs", or "lm" (Levenberg-Marquardt, fresh points every step; the PINN's default, with
-    # a network of width LM_WIDTH unless given; None picks lm for the PINN, lbfgs with --derivatives autograd)
+    # a network of width LM_WIDTH unless given; None picks lm for the PINN, lbfgs with --derivatives autograd
+    # or the mixed form)
     optimizer: Optional[str] = None
     learning_rate: float = 1e-3
     decay: float = 0.1  # the Adam learning rate falls geometrically to learning_rate * decay
@@ -88,8 +89,11 @@ class TrainConfig:
         from ..backends import is_operator
 
         operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
-        if self.optimizer is None:
-            self.optimizer = "lm" if self.backend == "pinn" and self.derivatives != "autograd" else "lbfgs"
+        if "(" in self.form:
+            self.apply_form(self.form)
+        if self.optimizer is None:  # (mixed: a row per flux point and component makes an lm step ~25x a weak one)
+            self.optimizer = ("lm" if self.backend == "pinn" and self.derivatives != "autograd"
+                              and self.form != "mixed" else "lbfgs")
         if self.sampling is None:
             self.sampling = "rad" if self.optimizer == "lm" else "uniform"
         if self.optimizer not in OPTIMIZERS:
@@ -103,8 +107,6 @@ class TrainConfig:
             self.resample_every = 1 if operator else 100
         if isinstance(self.compile, bool):  # run folders written before "auto" existed
             self.compile = "on" if self.compile else "off"
-        if "(" in self.form:
-            self.apply_form(self.form)
         if self.form not in FORMS:
             raise ValueError(f"unknown form '{self.form}' (expected one of: {', '.join(FORMS)})")
         if self.precision not in PRECISIONS:

@@ -196,7 +196,8 @@ class Objective:
         Row ``i`` of a residual averaged over ``n`` points is ``sqrt(w / n) * r_i``; ``share`` scales the
         counts (a rank holding 1/world of the points passes ``world``, so rows summed over ranks give the
         mean). A weak term's rows are its particles (``weak_top_k`` is left out: not a sum of squares); a
-        mixed-form flux term's rows are the roots of its particles' mismatches; a periodic term gives one
+        mixed-form flux term gives one vector per flux axis (``<name>_flux#x``), a row per quadrature point; a
+        periodic term gives one
         vector per matched quantity (``periodic_1#0``, ...), a row per pair; a data term a row per observation.
         """
         rows: "OrderedDict[str, torch.Tensor]" = OrderedDict()

@@ -315,6 +315,8 @@ class Trainer:
         config = self.config
         if config.threads is None and not CONTEXT.active and step < config.total_steps:
             torch.set_num_threads(len(os.sched_getaffinity(0)))  # its float64 solves gain from every core
+        if self.run.objective.weak is not None:
+            self.run.objective.weak.refine()
         while step < config.total_steps:
             self.batches = self.run.objective.sample(step, adaptive=self.adaptive, step=step)
             terms, _moved = lm.step(CONTEXT.shard(self.batches))

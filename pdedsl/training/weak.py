@@ -58,8 +58,9 @@ from ..runtime.weak import Wendland, polar_ball, radius_at, sample_particles, to
 #: An equal-weight grid (25 points in 2-D, as in the DGNO paper) biased the trained solution by about
 #: 1e-2 on 2-D Poisson; these rules average the test-function integrands to about 1e-4 or better.
 POLAR_POINTS = {1: (8, 2), 2: (5, 8), 3: (5, 8)}
-#: Radial counts under Levenberg-Marquardt, which fits the discrete weak form so closely that the default
-#: rule's error becomes the floor (2-D Poisson: 1.2e-5 with 5 radial points, 4.2e-7 with 8; README Weak forms).
+#: Radial counts in the Levenberg-Marquardt phase, which fits the discrete weak form so closely that the
+#: default rule's error becomes the floor (2-D Poisson: 1.2e-5 with 5 radial points, 4.2e-7 with 8; README
+#: Weak forms). The Adam steps before it keep the default rule, and so does the mixed form.
 LM_RADIAL = {2: 8}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
@@ -113,14 +114,22 @@ class WeakTerms:
         radial, angular = POLAR_POINTS[dimension]
         if config.weak_quadrature:  # finer rules for rough integrands (jumping coefficients)
             radial, angular = _rule_size(dimension, int(config.weak_quadrature))
-        elif config.optimizer == "lm" and dimension in LM_RADIAL:
-            radial, angular = _rule_size(dimension, LM_RADIAL[dimension])
-        rule = polar_ball(dimension, radial, angular, dtype=dtype, device=device)
-        self.reference, self.weights = rule.points, rule.weights
+        self.rule = polar_ball(dimension, radial, angular, dtype=dtype, device=device)
+        self.fine_rule = self.rule  # for the Levenberg-Marquardt phase (see refine)
+        # (not for the mixed form: its Levenberg-Marquardt rows are quadrature points, already costly)
+        if config.optimizer == "lm" and not self.mixed and not config.weak_quadrature and dimension in LM_RADIAL:
+            self.fine_rule = polar_ball(dimension, *_rule_size(dimension, LM_RADIAL[dimension]),
+                                        dtype=dtype, device=device)
+        self.reference, self.weights = self.rule.points, self.rule.weights
         self.test_function = Wendland(dimension)
         self.engines = {target: derivatives.engine_for(fields, self._requests(entries), self.axes, None,
                                                        engine_choice)
                         for target, entries in self.groups.items()}
+
+    def refine(self) -> None:
+        """Use the finer rule from now on: Levenberg-Marquardt fits the discrete weak form so closely that the
+        default rule's error becomes its floor, while Adam, far from that floor, gets the cheaper rule."""
+        self.reference, self.weights = self.fine_rule.points, self.fine_rule.weights
 
     # ---- particles ----
     def _radius_range(self, target) -> tuple[float, float]:
@@ -181,22 +190,30 @@ class WeakTerms:
             residuals, mismatches = self._residuals(entries, batches[target], self.engines[target])
             for name, residual in residuals.items():
                 terms[name] = self.weight(name) * self._reduce(residual.square())
-            for name, mismatch in mismatches.items():
+            for name, parts in mismatches.items():
+                mismatch = sum(part.square().sum(-1) for part in parts.values())  # [..., P]
                 terms[f"{name}_flux"] = self.weight(f"{name}_flux") * mismatch.mean()
         return terms
 
     def weight(self, term: str) -> float:
-        """The loss weight of a term: ``--weight`` if given, else 1 (:data:`FLUX_WEIGHT` for a flux mismatch)."""
+        """The loss weight of a term: ``--weight`` if given, else 1 (:data:`FLUX_WEIGHT` for a flux mismatch).
+        A part of a term (``<term>#<axis>``) has its term's weight."""
+        term = term.split("#")[0]
         return float(self.config.weights.get(term, FLUX_WEIGHT if term in self.flux_terms else 1.0))
 
     def residuals(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
         """Every weak equation's particle residuals ``[..., P]`` by residual name; with the mixed form also
-        ``<name>_flux``, per particle the root of its flux mismatch (its square is what the loss averages)."""
+        ``<name>_flux#<axis>``, one value ``[..., P * K]`` per quadrature point and flux component, scaled so
+        that the mean of their squares, summed over the axes, is the flux term of the loss. (Rows per point
+        keep the mismatch a sum of squares for Gauss-Newton methods; roots of whole balls' mismatches were
+        not smooth where a mismatch vanishes.)"""
         out: "OrderedDict[str, torch.Tensor]" = OrderedDict()
         for target, entries in self.groups.items():
             residuals, mismatches = self._residuals(entries, batches[target], self.engines[target])
             out.update(residuals)
-            out.update({f"{name}_flux": (mismatch + 1e-30).sqrt() for name, mismatch in mismatches.items()})
+            for name, parts in mismatches.items():
+                for axis, part in parts.items():
+                    out[f"{name}_flux#{axis}"] = part.flatten(-2) * part.shape[-1] ** 0.5
         return out
 
     def _reduce(self, squares: torch.Tensor) -> torch.Tensor:
@@ -206,8 +223,9 @@ class WeakTerms:
         return loss
 
     def _residuals(self, entries, batch: WeakBatch, engine: str):
-        """Per equation: the particle residuals ``[..., P]``, and (mixed form) the flux mismatch ``[..., P]``:
-        the squared difference of the flux output and the flux, integrated over each ball."""
+        """Per equation: the particle residuals ``[..., P]``, and (mixed form) per flux axis the weighted
+        differences of the flux output and the flux ``[..., P, K]``, whose squares summed over the ball's
+        points (and the axes) are the ball's flux mismatch."""
         centres = batch.centres.to(self.device, self.dtype)
         radii = batch.radii.to(self.device, self.dtype)
         points = to_particles(self.reference, centres, radii)  # [P, K, d]
@@ -227,18 +245,18 @@ class WeakTerms:
                                                                           self.params))
             flux, stiffness = dict(zip(entry["axes"], flux)), dict(zip(entry["axes"], stiffness))
             integrand = _as_grid(volume, count, per, phi) * phi
-            mismatch = 0.0
+            parts = {}
             for axis_index, axis in enumerate(entry["axes"]):
                 value = _as_grid(flux[axis], count, per, phi)
                 if self.mixed and axis in entry["fluxes"]:
                     approximation = _as_grid(computed[(flux_output(entry["name"], axis), ())], count, per, phi)
                     weight = mismatch_weight(_as_grid(stiffness[axis], count, per, phi))
-                    mismatch = mismatch + ((approximation - value).square() * weight) @ self.weights
+                    parts[axis] = (approximation - value) * (weight * self.weights).sqrt()
                     value = approximation
                 integrand = integrand + value * grad_phi[..., axis_index]
             residuals[entry["name"]] = integrand @ self.weights
             if self.mixed and entry["fluxes"]:
-                mismatches[entry["name"]] = mismatch
+                mismatches[entry["name"]] = parts
         return residuals, mismatches
 
 
