@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--backend", default="pinn", help="solver backend (default: pinn)")
     train.add_argument("--steps", type=int, help="Adam steps (default: 1000)")
     train.add_argument("--lbfgs-steps", type=int,
-                       help="iterations of the optimiser after Adam (default: 2000 for lbfgs, 200 for lm)")
+                       help="iterations of the optimiser after Adam (default: 2000 for lbfgs, 200 for lm, 500 for lm "
+                            "in weak form)")
     train.add_argument("--optimizer", choices=("lbfgs", "lm"),
                        help="the optimiser after Adam: lm (the PINN's default: Levenberg-Marquardt on a width-20 "
                             "network with adaptive points; not with --form mixed) or lbfgs")

@@ -131,6 +131,8 @@ def test_the_default_optimiser_follows_backend_engine_and_form():
     assert TrainConfig(derivatives="autograd").optimizer == "lbfgs"
     assert TrainConfig(backend="multionet").optimizer == "lbfgs"
     assert TrainConfig(form="mixed", optimizer="lm").optimizer == "lm"  # asked for: still served
+    steps = {form: TrainConfig(form=form).lbfgs_steps for form in ("strong", "weak", "mixed")}
+    assert steps == {"strong": 200, "weak": 500, "mixed": 2000}  # (weak: more, cheaper steps; mixed: L-BFGS)
 
 
 def test_settings_the_method_cannot_serve_are_refused_clearly(tmp_path, capsys):
