@@ -29,7 +29,7 @@ from pdedsl.training import TrainConfig  # noqa: E402
 from pdedsl.training.run import Run  # noqa: E402
 
 #: radial Gauss points of the ball rule (0: the default)
-RULES = (0, 8, 12)
+RULES = (0, 6, 8, 12)
 
 
 def exact_model(run: Run):

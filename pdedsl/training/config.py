@@ -56,8 +56,8 @@ class TrainConfig:
     weak_radius: float = 0.0  # largest particle radius (0: a tenth of the target's narrowest side)
     weak_radius_min: float = 0.0  # smallest particle radius (0: half of weak_radius)
     weak_schedule: str = "fixed"  # or "linear": the largest radius grows from weak_radius_min over the Adam steps
-    weak_quadrature: int = 0  # radial Gauss points of the ball rule (0: 8 in 1-D (both halves), 5 in 2-D (8 with
-    # optimizer lm) and 3-D; training/weak.py)
+    weak_quadrature: int = 0  # radial Gauss points of the ball rule (0: 8 in 1-D (both halves), 5 in 2-D and 6 in
+    # 3-D; 8 in 2-D and 3-D in the Levenberg-Marquardt phase; training/weak.py)
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
     instance: Optional[int] = None  # solve the spec's random inputs/params drawn with this seed (runtime/instances.py)
     instance_grid: int = 0  # grid nodes per axis for a drawn random input (0: 1025, 257 or 65 in 1-3 D)

@@ -194,6 +194,8 @@ def test_the_quadrature_option_sets_the_ball_rule(tmp_path):
     finer = Run(poisson, TrainConfig(**TINY, form="weak(quadrature: 10)"), tmp_path / "b").objective.weak
     assert (len(default.weights), len(finer.weights)) == (40, 160)
     assert float(finer.weights.sum()) == pytest.approx(1.0)
+    cube = Run(SPECS / "poisson3d.pde", TrainConfig(**TINY, form="weak"), tmp_path / "c").objective.weak
+    assert len(cube.weights) == 6 * 5 * 10  # radial x polar x azimuthal: 5 radial points left a 6e-6 floor
 
 
 def test_mixed_mismatch_weight_is_the_inverse_stiffness_scaled_to_mean_one():
