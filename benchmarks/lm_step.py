@@ -2,7 +2,7 @@
 
 Each case builds the default run for ``--optimizer lm`` (4 x 20 tanh MLP,
 1000 points per equation target, 200 test balls of the Levenberg-Marquardt
-phase's rule), then times ``--steps`` steps on fresh draws after one
+phase's rule, or one per parameter for the weak form's polish steps), then times ``--steps`` steps on fresh draws after one
 warm-up step, and prints the median with the number of residual rows. Why it
 exists: a step costs about ``rows x parameters^2`` (the Gauss-Newton matrix)
 plus the rows' Jacobian, and the mixed form's flux mismatch has a row per
@@ -31,16 +31,20 @@ from pdedsl.training import TrainConfig  # noqa: E402
 from pdedsl.training.run import Run, Trainer  # noqa: E402
 
 #: (spec, form) pairs timed
-CASES = [("poisson", "strong"), ("poisson", "weak"), ("poisson", "mixed"), ("burgers", "strong")]
+#: (spec, form, phase): "polish" is the weak form's last steps, with at least as many balls as parameters
+CASES = [("poisson", "strong", ""), ("poisson", "weak", ""), ("poisson", "weak", "polish"), ("poisson", "mixed", ""),
+         ("burgers", "strong", ""), ("poisson3d", "strong", ""), ("poisson3d", "weak", "")]
 
 
-def step_times(spec: str, form: str, steps: int, folder: Path) -> tuple[list[float], int]:
+def step_times(spec: str, form: str, phase: str, steps: int, folder: Path) -> tuple[list[float], int]:
     config = TrainConfig(form=form, optimizer="lm", steps=0, lbfgs_steps=steps + 1)
     run = Run(ROOT / "specs" / f"{spec}.pde", config, folder)
     trainer = Trainer(run, progress=False)
     if run.objective.weak is not None:
         run.objective.weak.refine()  # the rule the Levenberg-Marquardt phase uses
     lm = trainer._levenberg_marquardt()
+    if phase == "polish":
+        run.objective.weak.polish(lm.unknowns)
     times, rows = [], 0
     for step in range(steps + 1):
         batches = run.objective.sample(step, adaptive=False, step=step)
@@ -61,12 +65,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     results = []
     with tempfile.TemporaryDirectory() as scratch:
-        for spec, form in CASES:
-            times, rows = step_times(spec, form, args.steps, Path(scratch) / f"{spec}_{form}")
-            results.append({"spec": spec, "form": form, "rows": rows, "median_s": round(statistics.median(times), 3)})
-    print(f"{'spec':<10} {'form':<7} {'rows':>7} {'s per step':>11}")
+        for spec, form, phase in CASES:
+            times, rows = step_times(spec, form, phase, args.steps, Path(scratch) / f"{spec}_{form}{phase}")
+            results.append({"spec": spec, "form": form, "phase": phase or "-", "rows": rows,
+                            "median_s": round(statistics.median(times), 3)})
+    print(f"{'spec':<10} {'form':<7} {'phase':<7} {'rows':>7} {'s per step':>11}")
     for row in results:
-        print(f"{row['spec']:<10} {row['form']:<7} {row['rows']:>7} {row['median_s']:>11.3f}")
+        print(f"{row['spec']:<10} {row['form']:<7} {row['phase']:<7} {row['rows']:>7} {row['median_s']:>11.3f}")
     print(json.dumps({"benchmark": "lm_step", "threads": args.threads, "steps": args.steps, "results": results}))
 
 

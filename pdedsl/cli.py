@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="equations as residuals at points (strong), tested against compactly supported "
                             "functions on particles and integrated by parts (weak; see show --form weak), or weak "
                             "with a learned flux for jumping coefficients (mixed). Options ride along: "
-                            "'weak(particles: 300, radius: 0.05, radius_min: 0.01, schedule: linear, top_k: 20)'")
+                            "'weak(particles: 300, radius: 0.05, radius_min: 0.01, schedule: linear, top_k: 20, polish: 50)'")
     train.add_argument("--particles", type=int,
                        help="with --form weak/mixed: test balls per equation target (default: 200)")
     train.add_argument("--instance", type=int, metavar="SEED",

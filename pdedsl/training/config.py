@@ -22,6 +22,7 @@ FORM_OPTIONS = {
     "schedule": ("weak_schedule", str),
     "top_k": ("weak_top_k", int),
     "quadrature": ("weak_quadrature", int),
+    "polish": ("weak_polish", int),
 }
 
 KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
@@ -58,6 +59,8 @@ class TrainConfig:
     weak_schedule: str = "fixed"  # or "linear": the largest radius grows from weak_radius_min over the Adam steps
     weak_quadrature: int = 0  # radial Gauss points of the ball rule (0: 8 in 1-D (both halves), 5 in 2-D and 6 in
     # 3-D; 8 in 2-D and 3-D in the Levenberg-Marquardt phase; training/weak.py)
+    weak_polish: Optional[int] = None  # last Levenberg-Marquardt steps with at least a ball per parameter (None:
+    # 50 in 1-D and 2-D, 0 in 3-D, where such a step costs ~12 s on a CPU; training/weak.py)
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
     instance: Optional[int] = None  # solve the spec's random inputs/params drawn with this seed (runtime/instances.py)
     instance_grid: int = 0  # grid nodes per axis for a drawn random input (0: 1025, 257 or 65 in 1-3 D)
@@ -87,8 +90,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
-        # older run folders: their models were trained with soft initial values, and by L-BFGS
-        data = {"hard_initial": False, "optimizer": "lbfgs", **data}
+        # older run folders: their models were trained with soft initial values, by L-BFGS, without polish
+        data = {"hard_initial": False, "optimizer": "lbfgs", "weak_polish": 0, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):

@@ -126,11 +126,13 @@ class LatentPosterior:
         run.model.eval()
         run.model.requires_grad_(False)  # the decoders are frozen: only z moves
         network.freeze_trunks()
-        config = self.objective.config
-        saved = config.weak_particles
-        config.weak_particles = max(saved, self.settings.particles)
+        weak = self.objective.weak
+        saved = weak.particles if weak is not None else None
+        if weak is not None:
+            weak.particles = max(saved, self.settings.particles)
         self.batches = self.objective.sample(PHYSICS_DRAW + self.settings.seed)
-        config.weak_particles = saved
+        if weak is not None:
+            weak.particles = saved
 
     # ---- the residual vector ----
     def _use(self, z: torch.Tensor) -> LatentInputs:

@@ -43,7 +43,7 @@ class LevenbergMarquardt:
         self.extra = list(extra_parameters)  # inferred scalars: columns by central differences
         self.capture = OutputCapture(network)
         self.mu = MU_START
-        count = sum(p.numel() for p in self.parameters) + len(self.extra)
+        self.unknowns = count = sum(p.numel() for p in self.parameters) + len(self.extra)  # columns of J
         if count > MAX_PARAMETERS:
             raise ValueError(f"Levenberg-Marquardt solves a {count} x {count} system per step; use a network "
                              f"with at most {MAX_PARAMETERS} parameters (e.g. --width 32) or --optimizer lbfgs")

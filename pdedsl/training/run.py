@@ -315,9 +315,12 @@ class Trainer:
         config = self.config
         if config.threads is None and not CONTEXT.active and step < config.total_steps:
             torch.set_num_threads(len(os.sched_getaffinity(0)))  # its float64 solves gain from every core
-        if self.run.objective.weak is not None:
-            self.run.objective.weak.refine()
+        weak = self.run.objective.weak
+        if weak is not None:
+            weak.refine()
         while step < config.total_steps:
+            if weak is not None and step >= config.total_steps - weak.polish_steps:
+                weak.polish(lm.unknowns)  # the last steps: least-squares fits of their draws (weak.py)
             self.batches = self.run.objective.sample(step, adaptive=self.adaptive, step=step)
             terms, _moved = lm.step(CONTEXT.shard(self.batches))
             if not all(math.isfinite(v) for v in terms.values()):

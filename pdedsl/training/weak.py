@@ -64,6 +64,13 @@ POLAR_POINTS = {1: (8, 2), 2: (5, 8), 3: (6, 10)}
 #: default rule's error becomes the floor (2-D Poisson: 1.2e-5 with 5 radial points, 4.2e-7 with 8; README
 #: Weak forms). The Adam steps before it keep the default rule, and so does the mixed form.
 LM_RADIAL = {2: 8, 3: 8}  # 1-D: the default rule's floor is already float32 rounding (weak_floor.py graded_rod)
+#: Last Levenberg-Marquardt steps of the weak form (by dimension; ``polish:`` sets it) that draw at least as
+#: many balls as the network has parameters (see :meth:`WeakTerms.polish`). With fewer rows than parameters
+#: a step nearly interpolates its own draw, and the iterates wander between draws (2-D Poisson, seed 1: the
+#: error of successive iterates swung between 5e-7 and 2e-6). 2-D Poisson with them, seeds 0/1/2: 2.2e-7,
+#: 5.0e-7, 6.2e-7 against 2.4e-7, 7.2e-7, 8.4e-7 without. Not in 3-D by default: with 300-600 quadrature
+#: points per ball such a step costs 10-20 s on one CPU thread (``benchmarks/lm_step.py``).
+POLISH_STEPS = {1: 50, 2: 50, 3: 0}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
 #: Points drawn to estimate the bounding box of a region cut out by a predicate.
@@ -123,6 +130,7 @@ class WeakTerms:
             self.fine_rule = polar_ball(dimension, *_rule_size(dimension, LM_RADIAL[dimension]),
                                         dtype=dtype, device=device)
         self.reference, self.weights = self.rule.points, self.rule.weights
+        self.particles = int(config.weak_particles)  # per target and draw (raised by polish)
         self.test_function = Wendland(dimension)
         self.engines = {target: derivatives.engine_for(fields, self._requests(entries), self.axes, None,
                                                        engine_choice)
@@ -132,6 +140,21 @@ class WeakTerms:
         """Use the finer rule from now on: Levenberg-Marquardt fits the discrete weak form so closely that the
         default rule's error becomes its floor, while Adam, far from that floor, gets the cheaper rule."""
         self.reference, self.weights = self.fine_rule.points, self.fine_rule.weights
+
+    @property
+    def polish_steps(self) -> int:
+        """How many of the last Levenberg-Marquardt steps :meth:`polish` (none for the mixed form, whose
+        rows are already one per quadrature point)."""
+        if self.mixed:
+            return 0
+        given = self.config.weak_polish
+        return POLISH_STEPS[len(self.space)] if given is None else max(int(given), 0)
+
+    def polish(self, parameters: int) -> None:
+        """From now on draw enough balls that the rows (balls x equations) number at least ``parameters``:
+        a Gauss-Newton step then fits its draw in the least-squares sense instead of interpolating it."""
+        rows_per_ball = sum(len(entries) for entries in self.groups.values())
+        self.particles = max(self.particles, -(-parameters // rows_per_ball))
 
     # ---- particles ----
     def _radius_range(self, target) -> tuple[float, float]:
@@ -169,12 +192,12 @@ class WeakTerms:
         for target in self.groups:
             base, inside = self.interiors[target]
             r_min, r_max = self.radius_bounds(target, step)
-            particles = sample_particles(base, self.config.weak_particles, generator, r_min=r_min, r_max=r_max,
+            particles = sample_particles(base, self.particles, generator, r_min=r_min, r_max=r_max,
                                          dtype=torch.float64, inside=inside)
             times = None
             if self.problem.time is not None:
                 start, end = self.problem.time.start, self.problem.time.end
-                times = start + (end - start) * torch.rand(self.config.weak_particles, generator=generator,
+                times = start + (end - start) * torch.rand(self.particles, generator=generator,
                                                            dtype=torch.float64)
             batches[target] = WeakBatch(particles.centres, particles.radii, times)
         return batches

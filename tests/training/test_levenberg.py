@@ -175,3 +175,38 @@ def test_the_weak_rule_is_finer_in_the_levenberg_marquardt_phase_in_two_dimensio
     run = Run(SPECS / "poisson.pde", given, tmp_path / "given")
     run.objective.weak.refine()
     assert run.objective.weak.weights.numel() == 40
+
+
+def test_the_last_weak_steps_draw_at_least_as_many_balls_as_the_network_has_parameters(tmp_path):
+    """Before the polish steps each step draws the configured balls; in them, rows >= unknowns (weak.py);
+    the mixed form (rows per quadrature point) keeps its count."""
+    drawn = {}
+    for form in ("weak", "mixed"):
+        config = TrainConfig(**{**SMALL, "form": f"{form}(polish: 1)", "optimizer": "lm", "steps": 0,
+                                "lbfgs_steps": 3})
+        run = Run(SPECS / "poisson.pde", config, tmp_path / form)
+        counts = []
+        original = run.objective.sample
+
+        def sample(*args, _original=original, _counts=counts, **kwargs):
+            batches = _original(*args, **kwargs)
+            _counts.append(len(next(iter(batches["weak"].values())).radii))
+            return batches
+        run.objective.sample = sample
+        run.prepare_folder(resume=False)
+        Trainer(run, progress=False).fit(resume=False)
+        drawn[form] = counts
+    unknowns = (2 * 6 + 6) + (6 * 6 + 6) + (6 + 1)  # width 6, depth 2, inputs x and y, one output u
+    assert drawn == {"weak": [8, 8, unknowns], "mixed": [8, 8, 8]}
+
+
+def test_polish_steps_by_dimension_and_option_and_for_older_run_folders(tmp_path):
+    steps = {}
+    for spec, form in (("poisson", "weak"), ("poisson3d", "weak"), ("poisson3d", "weak(polish: 7)"),
+                       ("poisson", "mixed"), ("poisson", "weak(polish: 0)")):
+        run = Run(SPECS / f"{spec}.pde", TrainConfig(**{**SMALL, "form": form}), tmp_path / f"{spec}{len(steps)}")
+        steps[spec, form] = run.objective.weak.polish_steps
+    assert list(steps.values()) == [50, 0, 7, 0, 0]
+    older = {k: v for k, v in json.loads(TrainConfig(form="weak").to_json()).items() if k != "weak_polish"}
+    assert TrainConfig.from_dict(older).weak_polish == 0
+    assert TrainConfig.from_dict(json.loads(TrainConfig(form="weak").to_json())).weak_polish is None
