@@ -109,9 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    train.add_argument("--precision", choices=("float32", "float64", "bf16"), default="float32",
+    train.add_argument("--precision", choices=("float32", "float64", "bf16"),
                        help="bf16: float32 parameters and residuals, bfloat16 matmuls in an operator's label "
-                            "term (default: float32)")
+                            "term (default: float64 for --form weak under --optimizer lm in 1-D and 2-D, "
+                            "where float32 rounding limits small test balls; float32 otherwise)")
     train.add_argument("--nproc", type=int, metavar="N",
                        help="train on N processes (launches torchrun --standalone --nproc-per-node N; each takes "
                             "1/N of the points, gradients are averaged; gloo on the CPU, NCCL on GPUs)")

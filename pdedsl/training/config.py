@@ -80,7 +80,9 @@ class TrainConfig:
     # CPU threads for torch (0: torch's default; None: 1, and every core for the Levenberg-Marquardt phase's
     # dense solves when training in one process); see the README's Benchmarks
     threads: Optional[int] = None
-    precision: str = "float32"  # float64, or bf16: float32 with bfloat16 matmuls in label terms (operators.py)
+    precision: Optional[str] = None  # float32, float64, or bf16: float32 with bfloat16 matmuls in label terms
+    # (operators.py); None: float64 for the weak form under Levenberg-Marquardt in 1-D and 2-D, else float32
+    # (resolved by the run, which knows the dimension: training/weak.py default_precision)
     checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
     log_every: int = 50
 
@@ -118,7 +120,7 @@ class TrainConfig:
             self.compile = "on" if self.compile else "off"
         if self.form not in FORMS:
             raise ValueError(f"unknown form '{self.form}' (expected one of: {', '.join(FORMS)})")
-        if self.precision not in PRECISIONS:
+        if self.precision is not None and self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision '{self.precision}' (expected one of: {', '.join(PRECISIONS)})")
         if self.mode not in MODES:
             raise ValueError(f"unknown training mode '{self.mode}' (expected one of: {', '.join(MODES)})")

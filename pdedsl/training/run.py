@@ -37,7 +37,7 @@ from .metrics import relative_l2
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
 from .progress import Progress
-from .weak import mixed_outputs
+from .weak import default_precision, mixed_outputs
 
 
 LBFGS_REDRAW = 500  # L-BFGS iterations between redraws of adaptive points and weak-form particles
@@ -60,6 +60,8 @@ class Run:
         self.problem = api.load(self.spec_path)
         self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
         self.module = load_module(self.source, f"pdedsl_run_{self.problem.name}")
+        if config.precision is None:  # saved resolved in config.json, so a resumed run keeps it
+            config.precision = default_precision(config, len(self.problem.axes))
         self.dtype, self.device = _dtype(config), CONTEXT.device(torch.device(config.device))
         if config.threads != 0:
             torch.set_num_threads(config.threads or 1)

@@ -73,6 +73,15 @@ LM_RADIAL = {2: 8, 3: 8}  # 1-D: the default rule's floor is already float32 rou
 POLISH_STEPS = {1: 50, 2: 50, 3: 0}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
+#: Default smallest radius as a fraction of the largest, by working precision. Smaller balls reach closer to
+#: the boundary, where no ball of the largest radius may be centred, but a ball's residual is a difference
+#: of integrands of size |grad u| |grad phi| ~ 1/R, so float32 rounding in it grows as the ball shrinks.
+#: 2-D Poisson with radius_min a tenth of the radius, seeds 1/2: float32 1.3e-6 and 3.3e-6 (half: 5.0e-7,
+#: 6.2e-7); float64 2.8e-7 and 4.4e-8 (half, seed 1: 5.4e-7).
+RADIUS_MIN_FRACTION = {torch.float32: 0.5, torch.float64: 0.1}
+#: Dimensions in which the weak form under Levenberg-Marquardt trains in float64 unless told otherwise
+#: (not 3-D: a 3-D weak step already costs 0.67 s in float32).
+FLOAT64_DIMENSIONS = (1, 2)
 #: Points drawn to estimate the bounding box of a region cut out by a predicate.
 REGION_PROBE_POINTS = 4096
 #: Default weight of the mixed form's flux mismatch against the balance (weight 1). The balance is
@@ -163,7 +172,8 @@ class WeakTerms:
         if not r_max:
             low, high = self._bounding_box(target)
             r_max = RADIUS_FRACTION * float((high - low).min())
-        r_min = float(self.config.weak_radius_min) or r_max / 2
+        fraction = 0.5 if self.mixed else RADIUS_MIN_FRACTION.get(self.dtype, 0.5)
+        r_min = float(self.config.weak_radius_min) or r_max * fraction
         if not 0 < r_min <= r_max:
             raise BackendError(f"weak-form radii need 0 < radius_min <= radius, got radius_min={r_min:g}, "
                                f"radius={r_max:g}")
@@ -283,6 +293,14 @@ class WeakTerms:
             if self.mixed and entry["fluxes"]:
                 mismatches[entry["name"]] = parts
         return residuals, mismatches
+
+
+def default_precision(config, dimension: int) -> str:
+    """The working precision when none is given: float64 for the weak form under Levenberg-Marquardt in
+    :data:`FLOAT64_DIMENSIONS` (whose small balls float32 rounding would swamp; :data:`RADIUS_MIN_FRACTION`),
+    float32 otherwise."""
+    weak_lm = config.form == "weak" and config.optimizer == "lm" and dimension in FLOAT64_DIMENSIONS
+    return "float64" if weak_lm else "float32"
 
 
 def _rule_size(dimension: int, radial: int) -> tuple[int, int]:

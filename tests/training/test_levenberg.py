@@ -210,3 +210,25 @@ def test_polish_steps_by_dimension_and_option_and_for_older_run_folders(tmp_path
     older = {k: v for k, v in json.loads(TrainConfig(form="weak").to_json()).items() if k != "weak_polish"}
     assert TrainConfig.from_dict(older).weak_polish == 0
     assert TrainConfig.from_dict(json.loads(TrainConfig(form="weak").to_json())).weak_polish is None
+
+
+def test_the_weak_form_under_levenberg_marquardt_works_in_float64_with_smaller_balls_in_1d_and_2d(tmp_path):
+    """No --precision: float64 for weak + lm in 1-D and 2-D (saved resolved), float32 elsewhere; the smallest
+    ball radius is a tenth of the largest in float64 (a half in float32, and for the mixed form)."""
+    chosen = {}
+    for spec, form, optimizer, precision in (
+            ("poisson", "weak", "lm", None), ("graded_rod", "weak", "lm", None), ("poisson3d", "weak", "lm", None),
+            ("poisson", "strong", "lm", None), ("poisson", "weak", "lbfgs", None), ("poisson", "mixed", "lbfgs", None),
+            ("poisson", "weak", "lm", "float32"), ("poisson", "mixed", "lbfgs", "float64")):
+        config = TrainConfig(**{**SMALL, "form": form, "optimizer": optimizer, "precision": precision})
+        folder = tmp_path / f"run{len(chosen)}"
+        run = Run(SPECS / f"{spec}.pde", config, folder)
+        run.prepare_folder(resume=False)
+        saved = json.loads((folder / "config.json").read_text())["precision"]
+        weak = run.objective.weak
+        radii = None if weak is None else next(iter(weak.radii.values()))
+        chosen[spec, form, optimizer, precision] = (saved, run.dtype, radii and round(radii[0] / radii[1], 6))
+    assert list(chosen.values()) == [
+        ("float64", torch.float64, 0.1), ("float64", torch.float64, 0.1), ("float32", torch.float32, 0.5),
+        ("float32", torch.float32, None), ("float32", torch.float32, 0.5), ("float32", torch.float32, 0.5),
+        ("float32", torch.float32, 0.5), ("float64", torch.float64, 0.5)]
