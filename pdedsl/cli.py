@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
     train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
     train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
+    train.add_argument("--kl-warmup", type=float, metavar="F",
+                       help="dgno backend: the KL term's weight rises from 0 over this fraction of the steps "
+                            "(default: 0)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64", "bf16"),
@@ -357,7 +360,8 @@ def _train(args) -> int:
             config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
                                  threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
                                  derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
-                                 form=args.form, mode=args.mode, optimizer=args.optimizer)
+                                 form=args.form, mode=args.mode, optimizer=args.optimizer,
+                                 **({} if args.kl_warmup is None else {"kl_warmup": args.kl_warmup}))
         except ValueError as error:
             raise _UsageError(str(error)) from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),

@@ -38,10 +38,22 @@ def _tanh_sin(x: torch.Tensor) -> torch.Tensor:
     return torch.tanh(torch.sin(math.pi * (x + 1))) + x
 
 
+def _silu_sin(x: torch.Tensor) -> torch.Tensor:
+    """silu(sin(pi (x + 1))) + x: the trunk activation of the DGNO authors' input decoders."""
+    return torch.nn.functional.silu(torch.sin(math.pi * (x + 1))) + x
+
+
+def _silu_id(x: torch.Tensor) -> torch.Tensor:
+    """silu(x) + x: the branch activation of the DGNO authors' input decoders."""
+    return torch.nn.functional.silu(x) + x
+
+
 #: Activations on values, and the same functions on jets.
-OPERATOR_ACTIVATIONS = {**ACTIVATIONS, "tanh_sin": _tanh_sin}
+OPERATOR_ACTIVATIONS = {**ACTIVATIONS, "tanh_sin": _tanh_sin, "silu_sin": _silu_sin, "silu_id": _silu_id}
 JET_ACTIVATIONS = {name: (lambda tower: (lambda jet: jet.map(tower)))(elementwise.TOWERS[name]) for name in ACTIVATIONS}
 JET_ACTIVATIONS["tanh_sin"] = lambda jet: jet.affine(-1.0, math.pi).map(elementwise.sin).map(elementwise.tanh) + jet
+JET_ACTIVATIONS["silu_sin"] = lambda jet: jet.affine(-1.0, math.pi).map(elementwise.sin).map(elementwise.silu) + jet
+JET_ACTIVATIONS["silu_id"] = lambda jet: jet.map(elementwise.silu) + jet
 
 
 class _Stack(torch.nn.Module):
@@ -76,13 +88,15 @@ class ProductNetworks:
     every_layer = True
 
     def _build_products(self, coordinates: int, branch_inputs: int, outputs: int, width: int, depth: int,
-                        activation: str, generator: torch.Generator) -> None:
-        if activation not in OPERATOR_ACTIVATIONS:
-            raise BackendError(f"unknown activation '{activation}' "
-                               f"(available: {', '.join(sorted(OPERATOR_ACTIVATIONS))})")
+                        activation: str, generator: torch.Generator, branch_activation: str | None = None) -> None:
+        for name in (activation, branch_activation or activation):
+            if name not in OPERATOR_ACTIVATIONS:
+                raise BackendError(f"unknown activation '{name}' "
+                                   f"(available: {', '.join(sorted(OPERATOR_ACTIVATIONS))})")
         if width < outputs:
             raise BackendError(f"width {width} is smaller than the {outputs} outputs it is split between")
         self.activation = OPERATOR_ACTIVATIONS[activation]
+        self.branch_activation = OPERATOR_ACTIVATIONS[branch_activation or activation]
         self.jet_activation = JET_ACTIVATIONS[activation]
         self.groups = [slice(o * width // outputs, (o + 1) * width // outputs) for o in range(outputs)]
         self.trunk = _Stack(coordinates, width, depth, generator)
@@ -93,7 +107,7 @@ class ProductNetworks:
         self.output_bias = torch.nn.Parameter(torch.zeros(outputs))
 
     def _branch_of(self, vector: torch.Tensor) -> list[torch.Tensor]:
-        features = self.branch.features(vector, self.activation)
+        features = self.branch.features(vector, self.branch_activation)
         return features if self.every_layer else features[-1:]
 
     def _combine(self, branch: list[torch.Tensor], trunk_parts: list) -> list:

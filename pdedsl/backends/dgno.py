@@ -51,6 +51,11 @@ LIKELIHOODS = ("bernoulli", "lognormal", "gaussian")
 LOG_STD_RANGE = (-8.0, 2.0)  # the encoder's log sigma is clamped here (sigma from 3e-4 to 7)
 INITIAL_LOG_STD = -4.0  # the encoder's starting log sigma (a noisy start hides the inputs from the decoders)
 INITIAL_NOISE = 0.1  # starting std of the Gaussian likelihoods (standardised units); learned
+#: Options a new run gets unless given (run folders written before them keep the shared decoder width and
+#: activation): input decoders as the DGNO authors build them, wider than the field decoder, with a periodic
+#: trunk activation; on two-phase Darcy they cut the reconstruction loss (cross-entropy per pixel) from 0.55
+#: to 0.49 after 2000 steps (README: DGNO).
+NEW_RUN_OPTIONS = {"input_width": 256, "input_activation": "silu_sin", "input_branch_activation": "silu_id"}
 
 
 @dataclass
@@ -85,9 +90,9 @@ class _Decoder(ProductNetworks, torch.nn.Module):
     """A MultiONet whose branch reads the latent variables."""
 
     def __init__(self, coordinates: int, latent: int, outputs: int, width: int, depth: int, activation: str,
-                 generator: torch.Generator):
+                 generator: torch.Generator, branch_activation: str | None = None):
         super().__init__()
-        self._build_products(coordinates, latent, outputs, width, depth, activation, generator)
+        self._build_products(coordinates, latent, outputs, width, depth, activation, generator, branch_activation)
 
 
 @register("dgno")
@@ -97,13 +102,20 @@ class DGNO(ScaledCoordinates, OperatorBackend):
     supports_jets = True
 
     def __init__(self, problem: Problem, layout: SensorLayout, latent: int = 128, width: int = 100, depth: int = 4,
-                 activation: str = "tanh", encoder_width: int = 256, encoder_depth: int = 2, seed: int = 0,
-                 auxiliary: tuple = (), **unknown):
+                 activation: str = "tanh", encoder_width: int = 256, encoder_depth: int = 2,
+                 input_width: int | None = None, input_activation: str | None = None,
+                 input_branch_activation: str | None = None, seed: int = 0, auxiliary: tuple = (), **unknown):
         if unknown:
             raise BackendError(f"the dgno backend has no option(s) {', '.join(sorted(unknown))} (it takes "
-                               "latent, width, depth, activation, encoder_width, encoder_depth, seed)")
+                               "latent, width, depth, activation, encoder_width, encoder_depth, input_width, "
+                               "input_activation, input_branch_activation, seed)")
+        input_width = input_width or width
+        input_activation = input_activation or activation
+        input_branch_activation = input_branch_activation or input_activation
         super().__init__(problem, layout, auxiliary=auxiliary, latent=latent, width=width, depth=depth,
-                         activation=activation, encoder_width=encoder_width, encoder_depth=encoder_depth, seed=seed)
+                         activation=activation, encoder_width=encoder_width, encoder_depth=encoder_depth,
+                         input_width=input_width, input_activation=input_activation,
+                         input_branch_activation=input_branch_activation, seed=seed)
         if latent < 1 or encoder_width < 1 or encoder_depth < 1:
             raise BackendError("the dgno backend needs latent, encoder_width and encoder_depth of at least 1")
         self.latent_size = latent
@@ -119,7 +131,8 @@ class DGNO(ScaledCoordinates, OperatorBackend):
             self.decoder = _Decoder(d, latent, len(self.output_names), width, depth, activation, generator)
             self.activation = self.decoder.activation  # the encoder's too
             self.input_decoders = torch.nn.ModuleDict(
-                {name: _Decoder(d, latent, 1, width, depth, activation, generator) for name in layout.channels})
+                {name: _Decoder(d, latent, 1, input_width, depth, input_activation, generator, input_branch_activation)
+                 for name in layout.channels})
             self.scalar_head = (glorot_uniform(torch.nn.Linear(latent, len(layout.scalars)), generator)
                                 if layout.scalars else None)
             channels = max(len(layout.channels), 1)

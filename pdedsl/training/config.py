@@ -69,6 +69,7 @@ class TrainConfig:
     mode: str = "auto"  # operator backends: physics, supervised, hybrid (auto: supervised with data)
     batch_size: int = 50  # operator backends: members per step
     grid: int = 0  # operator backends: sensor nodes per axis (0: the data's grid, else 129, 29, 17 in 1-3 D)
+    kl_warmup: float = 0.0  # dgno: the KL term's weight grows from 0 over this fraction of the Adam steps
     test_samples: int = 100  # operator backends: held-out members solved by the reference solver
     test_data: Optional[str] = None  # operator backends: held-out labelled members instead
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)
@@ -93,7 +94,7 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
         # older run folders: their models were trained with soft initial values, by L-BFGS, without polish
-        data = {"hard_initial": False, "optimizer": "lbfgs", "weak_polish": 0, **data}
+        data = {"hard_initial": False, "optimizer": "lbfgs", "weak_polish": 0, "kl_warmup": 0.0, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):
@@ -124,6 +125,8 @@ class TrainConfig:
             raise ValueError(f"unknown precision '{self.precision}' (expected one of: {', '.join(PRECISIONS)})")
         if self.mode not in MODES:
             raise ValueError(f"unknown training mode '{self.mode}' (expected one of: {', '.join(MODES)})")
+        if not 0.0 <= self.kl_warmup <= 1.0:
+            raise ValueError(f"kl_warmup is a fraction of the Adam steps, between 0 and 1 (got {self.kl_warmup})")
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
 

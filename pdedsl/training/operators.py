@@ -191,6 +191,7 @@ class OperatorObjective(Objective):
         if step >= self.config.steps:  # L-BFGS needs one deterministic objective: every member at once
             count = len(self.pool)
         batches["samples"] = torch.randperm(len(self.pool), generator=generator)[:count]
+        batches["kl_scale"] = kl_scale(self.config, step)
         return batches
 
     def losses(self, batches: dict) -> "OrderedDict[str, torch.Tensor]":
@@ -205,7 +206,8 @@ class OperatorObjective(Objective):
         terms = super().losses(batches) if self.mode != "supervised" else OrderedDict()
         if latent:
             for name, value in network.latent_terms().items():
-                terms[name] = self.config.weights.get(name, 1.0) * value
+                scale = batches.get("kl_scale", 1.0) if name == "kl" else 1.0
+                terms[name] = self.config.weights.get(name, 1.0) * scale * value
         if self.mode != "physics":
             # bf16 only here: label terms need no derivatives, whose accuracy an 8-bit mantissa would ruin
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16"):
@@ -240,6 +242,14 @@ class OperatorObjective(Objective):
             ratio = difference.norm(dim=1) / truth.norm(dim=1).clamp_min(1e-300)
             errors[name] = float(ratio.mean())
         return errors
+
+
+def kl_scale(config, step: int) -> float:
+    """The KL term's share of its weight at ``step``: rising linearly from 0 over the first ``kl_warmup`` of the
+    Adam steps, then 1 (so the objective ends as the ELBO). Early on the encoder's noise would otherwise hide
+    latent directions the decoders have not learnt to use yet, and they stay unused (posterior collapse)."""
+    ramp = config.kl_warmup * config.steps
+    return 1.0 if ramp <= 0 else min(1.0, step / ramp)
 
 
 def _norms(values: torch.Tensor) -> torch.Tensor:

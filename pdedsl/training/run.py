@@ -25,9 +25,11 @@ import torch
 
 from .. import api, compiler
 from ..backends import create, is_operator
+from ..backends.dgno import NEW_RUN_OPTIONS as DGNO_NEW_RUN_OPTIONS
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
+from ..runtime.family import piecewise_inputs
 from . import checkpoint
 from .config import LM_WIDTH, TrainConfig
 from .folder_lock import training_lock
@@ -171,9 +173,16 @@ def _data_files(problem) -> list[str]:
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     CONTEXT.start(torch.device(config.device))
+    if config.backend == "dgno" and not resume:  # recorded in config.json, so older folders rebuild as they were
+        config.backend_options = {**DGNO_NEW_RUN_OPTIONS, **config.backend_options}
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
         print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
+              file=sys.stderr)
+    jumping = sorted(piecewise_inputs(run.problem))
+    if CONTEXT.main and config.form == "weak" and jumping and not resume:
+        print(f"pdedsl: note: {', '.join(jumping)} jump{'s' if len(jumping) == 1 else ''} across interfaces, where "
+              "test balls that straddle one integrate poorly; --form mixed is built for such coefficients",
               file=sys.stderr)
     with training_lock(run.folder) if CONTEXT.main else nullcontext():
         if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready

@@ -1,5 +1,6 @@
 """The DGNO backend: likelihoods chosen from the priors, the ELBO terms, jets, training and round trips."""
 
+import json
 import math
 
 import numpy as np
@@ -122,9 +123,16 @@ def test_training_draws_latents_and_evaluation_uses_the_mean():
     assert torch.allclose(model(points, other)["u"], model(points, LatentInputs(model.encode(inputs)[0]))["u"])
 
 
+PAPER_INPUT_DECODER = dict(input_width=10, input_activation="silu_sin", input_branch_activation="silu_id")
+
+
 @pytest.mark.parametrize("spec", ["darcy_two_phase.pde", "darcy_inverse.pde", "darcy_smooth.pde"])
-def test_jets_match_autograd_for_fields_and_generated_inputs(spec):
-    _, _, model = model_for(spec)
+@pytest.mark.parametrize("options", [{}, PAPER_INPUT_DECODER], ids=["shared", "own_input_decoder"])
+def test_jets_match_autograd_for_fields_and_generated_inputs(spec, options):
+    _, _, model = model_for(spec, **options)
+    width = options.get("input_width", SMALL["width"])
+    assert model.input_decoders["a"].trunk.layers[0].out_features == width
+    assert model.decoder.trunk.layers[0].out_features == SMALL["width"]
     z = LatentInputs(torch.randn(2, 6, dtype=torch.float64))
     x = torch.rand(7, dtype=torch.float64)
     y = torch.rand(7, dtype=torch.float64)
@@ -192,3 +200,22 @@ def test_predictive_draws_follow_the_input_likelihoods():
     assert bool((drawn > 0).all())
     assert float(drawn.log().std()) == pytest.approx(spread, rel=0.05)
     assert float(drawn.log().mean()) == pytest.approx(math.log(2.0), abs=0.01)
+
+
+def test_the_kl_weight_warms_up_over_the_given_fraction_of_the_steps(tmp_path):
+    from pdedsl.training.operators import kl_scale
+
+    config = TrainConfig(backend="dgno", steps=100, kl_warmup=0.5)
+    assert [kl_scale(config, s) for s in (0, 25, 50, 99)] == [0.0, 0.5, 1.0, 1.0]
+    assert kl_scale(TrainConfig(backend="dgno", steps=100), 0) == 1.0
+    with pytest.raises(ValueError, match="kl_warmup"):
+        TrainConfig(backend="dgno", kl_warmup=1.5)
+    config = TrainConfig(backend="dgno", steps=4, samples=8, batch_size=4, grid=9, test_samples=0, form="weak",
+                         weak_particles=6, backend_options=dict(SMALL, input_width=8), log_every=1, kl_warmup=1.0)
+    train(f"{SPECS}/darcy_two_phase.pde", config, tmp_path / "run", progress=False)
+    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    kl = [entry["terms"]["kl"] for entry in logged if "terms" in entry]
+    assert kl[0] == 0.0 and kl[-1] > 0.0
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["kl_warmup"] == 1.0  # and a new run records the input decoders' own options
+    assert saved["backend_options"]["input_width"] == 8 and saved["backend_options"]["input_activation"] == "silu_sin"

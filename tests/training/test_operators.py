@@ -105,13 +105,14 @@ def test_operator_jets_match_per_member_autograd(tmp_path, backend, activation):
             assert torch.allclose(forward[request][member], expected[request], rtol=1e-9, atol=1e-10), request
 
 
-def test_tanh_sin_activation_on_jets_matches_its_values():
+@pytest.mark.parametrize("activation", ["tanh_sin", "silu_sin", "silu_id"])
+def test_residual_style_activations_on_jets_match_their_values(activation):
     table = JetTable([(0, 0, 0)], 1)
     x = torch.linspace(-2, 2, 11, dtype=torch.float64).requires_grad_(True)
     from pdedsl.runtime.jets import Jet, from_autograd
 
-    jet = JET_ACTIVATIONS["tanh_sin"](Jet.variables(table, x[:, None]))
-    expected = from_autograd(OPERATOR_ACTIVATIONS["tanh_sin"](x), [x], table)
+    jet = JET_ACTIVATIONS[activation](Jet.variables(table, x[:, None]))
+    expected = from_autograd(OPERATOR_ACTIVATIONS[activation](x), [x], table)
     for index in table.indices:
         assert torch.allclose(jet.derivative(index)[:, 0], expected.derivative(index), atol=1e-10)
 

@@ -156,6 +156,15 @@ def test_random_inputs_need_an_instance_and_the_message_says_so(tmp_path, capsys
     assert json.loads((tmp_path / "b" / "config.json").read_text())["instance"] == 4
 
 
+def test_the_plain_weak_form_on_a_jumping_coefficient_points_to_the_mixed_form(tmp_path, capsys):
+    spec = str(SPECS / "darcy_two_phase.pde")
+    common = ["--instance", "0", "--steps", "1", "--lbfgs-steps", "0", "--particles", "8", "-q"]
+    assert main(["train", spec, "--form", "weak", *common, "--out", str(tmp_path / "weak")]) == 0
+    assert "a jumps across interfaces" in capsys.readouterr().err
+    assert main(["train", spec, "--form", "mixed", *common, "--out", str(tmp_path / "mixed")]) == 0
+    assert "jumps" not in capsys.readouterr().err
+
+
 def test_weak_particles_are_redrawn_during_lbfgs_and_a_killed_run_resumes_to_the_same_numbers(tmp_path,
                                                                                              monkeypatch):
     from pdedsl.training import resume
