@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
     train.add_argument("--kl-warmup", type=float, metavar="F",
                        help="dgno backend: the KL term's weight rises from 0 over this fraction of the steps "
-                            "(default: 0)")
+                            "(default: 0.5)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64", "bf16"),

@@ -69,7 +69,7 @@ class TrainConfig:
     mode: str = "auto"  # operator backends: physics, supervised, hybrid (auto: supervised with data)
     batch_size: int = 50  # operator backends: members per step
     grid: int = 0  # operator backends: sensor nodes per axis (0: the data's grid, else 129, 29, 17 in 1-3 D)
-    kl_warmup: float = 0.0  # dgno: the KL term's weight grows from 0 over this fraction of the Adam steps
+    kl_warmup: float = 0.5  # dgno: the KL term's weight grows from 0 over this fraction of the Adam steps
     test_samples: int = 100  # operator backends: held-out members solved by the reference solver
     test_data: Optional[str] = None  # operator backends: held-out labelled members instead
     derivatives: str = "auto"  # auto | forward | autograd (runtime/derivatives.py)

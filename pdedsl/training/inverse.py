@@ -44,6 +44,7 @@ from .data import as_tensors, load_points
 SAMPLERS = ("mala", "laplace")
 TARGET_ACCEPTANCE = 0.574  # optimal for MALA (Roberts and Rosenthal 1998)
 PHYSICS_DRAW = 10_000_019  # the particle draw the posterior's physics uses (past any training draw)
+JACOBIAN_ROWS = 256  # rows of the residual Jacobian per batched backward pass (bounds its memory)
 
 
 class InferError(PdeError):
@@ -215,16 +216,27 @@ class LatentPosterior:
         return z.detach()[0]
 
     def jacobian(self, z: torch.Tensor) -> torch.Tensor:
-        """``[K, m]``: the derivative of the residual vector at ``z``."""
-        function = lambda point: self.residuals(point[None])[0]  # noqa: E731
-        try:
-            return torch.autograd.functional.jacobian(function, z, vectorize=True)
-        except RuntimeError:  # an operation without batched gradients: one backward pass per row
-            with torch.enable_grad():
-                point = z.detach().requires_grad_(True)
-                vector = function(point)
-                rows = [torch.autograd.grad(vector[k], point, retain_graph=True)[0] for k in range(len(vector))]
-            return torch.stack(rows)
+        """``[K, m]``: the derivative of the residual vector at ``z``.
+
+        One forward pass, then batched backward passes over ``JACOBIAN_ROWS`` rows
+        at a time: a batched backward holds every intermediate once per row, and
+        with the mixed form's tens of thousands of rows all at once that took
+        more than 24 GB.
+        """
+        with torch.enable_grad():
+            point = z.detach().requires_grad_(True)
+            vector = self.residuals(point[None])[0]
+            rows = []
+            for begin in range(0, len(vector), JACOBIAN_ROWS):
+                count = min(JACOBIAN_ROWS, len(vector) - begin)
+                basis = torch.zeros(count, len(vector), dtype=vector.dtype, device=vector.device)
+                basis[torch.arange(count), torch.arange(begin, begin + count)] = 1.0
+                try:
+                    rows.append(torch.autograd.grad(vector, point, basis, retain_graph=True, is_grads_batched=True)[0])
+                except RuntimeError:  # an operation without batched gradients: one backward pass per row
+                    rows += [torch.autograd.grad(vector[k], point, retain_graph=True)[0][None]
+                             for k in range(begin, begin + count)]
+        return torch.cat(rows)
 
     def laplace(self, z_map: torch.Tensor) -> torch.Tensor:
         """The covariance ``(J^T J)^-1`` of the Gaussian approximation at ``z_map`` (``[m, m]``, float64)."""

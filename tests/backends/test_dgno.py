@@ -207,7 +207,9 @@ def test_the_kl_weight_warms_up_over_the_given_fraction_of_the_steps(tmp_path):
 
     config = TrainConfig(backend="dgno", steps=100, kl_warmup=0.5)
     assert [kl_scale(config, s) for s in (0, 25, 50, 99)] == [0.0, 0.5, 1.0, 1.0]
-    assert kl_scale(TrainConfig(backend="dgno", steps=100), 0) == 1.0
+    assert kl_scale(TrainConfig(backend="dgno", steps=100, kl_warmup=0.0), 0) == 1.0
+    assert TrainConfig(backend="dgno").kl_warmup == 0.5  # the default; older run folders read 0 (from_dict)
+    assert TrainConfig.from_dict({"backend": "dgno"}).kl_warmup == 0.0
     with pytest.raises(ValueError, match="kl_warmup"):
         TrainConfig(backend="dgno", kl_warmup=1.5)
     config = TrainConfig(backend="dgno", steps=4, samples=8, batch_size=4, grid=9, test_samples=0, form="weak",

@@ -41,6 +41,19 @@ def test_laplace_is_exact_on_a_linear_gaussian_toy():
     assert torch.allclose(torch.cov(draws.T), covariance, atol=0.01)
 
 
+def test_the_jacobian_is_the_same_whatever_the_rows_per_backward_pass(monkeypatch):
+    import pdedsl.training.inverse as inverse
+
+    generator = torch.Generator().manual_seed(4)
+    matrix = torch.randn(11, 3, generator=generator, dtype=torch.float64)
+    toy = LinearGaussian(matrix, torch.zeros(11, dtype=torch.float64), 0.5, Settings())
+    z = torch.randn(3, generator=generator, dtype=torch.float64)
+    expected = torch.cat([matrix / 0.5, torch.eye(3, dtype=torch.float64)])
+    for rows in (1, 4, 256):  # one row, chunks with a ragged end, everything at once
+        monkeypatch.setattr(inverse, "JACOBIAN_ROWS", rows)
+        assert torch.allclose(toy.jacobian(z), expected)
+
+
 def test_mala_samples_the_exact_posterior_of_a_nonlinear_toy():
     """Where Laplace is wrong (a curved model), the preconditioned Langevin chains still find the posterior."""
     toy = LinearGaussian(torch.eye(2, dtype=torch.float64), torch.tensor([1.0, -0.5], dtype=torch.float64), 0.5,
