@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--points", type=int, help="collocation points per equation target (default: 1000)")
     train.add_argument("--width", type=int, help="hidden layer width (default: 64)")
     train.add_argument("--depth", type=int, help="hidden layers (default: 4)")
-    train.add_argument("--activation", help="hidden-layer activation: tanh (default), sin, gelu, silu, softplus")
+    train.add_argument("--activation", help="hidden-layer activation: tanh, sin, gelu, silu, softplus, tanh_sin (default: tanh; gelu for deeponet and multionet; fno: gelu)")
     train.add_argument("--weight", action="append", default=[], metavar="NAME=W",
                        help="loss weight of one residual or term (repeatable), e.g. --weight boundary_1=100")
     train.add_argument("--soft-dirichlet", action="store_true",

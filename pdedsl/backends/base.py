@@ -79,6 +79,16 @@ def is_operator(name: str) -> bool:
     return bool(getattr(_REGISTRY.get(name), "is_operator", False))
 
 
+def new_run_options(name: str) -> dict:
+    """Options a new run of backend ``name`` records in its config unless the user gave them.
+
+    Defaults that changed after run folders were written live here, not in the constructors: a new run
+    writes them into ``config.json``, and an older folder, which lacks them, rebuilds with the
+    constructor's original defaults, so its checkpoint still fits.
+    """
+    return dict(getattr(_REGISTRY.get(name), "new_run_options", {}))
+
+
 def create(name: str, problem: Problem, **options) -> Backend:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}' (available: {', '.join(available())})")

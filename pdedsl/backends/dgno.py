@@ -100,6 +100,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
     """Encoder to latent beta, MultiONet decoders from beta to every input and field."""
 
     supports_jets = True
+    new_run_options = NEW_RUN_OPTIONS
 
     def __init__(self, problem: Problem, layout: SensorLayout, latent: int = 128, width: int = 100, depth: int = 4,
                  activation: str = "tanh", encoder_width: int = 256, encoder_depth: int = 2,

@@ -24,8 +24,7 @@ from pathlib import Path
 import torch
 
 from .. import api, compiler
-from ..backends import create, is_operator
-from ..backends.dgno import NEW_RUN_OPTIONS as DGNO_NEW_RUN_OPTIONS
+from ..backends import create, is_operator, new_run_options
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
@@ -173,8 +172,8 @@ def _data_files(problem) -> list[str]:
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     CONTEXT.start(torch.device(config.device))
-    if config.backend == "dgno" and not resume:  # recorded in config.json, so older folders rebuild as they were
-        config.backend_options = {**DGNO_NEW_RUN_OPTIONS, **config.backend_options}
+    if not resume:  # recorded in config.json, so older folders rebuild as they were
+        config.backend_options = {**new_run_options(config.backend), **config.backend_options}
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
         print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",

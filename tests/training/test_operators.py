@@ -326,3 +326,22 @@ def test_every_family_in_the_repository_trains_with_dgno(tmp_path, index, spec):
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert result["steps"] == 3 and np.isfinite(records[-1]["loss"])
     assert "kl" in records[-1]["terms"] and any(k.startswith("reconstruct_") for k in records[-1]["terms"])
+
+
+def test_new_branch_trunk_runs_default_to_gelu_and_older_folders_keep_tanh(tmp_path):
+    from pdedsl.training.run import Run
+
+    path, _ = load(tmp_path, FAMILY)
+    options = dict(samples=8, batch_size=4, interior_points=8, boundary_points=4, test_samples=0, grid=9,
+                   lbfgs_steps=0)
+    train(path, TrainConfig(steps=1, backend="multionet", backend_options={"width": 8, "depth": 2}, **options),
+          tmp_path / "new", progress=False)
+    saved = json.loads((tmp_path / "new" / "config.json").read_text())
+    assert saved["backend_options"]["activation"] == "gelu"
+    assert Run.open(tmp_path / "new").model.model.activation is OPERATOR_ACTIVATIONS["gelu"]
+    del saved["backend_options"]["activation"]  # a folder written before the default changed
+    (tmp_path / "new" / "config.json").write_text(json.dumps(saved))
+    assert Run.open(tmp_path / "new").model.model.activation is OPERATOR_ACTIVATIONS["tanh"]
+    given = dict(backend_options={"width": 8, "depth": 2, "activation": "sin"}, **options)
+    train(path, TrainConfig(steps=1, backend="deeponet", **given), tmp_path / "given", progress=False)
+    assert json.loads((tmp_path / "given" / "config.json").read_text())["backend_options"]["activation"] == "sin"
