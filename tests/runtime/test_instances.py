@@ -61,3 +61,17 @@ def test_a_prior_that_is_not_a_field_is_refused(tmp_path):
         return  # the front end already refuses it: fine
     with pytest.raises(InstanceError, match="not a random field"):
         draw_instance(problem, 0)
+
+
+def test_draws_share_one_sampler_per_prior_and_keep_their_streams():
+    from pdedsl.runtime import priors
+    from pdedsl.runtime.instances import _matern_field
+
+    problem = pdedsl.load(SPECS / "darcy_two_phase_paper.pde")  # long correlation: the costly dense sampler
+    first = draw_instance(problem, 7, points=29)
+    assert _matern_field(0.471, 1.0) is _matern_field(0.471, 1.0)  # its set-up is paid once per family
+    # the field comes from the first child of SeedSequence(seed), as when every draw spawned 1024 of them
+    child = np.random.SeedSequence(7).spawn(1024)[0]
+    x = np.linspace(0.0, 1.0, 29)
+    expected = np.where(priors.MaternField(0.471, 1.0).sample([x, x], 1, child)[0] > 0, 10.0, 5.0)
+    assert np.array_equal(first.inputs["a"], expected)
