@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
     train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
     train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
+    train.add_argument("--encoder", choices=("mlp", "pca"),
+                       help="dgno backend: q(z | a)'s mean from a learned MLP or from the training pool's whitened "
+                            "principal components (default: mlp)")
     train.add_argument("--kl-warmup", type=float, metavar="F",
                        help="dgno backend: the KL term's weight rises from 0 over this fraction of the steps "
                             "(default: 0.5)")
@@ -373,7 +376,8 @@ def _train(args) -> int:
         for option, attribute in (("data", "data"), ("test_data", "test_data")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))
-        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent")
+        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent",
+                                                                 "encoder")
                                   if getattr(args, k) is not None}
         config.weights = _weights(args.weight)
         folder = Path(args.out or os.path.join("runs", problem.name))

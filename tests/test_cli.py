@@ -120,3 +120,12 @@ def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
     assert main(["show", write(tmp_path, "good.pde", GOOD)]) == 3
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError: boom" in err and "bug in pdedsl" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", [["--encoder", "pca"], ["--latent", "4"], ["--modes", "3"]])
+def test_an_option_of_another_backend_is_a_clear_error(tmp_path, capsys, option):
+    spec = write(tmp_path, "good.pde", GOOD)
+    code = main(["train", spec, "--steps", "1", "--out", str(tmp_path / "run"), *option])
+    err = capsys.readouterr().err
+    assert code != 0 and "internal error" not in err
+    assert f"the pinn backend has no option(s) {option[0][2:]} (its options: width, depth" in err

@@ -9,6 +9,7 @@ backend plugs in by registering itself.
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Mapping
 
 import torch
@@ -92,4 +93,12 @@ def new_run_options(name: str) -> dict:
 def create(name: str, problem: Problem, **options) -> Backend:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}' (available: {', '.join(available())})")
-    return _REGISTRY[name](problem, **options)
+    backend = _REGISTRY[name]
+    parameters = inspect.signature(backend).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        unknown = sorted(set(options) - set(parameters))  # backends without **unknown get the same message here
+        if unknown:
+            offered = [p for p in parameters if p not in ("problem", "auxiliary")]
+            raise BackendError(f"the {name} backend has no option(s) {', '.join(unknown)} "
+                               f"(its options: {', '.join(offered)})")
+    return backend(problem, **options)

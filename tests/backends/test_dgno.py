@@ -123,6 +123,36 @@ def test_training_draws_latents_and_evaluation_uses_the_mean():
     assert torch.allclose(model(points, other)["u"], model(points, LatentInputs(model.encode(inputs)[0]))["u"])
 
 
+def test_the_pca_encoder_whitens_the_pools_principal_components():
+    _, pool, model = model_for("darcy_smooth.pde", members=40, encoder="pca")  # 81 pixels + 2 params, 6 latents
+    inputs = pool.operator_inputs()
+    mean, log_std = model.encode(inputs)
+    assert mean.shape == log_std.shape == (40, 6)
+    assert torch.allclose(mean.mean(0), torch.zeros(6, dtype=mean.dtype), atol=1e-10)  # centred,
+    assert torch.allclose(mean.std(0), torch.ones(6, dtype=mean.dtype), atol=1e-10)  # unit variance,
+    assert torch.allclose(torch.corrcoef(mean.T), torch.eye(6, dtype=mean.dtype), atol=1e-8)  # uncorrelated
+    basis = model.pca_basis
+    assert torch.allclose(basis.T @ basis, torch.eye(6, dtype=basis.dtype), atol=1e-10)
+    flat = model.standardise(inputs).flat()
+    centred = flat - flat.mean(0)
+    kept = (centred @ basis).square().sum() / centred.square().sum()  # the leading directions: no other
+    other = torch.linalg.qr(torch.randn(basis.shape[0], 6, dtype=basis.dtype, generator=torch.Generator().manual_seed(0)))[0]
+    assert float(kept) > float((centred @ other).square().sum() / centred.square().sum())
+    assert float(kept) == pytest.approx(float(torch.linalg.svdvals(centred)[:6].square().sum()
+                                              / centred.square().sum()), rel=1e-10)
+    assert torch.equal(log_std[0], log_std[1])  # sigma is learned per latent, not per member
+    assert model.pca_log_std.requires_grad and not any(n.startswith("encoder") for n, _ in model.named_parameters())
+
+
+def test_the_pca_encoder_leaves_latents_past_the_pools_rank_empty():
+    _, pool, model = model_for("darcy_two_phase.pde", members=4, encoder="pca")  # rank 3 after centring
+    mean, _ = model.encode(pool.operator_inputs())
+    assert torch.count_nonzero(model.pca_basis.abs().sum(0)) == 3
+    assert torch.all(mean[:, 3:] == 0) and torch.all(torch.isfinite(mean))
+    with pytest.raises(BackendError, match="unknown dgno encoder 'cnn'"):
+        model_for("darcy_two_phase.pde", encoder="cnn")
+
+
 PAPER_INPUT_DECODER = dict(input_width=10, input_activation="silu_sin", input_branch_activation="silu_id")
 
 
@@ -163,9 +193,10 @@ def test_unknown_options_and_lognormal_checks_are_reported():
         model.set_normalisation(negative)
 
 
-def test_training_saves_and_reloads_the_same_model(tmp_path):
+@pytest.mark.parametrize("encoder", ["mlp", "pca"])
+def test_training_saves_and_reloads_the_same_model(tmp_path, encoder):
     config = TrainConfig(backend="dgno", steps=6, samples=12, batch_size=4, grid=9, test_samples=3, form="weak",
-                         weak_particles=10, backend_options=dict(SMALL), log_every=2)
+                         weak_particles=10, backend_options=dict(SMALL, encoder=encoder), log_every=2)
     result = train(f"{SPECS}/darcy_two_phase.pde", config, tmp_path / "run", progress=False)
     terms = [line for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert '"reconstruct_a"' in terms[-1] and '"kl"' in terms[-1] and '"darcy"' in terms[-1]
@@ -178,12 +209,24 @@ def test_training_saves_and_reloads_the_same_model(tmp_path):
     points = {"x": torch.rand(1, 5), "y": torch.rand(1, 5)}
     first.model.eval(), second.model.eval()
     assert torch.equal(first.model(points, z)["u"], second.model(points, z)["u"])
+    inputs = first.pool.operator_inputs()
+    assert torch.equal(first.model.model.encode(inputs)[0], second.model.model.encode(inputs)[0])
+    saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    assert any("pca_basis" in str(key) for key in _keys(saved)) == (encoder == "pca")  # the basis travels
     from pdedsl.training.operator_views import _generated_inputs
     from pdedsl.training.plot import plot
 
     generated = _generated_inputs(first, first.pool.head(2))  # the plot's extra column: a as the model makes it
     assert generated.shape == (2, 9, 9) and np.all((generated > 5) & (generated < 10))
     assert plot(tmp_path / "run").stat().st_size > 10_000
+
+
+def _keys(tree):
+    """Every key of a nested checkpoint dictionary."""
+    for key, value in tree.items():
+        yield key
+        if isinstance(value, dict):
+            yield from _keys(value)
 
 
 def test_predictive_draws_follow_the_input_likelihoods():
