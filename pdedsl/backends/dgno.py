@@ -51,6 +51,7 @@ from .operator import OperatorBackend, OperatorInputs, SensorLayout
 
 LIKELIHOODS = ("bernoulli", "lognormal", "gaussian")
 ENCODERS = ("mlp", "pca")  # q(z | a)'s mean: a learned MLP, or the whitened principal components of the pool
+PCA_CUTOFF = 1e-3  # principal directions with a smaller spread (relative to the leading one) are left out
 LOG_STD_RANGE = (-8.0, 2.0)  # the encoder's log sigma is clamped here (sigma from 3e-4 to 7)
 INITIAL_LOG_STD = -4.0  # the encoder's starting log sigma (a noisy start hides the inputs from the decoders)
 INITIAL_NOISE = 0.1  # starting std of the Gaussian likelihoods (standardised units); learned
@@ -189,14 +190,17 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         components reconstructs held-out inputs to 0.08 against 0.12-0.16 through an
         MLP encoder (README: DGNO). Whitened codes also match the prior N(0, I) in
         their first two moments, which the inverse problem's posterior leans on.
-        Directions past the pool's rank stay zero (those latents carry only noise).
+        Directions past the pool's rank, or whose spread is under PCA_CUTOFF of the
+        leading one's, stay zero: whitened, they would carry float32 rounding and
+        let a slightly different input (out of distribution) move a latent by many
+        standard deviations.
         """
         data = flat.double()
         mean = data.mean(dim=0)
         _, singular, right = torch.linalg.svd(data - mean, full_matrices=False)
         count = min(self.latent_size, len(singular), max(len(data) - 1, 0))
         scale = singular[:count] / math.sqrt(max(len(data) - 1, 1))
-        count = int((scale > 1e-8 * max(float(scale[0]), 1e-300)).sum()) if count else 0
+        count = int((scale > PCA_CUTOFF * max(float(scale[0]), 1e-300)).sum()) if count else 0
         with torch.no_grad():
             self.pca_mean.copy_(mean)
             self.pca_basis.zero_()

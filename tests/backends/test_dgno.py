@@ -264,3 +264,13 @@ def test_the_kl_weight_warms_up_over_the_given_fraction_of_the_steps(tmp_path):
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["kl_warmup"] == 1.0  # and a new run records the input decoders' own options
     assert saved["backend_options"]["input_width"] == 8 and saved["backend_options"]["input_activation"] == "silu_sin"
+
+
+def test_the_pca_encoder_leaves_out_directions_of_negligible_spread():
+    _, pool, model = model_for("darcy_smooth.pde", members=60, latent=40, encoder="pca")  # two params shape a
+    kept = int(torch.count_nonzero(model.pca_basis.abs().sum(0)))
+    scale = model.pca_scale[:kept]
+    assert 2 <= kept < 40 and float(scale[-1] / scale[0]) > 1e-3
+    flat = model.standardise(pool.operator_inputs()).flat()
+    spread = torch.linalg.svdvals(flat - flat.mean(0))
+    assert float(spread[kept] / spread[0]) <= 1e-3  # the next one was negligible
