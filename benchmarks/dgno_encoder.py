@@ -12,6 +12,7 @@ draws, and the fraction of pixels on the wrong side; beside them the best
 benchmarks/latent_floor.py).
 
     python benchmarks/dgno_encoder.py                                  # the paper's prior, both encoders
+    python benchmarks/dgno_encoder.py --kl-weight 0                    # deterministic encoders
     python benchmarks/dgno_encoder.py --spec darcy_two_phase --draws 3000 --steps 3000
 """
 
@@ -45,7 +46,8 @@ def _errors(model, inputs) -> tuple[float, float]:
     return float(relative), float(wrong)
 
 
-def train_autoencoder(problem, pool, held_out, encoder: str, steps: int, batch: int, seed: int) -> dict:
+def train_autoencoder(problem, pool, held_out, encoder: str, steps: int, batch: int, seed: int,
+                      kl_weight: float = 1.0) -> dict:
     from pdedsl.backends import create, new_run_options
 
     torch.manual_seed(seed)
@@ -66,14 +68,14 @@ def train_autoencoder(problem, pool, held_out, encoder: str, steps: int, batch: 
         model.begin_batch(inputs.select(torch.randint(len(inputs), (batch,), generator=generator)))
         terms = model.latent_terms()
         warm = min(1.0, step / (0.5 * steps))  # the KL warm-up over half the steps, as in training
-        loss = terms["reconstruct_a"] + warm * terms["kl"]
+        loss = terms["reconstruct_a"] + kl_weight * warm * terms["kl"]
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
     model.eval()
     held, held_wrong = _errors(model, held_out.operator_inputs(torch.float32))
     train_error, _ = _errors(model, inputs.select(torch.arange(min(len(inputs), HELD_OUT))))
-    return {"encoder": encoder, "held_out": held, "wrong": held_wrong, "train": train_error,
+    return {"encoder": encoder, "kl_weight": kl_weight, "held_out": held, "wrong": held_wrong, "train": train_error,
             "seconds": round(time.perf_counter() - began, 1)}
 
 
@@ -95,6 +97,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6000, help="Adam steps (the CPU line's budget)")
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--encoders", default="mlp,pca")
+    parser.add_argument("--kl-weight", type=float, default=1.0, help="0: a deterministic encoder")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     from pdedsl import api
@@ -105,9 +108,10 @@ def main() -> None:
     pool = draw_pool(problem, args.draws, GRID, args.seed)
     held_out = draw_pool(problem, HELD_OUT, GRID, args.seed + 1)
     floor = linear_floor(pool, held_out)
-    rows = [train_autoencoder(problem, pool, held_out, encoder, args.steps, args.batch, args.seed)
+    rows = [train_autoencoder(problem, pool, held_out, encoder, args.steps, args.batch, args.seed, args.kl_weight)
             for encoder in args.encoders.split(",")]
-    print(f"{args.spec}: {args.draws} draws, {args.steps} steps x {args.batch}, {HELD_OUT} held out; "
+    print(f"{args.spec}: {args.draws} draws, {args.steps} steps x {args.batch}, KL weight {args.kl_weight:g}, "
+          f"{HELD_OUT} held out; "
           f"best {LATENT}-term linear code {floor:.3f}")
     print(f"{'encoder':<8} {'a rel. L2 held out':>19} {'on training draws':>18} {'wrong pixels':>13} {'s':>6}")
     for row in rows:
