@@ -143,6 +143,8 @@ def run_line(case: str, args, work: Path) -> dict:
     options[at] = str(max(1, round(int(options[at]) * args.scale)))
     if args.encoder:
         options += ["--encoder", args.encoder]
+    if args.width is not None:
+        options += ["--width", str(args.width)]
     if args.kl_weight is not None:
         options += ["--weight", f"kl={args.kl_weight:g}"]
     folder = work / f"{case}_dgno"
@@ -175,6 +177,7 @@ def main() -> None:
     parser.add_argument("--sampler", choices=("mala", "laplace"), default="mala", help="posterior draws (infer)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the step counts (a quick check: 0.05)")
     parser.add_argument("--encoder", choices=("mlp", "pca"), help="the dgno encoder (default: the backend's)")
+    parser.add_argument("--width", type=int, help="the field decoder's width (default: the backend's, 100)")
     parser.add_argument("--kl-weight", type=float, help="the KL term's weight (default 1: the ELBO)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")

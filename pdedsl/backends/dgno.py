@@ -186,10 +186,11 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         """The PCA encoder: the pool's leading principal directions, scaled so each code has unit variance.
 
         A linear code generalises where a learned MLP encoder overfits: on two-phase
-        Darcy (the paper's prior, 10^4 draws) a logistic decoder of the 128 whitened
-        components reconstructs held-out inputs to 0.08 against 0.12-0.16 through an
-        MLP encoder (README: DGNO). Whitened codes also match the prior N(0, I) in
-        their first two moments, which the inverse problem's posterior leans on.
+        Darcy (the paper's prior) the input autoencoder alone reconstructs held-out
+        inputs to 0.112 against the MLP's 0.150 (benchmarks/dgno_encoder.py), though
+        the full model's u is worse with it (README: Benchmarks, DGNO, Encoders).
+        Whitened codes match the prior N(0, I) in their first two moments, which the
+        inverse problem's posterior leans on, whatever the KL weight.
         Directions past the pool's rank, or whose spread is under PCA_CUTOFF of the
         leading one's, stay zero: whitened, they would carry float32 rounding and
         let a slightly different input (out of distribution) move a latent by many
