@@ -28,6 +28,7 @@ each under 30 minutes); ``--full`` is the GPU budget.
     python benchmarks/dgno.py --scale 0.05           # a quick check of the whole pipeline
     python benchmarks/dgno.py --full --device cuda
     python benchmarks/dgno.py --work W --reuse       # again on the models trained in W (inverse settings)
+    python benchmarks/dgno.py --cases two_phase_paper --encoder pca --kl-weight 0 --width 256   # model variants
 """
 
 from __future__ import annotations
