@@ -104,7 +104,8 @@ def _ood_error(run_folder: Path, data: Path) -> float:
     return run.objective.test_errors(load_pool(run.problem, data))["u"]
 
 
-def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, seed: int, sampler: str) -> dict:
+def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, seed: int, sampler: str,
+             prior: str) -> dict:
     """Posterior means and coverage over ``count`` synthetic inverse problems drawn from the held-out set."""
     from pdedsl.training.inference import infer
     from pdedsl.training.inverse import Settings
@@ -124,15 +125,15 @@ def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, se
         np.savez(folder / "obs.npz", x=x[i], y=y[j], u=observed)
         spec = folder / "inverse.pde"
         spec.write_text(SPECS[case].read_text() + f'\nobserve u from "obs.npz" noise {noise:.6g}\ninfer a\n')
-        report = infer(spec, run_folder, folder / "posterior", Settings(seed=seed + member, sampler=sampler),
-                       truth={"a": a, "u": u}, progress=False)
+        settings = Settings(seed=seed + member, sampler=sampler, prior=prior)
+        report = infer(spec, run_folder, folder / "posterior", settings, truth={"a": a, "u": u}, progress=False)
         rows.append(report["truth"])
     summary = {}
     for name in ("a", "u"):
         for key in ("rel_l2", "rel_l2_map", "coverage_95"):
             summary[f"{name}_{key}"] = float(np.mean([row[name][key] for row in rows]))
     summary["problems"] = count
-    summary["sampler"] = sampler
+    summary["sampler"], summary["prior"] = sampler, prior
     return summary
 
 
@@ -163,7 +164,8 @@ def run_line(case: str, args, work: Path) -> dict:
     ood = _data(_ood_spec(case, work), TEST, 1, work / f"{case}_ood_test.npz")
     row["ood_u"] = _ood_error(folder, ood)
     if case.startswith("two_phase") and args.inverse:
-        row["inverse"] = _inverse(case, folder, test, work, args.inverse, args.seed, args.sampler)
+        row["inverse"] = _inverse(case, folder, test, work, args.inverse, args.seed, args.sampler,
+                                  args.prior)
     row["wall_s"] = round(time.perf_counter() - began, 1)
     return row
 
@@ -176,6 +178,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000, help="unlabelled members drawn from each prior")
     parser.add_argument("--inverse", type=int, default=5, help="synthetic inverse problems (two-phase line)")
     parser.add_argument("--sampler", choices=("mala", "laplace"), default="mala", help="posterior draws (infer)")
+    parser.add_argument("--prior", choices=("aggregate", "standard"), default="aggregate",
+                        help="the latent prior of the inverse problems (infer --prior)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the step counts (a quick check: 0.05)")
     parser.add_argument("--encoder", choices=("mlp", "pca"), help="the dgno encoder (default: the backend's)")
     parser.add_argument("--width", type=int, help="the field decoder's width (default: the backend's, 100)")

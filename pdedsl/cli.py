@@ -149,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--no-model-error", action="store_true",
                        help="with --model: trust the model exactly (by default its own error, measured against "
                             "the reference solver on 100 fresh members, widens the noise and the bands)")
+    infer.add_argument("--prior", choices=("aggregate", "standard"), default="aggregate",
+                       help="with --model: the latent prior: a Gaussian fitted to where the encoder puts the "
+                            "training members (aggregate), or the nominal N(0, I) (standard) (default: aggregate)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
     infer.add_argument("--lbfgs-steps", type=int, help="without --model: L-BFGS iterations after Adam (default: 2000)")
     infer.add_argument("--seed", type=int, default=0)
@@ -434,7 +437,7 @@ def _infer(args) -> int:
                 raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
         settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed,
                             sampler=args.sampler, chains=args.chains, mala_steps=args.mala_steps,
-                            model_error=not args.no_model_error)
+                            model_error=not args.no_model_error, prior=args.prior)
         report = infer(spec, args.model, folder, settings, progress=not args.quiet)
     else:
         from .training.inference import infer_scalars
@@ -450,6 +453,8 @@ def _infer(args) -> int:
 def _print_inference(report: dict, folder: Path) -> None:
     print(f"inferred {', '.join(report['inferred'])} for {report['problem']} ({report['wall_s']} s) -> {folder}")
     print(f"  method: {report['method']}")
+    if report.get("prior"):
+        print(f"  prior: {report['prior']}")
     if report.get("acceptance") is not None:
         print(f"  acceptance rate of the Langevin chains: {report['acceptance']:.2f}")
     for name, value in report.get("params", {}).items():

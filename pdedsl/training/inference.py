@@ -40,6 +40,11 @@ METHODS = {
             "preconditioned by it ({chains} chains x {steps} steps, half kept); {samples} posterior draws pushed "
             "through the decoders (inputs drawn from their likelihoods)",
 }
+PRIOR_NOTES = {
+    "aggregate": "z ~ N(m, C), the encoder's aggregate posterior over the training pool (m, C its mean and "
+                 "covariance)",
+    "standard": "z ~ N(0, I), the generative model's nominal prior",
+}
 #: Time nodes of the posterior fields of a time-dependent problem.
 TIME_NODES = 21
 
@@ -70,18 +75,20 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         bar.close()
     posterior = LatentPosterior(run, observations, settings, error)
     bar = Progress(settings.adam_steps, enabled=progress)
-    z_map = posterior.find_map(bar)
+    w_map = posterior.find_map(bar)
     bar.close()
-    covariance = posterior.laplace(z_map)
+    whitened = posterior.laplace(w_map)
     with torch.no_grad():
-        misfit = float(posterior.negative_log_posterior(z_map[None])[0])
+        misfit = float(posterior.negative_log_posterior(w_map[None])[0])
     acceptance = None
     if settings.sampler == "mala":
         bar = Progress(settings.mala_steps, enabled=progress)
-        samples, acceptance = posterior.mala(z_map, covariance, bar)
+        samples, acceptance = posterior.mala(w_map, whitened, bar)
         bar.close()
     else:
-        samples = posterior.draw(z_map, covariance, settings.samples, settings.seed)
+        samples = posterior.draw(w_map, whitened, settings.samples, settings.seed)
+    prior = posterior.prior  # from the whitened coordinates back to z
+    z_map, covariance, samples = prior.latent(w_map), prior.covariance(whitened), prior.latent(samples)
     axes = posterior_axes(run)
     coords = _grid_coordinates(axes, run)
     predictive = torch.Generator().manual_seed(settings.seed + 1)  # inputs drawn from their likelihoods too
@@ -97,6 +104,7 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         "model": str(Path(model_folder).resolve()),
         "method": METHODS[settings.sampler].format(samples=len(samples), chains=settings.chains,
                                                    steps=settings.mala_steps),
+        "prior": PRIOR_NOTES[settings.prior],
         "acceptance": acceptance,
         "inferred": names,
         "fields": list(run.model.field_names),

@@ -12,6 +12,19 @@ whose middle block holds the physics as virtual observables, weighted
 exactly as in training (``backends/dgno.py``: residual ``r_j`` of a term with
 weight ``w`` over ``J`` particles or points, ``N`` values per member).
 
+**The prior over z** (``Settings.prior``). The generative model's nominal
+prior is N(0, I), but its decoders were trained only where the encoder puts
+members: q(z | a) averaged over the training pool, the *aggregate posterior*,
+which a KL term pulls towards N(0, I) without reaching it. Where the two
+differ, draws of N(0, I) decode to inputs unlike any member (on two-phase
+Darcy, soft mixtures of both phases). ``"aggregate"`` (the default) replaces
+N(0, I) by the Gaussian with the aggregate posterior's mean ``m`` and
+covariance ``C`` (Cov of the encoder's means plus the mean of its variances,
+over the pool), the ex-post density estimate of Ghosh et al. (ICLR 2020) in
+its simplest form; ``"standard"`` keeps N(0, I). Everything below works in
+whitened coordinates ``w`` with ``z = m + L w`` (``C = L L^T``), so the prior
+block of ``v`` is ``w`` either way; the results are stated in ``z``.
+
 * **MAP**: Adam from several starting points at once (each a member of one
   batch), then L-BFGS from the best; the physics is evaluated on one fixed
   draw of particles, so the objective is deterministic.
@@ -42,6 +55,7 @@ from ..runtime.family import random_params
 from .data import as_tensors, load_points
 
 SAMPLERS = ("mala", "laplace")
+PRIORS = ("aggregate", "standard")  # z's prior in the inverse problem (module docstring)
 TARGET_ACCEPTANCE = 0.574  # optimal for MALA (Roberts and Rosenthal 1998)
 PHYSICS_DRAW = 10_000_019  # the particle draw the posterior's physics uses (past any training draw)
 JACOBIAN_ROWS = 256  # rows of the residual Jacobian per batched backward pass (bounds its memory)
@@ -82,11 +96,60 @@ class Settings:
     chains: int = 8  # MALA chains, run together as one batch
     mala_steps: int = 600  # per chain; the first half adapts the step size and is discarded
     model_error: bool = True  # account for the model's own error (model_error.py) where it can be measured
+    prior: str = "aggregate"  # z's prior: the encoder's aggregate posterior, or the nominal N(0, I)
     seed: int = 0
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
             raise InferError(f"unknown sampler '{self.sampler}' (expected one of: {', '.join(SAMPLERS)})")
+        if self.prior not in PRIORS:
+            raise InferError(f"unknown prior '{self.prior}' (expected one of: {', '.join(PRIORS)})")
+
+
+@dataclass
+class LatentPrior:
+    """The Gaussian prior over z of an inverse problem, as ``z = mean + factor @ w`` with w ~ N(0, I)."""
+
+    mean: torch.Tensor  # [m], float64
+    factor: torch.Tensor  # [m, m], lower triangular, float64
+
+    @classmethod
+    def standard(cls, size: int) -> "LatentPrior":
+        return cls(torch.zeros(size, dtype=torch.float64), torch.eye(size, dtype=torch.float64))
+
+    def latent(self, w: torch.Tensor) -> torch.Tensor:
+        """z for whitened ``w`` (``[..., m]``), in ``w``'s dtype and device."""
+        mean, factor = self.mean.to(w.device, w.dtype), self.factor.to(w.device, w.dtype)
+        return mean + w @ factor.T
+
+    def whiten(self, z: torch.Tensor) -> torch.Tensor:
+        """w for latent ``z`` (``[B, m]``): the inverse of :meth:`latent`."""
+        centred = (z.double() - self.mean.to(z.device)).T
+        w = torch.linalg.solve_triangular(self.factor.to(z.device), centred, upper=False).T
+        return w.to(z.dtype)
+
+    def covariance(self, whitened: torch.Tensor) -> torch.Tensor:
+        """The covariance in z of a covariance in w."""
+        factor = self.factor.to(whitened.device)
+        return factor @ whitened.double() @ factor.T
+
+
+def aggregate_prior(network, pool, dtype, chunk: int = 1000) -> LatentPrior:
+    """N(m, C) matched to q(z | a) averaged over the training pool: m the mean of the encoder's means,
+    C their covariance plus the mean of the encoder's variances (module docstring)."""
+    inputs = pool.operator_inputs(dtype)
+    means, variances = [], []
+    with torch.no_grad():
+        for begin in range(0, len(pool), chunk):
+            mean, log_std = network.encode(inputs.select(slice(begin, begin + chunk)).to(network.center.device))
+            means.append(mean.double().cpu())
+            variances.append((2 * log_std.double().cpu()).exp())
+    means, variances = torch.cat(means), torch.cat(variances)
+    centre = means.mean(dim=0)
+    spread = (means - centre).T @ (means - centre) / max(len(means) - 1, 1)
+    covariance = spread + torch.diag(variances.mean(dim=0))
+    covariance = (covariance + covariance.T) / 2
+    return LatentPrior(centre, torch.linalg.cholesky(covariance))
 
 
 def observations_of(problem, run) -> list[Observed]:
@@ -108,7 +171,10 @@ def observations_of(problem, run) -> list[Observed]:
 
 
 class LatentPosterior:
-    """The posterior over a DGNO run's latent variables given observations (see the module docstring)."""
+    """The posterior over a DGNO run's latent variables given observations (see the module docstring).
+
+    Its methods take and return whitened latents ``w`` (``z = prior.latent(w)``).
+    """
 
     def __init__(self, run, observations: list[Observed], settings: Optional[Settings] = None, model_error=None):
         network = getattr(run.model, "model", run.model)
@@ -134,6 +200,8 @@ class LatentPosterior:
         self.batches = self.objective.sample(PHYSICS_DRAW + self.settings.seed)
         if weak is not None:
             weak.particles = saved
+        self.prior = aggregate_prior(network, run.pool, run.dtype) if self.settings.prior == "aggregate" \
+            else LatentPrior.standard(self.latent_size)
 
     # ---- the residual vector ----
     def _use(self, z: torch.Tensor) -> LatentInputs:
@@ -145,18 +213,18 @@ class LatentPosterior:
             self.objective.params[name] = values[:, None]
         return latent
 
-    def residuals(self, z: torch.Tensor) -> torch.Tensor:
-        """``[B, K]``: the whitened residual vector ``v(z)`` of each member (row) of ``z``."""
-        latent = self._use(z)
+    def residuals(self, w: torch.Tensor) -> torch.Tensor:
+        """``[B, K]``: the whitened residual vector ``v`` of each member (row) of the whitened latents ``w``."""
+        latent = self._use(self.prior.latent(w))
         parts = []
         for observed in self.observations:
             predicted = self.run.model({a: t[None] for a, t in observed.coords.items()}, latent)[observed.name]
             if observed.offset is not None:
                 predicted = predicted + observed.offset
             parts.append((predicted - observed.values) / (observed.noise if observed.scale is None else observed.scale))
-        parts += self._physics(len(z))
-        parts.append(z)
-        return torch.cat([p.reshape(len(z), -1) for p in parts], dim=1)
+        parts += self._physics(len(w))
+        parts.append(w)
+        return torch.cat([p.reshape(len(w), -1) for p in parts], dim=1)
 
     def _physics(self, members: int) -> list[torch.Tensor]:
         objective, weights = self.objective, self.objective.config.weights
@@ -178,7 +246,7 @@ class LatentPosterior:
 
     # ---- MAP and Laplace ----
     def find_map(self, progress=None) -> torch.Tensor:
-        """The most probable z (``[m]``): Adam from ``restarts`` points at once, then L-BFGS from the best."""
+        """The most probable w (``[m]``): Adam from ``restarts`` points at once, then L-BFGS from the best."""
         settings = self.settings
         generator = torch.Generator().manual_seed(settings.seed)
         start = torch.randn(settings.restarts, self.latent_size, generator=generator, dtype=torch.float64)
@@ -216,7 +284,7 @@ class LatentPosterior:
         return z.detach()[0]
 
     def jacobian(self, z: torch.Tensor) -> torch.Tensor:
-        """``[K, m]``: the derivative of the residual vector at ``z``.
+        """``[K, m]``: the derivative of the residual vector at (whitened) ``z``.
 
         One forward pass, then batched backward passes over ``JACOBIAN_ROWS`` rows
         at a time: a batched backward holds every intermediate once per row, and
@@ -253,7 +321,7 @@ class LatentPosterior:
         return (z_map.double().cpu() + noise @ factor.T.cpu()).to(self.run.device, self.run.dtype)
 
     def mala(self, z_map: torch.Tensor, covariance: torch.Tensor, progress=None) -> tuple[torch.Tensor, float]:
-        """``samples`` draws of z from the posterior itself, and the acceptance rate.
+        """``samples`` draws of (whitened) z from the posterior itself, and the acceptance rate.
 
         Metropolis-adjusted Langevin, preconditioned with the Laplace
         covariance ``S``: from z, propose ``z' = z - (h/2) S grad U(z) + sqrt(h) L xi``
@@ -314,6 +382,7 @@ class LatentPosterior:
         return samples, accepted / max(tried, 1)
 
     def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor], predictive=None) -> dict[str, torch.Tensor]:
+        """The decoded members of latents ``z`` (not whitened: ``prior.latent(w)``); see :func:`decode_latent`."""
         return decode_latent(self.run, z, coords, predictive=predictive, model_error=self.model_error)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from pdedsl.training.inverse import LatentPosterior, Settings, calibration
+from pdedsl.training.inverse import InferError, LatentPosterior, LatentPrior, Settings, aggregate_prior, calibration
 
 
 class LinearGaussian(LatentPosterior):
@@ -87,6 +87,92 @@ def test_mala_samples_the_exact_posterior_of_a_nonlinear_toy():
     assert torch.allclose(drawn, exact, atol=0.05)
 
 
+class LinearGaussianUnderAPrior(LinearGaussian):
+    """The same model with z ~ N(m, C): the posterior machinery runs in whitened w, z = m + L w."""
+
+    def __init__(self, matrix, data, noise, settings, prior):
+        super().__init__(matrix, data, noise, settings)
+        self.prior = prior
+
+    def residuals(self, w):
+        return torch.cat([((self.prior.latent(w) @ self.matrix.T) - self.data) / self.noise, w], dim=1)
+
+
+def _spd(size, generator):
+    root = torch.randn(size, size, generator=generator, dtype=torch.float64)
+    return root @ root.T + 0.5 * torch.eye(size, dtype=torch.float64)
+
+
+def test_a_latent_prior_whitens_and_maps_back():
+    generator = torch.Generator().manual_seed(5)
+    covariance = _spd(4, generator)
+    prior = LatentPrior(torch.randn(4, generator=generator, dtype=torch.float64), torch.linalg.cholesky(covariance))
+    z = torch.randn(7, 4, generator=generator, dtype=torch.float64)
+    assert torch.allclose(prior.latent(prior.whiten(z)), z)
+    assert torch.allclose(prior.covariance(torch.eye(4, dtype=torch.float64)), covariance)
+    standard = LatentPrior.standard(4)
+    assert torch.equal(standard.latent(z), z) and torch.equal(standard.whiten(z), z)
+
+
+def test_the_posterior_under_a_non_standard_prior_is_exact_on_a_linear_gaussian_toy():
+    """y = A z + noise with z ~ N(m, C): the posterior is N(S (A^T y / s^2 + C^-1 m), S), S = (A^T A / s^2 + C^-1)^-1;
+    MAP and Laplace found in whitened coordinates and mapped back must be it."""
+    generator = torch.Generator().manual_seed(6)
+    matrix = torch.randn(9, 4, generator=generator, dtype=torch.float64)
+    data = torch.randn(9, generator=generator, dtype=torch.float64)
+    mean = torch.randn(4, generator=generator, dtype=torch.float64)
+    prior_covariance = _spd(4, generator)
+    prior = LatentPrior(mean, torch.linalg.cholesky(prior_covariance))
+    toy = LinearGaussianUnderAPrior(matrix, data, 0.4, Settings(restarts=3, adam_steps=400, lbfgs_steps=50), prior)
+    inverse_prior = torch.linalg.inv(prior_covariance)
+    exact = torch.linalg.inv(matrix.T @ matrix / 0.16 + inverse_prior)
+    exact_mean = exact @ (matrix.T @ data / 0.16 + inverse_prior @ mean)
+    w_map = toy.find_map()
+    assert torch.allclose(prior.latent(w_map), exact_mean, atol=1e-6)
+    assert torch.allclose(prior.covariance(toy.laplace(w_map)), exact, rtol=1e-7, atol=1e-10)
+
+
+def test_the_aggregate_prior_is_the_pooled_moments_of_the_encoder():
+    """m = mean of the encoder's means; C = their covariance + the mean of its variances."""
+    generator = torch.Generator().manual_seed(7)
+    means = torch.randn(50, 3, generator=generator, dtype=torch.float64) @ torch.tensor(
+        [[1.0, 0.5, 0.0], [0.0, 2.0, 0.3], [0.0, 0.0, 0.2]], dtype=torch.float64) + 1.5
+    log_std = torch.linspace(-1.0, 0.0, 150, dtype=torch.float64).reshape(50, 3)
+
+    class Inputs:
+        def __init__(self, rows):
+            self.rows = rows
+
+        def select(self, index):
+            return Inputs(self.rows[index])
+
+        def to(self, device):
+            return self
+
+    class Encoder:
+        center = torch.zeros(1)
+
+        def encode(self, inputs):
+            return means[inputs.rows], log_std[inputs.rows]
+
+    class Pool:
+        def __len__(self):
+            return 50
+
+        def operator_inputs(self, dtype):
+            return Inputs(torch.arange(50))
+
+    prior = aggregate_prior(Encoder(), Pool(), torch.float64, chunk=16)  # chunks with a ragged end
+    assert torch.allclose(prior.mean, means.mean(0))
+    expected = torch.cov(means.T) + torch.diag((2 * log_std).exp().mean(0))
+    assert torch.allclose(prior.covariance(torch.eye(3, dtype=torch.float64)), expected)
+
+
+def test_an_unknown_prior_is_refused():
+    with pytest.raises(InferError, match="unknown prior 'flat'.*aggregate, standard"):
+        Settings(prior="flat")
+
+
 def test_calibration_counts_the_truth_inside_the_band():
     summary = {"a": np.array([1.0, 2.0, 3.0, 4.0]), "a_low": np.array([0.5, 1.5, 2.9, 4.5]),
                "a_high": np.array([1.5, 2.5, 3.1, 5.0]), "a_map": np.array([1.0, 2.0, 3.0, 4.0]),
@@ -124,6 +210,7 @@ def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["inferred"] == ["a"] and report["observations"]["u"]["points"] == 120
     assert "Laplace" in report["method"] and "Langevin" in report["method"]
+    assert "aggregate posterior" in report["prior"]
     assert 0.0 <= report["acceptance"] <= 1.0
     with np.load(out / "posterior.npz") as archive:
         assert archive["samples"].shape == (16, 6) and archive["covariance"].shape == (6, 6)
