@@ -468,6 +468,9 @@ def _print_inference(report: dict, folder: Path) -> None:
     for name, scores in report.get("truth", {}).items():
         print(f"  {name}: relative L2 error of the posterior mean {scores['rel_l2']:.3e}, "
               f"95% band covers {100 * scores['coverage_95']:.1f}% of the grid")
+        if "phase_error" in scores:
+            print(f"    two-valued: band holds both values at {100 * scores['two_valued_band']:.1f}% of the grid; "
+                  f"phase probabilities off by {scores['phase_error']:.3f} (expected calibration error)")
 
 
 def _predict(args) -> int:

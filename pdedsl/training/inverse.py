@@ -430,7 +430,8 @@ def summarise(samples: dict[str, torch.Tensor], at_map: dict[str, torch.Tensor])
 
 
 def calibration(summary: dict[str, np.ndarray], truth: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """Per quantity with a truth: relative L2 error of the posterior mean and coverage of the 95% band."""
+    """Per quantity with a truth: relative L2 error of the posterior mean and coverage of the 95% band
+    (and, for a two-valued truth, the reliability of the phase probabilities: :func:`phase_reliability`)."""
     report = {}
     for name, true in truth.items():
         if name not in summary:
@@ -443,7 +444,37 @@ def calibration(summary: dict[str, np.ndarray], truth: dict[str, np.ndarray]) ->
             "coverage_95": float(inside.mean()),
             "mean_std": float(summary[f"{name}_std"].mean()),
         }
+        report[name].update(phase_reliability(summary[name], summary[f"{name}_low"], summary[f"{name}_high"], true))
     return report
+
+
+def phase_reliability(mean: np.ndarray, low: np.ndarray, high: np.ndarray, true: np.ndarray,
+                      bins: int = 10) -> dict[str, float]:
+    """For a truth with exactly two values (a two-phase input): how well the posterior's phase
+    probabilities are calibrated, which the band's coverage cannot say.
+
+    Each node's posterior draws take the two values, so its band is both of
+    them unless one has under 2.5% of the draws, and a *calibrated* posterior
+    covers at least 97.5% of the nodes whatever it knows. Here instead: the
+    probability of the upper value, ``p = (mean - lower) / (upper - lower)``
+    at every node, against whether the truth there is the upper value:
+    ``phase_error`` is the expected calibration error (the node-weighted mean
+    over ``bins`` equal bins of p of |mean p - fraction upper|; 0 when
+    calibrated), ``brier`` the mean squared difference, ``two_valued_band``
+    the fraction of nodes whose band holds both values. Empty otherwise.
+    """
+    values = np.unique(true)
+    if len(values) != 2:
+        return {}
+    lower, upper = float(values[0]), float(values[1])
+    probability = np.clip((mean - lower) / (upper - lower), 0.0, 1.0).reshape(-1)
+    is_upper = (true.reshape(-1) == upper).astype(np.float64)
+    which = np.minimum((probability * bins).astype(int), bins - 1)
+    gap = sum(abs(probability[which == b].mean() - is_upper[which == b].mean()) * np.count_nonzero(which == b)
+              for b in range(bins) if np.any(which == b))
+    return {"phase_error": float(gap / probability.size),
+            "brier": float(np.mean((probability - is_upper) ** 2)),
+            "two_valued_band": float(np.mean((low.reshape(-1) <= lower) & (high.reshape(-1) >= upper)))}
 
 
 def inferred_names(problem, run) -> list[str]:

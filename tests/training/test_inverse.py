@@ -184,6 +184,23 @@ def test_calibration_counts_the_truth_inside_the_band():
     assert report["a"]["rel_l2"] == pytest.approx(np.linalg.norm(summary["a"] - truth) / np.linalg.norm(truth))
 
 
+def test_a_two_valued_truth_gets_the_reliability_of_its_phase_probabilities():
+    from pdedsl.training.inverse import phase_reliability
+
+    generator = np.random.default_rng(0)
+    probability = generator.uniform(0, 1, 200_000)
+    calibrated = np.where(generator.uniform(0, 1, probability.size) < probability, 10.0, 5.0)
+    mean, low, high = 5 + 5 * probability, np.full(probability.size, 5.0), np.full(probability.size, 10.0)
+    good = phase_reliability(mean, low, high, calibrated)
+    assert good["phase_error"] < 0.01 and good["two_valued_band"] == 1.0
+    assert good["brier"] == pytest.approx(1 / 6, abs=0.01)  # E[p (1 - p)] for p ~ U(0, 1)
+    overconfident = phase_reliability(5 + 5 * (probability > 0.5), low, high, calibrated)
+    assert overconfident["phase_error"] == pytest.approx(0.25, abs=0.01)  # |1 - 3/4| in every node
+    assert phase_reliability(mean, low, high, np.linspace(1, 2, probability.size)) == {}  # not two-valued
+    summary = {"a": mean, "a_low": low, "a_high": high, "a_map": mean, "a_std": np.ones(probability.size)}
+    assert calibration(summary, {"a": calibrated})["a"]["phase_error"] == good["phase_error"]
+
+
 def pdedsl(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "pdedsl", *args], capture_output=True, text=True, cwd=cwd)
 
@@ -235,8 +252,9 @@ def test_inference_with_a_known_truth_reports_error_and_coverage(trained, tmp_pa
 
     truth = np.full((9, 9), 1.0)
     report = infer("specs/darcy_inverse.pde", trained, tmp_path / "post",
-                   Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=8, sampler="laplace"), truth={"a": truth},
-                   progress=False)
+                   Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=8, sampler="laplace", prior="standard"),
+                   truth={"a": truth}, progress=False)
+    assert "N(0, I)" in report["prior"]
     scores = report["truth"]["a"]
     assert 0.0 <= scores["coverage_95"] <= 1.0 and scores["rel_l2"] > 0
     with np.load(tmp_path / "post" / "fields.npz") as archive:
