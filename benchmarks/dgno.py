@@ -154,7 +154,10 @@ def run_line(case: str, args, work: Path) -> dict:
     if args.kl_weight is not None:
         options += ["--weight", f"kl={args.kl_weight:g}"]
     folder = work / f"{case}_dgno"
-    command = ["train", str(SPECS[case]), *COMMON, *options, "--samples", str(args.samples), "--test-data", str(test),
+    common = list(COMMON)
+    if args.lr is not None:
+        common[common.index("--lr") + 1] = f"{args.lr:g}"
+    command = ["train", str(SPECS[case]), *common, *options, "--samples", str(args.samples), "--test-data", str(test),
                "--device", args.device, "--seed", str(args.seed), "--json", "-q", "--out", str(folder)]
     if args.reuse and (folder / "result.json").is_file():  # a finished run of an earlier call in --work
         result = json.loads((folder / "result.json").read_text())
@@ -164,7 +167,7 @@ def run_line(case: str, args, work: Path) -> dict:
             return {"case": case, "error": done.stderr.strip().splitlines()[-1:]}
         result = json.loads(done.stdout.strip().splitlines()[-1])
     row = {"case": case, "steps": int(options[at]), "u": result["rel_l2"]["u"], "train_s": result["wall_s"],
-           "options": " ".join(options)}
+           "options": " ".join(common[2:4] + options)}
     ood = _data(_ood_spec(case, work), TEST, 1, work / f"{case}_ood_test.npz")
     row["ood_u"] = _ood_error(folder, ood)
     if case.startswith("two_phase") and args.inverse:
@@ -186,6 +189,7 @@ def main() -> None:
                         help="the latent prior of the inverse problems (infer --prior)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the step counts (a quick check: 0.05)")
     parser.add_argument("--encoder", choices=("mlp", "pca"), help="the dgno encoder (default: the backend's)")
+    parser.add_argument("--lr", type=float, help="Adam's starting learning rate (default 2e-3, falling a hundredfold)")
     parser.add_argument("--batch", type=int, help="members per Adam step (default: the line's, 25 or 50)")
     parser.add_argument("--width", type=int, help="the field decoder's width (default: the backend's, 100)")
     parser.add_argument("--kl-weight", type=float, help="the KL term's weight (default 1: the ELBO)")
