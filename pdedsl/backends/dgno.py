@@ -189,8 +189,8 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         Darcy (the paper's prior) the input autoencoder alone reconstructs held-out
         inputs to 0.112 against the MLP's 0.150 (benchmarks/dgno_encoder.py), though
         the full model's u is worse with it (README: Benchmarks, DGNO, Encoders).
-        Whitened codes match the prior N(0, I) in their first two moments, which the
-        inverse problem's posterior leans on, whatever the KL weight.
+        Whitened codes match the prior N(0, I) in their first two moments, whatever the
+        KL weight (the inverse problem's ``--prior standard`` leans on that).
         Directions past the pool's rank, or whose spread is under PCA_CUTOFF of the
         leading one's, stay zero: whitened, they would carry float32 rounding and
         let a slightly different input (out of distribution) move a latent by many
