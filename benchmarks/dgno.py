@@ -60,7 +60,8 @@ OOD_LABEL = {"smooth": "b ~ U(2pi, 3pi)", "two_phase": "threshold at 0.5", "two_
 PUBLISHED = {"smooth": {"u": 0.0033}, "two_phase": {"u": 0.021, "inverse_a": 0.10},
              "two_phase_paper": {"u": 0.021, "inverse_a": 0.10}}
 #: Two-phase lines at lr 8e-3 since session 16 (u 0.0547 -> 0.0477 and 0.0790 -> 0.0736 in the same 6000
-#: steps; 1.6e-2 was worse: README, Benchmarks, DGNO); the smooth line and the GPU budget are unmeasured at it.
+#: steps; 1.6e-2 was worse, and so was 8e-3 with --width 256: README, Benchmarks, DGNO); the smooth line and the
+#: GPU budget are unmeasured at it.
 CPU = {
     "smooth": ["--form", "strong", "--points", "500", "--steps", "15000", "--batch", "50", "--lr", "2e-3"],
     "two_phase": ["--form", "mixed(particles: 100)", "--steps", "6000", "--batch", "25", "--lr", "8e-3"],
