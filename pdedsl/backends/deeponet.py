@@ -165,18 +165,31 @@ class ScaledCoordinates:
         self.register_buffer("center", torch.tensor([(a + b) / 2 for a, b in zip(low, high)]))
         self.register_buffer("half_width", torch.tensor([max((b - a) / 2, 1e-12) for a, b in zip(low, high)]))
 
-    def _points(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """``[n, d]`` coordinates (they come as ``[n]`` or ``[1, n]``: shared by all samples)."""
-        return torch.stack([coordinates[name].reshape(-1) for name in self.coordinate_names], dim=-1)
+    def _points(self, coordinates: Mapping[str, torch.Tensor], names: tuple | None = None) -> torch.Tensor:
+        """``[n, d]`` coordinates (they come as ``[n]`` or ``[1, n]``: shared by all samples).
 
-    def _scaled(self, coordinates: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        x = self._points(coordinates)
-        return (x - self.center.to(x.dtype)) / self.half_width.to(x.dtype)
+        ``names`` picks a subset of the problem's coordinates (default: all of
+        them), e.g. the spatial axes an input field lives on in a time-dependent problem.
+        """
+        return torch.stack([coordinates[name].reshape(-1) for name in names or self.coordinate_names], dim=-1)
 
-    def _scaled_jet(self, coordinates: Mapping[str, torch.Tensor], table, axes) -> Jet:
-        x = self._points(coordinates)
-        jet = Jet.variables(table, x, [list(axes).index(name) for name in self.coordinate_names])
-        return jet.affine(self.center.to(x.dtype), 1 / self.half_width.to(x.dtype))
+    def _affine_of(self, names: tuple | None, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """Centre and half width of the coordinates ``names`` (default: all)."""
+        if not names:
+            return self.center.to(dtype), self.half_width.to(dtype)
+        index = [self.coordinate_names.index(name) for name in names]
+        return self.center[index].to(dtype), self.half_width[index].to(dtype)
+
+    def _scaled(self, coordinates: Mapping[str, torch.Tensor], names: tuple | None = None) -> torch.Tensor:
+        x = self._points(coordinates, names)
+        center, half_width = self._affine_of(names, x.dtype)
+        return (x - center) / half_width
+
+    def _scaled_jet(self, coordinates: Mapping[str, torch.Tensor], table, axes, names: tuple | None = None) -> Jet:
+        x = self._points(coordinates, names)
+        jet = Jet.variables(table, x, [list(axes).index(name) for name in names or self.coordinate_names])
+        center, half_width = self._affine_of(names, x.dtype)
+        return jet.affine(center, 1 / half_width)
 
 
 class _BranchTrunk(ProductNetworks, ScaledCoordinates, OperatorBackend):

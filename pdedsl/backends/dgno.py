@@ -143,10 +143,13 @@ class DGNO(ScaledCoordinates, OperatorBackend):
                 self.register_buffer("pca_scale", torch.ones(latent))
                 self.pca_log_std = torch.nn.Parameter(torch.full((latent,), INITIAL_LOG_STD))
             d = len(self.coordinate_names)
+            # An input field lives on the sensor grid's axes: in a time-dependent problem, space only.
+            axes = layout.axis_names
+            self.input_axes = None if axes == self.coordinate_names else axes
             self.decoder = _Decoder(d, latent, len(self.output_names), width, depth, activation, generator)
             self.activation = self.decoder.activation  # the encoder's too
             self.input_decoders = torch.nn.ModuleDict(
-                {name: _Decoder(d, latent, 1, input_width, depth, input_activation, generator, input_branch_activation)
+                {name: _Decoder(len(axes), latent, 1, input_width, depth, input_activation, generator, input_branch_activation)
                  for name in layout.channels})
             self.scalar_head = (glorot_uniform(torch.nn.Linear(latent, len(layout.scalars)), generator)
                                 if layout.scalars else None)
@@ -245,7 +248,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         inputs, beta, mean, log_std = self._batch
         count = self.value_count()
         terms = {}
-        x = self._scaled({a: self.sensor_points[:, i] for i, a in enumerate(self.coordinate_names)})
+        x = self._scaled({a: self.sensor_points[:, i] for i, a in enumerate(self.layout.axis_names)}, self.input_axes)
         for c, name in enumerate(self.layout.channels):
             decoder = self.input_decoders[name]
             raw = decoder._product_values(x.to(beta.dtype), decoder._branch_of(beta))[0]
@@ -287,7 +290,8 @@ class DGNO(ScaledCoordinates, OperatorBackend):
 
     def _trunk(self, decoder: _Decoder, coordinates, table=None, axes=None) -> list:
         """``decoder``'s trunk features (jets with ``table``) at the points; from the cache when frozen."""
-        x = self._points(coordinates).to(self.center.dtype)
+        names = None if decoder is self.decoder else self.input_axes
+        x = self._points(coordinates, names).to(self.center.dtype)
         cache = getattr(self, "_trunk_cache", None)
         if cache is not None:
             for owner, points, kind, features in cache:
@@ -295,9 +299,9 @@ class DGNO(ScaledCoordinates, OperatorBackend):
                     return features
         with torch.no_grad() if cache is not None else torch.enable_grad():
             if table is None:
-                features = decoder._trunk_features(self._scaled(coordinates).to(self.center.dtype))
+                features = decoder._trunk_features(self._scaled(coordinates, names).to(self.center.dtype))
             else:
-                features = decoder._trunk_features(self._scaled_jet(coordinates, table, axes))
+                features = decoder._trunk_features(self._scaled_jet(coordinates, table, axes, names))
         if cache is not None:
             cache.append((decoder, x.detach().clone(), table, features))
         return features

@@ -95,7 +95,8 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     summary = summarise(posterior.decode(samples, coords, predictive), posterior.decode(z_map[None], coords))
     shape = tuple(len(v) for v in axes.values())
     space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
-    summary = {k: v.reshape(_shape_of(k, run, shape, space_shape)) for k, v in summary.items()}
+    summary = {k: _constant_in_time(k, v.reshape(_shape_of(k, run, shape, space_shape)), run)
+               for k, v in summary.items()}
     known = dict(_references(problem, axes))
     known.update(truth or {})
     report = {
@@ -186,13 +187,30 @@ def _grid_coordinates(axes: dict[str, np.ndarray], run) -> dict[str, torch.Tenso
     return {a: torch.as_tensor(m.reshape(-1), dtype=run.dtype, device=run.device) for a, m in zip(axes, mesh)}
 
 
+def _summarised_name(key: str) -> str:
+    """The field or input a summary key belongs to (``a_std`` -> ``a``)."""
+    return key.rsplit("_", 1)[0] if key.endswith(("_std", "_low", "_high", "_map")) else key
+
+
 def _shape_of(key: str, run, shape: tuple, space_shape: tuple) -> tuple:
-    name = key.rsplit("_", 1)[0] if key.endswith(("_std", "_low", "_high", "_map")) else key
+    name = _summarised_name(key)
     if name in run.pool.layout.scalars:
         return ()
     if name in run.pool.layout.channels and run.problem.time is not None:
         return space_shape + (shape[-1],)  # inputs do not vary in time; kept on the same grid for plotting
     return shape
+
+
+def _constant_in_time(key: str, values: np.ndarray, run) -> np.ndarray:
+    """An input's summary in a time-dependent problem: its first time slice at every time node.
+
+    Inputs do not depend on time, but each grid node's posterior draws come with
+    their own likelihood noise; without this a plot of the input would flicker along t.
+    """
+    name = _summarised_name(key)
+    if run.problem.time is None or name not in run.pool.layout.channels:
+        return values
+    return np.ascontiguousarray(np.broadcast_to(values[..., :1], values.shape))
 
 
 def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -58,7 +58,8 @@ class ModelError:
         return values[0].to(like.dtype).reshape(like.shape), values[1].to(like.dtype).reshape(like.shape)
 
     def save(self, path: Path) -> None:
-        arrays = {**{a: v for a, v in self.axes.items()}, "members": np.asarray(self.members)}
+        arrays = {**{a: v for a, v in self.axes.items()}, "members": np.asarray(self.members),
+                  "axes": np.asarray(list(self.axes))}
         arrays.update({f"{n}_mean": v for n, v in self.mean.items()})
         arrays.update({f"{n}_std": v for n, v in self.std.items()})
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -67,7 +68,9 @@ class ModelError:
 
     @classmethod
     def load(cls, path: Path, axes: list[str], fields: list[str]) -> "ModelError":
+        """``axes``: the grid's axes for files written before they were saved with it (steady problems)."""
         with np.load(path) as data:
+            axes = [str(a) for a in data["axes"]] if "axes" in data.files else axes
             return cls({a: data[a] for a in axes}, {n: data[f"{n}_mean"] for n in fields},
                        {n: data[f"{n}_std"] for n in fields}, int(data["members"]))
 
@@ -78,10 +81,9 @@ def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple
     Needs a reference solver for the spec (as the held-out test set does)."""
     fields = list(run.model.field_names)
     pool = run.pool
-    axes_names = list(pool.label_axes())
     path = Path(run.folder) / FILE_NAME
     if path.is_file():
-        return ModelError.load(path, axes_names, fields), ""
+        return ModelError.load(path, list(pool.layout.axis_names), fields), ""
     grid = len(next(iter(pool.layout.nodes().values())))
     try:
         arrays = generate(run.problem, members, grid, CALIBRATION_SEED, progress)

@@ -274,3 +274,46 @@ def test_the_pca_encoder_leaves_out_directions_of_negligible_spread():
     flat = model.standardise(pool.operator_inputs()).flat()
     spread = torch.linalg.svdvals(flat - flat.mean(0))
     assert float(spread[kept] / spread[0]) <= 1e-3  # the next one was negligible
+
+
+ROD_WITH_RANDOM_START = """
+problem rod
+domain R = interval(x: [0, 1])
+time t: [0, 0.5]
+field u
+input u0 ~ gaussian_field(length: 0.2, smoothness: 1.5, variance: 0.25)
+equation in R:
+    dt(u) = 0.1*d(u, x, x)
+boundary on boundary(R):
+    u = 0
+initial:
+    u = u0
+"""
+
+
+def test_an_input_of_a_time_dependent_problem_is_a_function_of_space(tmp_path):
+    """u0(x) has a trunk over x alone: decoding it ignores t, its t-derivative is zero, and the ELBO is finite."""
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD_WITH_RANDOM_START)
+    problem = api.load(spec)
+    pool = draw_pool(problem, 4, 9, 0)
+    model = create("dgno", problem, layout=pool.layout, **SMALL).double()
+    model.set_normalisation(pool.operator_inputs())
+    assert model.input_decoders["u0"].trunk.layers[0].in_features == 1
+    assert model.decoder.trunk.layers[0].in_features == 2
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # away from the initial weights, some of which are zero
+        for parameter in model.parameters():
+            parameter.add_(0.3 * torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype))
+    z = LatentInputs(torch.randn(2, 6, dtype=torch.float64))
+    x = torch.rand(5, dtype=torch.float64)
+    early, late = (model({"x": x, "t": torch.full_like(x, t)}, z) for t in (0.0, 0.4))
+    assert torch.equal(early["u0"], late["u0"]) and not torch.allclose(early["u"], late["u"])
+    assert not torch.allclose(early["u0"][:, :1], early["u0"])  # but it does vary in x
+    table = JetTable.cached([(0, 0), (1,)], 2)
+    jets = model.jets({"x": x, "t": torch.full_like(x, 0.2)}, table, ["x", "t"], z)
+    assert torch.equal(jets["u0"].derivative((1,)), torch.zeros_like(jets["u0"].value))
+    assert torch.count_nonzero(jets["u0"].derivative((0, 0))) > 0
+    model.train()
+    model.begin_batch(pool.operator_inputs().select(slice(0, 2)))
+    assert all(torch.isfinite(v) for v in model.latent_terms().values())
