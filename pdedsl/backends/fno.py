@@ -87,7 +87,7 @@ class FNO(OperatorBackend):
                                f"(its options: width, depth, modes, activation, seed)")
         if problem.time is not None:
             raise BackendError("the fno backend maps inputs on a space grid to fields on that grid; "
-                               "time-dependent problems need deeponet or multionet")
+                               "time-dependent problems need deeponet, multionet or dgno")
         super().__init__(problem, layout, auxiliary=auxiliary, width=width, depth=depth, modes=modes,
                          activation=activation, seed=seed)
         if activation not in ACTIVATIONS:

@@ -143,11 +143,11 @@ def _panel(figure, ax, nodes, values, title: str, limits, diverging: bool) -> No
     if len(nodes) == 3:  # the middle slice of the last axis
         values = values[..., values.shape[-1] // 2]
     if diverging:
-        bound = float(np.max(np.abs(values))) or 1.0
+        bound = float(np.nanmax(np.abs(values))) or 1.0
         limits, cmap = (-bound, bound), "RdBu_r"
     else:
         cmap = "viridis"
-        limits = limits or (float(np.min(values)), float(np.max(values)))
+        limits = limits or (float(np.nanmin(values)), float(np.nanmax(values)))
     extent = (nodes[0][0], nodes[0][-1], nodes[1][0], nodes[1][-1])
     image = ax.imshow(values.T, origin="lower", extent=extent, cmap=cmap, vmin=limits[0], vmax=limits[1],
                       aspect="equal", interpolation="nearest")

@@ -60,6 +60,7 @@ def plot_posterior(folder, output_path=None) -> Path:
     report, arrays = load_posterior_arrays(folder)
     axes = list(report["axes"])
     nodes = [arrays[a] for a in axes]
+    outside = _outside_mask(folder, axes, nodes)
     shown = [n for n in report["inferred"] if n in arrays and arrays[n].ndim] + \
         [n for n in report.get("fields", []) if n in arrays]
     any_truth = any(f"true_{n}" in arrays for n in shown)
@@ -68,16 +69,15 @@ def plot_posterior(folder, output_path=None) -> Path:
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(len(shown), len(columns))
     for row, name in enumerate(shown):
-        mean, std = arrays[name], arrays[f"{name}_std"]
-        true = arrays.get(f"true_{name}")
+        mean, std, true = (_blank(arrays.get(key), outside) for key in (name, f"{name}_std", f"true_{name}"))
         scores = report.get("truth", {}).get(name, {})
         panels = {"mean": (mean, f"{name}: posterior mean"), "std": (std, f"{name}: posterior std")}
         if true is not None:
             panels["truth"] = (true, f"{name}: truth")
             panels["error"] = (mean - true, f"error, rel. L2 {scores.get('rel_l2', float('nan')):.2e}, "
                                             f"95% cover {100 * scores.get('coverage_95', float('nan')):.0f}%")
-        limits = (float(np.min(mean if true is None else np.minimum(mean, true))),
-                  float(np.max(mean if true is None else np.maximum(mean, true))))
+        limits = (float(np.nanmin(mean if true is None else np.fmin(mean, true))),
+                  float(np.nanmax(mean if true is None else np.fmax(mean, true))))
         for column, key in enumerate(columns):
             ax = figure.add_subplot(grid[row, column])
             if key not in panels:
@@ -88,9 +88,39 @@ def plot_posterior(folder, output_path=None) -> Path:
                    diverging=key == "error")
             if key == "mean" and f"obs_{name}" in arrays:
                 _observations(ax, arrays, name, axes)
+    sliced = f"  |  at {axes[2]} = {nodes[2][len(nodes[2]) // 2]:.3g}" if len(axes) == 3 else ""
     figure.suptitle(f"{report['problem']}  |  infer {', '.join(report['inferred'])}  |  "
-                    f"{sum(o['points'] for o in report['observations'].values())} observations", fontsize=11)
+                    f"{sum(o['points'] for o in report['observations'].values())} observations{sliced}", fontsize=11)
     return _save(figure, output)
+
+
+def _outside_mask(folder: Path, axes: list[str], nodes: list[np.ndarray]):
+    """``True`` at the grid nodes outside the spec's domain (a disk's corners), or None where all are inside."""
+    from .. import api
+    from ..errors import PdeError
+    from .plot import _inside
+
+    try:
+        problem = api.load(folder / "spec.pde")
+    except (PdeError, OSError):
+        return None
+    space = [a for a in axes if a in problem.axes]
+    mesh = np.meshgrid(*nodes, indexing="ij")
+    columns = {a: m.reshape(-1) for a, m in zip(axes, mesh) if a in space}
+    try:
+        inside = _inside(problem, columns)
+    except PdeError:
+        return None
+    if inside is None or bool(inside.all()):
+        return None
+    return ~inside.reshape(mesh[0].shape)
+
+
+def _blank(values, outside):
+    """``values`` with the nodes outside the domain left blank (NaN) where they are on the grid."""
+    if values is None or outside is None or np.shape(values) != outside.shape:
+        return values
+    return np.where(outside, np.nan, values)
 
 
 def _observations(ax, arrays: dict, name: str, axes: list[str]) -> None:
