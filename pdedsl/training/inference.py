@@ -68,6 +68,11 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     _check_same_family(problem, run)
     names = inferred_names(problem, run)
     observations = observations_of(problem, run)
+    axes = posterior_axes(run)
+    shape = tuple(len(v) for v in axes.values())
+    space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
+    known = dict(_references(problem, axes))
+    known.update(_truths_on_grid(truth or {}, run, shape, space_shape))  # checked before the long work
     error, error_note = None, "turned off"
     if settings.model_error:
         bar = Progress(CALIBRATION_MEMBERS, enabled=progress)
@@ -89,16 +94,11 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         samples = posterior.draw(w_map, whitened, settings.samples, settings.seed)
     prior = posterior.prior  # from the whitened coordinates back to z
     z_map, covariance, samples = prior.latent(w_map), prior.covariance(whitened), prior.latent(samples)
-    axes = posterior_axes(run)
     coords = _grid_coordinates(axes, run)
     predictive = torch.Generator().manual_seed(settings.seed + 1)  # inputs drawn from their likelihoods too
     summary = summarise(posterior.decode(samples, coords, predictive), posterior.decode(z_map[None], coords))
-    shape = tuple(len(v) for v in axes.values())
-    space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
     summary = {k: _constant_in_time(k, v.reshape(_shape_of(k, run, shape, space_shape)), run)
                for k, v in summary.items()}
-    known = dict(_references(problem, axes))
-    known.update(truth or {})
     report = {
         "kind": "latent",
         "problem": problem.name,
@@ -185,6 +185,28 @@ def posterior_axes(run) -> dict[str, np.ndarray]:
 def _grid_coordinates(axes: dict[str, np.ndarray], run) -> dict[str, torch.Tensor]:
     mesh = np.meshgrid(*axes.values(), indexing="ij")
     return {a: torch.as_tensor(m.reshape(-1), dtype=run.dtype, device=run.device) for a, m in zip(axes, mesh)}
+
+
+def _truths_on_grid(truth: dict, run, grid_shape: tuple, space_shape: tuple) -> dict[str, np.ndarray]:
+    """Python truths shaped like the posterior grid; an input of a time-dependent problem may come on the
+    space grid alone (it does not vary in time) and is repeated at every time node."""
+    out = {}
+    for name, values in truth.items():
+        array = np.asarray(values, dtype=np.float64)
+        if name not in run.model.field_names and name not in run.pool.layout.channels:
+            out[name] = array  # a param: not on the grid
+            continue
+        shape = _shape_of(name, run, grid_shape, space_shape)
+        if array.size == int(np.prod(shape)):
+            out[name] = array.reshape(shape)
+        elif run.problem.time is not None and name in run.pool.layout.channels and \
+                array.size == int(np.prod(shape[:-1])):
+            out[name] = np.ascontiguousarray(np.broadcast_to(array.reshape(shape[:-1] + (1,)), shape))
+        else:
+            raise InferError(f"the truth of '{name}' has {array.size} values, but its posterior is on a grid of "
+                             f"shape {shape} (the model's sensor grid" +
+                             (", times the time nodes)" if run.problem.time is not None else ")"))
+    return out
 
 
 def _summarised_name(key: str) -> str:

@@ -400,10 +400,14 @@ infer u0
     found, _ = model_error(Run.open(tmp_path / "run"), members=4)  # saved on the (x, t) grid; infer reads it
     assert found.mean["u"].shape == (9, len(found.axes["t"])) and (tmp_path / "run" / FILE_NAME).is_file()
     settings = Settings(restarts=1, adam_steps=3, lbfgs_steps=2, samples=8, particles=20, sampler="laplace")
-    report = infer(spec, tmp_path / "run", tmp_path / "post", settings, progress=False)
+    with pytest.raises(InferError, match="truth of 'u0' has 7 values"):  # refused before the long work
+        infer(spec, tmp_path / "run", tmp_path / "post", settings, truth={"u0": np.ones(7)}, progress=False)
+    truth = {"u0": 0.2 * np.sin(np.pi * np.linspace(0, 1, 9))}  # on the space grid: u0 does not vary in t
+    report = infer(spec, tmp_path / "run", tmp_path / "post", settings, truth=truth, progress=False)
     assert report["model_error"]["used"] and report["model_error"]["members"] == 4 and report["axes"] == ["x", "t"]
+    assert 0 <= report["truth"]["u0"]["coverage_95"] <= 1 and report["truth"]["u0"]["rel_l2"] > 0
     with np.load(tmp_path / "post" / "fields.npz") as fields:
         assert fields["u"].shape == fields["u0"].shape == (9, len(fields["t"]))
-        for key in ("u0", "u0_std", "u0_low", "u0_high"):  # an input does not vary along t
+        for key in ("u0", "u0_std", "u0_low", "u0_high", "true_u0"):  # an input does not vary along t
             assert np.all(fields[key] == fields[key][:, :1]), key
         assert not np.all(fields["u_std"] == fields["u_std"][:, :1])
