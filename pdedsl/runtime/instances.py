@@ -94,6 +94,12 @@ def _number(owner: str, value, constants) -> float:
         raise InstanceError(f"{owner}: the prior's parameter {value} is not a number") from None
 
 
+def param_support(problem: Problem, name: str) -> tuple[float, float]:
+    """The interval the random param ``name``'s prior draws from (``uniform(1, 3)``: 1 to 3; ``normal``: all)."""
+    param = next(p for p in problem.params if p.name == name)
+    return _scalar_prior(name, param.prior, {c.name: c.value for c in problem.constants}).support
+
+
 def _scalar_prior(name: str, prior, constants) -> priors.ScalarPrior:
     values = [_number(f"param {name}", a, constants) for a in prior.args]
     if isinstance(prior, nodes.UniformPrior):

@@ -89,6 +89,24 @@ def test_scalar_params_are_reconstructed_too():
     assert set(model.decode_params(torch.zeros(2, 6, dtype=torch.float64))) == {"b1", "b2"}
 
 
+def test_generated_params_stay_inside_their_priors_support():
+    """b1, b2 ~ uniform(0, 2 pi): the linear head could say -3 or 9; the model generates and draws inside."""
+    _, _, model = model_for("darcy_smooth.pde")
+    assert model.param_supports == [(0.0, 2 * math.pi)] * 2
+    with torch.no_grad():
+        model.scalar_head.weight.mul_(100.0)  # far outside the prior somewhere
+    beta = torch.tanh(torch.randn(64, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    with torch.no_grad():
+        decoded = model.decode_params(beta)
+    drawn = model.draw_inputs(decoded, torch.Generator().manual_seed(1))
+    for values in (*decoded.values(), *drawn.values()):
+        assert float(values.min()) >= 0.0 and float(values.max()) <= 2 * math.pi
+        assert float(values.min()) == 0.0 and float(values.max()) == 2 * math.pi  # the ends were reached
+    normal = api.load("specs/advection_diffusion.pde")
+    from pdedsl.runtime.instances import param_support
+    assert param_support(normal, "theta") == (-math.inf, math.inf)
+
+
 def test_elbo_decreases_on_a_tiny_problem():
     torch.manual_seed(0)
     _, pool, model = model_for("darcy_two_phase.pde", members=8)

@@ -18,6 +18,11 @@ class ScalarPrior:
         """``n`` independent draws, shape (n,), float64."""
         raise NotImplementedError
 
+    @property
+    def support(self) -> tuple[float, float]:
+        """The smallest closed interval holding every draw (infinite ends where unbounded)."""
+        return -np.inf, np.inf
+
 
 class Uniform(ScalarPrior):
     """``uniform(low, high)`` on the interval [low, high)."""
@@ -30,6 +35,10 @@ class Uniform(ScalarPrior):
 
     def __repr__(self) -> str:
         return f"Uniform({self.low}, {self.high})"
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
 
     def sample(self, n, seed=None):
         return _checks.generator(seed).uniform(self.low, self.high, size=_checks.count(n))
