@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -294,26 +295,12 @@ def test_the_pca_encoder_leaves_out_directions_of_negligible_spread():
     assert float(spread[kept] / spread[0]) <= 1e-3  # the next one was negligible
 
 
-ROD_WITH_RANDOM_START = """
-problem rod
-domain R = interval(x: [0, 1])
-time t: [0, 0.5]
-field u
-input u0 ~ gaussian_field(length: 0.2, smoothness: 1.5, variance: 0.25)
-equation in R:
-    dt(u) = 0.1*d(u, x, x)
-boundary on boundary(R):
-    u = 0
-initial:
-    u = u0
-"""
+ROD_WITH_RANDOM_START = Path(__file__).parent.parent / "data" / "rod_random_start.pde"
 
 
-def test_an_input_of_a_time_dependent_problem_is_a_function_of_space(tmp_path):
+def test_an_input_of_a_time_dependent_problem_is_a_function_of_space():
     """u0(x) has a trunk over x alone: decoding it ignores t, its t-derivative is zero, and the ELBO is finite."""
-    spec = tmp_path / "rod.pde"
-    spec.write_text(ROD_WITH_RANDOM_START)
-    problem = api.load(spec)
+    problem = api.load(ROD_WITH_RANDOM_START)
     pool = draw_pool(problem, 4, 9, 0)
     model = create("dgno", problem, layout=pool.layout, **SMALL).double()
     model.set_normalisation(pool.operator_inputs())

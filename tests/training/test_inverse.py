@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -374,20 +375,8 @@ def test_an_initial_condition_is_inferred_as_a_function_of_space(tmp_path):
     from pdedsl.training.model_error import FILE_NAME, model_error
     from pdedsl.training.run import Run
 
-    text = """problem rod
-domain R = interval(x: [0, 1])
-time t: [0, 0.5]
-field u
-input u0 ~ gaussian_field(length: 0.2, smoothness: 1.5, variance: 0.25)
-equation in R:
-    dt(u) = 0.1*d(u, x, x)
-boundary on boundary(R):
-    u = 0
-initial:
-    u = u0
-observe u from "obs.npz" noise 0.01
-infer u0
-"""
+    rod = Path(__file__).parent.parent / "data" / "rod_random_start.pde"
+    text = rod.read_text() + 'observe u from "obs.npz" noise 0.01\ninfer u0\n'
     spec = tmp_path / "rod.pde"
     spec.write_text(text)
     rng = np.random.default_rng(0)
