@@ -124,7 +124,31 @@ def two_phase_observations() -> None:
     save("darcy_two_phase_truth.npz", x=x, y=y, u=u, a=a)
 
 
+def heat_start_observations() -> None:
+    """heat_start_obs.npz and heat_start_truth.npz for heat_random_start.pde.
+
+    One draw of the random start s (sample 0 of seed 2027), solved by pdedsl's reference solver on a
+    33 x 33 grid of x and t; 40 readings of u at random nodes with t > 0, Gaussian noise of std 0.01 (the
+    value the spec declares); the truth: s on the x nodes, u on the grid.
+    """
+    import sys
+
+    sys.path.insert(0, str(HERE.parent))
+    from pdedsl import api
+    from pdedsl.reference.dataset import generate
+
+    text = (HERE / "heat_random_start.pde").read_text().split("observe")[0]  # the family, without its data
+    arrays = generate(api.load(text), 1, 33, 2027)
+    x, t, u, start = arrays["x"], arrays["t"], arrays["u"][0], arrays["s"][0]
+    rng = np.random.default_rng(2027)
+    nodes = rng.choice(np.arange(u.size).reshape(u.shape)[:, 1:].reshape(-1), 40, replace=False)
+    i, j = np.unravel_index(nodes, u.shape)
+    save("heat_start_obs.npz", x=x[i], t=t[j], u=u[i, j] + 0.01 * rng.standard_normal(40))
+    save("heat_start_truth.npz", x=x, t=t, u=u, s=start)
+
+
 if __name__ == "__main__":
+    heat_start_observations()
     two_phase_observations()
     darcy_observations()
     heat_observations()

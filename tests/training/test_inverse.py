@@ -400,3 +400,22 @@ def test_an_initial_condition_is_inferred_as_a_function_of_space(tmp_path):
         for key in ("u0", "u0_std", "u0_low", "u0_high", "true_u0"):  # an input does not vary along t
             assert np.all(fields[key] == fields[key][:, :1]), key
         assert not np.all(fields["u_std"] == fields["u_std"][:, :1])
+
+
+def test_the_bundled_heat_start_spec_infers_its_start_against_the_truth(tmp_path):
+    """specs/heat_random_start.pde: readings of u(x, t > 0), the start s(x) inferred, scored against its truth."""
+    from pdedsl.training import TrainConfig, train
+    from pdedsl.training.inference import infer
+
+    config = TrainConfig(backend="dgno", steps=3, samples=6, batch_size=3, grid=33, test_samples=0,
+                         interior_points=30, boundary_points=8,
+                         backend_options={"latent": 4, "width": 8, "depth": 1, "encoder_width": 8})
+    train("specs/heat_random_start.pde", config, tmp_path / "run", progress=False)
+    with np.load("specs/heat_start_truth.npz") as truth:
+        start = truth["s"]
+        assert truth["u"].shape == (33, 33) and np.allclose(truth["u"][:, 0], start * np.sin(np.pi * truth["x"]))
+    report = infer("specs/heat_random_start.pde", tmp_path / "run", tmp_path / "post",
+                   Settings(restarts=1, adam_steps=3, lbfgs_steps=2, samples=8, sampler="laplace", model_error=False),
+                   truth={"s": start}, progress=False)
+    assert report["observations"]["u"] == {"points": 40, "noise": 0.01} and report["inferred"] == ["s"]
+    assert set(report["truth"]) == {"s"} and 0 <= report["truth"]["s"]["coverage_95"] <= 1
