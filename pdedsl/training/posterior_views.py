@@ -60,7 +60,9 @@ def plot_posterior(folder, output_path=None) -> Path:
     report, arrays = load_posterior_arrays(folder)
     axes = list(report["axes"])
     nodes = [arrays[a] for a in axes]
-    outside = _outside_mask(folder, axes, nodes)
+    problem = _spec_problem(folder)
+    outside = _outside_mask(problem, axes, nodes)
+    time_axis = problem.time.name if problem is not None and problem.time is not None else None
     shown = [n for n in report["inferred"] if n in arrays and arrays[n].ndim] + \
         [n for n in report.get("fields", []) if n in arrays]
     any_truth = any(f"true_{n}" in arrays for n in shown)
@@ -70,6 +72,10 @@ def plot_posterior(folder, output_path=None) -> Path:
     grid = figure.add_gridspec(len(shown), len(columns))
     for row, name in enumerate(shown):
         mean, std, true = (_blank(arrays.get(key), outside) for key in (name, f"{name}_std", f"true_{name}"))
+        row_nodes = nodes
+        if name not in report.get("fields", []) and axes[-1] == time_axis:  # an input: the same at every t
+            mean, std, true = (None if v is None else v[..., 0] for v in (mean, std, true))
+            row_nodes = nodes[:-1]
         scores = report.get("truth", {}).get(name, {})
         panels = {"mean": (mean, f"{name}: posterior mean"), "std": (std, f"{name}: posterior std")}
         if true is not None:
@@ -84,7 +90,7 @@ def plot_posterior(folder, output_path=None) -> Path:
                 ax.axis("off")
                 continue
             values, title = panels[key]
-            _panel(figure, ax, nodes, values, title, limits if key in ("truth", "mean") else None,
+            _panel(figure, ax, row_nodes, values, title, limits if key in ("truth", "mean") else None,
                    diverging=key == "error")
             if key == "mean" and f"obs_{name}" in arrays:
                 _observations(ax, arrays, name, axes)
@@ -94,15 +100,23 @@ def plot_posterior(folder, output_path=None) -> Path:
     return _save(figure, output)
 
 
-def _outside_mask(folder: Path, axes: list[str], nodes: list[np.ndarray]):
-    """``True`` at the grid nodes outside the spec's domain (a disk's corners), or None where all are inside."""
+def _spec_problem(folder: Path):
+    """The inference folder's copy of the spec, checked (None if it cannot be read: the plot goes on without)."""
     from .. import api
+    from ..errors import PdeError
+
+    try:
+        return api.load(folder / "spec.pde")
+    except (PdeError, OSError):
+        return None
+
+
+def _outside_mask(problem, axes: list[str], nodes: list[np.ndarray]):
+    """``True`` at the grid nodes outside the spec's domain (a disk's corners), or None where all are inside."""
     from ..errors import PdeError
     from .plot import _inside
 
-    try:
-        problem = api.load(folder / "spec.pde")
-    except (PdeError, OSError):
+    if problem is None:
         return None
     space = [a for a in axes if a in problem.axes]
     mesh = np.meshgrid(*nodes, indexing="ij")

@@ -271,15 +271,16 @@ def test_accuracy_benchmark_smoke_run(tmp_path, capsys):
 
 def test_a_posterior_plot_blanks_the_grid_nodes_outside_the_domain(tmp_path):
     """A disk's sensor grid covers its bounding box; the corners are not part of the problem."""
-    from pdedsl.training.posterior_views import _blank, _outside_mask
+    from pdedsl.training.posterior_views import _blank, _outside_mask, _spec_problem
 
     (tmp_path / "spec.pde").write_text("problem d\ndomain D = disk(center: (0, 0), radius: 1)\nfield u\n"
                                        "equation in D:\n    -laplace(u) = 1\nboundary on boundary(D):\n    u = 0\n")
     nodes = [np.linspace(-1, 1, 5)] * 2
-    outside = _outside_mask(tmp_path, ["x", "y"], nodes)
+    outside = _outside_mask(_spec_problem(tmp_path), ["x", "y"], nodes)
     assert outside[0, 0] and outside[4, 4] and not outside[2, 2] and not outside[2, 4]  # (1, 0) is on the rim
     blanked = _blank(np.ones((5, 5)), outside)
     assert np.isnan(blanked[0, 0]) and blanked[2, 2] == 1
     (tmp_path / "spec.pde").write_text("problem r\ndomain R = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\n"
                                        "equation in R:\n    dt(u) = d(u, x, x)\n")
-    assert _outside_mask(tmp_path, ["x", "t"], [np.linspace(0, 1, 3), np.linspace(0, 1, 4)]) is None
+    assert _outside_mask(_spec_problem(tmp_path), ["x", "t"], [np.linspace(0, 1, 3), np.linspace(0, 1, 4)]) is None
+    assert _spec_problem(tmp_path / "nowhere") is None
