@@ -67,10 +67,12 @@ class ModelError:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path, axes: list[str], fields: list[str]) -> "ModelError":
-        """``axes``: the grid's axes for files written before they were saved with it (steady problems)."""
+    def load(cls, path: Path, fields: list[str]) -> "ModelError":
         with np.load(path) as data:
-            axes = [str(a) for a in data["axes"]] if "axes" in data.files else axes
+            if "axes" in data.files:
+                axes = [str(a) for a in data["axes"]]
+            else:  # written before the axes' names were: every array that is not a count or a field's
+                axes = [k for k in data.files if k != "members" and not k.endswith(("_mean", "_std"))]
             return cls({a: data[a] for a in axes}, {n: data[f"{n}_mean"] for n in fields},
                        {n: data[f"{n}_std"] for n in fields}, int(data["members"]))
 
@@ -83,7 +85,7 @@ def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple
     pool = run.pool
     path = Path(run.folder) / FILE_NAME
     if path.is_file():
-        return ModelError.load(path, list(pool.layout.axis_names), fields), ""
+        return ModelError.load(path, fields), ""
     grid = len(next(iter(pool.layout.nodes().values())))
     try:
         arrays = generate(run.problem, members, grid, CALIBRATION_SEED, progress)

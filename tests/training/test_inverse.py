@@ -343,7 +343,7 @@ def test_model_error_is_measured_once_and_widens_the_bands(trained, tmp_path):
     assert plain["model_error"] == {"used": False, "why": "turned off"}
     widened = infer("specs/darcy_inverse.pde", trained, tmp_path / "widened", Settings(**settings), progress=False)
     assert widened["model_error"]["used"] and widened["model_error"]["members"] == 100
-    error = ModelError.load(trained / FILE_NAME, ["x", "y"], ["u"])
+    error = ModelError.load(trained / FILE_NAME, ["u"])
     assert error.std["u"].shape == (9, 9) and np.all(error.std["u"][1:-1, 1:-1] > 0)
     with np.load(tmp_path / "plain" / "fields.npz") as a, np.load(tmp_path / "widened" / "fields.npz") as b:
         assert b["u_std"].mean() > a["u_std"].mean()
@@ -419,3 +419,16 @@ def test_the_bundled_heat_start_spec_infers_its_start_against_the_truth(tmp_path
                    truth={"s": start}, progress=False)
     assert report["observations"]["u"] == {"points": 40, "noise": 0.01} and report["inferred"] == ["s"]
     assert set(report["truth"]) == {"s"} and 0 <= report["truth"]["s"]["coverage_95"] <= 1
+
+
+def test_a_model_error_file_keeps_its_grid_and_older_files_still_read(tmp_path):
+    from pdedsl.training.model_error import ModelError
+
+    axes = {"x": np.linspace(0, 1, 3), "t": np.linspace(0, 0.5, 4)}
+    error = ModelError(axes, {"u": np.ones((3, 4))}, {"u": np.full((3, 4), 0.5)}, members=7)
+    error.save(tmp_path / "e.npz")
+    with np.load(tmp_path / "e.npz") as data:  # the same arrays as a file written before the axes' names were
+        np.savez(tmp_path / "old.npz", **{k: data[k] for k in data.files if k != "axes"})
+    for name in ("e.npz", "old.npz"):
+        back = ModelError.load(tmp_path / name, ["u"])
+        assert list(back.axes) == ["x", "t"] and back.members == 7 and back.std["u"].shape == (3, 4)
