@@ -5,7 +5,8 @@
 # spread grows with the frequency. The readings (noise std 0.01) and the truth (s and
 # u on a 33 x 33 grid of x and t) are made by make_data.py. Train a generative model
 # of the family, then infer (the truth is for Python: pdedsl.infer(..., truth={"s": s})):
-#   pdedsl train specs/heat_random_start.pde --backend dgno --form weak --grid 33 --out runs/rod_dgno
+#   pdedsl train specs/heat_random_start.pde --backend dgno --grid 33 --steps 3000 --batch 25 --lr 2e-3 \
+#       --decay 0.01 --weight initial_1=10 --weight kl=0.1 --out runs/rod_dgno
 #   pdedsl infer specs/heat_random_start.pde --model runs/rod_dgno --out runs/rod_post
 problem heat_random_start
 
