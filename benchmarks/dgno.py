@@ -158,6 +158,8 @@ def run_line(case: str, args, work: Path) -> dict:
         options += ["--width", str(args.width)]
     if args.kl_weight is not None:
         options += ["--weight", f"kl={args.kl_weight:g}"]
+    if args.average is not None:
+        options += ["--average", f"{args.average:g}"]
     folder = work / f"{case}_dgno"
     command = ["train", str(SPECS[case]), *COMMON, *options, "--samples", str(args.samples), "--test-data", str(test),
                "--device", args.device, "--seed", str(args.seed), "--json", "-q", "--out", str(folder)]
@@ -170,6 +172,8 @@ def run_line(case: str, args, work: Path) -> dict:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     row = {"case": case, "steps": int(options[at]), "u": result["rel_l2"]["u"], "train_s": result["wall_s"],
            "options": " ".join(options)}
+    if "rel_l2_last_iterate" in result:  # --average: Adam's last iterate, before the average replaced it
+        row["u_last_iterate"] = result["rel_l2_last_iterate"]["u"]
     ood = _data(_ood_spec(case, work), TEST, 1, work / f"{case}_ood_test.npz")
     row["ood_u"] = _ood_error(folder, ood)
     if case.startswith("two_phase") and args.inverse:
@@ -196,6 +200,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="members per Adam step (default: the line's, 25 or 50)")
     parser.add_argument("--width", type=int, help="the field decoder's width (default: the backend's, 100)")
     parser.add_argument("--kl-weight", type=float, help="the KL term's weight (default 1: the ELBO)")
+    parser.add_argument("--average", type=float, metavar="DECAY",
+                        help="end Adam on the moving average of its iterates (train --average; default: off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true",
@@ -218,6 +224,8 @@ def main() -> None:
         published = PUBLISHED[row["case"]]["u"]
         print(f"{row['case']:<15} {row['steps']:>6} {row['u']:>9.4f} {published:>9.4f} {row['ood_u']:>8.4f}  "
               f"{OOD_LABEL[row['case']]:<18} {row['wall_s']:>7.0f}")
+        if "u_last_iterate" in row:
+            print(f"  u of Adam's last iterate (the average replaced it): {row['u_last_iterate']:.4f}")
         if "inverse" in row:
             inv = row["inverse"]
             print(f"  inverse ({inv['problems']} problems, {OBSERVED} observations, {SNR_DB:g} dB): a rel_l2 "

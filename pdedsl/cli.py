@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--kl-warmup", type=float, metavar="F",
                        help="dgno backend: the KL term's weight rises from 0 over this fraction of the steps "
                             "(default: 0.5)")
+    train.add_argument("--average", type=float, metavar="DECAY",
+                       help="keep an exponential moving average of Adam's iterates with this decay (e.g. 0.999: "
+                            "about the last 1000 steps) and end Adam on it; it damps the steps' noise (default: off)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64", "bf16"),
@@ -367,7 +370,8 @@ def _train(args) -> int:
                                  threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
                                  derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
                                  form=args.form, mode=args.mode, optimizer=args.optimizer,
-                                 **({} if args.kl_warmup is None else {"kl_warmup": args.kl_warmup}))
+                                 **({} if args.kl_warmup is None else {"kl_warmup": args.kl_warmup}),
+                                 **({} if args.average is None else {"average": args.average}))
         except ValueError as error:
             raise _UsageError(str(error)) from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),

@@ -69,6 +69,8 @@ class TrainConfig:
     mode: str = "auto"  # operator backends: physics, supervised, hybrid (auto: supervised with data)
     batch_size: int = 50  # operator backends: members per step
     grid: int = 0  # operator backends: sensor nodes per axis (0: the data's grid, else 129, 29, 17 in 1-3 D)
+    average: float = 0.0  # Adam's iterates averaged with this decay (e.g. 0.999; 0: off); the average becomes the
+    # model when Adam ends (Trainer._average)
     kl_warmup: float = 0.5  # dgno: the KL term's weight grows from 0 over this fraction of the Adam steps
     test_samples: int = 100  # operator backends: held-out members solved by the reference solver
     test_data: Optional[str] = None  # operator backends: held-out labelled members instead
@@ -127,6 +129,8 @@ class TrainConfig:
             raise ValueError(f"unknown training mode '{self.mode}' (expected one of: {', '.join(MODES)})")
         if not 0.0 <= self.kl_warmup <= 1.0:
             raise ValueError(f"kl_warmup is a fraction of the Adam steps, between 0 and 1 (got {self.kl_warmup})")
+        if not 0.0 <= self.average < 1.0:
+            raise ValueError(f"average is the decay of a moving average, in [0, 1) (got {self.average})")
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
 

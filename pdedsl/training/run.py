@@ -219,6 +219,8 @@ class Trainer:
         self.batches = None  # the points in use (saved with checkpoints when they depend on the model)
         self.drawn_at = None  # the step whose draw L-BFGS is using (saved with checkpoints)
         self.restored = None
+        self.averaged = None  # the moving average of Adam's iterates (--average), until it replaces them
+        self.last_iterate_errors = None  # the errors of Adam's last iterate, where the average replaced it
 
     def fit(self, resume: bool) -> dict:
         run, config = self.run, self.config
@@ -244,6 +246,7 @@ class Trainer:
             if state.get("batches") is not None:
                 self.restored = run.objective.batches_from_state(state["batches"])
             self.drawn_at = state.get("drawn_at")
+        self._start_average(state, step)
         self.began = time.perf_counter() - wall_before
         self.base_rate = config.learning_rate  # halved once per skipped step: base_rate * 0.5 ** skips
         self.adam_skips = torch.zeros((), device=run.device)
@@ -265,8 +268,46 @@ class Trainer:
                 self.batches = self._sample(step)
             terms = self._adam_step(adam, self.batches, step)
             step += 1
+            self._update_average(step)
             self._after_step(step, "adam", adam, terms)
+        self._use_average()
         return step
+
+    # ---- the moving average of Adam's iterates (--average) ----
+    def _start_average(self, state, step: int) -> None:
+        """Begin the average (at the model's weights), or take it up again from the checkpoint.
+
+        A checkpoint holds the average for as long as Adam runs; once Adam has
+        ended the model is the average and checkpoints no longer carry one.
+        """
+        if not self.config.average:
+            return
+        if state is not None and state.get("averaged") is not None:
+            self.averaged = [t.to(p.device, p.dtype) for t, p in zip(state["averaged"], self.parameters)]
+        elif step < self.config.steps:
+            self.averaged = [p.detach().clone() for p in self.parameters]
+
+    @torch.no_grad()
+    def _update_average(self, step: int) -> None:
+        """Move the average towards the new iterate; early on (step < ~10 / (1 - decay)) with a shorter memory,
+        ``(1 + step) / (10 + step)``, so the random start does not linger in it."""
+        if self.averaged is None:
+            return
+        decay = min(self.config.average, (1 + step) / (10 + step))
+        for average, parameter in zip(self.averaged, self.parameters):
+            average.lerp_(parameter.detach(), 1 - decay)
+
+    def _use_average(self) -> None:
+        """Adam has ended: the model becomes the average (L-BFGS, if any, starts from there). The last
+        iterate's errors are measured first, so result.json shows what the average gained."""
+        if self.averaged is None:
+            return
+        if CONTEXT.main or not self.run.operator:
+            self.last_iterate_errors = self.run.evaluate()
+        with torch.no_grad():
+            for average, parameter in zip(self.averaged, self.parameters):
+                parameter.copy_(average)
+        self.averaged = None
 
     def _lbfgs_phase(self, lbfgs, step: int) -> int:
         """L-BFGS on the last Adam batch, in chunks; stops early once the loss no longer changes."""
@@ -366,6 +407,7 @@ class Trainer:
         batches = self.run.objective.batches_to_state(self.batches) if self.adaptive and self.batches else None
         state = self.run.state(step, optimizer, phase, wall, batches)
         state["drawn_at"] = self.drawn_at
+        state["averaged"] = None if self.averaged is None else [t.clone() for t in self.averaged]
         checkpoint.save(state, self.run.folder / "checkpoint.pt")
 
     def _learning_rate(self, step: int) -> float:
@@ -462,6 +504,8 @@ class Trainer:
             "parameters": run.model.parameter_count(),
             "skipped_steps": self.skipped,
         }
+        if self.last_iterate_errors is not None:
+            result["rel_l2_last_iterate"] = self.last_iterate_errors
         if run.operator:
             result.update(mode=run.objective.mode, samples=len(run.pool),
                           test_samples=len(run.test) if run.test is not None else 0)

@@ -258,3 +258,70 @@ def test_adam_steps_never_read_a_tensor_on_the_host(tmp_path, monkeypatch, form)
                    progress=False)
     assert inside["reads"] == []
     assert result["skipped_steps"] == 12  # sqrt of a negative number: every step skipped, decided on the device
+
+
+def _weights(folder):
+    return torch.load(Path(folder) / "checkpoint.pt", weights_only=True)["model"]
+
+
+def test_averaging_ends_adam_on_the_moving_average_of_its_iterates(tmp_path, monkeypatch):
+    """--average leaves Adam's path alone and replaces the last iterate by the moving average of all of them."""
+    spec = write(tmp_path)
+    settings = {**TINY, "steps": 30, "lbfgs_steps": 0}
+    plain = train(spec, TrainConfig(**settings), tmp_path / "plain", progress=False)
+    iterates, original = [], run_module.Trainer._after_step
+
+    def record(self, step, *args, **kwargs):
+        iterates.append({k: v.detach().clone() for k, v in self.run.model.state_dict().items()})
+        original(self, step, *args, **kwargs)
+
+    monkeypatch.setattr(run_module.Trainer, "_after_step", record)
+    averaged = train(spec, TrainConfig(**settings, average=0.9), tmp_path / "averaged", progress=False)
+    last, final = iterates[-1], _weights(tmp_path / "averaged")
+    assert all(torch.equal(last[k], v) for k, v in _weights(tmp_path / "plain").items())  # the same path
+    expected = {k: v.clone() for k, v in iterates[0].items()}  # (the random start's weight falls like step^-9)
+    for step, iterate in enumerate(iterates[1:], start=2):
+        decay = min(0.9, (1 + step) / (10 + step))
+        expected = {k: decay * expected[k] + (1 - decay) * iterate[k] for k in expected}
+    assert TrainConfig(**settings).average == 0.0  # off by default
+    for key in final:
+        assert torch.allclose(final[key], expected[key], rtol=1e-6, atol=1e-9), key
+    assert any(not torch.allclose(final[k], last[k]) for k in final)
+    assert averaged["rel_l2"]["u"] != plain["rel_l2"]["u"]
+    assert averaged["rel_l2_last_iterate"]["u"] == pytest.approx(plain["rel_l2"]["u"], rel=1e-12)
+    assert "rel_l2_last_iterate" not in plain
+
+
+@pytest.mark.parametrize("killed_at", [27, 40])
+def test_an_averaged_run_killed_in_or_at_the_end_of_adam_resumes_to_the_same_numbers(tmp_path, monkeypatch,
+                                                                                     killed_at):
+    """The checkpoint carries the average while Adam runs; killed just after Adam's last step (checkpoint 40,
+    average not yet applied) the resumed run applies it before L-BFGS, once."""
+    spec = write(tmp_path)
+    settings = {**TINY, "average": 0.95}
+    whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
+    original = run_module.Trainer._after_step
+
+    def killed(self, step, *args, **kwargs):
+        original(self, step, *args, **kwargs)
+        if step == killed_at:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.Trainer, "_after_step", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
+    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    saved = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)
+    assert saved["averaged"] is not None
+    resumed = resume(tmp_path / "killed", progress=False)
+    assert resumed["rel_l2"]["u"] == pytest.approx(whole["rel_l2"]["u"], rel=1e-9, abs=1e-12)
+    a, b = _weights(tmp_path / "whole"), _weights(tmp_path / "killed")
+    assert all(torch.allclose(a[k], b[k], rtol=1e-9, atol=1e-12) for k in a)
+    assert torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["averaged"] is None
+
+
+def test_a_moving_average_needs_a_decay_below_one(tmp_path, capsys):
+    with pytest.raises(ValueError, match="average"):
+        TrainConfig(average=1.0)
+    assert main(["train", str(write(tmp_path)), "--average", "1.5", "--out", str(tmp_path / "run")]) == 2
+    assert "average" in capsys.readouterr().err
