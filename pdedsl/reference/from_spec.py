@@ -149,9 +149,9 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
     arrays = {**mesh, **inputs}
     for item in problem.inputs:
         if item.kind == "data" and item.name not in arrays:
-            from ..runtime.interpolation import interpolant
+            from ..runtime.interpolation import input_interpolant
 
-            module = interpolant(item.data.path, item.name, tuple(problem.axes))
+            module = input_interpolant(problem, item)
             arrays[item.name] = module({a: torch.as_tensor(m.ravel()) for a, m in mesh.items()}) \
                 .detach().numpy().reshape(mesh[spec.box.axes[0]].shape)
 

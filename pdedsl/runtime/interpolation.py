@@ -13,6 +13,8 @@ from typing import Mapping
 import numpy as np
 import torch
 
+from ..errors import PdeError
+
 
 class GridInterpolant(torch.nn.Module):
     def __init__(self, axes: tuple[str, ...], grids: list[np.ndarray], values: np.ndarray):
@@ -61,11 +63,35 @@ class NearestInterpolant(torch.nn.Module):
         return self.values[nearest].to(reference.dtype)
 
 
+class DataInputError(PdeError):
+    """An ``input ... from`` file does not fit the input (the message says where and how)."""
+
+
+def input_interpolant(problem, item) -> torch.nn.Module:
+    """The interpolant of the data input ``item`` of ``problem``; a file that does not fit it is refused here,
+    located at the ``from`` clause (``check`` only warns, as the file may still change before training)."""
+    try:
+        return interpolant(item.data.path, item.name, tuple(problem.axes))
+    except DataInputError as error:
+        span = item.data.span
+        where = f"{problem.source_name}:{span.line}:{span.column}: " if span is not None else ""
+        raise DataInputError(f"{where}input '{item.name}' from '{item.data.written}': {error}") from None
+
+
 def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
     """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout)."""
     with np.load(path, allow_pickle=False) as archive:
+        missing = [key for key in (*axes, name) if key not in archive.files]
+        if missing:
+            raise DataInputError(f"no array named {', '.join(map(repr, missing))} (the file has "
+                                 f"{', '.join(archive.files) or 'none'})")
         values = np.asarray(archive[name], dtype=np.float64)
         coordinates = [np.asarray(archive[a], dtype=np.float64).reshape(-1) for a in axes]
+    scattered = values.ndim == 1 and all(len(c) == len(values) for c in coordinates)
+    if not scattered and values.shape != tuple(len(c) for c in coordinates):
+        lengths = ", ".join(f"len({a})={len(c)}" for a, c in zip(axes, coordinates))
+        raise DataInputError(f"'{name}' has shape {values.shape}, which fits neither scattered points nor a grid "
+                             f"over the space axes ({lengths}); an input given as data depends on space alone")
     if values.shape == tuple(len(c) for c in coordinates) and values.ndim == len(axes) and values.ndim > 1:
         return GridInterpolant(axes, coordinates, values)
     if values.ndim == 1 and len(axes) == 1 and len(values) == len(coordinates[0]) and np.all(np.diff(np.sort(coordinates[0])) > 0):

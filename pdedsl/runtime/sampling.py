@@ -198,6 +198,9 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
     low, high = base.bounding_box()
     tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
     what = f"region '{target.name}'"
+    span = problem.region(target.name).span if target.kind == "region" else None
+    if span is not None:  # located, as the region is the user's to fix
+        what = f"region '{target.name}' ({problem.source_name}:{span.line}:{span.column})"
     point = _pinned_point(predicates, base.axes, constants)
     if point is not None:
         points, normals = _point_region(base, on_boundary, point, predicates, constants, tolerance, n, what)

@@ -17,7 +17,7 @@ from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
 from ..runtime.instances import draw_instance
-from ..runtime.interpolation import interpolant
+from ..runtime.interpolation import input_interpolant
 from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, contraction_of, requests_of
 from .compiling import Compiled, worth_compiling
@@ -51,7 +51,7 @@ class Objective:
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault((entry["kind"], target), []).append(entry)
         self.observations = [self._observation(o) for o in problem.observations] if fields is None else []
-        self.data_inputs = {i.name: interpolant(i.data.path, i.name, tuple(problem.axes)).to(device)
+        self.data_inputs = {i.name: input_interpolant(problem, i).to(device)
                             for i in problem.inputs if i.kind == "data"}
         if self.instance is not None:
             self.data_inputs.update({name: self.instance.interpolant(name).to(device) for name in self.instance.inputs})

@@ -164,6 +164,16 @@ class Run:
         return state
 
 
+def _check_something_to_train(run: Run) -> None:
+    """Refuse a spec without physics or data (a loss of nothing would fail deep inside the optimiser)."""
+    problem = run.problem
+    physics = problem.equations or problem.boundary_conditions or problem.initial_conditions
+    labelled = run.operator and run.objective.mode != "physics"
+    if not (physics or problem.observations or labelled):
+        raise RunError(f"{problem.source_name}: nothing to train: the spec has no equation, boundary or initial "
+                       "condition, or observation")
+
+
 def _data_files(problem) -> list[str]:
     files = [o.data.path for o in problem.observations] + [r.data.path for r in problem.references]
     return files + [i.data.path for i in problem.inputs if i.data is not None]
@@ -175,6 +185,7 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     if not resume:  # recorded in config.json, so older folders rebuild as they were
         config.backend_options = {**new_run_options(config.backend), **config.backend_options}
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
+    _check_something_to_train(run)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
         print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
               file=sys.stderr)

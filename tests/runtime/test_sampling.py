@@ -121,7 +121,7 @@ def test_refined_regions_apply_every_parent_predicate():
 
 def test_a_region_that_matches_no_point_fails_clearly():
     problem = pdedsl.load(REFINED)
-    with pytest.raises(SamplingError, match="region 'nowhere'"):
+    with pytest.raises(SamplingError, match=r"region 'nowhere' \(<spec>:\d+:1\)"):  # located in the spec
         region(problem, "nowhere", n=10)
     with pytest.raises(SamplingError, match="region 'seam'"):    # two points of the boundary: too thin
         region(problem, "seam", n=10)

@@ -325,3 +325,26 @@ def test_a_moving_average_needs_a_decay_below_one(tmp_path, capsys):
         TrainConfig(average=1.0)
     assert main(["train", str(write(tmp_path)), "--average", "1.5", "--out", str(tmp_path / "run")]) == 2
     assert "average" in capsys.readouterr().err
+
+
+def test_a_data_input_that_does_not_fit_the_problem_is_refused_where_it_is_named(tmp_path):
+    """check only warns (the file may change); training refuses it, located at the from clause, instead of
+    reading the flat array as scattered points (wrong values) or indexing past its end."""
+    x = np.linspace(0, 1, 11)
+    np.savez(tmp_path / "k_xt.npz", x=x, t=np.linspace(0, 1, 6), k=np.ones((11, 6)))  # over x and t
+    np.savez(tmp_path / "k_short.npz", x=x, k=np.ones(7))  # 7 values for 11 nodes
+    for name in ("k_xt", "k_short"):
+        spec = write(tmp_path, POISSON_1D.replace("field u", f'field u\ninput k from "{name}.npz"')
+                     .replace("-d(u, x, 2) =", "-d(k*d(u, x), x) ="))
+        with pytest.raises(pdedsl.errors.PdeError, match=rf"rod.pde:\d+:\d+: input 'k' from '{name}.npz': 'k' has "
+                                                         r"shape \(\d+(, 6)?,?\), which fits neither"):
+            train(spec, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), tmp_path / name, progress=False)
+
+
+def test_a_spec_without_physics_or_data_is_refused_before_training(tmp_path):
+    spec = tmp_path / "idle.pde"
+    spec.write_text("domain D = interval(x: [0, 1])\nfield u\nexact u = x\n")
+    problem = pdedsl.load(spec)
+    assert any("nothing to train" in w.message for w in problem.warnings)
+    with pytest.raises(run_module.RunError, match="idle.pde: nothing to train"):
+        train(spec, TrainConfig(**{**TINY, "steps": 2}), tmp_path / "run", progress=False)

@@ -170,6 +170,10 @@ class ProblemBuilder(StatementBuilder):
         if not declared:
             return None
         first = declared[0]
+        for extra in declared[1:]:
+            if extra.name.text != first.name.text:  # (the same name twice is reported as a redeclaration)
+                self.sink.error(f"a problem has one time axis, and '{first.name.text}' is it (line {first.span.line})",
+                                extra.span, hint="remove this 'time' statement or rename its uses")
         if self.scope.kind_of(first.name.text) != TIME:  # the name was refused (reserved or taken)
             return None
         bounds = self.range_numbers(first.interval, f"time interval of '{first.name.text}'")

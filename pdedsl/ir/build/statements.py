@@ -332,6 +332,10 @@ class StatementBuilder:
                 if declaration.name not in self._used_fields:
                     self.sink.warning(f"field '{declaration.name}' appears in no equation or condition",
                                       declaration.span)
+        elif not self._observe_count:
+            for declaration in self.scope.of_kind(FIELD)[:1]:
+                self.sink.warning("the problem has no equation, condition or observation: there is nothing to "
+                                  "train", declaration.span)
         if self.time is not None and result["equations"] and not result["initial_conditions"]:
             self.sink.warning("the problem is time-dependent but has no initial condition", self.time.span)
         if self._infer_spans and not self._observe_count:
