@@ -34,6 +34,13 @@ def test_check_spec_error_exit_1_with_located_message(tmp_path, capsys):
     assert "        -lapalce(u) = 1\n         ^^^^^^^\nhint: did you mean 'laplace'?" in err
 
 
+def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys):
+    path = write(tmp_path, "typo.pde", GOOD.replace("on boundary(", "on boundry("))
+    assert main(["check", path]) == 1
+    err = capsys.readouterr().err
+    assert "error: unexpected '('" in err and "hint: did you mean 'boundary'?" in err
+
+
 def test_check_several_files_reports_each(tmp_path, capsys):
     good = write(tmp_path, "a.pde", GOOD)
     bad = write(tmp_path, "b.pde", GOOD.replace("field u", "field u, u"))

@@ -9,6 +9,7 @@ come instead.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -242,8 +243,20 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
         hint = did_you_mean(token.value, STATEMENT_KEYWORDS) or (
             "a statement starts with a keyword; equations go in an 'equation' block"
         )
+    if token.type == "LPAR" and hint is None:  # a call where a name was expected: 'on boundry(Omega)'
+        hint = _misspelt_call(line_text[: max(token.column - 1, 0)])
     message = f"unexpected {found}; expected {_describe_expected(error.expected)}"
     return Diagnostic(message, span, source, hint=hint)
+
+
+def _misspelt_call(before: str) -> str | None:
+    """A did-you-mean hint for the name just before an unexpected '(', if it is close to a callable."""
+    from ..ir.builtins import CALLABLES
+
+    match = re.search(r"(\w+)\s*$", before)
+    if match is None or match[1] in CALLABLES:
+        return None
+    return did_you_mean(match[1], CALLABLES + ("boundary",))
 
 
 @lru_cache(maxsize=None)
