@@ -3,7 +3,7 @@
 An operator backend learns a whole family of problems: given one member's
 random inputs, it returns that member's fields. A member is described by an
 :class:`OperatorInputs`: its inputs that vary from member to member
-(``input a ~ ...``, and formula inputs that read random params) sampled on a
+(``input a ~ ...``, and formula inputs of random params or inputs, not of time) sampled on a
 fixed *sensor grid* (``grid``, ``[B, C, n1, ..., nd]``, one channel per
 input), and its random params (``scalars``, ``[B, S]``). The
 :class:`SensorLayout` names the channels and the grid.

@@ -2,8 +2,13 @@
 
 Operator backends learn the map from a problem member's inputs to its
 fields. Which inputs vary: every ``input a ~ <prior>``, and every formula
-input that reads a random param (``input g = 2.1 + sin(b1*x)`` with
-``param b1 ~ uniform(...)``); every random param is also a scalar input.
+input that reads a random param or a random input, directly or through
+another formula input (``input g = 2.1 + sin(b1*x)`` with
+``param b1 ~ uniform(...)``; ``input f2 = f + s``); every random param is
+also a scalar input. A formula input that reads time is no sensor channel
+(the sensor grid has space axes only): the residuals substitute every
+formula, so the operator needs no channel for it, and the random params and
+inputs it reads reach the operator as inputs of their own.
 A :class:`Pool` holds ``N`` members: those inputs on the grid (channels of
 an :class:`~pdedsl.backends.operator.OperatorInputs`), the params, and,
 when labelled, the fields on the same grid.
@@ -20,14 +25,18 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import sympy
 import torch
+from sympy.core.function import AppliedUndef
 
 from ..backends.operator import OperatorInputs, SensorLayout
 from ..errors import PdeError
 from ..ir import nodes
 from ..ir.problem import Problem
+from ..npz import NpzError, open_npz
 from .instances import draw_instance
-from .predicates import evaluate
+from .interpolation import interpolant
+from .predicates import EvaluationError, evaluate
 
 #: Sensor grid nodes per axis by number of space axes, when neither data nor the user says.
 DEFAULT_GRID = {1: 129, 2: 29, 3: 17}
@@ -43,15 +52,31 @@ def random_params(problem: Problem) -> tuple[str, ...]:
 
 
 def varying_inputs(problem: Problem) -> tuple[str, ...]:
-    """Inputs that change from member to member: random ones and formulas of random params."""
-    random = set(random_params(problem))
-    names = []
-    for item in problem.inputs:
-        if item.kind == "prior":
-            names.append(item.name)
-        elif item.kind == "formula" and {s.name for s in item.formula.free_symbols} & random:
-            names.append(item.name)
-    return tuple(names)
+    """Inputs that change from member to member on the sensor grid: random ones, and formulas of random params
+    or inputs that do not read time."""
+    random = set(random_params(problem)) | {i.name for i in problem.inputs if i.kind == "prior"}
+    time = {problem.time.name} if problem.time is not None else set()
+    reads = formula_reads(problem)
+    return tuple(item.name for item in problem.inputs if item.kind == "prior" or
+                 (item.kind == "formula" and reads[item.name] & random and not reads[item.name] & time))
+
+
+def formula_reads(problem: Problem) -> dict[str, set[str]]:
+    """The names each formula input reads (coordinates, params, inputs), through the formula inputs it reads."""
+    formulas = {i.name: i.formula for i in problem.inputs if i.kind == "formula"}
+
+    def reads(name: str, seen: frozenset) -> set[str]:
+        names = _names_in(formulas[name])
+        for other in (names & formulas.keys()) - seen:
+            names |= reads(other, seen | {other})
+        return names
+
+    return {name: reads(name, frozenset({name})) for name in formulas}
+
+
+def _names_in(expr) -> set[str]:
+    """Symbols and applied functions (inputs such as ``f(x, y)``) of ``expr``, by name."""
+    return {s.name for s in expr.free_symbols} | {f.func.__name__ for f in expr.atoms(AppliedUndef)}
 
 
 def piecewise_inputs(problem: Problem) -> set[str]:
@@ -124,7 +149,7 @@ def draw_pool(problem: Problem, n: int, grid: int, seed: int, progress=None) -> 
         axes = instance.axes
         for name in params:
             params[name].append(instance.params[name])
-        values = formula_inputs(problem, axes, instance.params)
+        values = formula_inputs(problem, axes, instance.params, instance.inputs)
         values.update(instance.inputs)
         for name in channels:
             grid_inputs[name].append(values[name])
@@ -134,19 +159,39 @@ def draw_pool(problem: Problem, n: int, grid: int, seed: int, progress=None) -> 
                 {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}, {})
 
 
-def formula_inputs(problem: Problem, axes: dict[str, np.ndarray], params: dict[str, float]) -> dict[str, np.ndarray]:
-    """Every formula input on the grid, for one member's params."""
+def formula_inputs(problem: Problem, axes: dict[str, np.ndarray], params: dict[str, float],
+                   inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The varying formula inputs on the grid for one member, from its random ``params`` and ``inputs`` (its
+    random inputs on the grid); a formula input they read is evaluated first, a data input interpolated."""
     known = {c.name: c.value for c in problem.constants}
     known.update({p.name: p.value for p in problem.params if p.value is not None})
     known.update(params)
     mesh = np.meshgrid(*axes.values(), indexing="ij")
-    points = {a: torch.as_tensor(m) for a, m in zip(axes, mesh)}
-    out = {}
-    for item in problem.inputs:
-        if item.kind == "formula":
-            value = evaluate(item.formula, points, known)
-            out[item.name] = np.broadcast_to(value.double().numpy(), mesh[0].shape).copy()
-    return out
+    values = {a: torch.as_tensor(m) for a, m in zip(axes, mesh)}
+    values.update({name: torch.as_tensor(v) for name, v in inputs.items()})
+    items = {i.name: i for i in problem.inputs}
+
+    def value(name: str) -> torch.Tensor:
+        if name in values:
+            return values[name]
+        item = items[name]
+        if item.kind == "data":
+            flat = {a: v.reshape(-1) for a, v in values.items() if a in axes}
+            values[name] = interpolant(item.data.path, name, tuple(axes))(flat).reshape(mesh[0].shape)
+            return values[name]
+        for other in _names_in(item.formula) & items.keys():
+            value(other)
+        plain = item.formula.xreplace({f: sympy.Symbol(f.func.__name__) for f in item.formula.atoms(AppliedUndef)})
+        try:
+            values[name] = evaluate(plain, values, known)
+        except EvaluationError as error:
+            where = f"{problem.source_name}:{item.span.line}:{item.span.column}: " if item.span is not None else ""
+            raise FamilyError(f"{where}input '{name}': cannot evaluate its formula on the sensor grid ({error})") \
+                from None
+        return values[name]
+
+    return {name: np.broadcast_to(value(name).double().numpy(), mesh[0].shape).copy()
+            for name in varying_inputs(problem) if items[name].kind == "formula"}
 
 
 def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True) -> Pool:
@@ -189,9 +234,11 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
             if values.shape != (count,) + shape:
                 raise FamilyError(f"{origin}: input '{name}' has shape {values.shape}, expected {(count,) + shape}")
             grid_inputs[name] = values
-        else:  # a formula of the params
-            grid_inputs[name] = np.stack([formula_inputs(problem, axes, {k: v[i] for k, v in params.items()})[name]
-                                          for i in range(count)])
+    random = [i.name for i in problem.inputs if i.kind == "prior"]
+    formulas = [name for name in varying_inputs(problem) if name not in grid_inputs]  # evaluated per member
+    evaluated = [formula_inputs(problem, axes, {k: v[i] for k, v in params.items()},
+                                {n: grid_inputs[n][i] for n in random}) for i in range(count if formulas else 0)]
+    grid_inputs.update({name: np.asarray([e[name] for e in evaluated]).reshape((count,) + shape) for name in formulas})
     return Pool(layout_of(problem, axes), grid_inputs, params, fields, times)
 
 
@@ -199,8 +246,10 @@ def load_pool(problem: Problem, path, labelled: bool = True) -> Pool:
     """A pool from an .npz written by ``pdedsl data`` (``labelled=False``: fields optional)."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             arrays = {name: archive[name] for name in archive.files}
+    except NpzError as error:
+        raise FamilyError(f"{path}: not a readable .npz archive: {error}") from None
     except (OSError, ValueError) as error:
         raise FamilyError(f"{path}: cannot read it as an .npz ({error})") from None
     return pool_from_arrays(problem, arrays, str(path), labelled)

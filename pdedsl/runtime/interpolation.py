@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
+from ..npz import NpzError, open_npz
 
 
 class GridInterpolant(torch.nn.Module):
@@ -80,7 +81,11 @@ def input_interpolant(problem, item) -> torch.nn.Module:
 
 def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
     """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout)."""
-    with np.load(path, allow_pickle=False) as archive:
+    try:
+        archive = open_npz(path)
+    except NpzError as error:
+        raise DataInputError(str(error)) from None
+    with archive:
         missing = [key for key in (*axes, name) if key not in archive.files]
         if missing:
             raise DataInputError(f"no array named {', '.join(map(repr, missing))} (the file has "

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
+from ..npz import NpzError, open_npz
 
 
 class DataError(PdeError):
@@ -14,7 +15,11 @@ class DataError(PdeError):
 
 def load_points(path: str, name: str, axes: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """``({axis: coordinates}, values)`` as flat arrays, from scattered or grid layout."""
-    with np.load(path, allow_pickle=False) as archive:
+    try:
+        archive = open_npz(path)
+    except NpzError as error:
+        raise DataError(f"{path}: not a readable .npz archive: {error}") from None
+    with archive:
         missing = [key for key in (*axes, name) if key not in archive.files]
         if missing:
             raise DataError(f"{path}: no array named {', '.join(map(repr, missing))} (it has {', '.join(archive.files)})")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..npz import NpzError, open_npz
 from ..runtime.family import FamilyError, pool_from_arrays
 from .plot import DPI, _draw_losses, _read_metrics, _save  # noqa: F401 - shared figure helpers
 from .predict import PredictError, write_npz
@@ -27,8 +28,10 @@ SHOWN = 3
 def predict_members(run, members_path, output_path) -> dict:
     """Every field of ``run``'s operator for the members in ``members_path``; written to ``output_path``."""
     try:
-        with np.load(members_path, allow_pickle=False) as archive:
+        with open_npz(members_path) as archive:
             arrays = {name: archive[name] for name in archive.files}
+    except NpzError as error:
+        raise PredictError(f"{members_path}: not a readable .npz archive: {error}") from None
     except (OSError, ValueError) as error:
         raise PredictError(f"{members_path}: cannot read it as an .npz ({error})") from None
     output = predict_arrays(run, arrays, str(members_path))

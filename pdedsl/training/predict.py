@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
+from ..npz import NpzError, open_npz
 from ..runtime import sampling
 
 #: Points evaluated per forward pass (bounds memory on large grids).
@@ -88,12 +89,9 @@ def read_points(path, problem, layout: str = "auto") -> tuple[dict[str, np.ndarr
     if not path.is_file():
         raise PredictError(f"{path}: no such points file")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-        raise PredictError(f"{path}: not a readable .npz file ({error})") from None
-    if not hasattr(archive, "files"):
-        raise PredictError(f"{path}: holds a single array, not an .npz archive of named arrays "
-                           f"(it needs {', '.join(map(repr, names))})")
+        archive = open_npz(path)
+    except NpzError as error:
+        raise PredictError(f"{path}: not a readable .npz archive: {error}") from None
     with archive:
         missing = [a for a in names if a not in archive.files]
         if missing:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ...errors import DiagnosticSink
 from ...frontend import ast
+from ...npz import NpzError, open_npz
 from ..problem import DataFile
 
 
@@ -38,9 +39,10 @@ def check_data_file(
         where = "" if not spec_path else " (relative paths are taken from the spec's folder)"
         sink.error(f"data file '{literal.value}' not found", literal.span, hint=f"looked for {path}{where}")
         return None
-    arrays = _read_arrays(path, set(axes) | {name})
-    if isinstance(arrays, str):
-        sink.error(f"cannot read data file '{literal.value}' as a .npz archive", literal.span, hint=arrays)
+    try:
+        arrays = _read_arrays(path, set(axes) | {name})
+    except NpzError as error:
+        sink.error(f"data file '{literal.value}' is not a readable .npz archive", literal.span, hint=str(error))
         return None
     problem = _layout_problem(arrays, name, axes)
     if problem:
@@ -49,21 +51,13 @@ def check_data_file(
     return DataFile(literal.value, os.fspath(path), literal.span)
 
 
-def _read_arrays(path: Path, keys: set[str]) -> dict | str:
-    """The arrays named ``keys`` that the archive has, or why it cannot be read."""
-    import numpy as np
-
+def _read_arrays(path: Path, keys: set[str]) -> dict:
+    """The arrays named ``keys`` that the archive has; :class:`NpzError` says why it cannot be read."""
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        return str(error)[:200] or type(error).__name__
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        return "it holds a single array (.npy), not named arrays"
-    try:
-        with loaded:
+        with open_npz(path) as loaded:
             return {key: loaded[key] for key in loaded.files if key in keys}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        return str(error)[:200] or type(error).__name__
+        raise NpzError(f"an array in it cannot be read ({str(error)[:200] or type(error).__name__})") from None
 
 
 _LAYOUT_HINT = (

@@ -1,0 +1,62 @@
+"""Opening the .npz archives a user names, with a plain reason when a file is not one.
+
+``np.load`` guesses a file's kind from its first bytes; anything that is
+neither a zip archive nor a ``.npy`` array it takes for a pickle, so a text
+file renamed ``.npz`` gets numpy's advice to load it "unsafely" with
+``allow_pickle``. :func:`open_npz` looks at those bytes first and says what
+the file is instead; pickles are never loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+from .errors import PdeError
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip file's first entry, or an empty zip
+NPY_MAGIC = b"\x93NUMPY"
+WHAT_NPZ_IS = "an .npz file is a zip archive of named arrays, as numpy.savez writes it"
+
+
+class NpzError(PdeError):
+    """A file is not a readable .npz archive; the message says why (without the path, which callers add)."""
+
+
+def not_npz_reason(path) -> str | None:
+    """Why the file at ``path`` is not an .npz archive, judged from its first bytes (None: it looks like one)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError as error:
+        return f"cannot open it ({error.strerror or error})"
+    if head.startswith(ZIP_MAGIC):
+        return None
+    if not head:
+        return f"the file is empty ({WHAT_NPZ_IS})"
+    if head.startswith(NPY_MAGIC):
+        return "it holds a single array (.npy, as numpy.save writes it), not an .npz archive of named arrays"
+    return f"it is {'a text file' if _looks_like_text(head) else 'not an .npz archive'} ({WHAT_NPZ_IS})"
+
+
+def open_npz(path):
+    """``np.load(path)`` of an .npz archive (no pickles); :class:`NpzError` if the file is not one."""
+    import numpy as np
+
+    reason = not_npz_reason(path)
+    if reason is not None:
+        raise NpzError(reason)
+    try:
+        return np.load(os.fspath(path), allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise NpzError(f"it is a damaged .npz archive ({str(error)[:200] or type(error).__name__})") from None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 3  # a character cut off at the end of the sample
+    return True

@@ -1,0 +1,94 @@
+"""Formula inputs of a family: which are sensor channels, their values per member, and training with them."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pdedsl import api
+from pdedsl.reference.dataset import generate
+from pdedsl.runtime.family import draw_pool, pool_from_arrays, varying_inputs
+from pdedsl.training import TrainConfig, train
+
+# a source that reads a random param and time: no sensor channel (the sensor grid has space axes only)
+FORCED_HEAT = """problem forced_heat
+domain Omega = interval(x: [0, 1])
+time t: [0, 1]
+field u
+param w ~ uniform(1, 3)
+input f = sin(w*pi*x)*exp(-t)
+equation in Omega:
+    dt(u) - d(u, x, 2) = f
+boundary on boundary(Omega):
+    u = 0
+initial:
+    u = 0
+"""
+
+# formulas of a random input and a random param, one through the other
+RANDOM_REACTION = """problem random_reaction
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+param k ~ normal(1, 0.1)
+param s ~ uniform(-1, 1)
+input f ~ gaussian_field(length: 0.3, variance: 1)
+input f2 = f + s
+input f3 = 2*f2 + x
+equation in Omega:
+    -laplace(u) + k^2*u = f3
+boundary on boundary(Omega):
+    u = 0
+"""
+
+
+def load(tmp_path, text):
+    path = tmp_path / "spec.pde"
+    path.write_text(text)
+    return path, api.load(path)
+
+
+def test_a_formula_input_that_reads_time_is_no_sensor_channel(tmp_path):
+    _, problem = load(tmp_path, FORCED_HEAT)
+    assert varying_inputs(problem) == ()
+    pool = draw_pool(problem, 3, 9, seed=1)
+    assert pool.layout.channels == () and pool.layout.scalars == ("w",) and pool.params["w"].shape == (3,)
+
+
+def test_formula_inputs_read_each_members_random_inputs(tmp_path):
+    """The channel of ``f2 = f + s`` is the member's own f plus its own s; ``f3`` reads f2 in turn."""
+    _, problem = load(tmp_path, RANDOM_REACTION)
+    assert varying_inputs(problem) == ("f", "f2", "f3")
+    x = np.linspace(0, 1, 9)[:, None]
+    drawn = draw_pool(problem, 3, 9, seed=2)
+    labelled = pool_from_arrays(problem, generate(problem, 3, 9, seed=2), "generated")
+    for pool in (drawn, labelled):
+        f, f2, f3 = (pool.grid_inputs[name] for name in ("f", "f2", "f3"))
+        assert f.shape == f2.shape == f3.shape == (3, 9, 9) and np.ptp(f[0]) > 0
+        for member, s in enumerate(pool.params["s"]):
+            np.testing.assert_allclose(f2[member], f[member] + s, atol=1e-12)
+            np.testing.assert_allclose(f3[member], 2 * (f[member] + s) + x, atol=1e-12)
+    np.testing.assert_allclose(drawn.grid_inputs["f2"], labelled.grid_inputs["f2"])
+
+
+def test_a_formula_input_reads_a_data_input_at_the_sensor_nodes(tmp_path):
+    nodes = np.linspace(0, 1, 11)
+    np.savez(tmp_path / "k.npz", x=nodes, y=nodes, k0=np.add.outer(nodes, 2 * nodes))
+    spec = RANDOM_REACTION.replace("input f2 = f + s", 'input k0 from "k.npz"\ninput f2 = k0*s + f')
+    _, problem = load(tmp_path, spec)
+    pool = draw_pool(problem, 2, 5, seed=3)
+    x, y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij")
+    for member, s in enumerate(pool.params["s"]):
+        np.testing.assert_allclose(pool.grid_inputs["f2"][member], (x + 2 * y) * s + pool.grid_inputs["f"][member],
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["deeponet", "dgno"])
+@pytest.mark.parametrize("spec", [FORCED_HEAT, RANDOM_REACTION], ids=["reads_time", "reads_random_input"])
+def test_families_with_such_formula_inputs_train(tmp_path, backend, spec):
+    path, _ = load(tmp_path, spec)
+    options = {"width": 8, "depth": 1} | ({"latent": 4, "encoder_width": 8} if backend == "dgno" else {})
+    config = TrainConfig(backend=backend, steps=3, samples=4, batch_size=2, grid=9, interior_points=32,
+                         boundary_points=8, test_samples=0, backend_options=options)
+    result = train(path, config, tmp_path / "run", progress=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert result["steps"] == 3 and np.isfinite(records[-1]["loss"])

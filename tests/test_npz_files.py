@@ -1,0 +1,66 @@
+"""A file named like an .npz that is not one: a plain reason where it is read, never numpy's pickle advice."""
+
+import numpy as np
+import pytest
+
+import pdedsl
+from pdedsl.npz import NpzError, open_npz
+from pdedsl.runtime.family import FamilyError, load_pool
+from pdedsl.training.data import DataError, load_points
+
+SPEC = """problem p
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+param c ~ uniform(1, 2)
+input k from "{data}"
+equation in Omega:
+    -div(k*grad(u)) = c
+boundary on boundary(Omega):
+    u = 0
+observe u from "{data}" noise 0.1
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "text.npz").write_text("hello\n")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    (tmp_path / "single.npy").rename(tmp_path / "single.npz")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, reason", [("text.npz", "it is a text file"), ("empty.npz", "the file is empty"),
+                                          ("single.npz", "single array")])
+def test_check_says_the_file_is_not_an_npz_archive_at_the_statement(files, name, reason):
+    spec = files / "spec.pde"
+    spec.write_text(SPEC.format(data=name))
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(spec)
+    errors = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert [(d.span.line, d.span.column) for d in errors] == [(5, 14), (10, 16)]
+    assert all(d.message == f"data file '{name}' is not a readable .npz archive" for d in errors)
+    assert all(reason in d.hint for d in errors)
+    assert "pickle" not in str(raised.value)
+
+
+def test_loaders_say_the_file_is_not_an_npz_archive(files):
+    problem = pdedsl.load(SPEC.replace('input k from "{data}"', "input k = 1").replace(
+        'observe u from "{data}" noise 0.1', ""))
+    path = files / "text.npz"
+    with pytest.raises(FamilyError, match="not a readable .npz archive: it is a text file") as raised:
+        load_pool(problem, path)
+    assert "pickle" not in str(raised.value)
+    with pytest.raises(DataError, match="not a readable .npz archive: it is a text file"):
+        load_points(str(path), "u", ("x", "y"))
+    with pytest.raises(FamilyError, match="single array"):
+        load_pool(problem, files / "single.npz")
+
+
+def test_a_real_archive_opens(tmp_path):
+    np.savez(tmp_path / "good.npz", x=np.arange(3.0))
+    with open_npz(tmp_path / "good.npz") as archive:
+        assert archive.files == ["x"]
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(NpzError, match="damaged"):
+        open_npz(tmp_path / "broken.npz")
