@@ -1,18 +1,24 @@
 """The SymPy -> PyTorch expression printer for generated residuals.
 
-It extends SymPy's TorchPrinter with two things: symbols print as the
-identifiers the :class:`Namer` gave them (never their SymPy names), and any
+It extends SymPy's TorchPrinter with three things: symbols print as the
+identifiers the :class:`Namer` gave them (never their SymPy names), any
 sub-expression built only from numbers and consts is folded to one float
-literal, because ``torch.sin`` and friends accept tensors, not Python numbers.
+literal, because ``torch.sin`` and friends accept tensors, not Python numbers,
+and integers or fractions too large for float64's exact range print as floats.
 """
 
 from __future__ import annotations
+
+import math
 
 import sympy
 from sympy.printing.pytorch import TorchPrinter
 
 from ..errors import InternalError
 from ..ir.numeric import NotFinite, evaluate
+
+#: Integers up to this size are exact in float64 and print as themselves.
+_EXACT = 2**53
 
 
 class ResidualPrinter(TorchPrinter):
@@ -37,6 +43,20 @@ class ResidualPrinter(TorchPrinter):
 
     def _print_Float(self, expr) -> str:
         return repr(float(expr))
+
+    # A Python int past 2^53 is not exact as a float anyway, and past about 1e19
+    # it no longer combines with a tensor (``x - 10**300`` fails): print floats.
+    def _print_Integer(self, expr) -> str:
+        return super()._print_Integer(expr) if abs(expr.p) <= _EXACT else self._float(expr)
+
+    def _print_Rational(self, expr) -> str:
+        return super()._print_Rational(expr) if max(abs(expr.p), expr.q) <= _EXACT else self._float(expr)
+
+    def _float(self, number) -> str:
+        value = float(number)
+        if not math.isfinite(value):
+            raise InternalError(f"the number {sympy.Float(number, 3)} overflows a float64")
+        return repr(value)
 
     def _print_Exp1(self, expr) -> str:
         return repr(float(sympy.E))

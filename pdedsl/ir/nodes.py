@@ -71,12 +71,13 @@ class Inner(IRNode):
 
 
 class VectorLiteral(IRNode):
-    """A vector literal ``(e1, e2, ...)``."""
+    """A vector literal ``(e1, e2, ...)``; one element is written ``(e1,)``, as ``(e1)`` is just ``e1``."""
 
     spelling = ""
 
     def _sympystr(self, printer) -> str:
-        return f"({', '.join(printer._print(a) for a in self.args)})"
+        items = [printer._print(a) for a in self.args]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 class RandomPrimitive(IRNode):

@@ -5,6 +5,11 @@ try to build an astronomically large number. Here every step is an IEEE
 double: overflow, division by zero and domain errors become a
 :class:`NotFinite` with a reason, which the IR builder reports at the span of
 the expression.
+
+SymPy's exact arithmetic is the other danger: lowering folds ``10^-(10^9)``
+or ``(1 + 1/10^12)^(10^12)`` into an exact rational with billions of digits
+although their floats are harmless. :func:`exact_digits` estimates that size
+from the expression alone, so the builder can refuse it first.
 """
 
 from __future__ import annotations
@@ -31,6 +36,47 @@ _UNARY = {
     sympy.atan: math.atan,
     sympy.Abs: abs,
 }
+
+
+#: Exact numbers SymPy may build while lowering, in decimal digits (a float64 needs at most 17 of them).
+MAX_EXACT_DIGITS = 10_000
+
+
+def is_constant(expr: sympy.Basic, symbols) -> bool:
+    """Can :func:`evaluate` compute ``expr``: numbers, pi, e and ``symbols`` joined by arithmetic and functions?"""
+    if isinstance(expr, sympy.Symbol):
+        return expr in symbols
+    if isinstance(expr, sympy.Number) or expr is sympy.pi or expr is sympy.E:
+        return True
+    known = isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)) or (
+        isinstance(expr, sympy.Function) and expr.func in _UNARY)
+    return known and all(is_constant(a, symbols) for a in expr.args)
+
+
+def exact_digits(expr: sympy.Basic) -> float:
+    """About how many digits SymPy's exact folding of constant ``expr`` writes (0 for parts it keeps symbolic).
+
+    Only rationals are folded exactly: ``p/q`` takes the digits of ``p`` and
+    ``q``; a power of a rational to a rational ``n`` the digits of its base
+    ``|n|`` times; anything else (a sum, a product, a float, a function) at
+    most the digits of its parts.
+    """
+    if isinstance(expr, sympy.Rational):
+        return _log10(expr.p) + _log10(expr.q)
+    if isinstance(expr, sympy.Pow) and _is_rational(expr.base) and _is_rational(expr.exp):
+        return exact_digits(expr.base) * abs(evaluate(expr.exp))
+    return sum(exact_digits(a) for a in expr.args)
+
+
+def _is_rational(expr: sympy.Basic) -> bool:
+    """Is ``expr`` made of rational numbers and arithmetic only (what SymPy folds exactly)?"""
+    if isinstance(expr, sympy.Rational):
+        return True
+    return isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)) and all(_is_rational(a) for a in expr.args)
+
+
+def _log10(n: int) -> float:
+    return math.log10(abs(n)) if abs(n) > 1 else 0.0
 
 
 def evaluate(expr: sympy.Basic, values: Mapping[sympy.Symbol, float] | None = None) -> float:

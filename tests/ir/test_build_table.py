@@ -150,3 +150,33 @@ def test_infer_without_observe_warns_at_the_infer():
     (warning,) = problem.warnings
     assert warning.message == "'infer' without 'observe': there is no data to infer from"
     assert (warning.span.line, warning.span.column) == (7, 1)
+
+
+def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
+    problem = pdedsl.load("problem p\ndomain D = interval(x: [0, 1])\nfield u\nequation e in D:\n    -div((d(u, x),)) = 1\n")
+    listing = format_problem(problem)
+    assert "\n    -div((d(u, x),)) = 1\n" in listing
+    assert pdedsl.load(listing) == problem
+
+
+@pytest.mark.parametrize("snippet, where, message", [
+    ("equation in Omega:\n    u = v + 10^400", "5:13", "'10^400' is not a finite real number: the value overflows"),
+    ("const big = 1e200\nequation in Omega:\n    u = big*v*big", "6:9", "'big*v*big' is not a finite real number: the value overflows"),
+    ("let k = exp(1000)\nequation in Omega:\n    u = k*v", "4:9", "'exp(1000)' is not a finite real number: exp overflows"),
+    ("region r = Omega where x < log(-2)\nequation in r:\n    u = v", "4:28",
+     "'log(-2)' is not a finite real number: log is not defined at -2"),
+    ("input g = x + 1/0\nequation in Omega:\n    u = g*v", "4:15", "'1/0' is not a finite real number: division by zero"),
+    ("exact u = x*sqrt(-1)\nequation in Omega:\n    u = v", "4:13",
+     "'sqrt(-1)' is not a finite real number: a negative number to a fractional power is not real"),
+    ("equation in Omega:\n    u = 10^-(10^9)*v", "5:9", "'10^-(10^9)' is too large to compute exactly (about 1e+09 digits)"),
+], ids=["power", "consts", "let", "predicate", "input", "exact", "exact digits"])
+def test_numbers_in_expressions_must_be_finite_float64(snippet, where, message):
+    with pytest.raises(pdedsl.SpecError) as raised:
+        load(snippet)
+    (error,) = raised.value.errors
+    assert (f"{error.span.line}:{error.span.column}", error.message) == (where, message)
+
+
+def test_large_finite_numbers_are_accepted():
+    problem = load("const big = 1e200\nequation in Omega:\n    u = 10^300*v + big*x + 2^2^2^2*y + (2/3)^600")
+    assert "\n    u = 10^300*v + big*x + 2^2^2^2*y + (2/3)^600\n" in format_problem(problem)

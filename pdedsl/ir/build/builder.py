@@ -106,7 +106,7 @@ class ProblemBuilder(StatementBuilder):
     # ---- numbers ----
     def constant_number(self, node: ast.Expr, what: str) -> float | None:
         """Evaluate a constant expression (numbers, pi, e, consts) to a float, or report why not."""
-        typed = self.expressions.build(node, Context(what, frozenset({CONST, LET})))
+        typed = self.expressions.build(node, Context(what, frozenset({CONST, LET}), evaluated=True))
         return self._evaluate(typed, node, what)
 
     def _evaluate(self, typed: Typed, node: ast.Expr, what: str) -> float | None:
@@ -149,7 +149,8 @@ class ProblemBuilder(StatementBuilder):
         self._const_stack.append(name)
         try:
             node = declaration.node.value
-            typed = self.expressions.build(node, Context(f"the value of const '{name}'", frozenset({CONST, LET})))
+            context = Context(f"the value of const '{name}'", frozenset({CONST, LET}), evaluated=True)
+            typed = self.expressions.build(node, context)
             value = self._evaluate(typed, node, f"const '{name}'")
         finally:
             self._const_stack.pop()

@@ -33,6 +33,7 @@ class Context:
     normal: bool = False  # dn (only on a boundary)
     random: bool = False  # random primitives (only in priors)
     predicate: bool = False  # the result is a boolean condition
+    evaluated: bool = False  # the whole value becomes a float at once (and is checked then)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import sympy
 from ...errors import did_you_mean
 from ...frontend import ast
 from ..builtins import CONSTANTS
+from ..numeric import MAX_EXACT_DIGITS, NotFinite, evaluate, exact_digits, is_constant
 from .calls import CallBuilder
 from .context import (AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, BAD,
                       Context, Typed, describe_shape, merged)
@@ -74,7 +75,40 @@ class ExpressionBuilder(CallBuilder):
             from ...errors import InternalError
 
             raise InternalError(f"no expression builder for {type(node).__name__}")
-        return method(node, ctx)
+        typed = method(node, ctx)
+        return typed if ctx.evaluated else self._finite(node, typed)
+
+    def _finite(self, node: ast.Expr, typed: Typed) -> Typed:
+        """``typed``, or BAD after an error if its numbers are not a finite float64 (``10^400``, ``1/0``, ``log(-1)``).
+
+        A const is checked whole where it is declared; the numbers kept inside
+        equations, conditions, lets and formulas are checked here, node by
+        node, so the innermost failing one is reported. A sum or product checks
+        its number terms together (SymPy folds ``x*10^300*10^300`` into one number).
+        """
+        if typed.bad or typed.shape or typed.boolean or typed.random:
+            return typed
+        consts = {s for s in typed.expr.free_symbols if self.owner.scope.kind_of(s.name) == CONST}
+        expr = typed.expr
+        if isinstance(expr, (sympy.Add, sympy.Mul)):
+            expr = expr.func(*_number_parts(expr, consts), evaluate=False)
+        if expr.is_Atom or not is_constant(expr, consts):
+            return typed
+        values = {symbol: self.owner.const_value(symbol.name) for symbol in expr.free_symbols}
+        if None in values.values():
+            return typed  # that const's own error is reported
+        text = _short(" ".join(self.owner.source.text[node.span.start:node.span.end].split()))
+        try:
+            evaluate(expr, values)
+            digits = exact_digits(expr)
+        except NotFinite as why:
+            self.sink.error(f"'{text}' is not a finite real number: {why}", node.span)
+            return BAD
+        if digits > MAX_EXACT_DIGITS:
+            self.sink.error(f"'{text}' is too large to compute exactly (about {digits:.2g} digits)", node.span,
+                            hint="write its numbers with a decimal point (2.0, not 2) to compute it in floating point")
+            return BAD
+        return typed
 
     def value(self, node: ast.Expr, ctx: Context) -> Typed:
         """Build an operand that must be a value (not a condition)."""
@@ -261,6 +295,17 @@ class ExpressionBuilder(CallBuilder):
     def _build_Range(self, node: ast.Range, ctx: Context) -> Typed:
         self.sink.error("a range [a, b] is only allowed for an axis of box() or interval() and in 'time'", node.span)
         return BAD
+
+
+def _number_parts(expr: sympy.Basic, consts) -> list:
+    """The terms of a sum (factors of a product) that are numbers, nested ones included: SymPy folds them into one."""
+    parts = []
+    for arg in expr.args:
+        if is_constant(arg, consts):
+            parts.append(arg)
+        elif type(arg) is type(expr):
+            parts.extend(_number_parts(arg, consts))
+    return parts
 
 
 def _allowed_hint(ctx: Context) -> str | None:
