@@ -387,6 +387,10 @@ def _train(args) -> int:
                                                                  "encoder")
                                   if getattr(args, k) is not None}
         config.weights = _weights(args.weight)
+        try:
+            config.check_counts()
+        except ValueError as error:
+            raise _UsageError(str(error)) from None
         folder = Path(args.out or os.path.join("runs", problem.name))
         result = train(spec, config, folder, resume=False, progress=progress)
     from .training.distributed import CONTEXT

@@ -41,6 +41,31 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
     assert "error: unexpected '('" in err and "hint: did you mean 'boundary'?" in err
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--lr", "-1"], "learning_rate must be a positive number"), (["--points", "0"], "interior_points must be"),
+    (["--width", "0"], "width must be at least 1"), (["--particles", "-3"], "weak_particles must be"),
+    (["--steps", "-5"], "steps must be at least 0"), (["--weight", "equation_1=nan"], "weight of 'equation_1'"),
+    (["--form", "weak(particles: -3)"], "weak_particles must be")])
+def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, option, message):
+    assert main(["train", write(tmp_path, "good.pde", GOOD), "--out", str(tmp_path / "run"), *option]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys):
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file")
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--steps", "1", "-q", "--out", str(blocker / "run")]) == 1
+    assert "cannot use" in capsys.readouterr().err and blocker.read_text() == "a file"
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "spec.pde").write_text(GOOD)
+    (damaged / "config.json").write_text("{")
+    assert main(["train", "--resume", str(damaged)]) == 1
+    assert "config.json cannot be read" in capsys.readouterr().err
+
+
 def test_check_several_files_reports_each(tmp_path, capsys):
     good = write(tmp_path, "a.pde", GOOD)
     bad = write(tmp_path, "b.pde", GOOD.replace("field u", "field u, u"))

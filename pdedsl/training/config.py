@@ -131,8 +131,34 @@ class TrainConfig:
             raise ValueError(f"kl_warmup is a fraction of the Adam steps, between 0 and 1 (got {self.kl_warmup})")
         if not 0.0 <= self.average < 1.0:
             raise ValueError(f"average is the decay of a moving average, in [0, 1) (got {self.average})")
+        self.check_counts()
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
+
+    def check_counts(self) -> None:
+        """Refuse counts, rates and sizes no run can use (a negative step count, a batch of 0, lr <= 0)."""
+        import math
+
+        at_least = {"steps": 0, "lbfgs_steps": 0, "interior_points": 1, "boundary_points": 1, "weak_particles": 1,
+                    "batch_size": 1, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
+                    "log_every": 1}
+        for name, low in at_least.items():
+            value = getattr(self, name)
+            if value is not None and value < low:
+                raise ValueError(f"{name} must be at least {low} (got {value})")
+        if self.grid and self.grid < 3:
+            raise ValueError(f"grid must be 0 (the default) or at least 3 nodes per axis (got {self.grid})")
+        for name in ("learning_rate", "decay"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number (got {value})")
+        for name in ("width", "depth", "modes", "latent"):
+            value = self.backend_options.get(name)
+            if value is not None and value < 1:
+                raise ValueError(f"the backend's {name} must be at least 1 (got {value})")
+        for name, weight in self.weights.items():
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"the weight of '{name}' must be a number >= 0 (got {weight})")
 
     def apply_form(self, text: str) -> None:
         """Set the form and its options from ``"weak(particles: 300, radius: 0.05, schedule: linear)"``.

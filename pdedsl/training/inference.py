@@ -66,6 +66,8 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     except RunError as error:
         raise InferError(str(error)) from None
     _check_same_family(problem, run)
+    if Path(out_folder).resolve() == run.folder.resolve():
+        raise InferError(f"--out {out_folder} is the model's own run folder; write the posterior elsewhere")
     names = inferred_names(problem, run)
     observations = observations_of(problem, run)
     axes = posterior_axes(run)
@@ -251,6 +253,9 @@ def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _check_same_family(problem, run) -> None:
     """The inverse spec must pose the model's family: the same fields and random inputs."""
+    if run.config.backend != "dgno":
+        raise InferError(f"the run in {run.folder} was trained with the {run.config.backend} backend; "
+                         "'infer --model' needs a dgno run (leave --model out to fit a PINN to the data)")
     if {f.name for f in problem.fields} != set(run.model.field_names):
         raise InferError(f"the spec has fields {', '.join(f.name for f in problem.fields)} but the model in "
                          f"{run.folder} learned {', '.join(run.model.field_names)}")

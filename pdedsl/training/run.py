@@ -113,7 +113,7 @@ class Run:
         folder = Path(folder)
         if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
             raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
-        config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
+        config = _read_config(folder)
         run = cls(folder / "spec.pde", config, folder)
         state = run.load_checkpoint()
         if state is None:
@@ -164,6 +164,14 @@ class Run:
         return state
 
 
+def _read_config(folder: Path) -> TrainConfig:
+    """The run's TrainConfig from its config.json; a damaged file is the user's to hear about, not a traceback."""
+    try:
+        return TrainConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as error:
+        raise RunError(f"{folder / 'config.json'} cannot be read ({error}); the run folder is damaged") from None
+
+
 def _check_something_to_train(run: Run) -> None:
     """Refuse a spec without physics or data (a loss of nothing would fail deep inside the optimiser)."""
     problem = run.problem
@@ -184,6 +192,10 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     CONTEXT.start(torch.device(config.device))
     if not resume:  # recorded in config.json, so older folders rebuild as they were
         config.backend_options = {**new_run_options(config.backend), **config.backend_options}
+    try:  # before the network is built: a file of that name, or a path through one, is refused at once
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
@@ -212,7 +224,7 @@ def resume(folder, progress: bool = True, steps: int | None = None) -> dict:
     folder = Path(folder)
     if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
         raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
-    config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    config = _read_config(folder)
     if steps is not None:
         config.steps = steps
     return train(folder / "spec.pde", config, folder, resume=True, progress=progress)
@@ -232,6 +244,7 @@ class Trainer:
         self.restored = None
         self.averaged = None  # the moving average of Adam's iterates (--average), until it replaces them
         self.last_iterate_errors = None  # the errors of Adam's last iterate, where the average replaced it
+        self.weights_checked = False
 
     def fit(self, resume: bool) -> dict:
         run, config = self.run, self.config
@@ -484,6 +497,8 @@ class Trainer:
 
     def _after_step(self, step: int, phase: str, optimizer, terms: dict, may_checkpoint: bool = True) -> None:
         config, run = self.config, self.run
+        if not self.weights_checked:
+            self._check_weight_names(terms)
         wall = time.perf_counter() - self.began
         self.bar.update(step, phase, terms)
         logging = step % config.log_every == 0 or step == config.total_steps
@@ -499,6 +514,14 @@ class Trainer:
                 handle.write(json.dumps(record) + "\n")
         if may_checkpoint and (step % config.checkpoint_every == 0 or step == config.total_steps):
             self._checkpoint(step, optimizer, phase, wall)
+
+    def _check_weight_names(self, terms: dict) -> None:
+        """Warn once about --weight names that match no loss term (a typo would otherwise pass unnoticed)."""
+        self.weights_checked = True
+        unknown = sorted(set(self.config.weights) - set(terms))
+        if unknown and CONTEXT.main:
+            print(f"pdedsl: warning: --weight {', '.join(unknown)}: no loss term of that name (the terms are "
+                  f"{', '.join(sorted(terms))})", file=sys.stderr)
 
     def _finish(self, step: int) -> dict:
         run = self.run

@@ -279,12 +279,19 @@ def test_infer_errors_are_explained(trained, tmp_path):
                      .replace("grad(u)", "grad(p)").replace("observe u", "observe p"))
     done = pdedsl("infer", str(other), "--model", str(trained), "--out", str(tmp_path / "z"))
     assert done.returncode == 1 and "learned u" in done.stderr
+    before = sorted(p.name for p in trained.iterdir())
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(trained))
+    assert done.returncode == 1 and "the model's own run folder" in done.stderr
+    assert sorted(p.name for p in trained.iterdir()) == before  # nothing of the model overwritten
 
 
 def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30",
                   "--lbfgs-steps", "10", "--json", "-q")
     assert done.returncode == 0, done.stderr
+    refused = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(tmp_path / "heat"), "--out",
+                     str(tmp_path / "posterior"))  # a PINN run is no generative model
+    assert refused.returncode == 1 and "needs a dgno run" in refused.stderr and "Traceback" not in refused.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["kind"] == "pinn" and set(report["params"]) == {"D"}
     assert (tmp_path / "heat" / "checkpoint.pt").is_file()  # an ordinary run folder: predict and plot work on it

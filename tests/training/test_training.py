@@ -348,3 +348,11 @@ def test_a_spec_without_physics_or_data_is_refused_before_training(tmp_path):
     assert any("nothing to train" in w.message for w in problem.warnings)
     with pytest.raises(run_module.RunError, match="idle.pde: nothing to train"):
         train(spec, TrainConfig(**{**TINY, "steps": 2}), tmp_path / "run", progress=False)
+
+
+def test_a_weight_for_no_loss_term_is_warned_about(tmp_path, capsys):
+    spec = write(tmp_path)
+    train(spec, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0, "weights": {"equation_1": 2.0, "equaton_1": 3.0}}),
+          tmp_path / "run", progress=False)
+    err = capsys.readouterr().err
+    assert "--weight equaton_1: no loss term of that name" in err and "equation_1," not in err.split("terms are")[0]
