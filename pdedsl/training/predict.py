@@ -98,8 +98,12 @@ def read_points(path, problem, layout: str = "auto") -> tuple[dict[str, np.ndarr
             has = ", ".join(map(repr, archive.files)) or "no arrays"
             raise PredictError(f"{path}: no coordinate array named {', '.join(map(repr, missing))} "
                                f"(problem '{problem.name}' needs {', '.join(map(repr, names))}; the file has {has})")
-        arrays = {a: archive[a] for a in names}
-        field_shapes = {f.name: archive[f.name].shape for f in problem.fields if f.name in archive.files}
+        try:
+            arrays = {a: archive[a] for a in names}
+            field_shapes = {f.name: archive[f.name].shape for f in problem.fields if f.name in archive.files}
+        except ValueError as error:  # object arrays (pickles), which are never loaded
+            raise PredictError(f"{path}: an array cannot be read without unpickling it ({error}); save plain "
+                               "numeric arrays") from None
     for name, array in arrays.items():
         if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
             raise PredictError(f"{path}: coordinate '{name}' has dtype {array.dtype}; numbers are needed")
