@@ -216,8 +216,14 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
         times = (problem.time.name, np.asarray(arrays[problem.time.name], dtype=np.float64).reshape(-1))
     label_shape = shape + ((len(times[1]),) if times is not None else ())
     fields = {name: np.asarray(arrays[name], dtype=np.float64) for name in field_names}
-    members = [arrays[n] for n in (*field_names, *random_params(problem), *varying_inputs(problem)) if n in arrays]
-    count = len(np.asarray(members[0])) if members else 0
+    members = [np.asarray(arrays[n]) for n in (*field_names, *random_params(problem), *varying_inputs(problem))
+               if n in arrays]
+    if any(m.ndim == 0 for m in members):
+        raise FamilyError(f"{origin}: every input, param and field needs one entry per member (first axis); "
+                          "a single number (a 0-d array) has none")
+    count = len(members[0]) if members else 0
+    if members and count == 0:
+        raise FamilyError(f"{origin}: it holds no members (its arrays are empty)")
     for name, values in fields.items():
         if values.shape != (count,) + label_shape:
             grid = " x ".join(tuple(problem.axes) + ((problem.time.name,) if times is not None else ()))

@@ -289,6 +289,11 @@ def test_python_api_trains_an_operator_and_answers_for_members(tmp_path):
     assert errors.mean() < 0.3
     with pytest.raises(TypeError, match="predict_members"):
         solver.predict({"x": np.linspace(0, 1, 5)})
+    given = {k: v for k, v in members.items() if k != "u"}
+    with pytest.raises(pdedsl.errors.PdeError, match="no members"):
+        solver.predict_members({k: (v[:0] if k in ("k",) or v.ndim > 1 else v) for k, v in given.items()})
+    with pytest.raises(pdedsl.errors.PdeError, match="0-d array"):
+        solver.predict_members({**given, "k": np.float64(1.0)})
 
 
 FAMILIES = ["examples/darcy_two_phase.pde", "specs/advection_diffusion.pde", "specs/darcy_inverse.pde",
