@@ -165,6 +165,10 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("run", metavar="DIR")
     predict.add_argument("--points", required=True, metavar="FILE", help=".npz of points (scattered or grid)")
     predict.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
+    predict.add_argument("--layout", choices=("auto", "scattered", "grid"), default="auto",
+                         help="how to read 1-D coordinate arrays of one length: scattered points, or the axes of a "
+                              "grid (auto: a grid when a field array in the file has the grid's shape, else "
+                              "scattered)")
 
     plot = commands.add_parser("plot", help="plot a run: prediction, truth, error and losses")
     plot.add_argument("run", metavar="DIR")
@@ -484,7 +488,7 @@ def _print_inference(report: dict, folder: Path) -> None:
 def _predict(args) -> int:
     from .training.predict import predict
 
-    predict(args.run, _existing(args.points), args.output)
+    predict(args.run, _existing(args.points), args.output, layout=args.layout)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 

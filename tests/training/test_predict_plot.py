@@ -145,6 +145,13 @@ def test_equal_lengths_are_scattered_unless_a_field_array_or_the_layout_says_gri
     assert summary["layout"] == "grid" and summary["shape"] == [5, 5]
     with np.load(tmp_path / "b.npz") as b, np.load(tmp_path / "c.npz") as c:
         np.testing.assert_array_equal(b["u"], c["u"])
+    from pdedsl.cli import main
+
+    assert main(["predict", str(runs["heat"]), "--points", str(tmp_path / "points.npz"), "-o",
+                 str(tmp_path / "d.npz"), "--layout", "grid"]) == 0
+    with np.load(tmp_path / "b.npz") as b, np.load(tmp_path / "d.npz") as d:
+        assert d["u"].shape == (5, 5)
+        np.testing.assert_array_equal(b["u"], d["u"])
 
 
 def test_scattered_points_keep_their_shape(runs, tmp_path):
