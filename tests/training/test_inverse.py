@@ -274,6 +274,10 @@ def test_infer_errors_are_explained(trained, tmp_path):
     (tmp_path / "darcy_obs.npz").write_bytes(open("specs/darcy_obs.npz", "rb").read())
     done = pdedsl("infer", str(spec), "--model", str(trained), "--out", str(tmp_path / "y"))
     assert done.returncode == 1 and "noise" in done.stderr and "Traceback" not in done.stderr
+    assert "differs from the one" not in done.stderr
+    spec.write_text(spec.read_text().replace("length: 0.25", "length: 0.1"))  # another prior for a
+    done = pdedsl("infer", str(spec), "--model", str(trained), "--out", str(tmp_path / "y"))
+    assert "warning: the prior of 'a' differs from the one the model" in done.stderr
     other = tmp_path / "other.pde"
     other.write_text(open("specs/darcy_inverse.pde").read().replace("field u", "field p").replace("u =", "p =")
                      .replace("grad(u)", "grad(p)").replace("observe u", "observe p"))
