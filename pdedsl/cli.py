@@ -359,7 +359,8 @@ def _train(args) -> int:
     progress = not args.quiet
     if args.resume:
         if not os.path.isdir(args.resume):
-            raise _UsageError(f"{args.resume}: no such run folder")
+            raise _UsageError(f"{args.resume}: " + ("a file, not a run folder (train SPEC starts a run; --resume takes "
+                                                    "its folder)" if os.path.exists(args.resume) else "no such run folder"))
         result = resume(args.resume, progress=progress, steps=args.steps)
         folder = Path(args.resume)
     else:

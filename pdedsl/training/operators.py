@@ -18,6 +18,7 @@ relative L2 error on the grid (``rel_l2`` in the result).
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
@@ -45,6 +46,9 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
         pool = load_pool(problem, config.data)
         if config.samples and config.samples < len(pool):  # the first ``samples`` members
             pool = pool.head(config.samples)
+        if config.grid and tuple(pool.layout.shape) != (config.grid,) * len(pool.layout.shape):
+            print(f"pdedsl: warning: --grid {config.grid} is ignored: the members of {config.data} come on their own "
+                  f"{' x '.join(map(str, pool.layout.shape))} grid", file=sys.stderr)
         return pool
     if mode_of(config) != "physics":
         raise FamilyError(f"mode '{config.mode}' needs labelled data: pass --data FILE (written by 'pdedsl data')")

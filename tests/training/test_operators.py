@@ -350,3 +350,17 @@ def test_new_branch_trunk_runs_default_to_gelu_and_older_folders_keep_tanh(tmp_p
     given = dict(backend_options={"width": 8, "depth": 2, "activation": "sin"}, **options)
     train(path, TrainConfig(steps=1, backend="deeponet", **given), tmp_path / "given", progress=False)
     assert json.loads((tmp_path / "given" / "config.json").read_text())["backend_options"]["activation"] == "sin"
+
+
+def test_a_grid_the_data_file_does_not_have_is_warned_about(tmp_path, capsys):
+    from pdedsl.training.operators import training_pool
+
+    path, problem = load(tmp_path, FAMILY)
+    from pdedsl.reference.dataset import write
+
+    write(tmp_path / "data.npz", generate(problem, 4, 9, seed=2))
+    pool = training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "data.npz"), grid=17))
+    assert pool.layout.shape == (9,)
+    assert "--grid 17 is ignored" in capsys.readouterr().err
+    training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "data.npz"), grid=9))
+    assert "ignored" not in capsys.readouterr().err
