@@ -172,6 +172,17 @@ def _read_config(folder: Path) -> TrainConfig:
         raise RunError(f"{folder / 'config.json'} cannot be read ({error}); the run folder is damaged") from None
 
 
+def _check_not_another_problems_run(run: Run) -> None:
+    """A finished run of another problem is not overwritten silently (a run of the same problem is retrained)."""
+    try:
+        previous = json.loads((run.folder / "result.json").read_text(encoding="utf-8")).get("problem")
+    except (OSError, ValueError, AttributeError):
+        return
+    if previous is not None and previous != run.problem.name:
+        raise RunError(f"{run.folder} holds a finished run of problem '{previous}'; train '{run.problem.name}' "
+                       "into another folder (--out), or delete that one first")
+
+
 def _check_something_to_train(run: Run) -> None:
     """Refuse a spec without physics or data (a loss of nothing would fail deep inside the optimiser)."""
     problem = run.problem
@@ -198,6 +209,8 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
+    if not resume:
+        _check_not_another_problems_run(run)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
         print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
               file=sys.stderr)

@@ -356,3 +356,16 @@ def test_a_weight_for_no_loss_term_is_warned_about(tmp_path, capsys):
           tmp_path / "run", progress=False)
     err = capsys.readouterr().err
     assert "--weight equaton_1: no loss term of that name" in err and "equation_1," not in err.split("terms are")[0]
+
+
+def test_a_finished_run_of_another_problem_is_not_overwritten(tmp_path):
+    first = write(tmp_path)
+    train(first, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    other = tmp_path / "other.pde"
+    other.write_text(POISSON_1D.replace("problem ", "problem other_", 1) if "problem " in POISSON_1D
+                     else "problem other\n" + POISSON_1D)
+    with pytest.raises(run_module.RunError, match="holds a finished run of problem"):
+        train(other, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == before
+    train(first, TrainConfig(**{**TINY, "steps": 3, "lbfgs_steps": 0}), tmp_path / "run", progress=False)  # retrain
