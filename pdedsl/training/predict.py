@@ -195,6 +195,9 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     from .inference import is_posterior_folder
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
+    if Path(output_path).resolve() == Path(points_path).resolve():
+        raise PredictError(f"{output_path}: the output would overwrite the points file; write it elsewhere (-o)")
+
     if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
         from .posterior_views import predict_posterior
 

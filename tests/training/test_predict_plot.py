@@ -191,6 +191,14 @@ def test_predict_reports_points_that_do_not_fit(runs, tmp_path, arrays, message)
     assert not (tmp_path / "out.npz").exists()
 
 
+def test_predict_never_overwrites_its_points_file(runs, tmp_path):
+    np.savez(tmp_path / "pts.npz", x=np.array([0.5]), t=np.array([0.1]))
+    before = (tmp_path / "pts.npz").read_bytes()
+    with pytest.raises(PredictError, match="overwrite the points file"):
+        predict(runs["heat"], tmp_path / "pts.npz", tmp_path / "pts.npz")
+    assert (tmp_path / "pts.npz").read_bytes() == before
+
+
 def test_predict_reports_files_and_options_that_do_not_fit(runs, tmp_path):
     with pytest.raises(PredictError, match="no such points file"):
         predict(runs["heat"], tmp_path / "missing.npz", tmp_path / "out.npz")
