@@ -88,10 +88,11 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Symbol, float] | None = No
 
 
 def _eval(expr, values) -> float:
-    if isinstance(expr, sympy.Integer):
-        return _finite(float(int(expr)))
-    if isinstance(expr, (sympy.Float, sympy.Rational)):
-        return _finite(float(expr))
+    if isinstance(expr, (sympy.Integer, sympy.Float, sympy.Rational)):
+        try:
+            return _finite(float(int(expr)) if isinstance(expr, sympy.Integer) else float(expr))
+        except OverflowError:
+            raise NotFinite("the value overflows") from None
     if expr is sympy.pi:
         return math.pi
     if expr is sympy.E:

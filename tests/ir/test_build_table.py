@@ -169,7 +169,10 @@ def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
     ("exact u = x*sqrt(-1)\nequation in Omega:\n    u = v", "4:13",
      "'sqrt(-1)' is not a finite real number: a negative number to a fractional power is not real"),
     ("equation in Omega:\n    u = 10^-(10^9)*v", "5:9", "'10^-(10^9)' is too large to compute exactly (about 1e+09 digits)"),
-], ids=["power", "consts", "let", "predicate", "input", "exact", "exact digits"])
+    ("equation in Omega:\n    u = (v*10^200)^2", "5:9", "'(v*10^200)^2' is not a finite real number: the value overflows"),
+    ("equation in Omega:\n    u = v + (2.5*x)^(10^9)", "5:13",
+     "'(2.5*x)^(10^9)' is not a finite real number: the value overflows"),
+], ids=["power", "consts", "let", "predicate", "input", "exact", "exact digits", "folded power", "folded float power"])
 def test_numbers_in_expressions_must_be_finite_float64(snippet, where, message):
     with pytest.raises(pdedsl.SpecError) as raised:
         load(snippet)

@@ -90,10 +90,14 @@ class ExpressionBuilder(CallBuilder):
             return typed
         consts = {s for s in typed.expr.free_symbols if self.owner.scope.kind_of(s.name) == CONST}
         expr = typed.expr
+        if isinstance(expr, sympy.Pow) and expr.exp.is_integer:  # lowering distributes it over the base's number
+            base = expr.base  # (x*10^200)^2 holds 10^400
+            number = sympy.Mul(*_number_parts(base, consts), evaluate=False) if isinstance(base, sympy.Mul) else base
+            expr = sympy.Pow(number, expr.exp, evaluate=False)
         if isinstance(expr, (sympy.Add, sympy.Mul)):
             expr = expr.func(*_number_parts(expr, consts), evaluate=False)
-        if expr.is_Atom or not is_constant(expr, consts):
-            return typed
+        if (expr.is_Atom and not expr.is_Number) or not is_constant(expr, consts):
+            return typed  # a number atom is checked too: SymPy may have folded it (``(x*10^200)^2``)
         values = {symbol: self.owner.const_value(symbol.name) for symbol in expr.free_symbols}
         if None in values.values():
             return typed  # that const's own error is reported
