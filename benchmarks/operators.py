@@ -134,6 +134,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every step count (a quick check: 0.01)")
     parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")
     args = parser.parse_args()
+    if args.seed == 1:  # physics columns draw their unlabelled pool with --seed: it would hold the test members
+        parser.error("--seed 1 draws the held-out test members themselves; pick another seed")
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="pdedsl-operators-"))
     work.mkdir(parents=True, exist_ok=True)
     data = {case: prepare(case, work) for case in args.cases.split(",")}
