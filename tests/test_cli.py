@@ -45,7 +45,9 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
     (["--lr", "-1"], "learning_rate must be a positive number"), (["--points", "0"], "interior_points must be"),
     (["--width", "0"], "width must be at least 1"), (["--particles", "-3"], "weak_particles must be"),
     (["--steps", "-5"], "steps must be at least 0"), (["--weight", "equation_1=nan"], "weight of 'equation_1'"),
-    (["--form", "weak(particles: -3)"], "weak_particles must be")])
+    (["--form", "weak(particles: -3)"], "weak_particles must be"),
+    (["--form", "weak(radius: -1)"], "weak form's radius must be a positive number"),
+    (["--form", "weak(radius: 0.01, radius_min: 0.1)"], "radius_min (0.1) is larger than its radius (0.01)")])
 def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, option, message):
     assert main(["train", write(tmp_path, "good.pde", GOOD), "--out", str(tmp_path / "run"), *option]) == 2
     assert message in capsys.readouterr().err

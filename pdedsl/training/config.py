@@ -152,6 +152,14 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number (got {value})")
+        for option, name in (("radius", "weak_radius"), ("radius_min", "weak_radius_min")):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"the weak form's {option} must be a positive number, or 0 for the default "
+                                 f"(got {value:g})")
+        if 0 < self.weak_radius < self.weak_radius_min:
+            raise ValueError(f"the weak form's radius_min ({self.weak_radius_min:g}) is larger than its radius "
+                             f"({self.weak_radius:g})")
         for name in ("width", "depth", "modes", "latent"):
             value = self.backend_options.get(name)
             if value is not None and value < 1:

@@ -183,3 +183,12 @@ def test_numbers_in_expressions_must_be_finite_float64(snippet, where, message):
 def test_large_finite_numbers_are_accepted():
     problem = load("const big = 1e200\nequation in Omega:\n    u = 10^300*v + big*x + 2^2^2^2*y + (2/3)^600")
     assert "\n    u = 10^300*v + big*x + 2^2^2^2*y + (2/3)^600\n" in format_problem(problem)
+
+
+@pytest.mark.parametrize("text", ["", "# a comment\n", "problem p\n"], ids=["empty", "comment", "name only"])
+def test_a_spec_without_fields_is_warned_about_at_its_start(tmp_path, text):
+    (tmp_path / "blank.pde").write_text(text)
+    problem = pdedsl.load(tmp_path / "blank.pde")
+    (warning,) = problem.warnings
+    assert warning.message == "the spec declares no field: there is nothing to solve for"
+    assert (warning.span.line, warning.span.column) == (1, 1)

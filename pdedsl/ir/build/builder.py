@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sympy
 
-from ...errors import DiagnosticSink, Source, did_you_mean
+from ...errors import DiagnosticSink, Source, Span, did_you_mean
 from ...frontend import ast
 from .. import problem as ir
 from ..numeric import NotFinite, evaluate
@@ -89,6 +89,7 @@ class ProblemBuilder(StatementBuilder):
             self.sink.error(f"the problem is already named on line {declared[0].span.line}", extra.span)
         if declared and statements[0] is not declared[0]:
             self.sink.error("'problem' must be the first statement", declared[0].span)
+        self._problem_span = declared[0].span if declared else Span(1, 1, 1, 1)
         if declared:
             return declared[0].name.text
         stem = Path(self.source.name).stem

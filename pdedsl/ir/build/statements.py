@@ -332,6 +332,9 @@ class StatementBuilder:
                 if declaration.name not in self._used_fields:
                     self.sink.warning(f"field '{declaration.name}' appears in no equation or condition",
                                       declaration.span)
+        elif not self.scope.of_kind(FIELD):
+            self.sink.warning("the spec declares no field: there is nothing to solve for", self._problem_span,
+                              hint="declare the unknowns ('field u') and the equations they obey")
         elif not self._observe_count:
             for declaration in self.scope.of_kind(FIELD)[:1]:
                 self.sink.warning("the problem has no equation, condition or observation: there is nothing to "
