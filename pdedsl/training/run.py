@@ -12,6 +12,7 @@ A run folder holds::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -40,6 +41,9 @@ from .operators import OperatorObjective, held_out_pool, training_pool
 from .progress import Progress
 from .weak import default_precision, mixed_outputs
 
+#: The data files a run is trained and tested on, kept in its folder under these names (a spec's own data
+#: files are kept beside them under their own names).
+KEPT_DATA = {"data": "members.train.npz", "test_data": "members.test.npz"}
 
 LBFGS_REDRAW = 500  # L-BFGS iterations between redraws of adaptive points and weak-form particles
 LBFGS_CHUNK = 10
@@ -131,9 +135,29 @@ class Run:
             for data in _data_files(self.problem):
                 shutil.copyfile(data, self.folder / Path(data).name) if Path(data).parent != self.folder else None
         (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
-        (self.folder / "config.json").write_text(self.config.to_json(), encoding="utf-8")
+        kept = self._keep_data_files()
+        (self.folder / "config.json").write_text(dataclasses.replace(self.config, **kept).to_json(), encoding="utf-8")
         if self.objective.instance is not None:  # the drawn problem, for reference solvers and the curious
             self.objective.instance.save(self.folder / "instance.npz")
+
+    def _keep_data_files(self) -> dict[str, str]:
+        """Put the ``--data`` and ``--test-data`` files into the folder (hard links where the file system allows),
+        so that predict, plot and resume outlive the originals; returns the options' new values, names inside
+        the folder (``_read_config`` resolves them)."""
+        kept = {}
+        for option, name in KEPT_DATA.items():
+            path = getattr(self.config, option)
+            if not path:
+                continue
+            copy = self.folder / name
+            if Path(path).resolve() != copy.resolve():
+                copy.unlink(missing_ok=True)
+                try:
+                    os.link(path, copy)
+                except OSError:
+                    shutil.copyfile(path, copy)
+            kept[option] = name
+        return kept
 
     def state(self, step: int, optimizer, phase: str, wall: float, batches=None) -> dict:
         return {
@@ -167,9 +191,14 @@ class Run:
 def _read_config(folder: Path) -> TrainConfig:
     """The run's TrainConfig from its config.json; a damaged file is the user's to hear about, not a traceback."""
     try:
-        return TrainConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+        config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as error:
         raise RunError(f"{folder / 'config.json'} cannot be read ({error}); the run folder is damaged") from None
+    for option in KEPT_DATA:  # a kept data file is named relative to the folder (older runs: absolute paths)
+        path = getattr(config, option)
+        if path and not Path(path).is_absolute():
+            setattr(config, option, str(folder / path))
+    return config
 
 
 def _check_not_another_problems_run(run: Run) -> None:

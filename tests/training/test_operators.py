@@ -364,3 +364,24 @@ def test_a_grid_the_data_file_does_not_have_is_warned_about(tmp_path, capsys):
     assert "--grid 17 is ignored" in capsys.readouterr().err
     training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "data.npz"), grid=9))
     assert "ignored" not in capsys.readouterr().err
+
+
+def test_a_run_keeps_its_data_files_and_outlives_the_originals(tmp_path):
+    from pdedsl.reference.dataset import write
+    from pdedsl.training.run import Run
+
+    path, problem = load(tmp_path, FAMILY)
+    train_file, test_file = tmp_path / "members.npz", tmp_path / "held_out.npz"
+    write(train_file, generate(problem, 8, 9, seed=2))
+    write(test_file, generate(problem, 3, 9, seed=5))
+    config = TrainConfig(backend="deeponet", data=str(train_file), test_data=str(test_file), steps=4, batch_size=4,
+                         backend_options={"width": 8, "depth": 2})
+    first = train(path, config, tmp_path / "run", progress=False)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (saved["data"], saved["test_data"]) == ("members.train.npz", "members.test.npz")
+    train_file.unlink()
+    test_file.unlink()
+    run = Run.open(tmp_path / "run")  # the pool and the test set come from the folder's own copies
+    assert len(run.pool) == 8 and run.config.data == str(tmp_path / "run" / "members.train.npz")
+    again = resume(tmp_path / "run", progress=False, steps=6)
+    assert again["test_samples"] == first["test_samples"] == 3
