@@ -489,8 +489,11 @@ def _print_inference(report: dict, folder: Path) -> None:
 def _predict(args) -> int:
     from .training.predict import predict
 
-    predict(args.run, _existing(args.points), args.output, layout=args.layout)
+    summary = predict(args.run, _existing(args.points), args.output, layout=args.layout)
     print(f"wrote {args.output}", file=sys.stderr)
+    if summary.get("outside_domain"):
+        print(f"pdedsl: warning: {summary['outside_domain']} of the {summary['points']} points lie outside the "
+              "domain or time interval; the model extrapolates there", file=sys.stderr)
     return EXIT_OK
 
 

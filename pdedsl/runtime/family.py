@@ -240,6 +240,11 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
             if values.shape != (count,) + shape:
                 raise FamilyError(f"{origin}: input '{name}' has shape {values.shape}, expected {(count,) + shape}")
             grid_inputs[name] = values
+    for kind, group in (("field", fields), ("param", params), ("input", grid_inputs)):
+        for name, values in group.items():
+            if not np.isfinite(values).all():
+                raise FamilyError(f"{origin}: {kind} '{name}' has {int(np.size(values) - np.isfinite(values).sum())}"
+                                  " non-finite values (nan or inf)")
     random = [i.name for i in problem.inputs if i.kind == "prior"]
     formulas = [name for name in varying_inputs(problem) if name not in grid_inputs]  # evaluated per member
     evaluated = [formula_inputs(problem, axes, {k: v[i] for k, v in params.items()},

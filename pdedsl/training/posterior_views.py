@@ -21,7 +21,7 @@ from .inverse import decode_latent
 from .model_error import model_error
 from .operator_views import _panel
 from .plot import _save
-from .predict import coordinate_names, point_columns, read_points, write_npz
+from .predict import coordinate_names, outside_count, point_columns, read_points, write_npz
 
 
 def predict_posterior(folder, points_path, output_path, layout: str = "auto") -> dict:
@@ -47,7 +47,8 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
             values = drawn[name].double().cpu().numpy().reshape(-1)
             output[name], output[f"{name}_std"] = np.asarray(values.mean()), np.asarray(values.std(ddof=1))
     written = write_npz(output_path, output)
-    return {"output": str(written), "layout": layout, "shape": list(shape), "fields": shown}
+    return {"output": str(written), "layout": layout, "shape": list(shape), "points": int(np.prod(shape)),
+            "fields": shown, "outside_domain": outside_count(run.problem, columns)}
 
 
 def plot_posterior(folder, output_path=None) -> Path:

@@ -245,6 +245,10 @@ def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
     with np.load(tmp_path / "p.npz") as archive:
         assert {"u", "u_std", "a", "a_std"} <= set(archive.files)
         assert archive["u"].shape == (3,) and np.all(archive["u_std"] > 0)
+    assert "warning" not in done.stderr
+    np.savez(tmp_path / "far.npz", x=np.array([0.2, 3.0]), y=np.array([0.1, 0.5]))
+    done = pdedsl("predict", str(out), "--points", str(tmp_path / "far.npz"), "-o", str(tmp_path / "f.npz"))
+    assert done.returncode == 0 and "warning: 1 of the 2 points lie outside the domain" in done.stderr
     done = pdedsl("plot", str(out))
     assert done.returncode == 0, done.stderr
     assert (out / "plot.png").stat().st_size > 10_000
