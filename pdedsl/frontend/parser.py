@@ -35,6 +35,10 @@ STATEMENT_KEYWORDS = (
     "equation", "boundary", "initial", "periodic", "observe", "infer", "exact", "reference",
 )
 _STATEMENT_START = re.compile(r"(?:%s)\b" % "|".join(STATEMENT_KEYWORDS))
+#: A line that opens like a statement with a misspelt keyword (``feild u``): it starts a statement of its own,
+#: so the errors after it are found too.
+_MISSPELT_START = re.compile(r"[A-Za-z_]\w*[ \t]+[A-Za-z_]")
+_BRACKET_SCAN = re.compile(r'#[^\n]*|"[^"\n]*"?|[()\[\]{}\n]')
 
 
 def normalise(text: str) -> str:
@@ -85,7 +89,8 @@ def _errors_by_statement(source: Source) -> list[Diagnostic]:
     column numbers stay those of the whole file.
     """
     text = source.text
-    starts = [m.start() for m in re.finditer(r"^", text, re.MULTILINE) if _STATEMENT_START.match(text, m.start())]
+    starts = [at for at in _top_level_line_starts(text)
+              if _STATEMENT_START.match(text, at) or _MISSPELT_START.match(text, at)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     bounds = list(zip(starts, starts[1:] + [len(text)]))
@@ -101,6 +106,21 @@ def _errors_by_statement(source: Source) -> list[Diagnostic]:
             if len(found) >= MAX_SYNTAX_ERRORS:
                 break
     return found
+
+
+def _top_level_line_starts(text: str) -> list[int]:
+    """Offsets of the lines that begin outside every bracket (comments and strings skipped)."""
+    starts, depth = [0], 0
+    for token in _BRACKET_SCAN.finditer(text):
+        kind = token.group()
+        if kind == "\n":
+            if depth == 0:
+                starts.append(token.end())
+        elif kind in "([{":
+            depth += 1
+        elif kind in ")]}":
+            depth = max(depth - 1, 0)
+    return starts
 
 
 def _check_size(source: Source) -> None:
