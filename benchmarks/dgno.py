@@ -216,7 +216,9 @@ def main() -> None:
     parser.add_argument("--cases", default="smooth,two_phase")
     parser.add_argument("--full", action="store_true", help="the long (GPU) budget")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--samples", type=int, default=1000, help="unlabelled members drawn from each prior")
+    parser.add_argument("--samples", type=int, default=10_000,
+                        help="unlabelled members drawn from each prior (the paper's 10^4; with 1000 long runs "
+                             "memorise them: README, Benchmarks, DGNO, session 19)")
     parser.add_argument("--inverse", type=int, default=5, help="synthetic inverse problems (two-phase line)")
     parser.add_argument("--sampler", choices=("mala", "laplace"), default="mala", help="posterior draws (infer)")
     parser.add_argument("--prior", choices=("aggregate", "standard"), default="aggregate",
