@@ -224,7 +224,7 @@ def main() -> None:
     parser.add_argument("--prior", choices=("aggregate", "standard"), default="aggregate",
                         help="the latent prior of the inverse problems (infer --prior)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the step counts (a quick check: 0.05)")
-    parser.add_argument("--encoder", choices=("mlp", "pca"), help="the dgno encoder (default: the backend's)")
+    parser.add_argument("--encoder", choices=("mlp", "cnn", "pca"), help="the dgno encoder (default: the backend's)")
     parser.add_argument("--lr", type=float,
                         help="Adam's starting learning rate (default: the line's; it falls a hundredfold)")
     parser.add_argument("--batch", type=int, help="members per Adam step (default: the line's, 25 or 50)")

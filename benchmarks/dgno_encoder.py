@@ -57,7 +57,7 @@ def train_autoencoder(problem, pool, held_out, encoder: str, steps: int, batch: 
     model.set_normalisation(inputs)
     model = model.float()
     parameters = [p for name, p in model.named_parameters()
-                  if name.startswith(("encoder", "pca_", "input_decoders"))]
+                  if name.startswith(("encoder", "conv_encoder", "pca_", "input_decoders"))]
     optimiser = torch.optim.Adam(parameters, lr=2e-3)
     generator = torch.Generator().manual_seed(seed)
     began = time.perf_counter()

@@ -107,9 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
     train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
     train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
-    train.add_argument("--encoder", choices=("mlp", "pca"),
-                       help="dgno backend: q(z | a)'s mean from a learned MLP or from the training pool's whitened "
-                            "principal components (default: mlp)")
+    train.add_argument("--encoder", choices=("mlp", "cnn", "pca"),
+                       help="dgno backend: q(z | a)'s mean from a learned MLP, a learned CNN over the sensor grid, "
+                            "or the training pool's whitened principal components (default: mlp)")
     train.add_argument("--kl-warmup", type=float, metavar="F",
                        help="dgno backend: the KL term's weight rises from 0 over this fraction of the steps "
                             "(default: 0.5)")

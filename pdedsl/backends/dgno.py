@@ -5,7 +5,9 @@ its fields. Three parts:
 
 * an **encoder** q(z | a) = N(mu(a), diag sigma(a)^2): an MLP on the
   standardised inputs at the sensor nodes (every channel, then the random
-  params), with ``beta = tanh(z)`` and the prior z ~ N(0, I); or, with
+  params), with ``beta = tanh(z)`` and the prior z ~ N(0, I); with
+  ``encoder="cnn"``, convolutions over the sensor grid before the MLP
+  (``conv_encoder.py``); or, with
   ``encoder="pca"``, mu(a) the whitened leading principal components of the
   training pool (fixed at set-up) and one learned sigma per latent;
 * **input decoders** p(a | beta), one MultiONet per varying input, with the
@@ -47,11 +49,12 @@ from ..runtime import elementwise
 from ..runtime.instances import param_support
 from ..runtime.jets import Jet
 from .base import BackendError, glorot_uniform, register
+from .conv_encoder import ConvEncoder
 from .deeponet import ProductNetworks, ScaledCoordinates, _Stack
 from .operator import OperatorBackend, OperatorInputs, SensorLayout
 
 LIKELIHOODS = ("bernoulli", "lognormal", "gaussian")
-ENCODERS = ("mlp", "pca")  # q(z | a)'s mean: a learned MLP, or the whitened principal components of the pool
+ENCODERS = ("mlp", "cnn", "pca")  # q(z | a): a learned MLP or CNN, or the pool's whitened principal components
 PCA_CUTOFF = 1e-3  # principal directions with a smaller spread (relative to the leading one) are left out
 LOG_STD_RANGE = (-8.0, 2.0)  # the encoder's log sigma is clamped here (sigma from 3e-4 to 7)
 INITIAL_LOG_STD = -4.0  # the encoder's starting log sigma (a noisy start hides the inputs from the decoders)
@@ -135,8 +138,12 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         with torch.device("cpu"):
             generator = torch.Generator().manual_seed(seed)
             self._register_scaling(problem)
-            if encoder == "mlp":
-                self.encoder = _Stack(layout.sensor_count, encoder_width, encoder_depth - 1, generator)
+            if encoder in ("mlp", "cnn"):
+                flat = layout.sensor_count
+                if encoder == "cnn":  # convolutions first; their features and the params feed the MLP
+                    self.conv_encoder = ConvEncoder(len(layout.channels), layout.shape, generator)
+                    flat = self.conv_encoder.out_features + len(layout.scalars)
+                self.encoder = _Stack(flat, encoder_width, encoder_depth - 1, generator)
                 self.encoder_head = glorot_uniform(torch.nn.Linear(encoder_width, 2 * latent), generator)
                 with torch.no_grad():  # start nearly deterministic: sigma = e^-4; the KL term widens q as it pays
                     self.encoder_head.bias[latent:] = INITIAL_LOG_STD
@@ -218,7 +225,11 @@ class DGNO(ScaledCoordinates, OperatorBackend):
     # ---- the latent variables ----
     def encode(self, inputs: OperatorInputs) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log std of q(z | inputs), each ``[B, m]``."""
-        flat = self.standardise(inputs).flat().to(self.center.dtype)
+        standard = self.standardise(inputs).to(dtype=self.center.dtype)
+        flat = standard.flat()
+        if self.encoder_kind == "cnn":
+            flat = torch.cat([self.conv_encoder.features(standard.grid, self.activation)]
+                             + ([standard.scalars] if standard.scalars is not None else []), dim=1)
         if self.encoder_kind == "pca":
             mean = ((flat - self.pca_mean.to(flat.dtype)) @ self.pca_basis.to(flat.dtype)) / \
                 self.pca_scale.to(flat.dtype)

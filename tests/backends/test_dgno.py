@@ -168,8 +168,41 @@ def test_the_pca_encoder_leaves_latents_past_the_pools_rank_empty():
     mean, _ = model.encode(pool.operator_inputs())
     assert torch.count_nonzero(model.pca_basis.abs().sum(0)) == 3
     assert torch.all(mean[:, 3:] == 0) and torch.all(torch.isfinite(mean))
-    with pytest.raises(BackendError, match="unknown dgno encoder 'cnn'"):
-        model_for("darcy_two_phase.pde", encoder="cnn")
+    with pytest.raises(BackendError, match="unknown dgno encoder 'conv'"):
+        model_for("darcy_two_phase.pde", encoder="conv")
+
+
+def test_the_cnn_encoder_halves_the_grid_and_reads_the_params_too():
+    _, pool, model = model_for("darcy_two_phase.pde", grid=29, encoder="cnn")  # 29 -> 15 -> 8 -> 4
+    assert [layer.stride for layer in model.conv_encoder.layers] == [(2, 2)] * 3
+    assert model.conv_encoder.out_features == 64 * 4 * 4
+    inputs = pool.operator_inputs()
+    mean, log_std = model.encode(inputs)
+    assert mean.shape == log_std.shape == (6, 6) and torch.all(torch.isfinite(mean))
+    assert not torch.allclose(mean[0], mean[1])  # members differ, so do their codes
+    shifted = inputs.grid.clone()
+    shifted[0, 0] = torch.roll(shifted[0, 0], 3, dims=0)  # the same pixels elsewhere: a different code
+    assert not torch.allclose(model.encode(type(inputs)(shifted, inputs.scalars))[0][0], mean[0])
+    # the random params join the convolutions' flat features (a here is a formula of b1 and b2: a channel too)
+    _, params_pool, with_params = model_for("darcy_smooth.pde", encoder="cnn")
+    assert with_params.encoder.layers[0].in_features == with_params.conv_encoder.out_features + 2
+    changed = params_pool.operator_inputs()
+    before = with_params.encode(changed)[0]
+    changed.scalars[:, 0] += 1.0
+    assert not torch.allclose(with_params.encode(changed)[0], before)
+
+
+def test_the_cnn_encoder_needs_grid_inputs(tmp_path):
+    spec = tmp_path / "params_only.pde"
+    spec.write_text("problem params_only\ndomain Omega = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                    "param k ~ uniform(1, 2)\nequation in Omega:\n    -div(k * grad(u)) = 1\n"
+                    "boundary on boundary(Omega):\n    u = 0\n")
+    problem = api.load(spec)
+    pool = draw_pool(problem, 3, 9, 0)
+    assert pool.layout.channels == () and pool.layout.scalars == ("k",)
+    with pytest.raises(BackendError, match="only random params"):
+        create("dgno", problem, layout=pool.layout, **SMALL, encoder="cnn")
+    create("dgno", problem, layout=pool.layout, **SMALL, encoder="mlp")  # the MLP reads the params alone
 
 
 PAPER_INPUT_DECODER = dict(input_width=10, input_activation="silu_sin", input_branch_activation="silu_id")
@@ -212,7 +245,7 @@ def test_unknown_options_and_lognormal_checks_are_reported():
         model.set_normalisation(negative)
 
 
-@pytest.mark.parametrize("encoder", ["mlp", "pca"])
+@pytest.mark.parametrize("encoder", ["mlp", "cnn", "pca"])
 def test_training_saves_and_reloads_the_same_model(tmp_path, encoder):
     config = TrainConfig(backend="dgno", steps=6, samples=12, batch_size=4, grid=9, test_samples=3, form="weak",
                          weak_particles=10, backend_options=dict(SMALL, encoder=encoder), log_every=2)
