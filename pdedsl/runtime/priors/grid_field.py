@@ -61,9 +61,10 @@ class GridField(torch.nn.Module):
         """The field(s) at ``points``; ``rows`` picks some fields of a batch (e.g. one training mini-batch)."""
         coordinates = self._coordinates(points)
         dtype = coordinates[0].dtype if coordinates[0].is_floating_point() else torch.float64
-        values = self.flat_values.to(dtype)
-        if rows is not None:
+        values = self.flat_values
+        if rows is not None:  # pick the rows before converting: the pool may hold 10^4-10^5 members
             values = values[rows.to(values.device)]
+        values = values.to(dtype)
         cells = [locate_cells(grid.to(dtype), x.to(dtype)) for grid, x in zip(self.grids(), coordinates)]
         if self.piecewise_constant:
             index = sum(torch.where(f >= 0.5, upper, lower) * s
