@@ -30,6 +30,7 @@ each under 30 minutes); ``--full`` is the GPU budget.
     python benchmarks/dgno.py --work W --reuse       # again on the models trained in W (inverse settings)
     python benchmarks/dgno.py --cases two_phase_paper --encoder pca --kl-weight 0 --width 256   # model variants
     python benchmarks/dgno.py --cases two_phase_paper --batch 100 --prior standard    # budget, inverse prior
+    python benchmarks/dgno.py --cases two_phase_paper --samples 50000 --coding-batch 100  # the autoencoder's share
 """
 
 from __future__ import annotations
@@ -179,6 +180,8 @@ def run_line(case: str, args, work: Path) -> dict:
         options[options.index("--lr") + 1] = f"{args.lr:g}"
     if args.batch is not None:
         options[options.index("--batch") + 1] = str(args.batch)
+    if args.coding_batch is not None:
+        options += ["--coding-batch", str(args.coding_batch)]
     if args.encoder:
         options += ["--encoder", args.encoder]
     if args.width is not None:
@@ -228,6 +231,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float,
                         help="Adam's starting learning rate (default: the line's; it falls a hundredfold)")
     parser.add_argument("--batch", type=int, help="members per Adam step (default: the line's, 25 or 50)")
+    parser.add_argument("--coding-batch", type=int,
+                        help="members coded and reconstructed per step, the batch's and more (train --coding-batch)")
     parser.add_argument("--width", type=int, help="the field decoder's width (default: the backend's, 100)")
     parser.add_argument("--kl-weight", type=float, help="the KL term's weight (default 1: the ELBO)")
     parser.add_argument("--average", type=float, metavar="DECAY",

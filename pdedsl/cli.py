@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="operator backends: learn from the physics, the labels, or both "
                             "(default: supervised with --data, else physics)")
     train.add_argument("--batch", type=int, help="operator backends: members per step (default: 50)")
+    train.add_argument("--coding-batch", type=int, metavar="N",
+                       help="dgno backend: members whose inputs are coded and reconstructed per step, the --batch "
+                            "members (which the physics reads) and more (default: the batch)")
     train.add_argument("--grid", type=int,
                        help="operator backends: sensor nodes per axis (default: the data's, else 129/29/17 in 1/2/3-D)")
     train.add_argument("--test", type=int, metavar="N",
@@ -381,7 +384,7 @@ def _train(args) -> int:
             raise _UsageError(str(error)) from None
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
                                   ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
-                                  ("samples", "samples"), ("batch", "batch_size"), ("grid", "grid"),
+                                  ("samples", "samples"), ("batch", "batch_size"), ("coding_batch", "coding_batch"), ("grid", "grid"),
                                   ("test", "test_samples")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))

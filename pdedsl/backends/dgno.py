@@ -172,7 +172,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
             self.register_buffer("phase_high", torch.ones(channels))
             mesh = np.meshgrid(*layout.nodes().values(), indexing="ij")
             self.register_buffer("sensor_points", torch.tensor(np.stack([m.reshape(-1) for m in mesh], -1)))
-        self._batch = None  # (inputs, beta, mean, log_std) of the mini-batch being trained on
+        self._batch = None  # (inputs, their beta; coded members, their beta, mean, log_std) of this step
         self._trunk_cache = None  # trunk features by point set while the decoders are frozen (freeze_trunks)
 
     # ---- normalisation ----
@@ -238,11 +238,17 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         mean, log_std = self.encoder_head(hidden).chunk(2, dim=-1)
         return mean, log_std.clamp(*LOG_STD_RANGE)
 
-    def begin_batch(self, inputs: OperatorInputs) -> None:
-        """Draw z ~ q(z | inputs) once for this step (the mean in eval mode); every term reads the same beta."""
-        mean, log_std = self.encode(inputs)
+    def begin_batch(self, inputs: OperatorInputs, extra: OperatorInputs | None = None) -> None:
+        """Draw z ~ q(z | inputs) once for this step (the mean in eval mode); every term reads the same beta.
+
+        ``extra`` members (``--coding-batch``) are coded and reconstructed too, but
+        the physics reads ``inputs`` only: the autoencoder sees more members a step
+        for little more than the cost of coding them."""
+        coded = inputs if extra is None else _joined(inputs, extra)
+        mean, log_std = self.encode(coded)
         z = mean + log_std.exp() * torch.randn_like(mean) if self.training else mean
-        self._batch = (inputs, torch.tanh(z), mean, log_std)
+        beta = torch.tanh(z)
+        self._batch = (inputs, beta[:len(inputs)], coded, beta, mean, log_std)
 
     def beta(self, inputs) -> torch.Tensor:
         """``[B, m]`` latent variables of ``inputs``: given, drawn for this step, or tanh of the encoder's mean."""
@@ -259,7 +265,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
 
     def latent_terms(self) -> dict[str, torch.Tensor]:
         """Reconstruction (negative log-likelihood per value) of each input, and the KL term, for this step."""
-        inputs, beta, mean, log_std = self._batch
+        _, _, inputs, beta, mean, log_std = self._batch
         count = self.value_count()
         terms = {}
         x = self._scaled({a: self.sensor_points[:, i] for i, a in enumerate(self.layout.axis_names)}, self.input_axes)
@@ -397,6 +403,14 @@ class DGNO(ScaledCoordinates, OperatorBackend):
                 trunk = self._trunk(decoder, coordinates, table, axes)
                 out[name] = self._physical(c, decoder._jets_from(trunk, decoder._branch_of(beta))[0])
         return out
+
+
+def _joined(first: OperatorInputs, second: OperatorInputs) -> OperatorInputs:
+    """The members of ``first`` followed by those of ``second``."""
+    def cat(a, b):
+        return None if a is None else torch.cat([a, b.to(a.device, a.dtype)])
+
+    return OperatorInputs(cat(first.grid, second.grid), cat(first.scalars, second.scalars))
 
 
 def _gaussian_nll(values: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:

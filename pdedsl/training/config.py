@@ -68,6 +68,7 @@ class TrainConfig:
     data: Optional[str] = None  # operator backends: labelled members written by `pdedsl data`
     mode: str = "auto"  # operator backends: physics, supervised, hybrid (auto: supervised with data)
     batch_size: int = 50  # operator backends: members per step
+    coding_batch: int = 0  # dgno: members coded and reconstructed per step, the batch's and more (0: the batch)
     grid: int = 0  # operator backends: sensor nodes per axis (0: the data's grid, else 129, 29, 17 in 1-3 D)
     average: float = 0.0  # Adam's iterates averaged with this decay (e.g. 0.999; 0: off); the average becomes the
     # model when Adam ends (Trainer._average)
@@ -140,12 +141,18 @@ class TrainConfig:
         import math
 
         at_least = {"steps": 0, "lbfgs_steps": 0, "interior_points": 1, "boundary_points": 1, "weak_particles": 1,
-                    "batch_size": 1, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
+                    "batch_size": 1, "coding_batch": 0, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
                     "log_every": 1}
         for name, low in at_least.items():
             value = getattr(self, name)
             if value is not None and value < low:
                 raise ValueError(f"{name} must be at least {low} (got {value})")
+        if self.coding_batch and self.backend != "dgno":
+            raise ValueError(f"coding_batch (--coding-batch) sizes the dgno backend's autoencoder; the {self.backend} "
+                             "backend has none")
+        if 0 < self.coding_batch < self.batch_size:
+            raise ValueError(f"coding_batch counts the batch's members and more: at least the batch "
+                             f"({self.batch_size}), or 0 for the batch alone (got {self.coding_batch})")
         if self.grid and self.grid < 3:
             raise ValueError(f"grid must be 0 (the default) or at least 3 nodes per axis (got {self.grid})")
         for name in ("learning_rate", "decay"):

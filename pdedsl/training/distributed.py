@@ -176,8 +176,9 @@ class Context:
             return batches
         out = dict(batches)
         if "samples" in batches:  # an operator's mini-batch: members are split, every rank sees all points
-            part = self.slice_of(len(batches["samples"]))
-            out["samples"] = batches["samples"][part]
+            for key in ("samples", "coding"):
+                if key in batches:
+                    out[key] = batches[key][self.slice_of(len(batches[key]))]
             return out
         out["groups"] = {key: self._subset(batch) for key, batch in batches["groups"].items()}
         out["periodic"] = [(self._subset(low), self._subset(high)) for low, high in batches["periodic"]]

@@ -142,8 +142,9 @@ class Objective:
                  "periodic": [[low.to_state(), high.to_state()] for low, high in batches["periodic"]]}
         if "weak" in batches:
             state["weak"] = [[b.centres, b.radii, b.times] for b in (batches["weak"][t] for t in self.weak.groups)]
-        if "samples" in batches:
-            state["samples"] = batches["samples"]
+        for key in ("samples", "coding"):
+            if key in batches:
+                state[key] = batches[key]
         return state
 
     def batches_from_state(self, state: dict) -> dict:
@@ -153,8 +154,9 @@ class Objective:
         if "weak" in state:
             batches["weak"] = {target: WeakBatch(*particles) for target, particles in zip(self.weak.groups,
                                                                                            state["weak"])}
-        if "samples" in state:
-            batches["samples"] = state["samples"].cpu()
+        for key in ("samples", "coding"):
+            if key in state:
+                batches[key] = state[key].cpu()
         return batches
 
     def _choose(self, entries, pool, count: int, generator):

@@ -194,7 +194,11 @@ class OperatorObjective(Objective):
         count = min(self.config.batch_size, len(self.pool))
         if step >= self.config.steps:  # L-BFGS needs one deterministic objective: every member at once
             count = len(self.pool)
-        batches["samples"] = torch.randperm(len(self.pool), generator=generator)[:count]
+        order = torch.randperm(len(self.pool), generator=generator)
+        batches["samples"] = order[:count]
+        coding = self.config.coding_batch
+        if coding > count and hasattr(getattr(self.model, "model", self.model), "latent_terms"):
+            batches["coding"] = order[count:coding]  # more members for the generative model's autoencoder
         batches["kl_scale"] = kl_scale(self.config, step)
         return batches
 
@@ -206,7 +210,9 @@ class OperatorObjective(Objective):
         network = getattr(self.model, "model", self.model)  # inside a HardDirichlet wrapper
         latent = hasattr(network, "latent_terms")  # a generative model (dgno): one latent draw per step
         if latent:
-            network.begin_batch(self.fields.inputs)
+            extra = batches.get("coding")
+            network.begin_batch(self.fields.inputs,
+                                None if extra is None else self.fields.all_inputs.select(extra.to(self.device)))
         terms = super().losses(batches) if self.mode != "supervised" else OrderedDict()
         if latent:
             for name, value in network.latent_terms().items():

@@ -10,10 +10,11 @@ import torch
 
 from pdedsl import api
 from pdedsl.backends import BackendError, create
-from pdedsl.backends.dgno import LatentInputs, likelihood_of
+from pdedsl.backends.dgno import DGNO, LatentInputs, likelihood_of
 from pdedsl.runtime.family import draw_pool
 from pdedsl.runtime.jets import JetTable
-from pdedsl.training import TrainConfig, train
+from pdedsl.training import TrainConfig, resume, train
+from pdedsl.training import run as run_module
 from pdedsl.training.run import Run
 
 SPECS = "specs"
@@ -51,7 +52,7 @@ def test_reconstruction_and_kl_are_the_stated_densities():
     model.eval()
     model.begin_batch(inputs)
     terms = model.latent_terms()
-    _, beta, mean, log_std = model._batch
+    _, _, _, beta, mean, log_std = model._batch
     count = model.value_count()
     # KL(N(mean, std^2) || N(0, 1)) summed over the latent axis, mean over members, per reconstructed value
     q = torch.distributions.Normal(mean, log_std.exp())
@@ -79,6 +80,23 @@ def test_bernoulli_reconstruction_is_binary_cross_entropy():
     upper = (inputs.grid[:, 0].reshape(len(beta), -1) > 7.5).double()
     expected = -torch.distributions.Bernoulli(logits=logits).log_prob(upper).mean()
     assert torch.allclose(terms["reconstruct_a"], expected)
+
+
+def test_extra_coded_members_are_reconstructed_but_not_given_to_the_physics():
+    _, pool, model = model_for("darcy_two_phase.pde", members=6)
+    inputs = pool.operator_inputs()
+    model.eval()
+    batch, extra = inputs.select(slice(0, 2)), inputs.select(slice(2, 6))
+    model.begin_batch(batch, extra)
+    joined = model.latent_terms()
+    assert model.beta(batch).shape == (2, 6)  # the physics' members: the batch alone
+    assert torch.allclose(model.beta(batch), torch.tanh(model.encode(batch)[0]))
+    model.begin_batch(inputs)  # the same six members as one batch: the same terms
+    alone = model.latent_terms()
+    for name in ("reconstruct_a", "kl"):
+        assert torch.allclose(joined[name], alone[name])
+    model.begin_batch(batch)
+    assert not torch.allclose(model.latent_terms()["kl"], joined["kl"])  # two members are not six
 
 
 def test_scalar_params_are_reconstructed_too():
@@ -243,6 +261,43 @@ def test_unknown_options_and_lognormal_checks_are_reported():
     negative.grid[0, 0, 0, 0] = -1.0
     with pytest.raises(BackendError, match="log-normal"):
         model.set_normalisation(negative)
+
+
+def test_a_coding_batch_trains_the_autoencoder_on_more_members_and_resumes(tmp_path, monkeypatch):
+    """Members redrawn every 3 steps, killed at step 6 with a checkpoint at 4 (mid-draw): the run resumes to
+    the same parameters (the extra members come from the draw's seed, as the batch does)."""
+    options = dict(backend="dgno", samples=12, batch_size=3, coding_batch=7, grid=9, test_samples=0, form="weak",
+                   weak_particles=6, backend_options=SMALL, precision="float64", checkpoint_every=4, steps=8,
+                   resample_every=3)
+    coded = []
+    begin = DGNO.begin_batch
+    monkeypatch.setattr(DGNO, "begin_batch", lambda self, inputs, extra=None: (
+        coded.append((len(inputs), None if extra is None else len(extra))), begin(self, inputs, extra))[1])
+    spec = f"{SPECS}/darcy_two_phase.pde"
+    whole = train(spec, TrainConfig(**options), tmp_path / "whole", progress=False)
+    assert whole["steps"] == 8 and set(coded) == {(3, 4)}  # 3 for the physics, 4 more for the autoencoder
+    after_step = run_module.Trainer._after_step
+
+    def killed_at_step_6(self, step, *args, **kwargs):
+        after_step(self, step, *args, **kwargs)
+        if step == 6:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, TrainConfig(**options), tmp_path / "killed", progress=False)
+    monkeypatch.setattr(run_module.Trainer, "_after_step", after_step)
+    resume(tmp_path / "killed", progress=False)
+    one = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
+    two = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["model"]
+    assert all(torch.allclose(one[k], two[k], rtol=1e-9, atol=1e-12) for k in one)
+
+
+@pytest.mark.parametrize("backend, coding, message", [("deeponet", 8, "the deeponet backend has none"),
+                                                       ("dgno", 2, "at least the batch")])
+def test_a_coding_batch_is_checked(backend, coding, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(backend=backend, batch_size=4, coding_batch=coding).check_counts()
 
 
 @pytest.mark.parametrize("encoder", ["mlp", "cnn", "pca"])
