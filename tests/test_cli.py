@@ -156,6 +156,14 @@ def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
     assert "internal error: ZeroDivisionError: boom" in err and "bug in pdedsl" in err and "Traceback" not in err
 
 
+def test_a_coding_batch_for_another_backend_is_a_usage_error(tmp_path, capsys):
+    spec = write(tmp_path, "good.pde", GOOD)
+    code = main(["train", spec, "--steps", "1", "--out", str(tmp_path / "run"), "--coding-batch", "100"])
+    err = capsys.readouterr().err
+    assert code == 2 and "the pinn backend has none" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # refused before a run folder is made
+
+
 @pytest.mark.parametrize("option", [["--encoder", "pca"], ["--latent", "4"], ["--modes", "3"]])
 def test_an_option_of_another_backend_is_a_clear_error(tmp_path, capsys, option):
     spec = write(tmp_path, "good.pde", GOOD)
