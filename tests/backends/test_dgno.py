@@ -14,7 +14,6 @@ from pdedsl.backends.dgno import DGNO, LatentInputs, likelihood_of
 from pdedsl.runtime.family import draw_pool
 from pdedsl.runtime.jets import JetTable
 from pdedsl.training import TrainConfig, resume, train
-from pdedsl.training import run as run_module
 from pdedsl.training.run import Run
 
 SPECS = "specs"
@@ -263,7 +262,8 @@ def test_unknown_options_and_lognormal_checks_are_reported():
         model.set_normalisation(negative)
 
 
-def test_a_coding_batch_trains_the_autoencoder_on_more_members_and_resumes(tmp_path, monkeypatch):
+def test_a_coding_batch_trains_the_autoencoder_on_more_members_and_resumes(tmp_path, monkeypatch,
+                                                                          train_killed_at):
     """Members redrawn every 3 steps, killed at step 6 with a checkpoint at 4 (mid-draw): the run resumes to
     the same parameters (the extra members come from the draw's seed, as the batch does)."""
     options = dict(backend="dgno", samples=12, batch_size=3, coding_batch=7, grid=9, test_samples=0, form="weak",
@@ -276,17 +276,7 @@ def test_a_coding_batch_trains_the_autoencoder_on_more_members_and_resumes(tmp_p
     spec = f"{SPECS}/darcy_two_phase.pde"
     whole = train(spec, TrainConfig(**options), tmp_path / "whole", progress=False)
     assert whole["steps"] == 8 and set(coded) == {(3, 4)}  # 3 for the physics, 4 more for the autoencoder
-    after_step = run_module.Trainer._after_step
-
-    def killed_at_step_6(self, step, *args, **kwargs):
-        after_step(self, step, *args, **kwargs)
-        if step == 6:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_6)
-    with pytest.raises(KeyboardInterrupt):
-        train(spec, TrainConfig(**options), tmp_path / "killed", progress=False)
-    monkeypatch.setattr(run_module.Trainer, "_after_step", after_step)
+    train_killed_at(spec, TrainConfig(**options), tmp_path / "killed", 6)
     resume(tmp_path / "killed", progress=False)
     one = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
     two = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["model"]

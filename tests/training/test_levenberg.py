@@ -9,7 +9,6 @@ import torch
 
 from pdedsl.cli import main
 from pdedsl.training import TrainConfig, resume, train
-from pdedsl.training import run as run_module
 from pdedsl.training.jacobian import OutputCapture
 from pdedsl.training.levenberg import LevenbergMarquardt
 from pdedsl.training.run import Run, Trainer
@@ -99,23 +98,14 @@ def test_inferred_params_get_their_columns_too(tmp_path):
     assert result["params"]["k"] == pytest.approx(np.pi**2, rel=1e-3)
 
 
-def test_a_run_killed_in_the_levenberg_marquardt_phase_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+def test_a_run_killed_in_the_levenberg_marquardt_phase_resumes_to_the_same_numbers(tmp_path, train_killed_at):
     spec = tmp_path / "rod.pde"
     spec.write_text(ROD)
     settings = dict(steps=20, lbfgs_steps=20, optimizer="lm", interior_points=48, boundary_points=8,
                     checkpoint_every=15, precision="float64", backend_options={"width": 8, "depth": 2})
     whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
-    original = run_module.Trainer._after_step
-
-    def killed_at_step_37(self, step, *args, **kwargs):
-        original(self, step, *args, **kwargs)
-        if step == 37:
-            raise KeyboardInterrupt  # the last checkpoint is step 30, in the Levenberg-Marquardt phase
-
-    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_37)
-    with pytest.raises(KeyboardInterrupt):
-        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
-    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    # killed after step 37: the last checkpoint is step 30, in the Levenberg-Marquardt phase
+    train_killed_at(spec, TrainConfig(**settings), tmp_path / "killed", 37)
     state = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)
     assert state["step"] == 30 and state["phase"] == "lm" and state["optimizer"]["mu"] > 0
     resumed = resume(tmp_path / "killed", progress=False)

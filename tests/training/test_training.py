@@ -40,7 +40,8 @@ def test_training_reduces_the_error_and_writes_the_run_folder(tmp_path):
 
 
 @pytest.mark.parametrize("sampling, form", [("uniform", "strong"), ("rad", "strong"), ("rad", "weak")])
-def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, sampling, form):
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, sampling, form,
+                                                  train_killed_at):
     """Checkpoints every 15 steps, points redrawn every 10: the resumed run starts mid-draw, so with
     adaptive sampling (points chosen by the model of step 10) the checkpoint must carry the points
     (and the weak form's particles)."""
@@ -48,17 +49,7 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, samplin
     settings = {**TINY, "checkpoint_every": 15, "sampling": sampling, "form": form, "weak_particles": 20}
     whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
 
-    original = run_module.Trainer._after_step
-
-    def killed_at_step_27(self, step, *args, **kwargs):
-        original(self, step, *args, **kwargs)
-        if step == 27:
-            raise KeyboardInterrupt  # as if killed: the last checkpoint is step 15
-
-    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_27)
-    with pytest.raises(KeyboardInterrupt):
-        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
-    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    train_killed_at(spec, TrainConfig(**settings), tmp_path / "killed", 27)  # the last checkpoint is step 15
     assert torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["step"] == 15
     from pdedsl.training.objective import Objective
 
@@ -293,24 +284,14 @@ def test_averaging_ends_adam_on_the_moving_average_of_its_iterates(tmp_path, mon
 
 
 @pytest.mark.parametrize("killed_at", [27, 40])
-def test_an_averaged_run_killed_in_or_at_the_end_of_adam_resumes_to_the_same_numbers(tmp_path, monkeypatch,
-                                                                                     killed_at):
+def test_an_averaged_run_killed_in_or_at_the_end_of_adam_resumes_to_the_same_numbers(tmp_path, killed_at,
+                                                                                     train_killed_at):
     """The checkpoint carries the average while Adam runs; killed just after Adam's last step (checkpoint 40,
     average not yet applied) the resumed run applies it before L-BFGS, once."""
     spec = write(tmp_path)
     settings = {**TINY, "average": 0.95}
     whole = train(spec, TrainConfig(**settings), tmp_path / "whole", progress=False)
-    original = run_module.Trainer._after_step
-
-    def killed(self, step, *args, **kwargs):
-        original(self, step, *args, **kwargs)
-        if step == killed_at:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(run_module.Trainer, "_after_step", killed)
-    with pytest.raises(KeyboardInterrupt):
-        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
-    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    train_killed_at(spec, TrainConfig(**settings), tmp_path / "killed", killed_at)
     saved = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)
     assert saved["averaged"] is not None
     resumed = resume(tmp_path / "killed", progress=False)

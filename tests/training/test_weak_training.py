@@ -165,8 +165,8 @@ def test_the_plain_weak_form_on_a_jumping_coefficient_points_to_the_mixed_form(t
     assert "jumps" not in capsys.readouterr().err
 
 
-def test_weak_particles_are_redrawn_during_lbfgs_and_a_killed_run_resumes_to_the_same_numbers(tmp_path,
-                                                                                             monkeypatch):
+def test_weak_particles_are_redrawn_during_lbfgs_and_a_killed_run_resumes_to_the_same_numbers(
+        tmp_path, monkeypatch, train_killed_at):
     from pdedsl.training import resume
     from pdedsl.training import run as run_module
 
@@ -180,17 +180,7 @@ def test_weak_particles_are_redrawn_during_lbfgs_and_a_killed_run_resumes_to_the
     # a fresh set of balls at least every 10 L-BFGS iterations (sooner when L-BFGS stalls on one)
     assert drawn[0] == 20 and len(drawn) >= 4 and all(0 < b - a <= 10 + 9 for a, b in zip(drawn, drawn[1:]))
 
-    original = run_module.Trainer._after_step
-
-    def killed_at_step_55(self, step, *args, **kwargs):
-        original(self, step, *args, **kwargs)
-        if step == 55:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(run_module.Trainer, "_after_step", killed_at_step_55)
-    with pytest.raises(KeyboardInterrupt):
-        train(spec, TrainConfig(**settings), tmp_path / "killed", progress=False)
-    monkeypatch.setattr(run_module.Trainer, "_after_step", original)
+    train_killed_at(spec, TrainConfig(**settings), tmp_path / "killed", 55)
     assert 40 < torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)["step"] < 55  # after 2 redraws
     resumed = resume(tmp_path / "killed", progress=False)
     assert resumed["steps"] == whole["steps"]
