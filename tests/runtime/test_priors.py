@@ -101,6 +101,14 @@ def test_long_correlation_on_small_grid_uses_exact_dense_sampler(nu):
     assert_matern_statistics(field, axes, [((4, 4), (4, 4)), ((0, 0), (8, 8)), ((4, 4), (6, 5))])
 
 
+def test_dense_sample_does_not_depend_on_how_many_were_drawn_with_it():
+    field = MaternField(1.0, 1.0)
+    one, many = field.sample(box(), 1, seed=3), field.sample(box(), 70, seed=3)
+    assert field.sampler(box()).method == "dense eigendecomposition"
+    assert np.array_equal(one[0], many[0])  # to the last bit, so a pool's member i is the same drawn alone
+    assert not np.array_equal(many[0], many[1])
+
+
 def test_circulant_padding_grows_for_long_correlation():
     axes = line(29)
     short, long = MaternField(0.05, 2.5).sampler(axes), MaternField(0.5, 2.5, dense_limit=0).sampler(axes)
