@@ -5,9 +5,10 @@ need a periodic grid many times larger than the field's grid: for up to a few
 thousand nodes, one symmetric eigendecomposition C = V diag(lambda) V^T
 (O(P^3), once per grid) and a matrix-vector product per sample (O(P^2)) are
 cheaper. Each sample is its own product, of one fixed shape, so sample i does
-not depend on how many were drawn with it to the last bit; a pool drawn one
-member at a time (``draw_pool``) pays 0.12 ms a member on 841 nodes, where a
-padded 64-row block cost 3.6 ms. Roundoff can leave eigenvalues slightly negative; they are clipped,
+not depend on how many were drawn with it to the last bit. (Padded 64-row
+blocks gave the same guarantee, but ``draw_pool`` draws one member at a time
+and paid for 64: ``benchmarks/pool_size.py`` measured 7.7 ms a member then,
+1.9 ms now, on 29 x 29 nodes.) Roundoff can leave eigenvalues slightly negative; they are clipped,
 which changes no covariance by more than the largest of them (reported as
 ``covariance_error``). The eigendecomposition runs in torch, single-threaded:
 at these sizes threads gain little, while on a machine whose cores are busy
