@@ -8,9 +8,9 @@ cheaper. Each sample is its own product, of one fixed shape, so sample i does
 not depend on how many were drawn with it to the last bit. (Padded 64-row
 blocks gave the same guarantee, but ``draw_pool`` draws one member at a time
 and paid for 64: ``benchmarks/pool_size.py`` measured 7.7 ms a member then,
-1.9 ms now, on 29 x 29 nodes.) Roundoff can leave eigenvalues slightly negative; they are clipped,
-which changes no covariance by more than the largest of them (reported as
-``covariance_error``). The eigendecomposition runs in torch, single-threaded:
+1.9 ms now, on 29 x 29 nodes.) Roundoff can leave eigenvalues slightly
+negative; they are clipped, which changes no covariance by more than the
+largest of them (reported as ``covariance_error``). The eigendecomposition runs in torch, single-threaded:
 at these sizes threads gain little, while on a machine whose cores are busy
 threaded LAPACK (NumPy's or torch's) was seen to be ~80x slower (13 s instead
 of 0.16 s for 841 nodes).
