@@ -11,6 +11,7 @@ the loss curves.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def plot_members(run, folder: Path, output: Path) -> Path:
     run.prepare_test()
     pool = run.test if run.test is not None else run.pool
     count = min(SHOWN, len(pool))
-    shown = pool.head(count)
+    shown = _with_times(run.problem, pool.head(count))
     predicted = {k: v.double().cpu().numpy() for k, v in run.objective.predict_pool(shown).items()}
     field = run.problem.fields[0].name
     truth = shown.fields.get(field)
@@ -108,6 +109,16 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             ", ".join(f"{k} {v:.2e}" for k, v in result["rel_l2"].items())
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+def _with_times(problem, pool):
+    """``pool``, given time nodes if the problem has time but the pool none (an unlabelled training pool: a
+    family without reference solutions): as many as the first space axis has, spanning the time interval."""
+    if problem.time is None or pool.times is not None:
+        return pool
+    count = len(next(iter(pool.layout.nodes().values())))
+    times = (problem.time.name, np.linspace(problem.time.start, problem.time.end, count))
+    return dataclasses.replace(pool, times=times)
 
 
 def _generated_inputs(run, pool):

@@ -274,6 +274,32 @@ def test_time_dependent_families_have_reference_data_and_train_as_operators(tmp_
     assert result["test_samples"] == 4 and 0 < result["rel_l2"]["u"] < 2
 
 
+HEAT_COEFFICIENT = """problem heat_coefficient
+domain Rod = interval(x: [-1, 1])
+time t: [0, 1]
+field u
+input a ~ exp(gaussian_field(length: 0.3, smoothness: 2.5, variance: 0.3))
+equation heat in Rod:
+    dt(u) = 0.1*d(a*d(u, x), x)
+boundary on boundary(Rod):
+    u = 0
+initial:
+    u = cos(pi*x/2)
+"""
+
+
+def test_a_time_dependent_family_without_reference_solutions_plots_over_space_and_time(tmp_path):
+    """No held-out members (no reference solver for a varying coefficient in time): the plot shows training
+    members, whose pool has no time nodes; the prediction spans the time interval all the same."""
+    from pdedsl.training.plot import plot
+
+    path, _ = load(tmp_path, HEAT_COEFFICIENT)
+    config = TrainConfig(backend="multionet", steps=2, samples=4, batch_size=2, interior_points=32, grid=9,
+                         backend_options={"width": 8, "depth": 2})
+    train(path, config, tmp_path / "run", progress=False)
+    assert plot(tmp_path / "run").stat().st_size > 10_000
+
+
 def test_python_api_trains_an_operator_and_answers_for_members(tmp_path):
     import pdedsl
 
