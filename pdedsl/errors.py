@@ -104,6 +104,11 @@ def _excerpt(source: Source, span: Span) -> list[str]:
     return ["    " + printable, "    " + prefix + carets]
 
 
+def where(source_name: str, span: "Span | None") -> str:
+    """``file:line:col`` of a statement, for errors raised after the front end (the IR keeps spans, not text)."""
+    return f"{source_name}:{span.line}:{span.column}" if span is not None else source_name
+
+
 class PdeError(Exception):
     """Root of the errors pdedsl raises on purpose."""
 

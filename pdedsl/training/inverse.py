@@ -50,9 +50,9 @@ import numpy as np
 import torch
 
 from ..backends.dgno import LatentInputs
-from ..errors import PdeError
+from ..errors import PdeError, where
 from ..runtime.family import random_params
-from .data import as_tensors, load_points
+from .data import DataError, as_tensors, load_points
 
 SAMPLERS = ("mala", "laplace")
 PRIORS = ("aggregate", "standard")  # z's prior in the inverse problem (module docstring)
@@ -158,13 +158,17 @@ def observations_of(problem, run) -> list[Observed]:
     produced = set(run.model.field_names) | set(run.pool.layout.channels)
     out = []
     for observation in problem.observations:
+        at = where(problem.source_name, observation.span)
         if observation.noise is None or observation.noise <= 0:
-            raise InferError(f"'observe {observation.name}' needs a positive noise level for a posterior "
+            raise InferError(f"{at}: 'observe {observation.name}' needs a positive noise level for a posterior "
                              f"(write: observe {observation.name} from \"...\" noise 0.01)")
         if observation.name not in produced:
-            raise InferError(f"'observe {observation.name}': the model generates {', '.join(sorted(produced))}, "
-                             f"not '{observation.name}'")
-        points, values = load_points(observation.data.path, observation.name, axes)
+            raise InferError(f"{at}: 'observe {observation.name}': the model generates "
+                             f"{', '.join(sorted(produced))}, not '{observation.name}'")
+        try:
+            points, values = load_points(observation.data.path, observation.name, axes, finite=True)
+        except DataError as error:
+            raise InferError(f"{at}: 'observe {observation.name}': {error}") from None
         coords, targets = as_tensors(points, values, run.dtype, run.device)
         out.append(Observed(observation.name, coords, targets, float(observation.noise)))
     return out

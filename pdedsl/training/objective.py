@@ -14,6 +14,7 @@ from collections import OrderedDict
 import torch
 
 from ..backends import BackendError
+from ..errors import where
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
 from ..runtime.instances import draw_instance
@@ -22,7 +23,7 @@ from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, contraction_of, requests_of
 from .compiling import Compiled, worth_compiling
 from .config import TrainConfig
-from .data import as_tensors, load_points
+from .data import DataError, as_tensors, load_points
 from .weak import WeakBatch, WeakTerms
 
 
@@ -104,7 +105,11 @@ class Objective:
 
     def _observation(self, observation):
         axes = tuple(self.problem.axes) + ((self.problem.time.name,) if self.problem.time else ())
-        points, values = load_points(observation.data.path, observation.name, axes)
+        try:
+            points, values = load_points(observation.data.path, observation.name, axes, finite=True)
+        except DataError as error:
+            raise DataError(f"{where(self.problem.source_name, observation.span)}: 'observe {observation.name}': "
+                            f"{error}") from None
         coords, targets = as_tensors(points, values, self.dtype, self.device)
         return observation.name, coords, targets
 

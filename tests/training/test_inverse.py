@@ -293,6 +293,43 @@ def test_infer_errors_are_explained(trained, tmp_path):
     assert sorted(p.name for p in trained.iterdir()) == before  # nothing of the model overwritten
 
 
+@pytest.mark.parametrize("key, bad, message", [
+    ("u", np.nan, "'u' has 1 value(s) that are NaN or infinite (the first at index 3)"),
+    ("x", np.inf, "'x' has 1 value(s) that are NaN or infinite (the first at index 3)"),
+    ("u", None, "'u' is empty"),
+])
+def test_observations_that_are_not_numbers_are_refused_at_their_statement(trained, tmp_path, key, bad, message):
+    """NaN, inf or no points in an observation file: a located error (the 'observe' line), no traceback."""
+    with np.load("specs/darcy_obs.npz") as archive:
+        arrays = {k: archive[k].astype(float) for k in archive.files}
+    if bad is None:
+        arrays = {k: v[:0] for k, v in arrays.items()}
+    else:
+        arrays[key].reshape(-1)[3] = bad
+    np.savez(tmp_path / "darcy_obs.npz", **arrays)
+    spec = tmp_path / "bad.pde"
+    text = open("specs/darcy_inverse.pde").read()
+    spec.write_text(text)
+    line = text[:text.index("observe u")].count("\n") + 1
+    done = pdedsl("infer", str(spec), "--model", str(trained), "--out", str(tmp_path / "post"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"bad.pde:{line}:1: 'observe u'" in done.stderr and message in done.stderr
+
+
+def test_a_pinn_observation_file_with_nan_is_refused_at_its_statement(tmp_path):
+    heat = tmp_path / "heat.pde"
+    heat_text = open("specs/heat_inverse.pde").read()
+    heat.write_text(heat_text)
+    with np.load("specs/heat_obs.npz") as archive:
+        arrays = {k: archive[k].astype(float) for k in archive.files}
+    arrays["u"].reshape(-1)[0] = np.nan
+    np.savez(tmp_path / "heat_obs.npz", **arrays)
+    done = pdedsl("infer", str(heat), "--out", str(tmp_path / "heat_run"), "--steps", "2")
+    line = heat_text[:heat_text.index("observe u")].count("\n") + 1
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"heat.pde:{line}:1: 'observe u'" in done.stderr and "NaN or infinite" in done.stderr
+
+
 def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30",
                   "--lbfgs-steps", "10", "--json", "-q")
