@@ -96,7 +96,8 @@ def _field(name: str, value: Value, coords: Sequence[np.ndarray]) -> np.ndarray:
     return arr
 
 
-def _side_slice(ndim: int, axis: int, end: str) -> tuple:
+def side_slice(ndim: int, axis: int, end: str) -> tuple:
+    """The index of the nodes on side (axis, "low"|"high") of a grid with ``ndim`` axes."""
     index = [slice(None)] * ndim
     index[axis] = 0 if end == "low" else -1
     return tuple(index)
@@ -145,7 +146,7 @@ def solve_elliptic(
     u = np.zeros(shape)
     rhs = f_n.copy()
     for (k, end), side in bc.items():
-        sl = _side_slice(ndim, k, end)
+        sl = side_slice(ndim, k, end)
         side_coords = [np.asarray(X[sl]) for X in coords]  # 0-d arrays in 1-D
         g = _field(f"value of side ({k}, {end!r})", side.value, side_coords)
         if side.kind == "dirichlet":

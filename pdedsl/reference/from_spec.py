@@ -29,7 +29,7 @@ from ..ir import nodes
 from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
-from .elliptic import Side, solve_elliptic
+from .elliptic import Side, side_slice, solve_elliptic
 
 
 class ReferenceError(PdeError):
@@ -164,13 +164,15 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
                                  "instance)")
         return evaluate(plain, values, known).double().numpy()
 
-    def side_value(expr):
-        return lambda *coordinates: evaluate(
-            expr.xreplace({f: sympy.Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)}),
-            {a: torch.as_tensor(np.asarray(c, dtype=np.float64)) for a, c in zip(spec.box.axes, coordinates)},
-            known).double().numpy()
+    def side_value(expr, key):
+        """The condition's value on the side's nodes: coordinates and inputs (a random boundary value, say) are
+        the grid's arrays restricted to the side."""
+        index = side_slice(len(grids), *key)
+        plain = expr.xreplace({f: sympy.Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)})
+        values = {name: torch.as_tensor(np.asarray(a, dtype=np.float64)[index]) for name, a in arrays.items()}
+        return lambda *coordinates: evaluate(plain, values, known).double().numpy()
 
-    sides = {key: Side(kind, side_value(value)) for key, (kind, value) in spec.sides.items()}
+    sides = {key: Side(kind, side_value(value, key)) for key, (kind, value) in spec.sides.items()}
     A, C, f = on_grid(spec.A), on_grid(spec.C), -on_grid(spec.G)
     if np.all(np.asarray(A) < 0):  # written as div(grad(u)) = 0: the same equation times -1
         A, C, f = -A, -C, -f

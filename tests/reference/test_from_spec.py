@@ -51,6 +51,23 @@ def test_labelled_data_for_the_two_phase_family(tmp_path):
     assert np.array_equal(again["a"], data["a"][:2]) and np.array_equal(again["u"], data["u"][:2])
 
 
+def test_a_random_input_may_set_the_boundary_values(tmp_path):
+    """'u = g' with g a random field: each member's u takes its own g on the boundary (the reference solver read
+    only coordinates there), and its interior is discrete-harmonic."""
+    spec = tmp_path / "boundary.pde"
+    spec.write_text("problem boundary_field\ndomain Omega = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                    "input g ~ gaussian_field(length: 0.3, smoothness: 2.5, variance: 0.5)\n"
+                    "equation in Omega:\n    -laplace(u) = 0\nboundary on boundary(Omega):\n    u = 1 + g\n")
+    data = generate(pdedsl.load(spec), 2, 9, seed=4)
+    u, g = data["u"], data["g"]
+    edge = np.ones((9, 9), dtype=bool)
+    edge[1:-1, 1:-1] = False
+    np.testing.assert_allclose(u[:, edge], 1 + g[:, edge], atol=1e-12)
+    assert not np.allclose(u[0, edge], u[1, edge])  # the members differ on the boundary
+    neighbours = (u[:, 2:, 1:-1] + u[:, :-2, 1:-1] + u[:, 1:-1, 2:] + u[:, 1:-1, :-2]) / 4
+    np.testing.assert_allclose(u[:, 1:-1, 1:-1], neighbours, atol=1e-12)
+
+
 def test_data_command_writes_the_file_and_explains_refusals(tmp_path, capsys):
     out = tmp_path / "d.npz"
     assert main(["data", str(SPECS / "parametric_diffusion.pde"), "--n", "2", "--grid", "9", "-o", str(out),
