@@ -104,6 +104,13 @@ class Settings:
             raise InferError(f"unknown sampler '{self.sampler}' (expected one of: {', '.join(SAMPLERS)})")
         if self.prior not in PRIORS:
             raise InferError(f"unknown prior '{self.prior}' (expected one of: {', '.join(PRIORS)})")
+        if self.samples < 2:
+            raise InferError(f"--draws {self.samples}: a standard deviation needs at least 2 posterior draws")
+        kept = self.chains * (self.mala_steps - self.mala_steps // 2)
+        if self.sampler == "mala" and kept < self.samples:
+            raise InferError(f"--chains {self.chains} keep {kept} draws from the second half of --mala-steps "
+                             f"{self.mala_steps}, fewer than --draws {self.samples}: raise --mala-steps or --chains, "
+                             "or ask for fewer draws")
 
 
 @dataclass

@@ -176,6 +176,17 @@ def test_an_unknown_prior_is_refused():
         Settings(prior="flat")
 
 
+def test_too_few_posterior_draws_are_refused_before_any_work():
+    """One draw has no standard deviation (every _std was NaN); chains too short for the draws asked for
+    quietly returned fewer."""
+    with pytest.raises(InferError, match="--draws 1: a standard deviation needs at least 2"):
+        Settings(samples=1)
+    with pytest.raises(InferError, match="--chains 3 keep 9 draws .* fewer than --draws 100"):
+        Settings(chains=3, mala_steps=5, samples=100)
+    assert Settings(chains=3, mala_steps=5, samples=100, sampler="laplace").samples == 100  # no chains to run
+    assert Settings(chains=2, mala_steps=16, samples=16).samples == 16
+
+
 def test_calibration_counts_the_truth_inside_the_band():
     summary = {"a": np.array([1.0, 2.0, 3.0, 4.0]), "a_low": np.array([0.5, 1.5, 2.9, 4.5]),
                "a_high": np.array([1.5, 2.5, 3.1, 5.0]), "a_map": np.array([1.0, 2.0, 3.0, 4.0]),
