@@ -143,6 +143,18 @@ def _coding_error(run_folder: Path, test: Path, count: int = TEST) -> dict:
     return errors
 
 
+def synthetic_observations(u: np.ndarray, generator: np.random.Generator):
+    """``OBSERVED`` random grid nodes of ``u`` (their indices), read with noise at ``SNR_DB``, and the noise's std.
+
+    The draws from ``generator`` come in a fixed order, so one generator run through the members in turn gives
+    every script the same problems (benchmarks/dgno_bayes_floor.py solves these too).
+    """
+    nodes = generator.choice(u.size, OBSERVED, replace=False)
+    i, j = np.unravel_index(nodes, u.shape)
+    noise = float(np.sqrt(np.mean(u ** 2)) / 10 ** (SNR_DB / 20))
+    return (i, j), u[i, j] + noise * generator.standard_normal(OBSERVED), noise
+
+
 def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, seed: int, sampler: str,
              prior: str) -> dict:
     """Posterior means and coverage over ``count`` synthetic inverse problems drawn from the held-out set."""
@@ -155,10 +167,7 @@ def _inverse(case: str, run_folder: Path, test: Path, work: Path, count: int, se
     rows = []
     for member in range(count):
         u, a = u_all[member], a_all[member]
-        nodes = generator.choice(u.size, OBSERVED, replace=False)
-        i, j = np.unravel_index(nodes, u.shape)
-        noise = float(np.sqrt(np.mean(u ** 2)) / 10 ** (SNR_DB / 20))
-        observed = u[i, j] + noise * generator.standard_normal(OBSERVED)
+        (i, j), observed, noise = synthetic_observations(u, generator)
         folder = work / f"{case}_inverse_{member}"
         folder.mkdir(exist_ok=True)
         np.savez(folder / "obs.npz", x=x[i], y=y[j], u=observed)

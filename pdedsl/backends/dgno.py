@@ -384,6 +384,26 @@ class DGNO(ScaledCoordinates, OperatorBackend):
                 out[name] = (decoded[name] + spread * noise(decoded[name])).clamp(*self.param_supports[s])
         return out
 
+    def likelihood_moments(self, decoded: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Mean and variance of each input field's likelihood p(a | beta) around ``decode_inputs``' values: the
+        moments of :meth:`draw_inputs`' draws without drawing, so a posterior summary at a point depends on the
+        point alone (not on noise drawn per query row)."""
+        out = {}
+        for c, name in enumerate(self.layout.channels):
+            if name not in decoded:
+                continue
+            value, kind = decoded[name], self.likelihoods[name]
+            if kind == "bernoulli":
+                low, high = self.phase_low[c], self.phase_high[c]
+                upper = ((value - low) / (high - low)).clamp(0, 1)
+                out[name] = (low + (high - low) * upper, (high - low) ** 2 * upper * (1 - upper))
+            elif kind == "lognormal":  # the decoder gives the median m; log a ~ N(log m, s^2)
+                s2 = (self.log_scale[c] * self.log_noise[c].exp()) ** 2
+                out[name] = (value * (s2 / 2).exp(), value.square() * s2.expm1() * s2.exp())
+            else:
+                out[name] = (value, (self.grid_scale[c] * self.log_noise[c].exp()) ** 2 * torch.ones_like(value))
+        return out
+
     def forward(self, coordinates: Mapping[str, torch.Tensor], inputs) -> dict[str, torch.Tensor]:
         beta = self.beta(inputs)
         trunk = self._trunk(self.decoder, coordinates)

@@ -32,23 +32,47 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
     columns = point_columns(arrays, layout, names)
     coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
     shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.pool.layout.channels]
-    predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
     error = model_error(run)[0] if report.get("model_error", {}).get("used") else None  # as infer used it
-    drawn = decode_latent(run, samples, coords, predictive=predictive, model_error=error)
+    moments = _moments(run, samples, coords, error)
     best = decode_latent(run, z_map[None], coords, model_error=error)
     output = {a: arrays[a] for a in names}
     for name in shown:
-        values = drawn[name].double().cpu().numpy()
-        output[name] = values.mean(0).reshape(shape)
-        output[f"{name}_std"] = values.std(0, ddof=1).reshape(shape)
+        mean, variance = moments[name]
+        output[name] = mean.reshape(shape)
+        output[f"{name}_std"] = np.sqrt(variance).reshape(shape)
         output[f"{name}_map"] = best[name][0].double().cpu().numpy().reshape(shape)
-    for name in report["inferred"]:
-        if name in run.pool.layout.scalars:
+    scalars = [name for name in report["inferred"] if name in run.pool.layout.scalars]
+    if scalars:  # one value per draw, the same at every point: drawn from their (clipped) likelihoods
+        predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
+        drawn = decode_latent(run, samples, {a: t[:1] for a, t in coords.items()}, predictive=predictive)
+        for name in scalars:
             values = drawn[name].double().cpu().numpy().reshape(-1)
             output[name], output[f"{name}_std"] = np.asarray(values.mean()), np.asarray(values.std(ddof=1))
     written = write_npz(output_path, output)
     return {"output": str(written), "layout": layout, "shape": list(shape), "points": int(np.prod(shape)),
             "fields": shown, "outside_domain": outside_count(run.problem, columns)}
+
+
+def _moments(run, samples: torch.Tensor, coords: dict, error) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Posterior mean and variance at each point of every field and input field, over the draws ``samples``
+    of z: the mixture of the likelihoods (input fields) or of the model error (fields) each draw gives,
+    by the law of total variance, so the answer at a point depends on the point alone."""
+    network = getattr(run.model, "model", run.model)
+    decoded = decode_latent(run, samples, coords, model_error=error)
+    with torch.no_grad():
+        likelihood = network.likelihood_moments(decoded)
+    shared = {a: t.reshape(1, -1) for a, t in coords.items()}
+    out = {}
+    for name, values in decoded.items():
+        if name in likelihood:
+            mean, spread = likelihood[name]
+        elif error is not None and name in error.fields:
+            mean, spread = values, error.at(name, shared)[1].square().expand_as(values)
+        else:
+            mean, spread = values, torch.zeros_like(values)
+        mean, spread = mean.double().cpu().numpy(), spread.double().cpu().numpy()
+        out[name] = (mean.mean(0), mean.var(0, ddof=1) + spread.mean(0))
+    return out
 
 
 def plot_posterior(folder, output_path=None) -> Path:

@@ -257,6 +257,14 @@ def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
         assert {"u", "u_std", "a", "a_std"} <= set(archive.files)
         assert archive["u"].shape == (3,) and np.all(archive["u_std"] > 0)
     assert "warning" not in done.stderr
+    # the answer at a point depends on the point alone (input noise was drawn per query row)
+    np.savez(tmp_path / "same.npz", x=np.array([0.2, 0.6, 0.2, 0.2]), y=np.array([0.1, 0.4, 0.1, 0.1]))
+    done = pdedsl("predict", str(out), "--points", str(tmp_path / "same.npz"), "-o", str(tmp_path / "same_p.npz"))
+    assert done.returncode == 0, done.stderr
+    with np.load(tmp_path / "same_p.npz") as archive, np.load(tmp_path / "p.npz") as first:
+        for key in ("u", "u_std", "a", "a_std"):
+            assert archive[key][0] == archive[key][2] == archive[key][3]
+            assert archive[key][0] == pytest.approx(first[key][0], rel=1e-5)  # another file: roundoff only
     np.savez(tmp_path / "far.npz", x=np.array([0.2, 3.0]), y=np.array([0.1, 0.5]))
     done = pdedsl("predict", str(out), "--points", str(tmp_path / "far.npz"), "-o", str(tmp_path / "f.npz"))
     assert done.returncode == 0 and "warning: 1 of the 2 points lie outside the domain" in done.stderr
