@@ -28,10 +28,11 @@ import numpy as np
 import torch
 
 from .. import api
-from .data import load_points
+from ..errors import where
+from .data import DataError, load_points
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
 from .model_error import CALIBRATION_MEMBERS, model_error
-from .predict import write_npz
+from .predict import outside_count, write_npz
 from .progress import Progress
 
 METHODS = {
@@ -71,6 +72,7 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         raise InferError(f"--out {out_folder} is the model's own run folder; write the posterior elsewhere")
     names = inferred_names(problem, run)
     observations = observations_of(problem, run)
+    _warn_outside(problem, run, observations)
     axes = posterior_axes(run)
     shape = tuple(len(v) for v in axes.values())
     space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
@@ -242,13 +244,18 @@ def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The spec's ``reference`` data, interpolated onto the posterior grid (where they are on it)."""
     out = {}
     for reference in problem.references:
-        points, values = load_points(reference.data.path, reference.name, tuple(axes))
+        at = where(problem.source_name, reference.span)
+        try:
+            points, values = load_points(reference.data.path, reference.name, tuple(axes))
+        except DataError as error:
+            raise InferError(f"{at}: 'reference {reference.name}': {error}") from None
         mesh = np.meshgrid(*axes.values(), indexing="ij")
         if all(len(points[a]) == m.size and np.allclose(points[a], m.reshape(-1)) for a, m in zip(axes, mesh)):
             out[reference.name] = values.reshape(mesh[0].shape)
         else:
-            raise InferError(f"{reference.data.path}: 'reference {reference.name}' must be given on the model's "
-                             f"sensor grid ({' x '.join(str(len(v)) for v in axes.values())} nodes) to be compared")
+            grid = ", ".join(f"{a}: {len(v)} nodes in [{v.min():g}, {v.max():g}]" for a, v in axes.items())
+            raise InferError(f"{at}: 'reference {reference.name}' ({reference.data.path}) must be given on the "
+                             f"model's sensor grid ({grid}) to be compared")
     return out
 
 
@@ -275,6 +282,43 @@ def _check_same_family(problem, run) -> None:
         if trained[item.name].prior != item.prior:
             print(f"pdedsl: warning: the prior of '{item.name}' differs from the one the model in {run.folder} "
                   f"learned ({trained[item.name].prior}); the posterior uses the model's", file=sys.stderr)
+    _warn_other_physics(problem, run)
+
+
+def _warn_other_physics(problem, run) -> None:
+    """A spec posed on another domain, or with other equations or conditions, is served by the model's own
+    physics: say so (the posterior is the model family's, whatever the spec writes)."""
+    from ..backends.pinn import coordinate_bounds
+
+    ours, theirs = coordinate_bounds(problem), coordinate_bounds(run.problem)
+    if not (np.allclose(ours[0], theirs[0]) and np.allclose(ours[1], theirs[1])):
+        def box(bounds):
+            return ", ".join(f"{a} in [{lo:g}, {hi:g}]" for a, lo, hi in zip(problem.axes, *bounds))
+        print(f"pdedsl: warning: the spec's domain ({box(ours)}) differs from the one the model in {run.folder} "
+              f"learned ({box(theirs)}); the posterior uses the model's", file=sys.stderr)
+    for label, mine, model in (("equations", problem.equations, run.problem.equations),
+                               ("boundary conditions", problem.boundary_conditions, run.problem.boundary_conditions),
+                               ("initial conditions", problem.initial_conditions, run.problem.initial_conditions)):
+        if _physics_of(mine) != _physics_of(model):
+            print(f"pdedsl: warning: the spec's {label} differ from those of the model's family ({run.folder}); "
+                  "the posterior uses the model's physics", file=sys.stderr)
+
+
+def _physics_of(conditions) -> set:
+    """What conditions say, whatever they are named or in which order: (kind, where, lhs - rhs expanded)."""
+    import sympy
+
+    return {(c.kind, c.target, sympy.expand(c.lhs - c.rhs)) for c in conditions}
+
+
+def _warn_outside(problem, run, observations) -> None:
+    """Observations outside the model's domain (or time interval) are read where the model extrapolates."""
+    for observed in observations:
+        columns = {a: t.double().cpu().numpy() for a, t in observed.coords.items()}
+        outside = outside_count(run.problem, columns)
+        if outside:
+            print(f"pdedsl: warning: {outside} of the {len(observed.values)} readings of '{observed.name}' lie "
+                  f"outside the model's domain; the model extrapolates there", file=sys.stderr)
 
 
 def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samples, axes, summary, observations):

@@ -349,6 +349,34 @@ def test_a_pinn_observation_file_with_nan_is_refused_at_its_statement(tmp_path):
     assert f"heat.pde:{line}:1: 'observe u'" in done.stderr and "NaN or infinite" in done.stderr
 
 
+def test_a_spec_posed_elsewhere_than_the_model_is_warned_about(trained, tmp_path):
+    """Another domain, other equations, readings outside the domain: the posterior is the model family's, and
+    the user is told (it ran silently); the same spec under new names gets no warning."""
+    quick = ["--map-steps", "5", "--restarts", "1", "--draws", "8", "--sampler", "laplace", "--no-model-error"]
+    text = open("specs/darcy_inverse.pde").read()
+    with np.load("specs/darcy_obs.npz") as archive:
+        arrays = {k: archive[k].astype(float) for k in archive.files}
+    np.savez(tmp_path / "darcy_obs.npz", **arrays)
+    variants = {"box": text.replace("box(x: [0, 1], y: [0, 1])", "box(x: [0, 2], y: [0, 1])"),
+                "source": text.replace("-div(a * grad(u)) = 1", "-div(a * grad(u)) = 2"),
+                "renamed": text.replace("equation in Omega", "equation darcy in Omega")}
+    said = {}
+    for name, variant in variants.items():
+        (tmp_path / f"{name}.pde").write_text(variant)
+        done = pdedsl("infer", str(tmp_path / f"{name}.pde"), "--model", str(trained), "--out",
+                      str(tmp_path / f"post_{name}"), *quick)
+        assert done.returncode == 0, done.stderr
+        said[name] = done.stderr
+    assert "the spec's domain (x in [0, 2], y in [0, 1]) differs" in said["box"]
+    assert "the spec's equations differ" in said["source"] and "domain" not in said["source"]
+    assert "warning" not in said["renamed"]
+    arrays["x"][:7] += 1.0
+    np.savez(tmp_path / "darcy_obs.npz", **arrays)
+    done = pdedsl("infer", str(tmp_path / "renamed.pde"), "--model", str(trained), "--out", str(tmp_path / "far"),
+                  *quick)
+    assert done.returncode == 0 and "7 of the 120 readings of 'u' lie outside the model's domain" in done.stderr
+
+
 def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30",
                   "--lbfgs-steps", "10", "--json", "-q")
