@@ -29,6 +29,7 @@ import torch
 
 from .. import api
 from ..errors import where
+from ..runtime.family import random_params
 from .data import DataError, load_points
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
 from .model_error import CALIBRATION_MEMBERS, model_error
@@ -196,7 +197,11 @@ def _truths_on_grid(truth: dict, run, grid_shape: tuple, space_shape: tuple) -> 
     """Python truths shaped like the posterior grid; an input of a time-dependent problem may come on the
     space grid alone (it does not vary in time) and is repeated at every time node."""
     out = {}
+    known = set(run.model.field_names) | set(run.pool.layout.channels) | set(random_params(run.problem))
     for name, values in truth.items():
+        if name not in known:
+            raise InferError(f"truth={{'{name}': ...}}: the model has no '{name}' (it generates "
+                             f"{', '.join(sorted(known))})")
         array = np.asarray(values, dtype=np.float64)
         if name not in run.model.field_names and name not in run.pool.layout.channels:
             out[name] = array  # a param: not on the grid

@@ -492,6 +492,11 @@ def inferred_names(problem, run) -> list[str]:
     """The spec's ``infer`` names, checked against what the model generates."""
     generated = set(run.pool.layout.channels) | set(random_params(run.problem))
     names = list(problem.inferred)
+    if not names:
+        observed = problem.observations[0] if problem.observations else None
+        at = where(problem.source_name, observed.span) + ": " if observed is not None else ""
+        raise InferError(f"{at}the spec infers nothing: add an 'infer' statement naming the unknown (one of "
+                         f"{', '.join(sorted(generated)) or '(none)'})")
     unknown = [n for n in names if n not in generated]
     if unknown:
         raise InferError(f"'infer {unknown[0]}': the model generates the inputs "

@@ -48,6 +48,7 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
         for name in scalars:
             values = drawn[name].double().cpu().numpy().reshape(-1)
             output[name], output[f"{name}_std"] = np.asarray(values.mean()), np.asarray(values.std(ddof=1))
+            output[f"{name}_map"] = np.asarray(float(best[name].reshape(-1)[0]))
     written = write_npz(output_path, output)
     return {"output": str(written), "layout": layout, "shape": list(shape), "points": int(np.prod(shape)),
             "fields": shown, "outside_domain": outside_count(run.problem, columns)}

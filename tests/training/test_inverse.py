@@ -413,6 +413,19 @@ def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):
                    progress=False)
     assert report["inferred"] == ["k"]
     assert np.isfinite(report["params"]["k"]) and report["params_std"]["k"] > 0
+    from pdedsl.training.posterior_views import predict_posterior
+
+    np.savez(tmp_path / "pts.npz", x=np.array([0.3, 0.6]), y=np.array([0.5, 0.5]))
+    predict_posterior(tmp_path / "post", tmp_path / "pts.npz", tmp_path / "p.npz")
+    with np.load(tmp_path / "p.npz") as archive:  # a scalar unknown: mean, std and the MAP, as fields have
+        assert {"k", "k_std", "k_map"} <= set(archive.files) and np.isfinite(archive["k_map"])
+    with pytest.raises(InferError, match="truth=.*'kk'.*the model has no 'kk'"):  # a misspelt name was ignored
+        infer(spec, tmp_path / "run", tmp_path / "post2", Settings(restarts=1, adam_steps=2, samples=4,
+                                                                   sampler="laplace"), truth={"kk": 1.0})
+    (tmp_path / "none.pde").write_text(text.replace("infer k", ""))
+    with pytest.raises(InferError, match=r"none.pde:\d+:1: the spec infers nothing.*one of .*k"):
+        infer(tmp_path / "none.pde", tmp_path / "run", tmp_path / "post3", Settings(restarts=1, adam_steps=2),
+              progress=False)
 
 
 def test_the_bundled_two_phase_inverse_spec_reports_against_its_reference(tmp_path):
