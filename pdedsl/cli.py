@@ -354,6 +354,22 @@ def _terminate_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(set_death_signal, signal.SIGTERM)
 
 
+#: ``train`` options that --resume honours; every other one given with it is ignored (and said to be)
+RESUME_OPTIONS = {"command", "argv", "resume", "steps", "quiet", "json", "nproc"}
+
+
+def _warn_ignored_on_resume(args) -> None:
+    """A resumed run keeps the configuration it was started with: name the options given that it ignores."""
+    defaults = vars(_parser().parse_args(["train", "--resume", args.resume]))
+    ignored = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
+               if name not in RESUME_OPTIONS and name in defaults and value != defaults[name]]
+    if args.spec is not None:
+        ignored.insert(0, args.spec)
+    if ignored:
+        print(f"pdedsl: warning: --resume continues {args.resume} with the settings it was started with (only "
+              f"--steps may change); ignoring {', '.join(ignored)}", file=sys.stderr)
+
+
 def _train(args) -> int:
     from .training import TrainConfig, resume, train
 
@@ -364,6 +380,7 @@ def _train(args) -> int:
         if not os.path.isdir(args.resume):
             raise _UsageError(f"{args.resume}: " + ("a file, not a run folder (train SPEC starts a run; --resume takes "
                                                     "its folder)" if os.path.exists(args.resume) else "no such run folder"))
+        _warn_ignored_on_resume(args)
         result = resume(args.resume, progress=progress, steps=args.steps)
         folder = Path(args.resume)
     else:

@@ -99,6 +99,13 @@ def test_python_api_and_cli(tmp_path, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert set(json.loads(last)) >= {"rel_l2", "steps", "wall_s", "params"}
     assert main(["train", "--resume", str(tmp_path / "nowhere")]) == 2
+    # a resumed run keeps its settings: options given with --resume (other than --steps) are named as ignored
+    assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "22", "--lr", "0.5", "--width", "8",
+                 "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --resume continues" in err and "ignoring --width, --lr" in err
+    assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "24", "-q"]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_backend_refuses_random_inputs_with_a_clear_error(tmp_path, capsys):
