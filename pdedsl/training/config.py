@@ -116,6 +116,9 @@ class TrainConfig:
         if self.optimizer == "lm" and operator:
             raise ValueError("the Levenberg-Marquardt optimizer is for the PINN backend (operators have too many "
                              "parameters for its per-step solve); use --optimizer lbfgs")
+        if self.sampling == "rad" and operator:
+            raise ValueError("adaptive sampling (--sampling rad) is for the PINN backend: an operator's points are "
+                             "shared by a new mini-batch of members every step; leave --sampling out")
         if self.lbfgs_steps is None:
             self.lbfgs_steps = 0 if operator else 2000 if self.optimizer != "lm" else LM_STEPS[self.form == "weak"]
         if self.resample_every is None:
