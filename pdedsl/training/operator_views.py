@@ -163,8 +163,11 @@ def _panel(figure, ax, nodes, values, title: str, limits, diverging: bool) -> No
         cmap = "viridis"
         limits = limits or (float(np.nanmin(values)), float(np.nanmax(values)))
     extent = (nodes[0][0], nodes[0][-1], nodes[1][0], nodes[1][-1])
+    width, height = abs(extent[1] - extent[0]), abs(extent[3] - extent[2])
+    # true proportions unless they would squash the panel into a strip (space-time, say: x in [0, 2], t in [0, 0.3])
+    aspect = "equal" if max(width, height) <= 4 * min(width, height) else "auto"
     image = ax.imshow(values.T, origin="lower", extent=extent, cmap=cmap, vmin=limits[0], vmax=limits[1],
-                      aspect="equal", interpolation="nearest")
+                      aspect=aspect, interpolation="nearest")
     figure.colorbar(image, ax=ax, shrink=0.8)
     ax.set_xticks([])
     ax.set_yticks([])
