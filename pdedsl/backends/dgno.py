@@ -364,19 +364,14 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         def noise(like: torch.Tensor) -> torch.Tensor:
             return torch.randn(like.shape, generator=generator, dtype=like.dtype).to(like.device)
 
-        for c, name in enumerate(self.layout.channels):
-            if name not in decoded:
-                continue
-            mean, kind = decoded[name], self.likelihoods[name]
+        for c, name, mean, kind, spread in self._input_likelihoods(decoded):
             if kind == "bernoulli":
-                low, high = self.phase_low[c], self.phase_high[c]
-                upper = ((mean - low) / (high - low)).clamp(0, 1)
                 uniform = torch.rand(mean.shape, generator=generator, dtype=mean.dtype).to(mean.device)
-                out[name] = torch.where(uniform < upper, high, low).to(mean.dtype)
+                out[name] = torch.where(uniform < spread, self.phase_high[c], self.phase_low[c]).to(mean.dtype)
             elif kind == "lognormal":
-                out[name] = mean * torch.exp(self.log_scale[c] * self.log_noise[c].exp() * noise(mean))
+                out[name] = mean * torch.exp(spread * noise(mean))
             else:
-                out[name] = mean + self.grid_scale[c] * self.log_noise[c].exp() * noise(mean)
+                out[name] = mean + spread * noise(mean)
         offset = len(self.layout.channels)
         for s, name in enumerate(self.layout.scalars):
             if name in decoded:
@@ -389,20 +384,31 @@ class DGNO(ScaledCoordinates, OperatorBackend):
         moments of :meth:`draw_inputs`' draws without drawing, so a posterior summary at a point depends on the
         point alone (not on noise drawn per query row)."""
         out = {}
+        for c, name, value, kind, spread in self._input_likelihoods(decoded):
+            if kind == "bernoulli":
+                low, high = self.phase_low[c], self.phase_high[c]
+                out[name] = (low + (high - low) * spread, (high - low) ** 2 * spread * (1 - spread))
+            elif kind == "lognormal":  # the decoder gives the median m; log a ~ N(log m, s^2)
+                s2 = spread ** 2
+                out[name] = (value * (s2 / 2).exp(), value.square() * s2.expm1() * s2.exp())
+            else:
+                out[name] = (value, spread ** 2 * torch.ones_like(value))
+        return out
+
+    def _input_likelihoods(self, decoded: dict[str, torch.Tensor]):
+        """(channel, name, decoded value, likelihood, its parameter) for each input field in ``decoded``: the
+        upper phase's probability (Bernoulli), the std of log a (log-normal) or of a (Gaussian)."""
         for c, name in enumerate(self.layout.channels):
             if name not in decoded:
                 continue
             value, kind = decoded[name], self.likelihoods[name]
             if kind == "bernoulli":
                 low, high = self.phase_low[c], self.phase_high[c]
-                upper = ((value - low) / (high - low)).clamp(0, 1)
-                out[name] = (low + (high - low) * upper, (high - low) ** 2 * upper * (1 - upper))
-            elif kind == "lognormal":  # the decoder gives the median m; log a ~ N(log m, s^2)
-                s2 = (self.log_scale[c] * self.log_noise[c].exp()) ** 2
-                out[name] = (value * (s2 / 2).exp(), value.square() * s2.expm1() * s2.exp())
+                yield c, name, value, kind, ((value - low) / (high - low)).clamp(0, 1)
+            elif kind == "lognormal":
+                yield c, name, value, kind, self.log_scale[c] * self.log_noise[c].exp()
             else:
-                out[name] = (value, (self.grid_scale[c] * self.log_noise[c].exp()) ** 2 * torch.ones_like(value))
-        return out
+                yield c, name, value, kind, self.grid_scale[c] * self.log_noise[c].exp()
 
     def forward(self, coordinates: Mapping[str, torch.Tensor], inputs) -> dict[str, torch.Tensor]:
         beta = self.beta(inputs)
