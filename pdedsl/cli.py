@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--average", type=float, metavar="DECAY",
                        help="keep an exponential moving average of Adam's iterates with this decay (e.g. 0.999: "
                             "about the last 1000 steps) and end Adam on it; it damps the steps' noise (default: off)")
+    train.add_argument("--eval-every", type=int, metavar="N",
+                       help="measure the held-out error (exact solution, reference or test members) every N steps "
+                            "during training, into metrics.jsonl and the plot; 0: only at the end (default: 500)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64", "bf16"),
@@ -402,7 +405,7 @@ def _train(args) -> int:
         for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
                                   ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
                                   ("samples", "samples"), ("batch", "batch_size"), ("coding_batch", "coding_batch"), ("grid", "grid"),
-                                  ("test", "test_samples")):
+                                  ("test", "test_samples"), ("eval_every", "eval_every")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))
         for option, attribute in (("data", "data"), ("test_data", "test_data")):

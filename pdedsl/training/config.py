@@ -89,6 +89,9 @@ class TrainConfig:
     # (resolved by the run, which knows the dimension: training/weak.py default_precision)
     checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
     log_every: int = 50
+    # steps between held-out evaluations of the current iterate (exact solutions, references or the test
+    # members), logged beside the losses in metrics.jsonl and drawn by `plot`; 0: only at the end
+    eval_every: int = 500
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -145,7 +148,7 @@ class TrainConfig:
 
         at_least = {"steps": 0, "lbfgs_steps": 0, "interior_points": 1, "boundary_points": 1, "weak_particles": 1,
                     "batch_size": 1, "coding_batch": 0, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
-                    "log_every": 1}
+                    "log_every": 1, "eval_every": 0}
         for name, low in at_least.items():
             value = getattr(self, name)
             if value is not None and value < low:

@@ -41,6 +41,13 @@ class Progress:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """A line of its own (a held-out error, say) above the bar, which the next update redraws."""
+        if not self.enabled:
+            return
+        self.stream.write(("\r" + text.ljust(160) if self.interactive else text) + "\n")
+        self.stream.flush()
+
     def close(self) -> None:
         if self.enabled and self.interactive and self._last_shown >= 0:  # end the line it drew on
             self.stream.write("\n")

@@ -122,6 +122,7 @@ class Run:
         state = run.load_checkpoint()
         if state is None:
             raise RunError(f"{folder} has no checkpoint yet")
+        run.model.eval()  # an opened run answers questions (training builds its own, in train mode)
         return run
 
     # ---- persistence ----
@@ -290,6 +291,7 @@ class Trainer:
 
     def fit(self, resume: bool) -> dict:
         run, config = self.run, self.config
+        run.model.train()
         # fused Adam skips a step on the device when told found_inf (as under a GradScaler): no host sync
         adam = torch.optim.Adam(self.parameters, lr=torch.tensor(config.learning_rate), fused=True)
         # torch's L-BFGS does not move with max_iter=1, so it runs in chunks of
@@ -543,19 +545,42 @@ class Trainer:
             self._check_weight_names(terms)
         wall = time.perf_counter() - self.began
         self.bar.update(step, phase, terms)
-        logging = step % config.log_every == 0 or step == config.total_steps
+        evaluating = config.eval_every > 0 and step % config.eval_every == 0 and step < config.total_steps
+        logging = step % config.log_every == 0 or step == config.total_steps or evaluating
         if logging and phase == "adam":
             self._settle()
+        held_out = self._held_out_errors() if evaluating else {}
         if CONTEXT.main and logging:
             terms = {k: float(v) for k, v in terms.items()}  # (Adam's terms are device tensors until here)
             record = {"step": step, "phase": phase, "loss": sum(terms.values()), "terms": terms,
                       "wall_s": round(wall, 3)}
             if phase == "adam":
                 record["lr"] = self._learning_rate(step) * 0.5 ** self.adam_skips_seen
+            if held_out:
+                record["rel_l2"] = held_out
+                self.bar.note(f"step {step}: held-out relative L2 " +
+                              ", ".join(f"{name} {value:.3e}" for name, value in held_out.items()))
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
         if may_checkpoint and (step % config.checkpoint_every == 0 or step == config.total_steps):
             self._checkpoint(step, optimizer, phase, wall)
+
+    def _held_out_errors(self) -> dict[str, float]:
+        """The errors the run ends by reporting, measured on the current iterate (``--eval-every``).
+
+        The model is read in eval mode (DGNO codes each member by q(z | a)'s mean, as at the end) and the random
+        streams are left as they were, so a run with evaluations trains exactly as one without.
+        """
+        run = self.run
+        if not (CONTEXT.main or not run.operator):  # the ranks that evaluate at the end (_finish)
+            return {}
+        devices = [run.device] if run.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            run.model.eval()
+            try:
+                return run.evaluate()
+            finally:
+                run.model.train()
 
     def _check_weight_names(self, terms: dict) -> None:
         """Warn once about --weight names that match no loss term (a typo would otherwise pass unnoticed)."""
