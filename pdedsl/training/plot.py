@@ -335,17 +335,17 @@ def _draw_losses(ax, records: list[dict]) -> None:
             ax.text(at, 0.985, label, transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
                     color="0.35")
     handles, labels = ax.get_legend_handles_labels()
-    held_out = _draw_held_out(ax, records)
-    handles, labels = handles + held_out[0], labels + held_out[1]
+    errors = _draw_errors(ax, records)
+    handles, labels = handles + errors[0], labels + errors[1]
     # below the axes, so that it never hides a curve
     height = ax.figure.get_figheight() - 0.6  # the axes' height in inches, roughly: the legend sits 0.5 in below
     ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / height),
               ncol=min(len(labels), 4), frameon=False, handlelength=1.6, columnspacing=1.2)
 
 
-def _draw_held_out(ax, records: list[dict]) -> tuple[list, list]:
-    """The held-out errors logged during training (``--eval-every``), on a right-hand log axis of their own;
-    returns their legend handles and labels."""
+def _draw_errors(ax, records: list[dict]) -> tuple[list, list]:
+    """The errors logged during training (``--eval-every``: on held-out members, or against the exact solution
+    or reference), on a right-hand log axis of their own; returns their legend handles and labels."""
     measured = [r for r in records if r.get("rel_l2")]
     if not measured:
         return [], []
@@ -359,9 +359,9 @@ def _draw_held_out(ax, records: list[dict]) -> tuple[list, list]:
         line, = right.plot(steps, _positive([r["rel_l2"].get(name) for r in measured]), color="black", lw=1.2,
                            ls=("--", "-.", ":")[i % 3], marker="s", ms=3)
         handles.append(line)
-        labels.append(f"held-out {name} (right)")
+        labels.append(f"rel. L2 error {name} (right)")
     right.set_yscale("log")
-    right.set_ylabel("held-out relative L2", fontsize=8)
+    right.set_ylabel("relative L2 error", fontsize=8)
     right.tick_params(labelsize=7)
     return handles, labels
 

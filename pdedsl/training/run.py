@@ -558,7 +558,7 @@ class Trainer:
                 record["lr"] = self._learning_rate(step) * 0.5 ** self.adam_skips_seen
             if held_out:
                 record["rel_l2"] = held_out
-                self.bar.note(f"step {step}: held-out relative L2 " +
+                self.bar.note(f"step {step}: relative L2 error " +
                               ", ".join(f"{name} {value:.3e}" for name, value in held_out.items()))
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")

@@ -66,6 +66,6 @@ def test_the_cli_takes_eval_every_and_refuses_a_negative_one(tmp_path, capsys):
     assert main(["train", str(spec), "--steps", "12", "--lbfgs-steps", "0", "--points", "32", "--eval-every",
                  "6", "--width", "8", "--depth", "1", "--out", str(tmp_path / "run")]) == 0
     assert [r["step"] for r in _records(tmp_path / "run") if "rel_l2" in r] == [6]
-    assert "step 6: held-out relative L2 u " in capsys.readouterr().err  # a line of its own in the progress
+    assert "step 6: relative L2 error u " in capsys.readouterr().err  # a line of its own in the progress
     assert main(["train", str(spec), "--eval-every", "-1", "--out", str(tmp_path / "bad")]) == 2
     assert "eval_every must be at least 0" in capsys.readouterr().err
