@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -141,6 +142,31 @@ class LatentPrior:
         return factor @ whitened.double() @ factor.T
 
 
+#: Where a run folder keeps its aggregate prior (encoding 10^4 members and more takes a while).
+PRIOR_FILE = "latent_prior.npz"
+
+
+def run_aggregate_prior(run, network) -> LatentPrior:
+    """The aggregate prior of ``run``'s training pool, kept in its folder for the checkpoint it was made from
+    (a run trained on since makes it again)."""
+    path = Path(run.folder) / PRIOR_FILE
+    mark = np.asarray(run.checkpoint_mark or [], dtype=np.float64)
+    try:
+        with np.load(path) as saved:
+            if np.array_equal(saved["checkpoint"], mark):
+                return LatentPrior(torch.from_numpy(saved["mean"]), torch.from_numpy(saved["factor"]))
+    except (OSError, KeyError, ValueError):  # none yet, or unreadable: make it
+        pass
+    prior = aggregate_prior(network, run.pool, run.dtype)
+    try:
+        temporary = path.with_name(path.name + ".tmp.npz")
+        np.savez(temporary, mean=prior.mean.numpy(), factor=prior.factor.numpy(), checkpoint=mark)
+        temporary.replace(path)
+    except OSError:  # a read-only model folder: make it again next time
+        pass
+    return prior
+
+
 def aggregate_prior(network, pool, dtype, chunk: int = 1000) -> LatentPrior:
     """N(m, C) matched to q(z | a) averaged over the training pool: m the mean of the encoder's means,
     C their covariance plus the mean of the encoder's variances (module docstring)."""
@@ -162,7 +188,7 @@ def aggregate_prior(network, pool, dtype, chunk: int = 1000) -> LatentPrior:
 def observations_of(problem, run) -> list[Observed]:
     """The spec's ``observe`` statements as tensors on the run's device (each must state its noise)."""
     axes = tuple(problem.axes) + ((problem.time.name,) if problem.time else ())
-    produced = set(run.model.field_names) | set(run.pool.layout.channels)
+    produced = set(run.model.field_names) | set(run.layout.channels)
     out = []
     for observation in problem.observations:
         at = where(problem.source_name, observation.span)
@@ -211,7 +237,7 @@ class LatentPosterior:
         self.batches = self.objective.sample(PHYSICS_DRAW + self.settings.seed)
         if weak is not None:
             weak.particles = saved
-        self.prior = aggregate_prior(network, run.pool, run.dtype) if self.settings.prior == "aggregate" \
+        self.prior = run_aggregate_prior(run, network) if self.settings.prior == "aggregate" \
             else LatentPrior.standard(self.latent_size)
 
     # ---- the residual vector ----
@@ -490,7 +516,7 @@ def phase_reliability(mean: np.ndarray, low: np.ndarray, high: np.ndarray, true:
 
 def inferred_names(problem, run) -> list[str]:
     """The spec's ``infer`` names, checked against what the model generates."""
-    generated = set(run.pool.layout.channels) | set(random_params(run.problem))
+    generated = set(run.layout.channels) | set(random_params(run.problem))
     names = list(problem.inferred)
     if not names:
         observed = problem.observations[0] if problem.observations else None

@@ -10,7 +10,8 @@ variables to explain the model's error as if it were signal.
 members of the family (drawn with their own seed, :data:`CALIBRATION_SEED`,
 apart from training and test members), and keeps its mean and standard
 deviation at every node of the sensor grid in ``model_error.npz`` in the run
-folder (computed once, then read). :class:`ModelError` evaluates them at any
+folder (computed once for the model's checkpoint, then read; training on
+makes it again). :class:`ModelError` evaluates them at any
 points. ``pdedsl infer`` then (i) adds the mean to the model's prediction and
 the variance to the noise variance of every observation, and (ii) adds a
 draw of ``e`` (Gaussian, node by node) to every posterior draw of a field,
@@ -41,8 +42,9 @@ class ModelError:
     """Mean and standard deviation of ``reference - model`` per field on a grid, evaluated at any points."""
 
     def __init__(self, axes: dict[str, np.ndarray], mean: dict[str, np.ndarray], std: dict[str, np.ndarray],
-                 members: int):
+                 members: int, checkpoint=None):
         self.axes, self.mean, self.std, self.members = axes, mean, std, members
+        self.checkpoint = None if checkpoint is None else [float(v) for v in checkpoint]  # Run.checkpoint_mark
         self._grids = {name: GridField(list(axes.values()), np.stack([mean[name], std[name]]), names=list(axes))
                        for name in mean}
 
@@ -60,6 +62,8 @@ class ModelError:
     def save(self, path: Path) -> None:
         arrays = {**{a: v for a, v in self.axes.items()}, "members": np.asarray(self.members),
                   "axes": np.asarray(list(self.axes))}
+        if self.checkpoint is not None:
+            arrays["checkpoint"] = np.asarray(self.checkpoint, dtype=np.float64)
         arrays.update({f"{n}_mean": v for n, v in self.mean.items()})
         arrays.update({f"{n}_std": v for n, v in self.std.items()})
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -73,8 +77,10 @@ class ModelError:
                 axes = [str(a) for a in data["axes"]]
             else:  # written before the axes' names were: every array that is not a count or a field's
                 axes = [k for k in data.files if k != "members" and not k.endswith(("_mean", "_std"))]
+            axes = [a for a in axes if a != "checkpoint"]
             return cls({a: data[a] for a in axes}, {n: data[f"{n}_mean"] for n in fields},
-                       {n: data[f"{n}_std"] for n in fields}, int(data["members"]))
+                       {n: data[f"{n}_std"] for n in fields}, int(data["members"]),
+                       data["checkpoint"] if "checkpoint" in data.files else None)
 
 
 def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple[Optional[ModelError], str]:
@@ -82,11 +88,12 @@ def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple
 
     Needs a reference solver for the spec (as the held-out test set does)."""
     fields = list(run.model.field_names)
-    pool = run.pool
     path = Path(run.folder) / FILE_NAME
     if path.is_file():
-        return ModelError.load(path, fields), ""
-    grid = len(next(iter(pool.layout.nodes().values())))
+        saved = ModelError.load(path, fields)
+        if saved.checkpoint == run.checkpoint_mark:  # else measured on a model since trained on: again
+            return saved, ""
+    grid = len(next(iter(run.layout.nodes().values())))
     try:
         arrays = generate(run.problem, members, grid, CALIBRATION_SEED, progress)
     except ReferenceError as error:
@@ -101,6 +108,6 @@ def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple
         truth = np.asarray(calibration.fields[name], dtype=np.float64).reshape(members, -1)
         error = truth - predicted[name].double().cpu().numpy().reshape(members, -1)
         mean[name], std[name] = error.mean(0).reshape(shape), error.std(0, ddof=1).reshape(shape)
-    found = ModelError(axes, mean, std, members)
+    found = ModelError(axes, mean, std, members, run.checkpoint_mark)
     found.save(path)
     return found, ""

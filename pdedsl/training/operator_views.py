@@ -48,10 +48,10 @@ def predict_arrays(run, arrays: dict, origin: str = "members") -> dict[str, np.n
         pool = pool_from_arrays(run.problem, arrays, origin, labelled=False)
     except FamilyError as error:
         raise PredictError(str(error)) from None
-    if pool.layout != run.pool.layout:
+    if pool.layout != run.layout:
         raise PredictError(f"{origin}: its grid or inputs differ from the run's sensor layout "
-                           f"({' x '.join(str(n) for n in run.pool.layout.shape)} nodes, inputs "
-                           f"{', '.join(run.pool.layout.channels + run.pool.layout.scalars)})")
+                           f"({' x '.join(str(n) for n in run.layout.shape)} nodes, inputs "
+                           f"{', '.join(run.layout.channels + run.layout.scalars)})")
     run.model.eval()
     predicted = run.objective.predict_pool(pool)
     shape = (len(pool),) + tuple(len(n) for n in pool.label_axes().values())

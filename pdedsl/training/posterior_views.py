@@ -31,7 +31,7 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
     arrays, layout, shape = read_points(points_path, run.problem, layout)
     columns = point_columns(arrays, layout, names)
     coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
-    shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.pool.layout.channels]
+    shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.layout.channels]
     error = model_error(run)[0] if report.get("model_error", {}).get("used") else None  # as infer used it
     moments = _moments(run, samples, coords, error)
     best = decode_latent(run, z_map[None], coords, model_error=error)
@@ -41,7 +41,7 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
         output[name] = mean.reshape(shape)
         output[f"{name}_std"] = np.sqrt(variance).reshape(shape)
         output[f"{name}_map"] = best[name][0].double().cpu().numpy().reshape(shape)
-    scalars = [name for name in report["inferred"] if name in run.pool.layout.scalars]
+    scalars = [name for name in report["inferred"] if name in run.layout.scalars]
     if scalars:  # one value per draw, the same at every point: drawn from their (clipped) likelihoods
         predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
         drawn = decode_latent(run, samples, {a: t[:1] for a, t in coords.items()}, predictive=predictive)

@@ -29,7 +29,7 @@ from ..backends import create, is_operator, new_run_options
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
-from ..runtime.family import piecewise_inputs
+from ..runtime.family import draw_pool, piecewise_inputs
 from . import checkpoint
 from .config import LM_WIDTH, TrainConfig
 from .folder_lock import training_lock
@@ -60,7 +60,10 @@ def _dtype(config: TrainConfig):
 class Run:
     """Everything a run needs, rebuilt the same way for training, resuming and prediction."""
 
-    def __init__(self, spec_path: Path, config: TrainConfig, folder: Path, progress: bool = False):
+    def __init__(self, spec_path: Path, config: TrainConfig, folder: Path, progress: bool = False,
+                 trained: bool = False):
+        """``trained``: the folder's checkpoint will be loaded, so a drawn training pool (seconds to minutes
+        for 10^4 members and more) is drawn only if something asks for it (:attr:`pool`)."""
         self.spec_path, self.config, self.folder = Path(spec_path), config, Path(folder)
         self.problem = api.load(self.spec_path)
         self.source = compiler.generate(compiler.lower(self.problem), self.spec_path.name)
@@ -77,32 +80,49 @@ class Run:
         if config.form == "mixed":
             options["auxiliary"] = mixed_outputs(self.module)
         self.operator = is_operator(config.backend)
-        self.pool = self.test = None
+        self._pool = self.test = self.layout = None
+        self.checkpoint_mark = None  # which checkpoint the model holds (load_checkpoint): caches made from it say so
         self.no_test_reason = ""
         self.progress = progress
+        members = None  # the members the objective is built on
         if self.operator:  # the members it learns from fix the sensor layout the networks read
-            bar = Progress(config.samples, enabled=progress and not config.data)
-            self.pool = training_pool(self.problem, config, bar)
-            bar.close()
-            options["layout"] = self.pool.layout
+            if trained and not config.data:  # one member gives the layout; the checkpoint has the rest
+                members = draw_pool(self.problem, 1, config.grid_points(self.problem), config.seed)
+            else:
+                members = self._pool = self._training_pool()
+            self.layout = options["layout"] = members.layout
         self.model = create(config.backend, self.problem, **options)
-        if self.operator:
-            self.model.set_normalisation(self.pool.operator_inputs())
+        if self.operator and not trained:  # (a checkpoint holds the statistics and any PCA basis)
+            self.model.set_normalisation(members.operator_inputs())
         if config.hard_dirichlet:
             self.model = HardDirichlet(self.model, self.problem, initial=config.hard_initial)
         self.model = self.model.to(self.device, self.dtype)
         if self.operator:
             self.objective = OperatorObjective(self.problem, self.module, self.model, config, self.dtype,
-                                               self.device, self.pool)
+                                               self.device, members)
         else:
             self.objective = Objective(self.problem, self.module, self.model, config, self.dtype, self.device)
+
+    @property
+    def pool(self):
+        """The members an operator trained on (drawn here on first use where the run was opened trained)."""
+        if self._pool is None and self.operator:
+            self._pool = self._training_pool()
+        return self._pool
+
+    def _training_pool(self):
+        bar = Progress(self.config.samples, enabled=self.progress and not self.config.data)
+        try:
+            return training_pool(self.problem, self.config, bar)
+        finally:
+            bar.close()
 
     def prepare_test(self) -> None:
         """The held-out members an operator is measured on (generated once, kept as test.npz)."""
         if self.operator and self.test is None:
             bar = Progress(self.config.test_samples, enabled=self.progress)
             self.test, self.no_test_reason = held_out_pool(self.problem, self.config, self.folder,
-                                                           self.pool.layout, bar)
+                                                           self.layout, bar)
             bar.close()
 
     def evaluate(self) -> dict[str, float]:
@@ -118,7 +138,7 @@ class Run:
         if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
             raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
         config = _read_config(folder)
-        run = cls(folder / "spec.pde", config, folder)
+        run = cls(folder / "spec.pde", config, folder, trained=True)
         state = run.load_checkpoint()
         if state is None:
             raise RunError(f"{folder} has no checkpoint yet")
@@ -186,6 +206,7 @@ class Run:
         with torch.no_grad():
             for name, value in state["params"].items():
                 self.objective.params[name].copy_(value)
+        self.checkpoint_mark = [float(state["step"]), float(state.get("wall", 0.0))]
         return state
 
 

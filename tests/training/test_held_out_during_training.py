@@ -69,3 +69,29 @@ def test_the_cli_takes_eval_every_and_refuses_a_negative_one(tmp_path, capsys):
     assert "step 6: relative L2 error u " in capsys.readouterr().err  # a line of its own in the progress
     assert main(["train", str(spec), "--eval-every", "-1", "--out", str(tmp_path / "bad")]) == 2
     assert "eval_every must be at least 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend, options", [
+    ("dgno", dict(backend_options=dict(DGNO_TINY["backend_options"], encoder="pca"))),
+    ("deeponet", dict(backend_options={"width": 12, "depth": 2}, form="strong", interior_points=32)),
+])
+def test_an_opened_run_draws_its_training_pool_only_when_asked(tmp_path, backend, options):
+    """Opening a trained run must not redraw its members (a minute for 5 x 10^4): the checkpoint holds the
+    input statistics and any PCA basis, so it answers exactly as a run rebuilt with the whole pool does."""
+    from pdedsl.training.run import _read_config
+
+    settings = {**DGNO_TINY, "backend": backend, **options}
+    result = train("specs/darcy_two_phase.pde", TrainConfig(**settings), tmp_path / "run", progress=False)
+    opened = Run.open(tmp_path / "run")
+    assert opened._pool is None and opened.layout is not None
+    assert opened.evaluate()["u"] == result["rel_l2"]["u"]
+    rebuilt = Run(tmp_path / "run" / "spec.pde", _read_config(tmp_path / "run"), tmp_path / "run")
+    rebuilt.load_checkpoint()
+    rebuilt.model.eval()
+    assert rebuilt._pool is not None
+    assert rebuilt.layout == opened.layout
+    members = rebuilt.pool.head(4)
+    one, two = opened.objective.predict_pool(members), rebuilt.objective.predict_pool(members)
+    assert all(torch.equal(one[name], two[name]) for name in one)
+    assert len(opened.pool) == settings["samples"] and opened._pool is not None  # drawn on first use
+    assert np.array_equal(opened.pool.grid_inputs["a"], rebuilt.pool.grid_inputs["a"])

@@ -544,3 +544,36 @@ def test_a_model_error_file_keeps_its_grid_and_older_files_still_read(tmp_path):
     for name in ("e.npz", "old.npz"):
         back = ModelError.load(tmp_path / name, ["u"])
         assert list(back.axes) == ["x", "t"] and back.members == 7 and back.std["u"].shape == (3, 4)
+
+
+def test_an_inference_reuses_its_models_caches_until_the_model_changes(tmp_path, monkeypatch):
+    """The aggregate prior and the model error are kept in the model's folder for its checkpoint: a second
+    infer draws no training pool and gives the same posterior; training on makes both again, and the old
+    posterior folder is refused (its latent draws mean nothing to the new decoders)."""
+    from pdedsl.training import TrainConfig, resume, train
+    from pdedsl.training.inference import infer, open_posterior
+    from pdedsl.training.inverse import PRIOR_FILE
+    from pdedsl.training.model_error import FILE_NAME
+    from pdedsl.training.run import Run
+
+    model = tmp_path / "run"
+    train("specs/darcy_inverse.pde", TrainConfig(backend="dgno", steps=6, samples=12, batch_size=4, grid=9,
+                                                 test_samples=0, form="weak", weak_particles=10,
+                                                 backend_options=dict(latent=6, width=12, depth=2)),
+          model, progress=False)
+    settings = Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=32, sampler="laplace")
+    first = infer("specs/darcy_inverse.pde", model, tmp_path / "one", settings, progress=False)
+    made = {name: (model / name).stat().st_mtime_ns for name in (FILE_NAME, PRIOR_FILE)}
+    with monkeypatch.context() as patch:
+        patch.setattr(Run, "_training_pool", lambda self: pytest.fail("the training pool was drawn again"))
+        again = infer("specs/darcy_inverse.pde", model, tmp_path / "two", settings, progress=False)
+    assert again["negative_log_posterior_map"] == first["negative_log_posterior_map"]
+    with np.load(tmp_path / "one" / "fields.npz") as a, np.load(tmp_path / "two" / "fields.npz") as b:
+        assert np.array_equal(a["u"], b["u"]) and np.array_equal(a["a_std"], b["a_std"])
+    assert {name: (model / name).stat().st_mtime_ns for name in made} == made
+    resume(model, progress=False, steps=8)
+    with pytest.raises(InferError, match="has changed since this posterior was inferred"):
+        open_posterior(tmp_path / "one")
+    third = infer("specs/darcy_inverse.pde", model, tmp_path / "three", settings, progress=False)
+    assert third["model_checkpoint"][0] == 8
+    assert all((model / name).stat().st_mtime_ns != made[name] for name in made)  # made again for step 8
