@@ -103,10 +103,12 @@ def plot_members(run, folder: Path, output: Path) -> Path:
                    diverging=column == "error")
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder))
     result = _result(folder)
-    headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', '')}"
+    headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', run.objective.mode)}"
     if result.get("rel_l2"):
         headline += f"  |  mean rel. L2 over {result.get('test_samples')} held-out members: " + \
             ", ".join(f"{k} {v:.2e}" for k, v in result["rel_l2"].items())
+    elif not result and run.checkpoint_mark is not None:  # a run still training (or killed)
+        headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
 

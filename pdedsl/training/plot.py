@@ -300,6 +300,10 @@ def _read_metrics(folder: Path) -> list[dict]:
     return records
 
 
+def _finite(values) -> np.ndarray:
+    return np.array([v if isinstance(v, (int, float)) and math.isfinite(v) else np.nan for v in values], dtype=float)
+
+
 def _positive(values) -> np.ndarray:
     return np.array([v if isinstance(v, (int, float)) and math.isfinite(v) and v > 0 else np.nan for v in values],
                     dtype=float)
@@ -314,15 +318,23 @@ def _draw_losses(ax, records: list[dict]) -> None:
         return
     steps = np.array([r.get("step", i) for i, r in enumerate(records)], dtype=float)
     marker = dict(marker="o", ms=3) if len(records) < 25 else {}
-    ax.plot(steps, _positive([r.get("loss") for r in records]), color="black", lw=2.0, label="total", zorder=3,
-            **marker)
     terms = []
     for r in records:
         terms.extend(name for name in r.get("terms", {}) if name not in terms)
-    for i, name in enumerate(terms):
-        ax.plot(steps, _positive([r.get("terms", {}).get(name) for r in records]), lw=1.1, color=f"C{i % 10}",
-                label=name, **marker)
-    ax.set_yscale("log")
+    curves = {"total": _finite([r.get("loss") for r in records])}
+    curves.update({name: _finite([r.get("terms", {}).get(name) for r in records]) for name in terms})
+    values = np.concatenate(list(curves.values()))
+    values = values[np.isfinite(values)]
+    signed = bool(values.size and values.min() <= 0)  # a log-likelihood term (DGNO's Gaussian inputs) can be < 0
+    for i, (name, curve) in enumerate(curves.items()):
+        style = dict(color="black", lw=2.0, zorder=3) if name == "total" else dict(color=f"C{(i - 1) % 10}", lw=1.1)
+        ax.plot(steps, curve if signed else np.where(curve > 0, curve, np.nan), label=name, **style, **marker)
+    if signed:  # logarithmic away from zero, linear within the smallest magnitude's reach of it
+        magnitudes = np.abs(values[values != 0])
+        ax.set_yscale("symlog", linthresh=float(magnitudes.min()) if magnitudes.size else 1.0)
+        ax.axhline(0.0, color="0.6", lw=0.8)
+    else:
+        ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.08)

@@ -95,3 +95,36 @@ def test_an_opened_run_draws_its_training_pool_only_when_asked(tmp_path, backend
     assert all(torch.equal(one[name], two[name]) for name in one)
     assert len(opened.pool) == settings["samples"] and opened._pool is not None  # drawn on first use
     assert np.array_equal(opened.pool.grid_inputs["a"], rebuilt.pool.grid_inputs["a"])
+
+
+def test_the_loss_panel_draws_negative_terms_on_a_signed_axis():
+    """A Gaussian log-likelihood term (DGNO on a continuous input) goes below zero, and the total with it: a log
+    axis would drop those points, so the panel switches to a symmetric log axis and keeps every curve."""
+    from matplotlib.figure import Figure
+
+    from pdedsl.training.plot import _draw_losses
+
+    records = [{"step": s, "loss": 2.0 - s, "terms": {"darcy": 1.0 / s, "reconstruct_a": 1.0 - s}} for s in (1, 2, 3)]
+    records[-1]["rel_l2"] = {"u": 0.1}
+    ax = Figure().add_subplot()
+    _draw_losses(ax, records)
+    assert ax.get_yscale() == "symlog"
+    total = next(line for line in ax.get_lines() if line.get_label() == "total")
+    assert np.all(np.isfinite(total.get_ydata())) and min(total.get_ydata()) < 0
+    positive = Figure().add_subplot()
+    _draw_losses(positive, [{"step": s, "loss": 1.0 / s, "terms": {"darcy": 1.0 / s}} for s in (1, 2)])
+    assert positive.get_yscale() == "log"
+
+
+def test_the_plot_of_an_unfinished_operator_run_says_so(tmp_path, train_killed_at):
+    from matplotlib import figure as figure_module
+
+    train_killed_at("specs/darcy_two_phase.pde", TrainConfig(**DGNO_TINY), tmp_path / "run", 7)
+    titles = []
+    original = figure_module.Figure.suptitle
+    try:
+        figure_module.Figure.suptitle = lambda self, text, **kw: (titles.append(text), original(self, text, **kw))[1]
+        plot(tmp_path / "run")
+    finally:
+        figure_module.Figure.suptitle = original
+    assert "unfinished: checkpoint of step 6 of 9" in titles[-1] and "physics" in titles[-1]
