@@ -561,7 +561,10 @@ def plot(folder, output_path=None, run=None) -> Path:
         else:
             _draw_images(figure, grid, index, row, view, problem, error, any_truth)
     _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder))
-    figure.suptitle(_headline(problem, result), fontsize=11)
+    headline = _headline(problem, result)
+    if not result and run.checkpoint_mark is not None:  # a run still training (or killed)
+        headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
+    figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
 
 
