@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, SpecError
+from .files import replacing
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -316,10 +317,9 @@ def _compile(args) -> int:
         sys.stdout.write(source)
         return EXIT_OK
     output = Path(args.output)
-    temporary = output.with_name(output.name + ".tmp")
     try:
-        temporary.write_text(source, encoding="utf-8")
-        os.replace(temporary, output)  # never leaves a half-written module behind
+        with replacing(output) as handle:  # never leaves a half-written module behind
+            handle.write(source.encode("utf-8"))
     except OSError as error:
         raise _UsageError(f"cannot write {output}: {error.strerror or error}") from None
     print(f"wrote {output}", file=sys.stderr)

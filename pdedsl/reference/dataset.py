@@ -75,10 +75,9 @@ def _time_dependent(problem: Problem, n: int, grid: int, seed: int, progress) ->
 
 def write(path, arrays: dict[str, np.ndarray]) -> Path:
     """Write the arrays to ``path`` (an .npz), atomically."""
-    import os
+    from ..files import replacing
 
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(temporary, **arrays)
-    os.replace(temporary, path)
+    with replacing(path) as handle:
+        np.savez(handle, **arrays)
     return path

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
+from ..files import replacing
+
 
 def save(state: dict, path: Path) -> None:
     """Write ``state`` to ``path`` so that a crash at any moment leaves the old or the new file, never half of one."""
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as handle:
+    with replacing(path) as handle:
         torch.save(state, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 def load(path: Path, device: str = "cpu") -> dict:

@@ -29,6 +29,7 @@ import torch
 
 from .. import api
 from ..errors import where
+from ..files import replacing
 from ..runtime.family import random_params
 from .data import DataError, load_points
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
@@ -347,9 +348,8 @@ def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samp
         for axis, values in observed.coords.items():
             arrays[f"obs_{observed.name}_{axis}"] = values.double().cpu().numpy()
     write_npz(out / "fields.npz", arrays)
-    temporary = out / ".inference.json.tmp"
-    temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    temporary.replace(out / "inference.json")
+    with replacing(out / "inference.json") as handle:
+        handle.write(json.dumps(report, indent=2).encode("utf-8"))
 
 
 def is_posterior_folder(folder) -> bool:

@@ -52,6 +52,7 @@ import torch
 
 from ..backends.dgno import LatentInputs
 from ..errors import PdeError, where
+from ..files import replacing
 from ..runtime.family import random_params
 from .data import DataError, as_tensors, load_points
 
@@ -159,9 +160,8 @@ def run_aggregate_prior(run, network) -> LatentPrior:
         pass
     prior = aggregate_prior(network, run.pool, run.dtype)
     try:
-        temporary = path.with_name(path.name + ".tmp.npz")
-        np.savez(temporary, mean=prior.mean.numpy(), factor=prior.factor.numpy(), checkpoint=mark)
-        temporary.replace(path)
+        with replacing(path) as handle:
+            np.savez(handle, mean=prior.mean.numpy(), factor=prior.factor.numpy(), checkpoint=mark)
     except OSError:  # a read-only model folder: make it again next time
         pass
     return prior

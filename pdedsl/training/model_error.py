@@ -26,6 +26,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..files import replacing
 from ..reference.from_spec import ReferenceError
 from ..reference.dataset import generate
 from ..runtime.family import pool_from_arrays
@@ -66,9 +67,8 @@ class ModelError:
             arrays["checkpoint"] = np.asarray(self.checkpoint, dtype=np.float64)
         arrays.update({f"{n}_mean": v for n, v in self.mean.items()})
         arrays.update({f"{n}_std": v for n, v in self.std.items()})
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
+        with replacing(path) as handle:
+            np.savez(handle, **arrays)
 
     @classmethod
     def load(cls, path: Path, fields: list[str]) -> "ModelError":

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
+from ..files import replacing
 from ..runtime import sampling
 from .data import load_points
 from .predict import coordinate_names, evaluate_fields, exact_fields
@@ -569,20 +569,14 @@ def plot(folder, output_path=None, run=None) -> Path:
 
 
 def _save(figure, output: Path) -> Path:
-    """Save atomically: a temporary file, then ``os.replace``."""
+    """Save atomically (:func:`pdedsl.files.replacing`)."""
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
+        with replacing(output) as handle:
             figure.savefig(handle, format="png", dpi=DPI)
-        os.replace(temporary, output)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return output

@@ -21,7 +21,6 @@ field, and is written atomically (a temporary file, then ``os.replace``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Mapping
 
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
+from ..files import replacing
 from ..npz import NpzError, open_npz
 from ..runtime import sampling
 
@@ -161,19 +161,11 @@ def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:
     """Write ``arrays`` to ``path`` atomically: a crash leaves the old file or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
+        with replacing(path) as handle:
             np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise PredictError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -1,0 +1,26 @@
+"""Writing files so that a crash, a kill or a full disk leaves the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+
+@contextmanager
+def replacing(path) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file beside ``path``; when the block ends normally the data is flushed to
+    disk and the file takes ``path``'s place (``os.replace``, atomic on one file system), and when it raises the
+    temporary file is removed and ``path`` is left as it was."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
