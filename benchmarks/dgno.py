@@ -63,7 +63,8 @@ PUBLISHED = {"smooth": {"u": 0.0033}, "two_phase": {"u": 0.021, "inverse_a": 0.1
 #: Two-phase lines at lr 8e-3 since session 16 (u 0.0547 -> 0.0477 and 0.0790 -> 0.0736 in the same 6000
 #: steps; 1.6e-2 was worse, and so was 8e-3 with --width 256: README, Benchmarks, DGNO); the smooth line and the
 #: GPU budget are unmeasured at it. The paper's line codes 4 members for each one the physics reads (with SAMPLES
-#: below; 400 coded 0.135 against 0.141 held out but lost on u and a: session 21); --full keeps that ratio, unmeasured.
+#: below; 400 coded 0.135 against 0.141 held out but lost on u and a: session 21); --full keeps that ratio
+#: (its two-phase line measured on the CPU in session 23: README, Benchmarks, DGNO).
 CPU = {
     "smooth": ["--form", "strong", "--points", "500", "--steps", "15000", "--batch", "50", "--lr", "2e-3"],
     "two_phase": ["--form", "mixed(particles: 100)", "--steps", "6000", "--batch", "25", "--lr", "8e-3"],
