@@ -210,6 +210,10 @@ def run_line(case: str, args, work: Path) -> dict:
         options += ["--weight", f"kl={args.kl_weight:g}"]
     if args.average is not None:
         options += ["--average", f"{args.average:g}"]
+    if args.mismatch_power is not None and "--form" in options:
+        at_form = options.index("--form") + 1
+        if options[at_form].startswith("mixed("):
+            options[at_form] = f"{options[at_form][:-1]}, mismatch_power: {args.mismatch_power:g})"
     folder = work / f"{case}_dgno"
     samples = args.samples or SAMPLES[case]
     command = ["train", str(SPECS[case]), *COMMON, *options, "--samples", str(samples), "--test-data", str(test),
@@ -260,6 +264,8 @@ def main() -> None:
     parser.add_argument("--kl-weight", type=float, help="the KL term's weight (default 1: the ELBO)")
     parser.add_argument("--average", type=float, metavar="DECAY",
                         help="end Adam on the moving average of its iterates (train --average; default: off)")
+    parser.add_argument("--mismatch-power", type=float, metavar="P",
+                        help="the mixed lines' flux mismatch weighed by stiffness^-P (default: the form's, 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true",

@@ -137,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
                             "Levenberg-Marquardt solves of a one-process run)")
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    train.add_argument("--init", metavar="DIR",
+                       help="start from the trained weights of the run in DIR (same spec family, backend and sizes), "
+                            "with a fresh optimiser and schedule: fine-tuning, e.g. under other --weight or --form "
+                            "options")
     train.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -408,6 +412,10 @@ def _train(args) -> int:
                                   ("test", "test_samples"), ("eval_every", "eval_every")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, getattr(args, option))
+        if args.init is not None:
+            if not os.path.isdir(args.init):
+                raise _UsageError(f"--init {args.init}: no such run folder")
+            config.init = str(Path(args.init).resolve())
         for option, attribute in (("data", "data"), ("test_data", "test_data")):
             if getattr(args, option) is not None:
                 setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))

@@ -23,6 +23,7 @@ FORM_OPTIONS = {
     "top_k": ("weak_top_k", int),
     "quadrature": ("weak_quadrature", int),
     "polish": ("weak_polish", int),
+    "mismatch_power": ("weak_mismatch_power", float),
 }
 
 KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
@@ -61,6 +62,8 @@ class TrainConfig:
     # 3-D; 8 in 2-D and 3-D in the Levenberg-Marquardt phase; training/weak.py)
     weak_polish: Optional[int] = None  # last Levenberg-Marquardt steps with at least a ball per parameter (None:
     # 50 in 1-D and 2-D, 0 in 3-D, where such a step costs ~12 s on a CPU; training/weak.py)
+    weak_mismatch_power: float = 1.0  # the mixed form's flux mismatch is weighed by stiffness^-p (1: the energy
+    # norm; 2: the gradient's fit to flux / stiffness; training/weak.py)
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
     instance: Optional[int] = None  # solve the spec's random inputs/params drawn with this seed (runtime/instances.py)
     instance_grid: int = 0  # grid nodes per axis for a drawn random input (0: 1025, 257 or 65 in 1-3 D)
@@ -91,6 +94,7 @@ class TrainConfig:
     log_every: int = 50
     # steps between held-out evaluations of the current iterate (exact solutions, references or the test
     # members), logged beside the losses in metrics.jsonl and drawn by `plot`; 0: only at the end
+    init: Optional[str] = None  # a run folder whose trained weights this run starts from (--init: fine-tuning)
     eval_every: int = 500
 
     def to_json(self) -> str:
@@ -139,6 +143,9 @@ class TrainConfig:
         if not 0.0 <= self.average < 1.0:
             raise ValueError(f"average is the decay of a moving average, in [0, 1) (got {self.average})")
         self.check_counts()
+        if not 0.0 <= self.weak_mismatch_power <= 4.0:
+            raise ValueError(f"mismatch_power weighs the flux mismatch by stiffness^-p, p in [0, 4] "
+                             f"(got {self.weak_mismatch_power})")
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
 

@@ -198,16 +198,38 @@ class Run:
         path = self.folder / "checkpoint.pt"
         if not path.is_file():
             return None
+        state = self._read_checkpoint(path)
+        self._load_weights(state)
+        self.checkpoint_mark = [float(state["step"]), float(state.get("wall", 0.0))]
+        return state
+
+    def start_from(self, other: Path) -> None:
+        """Begin with the trained weights of the run in ``other`` (``--init``): the same spec's family, backend
+        and network sizes; this run's own optimiser and learning-rate schedule start afresh (fine-tuning,
+        or a change of objective part way)."""
+        path = Path(other) / "checkpoint.pt"
+        if not path.is_file():
+            raise RunError(f"--init {other}: no checkpoint there (a run folder of 'pdedsl train' is needed)")
         try:
-            state = checkpoint.load(path, str(self.device))
+            self._load_weights(self._read_checkpoint(path))
+        except RuntimeError as error:  # load_state_dict's missing, unexpected or mis-sized tensors
+            detail = str(error).strip().splitlines()
+            raise RunError(f"--init {other}: its network does not fit this run's (the same backend, sizes and "
+                           f"fields are needed): {detail[-1].strip() if detail else error}") from None
+
+    def _read_checkpoint(self, path: Path) -> dict:
+        try:
+            return checkpoint.load(path, str(self.device))
         except Exception as error:  # noqa: BLE001 - any unreadable checkpoint is reported the same way
             raise RunError(f"cannot read {path}: {error}") from None
+
+    def _load_weights(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         with torch.no_grad():
             for name, value in state["params"].items():
+                if name not in self.objective.params:
+                    raise RuntimeError(f"no parameter '{name}' here")
                 self.objective.params[name].copy_(value)
-        self.checkpoint_mark = [float(state["step"]), float(state.get("wall", 0.0))]
-        return state
 
 
 def _read_config(folder: Path) -> TrainConfig:
@@ -260,6 +282,8 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
+    if config.init and not resume:  # (a resumed run's checkpoint already holds where it got to)
+        run.start_from(Path(config.init))
     if not resume:
         _check_not_another_problems_run(run)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:

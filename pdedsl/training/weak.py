@@ -32,6 +32,16 @@ effective coefficient of ``mean(a^2) / mean(a)``, too stiff, and ``u`` comes
 out low (on the two-phase Darcy instance its mean was 0.82 of the truth's,
 relative error 0.18; weighted, 0.94 and 0.075).
 
+``mismatch_power: p`` (a form option) weighs by ``(mean(k) / k)^p`` instead.
+Where the coefficient jumps, a smooth ``u`` cannot kink at the interface,
+and the weight decides which average of the coefficient it sees across it:
+fitting ``k grad u`` to a balanced ``s`` with weight ``k^-p`` gives a locally
+constant gradient ``s mean(k^(1-p)) / mean(k^(2-p))``, an effective
+coefficient of ``mean(k^2) / mean(k)`` at ``p = 0``, the arithmetic mean at
+``p = 1`` and the harmonic mean at ``p = 2``. Along a line across layers the
+harmonic one is exact (``u``'s rise is the integral of ``s / k``), so ``p = 2``,
+``|s / k - grad u|^2``, keeps ``u`` unbiased where ``p = 1`` leaves it low.
+
 Radii are uniform in ``[r_min, r_max]``; with ``weak_schedule = "linear"``
 ``r_max`` grows from ``r_min`` to ``weak_radius`` over the Adam steps
 (ParticleWNN changes it during training the same way). Every particle and
@@ -285,7 +295,8 @@ class WeakTerms:
                 value = _as_grid(flux[axis], count, per, phi)
                 if self.mixed and axis in entry["fluxes"]:
                     approximation = _as_grid(computed[(flux_output(entry["name"], axis), ())], count, per, phi)
-                    weight = mismatch_weight(_as_grid(stiffness[axis], count, per, phi))
+                    weight = mismatch_weight(_as_grid(stiffness[axis], count, per, phi),
+                                             self.config.weak_mismatch_power)
                     parts[axis] = (approximation - value) * (weight * self.weights).sqrt()
                     value = approximation
                 integrand = integrand + value * grad_phi[..., axis_index]
@@ -311,17 +322,19 @@ def _rule_size(dimension: int, radial: int) -> tuple[int, int]:
     return radial, max(1, round(radial * default_angular / default_radial))
 
 
-def mismatch_weight(stiffness: torch.Tensor) -> torch.Tensor:
-    """``mean(|k|) / |k|`` (detached), the mixed form's flux-mismatch weight (see the module docstring).
+def mismatch_weight(stiffness: torch.Tensor, power: float = 1.0) -> torch.Tensor:
+    """``(mean(|k|) / |k|)^power`` (detached), the mixed form's flux-mismatch weight (see the module docstring).
 
     A constant stiffness gives 1 everywhere, and so does one that vanishes
     throughout; a stiffness near zero at some points is floored at a
-    thousandth of the mean, so no weight exceeds 1000.
+    thousandth of the mean, so no weight exceeds ``1000^power``.
     """
     magnitude = stiffness.detach().abs()
     mean = magnitude.mean()
     usable = torch.isfinite(mean) & (mean > 0)  # decided on the device: no host read in the training step
     weight = mean / torch.maximum(magnitude, 1e-3 * mean)
+    if power != 1.0:
+        weight = weight ** power
     return torch.where(usable, weight, torch.ones_like(weight))
 
 

@@ -357,3 +357,25 @@ def test_a_finished_run_of_another_problem_is_not_overwritten(tmp_path):
         train(other, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), tmp_path / "run", progress=False)
     assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == before
     train(first, TrainConfig(**{**TINY, "steps": 3, "lbfgs_steps": 0}), tmp_path / "run", progress=False)  # retrain
+
+
+def test_init_starts_from_another_runs_weights_with_a_fresh_schedule(tmp_path, capsys):
+    spec = write(tmp_path)
+    trained = train(spec, TrainConfig(**{**TINY, "steps": 100, "lbfgs_steps": 100}), tmp_path / "a", progress=False)
+    cold = train(spec, TrainConfig(**{**TINY, "steps": 0, "lbfgs_steps": 0}), tmp_path / "cold", progress=False)
+    warm = train(spec, TrainConfig(**{**TINY, "steps": 0, "lbfgs_steps": 0}, init=str(tmp_path / "a")),
+                 tmp_path / "warm", progress=False)
+    assert warm["rel_l2"]["u"] == pytest.approx(trained["rel_l2"]["u"], rel=1e-12)
+    assert cold["rel_l2"]["u"] > 10 * trained["rel_l2"]["u"]
+    tuned = train(spec, TrainConfig(**{**TINY, "steps": 20, "lbfgs_steps": 0, "learning_rate": 1e-4},
+                                    init=str(tmp_path / "a")), tmp_path / "tuned", progress=False)
+    assert tuned["steps"] == 20 and tuned["rel_l2"]["u"] < 0.01 * cold["rel_l2"]["u"]  # it went on from there
+    # a network of another size, or a folder without a checkpoint, is refused with the reason
+    with pytest.raises(run_module.RunError, match="does not fit this run's"):
+        train(spec, TrainConfig(**{**TINY, "steps": 1, "backend_options": {"width": 8, "depth": 2}},
+                                init=str(tmp_path / "a")), tmp_path / "other", progress=False)
+    (tmp_path / "empty").mkdir()
+    assert main(["train", str(spec), "--init", str(tmp_path / "empty"), "-q", "--out", str(tmp_path / "e")]) == 1
+    assert "no checkpoint there" in capsys.readouterr().err
+    assert main(["train", str(spec), "--init", str(tmp_path / "nowhere"), "-q", "--out", str(tmp_path / "e")]) == 2
+    assert "no such run folder" in capsys.readouterr().err

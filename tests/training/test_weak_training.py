@@ -207,3 +207,25 @@ def test_mixed_mismatch_weight_is_the_inverse_stiffness_scaled_to_mean_one():
     assert float(mismatch_weight(torch.tensor([1.0, 0.0])).max()) <= 1000.0  # floored, never infinite
     stiffness = torch.tensor([2.0, -4.0], requires_grad=True)
     assert not mismatch_weight(stiffness).requires_grad
+
+
+def test_the_mismatch_power_raises_the_inverse_stiffness_weight_to_it(tmp_path, capsys):
+    from pdedsl.training.weak import mismatch_weight
+
+    two_phase = torch.tensor([[5.0, 10.0, 10.0, 5.0]])
+    assert torch.allclose(mismatch_weight(two_phase, 2.0), torch.tensor([[2.25, 0.5625, 0.5625, 2.25]]))
+    assert torch.equal(mismatch_weight(two_phase, 0.0), torch.ones(1, 4))  # the plain square
+    assert TrainConfig(form="mixed(mismatch_power: 1.5)").weak_mismatch_power == 1.5
+    assert main(["train", str(write(tmp_path)), "--form", "mixed(mismatch_power: -1)", "-q",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "mismatch_power" in capsys.readouterr().err
+    # the option reaches the loss where the stiffness varies (1 + x here), and only there
+    graded = write(tmp_path, ROD.replace("-d(u, x, 2)", "-d((1 + x)*d(u, x), x)").replace("exact u = sin(pi*x)\n", ""),
+                   "graded.pde")
+    for spec, differs in ((graded, True), (write(tmp_path), False)):
+        flux = []
+        for power in (1, 2):
+            weak = Run(spec, TrainConfig(**TINY, form=f"mixed(mismatch_power: {power})"), tmp_path / "p").objective.weak
+            batch = weak.sample(torch.Generator().manual_seed(3))
+            flux.append(float(weak.losses(batch)["equation_1_flux"].detach()))
+        assert (flux[0] != pytest.approx(flux[1], rel=1e-6)) == differs
