@@ -99,6 +99,8 @@ REGION_PROBE_POINTS = 4096
 #: the optimiser shrinks u to shrink the mismatch. Two-phase Darcy instance, relative error of u:
 #: 0.157 at weight 1, 0.059 at 0.133, 0.067 at 0.02 (the strong form: 0.070).
 FLUX_WEIGHT = 0.1
+#: The largest weight a point's flux mismatch gets where its stiffness is near zero.
+MAX_MISMATCH_WEIGHT = 1000.0
 
 
 def flux_output(equation: str, axis: str) -> str:
@@ -326,13 +328,16 @@ def mismatch_weight(stiffness: torch.Tensor, power: float = 1.0) -> torch.Tensor
     """``(mean(|k|) / |k|)^power`` (detached), the mixed form's flux-mismatch weight (see the module docstring).
 
     A constant stiffness gives 1 everywhere, and so does one that vanishes
-    throughout; a stiffness near zero at some points is floored at a
-    thousandth of the mean, so no weight exceeds ``1000^power``.
+    throughout; a stiffness near zero at some points is floored so that no
+    weight exceeds :data:`MAX_MISMATCH_WEIGHT` (at a thousandth of the mean
+    for ``power`` 1).
     """
     magnitude = stiffness.detach().abs()
+    if power == 0:
+        return torch.ones_like(magnitude)
     mean = magnitude.mean()
     usable = torch.isfinite(mean) & (mean > 0)  # decided on the device: no host read in the training step
-    weight = mean / torch.maximum(magnitude, 1e-3 * mean)
+    weight = mean / torch.maximum(magnitude, MAX_MISMATCH_WEIGHT ** (-1.0 / power) * mean)
     if power != 1.0:
         weight = weight ** power
     return torch.where(usable, weight, torch.ones_like(weight))

@@ -215,6 +215,7 @@ def test_the_mismatch_power_raises_the_inverse_stiffness_weight_to_it(tmp_path, 
     two_phase = torch.tensor([[5.0, 10.0, 10.0, 5.0]])
     assert torch.allclose(mismatch_weight(two_phase, 2.0), torch.tensor([[2.25, 0.5625, 0.5625, 2.25]]))
     assert torch.equal(mismatch_weight(two_phase, 0.0), torch.ones(1, 4))  # the plain square
+    assert float(mismatch_weight(torch.tensor([1.0, 0.0]), 2.0).max()) == pytest.approx(1000.0)  # capped
     assert TrainConfig(form="mixed(mismatch_power: 1.5)").weak_mismatch_power == 1.5
     assert main(["train", str(write(tmp_path)), "--form", "mixed(mismatch_power: -1)", "-q",
                  "--out", str(tmp_path / "r")]) == 2
