@@ -152,15 +152,17 @@ def grid_error(folder: Path, truth: dict) -> float:
     return float(np.linalg.norm(predicted - truth["u"]) / np.linalg.norm(truth["u"]))
 
 
-def run_forms(given: dict, runs: Path, seeds: list[int], names=WEAK_SPECS) -> list[dict]:
+def run_forms(given: dict, runs: Path, seeds: list[int], names=WEAK_SPECS, mismatch_power=None) -> list[dict]:
     """Each spec in each form at each seed, with the given settings and each form's own defaults (the
-    optimiser and its step count depend on the form)."""
+    optimiser and its step count depend on the form); ``mismatch_power`` is the mixed form's option."""
     entries = []
     for seed in seeds:
         for name in names:
             for form in FORMS:
                 print(f"training {name} ({form}, seed {seed}) ...", file=sys.stderr, flush=True)
-                settings = {**given, "form": form, "seed": seed,
+                spelled = form if form != "mixed" or mismatch_power is None else \
+                    f"mixed(mismatch_power: {mismatch_power:g})"
+                settings = {**given, "form": spelled, "seed": seed,
                             "instance": 0 if name == "darcy_two_phase" else None}
                 folder = runs / f"{name}_{form}_seed{seed}"
                 began = time.perf_counter()
@@ -241,6 +243,8 @@ def main(argv=None) -> int:
     parser.add_argument("--device", help="cpu, cuda, ...")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--weak", action="store_true", help="compare strong, weak and mixed forms (see above)")
+    parser.add_argument("--mismatch-power", type=float, metavar="P",
+                        help="with --weak: the mixed form's flux mismatch weighed by stiffness^-P (default: its own)")
     parser.add_argument("--seeds", type=int, nargs="+", help="with --weak: compare the forms at each of these seeds "
                         "(every claim must hold at each; default: --seed)")
     args = parser.parse_args(argv)
@@ -249,7 +253,7 @@ def main(argv=None) -> int:
         names = [n for n in WEAK_SPECS if not args.only or n in args.only]
         if not names:
             parser.error(f"--weak compares the forms on {' and '.join(WEAK_SPECS)}; --only names neither")
-        entries = run_forms(given, args.runs, args.seeds or [TrainConfig(**given).seed], names)
+        entries = run_forms(given, args.runs, args.seeds or [TrainConfig(**given).seed], names, args.mismatch_power)
         print()
         print_forms(entries)
         verdicts = weak_verdicts(entries)

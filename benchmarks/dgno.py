@@ -265,7 +265,7 @@ def main() -> None:
     parser.add_argument("--average", type=float, metavar="DECAY",
                         help="end Adam on the moving average of its iterates (train --average; default: off)")
     parser.add_argument("--mismatch-power", type=float, metavar="P",
-                        help="the mixed lines' flux mismatch weighed by stiffness^-P (default: the form's, 1)")
+                        help="the mixed lines' flux mismatch weighed by stiffness^-P (default: the form's, 2; 1 before session 24)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="folder for data and runs (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true",

@@ -62,8 +62,8 @@ class TrainConfig:
     # 3-D; 8 in 2-D and 3-D in the Levenberg-Marquardt phase; training/weak.py)
     weak_polish: Optional[int] = None  # last Levenberg-Marquardt steps with at least a ball per parameter (None:
     # 50 in 1-D and 2-D, 0 in 3-D, where such a step costs ~12 s on a CPU; training/weak.py)
-    weak_mismatch_power: float = 1.0  # the mixed form's flux mismatch is weighed by stiffness^-p (1: the energy
-    # norm; 2: the gradient's fit to flux / stiffness; training/weak.py)
+    weak_mismatch_power: float = 2.0  # the mixed form's flux mismatch is weighed by stiffness^-p (2: the gradient's
+    # fit to flux / stiffness, unbiased across a jump; 1: the energy norm, before session 24; training/weak.py)
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
     instance: Optional[int] = None  # solve the spec's random inputs/params drawn with this seed (runtime/instances.py)
     instance_grid: int = 0  # grid nodes per axis for a drawn random input (0: 1025, 257 or 65 in 1-3 D)
@@ -103,8 +103,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
-        # older run folders: their models were trained with soft initial values, by L-BFGS, without polish
-        data = {"hard_initial": False, "optimizer": "lbfgs", "weak_polish": 0, "kl_warmup": 0.0, **data}
+        # older run folders: their models were trained with soft initial values, by L-BFGS, without polish,
+        # with the energy-norm flux mismatch
+        data = {"hard_initial": False, "optimizer": "lbfgs", "weak_polish": 0, "kl_warmup": 0.0,
+                "weak_mismatch_power": 1.0, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):

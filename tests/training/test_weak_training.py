@@ -201,12 +201,12 @@ def test_mixed_mismatch_weight_is_the_inverse_stiffness_scaled_to_mean_one():
     from pdedsl.training.weak import mismatch_weight
 
     two_phase = torch.tensor([[5.0, 10.0, 10.0, 5.0]])
-    assert torch.allclose(mismatch_weight(two_phase), torch.tensor([[1.5, 0.75, 0.75, 1.5]]))
-    assert torch.allclose(mismatch_weight(torch.full((3, 2), 0.01)), torch.ones(3, 2))  # constant: unweighted
-    assert torch.equal(mismatch_weight(torch.zeros(4)), torch.ones(4))  # no stiffness: unweighted
-    assert float(mismatch_weight(torch.tensor([1.0, 0.0])).max()) <= 1000.0  # floored, never infinite
+    assert torch.allclose(mismatch_weight(two_phase, 1.0), torch.tensor([[1.5, 0.75, 0.75, 1.5]]))
+    assert torch.allclose(mismatch_weight(torch.full((3, 2), 0.01), 2.0), torch.ones(3, 2))  # constant: unweighted
+    assert torch.equal(mismatch_weight(torch.zeros(4), 2.0), torch.ones(4))  # no stiffness: unweighted
+    assert float(mismatch_weight(torch.tensor([1.0, 0.0]), 1.0).max()) <= 1000.0  # floored, never infinite
     stiffness = torch.tensor([2.0, -4.0], requires_grad=True)
-    assert not mismatch_weight(stiffness).requires_grad
+    assert not mismatch_weight(stiffness, 2.0).requires_grad
 
 
 def test_the_mismatch_power_raises_the_inverse_stiffness_weight_to_it(tmp_path, capsys):
@@ -217,6 +217,10 @@ def test_the_mismatch_power_raises_the_inverse_stiffness_weight_to_it(tmp_path, 
     assert torch.equal(mismatch_weight(two_phase, 0.0), torch.ones(1, 4))  # the plain square
     assert float(mismatch_weight(torch.tensor([1.0, 0.0]), 2.0).max()) == pytest.approx(1000.0)  # capped
     assert TrainConfig(form="mixed(mismatch_power: 1.5)").weak_mismatch_power == 1.5
+    assert TrainConfig(form="mixed").weak_mismatch_power == 2.0  # the default since session 24
+    older = json.loads(TrainConfig(form="mixed").to_json())
+    del older["weak_mismatch_power"]  # a run folder written before the option: trained with the energy norm
+    assert TrainConfig.from_dict(older).weak_mismatch_power == 1.0
     assert main(["train", str(write(tmp_path)), "--form", "mixed(mismatch_power: -1)", "-q",
                  "--out", str(tmp_path / "r")]) == 2
     assert "mismatch_power" in capsys.readouterr().err
