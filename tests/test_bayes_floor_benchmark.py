@@ -1,18 +1,12 @@
 """benchmarks/dgno_bayes_floor.py: its solver is the reference solver, and its sampler finds what the data say."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_script import load
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("bayes_floor", ROOT / "benchmarks" / "dgno_bayes_floor.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("dgno_bayes_floor")
 
 
 def test_the_exact_posterior_follows_the_data_and_falls_back_to_the_prior_without_them():

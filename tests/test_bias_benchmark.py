@@ -1,21 +1,15 @@
 """benchmarks/dgno_bias.py: the scales it reports are the least-squares ones, and it reads a mixed-form run."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import torch
 
+from benchmark_script import ROOT, load
 from pdedsl.training import TrainConfig, train
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("dgno_bias", ROOT / "benchmarks" / "dgno_bias.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("dgno_bias")
 
 
 def test_a_prediction_off_by_a_scale_is_all_bias_and_noise_is_none():
