@@ -254,14 +254,9 @@ def test_plot_without_metrics_still_draws(runs, tmp_path):
 
 # ---- the accuracy benchmark ----
 def _benchmark():
-    import importlib.util
-    from pathlib import Path
+    from benchmark_script import load
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("accuracy")
 
 
 def test_accuracy_benchmark_picks_a_validatable_neumann_robin_spec():
