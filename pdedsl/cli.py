@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, SpecError
-from .files import replacing
+from .files import json_text, replacing
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -435,7 +435,7 @@ def _train(args) -> int:
         return EXIT_OK
     _print_result(result, folder)
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
     return EXIT_OK
 
 
@@ -490,7 +490,7 @@ def _infer(args) -> int:
                                lbfgs_steps=args.lbfgs_steps)
     _print_inference(report, folder)
     if args.json:
-        print(json.dumps(report))
+        print(json_text(report))
     return EXIT_OK
 
 

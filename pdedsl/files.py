@@ -24,3 +24,21 @@ def replacing(path) -> Iterator[BinaryIO]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def json_text(value, indent: int | None = None) -> str:
+    """``value`` as strict JSON: a NaN or infinite number (a diverged run's error) is written as null, since
+    JSON has no such numbers and other tools refuse Python's ``NaN``."""
+    import json
+    import math
+
+    def strict(item):
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {key: strict(entry) for key, entry in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [strict(entry) for entry in item]
+        return item
+
+    return json.dumps(strict(value), indent=indent, allow_nan=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 
 from .errors import PdeError
 
@@ -21,6 +22,10 @@ WHAT_NPZ_IS = "an .npz file is a zip archive of named arrays, as numpy.savez wri
 
 class NpzError(PdeError):
     """A file is not a readable .npz archive; the message says why (without the path, which callers add)."""
+
+
+class ArrayError(NpzError):
+    """An archive opens, but an array in it cannot be used (damaged, not an array, not real numbers)."""
 
 
 def not_npz_reason(path) -> str | None:
@@ -50,6 +55,39 @@ def open_npz(path):
         return np.load(os.fspath(path), allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise NpzError(f"it is a damaged .npz archive ({str(error)[:200] or type(error).__name__})") from None
+
+
+#: What an array of each numpy dtype kind holds, for the message refusing it (real numbers are needed).
+_HOLDS = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates", "m": "time spans",
+          "V": "records (a structured array)", "O": "Python objects"}
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def read_array(archive, key: str) -> "np.ndarray":
+    """The array ``key`` of an open archive, checked to hold real numbers (bool, integer or float);
+    :class:`ArrayError` says why not: damaged, not an array (a zip of other files), pickled objects, text, ..."""
+    import numpy as np
+
+    try:
+        array = archive[key]
+    except _READ_ERRORS as error:
+        if "allow_pickle" in str(error):
+            raise ArrayError(f"'{key}' holds Python objects (a pickle), which are never loaded; save numbers") from None
+        raise ArrayError(f"'{key}' cannot be read ({str(error)[:200] or type(error).__name__})") from None
+    if not isinstance(array, np.ndarray):
+        raise ArrayError(f"'{key}' is not a numpy array ({WHAT_NPZ_IS})")
+    if array.dtype.kind not in "biuf":
+        raise ArrayError(f"'{key}' holds {_HOLDS.get(array.dtype.kind, 'values that are not numbers')} "
+                       f"(dtype {array.dtype}); real numbers are needed")
+    return array
+
+
+def read_arrays(path, keys=None) -> dict:
+    """``{name: array}`` of the archive at ``path``: the names in ``keys`` that it has (every array when None),
+    each checked by :func:`read_array`; :class:`NpzError` if the file or one of those arrays is unusable."""
+    with open_npz(path) as archive:
+        names = [k for k in archive.files if keys is None or k in keys]
+        return {name: read_array(archive, name) for name in names}
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -33,7 +33,7 @@ from ..backends.operator import OperatorInputs, SensorLayout
 from ..errors import PdeError
 from ..ir import nodes
 from ..ir.problem import Problem
-from ..npz import NpzError, open_npz
+from ..npz import ArrayError, NpzError, read_arrays
 from .instances import draw_instance
 from .interpolation import interpolant
 from .predicates import EvaluationError, evaluate
@@ -255,15 +255,20 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
 
 def load_pool(problem: Problem, path, labelled: bool = True) -> Pool:
     """A pool from an .npz written by ``pdedsl data`` (``labelled=False``: fields optional)."""
-    path = Path(path)
+    return pool_from_arrays(problem, member_arrays(problem, path), str(path), labelled)
+
+
+def member_arrays(problem: Problem, path) -> dict[str, np.ndarray]:
+    """The arrays of a members file that the problem names (axes, time, fields, params, inputs); other arrays
+    are left unread, so an unrelated one (even one numpy cannot load without pickles) is no obstacle."""
+    names = {*problem.axes, *(f.name for f in problem.fields), *(p.name for p in problem.params),
+             *(i.name for i in problem.inputs)} | ({problem.time.name} if problem.time else set())
     try:
-        with open_npz(path) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        return read_arrays(path, names)
+    except ArrayError as error:
+        raise FamilyError(f"{path}: {error}") from None
     except NpzError as error:
         raise FamilyError(f"{path}: not a readable .npz archive: {error}") from None
-    except (OSError, ValueError) as error:
-        raise FamilyError(f"{path}: cannot read it as an .npz ({error})") from None
-    return pool_from_arrays(problem, arrays, str(path), labelled)
 
 
 def _check_family(problem: Problem) -> None:

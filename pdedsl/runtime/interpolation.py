@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
-from ..npz import NpzError, open_npz
+from ..layout import layout_of, misfit, value_problem
+from ..npz import NpzError, open_npz, read_array
 
 
 class GridInterpolant(torch.nn.Module):
@@ -82,23 +83,31 @@ def input_interpolant(problem, item) -> torch.nn.Module:
 def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
     """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout)."""
     try:
-        archive = open_npz(path)
+        with open_npz(path) as archive:
+            missing = [key for key in (*axes, name) if key not in archive.files]
+            if missing:
+                raise DataInputError(f"no array named {', '.join(map(repr, missing))} (the file has "
+                                     f"{', '.join(archive.files) or 'none'})")
+            values = read_array(archive, name).astype(np.float64)
+            coordinates = [read_array(archive, a).astype(np.float64) for a in axes]
     except NpzError as error:
         raise DataInputError(str(error)) from None
-    with archive:
-        missing = [key for key in (*axes, name) if key not in archive.files]
-        if missing:
-            raise DataInputError(f"no array named {', '.join(map(repr, missing))} (the file has "
-                                 f"{', '.join(archive.files) or 'none'})")
-        values = np.asarray(archive[name], dtype=np.float64)
-        coordinates = [np.asarray(archive[a], dtype=np.float64).reshape(-1) for a in axes]
-    scattered = values.ndim == 1 and all(len(c) == len(values) for c in coordinates)
-    if not scattered and values.shape != tuple(len(c) for c in coordinates):
-        lengths = ", ".join(f"len({a})={len(c)}" for a, c in zip(axes, coordinates))
-        raise DataInputError(f"'{name}' has shape {values.shape}, which fits neither scattered points nor a grid "
-                             f"over the space axes ({lengths}); an input given as data depends on space alone")
-    if values.shape == tuple(len(c) for c in coordinates) and values.ndim == len(axes) and values.ndim > 1:
+    for label, array in ((name, values), *zip(axes, coordinates)):
+        problem = value_problem(label, array, every=True)
+        if problem:
+            raise DataInputError(f"{problem}; an input needs a value at every point it is given on")
+    layout = layout_of(values, coordinates)
+    if layout is None:
+        raise DataInputError(f"{misfit(name, values, axes, coordinates)}; an input given as data depends on "
+                             "space alone")
+    if layout == "grid" and len(axes) > 1:
+        short = [f"{a}: {len(np.unique(c))} of {len(c)}" for a, c in zip(axes, coordinates)
+                 if len(np.unique(c)) < max(len(c), 2)]
+        if short:
+            raise DataInputError(f"a grid needs at least 2 nodes on each axis, all distinct (distinct nodes "
+                                 f"{', '.join(short)}); give the input on scattered points instead")
         return GridInterpolant(axes, coordinates, values)
-    if values.ndim == 1 and len(axes) == 1 and len(values) == len(coordinates[0]) and np.all(np.diff(np.sort(coordinates[0])) > 0):
-        return GridInterpolant(axes, coordinates, values)  # 1-D: a grid and scattered points are the same thing
-    return NearestInterpolant(axes, np.stack(coordinates, axis=-1), values.reshape(-1))
+    line = coordinates[0].reshape(-1)
+    if len(axes) == 1 and len(line) > 1 and len(np.unique(line)) == len(line):  # 1-D: grid and scattered agree
+        return GridInterpolant(axes, [line], values.reshape(-1))
+    return NearestInterpolant(axes, np.stack([c.reshape(-1) for c in coordinates], axis=-1), values.reshape(-1))

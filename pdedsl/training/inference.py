@@ -18,7 +18,6 @@ An inference folder holds::
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,13 +28,14 @@ import torch
 
 from .. import api
 from ..errors import where
-from ..files import replacing
+from ..files import json_text, replacing
 from ..runtime.family import random_params
 from .data import DataError, load_points
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
 from .model_error import CALIBRATION_MEMBERS, model_error
 from .predict import outside_count, write_npz
 from .progress import Progress
+from .spec_copy import copy_spec
 
 METHODS = {
     "laplace": "Laplace approximation in the latent space (Gauss-Newton Hessian at the MAP); {samples} draws of "
@@ -178,7 +178,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "rel_l2": result["rel_l2"],
         "wall_s": result["wall_s"],
     }
-    (Path(out_folder) / "inference.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (Path(out_folder) / "inference.json").write_text(json_text(report, indent=2), encoding="utf-8")
     return report
 
 
@@ -333,12 +333,8 @@ def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samp
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InferError(f"cannot create {out}: {error.strerror or error}") from None
-    spec_path = Path(spec_path)
-    if spec_path.resolve() != (out / "spec.pde").resolve():
-        shutil.copyfile(spec_path, out / "spec.pde")
-        for data in [o.data.path for o in problem.observations] + [r.data.path for r in problem.references]:
-            if Path(data).resolve().parent != out.resolve():
-                shutil.copyfile(data, out / Path(data).name)
+    if Path(spec_path).resolve() != (out / "spec.pde").resolve():
+        copy_spec(spec_path, problem, out)
     write_npz(out / "posterior.npz", {"z_map": z_map.double().cpu().numpy(), "covariance": covariance.cpu().numpy(),
                                       "samples": samples.double().cpu().numpy()})
     arrays = dict(axes)
@@ -349,7 +345,7 @@ def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samp
             arrays[f"obs_{observed.name}_{axis}"] = values.double().cpu().numpy()
     write_npz(out / "fields.npz", arrays)
     with replacing(out / "inference.json") as handle:
-        handle.write(json.dumps(report, indent=2).encode("utf-8"))
+        handle.write(json_text(report, indent=2).encode("utf-8"))
 
 
 def is_posterior_folder(folder) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..ir.problem import Problem, TargetRef
 from ..runtime import sampling
 from ..runtime.residuals import bind_arguments
-from .data import as_tensors, load_points
+from .data import as_tensors, load_statement
 
 EVALUATION_POINTS = 8192
 
@@ -26,9 +27,9 @@ def relative_l2(problem: Problem, module, model, params: dict, dtype, device, se
     for name, reference in references.items():
         if name in errors:
             continue
-        axes = tuple(problem.axes) + ((problem.time.name,) if problem.time else ())
-        points, values = load_points(reference.data.path, name, axes)
-        coords, truth = as_tensors(points, values, dtype, device)
+        points, values = load_statement(problem, reference, "reference")
+        known = np.isfinite(values)  # a reference may leave points without a value (NaN): they are not compared
+        coords, truth = as_tensors({a: c[known] for a, c in points.items()}, values[known], dtype, device)
         with torch.no_grad():
             predicted = model(coords)[name]
         errors[name] = _ratio(predicted, truth)

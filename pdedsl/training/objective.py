@@ -14,7 +14,6 @@ from collections import OrderedDict
 import torch
 
 from ..backends import BackendError
-from ..errors import where
 from ..ir.problem import Problem, TargetRef
 from ..runtime import derivatives, sampling
 from ..runtime.instances import draw_instance
@@ -23,7 +22,7 @@ from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, contraction_of, requests_of
 from .compiling import Compiled, worth_compiling
 from .config import TrainConfig
-from .data import DataError, as_tensors, load_points
+from .data import as_tensors, load_statement
 from .weak import WeakBatch, WeakTerms
 
 
@@ -104,12 +103,7 @@ class Objective:
         return [p for p in self.params.values() if isinstance(p, torch.nn.Parameter)]
 
     def _observation(self, observation):
-        axes = tuple(self.problem.axes) + ((self.problem.time.name,) if self.problem.time else ())
-        try:
-            points, values = load_points(observation.data.path, observation.name, axes, finite=True)
-        except DataError as error:
-            raise DataError(f"{where(self.problem.source_name, observation.span)}: 'observe {observation.name}': "
-                            f"{error}") from None
+        points, values = load_statement(self.problem, observation, "observe", finite=True)
         coords, targets = as_tensors(points, values, self.dtype, self.device)
         return observation.name, coords, targets
 

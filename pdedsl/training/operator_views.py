@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..npz import NpzError, open_npz
-from ..runtime.family import FamilyError, pool_from_arrays
+from ..runtime.family import FamilyError, member_arrays, pool_from_arrays
 from .plot import DPI, _draw_losses, _read_metrics, _save  # noqa: F401 - shared figure helpers
 from .predict import PredictError, write_npz
 
@@ -29,12 +28,9 @@ SHOWN = 3
 def predict_members(run, members_path, output_path) -> dict:
     """Every field of ``run``'s operator for the members in ``members_path``; written to ``output_path``."""
     try:
-        with open_npz(members_path) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except NpzError as error:
-        raise PredictError(f"{members_path}: not a readable .npz archive: {error}") from None
-    except (OSError, ValueError) as error:
-        raise PredictError(f"{members_path}: cannot read it as an .npz ({error})") from None
+        arrays = member_arrays(run.problem, members_path)
+    except FamilyError as error:
+        raise PredictError(str(error)) from None
     output = predict_arrays(run, arrays, str(members_path))
     written = write_npz(output_path, output)
     fields = [f.name for f in run.problem.fields]

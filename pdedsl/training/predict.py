@@ -29,7 +29,7 @@ import torch
 
 from ..errors import PdeError
 from ..files import replacing
-from ..npz import NpzError, open_npz
+from ..npz import NpzError, open_npz, read_array
 from ..runtime import sampling
 
 #: Points evaluated per forward pass (bounds memory on large grids).
@@ -99,13 +99,13 @@ def read_points(path, problem, layout: str = "auto") -> tuple[dict[str, np.ndarr
             raise PredictError(f"{path}: no coordinate array named {', '.join(map(repr, missing))} "
                                f"(problem '{problem.name}' needs {', '.join(map(repr, names))}; the file has {has})")
         try:
-            arrays = {a: archive[a] for a in names}
-            field_shapes = {f.name: archive[f.name].shape for f in problem.fields if f.name in archive.files}
-        except ValueError as error:  # object arrays (pickles), which are never loaded
-            raise PredictError(f"{path}: an array cannot be read without unpickling it ({error}); save plain "
-                               "numeric arrays") from None
+            arrays = {a: read_array(archive, a) for a in names}
+            field_shapes = {f.name: read_array(archive, f.name).shape for f in problem.fields
+                            if f.name in archive.files}
+        except NpzError as error:
+            raise PredictError(f"{path}: {error}") from None
     for name, array in arrays.items():
-        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        if array.dtype.kind == "b":
             raise PredictError(f"{path}: coordinate '{name}' has dtype {array.dtype}; numbers are needed")
         if array.ndim == 0:
             raise PredictError(f"{path}: coordinate '{name}' is a single number (a 0-d array); "

@@ -3,7 +3,8 @@
 A run folder holds::
 
     solver.py        the generated module (the residuals trained on)
-    spec.pde         a copy of the spec
+    spec.pde         a copy of the spec, its data files' names pointing into data/
+    data/            copies of the data files the spec names (observe, reference, input ... from)
     config.json      the TrainConfig
     checkpoint.pt    model, optimiser and step; written atomically, loads with weights_only=True
     metrics.jsonl    one JSON object per logged step (losses, learning rate, wall time)
@@ -16,7 +17,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from contextlib import nullcontext
@@ -29,15 +29,18 @@ from ..backends import create, is_operator, new_run_options
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
+from ..files import json_text
 from ..runtime.family import draw_pool, piecewise_inputs
 from . import checkpoint
 from .config import LM_WIDTH, TrainConfig
 from .folder_lock import training_lock
 from .distributed import CONTEXT
 from .levenberg import LevenbergMarquardt
+from .data import load_statement
 from .metrics import relative_l2
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
+from .spec_copy import copy_spec, place
 from .progress import Progress
 from .weak import default_precision, mixed_outputs
 
@@ -152,9 +155,7 @@ class Run:
             for stale in ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz"):
                 (self.folder / stale).unlink(missing_ok=True)
         if self.spec_path.resolve() != (self.folder / "spec.pde").resolve():
-            shutil.copyfile(self.spec_path, self.folder / "spec.pde")
-            for data in _data_files(self.problem):
-                shutil.copyfile(data, self.folder / Path(data).name) if Path(data).parent != self.folder else None
+            copy_spec(self.spec_path, self.problem, self.folder)
         (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
         kept = self._keep_data_files()
         (self.folder / "config.json").write_text(dataclasses.replace(self.config, **kept).to_json(), encoding="utf-8")
@@ -170,13 +171,7 @@ class Run:
             path = getattr(self.config, option)
             if not path:
                 continue
-            copy = self.folder / name
-            if Path(path).resolve() != copy.resolve():
-                copy.unlink(missing_ok=True)
-                try:
-                    os.link(path, copy)
-                except OSError:
-                    shutil.copyfile(path, copy)
+            place(Path(path), self.folder / name, link=True)
             kept[option] = name
         return kept
 
@@ -266,11 +261,6 @@ def _check_something_to_train(run: Run) -> None:
                        "condition, or observation")
 
 
-def _data_files(problem) -> list[str]:
-    files = [o.data.path for o in problem.observations] + [r.data.path for r in problem.references]
-    return files + [i.data.path for i in problem.inputs if i.data is not None]
-
-
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     CONTEXT.start(torch.device(config.device))
@@ -282,6 +272,9 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
+    if not run.operator:  # a reference is first needed at the end: a file that does not fit fails now, not then
+        for reference in run.problem.references:
+            load_statement(run.problem, reference, "reference")
     if config.init and not resume:  # (a resumed run's checkpoint already holds where it got to)
         run.start_from(Path(config.init))
     if not resume:
@@ -664,5 +657,5 @@ class Trainer:
                 print(f"pdedsl: warning: ranks' parameters differ by {result['rank_difference']:.2e}",
                       file=sys.stderr)
         if CONTEXT.main:
-            (run.folder / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+            (run.folder / "result.json").write_text(json_text(result, indent=2), encoding="utf-8")
         return result

@@ -441,7 +441,7 @@ def test_the_bundled_two_phase_inverse_spec_reports_against_its_reference(tmp_pa
                    progress=False)
     assert report["observations"]["u"] == {"points": 100, "noise": 0.00365}
     assert set(report["truth"]) == {"u"} and 0 <= report["truth"]["u"]["coverage_95"] <= 1
-    assert (tmp_path / "post" / "darcy_two_phase_obs.npz").is_file()  # the data travel with the spec copy
+    assert (tmp_path / "post" / "data" / "darcy_two_phase_obs.npz").is_file()  # the data travel with the spec copy
 
 
 def test_model_error_is_measured_once_and_widens_the_bands(trained, tmp_path):

@@ -180,7 +180,7 @@ def test_predict_replaces_an_existing_output(runs, tmp_path):
     ({"x": np.zeros(0), "t": np.zeros(0)}, "empty"),
     ({"x": np.array(["a", "b"]), "t": np.zeros(2)}, "numbers are needed"),
     ({"x": np.array([0.0, np.nan]), "t": np.zeros(2)}, "non-finite"),
-    ({"x": np.array([None, 1.0], dtype=object), "t": np.zeros(2)}, "without unpickling"),
+    ({"x": np.array([None, 1.0], dtype=object), "t": np.zeros(2)}, "a pickle"),
 ])
 def test_predict_reports_points_that_do_not_fit(runs, tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)

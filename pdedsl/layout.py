@@ -1,0 +1,60 @@
+"""The two layouts a data file may use for a field's values: scattered points, or a grid.
+
+* scattered: one coordinate array per axis, each of the values' shape (1-D
+  arrays of one length, or meshgrid-shaped arrays beside a field of the same
+  shape);
+* grid: 1-D axis arrays and a field whose shape is ``(len(x), len(y), ...)``
+  in the order the axes were declared, space before time.
+
+One function decides, so that ``check``, training, inference and plots agree
+on what a file means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HINT = ("scattered data: one array per axis and per field, all of one shape (1-D, of one length); "
+        "grid data: 1-D axis arrays and a field array of shape (len(x), len(y), ...) in declaration order")
+
+
+def layout_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
+    """'scattered', 'grid', or None when the arrays fit neither layout (1-D data on one axis is scattered)."""
+    if values.ndim >= 1 and all(c.shape == values.shape for c in coordinates):
+        return "scattered"
+    if all(c.ndim == 1 for c in coordinates) and values.shape == tuple(len(c) for c in coordinates):
+        return "grid"
+    return None
+
+
+def misfit(name: str, values: np.ndarray, axes, coordinates: list[np.ndarray]) -> str:
+    """Why the arrays fit neither layout, in the user's terms."""
+    shapes = ", ".join(f"{a} {tuple(c.shape)}" for a, c in zip(axes, coordinates))
+    return (f"'{name}' has shape {tuple(values.shape)}, which fits neither scattered points nor a grid over the "
+            f"axis arrays ({shapes})")
+
+
+def flat_points(values: np.ndarray, axes, coordinates: list[np.ndarray]):
+    """``({axis: coordinates}, values)`` as flat arrays, or None when the layout fits neither."""
+    layout = layout_of(values, coordinates)
+    if layout == "scattered":
+        return {a: c.reshape(-1) for a, c in zip(axes, coordinates)}, values.reshape(-1)
+    if layout == "grid":
+        mesh = np.meshgrid(*coordinates, indexing="ij")
+        return {a: m.reshape(-1) for a, m in zip(axes, mesh)}, values.reshape(-1)
+    return None
+
+
+def value_problem(label: str, array: np.ndarray, every: bool) -> str | None:
+    """Why ``array`` cannot be used: it is empty, or has NaN or infinite entries (``every``: any of them;
+    else only when nothing else is left), naming the first bad index; None when it can."""
+    if array.size == 0:
+        return f"'{label}' is empty"
+    bad = ~np.isfinite(array)
+    if not every:
+        return f"every value of '{label}' is NaN or infinite" if bad.all() else None
+    if bad.any():
+        first = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), array.shape))
+        return (f"'{label}' has {int(bad.sum())} value(s) that are NaN or infinite (the first at index "
+                f"{first if len(first) > 1 else first[0]})")
+    return None

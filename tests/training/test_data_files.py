@@ -1,0 +1,167 @@
+"""Data files in training: run folders stand alone, and unusable data is refused before training, located."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import pdedsl
+from pdedsl.cli import main
+from pdedsl.training import TrainConfig, train
+from rod_spec import ROD
+
+QUICK = dict(steps=4, lbfgs_steps=0, interior_points=16, boundary_points=4, checkpoint_every=2, log_every=2,
+             precision="float64", backend_options={"width": 4, "depth": 1}, hard_dirichlet=False)
+
+
+def _rod_data(path, k_values=None):
+    x = np.linspace(0, 1, 11)
+    np.savez(path, x=x, u=np.sin(np.pi * x), k=np.ones(11) if k_values is None else k_values)
+
+
+def test_a_run_folder_keeps_its_data_and_outlives_the_originals(tmp_path, capsys):
+    """Data named by a sub-folder, by an absolute path and by the same file name in two folders: the run folder
+    copies each under its own name and its spec.pde names the copies, so predict, plot and resume work after
+    the originals are gone."""
+    spec_dir, elsewhere = tmp_path / "spec", tmp_path / "elsewhere"
+    for folder in (spec_dir / "obs", spec_dir / "ref", elsewhere):
+        folder.mkdir(parents=True)
+    _rod_data(spec_dir / "obs" / "rod.npz")
+    _rod_data(spec_dir / "ref" / "rod.npz")
+    _rod_data(elsewhere / "k.npz")
+    spec = spec_dir / "rod.pde"
+    spec.write_text(ROD.replace("field u", f'field u\ninput k from "{elsewhere / "k.npz"}"')
+                    .replace("-d(u, x, 2) =", "-d(k*d(u, x), x) =")
+                    + 'observe u from "obs/rod.npz" noise 0.01\nreference u from "ref/rod.npz"\n')
+    run = tmp_path / "run"
+    train(spec, TrainConfig(**QUICK), run, progress=False)
+    copied = (run / "spec.pde").read_text()
+    assert '"data/rod.npz"' in copied and '"data/rod_2.npz"' in copied and '"data/k.npz"' in copied
+    assert sorted(p.name for p in (run / "data").iterdir()) == ["k.npz", "rod.npz", "rod_2.npz"]
+    shutil.rmtree(spec_dir)
+    shutil.rmtree(elsewhere)
+    np.savez(tmp_path / "pts.npz", x=np.linspace(0, 1, 5))
+    assert main(["predict", str(run), "--points", str(tmp_path / "pts.npz"), "-o", str(tmp_path / "out.npz")]) == 0
+    assert main(["plot", str(run), "-o", str(tmp_path / "run.png")]) == 0
+    assert main(["train", "--resume", str(run), "--steps", "6", "-q"]) == 0
+    assert json.loads((run / "result.json").read_text())["steps"] == 6
+    capsys.readouterr()
+
+
+def test_a_copied_data_name_is_a_valid_string_literal(tmp_path):
+    from pdedsl.training.spec_copy import _free_name
+
+    assert _free_name("a.npz", set()) == "a.npz"
+    assert _free_name("a.npz", {"data/a.npz", "data/a_2.npz"}) == "a_3.npz"
+    assert _free_name('we"ird\n.npz', set()) == "we_ird_.npz"
+    assert _free_name("noext", {"data/noext"}) == "noext_2"
+
+
+ROD_WITH = ROD + "{statement}\n"
+
+
+def _spec(tmp_path, statement):
+    path = tmp_path / "rod.pde"
+    path.write_text(ROD_WITH.format(statement=statement))
+    return path
+
+
+def test_a_reference_that_does_not_fit_is_refused_before_training_at_its_line(tmp_path):
+    x = np.linspace(0, 1, 11)
+    np.savez(tmp_path / "ref.npz", x=x, u=np.zeros((11, 2)))
+    spec = _spec(tmp_path, 'reference u from "ref.npz"')
+    with pytest.raises(pdedsl.errors.PdeError, match=r"rod.pde:9:1: 'reference u': .*fits neither"):
+        train(spec, TrainConfig(**QUICK), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()  # refused before the first step
+
+
+def test_reference_points_without_a_value_are_left_out_of_the_error(tmp_path):
+    x = np.linspace(0, 1, 11)
+    u = np.sin(np.pi * x)
+    u[3] = np.nan
+    np.savez(tmp_path / "ref.npz", x=x, u=u)
+    result = train(_spec(tmp_path, 'reference u from "ref.npz"'), TrainConfig(**QUICK), tmp_path / "run",
+                   progress=False)
+    assert np.isfinite(result["rel_l2"]["u"])
+    np.savez(tmp_path / "ref.npz", x=x, u=np.full(11, np.nan))
+    with pytest.raises(pdedsl.errors.PdeError, match="every value of 'u' is NaN"):
+        train(_spec(tmp_path, 'reference u from "ref.npz"'), TrainConfig(**QUICK), tmp_path / "run2",
+              progress=False)
+
+
+@pytest.mark.parametrize("values, holds", [
+    (np.full(11, "a"), "holds text"),
+    (np.ones(11) + 1j, "holds complex numbers"),
+    (np.zeros(11, dtype="datetime64[s]"), "holds dates"),
+    (np.zeros(11, dtype=[("a", "f8"), ("b", "f8")]), "holds records"),
+])
+def test_arrays_that_are_not_real_numbers_are_refused_by_check(tmp_path, values, holds):
+    np.savez(tmp_path / "obs.npz", x=np.linspace(0, 1, 11), u=values)
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(_spec(tmp_path, 'observe u from "obs.npz" noise 0.1'))
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column) == (9, 16) and "cannot be used" in error.message
+    assert holds in error.hint and "real numbers are needed" in error.hint
+
+
+def test_a_zip_of_other_files_and_a_folder_are_refused_by_check(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "plain.npz", "w") as archive:
+        for key in ("x", "u"):
+            archive.writestr(key, "1 2 3")
+    (tmp_path / "folder.npz").mkdir()
+    for name, hint in (("plain.npz", "is not a numpy array"), ("folder.npz", "")):
+        with pytest.raises(pdedsl.SpecError) as raised:
+            pdedsl.load(_spec(tmp_path, f'observe u from "{name}" noise 0.1'))
+        (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+        assert hint in (error.hint or "")
+    assert "is a folder" in error.message
+
+
+def _rod_with_input(tmp_path, **arrays):
+    np.savez(tmp_path / "k.npz", **arrays)
+    path = tmp_path / "rod.pde"
+    path.write_text(ROD.replace("field u", 'field u\ninput k from "k.npz"').replace("-d(u, x, 2) =", "-d(k*d(u, x), x) ="))
+    return path
+
+
+@pytest.mark.parametrize("arrays, message", [
+    (dict(x=np.linspace(0, 1, 5), k=np.array([1, 1, np.nan, 1, 1.0])), "'k' has 1 value.s. that are NaN or infinite"),
+    (dict(x=np.zeros(0), k=np.zeros(0)), "'k' is empty"),
+])
+def test_input_data_without_a_value_everywhere_is_refused_at_its_line(tmp_path, arrays, message):
+    with pytest.raises(pdedsl.errors.PdeError, match=rf"rod.pde:4:14: input 'k' from 'k.npz': {message}"):
+        train(_rod_with_input(tmp_path, **arrays), TrainConfig(**QUICK), tmp_path / "run", progress=False)
+
+
+def test_a_grid_input_needs_two_distinct_nodes_per_axis(tmp_path):
+    from pdedsl.runtime.interpolation import DataInputError, interpolant
+
+    y = np.linspace(0, 1, 4)
+    np.savez(tmp_path / "k.npz", x=np.array([0.5]), y=y, k=np.ones((1, 4)))
+    with pytest.raises(DataInputError, match="at least 2 nodes on each axis, all distinct .distinct nodes x: 1 of 1"):
+        interpolant(str(tmp_path / "k.npz"), "k", ("x", "y"))
+    np.savez(tmp_path / "one.npz", x=np.array([0.5]), k=np.array([2.0]))  # one point of 1-D data: a constant
+    value = interpolant(str(tmp_path / "one.npz"), "k", ("x",))({"x": __import__("torch").tensor([0.0, 1.0])})
+    assert value.tolist() == [2.0, 2.0]
+
+
+def test_an_operator_members_file_is_read_for_the_names_the_problem_uses(tmp_path):
+    from pdedsl.runtime.family import FamilyError, member_arrays
+
+    problem = pdedsl.load("problem p\ndomain O = interval(x: [0, 1])\nfield u\nparam k ~ uniform(1, 2)\n"
+                          "equation in O:\n    -d(u, x, 2) = k\nboundary on boundary(O):\n    u = 0\n")
+    np.savez(tmp_path / "m.npz", x=np.linspace(0, 1, 5), k=np.ones(3), junk=np.array([None], dtype=object))
+    assert sorted(member_arrays(problem, tmp_path / "m.npz")) == ["k", "x"]
+    np.savez(tmp_path / "m.npz", x=np.linspace(0, 1, 5), k=np.array(["a"]))
+    with pytest.raises(FamilyError, match="'k' holds text"):
+        member_arrays(problem, tmp_path / "m.npz")
+
+
+def test_results_are_strict_json():
+    from pdedsl.files import json_text
+
+    assert json.loads(json_text({"rel_l2": {"u": float("nan")}, "v": [float("inf"), 1.5]})) == \
+        {"rel_l2": {"u": None}, "v": [None, 1.5]}
