@@ -227,9 +227,21 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("PDEDSL_DEBUG"):
             raise
+        if _out_of_memory(error):
+            detail = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+            print(f"pdedsl: error: out of memory ({detail}); ask for less at once: fewer points (split the "
+                  "file), draws, members or a smaller batch", file=sys.stderr)
+            return EXIT_SPEC
         bug = error if isinstance(error, InternalError) else InternalError(f"{type(error).__name__}: {error}")
         print(f"pdedsl: {bug}\n(set PDEDSL_DEBUG=1 to see the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _out_of_memory(error: Exception) -> bool:
+    """numpy's MemoryError, or torch's failed allocation (CPU: a RuntimeError; CUDA: OutOfMemoryError)."""
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or (
+        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
 
 
 class _UsageError(Exception):

@@ -156,6 +156,21 @@ def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
     assert "internal error: ZeroDivisionError: boom" in err and "bug in pdedsl" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("error", [MemoryError("Unable to allocate 1.49 GiB"),
+                                   RuntimeError("[enforce fail] DefaultCPUAllocator: can't allocate memory: 2048")])
+def test_running_out_of_memory_is_explained_not_called_a_bug(tmp_path, capsys, monkeypatch, error):
+    import pdedsl.api
+
+    def exhaust(_):
+        raise error
+
+    monkeypatch.delenv("PDEDSL_DEBUG", raising=False)
+    monkeypatch.setattr(pdedsl.api.compiler, "check", exhaust)
+    assert main(["show", write(tmp_path, "good.pde", GOOD)]) == 1
+    err = capsys.readouterr().err
+    assert "error: out of memory" in err and "fewer points" in err and "bug" not in err
+
+
 def test_a_coding_batch_for_another_backend_is_a_usage_error(tmp_path, capsys):
     spec = write(tmp_path, "good.pde", GOOD)
     code = main(["train", spec, "--steps", "1", "--out", str(tmp_path / "run"), "--coding-batch", "100"])

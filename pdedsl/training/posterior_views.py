@@ -30,21 +30,28 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
     names = coordinate_names(run.problem)
     arrays, layout, shape = read_points(points_path, run.problem, layout)
     columns = point_columns(arrays, layout, names)
-    coords = {a: torch.as_tensor(v, dtype=run.dtype, device=run.device) for a, v in columns.items()}
     shown = list(run.model.field_names) + [n for n in report["inferred"] if n in run.layout.channels]
     error = model_error(run)[0] if report.get("model_error", {}).get("used") else None  # as infer used it
-    moments = _moments(run, samples, coords, error)
-    best = decode_latent(run, z_map[None], coords, model_error=error)
+    count = len(columns[names[0]])
+    parts: dict[str, list[np.ndarray]] = {}
+    step = _points_per_pass(len(samples))  # every draw is decoded at every point of a pass
+    for start in range(0, max(count, 1), step):
+        coords = {a: torch.as_tensor(v[start:start + step], dtype=run.dtype, device=run.device)
+                  for a, v in columns.items()}
+        moments = _moments(run, samples, coords, error)
+        best = decode_latent(run, z_map[None], coords, model_error=error)
+        for name in shown:
+            mean, variance = moments[name]
+            for key, value in ((name, mean), (f"{name}_std", np.sqrt(variance)),
+                               (f"{name}_map", best[name][0].double().cpu().numpy())):
+                parts.setdefault(key, []).append(value.reshape(-1))
     output = {a: arrays[a] for a in names}
-    for name in shown:
-        mean, variance = moments[name]
-        output[name] = mean.reshape(shape)
-        output[f"{name}_std"] = np.sqrt(variance).reshape(shape)
-        output[f"{name}_map"] = best[name][0].double().cpu().numpy().reshape(shape)
+    output.update({key: np.concatenate(values).reshape(shape) for key, values in parts.items()})
     scalars = [name for name in report["inferred"] if name in run.layout.scalars]
     if scalars:  # one value per draw, the same at every point: drawn from their (clipped) likelihoods
         predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
-        drawn = decode_latent(run, samples, {a: t[:1] for a, t in coords.items()}, predictive=predictive)
+        first = {a: torch.as_tensor(v[:1], dtype=run.dtype, device=run.device) for a, v in columns.items()}
+        drawn = decode_latent(run, samples, first, predictive=predictive)
         for name in scalars:
             values = drawn[name].double().cpu().numpy().reshape(-1)
             output[name], output[f"{name}_std"] = np.asarray(values.mean()), np.asarray(values.std(ddof=1))
@@ -52,6 +59,12 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
     written = write_npz(output_path, output)
     return {"output": str(written), "layout": layout, "shape": list(shape), "points": int(np.prod(shape)),
             "fields": shown, "outside_domain": outside_count(run.problem, columns)}
+
+
+def _points_per_pass(draws: int) -> int:
+    """Points decoded at once: every draw is decoded at every point of a pass, so passes shrink as draws grow
+    (about 2^19 draw-points, a few hundred MB)."""
+    return max(64, (1 << 19) // max(draws, 1))
 
 
 def _moments(run, samples: torch.Tensor, coords: dict, error) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -148,13 +148,19 @@ def outside_count(problem, columns: Mapping[str, np.ndarray]) -> int:
         shape_sampler = sampling.target_sampler(problem, domain)
     except PdeError:
         return 0
-    points = torch.as_tensor(np.stack([np.asarray(columns[a], dtype=np.float64) for a in shape_sampler.axes], 1))
-    inside = shape_sampler.contains(points).numpy()
-    if problem.time is not None:
-        t = np.asarray(columns[problem.time.name], dtype=np.float64)
-        slack = 1e-9 * max(abs(problem.time.end - problem.time.start), 1.0)
-        inside &= (t >= problem.time.start - slack) & (t <= problem.time.end + slack)
-    return int((~inside).sum())
+    count = len(np.asarray(columns[shape_sampler.axes[0]]).reshape(-1)) if shape_sampler.axes else 0
+    outside = 0
+    for start in range(0, count, CHUNK):  # a pass at a time: the points of a large grid need not fit twice
+        part = slice(start, start + CHUNK)
+        points = torch.as_tensor(np.stack([np.asarray(columns[a][part], dtype=np.float64)
+                                           for a in shape_sampler.axes], 1))
+        inside = shape_sampler.contains(points).numpy()
+        if problem.time is not None:
+            t = np.asarray(columns[problem.time.name][part], dtype=np.float64)
+            slack = 1e-9 * max(abs(problem.time.end - problem.time.start), 1.0)
+            inside &= (t >= problem.time.start - slack) & (t <= problem.time.end + slack)
+        outside += int((~inside).sum())
+    return outside
 
 
 def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:

@@ -273,6 +273,27 @@ def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
     assert (out / "plot.png").stat().st_size > 10_000
 
 
+def test_posterior_predict_in_passes_matches_one_pass(trained, tmp_path, monkeypatch):
+    """Large point files are decoded a pass at a time (memory grows with draws x points); the passes change
+    nothing, nor does counting the points outside the domain a pass at a time."""
+    from pdedsl.training import posterior_views, predict
+    from pdedsl.training.inference import infer
+
+    infer("specs/darcy_inverse.pde", trained, tmp_path / "post",
+          Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=8, sampler="laplace"), progress=False)
+    x = np.linspace(-0.5, 1.0, 7)
+    np.savez(tmp_path / "pts.npz", x=x, y=x[::-1])
+    whole = posterior_views.predict_posterior(tmp_path / "post", tmp_path / "pts.npz", tmp_path / "one.npz")
+    monkeypatch.setattr(posterior_views, "_points_per_pass", lambda draws: 2)
+    monkeypatch.setattr(predict, "CHUNK", 3)
+    parts = posterior_views.predict_posterior(tmp_path / "post", tmp_path / "pts.npz", tmp_path / "parts.npz")
+    assert whole["outside_domain"] == parts["outside_domain"] == 4
+    with np.load(tmp_path / "one.npz") as one, np.load(tmp_path / "parts.npz") as passes:
+        assert set(one.files) == set(passes.files)
+        for key in one.files:
+            assert np.allclose(one[key], passes[key], rtol=1e-5, atol=1e-7), key
+
+
 def test_inference_with_a_known_truth_reports_error_and_coverage(trained, tmp_path):
     from pdedsl.training.inference import infer
 
