@@ -36,7 +36,7 @@ from .config import LM_WIDTH, TrainConfig
 from .folder_lock import training_lock
 from .distributed import CONTEXT
 from .levenberg import LevenbergMarquardt
-from .data import load_statement
+from .data_checks import data_warnings
 from .metrics import relative_l2
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
@@ -273,8 +273,9 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
     if not run.operator:  # a reference is first needed at the end: a file that does not fit fails now, not then
-        for reference in run.problem.references:
-            load_statement(run.problem, reference, "reference")
+        for message in data_warnings(run.problem):
+            if CONTEXT.main and not resume:
+                print(message, file=sys.stderr)
     if config.init and not resume:  # (a resumed run's checkpoint already holds where it got to)
         run.start_from(Path(config.init))
     if not resume:

@@ -165,3 +165,23 @@ def test_results_are_strict_json():
 
     assert json.loads(json_text({"rel_l2": {"u": float("nan")}, "v": [float("inf"), 1.5]})) == \
         {"rel_l2": {"u": None}, "v": [None, 1.5]}
+
+
+def test_data_off_the_problem_is_named_before_training(tmp_path, capsys):
+    """Readings outside the domain and an input grid covering part of it are warned about, at their lines."""
+    x = np.linspace(0, 2, 11)  # half of them beyond x = 1
+    np.savez(tmp_path / "obs.npz", x=x, u=np.zeros(11))
+    np.savez(tmp_path / "k.npz", x=np.linspace(0, 0.5, 6), k=np.ones(6))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD.replace("field u", 'field u\ninput k from "k.npz"').replace("-d(u, x, 2) =", "-d(k*d(u, x), x) =")
+                    + 'observe u from "obs.npz" noise 0.1\n')
+    assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--points", "8", "--width", "4",
+                 "--out", str(tmp_path / "run"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "rod.pde:10:1: warning: 'observe u': 5 of its 11 points lie outside the domain" in err
+    assert "rod.pde:4:14: warning: input 'k': its data cover x in [0, 0.5] of [0, 1]" in err
+    np.savez(tmp_path / "obs.npz", x=np.linspace(0, 1, 11), u=np.zeros(11))
+    np.savez(tmp_path / "k.npz", x=np.linspace(0.01, 0.99, 50), k=np.ones(50))  # short of the edges by < 2%
+    assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--points", "8", "--width", "4",
+                 "--out", str(tmp_path / "run2"), "-q"]) == 0
+    assert "warning" not in capsys.readouterr().err
