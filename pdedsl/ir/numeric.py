@@ -142,3 +142,28 @@ def _finite(value: float) -> float:
     if math.isinf(value):
         raise NotFinite("the value overflows")
     return value
+
+
+#: Nodes a let may have written out (its lets substituted): as many as a spec may have tokens.
+MAX_WRITTEN_SIZE = 20_000
+
+
+def written_size(expr: sympy.Basic) -> int:
+    """How many nodes ``expr`` has written out as a tree: shared subexpressions count once per use.
+
+    A chain of lets that each use the one before twice (``let a2 = a1 + a1``) is a small graph whose tree
+    doubles with every let; the passes walk the tree, so the builder bounds this size. Linear in the
+    graph (each distinct subexpression is sized once), and iterative (chains nest deeply).
+    """
+    sizes: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in sizes:
+            continue
+        if ready:
+            sizes[node] = 1 + sum(sizes[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in sizes)
+    return sizes[expr]

@@ -15,7 +15,7 @@ import sympy
 from ...errors import DiagnosticSink, Source, Span, did_you_mean
 from ...frontend import ast
 from .. import problem as ir
-from ..numeric import NotFinite, evaluate
+from ..numeric import MAX_WRITTEN_SIZE, NotFinite, evaluate, written_size
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
 from .expressions import ExpressionBuilder
 from .geometry import GeometryBuilder
@@ -51,6 +51,7 @@ class ProblemBuilder(StatementBuilder):
         self._const_exprs: dict[str, sympy.Expr] = {}
         self._const_stack: list[str] = []
         self._let_stack: list[str] = []
+        self._let_values: dict[tuple, Typed] = {}
         self._regions: dict[str, ir.Region | None] = {}
         self._region_stack: list[str] = []
         self._functions: dict[str, sympy.Expr] = {}
@@ -312,8 +313,18 @@ class ProblemBuilder(StatementBuilder):
                 cycle = " -> ".join(members + [name])
                 self.sink.error(f"let '{name}' is defined in terms of itself ({cycle})", node.value.span)
             return Typed(None)
+        if (name, ctx) in self._let_values:  # built once per place of use: a chain of lets that each use the
+            return self._let_values[name, ctx]  # one before twice would otherwise take exponential time
         self._let_stack.append(name)
         try:
-            return self.expressions.value(node.value, ctx)
+            value = self.expressions.value(node.value, ctx)
         finally:
             self._let_stack.pop()
+        if not value.bad and value.expr is not None and written_size(value.expr) > MAX_WRITTEN_SIZE:
+            self.sink.error(f"let '{name}' is too large written out: its lets substituted, it has more than "
+                            f"{MAX_WRITTEN_SIZE} terms and operators", node.value.span,
+                            hint="a let that uses another let several times doubles it each time; "
+                                 "write the expression more simply (2*a, not a + a)")
+            value = Typed(None)
+        self._let_values[name, ctx] = value
+        return value

@@ -131,7 +131,7 @@ class StatementBuilder:
 
     def _let(self, declaration) -> ir.Let | None:
         node: ast.LetDecl = declaration.node
-        context = Context(f"let '{node.name.text}'", _PHYSICS_NAMES, axes=self.axes, differential=True, normal=True)
+        context = Context("a let", _PHYSICS_NAMES, axes=self.axes, differential=True, normal=True)  # one for all
         typed = self.let_value(node.name.text, context, node.span)
         return None if typed.bad else ir.Let(node.name.text, typed.expr, node.span)
 
@@ -326,6 +326,8 @@ class StatementBuilder:
 
     # ---- warnings ----
     def _warn_about_gaps(self, result: dict) -> None:
+        if self.sink.has_errors:  # a statement in error is missing from the result: its gap is no news
+            return
         physics = result["equations"] + result["boundary_conditions"] + result["initial_conditions"]
         if physics:
             for declaration in self.scope.of_kind(FIELD):
