@@ -248,12 +248,13 @@ class _UsageError(Exception):
     pass
 
 
-def _existing(path: str) -> str:
+def _existing(path: str) -> Path:
+    """The spec file ``path`` as a Path (so that the API reads it as a file whatever characters it holds)."""
     if not os.path.exists(path):
         raise _UsageError(f"{path}: no such file")
     if os.path.isdir(path):
         raise _UsageError(f"{path}: is a directory")
-    return path
+    return Path(path)
 
 
 def _check(args) -> int:
@@ -265,7 +266,7 @@ def _check(args) -> int:
             status = max(status, EXIT_USAGE)
             continue
         try:
-            problem = api.load(path)
+            problem = api.load(Path(path))
         except SpecError as error:
             print(error.render(), file=sys.stderr)
             status = max(status, EXIT_SPEC) if status != EXIT_USAGE else status

@@ -96,6 +96,20 @@ def test_show_and_latex(tmp_path, capsys):
     assert r"- \Delta u = 1" in capsys.readouterr().out
 
 
+def test_show_writes_what_was_meant(tmp_path, capsys):
+    """Fractions and powers print as written (no 1-factors, x^(3/2) not x^3/2); names that are not valid
+    TeX, or that read as an operator, are set upright."""
+    path = write(tmp_path, "rat.pde", "problem rat\ndomain O = interval(x: [0.5, 1])\nfield u, Delta, _v\n"
+                 "equation in O:\n    u = x^(3/2) + 1/u^2 + Delta*laplace(_v)\n")
+    assert main(["emit", "--stage", "lowered", path]) == 0
+    assert "x^(3/2)" in capsys.readouterr().out
+    assert main(["show", "--latex", path]) == 0
+    latex = capsys.readouterr().out
+    assert r"x^{\frac{3}{2}} + \frac{1}{u^{2}} + \mathrm{Delta} \Delta \mathrm{\_v}" in latex
+    assert main(["show", path]) == 0
+    assert "1⋅" not in capsys.readouterr().out
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0

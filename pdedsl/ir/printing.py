@@ -92,7 +92,7 @@ class SpecPrinter(StrPrinter):
             return f"sqrt({self._print(base)})"
         base_text = self.parenthesize(base, PRECEDENCE["Pow"], strict=False)
         simple = isinstance(exponent, (sympy.Symbol, sympy.Function, sympy.Pow)) or (
-            isinstance(exponent, sympy.Number) and exponent >= 0)
+            isinstance(exponent, (sympy.Integer, sympy.Float)) and exponent >= 0)  # x^(3/2), not x^3/2
         exponent_text = self._print(exponent) if simple else f"({self._print(exponent)})"
         return f"{base_text}^{exponent_text}"
 
@@ -177,8 +177,20 @@ class MathLatexPrinter(LatexPrinter):
         super().__init__({"order": "none"})
 
     def _print_AppliedUndef(self, expr, exp=None) -> str:
-        name = self._deal_with_super_sub(expr.func.__name__)
+        name = self._name(expr.func.__name__)
         return name if exp is None else f"{name}^{{{exp}}}"
+
+    def _print_Symbol(self, expr, style="plain") -> str:
+        return self._name(expr.name)
+
+    def _name(self, name: str) -> str:
+        """A user's name: Greek names as letters and ``u_x`` subscripted, as SymPy writes them, except where
+        that is not valid TeX (leading, trailing or doubled underscores) or reads as an operator (a name
+        ``Delta`` beside the Laplacian): those are set upright as written."""
+        if name.startswith("_") or name.endswith("_") or "__" in name:
+            return r"\mathrm{" + name.replace("_", r"\_") + "}"
+        text = self._deal_with_super_sub(name)
+        return r"\mathrm{" + name + "}" if text == r"\Delta" else text
 
     def _print_Function(self, expr, exp=None) -> str:
         if isinstance(expr, AppliedUndef):
@@ -233,8 +245,29 @@ def spec_text(expr) -> str:
     return SpecPrinter().doprint(expr)
 
 
+def _displayed(expr):
+    """``expr`` with the factors 1 the IR keeps (``1/u^2`` is ``1 * u^-2``, so that every number written is
+    checked) left out, for the reader's view only; untouched parts stay the same objects."""
+    if not isinstance(expr, sympy.Basic) or not expr.args:
+        return expr
+    args = tuple(_displayed(a) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        kept = tuple(a for a in args if a != sympy.S.One) or (sympy.S.One,)
+        if len(kept) == 1:
+            return kept[0]
+        if kept != expr.args:
+            return sympy.Mul(*kept, evaluate=False)
+        return expr
+    if args == expr.args:
+        return expr
+    if isinstance(expr, (sympy.Add, sympy.Pow)):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
+
+
 def math_text(lhs, rhs=None) -> str:
     """``lhs`` (or ``lhs = rhs``) as 2-D Unicode mathematics."""
+    lhs, rhs = _displayed(lhs), _displayed(rhs)
     printer = MathPrinter()
     if rhs is None:
         return printer.doprint(lhs)
@@ -243,6 +276,7 @@ def math_text(lhs, rhs=None) -> str:
 
 
 def latex_text(lhs, rhs=None) -> str:
+    lhs, rhs = _displayed(lhs), _displayed(rhs)
     printer = MathLatexPrinter()
     if rhs is None:
         return printer.doprint(lhs)

@@ -10,6 +10,25 @@ from .context import DOMAIN, KIND_NOUN
 
 _CSG_OPS = {"+": "union", "-": "difference", "&": "intersection"}
 _MAX_CSG_OPERANDS = 64
+_MAX_SHAPES = 1024  # in one domain, its named parts written out: every point test visits each
+
+
+def _shape_count(shape) -> int:
+    """How many primitive shapes ``shape`` holds written out (a part used twice counts twice); each distinct
+    part is counted once, by identity (hashing a deep Csg would itself walk the whole tree)."""
+    counts: dict[int, int] = {}
+    stack = [(shape, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in counts:
+            continue
+        if not isinstance(node, geo.Csg):
+            counts[id(node)] = 1
+        elif ready:
+            counts[id(node)] = counts[id(node.left)] + counts[id(node.right)]
+        else:
+            stack.extend([(node, True), (node.left, False), (node.right, False)])
+    return counts[id(shape)]
 
 _DISK = Signature(("center", "radius", "axes"), (REQUIRED, REQUIRED, None))
 _POLYGON_USAGE = "polygon((0, 0), (1, 0), (0, 1))"
@@ -37,6 +56,11 @@ class GeometryBuilder:
             shape = self.shape(declaration.node.shape)
         finally:
             self._building.pop()
+        if shape is not None and _shape_count(shape) > _MAX_SHAPES:
+            self.sink.error(f"domain '{name}' combines more than {_MAX_SHAPES} shapes written out (its domains "
+                            "substituted)", declaration.node.shape.span,
+                            hint="a domain that uses another domain several times doubles it each time")
+            shape = None
         self.shapes[name] = shape
         return shape
 
