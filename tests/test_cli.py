@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import pdedsl
 from pdedsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,3 +201,16 @@ def test_an_option_of_another_backend_is_a_clear_error(tmp_path, capsys, option)
     err = capsys.readouterr().err
     assert code != 0 and "internal error" not in err
     assert f"the pinn backend has no option(s) {option[0][2:]} (its options: width, depth" in err
+
+
+def test_messages_say_what_is_wrong():
+    """A keyword before '(' gets no did-you-mean of a function; a negative order is named as an order; a
+    repeated periodic statement is pointed out."""
+    head = "problem p\ndomain Omega = box(x: [0, 1], y: [0, 1])\nfield u\n"
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(head + "equation in (Omega):\n    u = 1\n")
+    assert raised.value.diagnostics[0].hint is None
+    with pytest.raises(pdedsl.SpecError, match="derivative order must be a whole number from 1 to 20, not -1"):
+        pdedsl.load(head + "equation in Omega:\n    d(u, x, -1) = 1\n")
+    problem = pdedsl.load(head + "equation in Omega:\n    u = 1\nperiodic u in x\nperiodic u in x\n")
+    assert [w.message for w in problem.warnings] == ["'u' is already periodic in 'x' (line 6)"]

@@ -251,10 +251,10 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
 
 def _misspelt_call(before: str) -> str | None:
     """A did-you-mean hint for the name just before an unexpected '(', if it is close to a callable."""
-    from ..ir.builtins import CALLABLES
+    from ..ir.builtins import CALLABLES, KEYWORDS
 
     match = re.search(r"(\w+)\s*$", before)
-    if match is None or match[1] in CALLABLES:
+    if match is None or match[1] in CALLABLES or match[1] in KEYWORDS:  # 'in (' is no misspelt 'sin('
         return None
     return did_you_mean(match[1], CALLABLES + ("boundary",))
 

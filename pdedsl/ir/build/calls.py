@@ -193,6 +193,10 @@ class CallBuilder:
                     return None
                 variables[-1][1] += int(arg.text) - 1
                 continue
+            if isinstance(arg, ast.Unary) and isinstance(arg.operand, ast.Number) and variables:
+                self.sink.error(f"derivative order must be a whole number from 1 to 20, not "
+                                f"{arg.op}{arg.operand.text}", arg.span)
+                return None
             if not isinstance(arg, ast.Name):
                 self.sink.error("d() differentiates with respect to an axis name, such as x or t", arg.span)
                 return None

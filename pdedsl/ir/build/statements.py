@@ -33,6 +33,7 @@ class StatementBuilder:
         of = lambda kind: [s for s in statements if isinstance(s, kind)]  # noqa: E731
         self._observe_count = len(of(ast.ObserveDecl))
         self._infer_spans = [s.span for s in of(ast.InferDecl)]
+        self._periodic_lines: dict[tuple[str, str], int] = {}
         equations, boundary, initial = self._blocks(blocks, targets)
         fields = [ir.Field(d.name, self.field_function(d.name), d.span) for d in self.scope.of_kind(FIELD)]
         result = dict(
@@ -229,6 +230,10 @@ class StatementBuilder:
                 return None
         if any(f is None for f in fields):
             return None
+        for field, ident in zip(fields, node.fields):
+            earlier = self._periodic_lines.setdefault((field, axis), node.span.line)
+            if earlier != node.span.line:
+                self.sink.warning(f"'{field}' is already periodic in '{axis}' (line {earlier})", ident.span)
         return ir.Periodic(tuple(fields), axis, node.span)
 
     def _name_of_kind(self, ident: ast.Ident, kinds, statement: str) -> str | None:
