@@ -90,6 +90,21 @@ def read_arrays(path, keys=None) -> dict:
         return {name: read_array(archive, name) for name in names}
 
 
+def read_field(path, name: str, axes) -> tuple:
+    """``(values, [coordinates per axis])`` of the field ``name`` in the archive at ``path``, as float64 arrays:
+    what ``observe``, ``reference`` and ``input ... from`` files hold. :class:`ArrayError` names arrays that
+    are missing or not real numbers; :class:`NpzError` says why the file is not an archive."""
+    import numpy as np
+
+    with open_npz(path) as archive:
+        missing = [key for key in (*axes, name) if key not in archive.files]
+        if missing:
+            raise ArrayError(f"no array named {', '.join(map(repr, missing))} (the file has "
+                             f"{', '.join(archive.files) or 'none'})")
+        values = read_array(archive, name).astype(np.float64)
+        return values, [read_array(archive, axis).astype(np.float64) for axis in axes]
+
+
 def _looks_like_text(head: bytes) -> bool:
     if b"\x00" in head:
         return False

@@ -15,7 +15,7 @@ import torch
 
 from ..errors import PdeError
 from ..layout import layout_of, misfit, value_problem
-from ..npz import NpzError, open_npz, read_array
+from ..npz import NpzError, read_field
 
 
 class GridInterpolant(torch.nn.Module):
@@ -83,13 +83,7 @@ def input_interpolant(problem, item) -> torch.nn.Module:
 def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
     """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout)."""
     try:
-        with open_npz(path) as archive:
-            missing = [key for key in (*axes, name) if key not in archive.files]
-            if missing:
-                raise DataInputError(f"no array named {', '.join(map(repr, missing))} (the file has "
-                                     f"{', '.join(archive.files) or 'none'})")
-            values = read_array(archive, name).astype(np.float64)
-            coordinates = [read_array(archive, a).astype(np.float64) for a in axes]
+        values, coordinates = read_field(path, name, axes)
     except NpzError as error:
         raise DataInputError(str(error)) from None
     for label, array in ((name, values), *zip(axes, coordinates)):

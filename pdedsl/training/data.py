@@ -7,7 +7,7 @@ import torch
 
 from ..errors import PdeError, where
 from ..layout import flat_points, misfit, value_problem
-from ..npz import ArrayError, NpzError, open_npz, read_array
+from ..npz import ArrayError, NpzError, read_field
 
 
 class DataError(PdeError):
@@ -23,13 +23,7 @@ def load_points(path: str, name: str, axes: tuple[str, ...], finite: bool = Fals
     but not only NaN.
     """
     try:
-        with open_npz(path) as archive:
-            missing = [key for key in (*axes, name) if key not in archive.files]
-            if missing:
-                raise DataError(f"{path}: no array named {', '.join(map(repr, missing))} "
-                                f"(it has {', '.join(archive.files) or 'none'})")
-            values = read_array(archive, name).astype(np.float64)
-            coordinates = [read_array(archive, a).astype(np.float64) for a in axes]
+        values, coordinates = read_field(path, name, axes)
     except ArrayError as error:
         raise DataError(f"{path}: {error}") from None
     except NpzError as error:
