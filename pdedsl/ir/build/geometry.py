@@ -13,6 +13,38 @@ _MAX_CSG_OPERANDS = 64
 _MAX_SHAPES = 1024  # in one domain, its named parts written out: every point test visits each
 
 
+_MAX_CROSSING_CHECK = 400  # vertices: the check compares every pair of edges
+
+
+def _crossing_edges(vertices) -> tuple[int, int] | None:
+    """The first pair of non-adjacent edges (by their first vertices) that cross or touch, else None."""
+    count = len(vertices)
+    if count < 4 or count > _MAX_CROSSING_CHECK:
+        return None
+    edges = [(vertices[i], vertices[(i + 1) % count]) for i in range(count)]
+    for i in range(count):
+        for j in range(i + 2, count):
+            if i == 0 and j == count - 1:
+                continue  # they share vertex 1
+            if _segments_meet(*edges[i], *edges[j]):
+                return i, j
+    return None
+
+
+def _segments_meet(a, b, c, d) -> bool:
+    def side(p, q, r) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    def within(p, q, r) -> bool:  # r on the segment pq, given the three are on one line
+        return min(p[0], q[0]) <= r[0] <= max(p[0], q[0]) and min(p[1], q[1]) <= r[1] <= max(p[1], q[1])
+
+    d1, d2, d3, d4 = side(c, d, a), side(c, d, b), side(a, b, c), side(a, b, d)
+    if ((d1 > 0) != (d2 > 0)) and d1 != 0 and d2 != 0 and ((d3 > 0) != (d4 > 0)) and d3 != 0 and d4 != 0:
+        return True
+    return ((d1 == 0 and within(c, d, a)) or (d2 == 0 and within(c, d, b)) or (d3 == 0 and within(a, b, c))
+            or (d4 == 0 and within(a, b, d)))
+
+
 def _shape_count(shape) -> int:
     """How many primitive shapes ``shape`` holds written out (a part used twice counts twice); each distinct
     part is counted once, by identity (hashing a deep Csg would itself walk the whole tree)."""
@@ -179,6 +211,13 @@ class GeometryBuilder:
         if len(vertices) < 3:
             self.sink.error(f"a polygon needs at least 3 vertices, got {len(vertices)}", node.span,
                             hint=f"write {_POLYGON_USAGE}")
+            return None
+        crossing = _crossing_edges(vertices)
+        if crossing is not None:
+            first, second = crossing
+            self.sink.error(f"the polygon's edges cross: the edge from vertex {first + 1} and the edge from vertex "
+                            f"{second + 1}", node.span,
+                            hint="list the vertices in order around the boundary (a polygon may not cross itself)")
             return None
         area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1]))
         if abs(area2) < 1e-300:
