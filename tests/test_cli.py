@@ -214,3 +214,9 @@ def test_messages_say_what_is_wrong():
         pdedsl.load(head + "equation in Omega:\n    d(u, x, -1) = 1\n")
     problem = pdedsl.load(head + "equation in Omega:\n    u = 1\nperiodic u in x\nperiodic u in x\n")
     assert [w.message for w in problem.warnings] == ["'u' is already periodic in 'x' (line 6)"]
+
+
+def test_a_form_feed_is_blank_space():
+    problem = pdedsl.load("problem p\n\f\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n    u = 1\n\f\n"
+                          "boundary on boundary(O):\n\f    u = 0\n")
+    assert len(problem.boundary_conditions) == 1

@@ -44,10 +44,11 @@ _BRACKET_SCAN = re.compile(r'#[^\n]*|"[^"\n]*"?|[()\[\]{}\n]')
 def normalise(text: str) -> str:
     """Line endings to '\\n' and a final newline; trailing blank space dropped.
 
-    CRLF and lone CR become LF, which moves no line or column. Trailing blank
-    lines and spaces at the very end would otherwise read as an indent.
+    CRLF and lone CR become LF, which moves no line or column; a form feed (a
+    page break some editors keep) is a space, which moves none either. Trailing
+    blank lines and spaces at the very end would otherwise read as an indent.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", " ")
     return text.rstrip(" \t\f\n") + "\n"
 
 
