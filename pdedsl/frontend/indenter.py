@@ -23,6 +23,11 @@ class BadDedent(LarkError):
         self.token = token
 
 
+class MixedIndent(BadDedent):
+    """A line's tabs and spaces differ from those of the block it continues or opens (a tab is 8 columns here,
+    but not in every editor, so the blocks a reader sees could differ from the parser's)."""
+
+
 class SpecIndenter(Indenter):
     NL_type = "_NL"
     OPEN_PAREN_types = ["LPAR", "LSQB"]
@@ -38,6 +43,7 @@ class SpecIndenter(Indenter):
     def process(self, stream):
         self.paren_level = 0
         self.indent_level = [0]
+        self.indent_text = [""]
         self.open_brackets = []
         return self._process(stream)
 
@@ -63,11 +69,17 @@ class SpecIndenter(Indenter):
         indent_text = token.rsplit("\n", 1)[1] if "\n" in token else ""
         indent = indent_text.count(" ") + indent_text.count("\t") * self.tab_len
         if indent > self.indent_level[-1]:
+            if not indent_text.startswith(self.indent_text[-1]):
+                raise MixedIndent(token)
             self.indent_level.append(indent)
+            self.indent_text.append(indent_text)
             yield Token.new_borrow_pos(self.INDENT_type, indent_text, token)
             return
         while indent < self.indent_level[-1]:
             self.indent_level.pop()
+            self.indent_text.pop()
             yield Token.new_borrow_pos(self.DEDENT_type, indent_text, token)
         if indent != self.indent_level[-1]:
             raise BadDedent(token)
+        if indent_text != self.indent_text[-1]:
+            raise MixedIndent(token)

@@ -17,7 +17,7 @@ from lark.lexer import Token
 
 from ..errors import Diagnostic, Source, Span, did_you_mean
 from .grammar import lark_parser
-from .indenter import BadDedent
+from .indenter import BadDedent, MixedIndent
 
 # Each label is a message; its examples are small specs that fail in the same
 # parser state as the mistake the message explains.
@@ -171,6 +171,14 @@ def _span_of_token(token: Token) -> Span:
 
 def describe_syntax_error(error: Exception, source: Source, parse_fn) -> Diagnostic:
     """The diagnostic for one Lark (or indentation) error."""
+    if isinstance(error, MixedIndent):
+        line = error.token.end_line or 1
+        return Diagnostic(
+            "this line's tabs and spaces differ from the indentation of the lines above it",
+            Span(line, 1, line, max(error.token.end_column or 1, 2)),
+            source,
+            hint="indent with spaces only, or with tabs only (a tab counts as 8 spaces, but not in every editor)",
+        )
     if isinstance(error, BadDedent):
         token = error.token
         line = token.end_line or 1
