@@ -220,3 +220,25 @@ def test_a_form_feed_is_blank_space():
     problem = pdedsl.load("problem p\n\f\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n    u = 1\n\f\n"
                           "boundary on boundary(O):\n\f    u = 0\n")
     assert len(problem.boundary_conditions) == 1
+
+
+@pytest.mark.parametrize("lines, warning", [
+    ("domain O = box(x: [0, 1], y: [0, 1]) & box(x: [2, 3], y: [0, 1])",
+     "domain 'O' holds no point: as combined, its shapes leave nothing"),
+    ("domain O = disk(center: (0, 0), radius: 1) - box(x: [-2, 2], y: [-2, 2])",
+     "domain 'O' holds no point: as combined, its shapes leave nothing"),
+    ("domain O = box(x: [0, 1], y: [0, 1])\nregion r = boundary(O) where x == 5",
+     "region 'r' holds no point: x == 5, but domain 'O' spans x in [0, 1], y in [0, 1]"),
+    ("domain O = box(x: [0, 1], y: [0, 1])\nregion r = O where y > 0.5 and x < -1",
+     "region 'r' holds no point: x < -1, but domain 'O' spans x in [0, 1], y in [0, 1]"),
+])
+def test_an_empty_domain_or_region_is_pointed_out(lines, warning):
+    problem = pdedsl.load(f"problem p\n{lines}\nfield u\nequation in O:\n    u = 1\n")
+    assert [w.message for w in problem.warnings] == [warning]
+
+
+def test_a_region_at_the_edge_of_its_domain_is_not_empty():
+    problem = pdedsl.load("problem p\ndomain O = box(x: [0, 1], y: [0, 1]) + disk(center: (2, 0), radius: 0.5)\n"
+                          "field u\nregion r = boundary(O) where x == 2.5 or y == 1\n"
+                          "region s = O where x >= 2.5 and y <= 1\nequation in O:\n    u = 1\n")
+    assert problem.warnings == ()

@@ -18,6 +18,7 @@ from .. import problem as ir
 from ..numeric import MAX_WRITTEN_SIZE, NotFinite, evaluate, written_size
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
 from .expressions import ExpressionBuilder
+from .extent import extent, unmet_bound
 from .geometry import GeometryBuilder
 from .scope import Scope
 from .statements import StatementBuilder
@@ -188,6 +189,9 @@ class ProblemBuilder(StatementBuilder):
         domains = []
         for declaration in self.scope.of_kind(DOMAIN):
             shape = self.geometry.domain_shape(declaration.name)
+            if shape is not None and extent(shape) is None:
+                self.sink.warning(f"domain '{declaration.name}' holds no point: as combined, its shapes leave "
+                                  "nothing", declaration.node.shape.span)
             if shape is not None:
                 self.all_axes.update(shape.axes)
                 domains.append(ir.Domain(declaration.name, shape, declaration.node.span))
@@ -226,6 +230,12 @@ class ProblemBuilder(StatementBuilder):
             if typed.bad:
                 return None
             predicate = typed.expr
+            box = extent(shape)
+            unmet = unmet_bound(predicate, box) if box is not None else None
+            if unmet is not None:
+                spans = ", ".join(f"{a} in [{lo:g}, {hi:g}]" for a, (lo, hi) in box.items())
+                self.sink.warning(f"region '{node.name.text}' holds no point: {unmet}, but domain '{domain}' spans "
+                                  f"{spans}", node.predicate.span)
         return ir.Region(node.name.text, ref, domain, on_boundary, predicate, node.span)
 
     def resolve_target(self, target: ast.Target, user: str):
