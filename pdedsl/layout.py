@@ -2,7 +2,7 @@
 
 * scattered: one coordinate array per axis, each of the values' shape (1-D
   arrays of one length, or meshgrid-shaped arrays beside a field of the same
-  shape);
+  shape; axes of length 1, as in a column (n, 1), do not count);
 * grid: 1-D axis arrays and a field whose shape is ``(len(x), len(y), ...)``
   in the order the axes were declared, space before time.
 
@@ -19,8 +19,12 @@ HINT = ("scattered data: one array per axis and per field, all of one shape (1-D
 
 
 def layout_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
-    """'scattered', 'grid', or None when the arrays fit neither layout (1-D data on one axis is scattered)."""
-    if values.ndim >= 1 and all(c.shape == values.shape for c in coordinates):
+    """'scattered', 'grid', or None when the arrays fit neither layout (1-D data on one axis is scattered).
+
+    Scattered arrays agree in shape once axes of length 1 are dropped: ``x`` saved as a column
+    ``(n, 1)`` beside ``u`` of shape ``(n,)`` is n points."""
+    if values.ndim >= 1 and all(c.size == values.size and np.squeeze(c).shape == np.squeeze(values).shape
+                                for c in coordinates):
         return "scattered"
     if all(c.ndim == 1 for c in coordinates) and values.shape == tuple(len(c) for c in coordinates):
         return "grid"

@@ -242,3 +242,8 @@ def test_a_region_at_the_edge_of_its_domain_is_not_empty():
                           "field u\nregion r = boundary(O) where x == 2.5 or y == 1\n"
                           "region s = O where x >= 2.5 and y <= 1\nequation in O:\n    u = 1\n")
     assert problem.warnings == ()
+
+
+def test_a_polygon_may_repeat_a_vertex_or_close_its_ring():
+    for vertices in ("(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)", "(0, 0), (1, 0), (1, 0), (1, 1), (0, 1)"):
+        pdedsl.load(f"problem p\ndomain P = polygon({vertices})\nfield u\nequation in P:\n    u = 1\n")

@@ -12,10 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import PdeError, where
+from ..layout import layout_of
 from ..npz import NpzError, read_arrays
 from ..runtime import sampling
 from .data import load_statement
-from .predict import outside_count
+from .predict import equation_domains, outside_count
+
+#: Points this far off an edge (relative to the shape's scale) count as on it: files often hold float32.
+DATA_SLACK = 1e-6
 
 #: An input's data may stop short of the domain's edge by this fraction of its extent (or one grid spacing).
 COVERAGE_SLACK = 0.02
@@ -29,7 +33,7 @@ def data_warnings(problem) -> list[str]:
     for verb, statements in (("observe", problem.observations), ("reference", problem.references)):
         for statement in statements:
             points, values = load_statement(problem, statement, verb, finite=verb == "observe")
-            outside = outside_count(problem, points)
+            outside = outside_count(problem, points, slack=DATA_SLACK)
             if outside:
                 messages.append(f"{where(problem.source_name, statement.span)}: warning: '{verb} "
                                 f"{statement.name}': {outside} of its {len(values)} points lie outside the "
@@ -44,20 +48,29 @@ def data_warnings(problem) -> list[str]:
 
 
 def _uncovered(problem, item) -> str | None:
-    """``"x in [a, b] of [lo, hi], ..."`` for the axes on which the input's data stop short of the domain."""
+    """``"x in [a, b] of [lo, hi], ..."`` for the axes on which the input's data stop short of the domains the
+    equations are posed on, by more than COVERAGE_SLACK of their extent or the data's spacing."""
     try:
-        box = sampling.target_sampler(problem, sampling._default_domain(problem))
-        arrays = read_arrays(item.data.path, set(box.axes))
+        shapes = [sampling.target_sampler(problem, d) for d in equation_domains(problem)]
+        axes = shapes[0].axes
+        arrays = read_arrays(item.data.path, set(axes) | {item.name})
     except (PdeError, NpzError):
         return None  # no domain to compare with, or a file the interpolant reports on its own
-    low, high = (b.tolist() for b in box.bounding_box())
+    if any(a not in arrays for a in (*axes, item.name)):
+        return None
+    scattered = layout_of(arrays[item.name], [arrays[a] for a in axes]) == "scattered"
+    boxes = [[b.tolist() for b in shape.bounding_box()] for shape in shapes]
     short = []
-    for axis, lo, hi in zip(box.axes, low, high):
-        nodes = np.unique(np.asarray(arrays.get(axis, []), dtype=np.float64))
+    for index, axis in enumerate(axes):
+        lo, hi = min(b[0][index] for b in boxes), max(b[1][index] for b in boxes)
+        nodes = np.unique(np.asarray(arrays[axis], dtype=np.float64))
         nodes = nodes[np.isfinite(nodes)]
         if len(nodes) == 0:
             return None
-        spacing = (nodes[-1] - nodes[0]) / (len(nodes) - 1) if len(nodes) > 1 else 0.0
+        if scattered:  # points spread over d axes: about n^(1/d) of them across each
+            spacing = (nodes[-1] - nodes[0]) / max(arrays[axis].size ** (1 / len(axes)) - 1, 1)
+        else:
+            spacing = (nodes[-1] - nodes[0]) / max(len(nodes) - 1, 1)
         slack = max(COVERAGE_SLACK * (hi - lo), spacing)
         if nodes[0] > lo + slack or nodes[-1] < hi - slack:
             short.append(f"{axis} in [{nodes[0]:g}, {nodes[-1]:g}] of [{lo:g}, {hi:g}]")

@@ -30,19 +30,27 @@ def data_files(problem) -> list:
 
 
 def copy_spec(spec_path, problem, folder) -> None:
-    """Write ``folder/spec.pde``: the spec with its data files copied under ``folder/data/`` and named there."""
+    """Write ``folder/spec.pde``: the spec with its data files copied under ``folder/data/`` and named there.
+
+    A file that already lies in ``folder/data/`` (a spec re-trained into its own run folder) keeps its name
+    and is never overwritten; the others get free names beside it."""
     folder = Path(folder)
     text = api.source_of(Path(spec_path)).text
-    local: dict[Path, str] = {}
-    edits = []
-    for data in data_files(problem):
-        source = Path(data.path).resolve()
+    files = data_files(problem)
+    sources = list(dict.fromkeys(Path(data.path).resolve() for data in files))
+    home = (folder / DATA_FOLDER).resolve()
+    local = {source: source.name for source in sources if source.parent == home}
+    taken = {name.casefold() for name in local.values()}  # case-insensitive file systems merge Obs and obs
+    for source in sources:
         if source not in local:
-            local[source] = f"{DATA_FOLDER}/{_free_name(source.name, set(local.values()))}"
-            place(source, folder / local[source], link=False)
+            local[source] = _free_name(source.name, taken)
+            taken.add(local[source].casefold())
+            place(source, home / local[source], link=False)
+    edits = []
+    for data in files:
         span = data.span
         if span is not None and text[span.start:span.end] == f'"{data.written}"':
-            edits.append((span.start, span.end, f'"{local[source]}"'))
+            edits.append((span.start, span.end, f'"{DATA_FOLDER}/{local[Path(data.path).resolve()]}"'))
     for start, end, literal in sorted(edits, reverse=True):
         text = text[:start] + literal + text[end:]
     (folder / "spec.pde").write_text(text, encoding="utf-8")
@@ -65,11 +73,12 @@ def place(source: Path, copy: Path, link: bool) -> None:
 
 
 def _free_name(name: str, taken: set[str]) -> str:
-    """``name`` made safe for a string literal and distinct from the names in ``taken`` (stem_2, stem_3, ...)."""
+    """``name`` made safe for a string literal and distinct from the (casefolded) names in ``taken``:
+    stem_2, stem_3, ..."""
     name = _UNSAFE.sub("_", name) or "data.npz"
     stem, dot, suffix = name.rpartition(".")
     stem, suffix = (stem, dot + suffix) if dot and stem else (name, "")
     candidate, number = name, 2
-    while f"{DATA_FOLDER}/{candidate}" in taken:
+    while candidate.casefold() in taken:
         candidate, number = f"{stem}_{number}{suffix}", number + 1
     return candidate

@@ -53,9 +53,28 @@ def test_a_copied_data_name_is_a_valid_string_literal(tmp_path):
     from pdedsl.training.spec_copy import _free_name
 
     assert _free_name("a.npz", set()) == "a.npz"
-    assert _free_name("a.npz", {"data/a.npz", "data/a_2.npz"}) == "a_3.npz"
+    assert _free_name("A.npz", {"a.npz", "a_2.npz"}) == "A_3.npz"
     assert _free_name('we"ird\n.npz', set()) == "we_ird_.npz"
-    assert _free_name("noext", {"data/noext"}) == "noext_2"
+    assert _free_name("noext", {"noext"}) == "noext_2"
+
+
+def test_a_file_already_in_the_folders_data_is_kept_not_overwritten(tmp_path):
+    """Training a spec into its own folder: a file it names in data/ keeps its name and its contents; another
+    file of that name gets a free one."""
+    from pdedsl.training.spec_copy import copy_spec
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "other").mkdir()
+    _rod_data(tmp_path / "data" / "u.npz")
+    x = np.linspace(0, 1, 11)
+    np.savez(tmp_path / "other" / "u.npz", x=x, u=np.zeros(11))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD + 'observe u from "other/u.npz" noise 0.01\nreference u from "data/u.npz"\n')
+    copy_spec(spec, pdedsl.load(spec), tmp_path)
+    copied = (tmp_path / "spec.pde").read_text()
+    assert 'observe u from "data/u_2.npz"' in copied and 'reference u from "data/u.npz"' in copied
+    with np.load(tmp_path / "data" / "u.npz") as kept, np.load(tmp_path / "data" / "u_2.npz") as moved:
+        assert np.allclose(kept["u"], np.sin(np.pi * x)) and np.allclose(moved["u"], 0)
 
 
 ROD_WITH = ROD + "{statement}\n"
@@ -185,3 +204,29 @@ def test_data_off_the_problem_is_named_before_training(tmp_path, capsys):
     assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--points", "8", "--width", "4",
                  "--out", str(tmp_path / "run2"), "-q"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_column_coordinates_beside_flat_values_are_scattered_points(tmp_path):
+    from pdedsl.training.data import load_points
+
+    x = np.linspace(0, 1, 11)
+    np.savez(tmp_path / "d.npz", x=x[:, None], u=np.sin(np.pi * x))
+    points, values = load_points(str(tmp_path / "d.npz"), "u", ("x",))
+    assert points["x"].shape == values.shape == (11,) and np.allclose(points["x"], x)
+
+
+def test_float32_data_on_the_edges_and_data_on_a_second_domain_are_not_outside(tmp_path):
+    """Data stored in float32 sit ~1e-8 off the edges they lie on; equations on two domains: either holds."""
+    from pdedsl.training.data_checks import data_warnings
+
+    x, y = np.linspace(0, 1, 11, dtype=np.float32), np.linspace(0, 0.3, 7, dtype=np.float32)
+    np.savez(tmp_path / "ref.npz", x=x, y=y, u=np.zeros((11, 7), dtype=np.float32))
+    spec = tmp_path / "plate.pde"
+    spec.write_text("problem p\ndomain O = box(x: [0, 1], y: [0, 0.3])\nfield u\nequation in O:\n    -laplace(u) = 1\n"
+                    'reference u from "ref.npz"\n')
+    assert data_warnings(pdedsl.load(spec)) == []
+    np.savez(tmp_path / "obs.npz", x=np.linspace(1.2, 1.8, 5), u=np.zeros(5))
+    spec.write_text("problem p\ndomain A = interval(x: [0, 1])\ndomain B = interval(x: [1, 2])\nfield u\n"
+                    "equation in A:\n    -d(u, x, 2) = 1\nequation in B:\n    -d(u, x, 2) = 2\n"
+                    'observe u from "obs.npz" noise 0.1\n')
+    assert data_warnings(pdedsl.load(spec)) == []

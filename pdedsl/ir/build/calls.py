@@ -184,6 +184,8 @@ class CallBuilder:
         owner = self.owner
         variables: list[list] = []
         for arg in args:
+            if isinstance(arg, ast.Unary) and arg.op == "+" and isinstance(arg.operand, ast.Number):
+                arg = arg.operand  # d(u, x, +2) is d(u, x, 2)
             if isinstance(arg, ast.Number):
                 if not variables:
                     self.sink.error("a derivative order must follow an axis, as in d(u, x, 2)", arg.span)

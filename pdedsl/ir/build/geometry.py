@@ -17,17 +17,20 @@ _MAX_CROSSING_CHECK = 400  # vertices: the check compares every pair of edges
 
 
 def _crossing_edges(vertices) -> tuple[int, int] | None:
-    """The first pair of non-adjacent edges (by their first vertices) that cross or touch, else None."""
-    count = len(vertices)
+    """The first pair of non-adjacent edges that cross or touch, by the (0-based) indices of their first
+    vertices as written, else None. A vertex repeated at once (a zero-length edge, or the first vertex
+    written again at the end, as some formats close a ring) is no edge."""
+    kept = [i for i in range(len(vertices)) if vertices[i] != vertices[(i + 1) % len(vertices)]]
+    count = len(kept)
     if count < 4 or count > _MAX_CROSSING_CHECK:
         return None
-    edges = [(vertices[i], vertices[(i + 1) % count]) for i in range(count)]
+    edges = [(vertices[kept[i]], vertices[kept[(i + 1) % count]]) for i in range(count)]
     for i in range(count):
         for j in range(i + 2, count):
             if i == 0 and j == count - 1:
-                continue  # they share vertex 1
+                continue  # they share a vertex
             if _segments_meet(*edges[i], *edges[j]):
-                return i, j
+                return kept[i], kept[j]
     return None
 
 
