@@ -189,10 +189,15 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
     domain, on_boundary, predicates = resolve_target(problem, target)
     base = target_sampler(problem, domain)
     if not predicates:
-        if on_boundary:
-            points, normals = base.sample_boundary(n, generator, dtype=dtype)
-            return Batch(points, normals, axes=base.axes)
-        return Batch(base.sample_interior(n, generator, dtype=dtype), axes=base.axes)
+        try:
+            if on_boundary:
+                points, normals = base.sample_boundary(n, generator, dtype=dtype)
+                return Batch(points, normals, axes=base.axes)
+            return Batch(base.sample_interior(n, generator, dtype=dtype), axes=base.axes)
+        except SamplingError as error:  # located, as the domain is the user's to fix
+            span = problem.domain(domain).span
+            where = f" ({problem.source_name}:{span.line}:{span.column})" if span is not None else ""
+            raise SamplingError(f"domain '{domain}'{where}: {error}") from None
 
     constants = {c.name: c.value for c in problem.constants}
     low, high = base.bounding_box()

@@ -127,6 +127,13 @@ def test_a_region_that_matches_no_point_fails_clearly():
         region(problem, "seam", n=10)
 
 
+def test_an_empty_domain_fails_where_it_is_declared():
+    problem = pdedsl.load("problem p\ndomain A = box(x: [0, 1], y: [0, 1]) & box(x: [2, 3], y: [0, 1])\nfield u\n"
+                          "equation in A:\n    u = 1\n")
+    with pytest.raises(SamplingError, match=r"domain 'A' \(<spec>:2:1\): could not sample"):
+        sample_target(problem, TargetRef("domain", "A"), 10, gen(0))
+
+
 def test_a_region_that_is_one_point():
     corner = region(spec("stokes"), "corner", n=5)
     assert torch.equal(corner.points, torch.zeros(5, 2, dtype=torch.float64))
