@@ -81,7 +81,7 @@ class Objective:
                 raise BackendError(
                     f"the {self.config.backend} backend needs every input known, but input '{item.name}' is random; "
                     "train on one draw of it (--instance SEED), or learn the whole family with an operator backend "
-                    "(--backend deeponet, multionet or fno)"
+                    "(--backend deeponet, multionet, fno or dgno)"
                 )
         for param in self.problem.params:
             if param.is_random and param.name not in self.problem.inferred:
