@@ -227,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("PDEDSL_DEBUG"):
             raise
+        if _peer_lost(error):
+            print(f"pdedsl: error: process {os.environ.get('RANK', '?')} of the run lost the others (one stopped); "
+                  "the run continues with 'pdedsl train --resume' from its last checkpoint", file=sys.stderr)
+            return EXIT_SPEC
         if _out_of_memory(error):
             detail = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
             print(f"pdedsl: error: out of memory ({detail}); ask for less at once: fewer points (split the "
@@ -235,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         bug = error if isinstance(error, InternalError) else InternalError(f"{type(error).__name__}: {error}")
         print(f"pdedsl: {bug}\n(set PDEDSL_DEBUG=1 to see the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _peer_lost(error: Exception) -> bool:
+    """Under torchrun: a collective failed because another process of the run stopped (killed, or its error)."""
+    if "WORLD_SIZE" not in os.environ:
+        return False
+    from torch.distributed import DistError
+
+    text = str(error)
+    return isinstance(error, DistError) or "Connection closed by peer" in text or "Connection reset by peer" in text
 
 
 def _out_of_memory(error: Exception) -> bool:
@@ -359,9 +373,23 @@ def _launch(argv: list[str], processes: int) -> int:
             rest.append(item)
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
                "-m", "pdedsl", *rest]
-    environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    from .training.distributed import LAUNCHER_VARIABLE
+
+    environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+                   LAUNCHER_VARIABLE: str(os.getpid())}
     linux = sys.platform.startswith("linux")
-    return subprocess.call(command, env=environment, preexec_fn=_terminate_with_parent if linux else None)
+    process = subprocess.Popen(command, env=environment, preexec_fn=_terminate_with_parent if linux else None)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # torchrun must stop its workers itself: ask it to, rather than kill it
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print("pdedsl: interrupted; the run continues with 'pdedsl train --resume' from its last checkpoint",
+              file=sys.stderr)
+        return 130
 
 
 def _terminate_with_parent() -> None:
@@ -383,6 +411,7 @@ def _warn_ignored_on_resume(args) -> None:
     defaults = vars(_parser().parse_args(["train", "--resume", args.resume]))
     ignored = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
                if name not in RESUME_OPTIONS and name in defaults and value != defaults[name]]
+    ignored = [name for name in ignored if name != "--spec"]  # (the positional SPEC, named by its value)
     if args.spec is not None:
         ignored.insert(0, args.spec)
     if ignored:
@@ -391,56 +420,30 @@ def _warn_ignored_on_resume(args) -> None:
 
 
 def _train(args) -> int:
-    from .training import TrainConfig, resume, train
+    """Start or resume a run; with --nproc, everything that can be checked is checked before torchrun starts."""
+    from .training import resume, train
+    from .training.run import check_resume
 
-    if args.nproc is not None and "WORLD_SIZE" not in os.environ:
-        return _launch(args.argv, args.nproc)
+    worker = "WORLD_SIZE" in os.environ  # launched by torchrun (the launcher has said everything to say)
+    launching = args.nproc is not None and not worker
     progress = not args.quiet
     if args.resume:
         if not os.path.isdir(args.resume):
             raise _UsageError(f"{args.resume}: " + ("a file, not a run folder (train SPEC starts a run; --resume takes "
                                                     "its folder)" if os.path.exists(args.resume) else "no such run folder"))
-        _warn_ignored_on_resume(args)
+        if args.steps is not None and args.steps < 0:
+            raise _UsageError(f"--steps must be at least 0 (got {args.steps})")
+        if not worker:
+            _warn_ignored_on_resume(args)
+            check_resume(args.resume, args.steps)
+        if launching:
+            return _launch(args.argv, args.nproc)
         result = resume(args.resume, progress=progress, steps=args.steps)
         folder = Path(args.resume)
     else:
-        if args.spec is None:
-            raise _UsageError("train needs a SPEC (or --resume DIR)")
-        spec = _existing(args.spec)
-        problem = api.load(spec)
-        for warning in problem.warnings:
-            print(warning.render(), file=sys.stderr)
-        try:
-            config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
-                                 threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
-                                 derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
-                                 form=args.form, mode=args.mode, optimizer=args.optimizer,
-                                 **({} if args.kl_warmup is None else {"kl_warmup": args.kl_warmup}),
-                                 **({} if args.average is None else {"average": args.average}))
-        except ValueError as error:
-            raise _UsageError(str(error)) from None
-        for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
-                                  ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
-                                  ("samples", "samples"), ("batch", "batch_size"), ("coding_batch", "coding_batch"), ("grid", "grid"),
-                                  ("test", "test_samples"), ("eval_every", "eval_every")):
-            if getattr(args, option) is not None:
-                setattr(config, attribute, getattr(args, option))
-        if args.init is not None:
-            if not os.path.isdir(args.init):
-                raise _UsageError(f"--init {args.init}: no such run folder")
-            config.init = str(Path(args.init).resolve())
-        for option, attribute in (("data", "data"), ("test_data", "test_data")):
-            if getattr(args, option) is not None:
-                setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))
-        config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent",
-                                                                 "encoder")
-                                  if getattr(args, k) is not None}
-        config.weights = _weights(args.weight)
-        try:
-            config.check_counts()
-        except ValueError as error:
-            raise _UsageError(str(error)) from None
-        folder = Path(args.out or os.path.join("runs", problem.name))
+        spec, config, folder = _new_run(args, warn=not worker)
+        if launching:
+            return _launch(args.argv, args.nproc)
         result = train(spec, config, folder, resume=False, progress=progress)
     from .training.distributed import CONTEXT
 
@@ -450,6 +453,50 @@ def _train(args) -> int:
     if args.json:
         print(json_text(result))
     return EXIT_OK
+
+
+def _new_run(args, warn: bool):
+    """``(spec, config, folder)`` of a new run from train's options (usage errors for options no run can use)."""
+    from .training import TrainConfig
+
+    if args.spec is None:
+        raise _UsageError("train needs a SPEC (or --resume DIR)")
+    spec = _existing(args.spec)
+    problem = api.load(spec)
+    if warn:
+        for warning in problem.warnings:
+            print(warning.render(), file=sys.stderr)
+    try:
+        config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
+                             threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
+                             derivatives=args.derivatives, compile=args.compile, sampling=args.sampling,
+                             form=args.form, mode=args.mode, optimizer=args.optimizer,
+                             **({} if args.kl_warmup is None else {"kl_warmup": args.kl_warmup}),
+                             **({} if args.average is None else {"average": args.average}))
+    except ValueError as error:
+        raise _UsageError(str(error)) from None
+    for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
+                              ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
+                              ("samples", "samples"), ("batch", "batch_size"), ("coding_batch", "coding_batch"), ("grid", "grid"),
+                              ("test", "test_samples"), ("eval_every", "eval_every")):
+        if getattr(args, option) is not None:
+            setattr(config, attribute, getattr(args, option))
+    if args.init is not None:
+        if not os.path.isdir(args.init):
+            raise _UsageError(f"--init {args.init}: no such run folder")
+        config.init = str(Path(args.init).resolve())
+    for option, attribute in (("data", "data"), ("test_data", "test_data")):
+        if getattr(args, option) is not None:
+            setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))
+    config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent",
+                                                             "encoder")
+                              if getattr(args, k) is not None}
+    config.weights = _weights(args.weight)
+    try:
+        config.check_counts()
+    except ValueError as error:
+        raise _UsageError(str(error)) from None
+    return spec, config, Path(args.out or os.path.join("runs", problem.name))
 
 
 def _weights(items: list[str]) -> dict[str, float]:

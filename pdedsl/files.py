@@ -26,6 +26,12 @@ def replacing(path) -> Iterator[BinaryIO]:
         raise
 
 
+def write_text(path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`replacing`)."""
+    with replacing(path) as handle:
+        handle.write(text.encode("utf-8"))
+
+
 def json_text(value, indent: int | None = None) -> str:
     """``value`` as strict JSON: a NaN or infinite number (a diverged run's error) is written as null, since
     JSON has no such numbers and other tools refuse Python's ``NaN``."""

@@ -11,9 +11,10 @@ same number on every rank).
 Sharding: every rank draws the whole batch from the same seeded generator
 (cheap) and keeps its own contiguous slice of every point set, particle set
 and periodic pair set (an operator's mini-batch is split by members instead, every rank seeing all
-points). With equal slices, the mean of the ranks' mean losses
-is the single-process loss, so N processes with B/N points each take the
-same steps as one process with B points (tested). Only rank 0 writes the run
+points). Slices are equal (the remainder of a batch that does not divide
+by N is left out), so the mean of the ranks' mean losses is the mean over
+the points they hold, and N processes with B/N points each take the same
+steps as one process with B points when N divides B (tested). Only rank 0 writes the run
 folder (checkpoints, metrics, plots, progress); every rank reads the same
 checkpoint to resume.
 """
@@ -28,6 +29,9 @@ from dataclasses import replace
 import torch
 import torch.distributed as dist
 
+
+#: The environment variable in which ``pdedsl train --nproc`` tells its workers its process id.
+LAUNCHER_VARIABLE = "PDEDSL_LAUNCHER_PID"
 
 _stop_watching = threading.Event()
 _watcher: "threading.Thread | None" = None
@@ -48,10 +52,26 @@ def follow_launcher(interval: float = 0.5) -> None:
     if _watcher is not None:
         return
     parent = os.getppid()
+    launcher = int(os.environ.get(LAUNCHER_VARIABLE, "0"))  # `pdedsl train --nproc`, torchrun's parent
+
+    def gone() -> bool:
+        if os.getppid() != parent:
+            return True
+        if launcher > 0:  # torchrun itself may have been killed before this watch began (parent already init)
+            try:
+                os.kill(launcher, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                pass
+        return False
+
+    if gone():
+        os._exit(1)
 
     def watch():
         while not _stop_watching.wait(interval):
-            if os.getppid() != parent:
+            if gone():
                 os._exit(1)
 
     _watcher = threading.Thread(target=watch, name="pdedsl-follow-launcher", daemon=True)
@@ -165,10 +185,14 @@ class Context:
 
     # ---- sharding ----
     def slice_of(self, count: int) -> slice:
-        """This rank's contiguous share of ``count`` items."""
-        base, extra = divmod(count, self.world)
-        start = self.rank * base + min(self.rank, extra)
-        return slice(start, start + base + (1 if self.rank < extra else 0))
+        """This rank's contiguous share of ``count`` items: equal shares, so that the mean of the ranks' mean
+        losses (what averaging the gradients takes) is the mean over the items they hold. The last
+        ``count % world`` items of a draw are left out (a draw is random, so this is a smaller draw, not a
+        bias); fewer items than ranks are held by every rank whole."""
+        base = count // self.world
+        if base == 0:
+            return slice(0, count)
+        return slice(self.rank * base, (self.rank + 1) * base)
 
     def shard(self, batches: dict) -> dict:
         """This rank's part of ``Objective.sample``'s result."""

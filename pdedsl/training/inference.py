@@ -18,6 +18,7 @@ An inference folder holds::
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ import torch
 
 from .. import api
 from ..errors import where
-from ..files import json_text, replacing
+from ..files import json_text, replacing, write_text
 from ..runtime.family import random_params
 from .data import DataError, load_points
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
@@ -72,6 +73,9 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     _check_same_family(problem, run)
     if Path(out_folder).resolve() == run.folder.resolve():
         raise InferError(f"--out {out_folder} is the model's own run folder; write the posterior elsewhere")
+    if any((Path(out_folder) / name).exists() for name in ("config.json", "checkpoint.pt")):
+        raise InferError(f"--out {out_folder} holds a training run (of 'pdedsl train', or of 'pdedsl infer' without "
+                         "--model); write the posterior elsewhere")
     names = inferred_names(problem, run)
     observations = observations_of(problem, run)
     _warn_outside(problem, run, observations)
@@ -110,6 +114,8 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         "kind": "latent",
         "problem": problem.name,
         "model": str(Path(model_folder).resolve()),
+        # (so that a posterior moved together with its model still finds it)
+        "model_relative": os.path.relpath(Path(model_folder).resolve(), Path(out_folder).resolve()),
         "model_checkpoint": run.checkpoint_mark,  # [step, wall s]: predict and plot refuse a model trained on since
         "method": METHODS[settings.sampler].format(samples=len(samples), chains=settings.chains,
                                                    steps=settings.mala_steps),
@@ -150,7 +156,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     The folder is an ordinary run folder (``predict`` and ``plot`` work on it) plus ``inference.json``.
     """
     from .config import TrainConfig
-    from .run import train
+    from .run import resume, train
 
     problem = api.load(spec_path)
     fields = [n for n in problem.inferred if n not in {p.name for p in problem.params}]
@@ -167,7 +173,12 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         config.steps = steps
     if lbfgs_steps is not None:
         config.lbfgs_steps = lbfgs_steps
-    result = train(spec_path, config, out_folder, progress=progress)
+    if _killed_alike(spec_path, problem, config, Path(out_folder)):
+        print(f"pdedsl: note: {out_folder} holds this inference, killed part way; continuing it from its last "
+              "checkpoint (delete the folder to start afresh)", file=sys.stderr)
+        result = resume(out_folder, progress=progress)
+    else:
+        result = train(spec_path, config, out_folder, progress=progress)
     report = {
         "kind": "pinn",
         "problem": problem.name,
@@ -178,8 +189,27 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "rel_l2": result["rel_l2"],
         "wall_s": result["wall_s"],
     }
-    (Path(out_folder) / "inference.json").write_text(json_text(report, indent=2), encoding="utf-8")
+    write_text(Path(out_folder) / "inference.json", json_text(report, indent=2))
     return report
+
+
+def _killed_alike(spec_path, problem, config, folder: Path) -> bool:
+    """Whether ``folder`` holds the same PINN inference (same equations, steps and seed), killed before it ended:
+    running the command again then continues it instead of starting afresh."""
+    from .. import compiler
+    from ..errors import PdeError
+    from .run import _read_config
+
+    if not (folder / "checkpoint.pt").is_file() or (folder / "result.json").exists():
+        return False
+    try:
+        previous, kept = _read_config(folder), api.load(folder / "spec.pde")
+    except PdeError:  # (a RunError, or a kept spec that no longer checks)
+        return False
+    same_settings = all(getattr(previous, name) == getattr(config, name)
+                        for name in ("backend", "steps", "lbfgs_steps", "seed", "optimizer", "form"))
+    return same_settings and kept.name == problem.name and \
+        compiler.generate(compiler.lower(kept), "spec.pde") == compiler.generate(compiler.lower(problem), "spec.pde")
 
 
 def posterior_axes(run) -> dict[str, np.ndarray]:
@@ -365,6 +395,16 @@ def load_posterior_arrays(folder) -> tuple[dict, dict[str, np.ndarray]]:
     return report, arrays
 
 
+def _model_folder(folder: Path, report: dict) -> Path:
+    """The posterior's model run: where it was, or where it lies relative to the posterior (both moved)."""
+    recorded = Path(report["model"])
+    relative = report.get("model_relative")
+    if (recorded / "config.json").is_file() or relative is None:
+        return recorded
+    moved = folder / relative
+    return moved if (moved / "config.json").is_file() else recorded
+
+
 def open_posterior(folder):
     """``(report, problem, run, samples, z_map)`` of an inference folder: its model reopened, the saved draws."""
     from .run import Run, RunError
@@ -377,7 +417,7 @@ def open_posterior(folder):
     except (OSError, ValueError, KeyError) as error:
         raise InferError(f"{folder}: cannot read the inference results ({error})") from None
     try:
-        run = Run.open(Path(report["model"]))
+        run = Run.open(_model_folder(folder, report))
     except RunError as error:
         raise InferError(f"{folder}: its model run cannot be opened ({error})") from None
     inferred_on = report.get("model_checkpoint")  # (absent in folders written before session 23)

@@ -29,7 +29,7 @@ from ..backends import create, is_operator, new_run_options
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
 from ..errors import PdeError
-from ..files import json_text
+from ..files import json_text, write_text
 from ..runtime.family import draw_pool, piecewise_inputs
 from . import checkpoint
 from .config import LM_WIDTH, TrainConfig
@@ -152,13 +152,13 @@ class Run:
     def prepare_folder(self, resume: bool) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         if not resume:
-            for stale in ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz"):
+            for stale in ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz", "inference.json"):
                 (self.folder / stale).unlink(missing_ok=True)
         if self.spec_path.resolve() != (self.folder / "spec.pde").resolve():
             copy_spec(self.spec_path, self.problem, self.folder)
         (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
         kept = self._keep_data_files()
-        (self.folder / "config.json").write_text(dataclasses.replace(self.config, **kept).to_json(), encoding="utf-8")
+        write_text(self.folder / "config.json", dataclasses.replace(self.config, **kept).to_json())
         if self.objective.instance is not None:  # the drawn problem, for reference solvers and the curious
             self.objective.instance.save(self.folder / "instance.npz")
 
@@ -194,7 +194,11 @@ class Run:
         if not path.is_file():
             return None
         state = self._read_checkpoint(path)
-        self._load_weights(state)
+        try:
+            self._load_weights(state)
+        except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+            raise RunError(f"{path} does not hold this run's network ({_detail(error)}); it belongs to another "
+                           "run or is not a pdedsl checkpoint") from None
         self.checkpoint_mark = [float(state["step"]), float(state.get("wall", 0.0))]
         return state
 
@@ -207,16 +211,20 @@ class Run:
             raise RunError(f"--init {other}: no checkpoint there (a run folder of 'pdedsl train' is needed)")
         try:
             self._load_weights(self._read_checkpoint(path))
-        except RuntimeError as error:  # load_state_dict's missing, unexpected or mis-sized tensors
-            detail = str(error).strip().splitlines()
+        except (RuntimeError, KeyError, TypeError, AttributeError) as error:  # missing, unexpected or mis-sized
             raise RunError(f"--init {other}: its network does not fit this run's (the same backend, sizes and "
-                           f"fields are needed): {detail[-1].strip() if detail else error}") from None
+                           f"fields are needed): {_detail(error)}") from None
 
     def _read_checkpoint(self, path: Path) -> dict:
         try:
-            return checkpoint.load(path, str(self.device))
-        except Exception as error:  # noqa: BLE001 - any unreadable checkpoint is reported the same way
-            raise RunError(f"cannot read {path}: {error}") from None
+            state = checkpoint.load(path, str(self.device))
+        except Exception:  # noqa: BLE001 - any unreadable checkpoint is reported the same way
+            size = path.stat().st_size if path.exists() else 0
+            raise RunError(f"cannot read {path} ({'an empty file' if size == 0 else f'{size} bytes'}): it is "
+                           "truncated or not a pdedsl checkpoint; delete it to start the run afresh") from None
+        if not isinstance(state, dict) or "model" not in state or "step" not in state:
+            raise RunError(f"{path} is not a pdedsl checkpoint (no model weights or step in it)")
+        return state
 
     def _load_weights(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -225,6 +233,12 @@ class Run:
                 if name not in self.objective.params:
                     raise RuntimeError(f"no parameter '{name}' here")
                 self.objective.params[name].copy_(value)
+
+
+def _detail(error: BaseException) -> str:
+    """The last line of a loader's message (load_state_dict's names the offending tensors there)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 def _read_config(folder: Path) -> TrainConfig:
@@ -240,15 +254,62 @@ def _read_config(folder: Path) -> TrainConfig:
     return config
 
 
-def _check_not_another_problems_run(run: Run) -> None:
-    """A finished run of another problem is not overwritten silently (a run of the same problem is retrained)."""
+def _check_folder_is_free(folder: Path, problem: str) -> None:
+    """A new run of ``problem`` may retrain a folder of the same problem, never overwrite another problem's run
+    (finished or killed part way) or a posterior of ``pdedsl infer``."""
+    if (folder / "posterior.npz").is_file():
+        raise RunError(f"{folder} holds a posterior of 'pdedsl infer'; train into another folder (--out), or delete "
+                       "that one first")
+    previous, finished = _problem_of_run(folder)
+    if previous is not None and previous != problem:
+        what = "a finished run" if finished else "a run killed part way (pdedsl train --resume continues it)"
+        raise RunError(f"{folder} holds {what} of problem '{previous}'; train '{problem}' into another folder "
+                       "(--out), or delete that one first")
+
+
+def _problem_of_run(folder: Path) -> tuple[str | None, bool]:
+    """The problem a folder's run trains (None where it holds none or it cannot be told), and whether it finished."""
     try:
-        previous = json.loads((run.folder / "result.json").read_text(encoding="utf-8")).get("problem")
+        return json.loads((folder / "result.json").read_text(encoding="utf-8")).get("problem"), True
     except (OSError, ValueError, AttributeError):
+        pass
+    if not (folder / "checkpoint.pt").is_file() or not (folder / "spec.pde").is_file():
+        return None, False
+    try:
+        return api.load(folder / "spec.pde").name, False
+    except PdeError:
+        return None, False
+
+
+def _forget_metrics_after(path: Path, step: int) -> None:
+    """Drop the records a killed run logged after its last checkpoint: the resumed run logs those steps again."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
         return
-    if previous is not None and previous != run.problem.name:
-        raise RunError(f"{run.folder} holds a finished run of problem '{previous}'; train '{run.problem.name}' "
-                       "into another folder (--out), or delete that one first")
+    kept = []
+    for line in lines:
+        try:
+            if int(json.loads(line).get("step", 0)) > step:
+                continue
+        except (ValueError, AttributeError, TypeError):
+            continue  # a line cut short by the kill
+        kept.append(line)
+    if len(kept) != len(lines):
+        write_text(path, "".join(line + "\n" for line in kept))
+
+
+def _note_uneven_shares(config: TrainConfig, operator: bool) -> None:
+    """Under --nproc every process holds an equal share of a draw; say which counts lose their remainder."""
+    counts = ({"--batch": config.batch_size} if operator else
+              {"--points": config.interior_points, "boundary points": config.boundary_points})
+    if operator and config.coding_batch:
+        counts["--coding-batch"] = config.coding_batch
+    uneven = [f"{name} {count} -> {count - count % CONTEXT.world}" for name, count in counts.items()
+              if count >= CONTEXT.world and count % CONTEXT.world]
+    if uneven:
+        print(f"pdedsl: note: {CONTEXT.world} processes take equal shares of each draw, so {', '.join(uneven)} "
+              f"(give multiples of {CONTEXT.world} to use them all)", file=sys.stderr)
 
 
 def _check_something_to_train(run: Run) -> None:
@@ -270,19 +331,24 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         Path(folder).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
+    if config.init and not resume and Path(config.init).resolve() == Path(folder).resolve():
+        raise RunError(f"--init {config.init} is the run folder itself: the new run would overwrite the weights it "
+                       "starts from; train into another folder (--out)")
+    if not resume:  # (before the run is built: an operator's pool can take minutes to draw)
+        _check_folder_is_free(Path(folder), api.load(spec_path).name)
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
     if not run.operator:  # a reference is first needed at the end: a file that does not fit fails now, not then
         for message in data_warnings(run.problem):
             if CONTEXT.main and not resume:
                 print(message, file=sys.stderr)
-    if config.init and not resume:  # (a resumed run's checkpoint already holds where it got to)
-        run.start_from(Path(config.init))
-    if not resume:
-        _check_not_another_problems_run(run)
+    if config.init and not (resume and (Path(folder) / "checkpoint.pt").is_file()):
+        run.start_from(Path(config.init))  # (a resumed run's checkpoint holds where it got to, once it has one)
     if CONTEXT.main and run.operator and run.problem.observations and not resume:
         print("pdedsl: note: operator training ignores 'observe' statements (they are for 'pdedsl infer')",
               file=sys.stderr)
+    if CONTEXT.main and CONTEXT.active and not resume:
+        _note_uneven_shares(config, run.operator)
     jumping = sorted(piecewise_inputs(run.problem))
     if CONTEXT.main and config.form == "weak" and jumping and not resume:
         print(f"pdedsl: note: {', '.join(jumping)} jump{'s' if len(jumping) == 1 else ''} across interfaces, where "
@@ -304,12 +370,40 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
 def resume(folder, progress: bool = True, steps: int | None = None) -> dict:
     """Continue the run in ``folder`` from its last checkpoint (with more Adam steps if ``steps`` is given)."""
     folder = Path(folder)
+    config = check_resume(folder, steps)
+    if steps is not None:
+        config.steps = steps
+    return train(folder / "spec.pde", config, folder, resume=True, progress=progress)
+
+
+def check_resume(folder, steps: int | None = None) -> TrainConfig:
+    """The configuration of the run to resume in ``folder``, after refusing what cannot be resumed: no run
+    there, or ``steps`` below what it has taken."""
+    folder = Path(folder)
     if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
         raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
     config = _read_config(folder)
     if steps is not None:
-        config.steps = steps
-    return train(folder / "spec.pde", config, folder, resume=True, progress=progress)
+        if steps < 0:
+            raise RunError(f"--steps must be at least 0 (got {steps})")
+        _check_steps_reach_checkpoint(folder, config, steps)
+    return config
+
+
+def _check_steps_reach_checkpoint(folder: Path, config: TrainConfig, steps: int) -> None:
+    """``--resume --steps N`` may extend Adam, never cut it below where the run stands (the steps already taken
+    cannot be untaken, and the phase after Adam would be skipped or its state overwritten)."""
+    path = folder / "checkpoint.pt"
+    if not path.is_file():
+        return
+    try:
+        state = checkpoint.load(path)
+    except Exception:  # noqa: BLE001 - an unreadable checkpoint is reported when the run opens it
+        return
+    adam_done = int(state.get("step", 0)) if state.get("phase") == "adam" else config.steps
+    if steps < adam_done:
+        raise RunError(f"--steps {steps}: {folder} has already taken {adam_done} Adam steps; --steps with --resume "
+                       f"can only extend the run (give at least {adam_done}, or leave --steps out)")
 
 
 class Trainer:
@@ -342,6 +436,8 @@ class Trainer:
         state = run.load_checkpoint() if resume else None
         if state is not None:
             step, wall_before = int(state["step"]), float(state["wall"])
+            if CONTEXT.main:
+                _forget_metrics_after(run.folder / "metrics.jsonl", step)
             (adam if state["phase"] == "adam" else refiner).load_state_dict(state["optimizer"])
             for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
                 group.update(fused=True, foreach=None)
@@ -358,6 +454,8 @@ class Trainer:
         self.base_rate = config.learning_rate  # halved once per skipped step: base_rate * 0.5 ** skips
         self.adam_skips = torch.zeros((), device=run.device)
         self.bar = Progress(config.total_steps, start=step, enabled=self.show_progress)
+        if state is None and config.init:  # a kill before the first regular checkpoint resumes from --init's weights
+            self._checkpoint(0, adam, "adam", 0.0)
         step = self._adam_phase(adam, step)
         step = self._lm_phase(refiner, step) if config.optimizer == "lm" else self._lbfgs_phase(lbfgs, step)
         self.bar.close()
@@ -658,5 +756,5 @@ class Trainer:
                 print(f"pdedsl: warning: ranks' parameters differ by {result['rank_difference']:.2e}",
                       file=sys.stderr)
         if CONTEXT.main:
-            (run.folder / "result.json").write_text(json_text(result, indent=2), encoding="utf-8")
+            write_text(run.folder / "result.json", json_text(result, indent=2))
         return result

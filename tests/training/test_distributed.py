@@ -127,3 +127,51 @@ def test_an_operator_backend_takes_the_same_steps_on_two_processes(tmp_path):
     assert not torch.equal(one["model.layer_weights"], torch.zeros_like(one["model.layer_weights"]))
     result = json.loads((tmp_path / "two" / "result.json").read_text())
     assert result["processes"] == 2 and result["rank_difference"] == 0.0
+
+
+def survivors(folder: Path, patience: float) -> list[str]:
+    """The processes still naming ``folder`` on their command line after up to ``patience`` seconds."""
+    deadline = time.time() + patience
+    while True:
+        found = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout.split()
+        if not found or time.time() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("moment", ["start-up", "training"])
+def test_interrupting_the_launcher_alone_leaves_no_workers(tmp_path, moment):
+    """SIGINT to the launcher's pid only (a kill -INT, an IDE's stop button), as soon as torchrun has started
+    its workers (still importing) or once they train: torchrun is asked to stop them, and a worker whose launcher is gone
+    ends itself."""
+    spec = tmp_path / "rod.pde"
+    spec.write_text(SPEC)
+    folder = tmp_path / "interrupted"
+    job = pdedsl(str(spec), "--steps", "100000", "--lbfgs-steps", "0", *COMMON, "--nproc", "2", "--out",
+                 str(folder), background=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and job.poll() is None:
+            if moment == "training" and (folder / "checkpoint.pt").exists():
+                break
+            if moment == "start-up" and subprocess.run(["pgrep", "-f", "--", f"-u -m pdedsl train.*{folder}"],
+                                                       capture_output=True).returncode == 0:  # workers importing
+                break
+            time.sleep(0.05)
+        os.kill(job.pid, signal.SIGINT)
+        job.wait(timeout=120)
+        assert survivors(folder, patience=30) == [], "workers outlived an interrupted launcher"
+    finally:
+        subprocess.run(["pkill", "-KILL", "-f", str(folder)], check=False)
+
+
+def test_errors_are_found_before_the_processes_start(tmp_path):
+    spec = tmp_path / "rod.pde"
+    spec.write_text(SPEC)
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for args, message in ((["--resume", str(tmp_path / "nothere")], "no such run folder"),
+                          ([str(spec), "--steps", "-5"], "steps must be at least 0")):
+        done = subprocess.run([sys.executable, "-m", "pdedsl", "train", *args, "--nproc", "2"], env=environment,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and message in done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.count("pdedsl: error") == 1

@@ -1,6 +1,7 @@
 """Inverse problems: the Laplace posterior (exact on a linear-Gaussian toy), calibration, pdedsl infer end to end."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -331,6 +332,28 @@ def test_infer_errors_are_explained(trained, tmp_path):
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(trained))
     assert done.returncode == 1 and "the model's own run folder" in done.stderr
     assert sorted(p.name for p in trained.iterdir()) == before  # nothing of the model overwritten
+    another_run = tmp_path / "another_run"  # any training run is refused as --out, not only the model's own
+    another_run.mkdir()
+    (another_run / "config.json").write_text("{}")
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(another_run))
+    assert done.returncode == 1 and "holds a training run" in done.stderr
+    assert sorted(p.name for p in another_run.iterdir()) == ["config.json"]
+
+
+def test_a_posterior_moved_with_its_model_still_finds_it(trained, tmp_path):
+    both = tmp_path / "both"
+    shutil.copytree(trained, both / "model")
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(both / "model"), "--out", str(both / "post"),
+                  "--map-steps", "5", "--draws", "4", "--restarts", "1", "--sampler", "laplace", "-q")
+    assert done.returncode == 0, done.stderr
+    moved = tmp_path / "moved"
+    shutil.move(both, moved)
+    np.savez(tmp_path / "points.npz", x=np.array([0.2, 0.5]), y=np.array([0.1, 0.5]))
+    done = pdedsl("predict", str(moved / "post"), "--points", str(tmp_path / "points.npz"), "-o",
+                  str(tmp_path / "p.npz"))
+    assert done.returncode == 0, done.stderr
+    done = pdedsl("train", "specs/darcy_inverse.pde", "--out", str(moved / "post"), "--steps", "1")
+    assert done.returncode == 1 and "holds a posterior of 'pdedsl infer'" in done.stderr
 
 
 @pytest.mark.parametrize("key, bad, message", [
@@ -410,6 +433,32 @@ def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     assert (tmp_path / "heat" / "checkpoint.pt").is_file()  # an ordinary run folder: predict and plot work on it
     done = pdedsl("plot", str(tmp_path / "heat"))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_killed_pinn_inference_is_continued_by_the_same_command(tmp_path):
+    from pdedsl import api
+    from pdedsl.training.config import TrainConfig
+    from pdedsl.training.inference import _killed_alike
+
+    command = ["infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "300",
+               "--lbfgs-steps", "0", "--json", "-q"]
+    done = pdedsl(*command)
+    assert done.returncode == 0, done.stderr
+    whole = json.loads(done.stdout.strip().splitlines()[-1])
+    problem = api.load("specs/heat_inverse.pde")
+    same = TrainConfig(steps=300, lbfgs_steps=0)
+    assert not _killed_alike("specs/heat_inverse.pde", problem, same, tmp_path / "heat")  # it finished
+    (tmp_path / "heat" / "result.json").unlink()  # as a kill after the step-250 checkpoint leaves it
+    (tmp_path / "heat" / "inference.json").unlink()
+    assert _killed_alike("specs/heat_inverse.pde", problem, same, tmp_path / "heat")
+    assert not _killed_alike("specs/heat_inverse.pde", problem, TrainConfig(steps=400, lbfgs_steps=0),
+                             tmp_path / "heat")
+    done = pdedsl("train", "--resume", str(tmp_path / "heat"), "--steps", "250", "-q")
+    assert done.returncode == 1 and "can only extend the run" in done.stderr  # 300 taken already
+    done = pdedsl(*command)
+    assert done.returncode == 0, done.stderr
+    assert "continuing it from its last checkpoint" in done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["params"] == whole["params"]
 
 
 def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):

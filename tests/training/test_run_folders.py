@@ -1,0 +1,120 @@
+"""What a run folder protects: --init weights until the first checkpoint, other problems' runs and posteriors,
+steps already taken; and what it refuses to read: checkpoints that are not this run's."""
+
+import json
+import subprocess
+import sys
+
+import numpy
+import pytest
+import torch
+from rod_spec import ROD
+
+from pdedsl.training import TrainConfig, resume, train
+from pdedsl.training.distributed import Context
+from pdedsl.training.run import Run, RunError, Trainer
+
+OTHER = ROD.replace("problem rod", "problem other_rod")
+
+
+def tiny(**changes) -> TrainConfig:
+    settings = dict(steps=60, lbfgs_steps=0, interior_points=32, boundary_points=8, precision="float64",
+                    backend_options={"width": 8, "depth": 2}, checkpoint_every=1000, log_every=10, eval_every=0)
+    return TrainConfig(**{**settings, **changes})
+
+
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "rod.pde"
+    path.write_text(ROD)
+    return path
+
+
+def pdedsl(*args):
+    return subprocess.run([sys.executable, "-m", "pdedsl", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_a_fine_tune_killed_before_its_first_checkpoint_resumes_from_the_init_weights(spec, tmp_path, monkeypatch):
+    train(spec, tiny(), tmp_path / "base", progress=False)
+    whole = train(spec, tiny(init=str(tmp_path / "base"), learning_rate=1e-4), tmp_path / "whole", progress=False)
+
+    def killed(self, adam, step):
+        raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "_adam_phase", killed)
+        with pytest.raises(KeyboardInterrupt):
+            train(spec, tiny(init=str(tmp_path / "base"), learning_rate=1e-4), tmp_path / "killed", progress=False)
+    saved = torch.load(tmp_path / "killed" / "checkpoint.pt", weights_only=True)
+    base = torch.load(tmp_path / "base" / "checkpoint.pt", weights_only=True)
+    assert saved["step"] == 0
+    assert all(torch.equal(saved["model"][key], base["model"][key]) for key in base["model"])
+    assert resume(tmp_path / "killed", progress=False)["rel_l2"] == whole["rel_l2"]
+    (tmp_path / "killed" / "checkpoint.pt").unlink()  # killed before even that checkpoint: --init again
+    (tmp_path / "killed" / "result.json").unlink()
+    assert resume(tmp_path / "killed", progress=False)["rel_l2"] == whole["rel_l2"]
+    with pytest.raises(RunError, match="is the run folder itself"):
+        train(spec, tiny(init=str(tmp_path / "base")), tmp_path / "base", progress=False)
+
+
+def test_a_folder_of_another_problem_or_a_posterior_is_not_overwritten(spec, tmp_path):
+    other = tmp_path / "other.pde"
+    other.write_text(OTHER)
+    train(spec, tiny(), tmp_path / "run", progress=False)
+    (tmp_path / "run" / "result.json").unlink()  # killed part way: a checkpoint and no result
+    with pytest.raises(RunError, match="killed part way .* of problem 'rod'"):
+        train(other, tiny(), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()
+    train(spec, tiny(), tmp_path / "run", progress=False)  # the same problem is retrained
+    (tmp_path / "posterior").mkdir()
+    (tmp_path / "posterior" / "posterior.npz").write_bytes(b"")
+    with pytest.raises(RunError, match="holds a posterior"):
+        train(spec, tiny(), tmp_path / "posterior", progress=False)
+
+
+def test_resume_extends_steps_and_never_cuts_them(spec, tmp_path):
+    train(spec, tiny(), tmp_path / "run", progress=False)
+    with pytest.raises(RunError, match="already taken 60 Adam steps"):
+        resume(tmp_path / "run", progress=False, steps=40)
+    done = pdedsl("train", "--resume", str(tmp_path / "run"), "--steps", "-5")
+    assert done.returncode == 2 and "--steps must be at least 0" in done.stderr and "internal" not in done.stderr
+    with open(tmp_path / "run" / "metrics.jsonl", "a") as log:  # what a kill after the checkpoint leaves
+        log.write(json.dumps({"step": 70, "phase": "adam", "loss": 1.0}) + "\n" + '{"step": 8')
+    assert resume(tmp_path / "run", progress=False, steps=80)["steps"] == 80
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 80  # the dead records gone, none logged twice
+
+
+def test_a_checkpoint_that_is_not_this_runs_is_an_error_not_a_crash(spec, tmp_path):
+    train(spec, tiny(), tmp_path / "run", progress=False)
+    path = tmp_path / "run" / "checkpoint.pt"
+    torch.save({"a": 1}, path)
+    with pytest.raises(RunError, match="not a pdedsl checkpoint"):
+        Run.open(tmp_path / "run")
+    train(spec, tiny(backend_options={"width": 4, "depth": 2}), tmp_path / "narrow", progress=False)
+    (tmp_path / "narrow" / "checkpoint.pt").replace(path)  # another network's weights
+    with pytest.raises(RunError, match="does not hold this run's network"):
+        Run.open(tmp_path / "run")
+    path.write_bytes(b"")
+    with pytest.raises(RunError, match="an empty file"):
+        Run.open(tmp_path / "run")
+    numpy.savez(tmp_path / "points.npz", x=numpy.array([0.5]))
+    done = pdedsl("predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
+                  str(tmp_path / "out.npz"))
+    assert done.returncode == 1 and "an empty file" in done.stderr and "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize("count, world", [(10, 3), (2, 3), (9, 3), (7, 2)])
+def test_processes_take_equal_shares(count, world, monkeypatch):
+    shares = []
+    for rank in range(world):
+        monkeypatch.setenv("WORLD_SIZE", str(world))
+        monkeypatch.setenv("RANK", str(rank))
+        part = Context().slice_of(count)
+        shares.append(list(range(count))[part])
+    sizes = {len(share) for share in shares}
+    assert len(sizes) == 1  # every rank's mean weighs the same
+    if count >= world:
+        held = [item for share in shares for item in share]
+        assert len(held) == len(set(held)) == count - count % world
+    else:
+        assert shares == [list(range(count))] * world
