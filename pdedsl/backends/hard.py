@@ -33,10 +33,21 @@ from ..runtime.jets import Jet, from_autograd
 from ..runtime.predicates import evaluate
 
 
+def _physics_domains(problem: Problem) -> set[str]:
+    """The domains (not regions inside them) that equations are posed on."""
+    return {c.target.name for c in problem.equations if c.target is not None and c.target.kind == "domain"}
+
+
+def _physics_box(problem: Problem) -> Box:
+    """The one box that hard conditions are built on (they are built only where the physics has one domain)."""
+    (name,) = _physics_domains(problem)
+    return problem.domain(name).shape
+
+
 def hard_dirichlet_conditions(problem: Problem) -> dict[str, tuple[str, sympy.Expr]]:
     """``{field: (condition name, g)}`` for every boundary condition that can be enforced exactly."""
     fields = {f.name for f in problem.fields}
-    physics = {c.target.name for c in problem.equations if c.target is not None and c.target.kind == "domain"}
+    physics = _physics_domains(problem)
     found: dict[str, tuple[str, sympy.Expr]] = {}
     for condition in problem.boundary_conditions:
         target = condition.target
@@ -69,7 +80,7 @@ def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict) -
     if problem.time is None:
         return {}
     fields = {f.name for f in problem.fields}
-    physics = {c.target.name for c in problem.equations if c.target is not None and c.target.kind == "domain"}
+    physics = _physics_domains(problem)
     found: dict[str, tuple[str, sympy.Expr]] = {}
     for condition in problem.initial_conditions:
         lhs, rhs = condition.lhs, condition.rhs
@@ -88,7 +99,7 @@ def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict) -
 
 def _agree_on_boundary(problem: Problem, h: sympy.Expr, g: sympy.Expr, constants: dict) -> bool:
     """Whether ``h(x) == g(x, t0)`` on the faces of the box (checked at a grid of points on every face)."""
-    box = problem.domain(problem.equations[0].target.name).shape
+    box = _physics_box(problem)
     ticks = torch.linspace(0, 1, 17, dtype=torch.float64)
     grids = torch.meshgrid(*[low + (high - low) * ticks for low, high in zip(box.low, box.high)], indexing="ij")
     points = {axis: grid.reshape(-1) for axis, grid in zip(box.axes, grids)}
@@ -112,8 +123,7 @@ class HardDirichlet(torch.nn.Module):
         self.conditions = hard_dirichlet_conditions(problem)
         self.field_names = getattr(model, "field_names", ())
         self.space_axes = tuple(problem.axes)
-        domain = problem.domain(problem.equations[0].target.name) if self.conditions else None
-        self.box = domain.shape if domain is not None else None
+        self.box = _physics_box(problem) if self.conditions else None
         self.constants = {c.name: c.value for c in problem.constants}
         self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
         self.initial = hard_initial_conditions(problem, self.conditions, self.constants) if initial else {}

@@ -130,7 +130,7 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
     target = (residual.target.kind, residual.target.name) if residual.target is not None else None
     return {
         "function": symbols.namer.name("residual_", residual.name, residual.name),
-        "arguments": [a for a, _ in arguments] or ["**_"],
+        "signature": _signature(arguments),
         "arguments_repr": _arguments_repr(arguments),
         "comment": _comment(f"{residual.kind} {residual.name}: {residual.source}"),
         "lines": lines,
@@ -164,7 +164,7 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     trailing = "," if count == 1 else ""
     return {
         "function": symbols.namer.name("weak_", weak.name, weak.name),
-        "arguments": [a for a, _ in arguments] or ["**_"],
+        "signature": _signature(arguments),
         "arguments_repr": _arguments_repr(arguments),
         "comment": _comment(f"equation {weak.name}: {weak.source}"),
         "by_parts": _comment(", ".join(weak.integrated) or "nothing"),
@@ -180,6 +180,11 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     }
 
 
+def _signature(arguments) -> str:
+    """A generated function's parameters: keyword-only, or none at all (a residual whose terms cancelled)."""
+    return "*, " + ", ".join(a for a, _ in arguments) if arguments else "**_"
+
+
 def _arguments_repr(arguments) -> str:
     """A dict literal, one entry per argument: identifier -> (role, key)."""
     if not arguments:
@@ -192,7 +197,7 @@ def _exact(exact, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     arguments = symbols.arguments(expr)
     return {
         "function": symbols.namer.name("exact_", exact.name, exact.name),
-        "arguments": [a for a, _ in arguments] or ["**_"],
+        "signature": _signature(arguments),
         "arguments_repr": _arguments_repr(arguments),
         "comment": _comment(f"{exact.name} = {spec_text(expr)}"),
         "result": printer.doprint(expr),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 import sympy
+from sympy.core.function import AppliedUndef
 import torch
 
 from ..ir.geometry import Box
@@ -126,6 +127,27 @@ def _default_domain(problem: Problem) -> str:
     if not problem.domains:
         raise SamplingError(f"problem '{problem.name}' has no domain")
     return problem.domains[0].name
+
+
+def field_targets(problem: Problem, field: str) -> list[TargetRef]:
+    """Where ``field`` lives: the targets of the equations that involve it (those of every equation where none
+    does), a region left out where its whole domain is among them; else the first domain."""
+    involving, every = [], []
+    for equation in problem.equations:
+        if equation.target is None:
+            continue
+        every.append(equation.target)
+        if field in {f.func.__name__ for f in equation.residual.atoms(AppliedUndef)}:
+            involving.append(equation.target)
+    targets = list(dict.fromkeys(involving or every))
+    whole = {t.name for t in targets if t.kind == "domain"}
+    targets = [t for t in targets if t.kind == "domain" or resolve_target(problem, t)[0] not in whole]
+    return targets or [TargetRef("domain", _default_domain(problem))]
+
+
+def field_domains(problem: Problem, field: str) -> list[str]:
+    """The domains of :func:`field_targets` (a region's is the domain it lies in)."""
+    return list(dict.fromkeys(resolve_target(problem, t)[0] for t in field_targets(problem, field)))
 
 
 # ---- regions ----
@@ -261,7 +283,7 @@ def sample_periodic_pairs(problem: Problem, periodic: Periodic, n: int, generato
     time, uniform in the time interval, for a time-dependent problem); the
     normals are the faces' outward normals (``-e`` and ``+e``).
     """
-    domain = problem.domain(_default_domain(problem))
+    domain = problem.domain(field_domains(problem, periodic.fields[0])[0])
     if not isinstance(domain.shape, Box) or periodic.axis not in domain.shape.axes:
         raise SamplingError(f"periodic in '{periodic.axis}' needs a box or interval with that axis; "
                             f"domain '{domain.name}' is {domain.shape}")

@@ -18,7 +18,7 @@ def relative_l2(problem: Problem, module, model, params: dict, dtype, device, se
     errors = {}
     references = {r.name: r for r in problem.references}
     for name, exact in module.EXACT.items():
-        coords = _evaluation_points(problem, dtype, device, seed)
+        coords = _evaluation_points(problem, sampling.field_targets(problem, name), dtype, device, seed)
         with torch.no_grad():
             truth = exact["function"](**bind_arguments(exact, {}, coords, params=params))
             truth = truth + torch.zeros_like(next(iter(coords.values())))
@@ -40,12 +40,15 @@ def _ratio(predicted: torch.Tensor, truth: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(predicted - truth) / torch.linalg.vector_norm(truth).clamp_min(1e-300))
 
 
-def _evaluation_points(problem: Problem, dtype, device, seed: int) -> dict[str, torch.Tensor]:
+def _evaluation_points(problem: Problem, targets: list[TargetRef], dtype, device, seed: int) -> dict[str, torch.Tensor]:
+    """Points spread over the ``targets`` a field lives on (the same number in each), the time interval too."""
     generator = torch.Generator().manual_seed(seed)
-    domain = next((c.target for c in problem.equations if c.target is not None), None)
-    domain = domain or TargetRef("domain", problem.domains[0].name)
-    if problem.time is not None:
-        batch = sampling.sample_space_time(problem, domain, EVALUATION_POINTS, generator, dtype=dtype)
-    else:
-        batch = sampling.sample_target(problem, domain, EVALUATION_POINTS, generator, dtype=dtype)
-    return {a: t.to(device) for a, t in batch.columns().items()}
+    parts = []
+    for target in targets:
+        count = EVALUATION_POINTS // len(targets)
+        if problem.time is not None:
+            batch = sampling.sample_space_time(problem, target, count, generator, dtype=dtype)
+        else:
+            batch = sampling.sample_target(problem, target, count, generator, dtype=dtype)
+        parts.append(batch.columns())
+    return {a: torch.cat([part[a] for part in parts]).to(device) for a in parts[0]}

@@ -249,12 +249,24 @@ class Objective:
         """The network's fields and the data inputs' interpolated values at ``coords``."""
         return self.fields(coords)
 
+    def _order_along(self, field: str, axis: str) -> int:
+        """The highest derivative order along ``axis`` that the residuals take of ``field``."""
+        orders = [sum(count for name, count in key[1] if name == axis)
+                  for entry in list(self.module.RESIDUALS) + list(getattr(self.module, "WEAK", ()))
+                  for role, key in entry["arguments"].values() if role == "derivative" and key[0] == field]
+        return max(orders, default=0)
+
     def _periodic(self, periodic, low, high) -> torch.Tensor:
-        """Values and first derivatives across the periodic axis agree at paired points."""
+        """Values and derivatives across the periodic axis agree at paired points (_periodic_differences)."""
         return sum(difference.square().mean() for difference in self._periodic_differences(periodic, low, high))
 
     def _periodic_differences(self, periodic, low, high) -> list[torch.Tensor]:
-        requests = [(name, orders) for name in periodic.fields for orders in ((), ((periodic.axis, 1),))]
+        """Value and derivatives across the axis, each matched at paired points: up to one below the highest
+        order the residuals take of the field along that axis (first derivatives at least), since an equation of
+        order k along a periodic axis leaves the derivatives below k free at the faces otherwise (a 4th-order
+        equation matched in value and slope has spurious solutions)."""
+        requests = [(name, ((periodic.axis, order),) if order else ())
+                    for name in periodic.fields for order in range(max(self._order_along(name, periodic.axis), 2))]
         engine = self.periodic_engine
         at_low = derivatives.compute(self.fields, self._coordinates(low, engine), requests, self.axes, engine)
         at_high = derivatives.compute(self.fields, self._coordinates(high, engine), requests, self.axes, engine)

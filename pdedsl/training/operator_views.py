@@ -71,8 +71,9 @@ def plot_members(run, folder: Path, output: Path) -> Path:
     predicted = {k: v.double().cpu().numpy() for k, v in run.objective.predict_pool(shown).items()}
     field = run.problem.fields[0].name
     truth = shown.fields.get(field)
-    nodes = list(shown.label_axes().values())  # fields: space (and time); inputs: space
-    input_nodes = list(shown.layout.nodes().values())
+    axes = shown.label_axes()  # fields: space (and time); inputs: space
+    nodes = list(axes.values())
+    input_axes = shown.layout.nodes()
     columns = ["input", "truth", "prediction", "error"] if truth is not None else ["input", "prediction"]
     generated = _generated_inputs(run, shown)  # a generative model's own version of each member's input
     if generated is not None:
@@ -95,7 +96,7 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             ax = figure.add_subplot(grid[member, index])
             values, title = panels[column]
             shared = (low, high) if column in ("truth", "prediction") else None
-            _panel(figure, ax, input_nodes if column in ("input", "generated") else nodes, values, title, shared,
+            _panel(figure, ax, input_axes if column in ("input", "generated") else axes, values, title, shared,
                    diverging=column == "error")
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder))
     result = _result(folder)
@@ -145,15 +146,20 @@ def _input_of(pool, member: int) -> tuple[np.ndarray, str]:
     return np.zeros(pool.layout.shape), params
 
 
-def _panel(figure, ax, nodes, values, title: str, limits, diverging: bool) -> None:
+def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool) -> None:
+    """One member's values over its nodes (``axes``: name -> nodes): a curve in 1-D, an image in 2-D, and past
+    two axes the image of the first two at the middle node of each other one (named in the title)."""
+    nodes = list(axes.values())
+    if len(nodes) > 2:
+        middles = [len(n) // 2 for n in nodes[2:]]
+        values = values[(slice(None), slice(None), *middles)]
+        title += "\nat " + ", ".join(f"{name} = {n[m]:.3g}" for name, n, m in zip(list(axes)[2:], nodes[2:], middles))
     ax.set_title(title, fontsize=9)
     if len(nodes) == 1:
         ax.plot(nodes[0], values, lw=1.4)
         if limits is not None:
             ax.set_ylim(limits[0] - 0.05 * abs(limits[1] - limits[0]), limits[1] + 0.05 * abs(limits[1] - limits[0]))
         return
-    if len(nodes) == 3:  # the middle slice of the last axis
-        values = values[..., values.shape[-1] // 2]
     if diverging:
         bound = float(np.nanmax(np.abs(values))) or 1.0
         limits, cmap = (-bound, bound), "RdBu_r"

@@ -129,7 +129,7 @@ def plot_posterior(folder, output_path=None) -> Path:
                 ax.axis("off")
                 continue
             values, title = panels[key]
-            _panel(figure, ax, row_nodes, values, title, limits if key in ("truth", "mean") else None,
+            _panel(figure, ax, dict(zip(axes, row_nodes)), values, title, limits if key in ("truth", "mean") else None,
                    diverging=key == "error")
             if key == "mean" and f"obs_{name}" in arrays:
                 _observations(ax, arrays, name, axes)

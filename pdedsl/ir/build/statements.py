@@ -5,6 +5,9 @@ A mix-in of :class:`ProblemBuilder`; each statement kind has one method.
 
 from __future__ import annotations
 
+import sympy
+from sympy.core.function import AppliedUndef
+
 from ...errors import did_you_mean
 from ...frontend import ast
 from .. import geometry as geo
@@ -205,8 +208,13 @@ class StatementBuilder:
                             relation.span)
             return None
         if not (lhs.fields | rhs.fields):
-            self.sink.warning(f"this {block.kind} involves no field", relation.span,
-                              hint="declared fields: " + (", ".join(self.scope.names(FIELD)) or "none"))
+            self.sink.error(f"this {block.kind} involves no field, so no solution can meet or miss it",
+                            relation.span, hint="declared fields: " + (", ".join(self.scope.names(FIELD)) or "none"))
+            return None
+        if not lhs.shape and _fields_cancel(lhs.expr, rhs.expr):
+            self.sink.error(f"the fields cancel out of this {block.kind}: what is left involves none, so no solution "
+                            "can meet or miss it", relation.span)
+            return None
         self._used_fields.update(lhs.fields | rhs.fields)
         return ir.Condition(block.kind, name, target[0], lhs.expr, rhs.expr, len(lhs.shape), relation.span)
 
@@ -350,3 +358,21 @@ class StatementBuilder:
             self.sink.warning("the problem is time-dependent but has no initial condition", self.time.span)
         if self._infer_spans and not self._observe_count:
             self.sink.warning("'infer' without 'observe': there is no data to infer from", self._infer_spans[0])
+
+
+def _fields_cancel(lhs, rhs) -> bool:
+    """Whether ``lhs - rhs``, mentioning fields, has none left once SymPy has combined like terms (``u - u``,
+    ``0*u``; no expansion, which large expressions could not afford)."""
+    try:
+        difference = _evaluated(sympy.Add(lhs, -rhs))
+    except (TypeError, ValueError, AttributeError, RecursionError):  # (what SymPy cannot rebuild is left alone)
+        return False
+    return not difference.atoms(AppliedUndef)
+
+
+def _evaluated(expr):
+    """``expr`` rebuilt bottom-up with SymPy's automatic simplification on (the IR keeps sums unevaluated, in
+    the order written)."""
+    if not expr.args or isinstance(expr, AppliedUndef):
+        return expr
+    return expr.func(*[_evaluated(argument) for argument in expr.args])
