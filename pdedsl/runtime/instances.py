@@ -69,7 +69,7 @@ def draw_instance(problem: Problem, seed: int, points: int = 0) -> Instance:
     params = {}
     for param in problem.params:
         if param.is_random:
-            params[param.name] = float(_scalar_prior(param.name, param.prior, constants).sample(1, next(streams))[0])
+            params[param.name] = _draw_param(param.name, param.prior, streams, constants)
     axes = _grid(problem, points or GRID_POINTS[len(problem.axes)])
     inputs, piecewise = {}, {}
     known = {**constants, **params, **{p.name: p.value for p in problem.params if p.value is not None}}
@@ -95,9 +95,38 @@ def _number(owner: str, value, constants) -> float:
 
 
 def param_support(problem: Problem, name: str) -> tuple[float, float]:
-    """The interval the random param ``name``'s prior draws from (``uniform(1, 3)``: 1 to 3; ``normal``: all)."""
+    """The interval the random param ``name``'s prior draws from (``uniform(1, 3)``: 1 to 3; ``normal``, or an
+    expression of primitives such as ``exp(normal(0, 0.5))``: all numbers)."""
     param = next(p for p in problem.params if p.name == name)
+    if not _is_scalar_primitive(param.prior):
+        return (-float("inf"), float("inf"))
     return _scalar_prior(name, param.prior, {c.name: c.value for c in problem.constants}).support
+
+
+def _is_scalar_primitive(prior) -> bool:
+    return isinstance(prior, (nodes.UniformPrior, nodes.NormalPrior))
+
+
+def _draw_param(name: str, prior, streams, constants) -> float:
+    """One draw of a param's prior: a primitive (``uniform``, ``normal``), or an expression of them such as
+    ``exp(normal(0, 0.5))`` or ``1 + uniform(0, 1)^2``, each primitive drawn once and the expression evaluated."""
+    if _is_scalar_primitive(prior):
+        return float(_scalar_prior(name, prior, constants).sample(1, next(streams))[0])
+    values, replaced = {}, prior
+    for index, node in enumerate(dict.fromkeys(_outermost(prior))):
+        if not _is_scalar_primitive(node):
+            raise InstanceError(f"param {name}: {node} is not a number's prior (a random field belongs in an 'input')")
+        symbol = sympy.Symbol(f"random[{index}]")
+        values[symbol.name] = torch.tensor(_scalar_prior(name, node, constants).sample(1, next(streams))[0],
+                                           dtype=torch.float64)
+        replaced = replaced.xreplace({node: symbol})
+    try:
+        value = float(evaluate(replaced, values, constants))
+    except Exception as error:  # noqa: BLE001 - an unknown construct in the prior expression
+        raise InstanceError(f"param {name}: cannot evaluate its prior {prior} ({error})") from None
+    if not np.isfinite(value):
+        raise InstanceError(f"param {name}: a draw of its prior {prior} is not finite")
+    return value
 
 
 def _scalar_prior(name: str, prior, constants) -> priors.ScalarPrior:
@@ -134,7 +163,13 @@ def _sample_input(name, prior, axes, streams, constants) -> np.ndarray:
     replaced = prior
     for index, node in enumerate(dict.fromkeys(_outermost(prior))):
         symbol = sympy.Symbol(f"random[{index}]")
-        sample = _field_prior(name, node, constants).sample(grids, 1, next(streams))[0]
+        if isinstance(node, nodes.Threshold) and not isinstance(node.args[0], nodes.GaussianField):
+            # a threshold of an expression (gaussian_field(...) + x: a level that varies in space)
+            inner = _sample_input(name, node.args[0], axes, streams, constants)
+            below, above, at = (_number(f"input {name}", a, constants) for a in node.args[1:])
+            sample = np.where(inner < at, below, above)
+        else:
+            sample = _field_prior(name, node, constants).sample(grids, 1, next(streams))[0]
         values[symbol.name] = torch.as_tensor(sample)
         replaced = replaced.xreplace({node: symbol})
     try:

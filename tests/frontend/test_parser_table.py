@@ -86,7 +86,7 @@ LAYOUT = (
     "field u\n"
     "equation in O:\n"
     "    -laplace(u) = 1\n"
-    "    u = u\n"
+    "    d(u, x) = y\n"
     "boundary on boundary(O):\n"
     "    u = 0\n"
 )

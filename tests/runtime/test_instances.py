@@ -43,6 +43,34 @@ def test_random_params_are_drawn_from_their_priors():
         assert all(low <= v <= high for v in values) and len(set(values)) == 40
 
 
+PRIOR_EXPRESSIONS = """problem prior_expressions
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+param k ~ exp(normal(0, 0.5))
+param c ~ 1 + uniform(0, 1)^2
+input a ~ threshold(gaussian_field(length: 0.2) + 4*x - 2, below: 1, above: 2)
+equation in Omega:
+    -div(a * grad(u)) + k*c*u = 1
+boundary on boundary(Omega):
+    u = 0
+"""
+
+
+def test_priors_are_expressions_of_primitives_for_params_and_thresholds(tmp_path):
+    spec = tmp_path / "expressions.pde"
+    spec.write_text(PRIOR_EXPRESSIONS)
+    problem = pdedsl.load(spec)
+    drawn = [draw_instance(problem, seed, points=17) for seed in range(200)]
+    k = np.array([d.params["k"] for d in drawn])
+    c = np.array([d.params["c"] for d in drawn])
+    assert np.all(k > 0) and abs(np.median(np.log(k))) < 0.1 and 0.4 < np.std(np.log(k)) < 0.6  # log-normal
+    assert np.all((1 <= c) & (c <= 2)) and abs(np.mean(c) - 4 / 3) < 0.05  # E[1 + U^2] = 4/3
+    a = np.stack([d.inputs["a"] for d in drawn])
+    assert set(np.unique(a)) == {1.0, 2.0}
+    # the level rises with x: mostly 1 on the left edge, mostly 2 on the right
+    assert np.mean(a[:, 0, :] == 1) > 0.9 and np.mean(a[:, -1, :] == 2) > 0.9
+
+
 def test_the_instance_is_saved_in_the_input_file_layout(tmp_path):
     instance = draw_instance(pdedsl.load(SPECS / "advection_diffusion.pde"), 0, points=17)
     path = instance.save(tmp_path / "instance.npz")
