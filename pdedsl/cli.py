@@ -168,6 +168,9 @@ def _parser() -> argparse.ArgumentParser:
                             "training members (aggregate), or the nominal N(0, I) (standard) (default: aggregate)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
     infer.add_argument("--lbfgs-steps", type=int, help="without --model: L-BFGS iterations after Adam (default: 2000)")
+    infer.add_argument("--instance", type=int, metavar="SEED",
+                       help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
+                            "not inferred)")
     infer.add_argument("--seed", type=int, default=0)
     infer.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
     infer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -546,8 +549,10 @@ def _infer(args) -> int:
     else:
         from .training.inference import infer_scalars
 
+        if args.instance is not None and args.instance < 0:
+            raise _UsageError(f"--instance needs a seed >= 0 (got {args.instance})")
         report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet,
-                               lbfgs_steps=args.lbfgs_steps)
+                               lbfgs_steps=args.lbfgs_steps, instance=args.instance)
     _print_inference(report, folder)
     if args.json:
         print(json_text(report))

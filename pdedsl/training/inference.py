@@ -150,7 +150,7 @@ def _model_error_report(error, note: str) -> dict:
 
 
 def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int = 0, progress: bool = True,
-                  lbfgs_steps: Optional[int] = None) -> dict:
+                  lbfgs_steps: Optional[int] = None, instance: Optional[int] = None) -> dict:
     """Fit a PINN and the spec's scalar unknowns together to the physics and the observations.
 
     The folder is an ordinary run folder (``predict`` and ``plot`` work on it) plus ``inference.json``.
@@ -168,7 +168,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     if not problem.observations:
         raise InferError("the spec observes nothing ('observe u from \"data.npz\" noise 0.01'), so there is "
                          "nothing to infer from")
-    config = TrainConfig(seed=seed)
+    config = TrainConfig(seed=seed, instance=instance)
     if steps is not None:
         config.steps = steps
     if lbfgs_steps is not None:
@@ -207,7 +207,7 @@ def _killed_alike(spec_path, problem, config, folder: Path) -> bool:
     except PdeError:  # (a RunError, or a kept spec that no longer checks)
         return False
     same_settings = all(getattr(previous, name) == getattr(config, name)
-                        for name in ("backend", "steps", "lbfgs_steps", "seed", "optimizer", "form"))
+                        for name in ("backend", "steps", "lbfgs_steps", "seed", "optimizer", "form", "instance"))
     return same_settings and kept.name == problem.name and \
         compiler.generate(compiler.lower(kept), "spec.pde") == compiler.generate(compiler.lower(problem), "spec.pde")
 

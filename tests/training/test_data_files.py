@@ -230,3 +230,20 @@ def test_float32_data_on_the_edges_and_data_on_a_second_domain_are_not_outside(t
                     "equation in A:\n    -d(u, x, 2) = 1\nequation in B:\n    -d(u, x, 2) = 2\n"
                     'observe u from "obs.npz" noise 0.1\n')
     assert data_warnings(pdedsl.load(spec)) == []
+
+
+def test_an_input_file_with_a_time_array_is_refused_at_its_statement(tmp_path):
+    """An input given as data is a function of space: a file that varies in time too (grid or scattered) would
+    lose its time silently."""
+    import pdedsl
+
+    x, t = np.linspace(0, 1, 9), np.linspace(0, 1, 5)
+    np.savez(tmp_path / "f_xt.npz", x=x, t=t, f=np.outer(x, t))
+    spec = tmp_path / "spec.pde"
+    spec.write_text('domain I = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\ninput f from "f_xt.npz"\n'
+                    "equation in I:\n    dt(u) = d(u, x, 2) + f\nboundary on boundary(I):\n    u = 0\n"
+                    "initial:\n    u = 0\n")
+    with pytest.raises(pdedsl.SpecError, match="has an array 't', but an input given as data is a function of"):
+        pdedsl.load(spec)
+    np.savez(tmp_path / "f_xt.npz", x=x, f=x ** 2)
+    assert pdedsl.load(spec).inputs[0].kind == "data"

@@ -435,6 +435,21 @@ def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+def test_a_family_spec_infers_its_unknowns_on_one_draw_of_the_rest(tmp_path):
+    spec = tmp_path / "heat_family.pde"
+    spec.write_text(open("specs/heat_inverse.pde").read()
+                    .replace("param D = 1.0", "param D = 1.0\nparam s ~ uniform(0.9, 1.1)")
+                    .replace("u = sin(pi*x)", "u = s*sin(pi*x)"))
+    shutil.copy("specs/heat_obs.npz", tmp_path / "heat_obs.npz")
+    done = pdedsl("infer", str(spec), "--out", str(tmp_path / "a"), "--steps", "20", "--lbfgs-steps", "0", "-q")
+    assert done.returncode == 1 and "--instance SEED" in done.stderr  # the option the message names exists:
+    done = pdedsl("infer", str(spec), "--out", str(tmp_path / "a"), "--steps", "20", "--lbfgs-steps", "0",
+                  "--instance", "3", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    assert set(json.loads(done.stdout.strip().splitlines()[-1])["params"]) == {"D"}
+    assert (tmp_path / "a" / "instance.npz").is_file()
+
+
 def test_a_killed_pinn_inference_is_continued_by_the_same_command(tmp_path):
     from pdedsl import api
     from pdedsl.training.config import TrainConfig

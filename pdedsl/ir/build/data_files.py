@@ -28,9 +28,12 @@ def resolve(literal: ast.StringLit, spec_path: str | None) -> Path:
 
 
 def check_data_file(
-    literal: ast.StringLit, spec_path: str | None, sink: DiagnosticSink, name: str, axes: tuple[str, ...]
+    literal: ast.StringLit, spec_path: str | None, sink: DiagnosticSink, name: str, axes: tuple[str, ...],
+    unused_axis: str | None = None,
 ) -> DataFile | None:
-    """Check that ``literal`` names a readable .npz with arrays for ``axes`` and ``name``."""
+    """Check that ``literal`` names a readable .npz with arrays for ``axes`` and ``name``; an array named
+    ``unused_axis`` (the time axis, for an input given as data: a function of space alone) is an error rather
+    than being silently ignored."""
     if not literal.value.strip():
         sink.error("the data file name is empty", literal.span)
         return None
@@ -50,11 +53,24 @@ def check_data_file(
     except NpzError as error:
         sink.error(f"data file '{literal.value}' is not a readable .npz archive", literal.span, hint=str(error))
         return None
+    if unused_axis is not None and unused_axis in _names_in(path):
+        sink.error(f"data file '{literal.value}' has an array '{unused_axis}', but an input given as data is a "
+                   f"function of space alone ({', '.join(axes)})", literal.span,
+                   hint=f"make '{name}' a field and observe it, or give its values at one time without '{unused_axis}'")
+        return None
     problem = _layout_problem(arrays, name, axes)
     if problem:
         sink.warning(f"data file '{literal.value}' does not match the problem: {problem}", literal.span,
                      hint=HINT)
     return DataFile(literal.value, os.fspath(path), literal.span)
+
+
+def _names_in(path: Path) -> set[str]:
+    """The array names of an .npz archive (read already, so it opens)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as archive:
+        return set(archive.files)
 
 
 def _layout_problem(arrays: dict, name: str, axes: tuple[str, ...]) -> str | None:

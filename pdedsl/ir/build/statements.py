@@ -82,7 +82,8 @@ class StatementBuilder:
         name = node.name.text
         function = self.field_function(name)
         if node.kind == "data":
-            data = check_data_file(node.value, self.source.path, self.sink, name, self.axes)
+            data = check_data_file(node.value, self.source.path, self.sink, name, self.axes,
+                                   unused_axis=self.time.name if self.time else None)
             return None if data is None else ir.Input(name, function, "data", data=data, span=node.span)
         if node.kind == "formula":
             context = Context(f"the formula of input '{name}'", frozenset({CONST, PARAM, INPUT, AXIS, TIME, LET}),
