@@ -56,6 +56,9 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
         raise ReferenceError("the reference solver for specs handles steady problems only (this one has time)")
     if len(problem.fields) != 1 or len(problem.equations) != 1:
         raise ReferenceError("the reference solver handles one field with one equation")
+    if problem.periodic:
+        raise ReferenceError("the steady reference solver handles Dirichlet, Neumann and Robin sides, not periodic "
+                             "conditions")
     equation = problem.equations[0]
     target = equation.target
     domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None

@@ -107,3 +107,11 @@ def test_time_dependent_specs_outside_the_solver_are_refused(name, reason):
 
     with pytest.raises(ReferenceError, match=reason):
         time_spec(pdedsl.load(SPECS / f"{name}.pde"))
+
+
+def test_a_periodic_steady_spec_is_refused_for_what_it_is(tmp_path):
+    spec = tmp_path / "periodic.pde"
+    spec.write_text("domain I = interval(x: [0, 1])\nfield u\nparam k ~ uniform(1, 2)\nequation in I:\n"
+                    "    -d(u, x, 2) + u = k*sin(2*pi*x)\nperiodic u in x\n")
+    with pytest.raises(ReferenceError, match="not periodic conditions"):
+        elliptic_spec(pdedsl.load(spec))
