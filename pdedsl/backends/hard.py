@@ -128,6 +128,8 @@ class HardDirichlet(torch.nn.Module):
         self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
         self.initial = hard_initial_conditions(problem, self.conditions, self.constants) if initial else {}
         self.time = problem.time
+        # built once: SymPy's substitution on every forward pass cost about as much as the network itself
+        self.known = {field: self._known(field) for field in sorted(set(self.conditions) | set(self.initial))}
 
     @property
     def supports_jets(self) -> bool:
@@ -158,8 +160,8 @@ class HardDirichlet(torch.nn.Module):
         for axis, low, high in zip(self.box.axes, self.box.low, self.box.high) if self.box is not None else ():
             x = coordinates[axis]
             phi = phi * (x - low) * (high - x) / ((high - low) / 2) ** 2
-        for field in sorted(set(self.conditions) | set(self.initial)):
-            known = evaluate(self._known(field), coordinates, self.constants) + torch.zeros_like(reference)
+        for field, g in self.known.items():
+            known = evaluate(g, coordinates, self.constants) + torch.zeros_like(reference)
             factor = phi if field in self.conditions else torch.ones_like(reference)
             if field in self.initial:
                 start, end = self.time.start, self.time.end
@@ -179,14 +181,14 @@ class HardDirichlet(torch.nn.Module):
             x = Jet.coordinate(table, coordinates[axis], axes.index(axis))
             factor = (x - low) * (-x + high) * (1 / ((high - low) / 2) ** 2)
             phi = factor if phi is None else phi * factor
-        for field in sorted(set(self.conditions) | set(self.initial)):
+        for field, g in self.known.items():
             factor = phi if field in self.conditions else None
             if field in self.initial:
                 start, end = self.time.start, self.time.end
                 tau = Jet.coordinate(table, coordinates[self.time.name], axes.index(self.time.name))
                 tau = (tau - start) * (1 / (end - start))
                 factor = tau if factor is None else factor * tau
-            known = self._known_jet(self._known(field), coordinates, table, axes, reference)
+            known = self._known_jet(g, coordinates, table, axes, reference)
             jets[field] = known + factor * jets[field]
         return jets
 

@@ -18,11 +18,17 @@ SPEC = ROD
 COMMON = ["--points", "64", "--precision", "float64", "--width", "16", "--depth", "2", "--soft-dirichlet", "-q"]
 
 
+def _interruptible() -> None:
+    """In the child: SIGINT back to its default, so that Python installs its handler (a test suite started in
+    the background of a non-interactive shell inherits SIGINT ignored, and Python keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def pdedsl(*args, background=False):
     command = [sys.executable, "-m", "pdedsl", "train", *args]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     if background:
-        return subprocess.Popen(command, env=environment, start_new_session=True,
+        return subprocess.Popen(command, env=environment, start_new_session=True, preexec_fn=_interruptible,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
