@@ -209,6 +209,10 @@ class Run:
         path = Path(other) / "checkpoint.pt"
         if not path.is_file():
             raise RunError(f"--init {other}: no checkpoint there (a run folder of 'pdedsl train' is needed)")
+        theirs, _ = _problem_of_run(Path(other))
+        if theirs is not None and theirs != self.problem.name and CONTEXT.main:
+            print(f"pdedsl: warning: --init {other} was trained on problem '{theirs}', not '{self.problem.name}'; "
+                  "its weights fit this network's shapes, so they are used", file=sys.stderr)
         try:
             self._load_weights(self._read_checkpoint(path))
         except (RuntimeError, KeyError, TypeError, AttributeError) as error:  # missing, unexpected or mis-sized
@@ -737,8 +741,9 @@ class Trainer:
             "rel_l2": errors,
             "steps": step,
             "wall_s": round(time.perf_counter() - self.began, 2),
+            # (not a family's; nor an operator's, whose training reads no observations to infer them from)
             "params": {name: float(v.detach()) for name, v in run.objective.params.items()
-                       if name in run.problem.inferred and isinstance(v, torch.nn.Parameter)},  # (not a family's)
+                       if name in run.problem.inferred and isinstance(v, torch.nn.Parameter) and not run.operator},
             "parameters": run.model.parameter_count(),
             "skipped_steps": self.skipped,
         }

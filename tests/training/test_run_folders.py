@@ -56,6 +56,15 @@ def test_a_fine_tune_killed_before_its_first_checkpoint_resumes_from_the_init_we
         train(spec, tiny(init=str(tmp_path / "base")), tmp_path / "base", progress=False)
 
 
+def test_init_from_another_problems_run_is_warned_about(spec, tmp_path, capsys):
+    other = tmp_path / "other.pde"
+    other.write_text(OTHER)
+    train(spec, tiny(steps=5), tmp_path / "base", progress=False)
+    capsys.readouterr()
+    train(other, tiny(steps=5, init=str(tmp_path / "base")), tmp_path / "tuned", progress=False)
+    assert "was trained on problem 'rod', not 'other_rod'" in capsys.readouterr().err
+
+
 def test_a_folder_of_another_problem_or_a_posterior_is_not_overwritten(spec, tmp_path):
     other = tmp_path / "other.pde"
     other.write_text(OTHER)
