@@ -65,6 +65,8 @@ class ProblemBuilder(StatementBuilder):
         name = self._problem_name(statements)
         self._declare(statements)
         self.time = self._time(statements)
+        # a 'time' statement in error already said so: uses of the axis are not reported as missing it again
+        self.time_in_error = self.time is None and any(isinstance(s, ast.TimeDecl) for s in statements)
         domains = self._domains()
         regions = [r for r in (self.region(d.name) for d in self.scope.of_kind(REGION)) if r is not None]
         blocks = [s for s in statements if isinstance(s, ast.Block)]

@@ -151,8 +151,9 @@ class CallBuilder:
             return BAD
         time = self.owner.time
         if time is None:
-            self.sink.error("dt() needs a time axis, but the problem has none", node.func.span,
-                            hint="declare one with 'time t: [0, 1]'")
+            if not self.owner.time_in_error:
+                self.sink.error("dt() needs a time axis, but the problem has none", node.func.span,
+                                hint="declare one with 'time t: [0, 1]'")
             return BAD
         if TIME not in ctx.names:
             self.sink.error(f"dt() cannot be used in {ctx.purpose}", node.func.span)

@@ -183,8 +183,9 @@ class StatementBuilder:
                                     f"{seen[block.name.text]}", block.name.span)
                 seen.setdefault(block.name.text, block.span.line)
             if block.kind == "initial" and self.time is None:
-                self.sink.error("'initial' needs a time axis, but the problem has none", block.span,
-                                hint="declare one with 'time t: [0, 1]', or remove the initial block")
+                if not self.time_in_error:
+                    self.sink.error("'initial' needs a time axis, but the problem has none", block.span,
+                                    hint="declare one with 'time t: [0, 1]', or remove the initial block")
                 continue
             target = targets[id(block)]
             for relation in block.relations:
