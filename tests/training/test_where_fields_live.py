@@ -105,3 +105,13 @@ initial:
     done = subprocess.run(command + ["plot", str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "plot.png").stat().st_size > 10_000
+
+
+def test_an_initial_value_that_breaks_periodicity_is_warned_about(tmp_path):
+    text = ("domain I = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\nequation in I:\n    dt(u) = d(u, x, 2)\n"
+            "initial:\n    u = INITIAL\nperiodic u in x\n")
+    _, problem = load(tmp_path, text.replace("INITIAL", "x"))
+    assert [w.message for w in problem.warnings] == [
+        "the initial value of 'u' differs on the two faces of x (by up to 1), where 'periodic u in x' asks them "
+        "to agree"]
+    assert load(tmp_path, text.replace("INITIAL", "sin(2*pi*x)"))[1].warnings == ()

@@ -8,12 +8,15 @@ a Problem is returned only when there are none.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ...errors import DiagnosticSink, Source, Span, did_you_mean
 from ...frontend import ast
+from .. import geometry as geo
 from .. import problem as ir
 from ..numeric import MAX_WRITTEN_SIZE, NotFinite, evaluate, written_size
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
@@ -75,6 +78,8 @@ class ProblemBuilder(StatementBuilder):
         self._make_functions()
         constants = [c for c in (self._constant(d) for d in self.scope.of_kind(CONST)) if c is not None]
         problem = self.build_statements(statements, blocks, targets)
+        if not self.sink.has_errors:
+            warn_initial_values_not_periodic(self.sink, problem, domains, constants)
         return ir.Problem(
             name=name,
             axes=self.axes,
@@ -340,3 +345,47 @@ class ProblemBuilder(StatementBuilder):
             value = Typed(None)
         self._let_values[name, ctx] = value
         return value
+
+
+def warn_initial_values_not_periodic(sink: DiagnosticSink, problem: dict, domains, constants) -> None:
+    """A closed-form initial value of a periodic field that differs on the two faces (``initial: u = x`` with
+    ``periodic u in x``) contradicts the condition at t0: a warning at the initial condition."""
+    boxes = {d.name: d.shape for d in domains if isinstance(d.shape, geo.Box)}
+    known = {sympy.Symbol(c.name, real=True): c.value for c in constants}
+    known.update({sympy.Symbol(p.name, real=True): p.value for p in problem["params"] if p.value is not None})
+    for periodic in problem["periodic"]:
+        for condition in problem["initial_conditions"]:
+            field = condition.lhs.func.__name__ if isinstance(condition.lhs, AppliedUndef) else None
+            if field not in periodic.fields or condition.rank:
+                continue
+            box = next((boxes[e.target.name] for e in problem["equations"] if e.target is not None
+                        and e.target.name in boxes and periodic.axis in boxes[e.target.name].axes), None)
+            if box is None:
+                continue
+            gap = _face_gap(condition.rhs.subs(known), box, periodic.axis)
+            if gap is not None and gap > 1e-9:
+                sink.warning(f"the initial value of '{field}' differs on the two faces of {periodic.axis} (by up to "
+                             f"{gap:.3g}), where 'periodic {field} in {periodic.axis}' asks them to agree",
+                             condition.span)
+
+
+def _face_gap(value: sympy.Expr, box: "geo.Box", axis: str) -> float | None:
+    """The largest difference of ``value`` between the low and high faces across ``axis`` (at 5 nodes per other
+    axis); None where ``value`` is not a closed form of the coordinates."""
+    symbols = {s.name: s for s in value.free_symbols}
+    if value.atoms(AppliedUndef, sympy.Derivative) or set(symbols) - set(box.axes):
+        return None
+    index = box.axes.index(axis)
+    others = [(a, lo, hi) for i, (a, lo, hi) in enumerate(zip(box.axes, box.low, box.high)) if i != index]
+    gap = 0.0
+    for ticks in itertools.product(*([lo + (hi - lo) * k / 4 for k in range(5)] for _, lo, hi in others)):
+        at = {symbols[a]: v for (a, _, _), v in zip(others, ticks) if a in symbols}
+        sides = []
+        for face in (box.low[index], box.high[index]):
+            point = {**at, **({symbols[axis]: face} if axis in symbols else {})}
+            try:
+                sides.append(complex(value.subs(point).evalf()))
+            except (TypeError, ValueError):
+                return None
+        gap = max(gap, abs(sides[0] - sides[1]))
+    return gap
