@@ -153,6 +153,12 @@ def field_domains(problem: Problem, field: str) -> list[str]:
 # ---- regions ----
 def _pinned_point(predicates, axes, constants) -> Optional[list[float]]:
     """The point if the conjunction of ``predicates`` contains ``axis == number`` for every axis, else None."""
+    pinned = _pins(predicates, axes, constants)
+    return [pinned[a] for a in axes] if len(pinned) == len(axes) else None
+
+
+def _pins(predicates, axes, constants) -> dict[str, float]:
+    """``{axis: number}`` for every conjunct ``axis == number`` of ``predicates`` (a line or plane in the domain)."""
     pinned: dict[str, float] = {}
     known = set(constants)
     conjuncts = [c for p in predicates for c in (p.args if isinstance(p, sympy.And) else (p,))]
@@ -162,7 +168,7 @@ def _pinned_point(predicates, axes, constants) -> Optional[list[float]]:
         for side, other in ((c.lhs, c.rhs), (c.rhs, c.lhs)):
             if isinstance(side, sympy.Symbol) and side.name in axes and {s.name for s in other.free_symbols} <= known:
                 pinned.setdefault(side.name, float(evaluate(other, {}, constants)))
-    return [pinned[a] for a in axes] if len(pinned) == len(axes) else None
+    return pinned
 
 
 def _point_region(base: ShapeSampler, on_boundary, point, predicates, constants, tolerance, n, what):
@@ -234,13 +240,20 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
         device = device_of(generator)
         return Batch(points.to(device, dtype), None if normals is None else normals.to(device, dtype), axes=base.axes)
 
+    pins = {} if on_boundary else _pins(predicates, base.axes, constants)
+
     def draw(m):
         if on_boundary:
             points, normals = base._boundary(m, generator)
+        elif pins:  # a line or plane inside the domain (x == 0.5): uniform on it, never hit by chance otherwise
+            points = low + (high - low) * uniform((m, len(base.axes)), generator).to(low)
+            for axis, value in pins.items():
+                points[:, base.axes.index(axis)] = value
+            points, normals = points, None
         else:
             points, normals = base._interior(m, generator), None
         columns = {a: points[:, i] for i, a in enumerate(base.axes)}
-        keep = torch.ones(m, dtype=torch.bool, device=points.device)
+        keep = base.contains(points, tolerance) if pins else torch.ones(m, dtype=torch.bool, device=points.device)
         for predicate in predicates:
             keep &= evaluate(predicate, columns, constants, tolerance)
         return ((points,) if normals is None else (points, normals)), keep

@@ -218,3 +218,17 @@ def test_every_target_of_every_spec_can_be_sampled(path):
     for periodic in problem.periodic:
         low, high = sample_periodic_pairs(problem, periodic, 8, gen(0))
         assert torch.equal(low.time, high.time)
+
+
+def test_a_region_pinned_on_one_axis_is_a_line_sampled_uniformly(tmp_path):
+    spec = tmp_path / "line.pde"
+    spec.write_text("domain Omega = disk(center: (0, 0), radius: 1)\nfield u\nregion mid = Omega where x == 0.5\n"
+                    "equation in Omega:\n    -laplace(u) = 1\nequation in mid:\n    u = 0.1\n"
+                    "boundary on boundary(Omega):\n    u = 0\n")
+    problem = pdedsl.load(spec)
+    batch = sample_target(problem, TargetRef("region", "mid"), 4000, torch.Generator().manual_seed(0))
+    columns = batch.columns()
+    assert torch.all(columns["x"] == 0.5)
+    half = (1 - 0.5 ** 2) ** 0.5  # the chord at x = 0.5: |y| <= sqrt(3)/2, uniform along it
+    assert float(columns["y"].abs().max()) <= half and float(columns["y"].abs().max()) > 0.99 * half
+    assert abs(float(columns["y"].std()) - 2 * half / 12 ** 0.5) < 0.02
