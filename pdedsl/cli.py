@@ -461,6 +461,7 @@ def _train(args) -> int:
 def _new_run(args, warn: bool):
     """``(spec, config, folder)`` of a new run from train's options (usage errors for options no run can use)."""
     from .training import TrainConfig
+    from .training.config import TermWeights
 
     if args.spec is None:
         raise _UsageError("train needs a SPEC (or --resume DIR)")
@@ -494,7 +495,7 @@ def _new_run(args, warn: bool):
     config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent",
                                                              "encoder")
                               if getattr(args, k) is not None}
-    config.weights = _weights(args.weight)
+    config.weights = TermWeights(_weights(args.weight))
     try:
         config.check_counts()
     except ValueError as error:

@@ -35,6 +35,20 @@ KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
 LM_STEPS = (200, 500)
 
 
+class TermWeights(dict):
+    """``--weight`` values by loss term; a vector relation's components (``momentum_1[0]``) take the weight given
+    to the relation's name (``momentum_1``) unless given their own."""
+
+    def get(self, name, default=None):
+        if name in self:
+            return self[name]
+        return super().get(name.split("[", 1)[0], default)
+
+    def names_matched(self, terms) -> set[str]:
+        """The weight names that some of ``terms`` take (by name or as a vector relation's component)."""
+        return {name for name in self if any(term == name or term.startswith(name + "[") for term in terms)}
+
+
 @dataclass
 class TrainConfig:
     backend: str = "pinn"
@@ -112,6 +126,7 @@ class TrainConfig:
     def __post_init__(self):
         from ..backends import is_operator
 
+        self.weights = TermWeights(self.weights)
         operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
         if "(" in self.form:
             self.apply_form(self.form)

@@ -726,7 +726,7 @@ class Trainer:
     def _check_weight_names(self, terms: dict) -> None:
         """Warn once about --weight names that match no loss term (a typo would otherwise pass unnoticed)."""
         self.weights_checked = True
-        unknown = sorted(set(self.config.weights) - set(terms))
+        unknown = sorted(set(self.config.weights) - self.config.weights.names_matched(terms))
         if unknown and CONTEXT.main:
             print(f"pdedsl: warning: --weight {', '.join(unknown)}: no loss term of that name (the terms are "
                   f"{', '.join(sorted(terms))})", file=sys.stderr)

@@ -379,3 +379,24 @@ def test_init_starts_from_another_runs_weights_with_a_fresh_schedule(tmp_path, c
     assert "no checkpoint there" in capsys.readouterr().err
     assert main(["train", str(spec), "--init", str(tmp_path / "nowhere"), "-q", "--out", str(tmp_path / "e")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+def test_a_vector_relations_weight_applies_to_its_components(tmp_path):
+    from pdedsl.training.config import TermWeights
+    from pdedsl.training.run import Run
+
+    weights = TermWeights({"momentum": 3.0, "momentum[1]": 5.0})
+    assert weights.get("momentum[0]", 1.0) == 3.0 and weights.get("momentum[1]", 1.0) == 5.0
+    assert weights.get("other[0]", 1.0) == 1.0
+    assert weights.names_matched(["momentum[0]", "boundary_1"]) == {"momentum"}
+    spec = tmp_path / "vector.pde"
+    spec.write_text("domain Omega = box(x: [0, 1], y: [0, 1])\nfield ux, uy\nequation momentum in Omega:\n"
+                    "    -laplace((ux, uy)) = (1, 2)\nboundary on boundary(Omega):\n    (ux, uy) = (0, 0)\n")
+    plain, weighted = (Run(spec, TrainConfig(weights=w, backend_options={"width": 8, "depth": 2}), tmp_path / "r")
+                       for w in ({}, {"momentum": 3.0}))
+    weighted.model.load_state_dict(plain.model.state_dict())
+    batch = plain.objective.sample(0)
+    before, after = plain.objective.losses(batch), weighted.objective.losses(batch)
+    for name in ("momentum[0]", "momentum[1]"):
+        assert float(after[name]) == pytest.approx(3 * float(before[name]))
+    assert float(after["boundary_1[0]"]) == pytest.approx(float(before["boundary_1[0]"]))
