@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, SpecError
 from .files import json_text, replacing
+from .training.stopping import Stopped
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -222,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as error:
         print(f"pdedsl: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except Stopped as stop:
+        how = ("rerun the same 'pdedsl infer' command" if args.command == "infer"
+               else f"pdedsl train --resume {shlex.quote(str(stop.folder))}")
+        print(f"pdedsl: stopped at step {stop.step} of {stop.total}, checkpoint saved; continue with: {how}",
+              file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
         print("pdedsl: interrupted", file=sys.stderr)
         return 130

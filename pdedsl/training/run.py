@@ -41,6 +41,7 @@ from .metrics import relative_l2
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
 from .spec_copy import copy_spec, place
+from .stopping import StopRequest, Stopped, stop_requests
 from .progress import Progress
 from .weak import default_precision, mixed_outputs
 
@@ -425,8 +426,14 @@ class Trainer:
         self.averaged = None  # the moving average of Adam's iterates (--average), until it replaces them
         self.last_iterate_errors = None  # the errors of Adam's last iterate, where the average replaced it
         self.weights_checked = False
+        self.stop_request = StopRequest()
 
     def fit(self, resume: bool) -> dict:
+        """Train from the start or the checkpoint; a SIGINT/SIGTERM saves a checkpoint and raises Stopped."""
+        with stop_requests(enabled=not CONTEXT.active) as self.stop_request:
+            return self._fit(resume)
+
+    def _fit(self, resume: bool) -> dict:
         run, config = self.run, self.config
         run.model.train()
         # fused Adam skips a step on the device when told found_inf (as under a GradScaler): no host sync
@@ -551,9 +558,10 @@ class Trainer:
             for _ in range(iterations):
                 step += 1
                 self._after_step(step, "lbfgs", lbfgs, terms, may_checkpoint=False)
-            if step // config.checkpoint_every > (step - iterations) // config.checkpoint_every:
-                # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
+            due = step // config.checkpoint_every > (step - iterations) // config.checkpoint_every
+            if due:  # checkpoints only fall between L-BFGS chunks, where the saved state matches the step
                 self._checkpoint(step, lbfgs, "lbfgs", time.perf_counter() - self.began)
+            self._stop_if_asked(step, lbfgs, "lbfgs", saved=due)
         return step
 
     def _levenberg_marquardt(self) -> LevenbergMarquardt:
@@ -703,8 +711,20 @@ class Trainer:
                               ", ".join(f"{name} {value:.3e}" for name, value in held_out.items()))
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
-        if may_checkpoint and (step % config.checkpoint_every == 0 or step == config.total_steps):
+        saving = step % config.checkpoint_every == 0 or step == config.total_steps
+        if may_checkpoint and saving:
             self._checkpoint(step, optimizer, phase, wall)
+        if may_checkpoint:
+            self._stop_if_asked(step, optimizer, phase, saved=saving)
+
+    def _stop_if_asked(self, step: int, optimizer, phase: str, saved: bool) -> None:
+        """After a step, where the state is consistent: on a SIGINT/SIGTERM save a checkpoint and stop."""
+        if not self.stop_request.requested:
+            return
+        if not saved:
+            self._checkpoint(step, optimizer, phase, time.perf_counter() - self.began)
+        self.bar.close()
+        raise Stopped(self.run.folder, step, self.config.total_steps, self.stop_request.signum)
 
     def _held_out_errors(self) -> dict[str, float]:
         """The errors the run ends by reporting, measured on the current iterate (``--eval-every``).
