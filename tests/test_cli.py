@@ -111,6 +111,16 @@ def test_show_writes_what_was_meant(tmp_path, capsys):
     assert "1⋅" not in capsys.readouterr().out
 
 
+def test_show_lists_regions_and_lets(tmp_path, capsys):
+    path = write(tmp_path, "let.pde", "problem p\ndomain O = box(x: [0, 1], y: [0, 1])\n"
+                 "region left = boundary(O) where x == 0 or y == 1\nfield u\ninput a = 1 + x\n"
+                 "let flux = a * grad(u)\nequation in O:\n    -div(flux) = 1\nboundary on left:\n    u = 0\n")
+    assert main(["show", path]) == 0
+    out = capsys.readouterr().out
+    assert "  region left = boundary(O) where x == 0 or y == 1\n" in out
+    assert "  let flux = a*grad(u)\n" in out
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0

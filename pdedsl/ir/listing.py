@@ -19,9 +19,7 @@ def format_problem(problem: Problem) -> str:
         t = problem.time
         lines.append(f"time {t.name}: [{_number(t.start)}, {_number(t.end)}]")
     lines += [f"domain {d.name} = {d.shape}" for d in problem.domains]
-    for region in problem.regions:
-        where = f" where {spec_text(region.predicate)}" if region.predicate is not None else ""
-        lines.append(f"region {region.name} = {region.base}{where}")
+    lines += [_region_line(region) for region in problem.regions]
     if problem.fields:
         lines.append("field " + ", ".join(f.name for f in problem.fields))
     for constant in problem.constants:
@@ -52,6 +50,11 @@ def format_problem(problem: Problem) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _region_line(region) -> str:
+    where = f" where {spec_text(region.predicate)}" if region.predicate is not None else ""
+    return f"region {region.name} = {region.base}{where}"
+
+
 def _block_header(condition: Condition) -> str:
     if condition.kind == "equation":
         return f"equation {condition.name} in {condition.target}:"
@@ -79,6 +82,7 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
         time = f", time {problem.time.name} in [{_number(problem.time.start)}, {_number(problem.time.end)}]"
     out = [f"problem {problem.name}: {space}{time}"]
     out += [f"  domain {d.name} = {d.shape}" for d in problem.domains]
+    out += ["  " + _region_line(region) for region in problem.regions]
     if problem.fields:
         out.append("  unknowns: " + ", ".join(f.name for f in problem.fields))
     for c in problem.constants:
@@ -90,6 +94,7 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
         how = {"prior": lambda i: f"~ {spec_text(i.prior)}", "formula": lambda i: f"= {spec_text(i.formula)}",
                "data": lambda i: f"from {_quoted(i.data.written)}"}[item.kind](item)
         out.append(f"  input {item.name} {how}")
+    out += [f"  let {let.name} = {spec_text(let.expr)}" for let in problem.lets]
     for condition in problem.equations + problem.boundary_conditions + problem.initial_conditions:
         out.append("")
         out.append(_block_header(condition))
