@@ -111,6 +111,15 @@ def test_show_writes_what_was_meant(tmp_path, capsys):
     assert "1⋅" not in capsys.readouterr().out
 
 
+def test_numbers_lead_a_denominator(tmp_path, capsys):
+    path = write(tmp_path, "frac.pde", "problem p\ndomain O = interval(x: [0.5, 1])\nfield u\nconst y0 = 2\n"
+                 "equation in O:\n    u/x/2 + 3*u/(x*y0) = 2*x/3\n")
+    assert main(["show", "--latex", path]) == 0
+    assert r"\frac{u}{2 x} + \frac{3 u}{x y_{0}} = \frac{2 x}{3}" in capsys.readouterr().out
+    assert main(["emit", "--stage", "ir", path]) == 0
+    assert "u/x/2 + 3*u/(x*y0) = 2*x/3" in capsys.readouterr().out  # the spec's own order
+
+
 def test_show_lists_regions_and_lets(tmp_path, capsys):
     path = write(tmp_path, "let.pde", "problem p\ndomain O = box(x: [0, 1], y: [0, 1])\n"
                  "region left = boundary(O) where x == 0 or y == 1\nfield u\ninput a = 1 + x\n"

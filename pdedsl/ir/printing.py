@@ -253,6 +253,7 @@ def _displayed(expr):
     args = tuple(_displayed(a) for a in expr.args)
     if isinstance(expr, sympy.Mul):
         kept = tuple(a for a in args if a != sympy.S.One) or (sympy.S.One,)
+        kept = _numbers_first_below(kept)
         if len(kept) == 1:
             return kept[0]
         if kept != expr.args:
@@ -263,6 +264,17 @@ def _displayed(expr):
     if isinstance(expr, (sympy.Add, sympy.Pow)):
         return expr.func(*args, evaluate=False)
     return expr.func(*args)
+
+
+def _numbers_first_below(factors: tuple) -> tuple:
+    """Numbers in a denominator lead it, as people write them: ``u/x/2`` reads ``u/(2 x)``, not ``u/(x 2)``."""
+    def numeric_reciprocal(factor) -> bool:
+        return isinstance(factor, sympy.Pow) and factor.base.is_Number and factor.exp.is_negative
+    below = [f for f in factors if _is_reciprocal(f) or numeric_reciprocal(f)]
+    if not below:
+        return factors
+    above = [f for f in factors if not (_is_reciprocal(f) or numeric_reciprocal(f))]
+    return tuple(above + sorted(below, key=lambda f: not numeric_reciprocal(f)))
 
 
 def math_text(lhs, rhs=None) -> str:
