@@ -152,6 +152,23 @@ def test_infer_without_observe_warns_at_the_infer():
     assert (warning.span.line, warning.span.column) == (7, 1)
 
 
+def test_initial_values_given_twice_where_both_hold_are_warned_about():
+    problem = load("time t: [0, 1]\nregion left = Omega where x < 0.5\nregion low = Omega where y < 0.5\n"
+                   "equation in Omega:\n    d(u, t, 2) = laplace(u) + v\nequation in Omega:\n    v = 0\n"
+                   "initial:\n    u = x\n    dt(u) = 0\n"
+                   "initial on left:\n    u = 0\n    v = 1\n"
+                   "initial on low:\n    u = 2\n"
+                   "initial on Omega:\n    dt(u) = 1\n")
+    found = [(w.span.line, w.message) for w in problem.warnings]
+    assert found == [
+        (15, "the initial value of 'u' is already given on line 12, where this one holds too; where the two differ, "
+             "neither is met"),
+        (18, "the initial value of 'u' is already given on line 12, where this one holds too; where the two differ, "
+             "neither is met"),
+        (20, "the initial value of the time derivative of 'u' is already given on line 13, where this one holds "
+             "too; where the two differ, neither is met")]
+
+
 def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
     problem = pdedsl.load("problem p\ndomain D = interval(x: [0, 1])\nfield u\nequation e in D:\n    -div((d(u, x),)) = 1\n")
     listing = format_problem(problem)

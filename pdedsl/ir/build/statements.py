@@ -55,6 +55,7 @@ class StatementBuilder:
         )
         self._check_input_cycles()
         self._warn_about_gaps(result)
+        self._warn_about_initial_overlaps(result["initial_conditions"])
         return result
 
     # ---- knowns and priors ----
@@ -360,6 +361,41 @@ class StatementBuilder:
             self.sink.warning("the problem is time-dependent but has no initial condition", self.time.span)
         if self._infer_spans and not self._observe_count:
             self.sink.warning("'infer' without 'observe': there is no data to infer from", self._infer_spans[0])
+
+
+    def _warn_about_initial_overlaps(self, conditions) -> None:
+        """Two initial conditions giving the same quantity (``u``, or ``dt(u)``) where both hold: training
+        fits both, so where they differ neither is met. Regions that are both proper parts are not compared."""
+        given: dict[tuple, list] = {}
+        for condition in conditions:
+            quantity = _initial_quantity(condition.lhs, self.time.name)
+            if quantity is None:
+                continue
+            for earlier in given.get(quantity, []):
+                if _may_overlap(earlier.target, condition.target):
+                    field, order = quantity
+                    what = f"'{field}'" if order == 0 else f"the time derivative of '{field}'"
+                    self.sink.warning(f"the initial value of {what} is already given on line {earlier.span.line}, "
+                                      "where this one holds too; where the two differ, neither is met",
+                                      condition.span)
+                    break
+            given.setdefault(quantity, []).append(condition)
+
+
+def _initial_quantity(lhs, time: str):
+    """``(field, k)`` for a left side that is a field (k = 0) or its k-th time derivative; else None."""
+    if isinstance(lhs, AppliedUndef):
+        return lhs.func.__name__, 0
+    if isinstance(lhs, sympy.Derivative) and isinstance(lhs.expr, AppliedUndef):
+        if all(variable.name == time for variable, _ in lhs.variable_count):
+            return lhs.expr.func.__name__, sum(count for _, count in lhs.variable_count)
+    return None
+
+
+def _may_overlap(a, b) -> bool:
+    """Whether two initial conditions' targets overlap for certain: one is the whole domain (None, or a
+    domain), or both are the same region."""
+    return a is None or b is None or a.kind == "domain" or b.kind == "domain" or a == b
 
 
 def _fields_cancel(lhs, rhs) -> bool:
