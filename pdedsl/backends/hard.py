@@ -44,8 +44,9 @@ def _physics_box(problem: Problem) -> Box:
     return problem.domain(name).shape
 
 
-def hard_dirichlet_conditions(problem: Problem) -> dict[str, tuple[str, sympy.Expr]]:
-    """``{field: (condition name, g)}`` for every boundary condition that can be enforced exactly."""
+def hard_dirichlet_conditions(problem: Problem, vectors: bool = True) -> dict[str, tuple[str, sympy.Expr]]:
+    """``{field: (residual name, g)}`` for every boundary condition that can be enforced exactly (with
+    ``vectors``, components of vector relations too)."""
     fields = {f.name for f in problem.fields}
     physics = _physics_domains(problem)
     found: dict[str, tuple[str, sympy.Expr]] = {}
@@ -53,15 +54,25 @@ def hard_dirichlet_conditions(problem: Problem) -> dict[str, tuple[str, sympy.Ex
         target = condition.target
         if target.kind != "boundary" or physics != {target.name}:
             continue
-        if not isinstance(problem.domain(target.name).shape, Box) or condition.rank:
+        if not isinstance(problem.domain(target.name).shape, Box):
             continue
-        lhs, rhs = condition.lhs, condition.rhs
-        if not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields) or lhs.func.__name__ in found:
-            continue
-        if not _closed_form(problem, rhs):
-            continue
-        found[lhs.func.__name__] = (condition.name, rhs)
+        for name, lhs, rhs in _components(condition, vectors):
+            if not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields) or lhs.func.__name__ in found:
+                continue
+            if _closed_form(problem, rhs):
+                found[lhs.func.__name__] = (name, rhs)
     return found
+
+
+def _components(condition, vectors: bool = True):
+    """``(residual name, lhs, rhs)`` per scalar relation: a vector relation of two literals, ``(ux, uy) = (0, x)``,
+    gives one per component, named as its residuals are (``boundary_1[0]``, ...)."""
+    if not condition.rank:
+        return [(condition.name, condition.lhs, condition.rhs)]
+    if not vectors or not all(isinstance(side, nodes.VectorLiteral) for side in (condition.lhs, condition.rhs)):
+        return []
+    return [(f"{condition.name}[{index}]", lhs, rhs)
+            for index, (lhs, rhs) in enumerate(zip(condition.lhs.args, condition.rhs.args))]
 
 
 def _closed_form(problem: Problem, rhs: sympy.Expr) -> bool:
@@ -74,7 +85,8 @@ def _closed_form(problem: Problem, rhs: sympy.Expr) -> bool:
     return not ({s.name for s in rhs.free_symbols} & unfixed)
 
 
-def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict) -> dict[str, tuple[str, sympy.Expr]]:
+def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict,
+                            vectors: bool = True) -> dict[str, tuple[str, sympy.Expr]]:
     """``{field: (condition name, h)}`` for every initial value ``u = h(x)`` that can be enforced exactly:
     a closed-form value over the whole (single) physics domain, compatible with a hard boundary value."""
     if problem.time is None:
@@ -83,17 +95,17 @@ def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict) -
     physics = _physics_domains(problem)
     found: dict[str, tuple[str, sympy.Expr]] = {}
     for condition in problem.initial_conditions:
-        lhs, rhs = condition.lhs, condition.rhs
-        if condition.rank or not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields):
-            continue
         if condition.target is not None and (condition.target.kind != "domain" or physics != {condition.target.name}):
             continue
-        field = lhs.func.__name__
-        if field in found or not _closed_form(problem, rhs):
-            continue
-        if field in boundary and not _agree_on_boundary(problem, rhs, boundary[field][1], constants):
-            continue
-        found[field] = (condition.name, rhs)
+        for name, lhs, rhs in _components(condition, vectors):
+            if not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields):
+                continue
+            field = lhs.func.__name__
+            if field in found or not _closed_form(problem, rhs):
+                continue
+            if field in boundary and not _agree_on_boundary(problem, rhs, boundary[field][1], constants):
+                continue
+            found[field] = (name, rhs)
     return found
 
 
@@ -117,16 +129,16 @@ def _agree_on_boundary(problem: Problem, h: sympy.Expr, g: sympy.Expr, constants
 class HardDirichlet(torch.nn.Module):
     """Wraps a backend so that the given Dirichlet conditions (and initial values) hold exactly."""
 
-    def __init__(self, model: torch.nn.Module, problem: Problem, initial: bool = True):
+    def __init__(self, model: torch.nn.Module, problem: Problem, initial: bool = True, vectors: bool = True):
         super().__init__()
         self.model = model
-        self.conditions = hard_dirichlet_conditions(problem)
+        self.conditions = hard_dirichlet_conditions(problem, vectors)
         self.field_names = getattr(model, "field_names", ())
         self.space_axes = tuple(problem.axes)
         self.box = _physics_box(problem) if self.conditions else None
         self.constants = {c.name: c.value for c in problem.constants}
         self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
-        self.initial = hard_initial_conditions(problem, self.conditions, self.constants) if initial else {}
+        self.initial = hard_initial_conditions(problem, self.conditions, self.constants, vectors) if initial else {}
         self.time = problem.time
         # built once: SymPy's substitution on every forward pass cost about as much as the network itself
         self.known = {field: self._known(field) for field in sorted(set(self.conditions) | set(self.initial))}

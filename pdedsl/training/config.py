@@ -96,6 +96,7 @@ class TrainConfig:
     compile: str = "auto"  # torch.compile the residuals: on, off, or auto (training/compiling.py: worth_compiling)
     hard_dirichlet: bool = True  # build u = g on whole box boundaries and u = h at t0 into the model (backends/hard.py)
     hard_initial: bool = True  # the u = h at t0 part (False in run folders written before it existed)
+    hard_vectors: bool = True  # components of vector conditions, (ux, uy) = (0, 0) (False in older run folders)
     seed: int = 0
     device: str = "cpu"
     # CPU threads for torch (0: torch's default; None: 1, and every core for the Levenberg-Marquardt phase's
@@ -119,7 +120,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         # older run folders: their models were trained with soft initial values, by L-BFGS, without polish,
         # with the energy-norm flux mismatch
-        data = {"hard_initial": False, "optimizer": "lbfgs", "weak_polish": 0, "kl_warmup": 0.0,
+        data = {"hard_initial": False, "hard_vectors": False, "optimizer": "lbfgs", "weak_polish": 0, "kl_warmup": 0.0,
                 "weak_mismatch_power": 1.0, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 

@@ -99,7 +99,8 @@ class Run:
         if self.operator and not trained:  # (a checkpoint holds the statistics and any PCA basis)
             self.model.set_normalisation(members.operator_inputs())
         if config.hard_dirichlet:
-            self.model = HardDirichlet(self.model, self.problem, initial=config.hard_initial)
+            self.model = HardDirichlet(self.model, self.problem, initial=config.hard_initial,
+                                       vectors=config.hard_vectors)
         self.model = self.model.to(self.device, self.dtype)
         if self.operator:
             self.objective = OperatorObjective(self.problem, self.module, self.model, config, self.dtype,

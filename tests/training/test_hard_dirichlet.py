@@ -25,6 +25,50 @@ def test_only_plain_dirichlet_conditions_are_enforced():
     assert set(conditions) == {"u"} and conditions["u"][0] == "boundary_1"
 
 
+VECTOR = """problem stokes_like
+domain O = box(x: [0, 1], y: [0, 1])
+time t: [0, 1]
+field ux, uy, p
+equation in O:
+    (dt(ux), dt(uy)) = (laplace(ux) - d(p, x), laplace(uy) - d(p, y))
+    div((ux, uy)) = 0
+boundary on boundary(O):
+    (ux, uy) = (0, x*(1 - x)*t)
+    (dn(p),) = (0,)
+initial:
+    (ux, uy) = (0, 0)
+"""
+
+
+def test_vector_dirichlet_conditions_are_enforced_componentwise(tmp_path):
+    """(ux, uy) = (0, g) is two Dirichlet conditions, built in like the two scalar lines would be; run
+    folders from before keep them soft."""
+    import json
+
+    from pdedsl.training.run import Run
+
+    problem = pdedsl.load(VECTOR)
+    model = HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem)
+    assert model.enforced == {"boundary_1[0]", "boundary_1[1]", "initial_1[0]", "initial_1[1]"}
+    s = torch.linspace(0, 1, 5, dtype=torch.float64)
+    t = 0.5 + 0 * s
+    out = model({"x": s, "y": 0 * s, "t": t})
+    assert torch.allclose(out["ux"], 0 * s, atol=1e-12) and torch.allclose(out["uy"], s * (1 - s) * t, atol=1e-12)
+    start = model({"x": s, "y": 0.3 + 0 * s, "t": 0 * s})
+    assert torch.allclose(start["uy"], 0 * s, atol=1e-12)
+
+    path = tmp_path / "v.pde"
+    path.write_text(VECTOR)
+    config = TrainConfig(steps=2, lbfgs_steps=0, interior_points=16, boundary_points=4,
+                         backend_options={"width": 8, "depth": 2})
+    train(path, config, tmp_path / "run", progress=False)
+    assert Run.open(tmp_path / "run").model.enforced == model.enforced
+    settings = json.loads((tmp_path / "run" / "config.json").read_text())
+    del settings["hard_vectors"]  # as written by earlier versions
+    (tmp_path / "run" / "config.json").write_text(json.dumps(settings))
+    assert Run.open(tmp_path / "run").model.enforced == set()
+
+
 def test_boundary_values_hold_exactly():
     problem = pdedsl.load(SPEC)
     model = HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem)
