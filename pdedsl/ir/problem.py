@@ -210,6 +210,7 @@ class Problem:
     references: tuple[Reference, ...]
     source_name: str = field(default="<spec>", compare=False)
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
+    infer_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)  # where each of ``inferred`` is named
 
     # ---- look-ups ----
     def domain(self, name: str) -> Domain:
@@ -229,6 +230,11 @@ class Problem:
 
     def input(self, name: str) -> Input:
         return _by_name(self.inputs, name)
+
+    def infer_span(self, name: str) -> Optional[Span]:
+        """Where ``infer`` names ``name`` (None for a problem built without sources)."""
+        spans = dict(zip(self.inferred, self.infer_spans))
+        return spans.get(name)
 
     # ---- derived facts ----
     @property

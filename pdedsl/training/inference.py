@@ -161,7 +161,8 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     problem = api.load(spec_path)
     fields = [n for n in problem.inferred if n not in {p.name for p in problem.params}]
     if fields:
-        raise InferError(f"'infer {fields[0]}' asks for a field, which needs a generative model of the family: "
+        raise InferError(f"{where(problem.source_name, problem.infer_span(fields[0]))}: "
+                         f"'infer {fields[0]}' asks for a field, which needs a generative model of the family: "
                          f"train one (pdedsl train {spec_path} --backend dgno --out RUN), then pass --model RUN")
     if not problem.inferred:
         raise InferError("the spec has no 'infer' statement: nothing to infer")

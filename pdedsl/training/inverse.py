@@ -525,6 +525,7 @@ def inferred_names(problem, run) -> list[str]:
                          f"{', '.join(sorted(generated)) or '(none)'})")
     unknown = [n for n in names if n not in generated]
     if unknown:
-        raise InferError(f"'infer {unknown[0]}': the model generates the inputs "
+        raise InferError(f"{where(problem.source_name, problem.infer_span(unknown[0]))}: "
+                         f"'infer {unknown[0]}': the model generates the inputs "
                          f"{', '.join(sorted(generated)) or '(none)'}; '{unknown[0]}' is not one of them")
     return names

@@ -312,6 +312,13 @@ def test_inference_with_a_known_truth_reports_error_and_coverage(trained, tmp_pa
 def test_infer_errors_are_explained(trained, tmp_path):
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--out", str(tmp_path / "x"))
     assert done.returncode == 1 and "--backend dgno" in done.stderr and "Traceback" not in done.stderr
+    assert "specs/darcy_inverse.pde:18:7: 'infer a' asks for a field" in done.stderr
+    both = tmp_path / "both.pde"  # a fixed param beside the field: the model generates no such unknown
+    both.write_text(open("specs/darcy_inverse.pde").read().replace("infer a ", "param q = 1\ninfer a, q ")
+                    .replace("grad(u)) = 1", "grad(u)) = q"))
+    (tmp_path / "darcy_obs.npz").write_bytes(open("specs/darcy_obs.npz", "rb").read())
+    done = pdedsl("infer", str(both), "--model", str(trained), "--out", str(tmp_path / "w"))
+    assert done.returncode == 1 and f"{both}:19:10: 'infer q': the model generates the inputs a" in done.stderr
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(tmp_path / "missing"))
     assert done.returncode == 2 and "no such run folder" in done.stderr
     spec = tmp_path / "quiet.pde"

@@ -38,6 +38,7 @@ class StatementBuilder:
         self._infer_spans = [s.span for s in of(ast.InferDecl)]
         self._periodic_lines: dict[tuple[str, str], int] = {}
         equations, boundary, initial = self._blocks(blocks, targets)
+        inferred = self._inferred(of(ast.InferDecl))
         fields = [ir.Field(d.name, self.field_function(d.name), d.span) for d in self.scope.of_kind(FIELD)]
         result = dict(
             fields=tuple(fields),
@@ -49,7 +50,8 @@ class StatementBuilder:
             initial_conditions=tuple(initial),
             periodic=tuple(p for p in map(self._periodic, of(ast.PeriodicDecl)) if p is not None),
             observations=tuple(o for o in map(self._observe, of(ast.ObserveDecl)) if o is not None),
-            inferred=self._inferred(of(ast.InferDecl)),
+            inferred=tuple(inferred),
+            infer_spans=tuple(inferred.values()),
             exact=self._exact(of(ast.ExactDecl)),
             references=self._references(of(ast.ReferenceDecl)),
         )
@@ -278,15 +280,16 @@ class StatementBuilder:
         data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name))
         return None if data is None else ir.Observation(name, data, noise, node.span)
 
-    def _inferred(self, nodes) -> tuple[str, ...]:
-        inferred: dict[str, int] = {}
+    def _inferred(self, nodes) -> dict:
+        """The names ``infer`` statements give, in order, with where each is named."""
+        inferred: dict = {}
         for node in nodes:
             for ident in node.names:
                 name = self._name_of_kind(ident, (PARAM, INPUT), "infer") if not self._infer_misuse(ident) else None
                 if name is None:
                     continue
                 if name in inferred:
-                    self.sink.error(f"'{name}' is already inferred on line {inferred[name]}", ident.span)
+                    self.sink.error(f"'{name}' is already inferred on line {inferred[name].line}", ident.span)
                     continue
                 declaration = self.scope.get(name).node
                 if isinstance(declaration, ast.InputDecl) and declaration.kind != "prior":
@@ -294,8 +297,8 @@ class StatementBuilder:
                     self.sink.error(f"input '{name}' is {how} and cannot be inferred", ident.span,
                                     hint="infer a param or an input with a prior ('input a ~ ...')")
                     continue
-                inferred[name] = ident.span.line
-        return tuple(inferred)
+                inferred[name] = ident.span
+        return inferred
 
     def _infer_misuse(self, ident: ast.Ident) -> bool:
         kind = self.scope.kind_of(ident.text)
