@@ -30,7 +30,7 @@ from ..ir import nodes
 from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.jets import Jet, from_autograd
-from ..runtime.predicates import evaluate
+from ..runtime.predicates import evaluate, staged
 
 
 def _physics_domains(problem: Problem) -> set[str]:
@@ -142,6 +142,7 @@ class HardDirichlet(torch.nn.Module):
         self.time = problem.time
         # built once: SymPy's substitution on every forward pass cost about as much as the network itself
         self.known = {field: self._known(field) for field in sorted(set(self.conditions) | set(self.initial))}
+        self.known_values = {field: staged(g, self.constants) for field, g in self.known.items()}
 
     @property
     def supports_jets(self) -> bool:
@@ -172,8 +173,8 @@ class HardDirichlet(torch.nn.Module):
         for axis, low, high in zip(self.box.axes, self.box.low, self.box.high) if self.box is not None else ():
             x = coordinates[axis]
             phi = phi * (x - low) * (high - x) / ((high - low) / 2) ** 2
-        for field, g in self.known.items():
-            known = evaluate(g, coordinates, self.constants) + torch.zeros_like(reference)
+        for field, known_value in self.known_values.items():
+            known = known_value(coordinates) + torch.zeros_like(reference)
             factor = phi if field in self.conditions else torch.ones_like(reference)
             if field in self.initial:
                 start, end = self.time.start, self.time.end
@@ -193,21 +194,22 @@ class HardDirichlet(torch.nn.Module):
             x = Jet.coordinate(table, coordinates[axis], axes.index(axis))
             factor = (x - low) * (-x + high) * (1 / ((high - low) / 2) ** 2)
             phi = factor if phi is None else phi * factor
-        for field, g in self.known.items():
+        for field, known_value in self.known_values.items():
             factor = phi if field in self.conditions else None
             if field in self.initial:
                 start, end = self.time.start, self.time.end
                 tau = Jet.coordinate(table, coordinates[self.time.name], axes.index(self.time.name))
                 tau = (tau - start) * (1 / (end - start))
                 factor = tau if factor is None else factor * tau
-            known = self._known_jet(g, coordinates, table, axes, reference)
+            known = self._known_jet(known_value, coordinates, table, axes, reference)
             jets[field] = known + factor * jets[field]
         return jets
 
-    def _known_jet(self, g, coordinates, table, axes, reference) -> Jet:
+    @torch.compiler.disable  # autograd inside a compiled graph needs double backward, which it lacks
+    def _known_jet(self, known_value, coordinates, table, axes, reference) -> Jet:
         """The jet of a closed-form expression (no parameters: by autograd, detached)."""
         with torch.enable_grad():
             points = {a: t.detach().requires_grad_(True) for a, t in coordinates.items()}
-            value = evaluate(g, points, self.constants) + torch.zeros_like(reference)
+            value = known_value(points) + torch.zeros_like(reference)
             jet = from_autograd(value.to(reference.dtype), [points[a] for a in axes], table)
         return Jet(table, [None if p is None else p.detach() for p in jet.parts])

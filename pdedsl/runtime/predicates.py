@@ -1,11 +1,12 @@
 """Evaluate a SymPy expression (arithmetic or boolean) elementwise on torch tensors.
 
 Region predicates (``x^2 + y^2 < 0.25``, ``x == 0 or y == 1``) and other
-closed-form expressions arrive as SymPy trees from the IR. They are evaluated
-by walking the tree node by node: each SymPy class has one small handler in
-:data:`HANDLERS`, found through the class's MRO (so ``Integer`` serves
-``One`` and ``Zero``, ``NumberSymbol`` serves ``pi`` and ``E``). A node with
-no handler raises :class:`UnsupportedExpressionError` naming it. Nothing is
+closed-form expressions arrive as SymPy trees from the IR. The tree is walked
+once into nested closures of tensor operations (:func:`staged`): each SymPy
+class has one small builder in :data:`BUILDERS`, found through the class's MRO
+(so ``Integer`` serves ``One`` and ``Zero``, ``NumberSymbol`` serves ``pi`` and
+``E``). A node with no builder raises :class:`UnsupportedExpressionError`
+naming it. Nothing is
 ever turned into source text and run: no ``eval``, ``sympify`` or ``lambdify``.
 
 ``Eq(a, b)`` holds where ``|a - b| <= tolerance`` (coordinates are real
@@ -32,7 +33,7 @@ class EvaluationError(PdeError):
 
 
 class UnsupportedExpressionError(EvaluationError, TypeError):
-    """A SymPy node type with no handler in :data:`HANDLERS`."""
+    """A SymPy node type with no builder in :data:`BUILDERS`."""
 
 
 class _Env:
@@ -54,51 +55,82 @@ class _Env:
         raise EvaluationError(f"no value for '{name}' (known names: {known})")
 
 
-def _walk(expr: sympy.Basic, env: _Env) -> Tensor:
+Stage = Callable[[_Env], Tensor]
+
+
+def _stage(expr: sympy.Basic) -> Stage:
+    """``expr`` as a function of an :class:`_Env`, built once: the tree is walked here, not at every call."""
     for cls in type(expr).__mro__:
-        handler = HANDLERS.get(cls)
-        if handler is not None:
-            return handler(expr, env)
+        builder = BUILDERS.get(cls)
+        if builder is not None:
+            return builder(expr)
     raise UnsupportedExpressionError(
         f"cannot evaluate a SymPy {type(expr).__name__} node ({expr}) on tensors; "
-        f"supported: {', '.join(sorted(c.__name__ for c in HANDLERS))}")
+        f"supported: {', '.join(sorted(c.__name__ for c in BUILDERS))}")
 
 
-def _args(expr, env) -> list[Tensor]:
-    return [_walk(a, env) for a in expr.args]
+def _number(expr) -> Stage:
+    value = float(expr)  # (SymPy's numbers are converted here, once)
+    return lambda env: env.number(value)
+
+
+def _symbol(expr) -> Stage:
+    name = expr.name
+    return lambda env: env.symbol(name)
 
 
 def _unary(function: Callable[[Tensor], Tensor]):
-    return lambda expr, env: function(_walk(expr.args[0], env))
+    def build(expr) -> Stage:
+        argument = _stage(expr.args[0])
+        return lambda env: function(argument(env))
+    return build
 
 
 def _fold(combine: Callable[[Tensor, Tensor], Tensor]):
-    return lambda expr, env: functools.reduce(combine, _args(expr, env))
+    def build(expr) -> Stage:
+        parts = [_stage(a) for a in expr.args]
+        return lambda env: functools.reduce(combine, [part(env) for part in parts])
+    return build
 
 
 def _compare(relation: Callable[[Tensor, Tensor], Tensor]):
-    return lambda expr, env: relation(_walk(expr.lhs, env), _walk(expr.rhs, env))
+    def build(expr) -> Stage:
+        lhs, rhs = _stage(expr.lhs), _stage(expr.rhs)
+        return lambda env: relation(lhs(env), rhs(env))
+    return build
 
 
-def _equal(expr, env) -> Tensor:
-    return (_walk(expr.lhs, env) - _walk(expr.rhs, env)).abs() <= env.tolerance
+def _equal(expr) -> Stage:
+    lhs, rhs = _stage(expr.lhs), _stage(expr.rhs)
+    return lambda env: (lhs(env) - rhs(env)).abs() <= env.tolerance
 
 
-def _pow(expr, env) -> Tensor:
+def _not_equal(expr) -> Stage:
+    equal = _equal(expr)
+    return lambda env: ~equal(env)
+
+
+def _pow(expr) -> Stage:
     base, exponent = expr.args
+    power = _stage(exponent)
     if base is sympy.E:
-        return torch.exp(_walk(exponent, env))
-    return torch.pow(_walk(base, env), _walk(exponent, env))
+        return lambda env: torch.exp(power(env))
+    root = _stage(base)
+    return lambda env: torch.pow(root(env), power(env))
 
 
-#: One handler per SymPy node type: ``handler(expr, env) -> Tensor``.
-HANDLERS: dict[type, Callable[[sympy.Basic, _Env], Tensor]] = {
+def _truth(value: bool):
+    return lambda expr: (lambda env: torch.tensor(value, device=env.device))
+
+
+#: One builder per SymPy node type: ``builder(expr) -> stage``, ``stage(env) -> Tensor``.
+BUILDERS: dict[type, Callable[[sympy.Basic], Stage]] = {
     # leaves
-    sympy.Symbol: lambda expr, env: env.symbol(expr.name),
-    sympy.Integer: lambda expr, env: env.number(int(expr)),
-    sympy.Rational: lambda expr, env: env.number(float(expr)),
-    sympy.Float: lambda expr, env: env.number(float(expr)),
-    sympy.NumberSymbol: lambda expr, env: env.number(float(expr)),  # pi, E
+    sympy.Symbol: _symbol,
+    sympy.Integer: _number,
+    sympy.Rational: _number,
+    sympy.Float: _number,
+    sympy.NumberSymbol: _number,  # pi, E
     # arithmetic
     sympy.Add: _fold(operator.add),
     sympy.Mul: _fold(operator.mul),
@@ -116,7 +148,7 @@ HANDLERS: dict[type, Callable[[sympy.Basic, _Env], Tensor]] = {
     sympy.atan: _unary(torch.atan),
     # relations
     sympy.Eq: _equal,
-    sympy.Ne: lambda expr, env: ~_equal(expr, env),
+    sympy.Ne: _not_equal,
     sympy.Lt: _compare(torch.lt),
     sympy.Le: _compare(torch.le),
     sympy.Gt: _compare(torch.gt),
@@ -125,9 +157,32 @@ HANDLERS: dict[type, Callable[[sympy.Basic, _Env], Tensor]] = {
     sympy.And: _fold(torch.logical_and),
     sympy.Or: _fold(torch.logical_or),
     sympy.Not: _unary(torch.logical_not),
-    sympy.logic.boolalg.BooleanTrue: lambda expr, env: torch.tensor(True, device=env.device),
-    sympy.logic.boolalg.BooleanFalse: lambda expr, env: torch.tensor(False, device=env.device),
+    sympy.logic.boolalg.BooleanTrue: _truth(True),
+    sympy.logic.boolalg.BooleanFalse: _truth(False),
 }
+
+
+def staged(expr: sympy.Basic, constants: Mapping[str, float] | None = None,
+           tolerance: float = 0.0) -> Callable[[Mapping[str, Tensor]], Tensor]:
+    """``expr`` turned once into a function of tensors, ``values -> evaluate(expr, values, ...)``.
+
+    For expressions evaluated at every training step (hard constraints): no SymPy runs in the call, so it
+    costs only its tensor operations and ``torch.compile`` traces it like any other code.
+    """
+    stage = _stage(expr)
+    constants = {str(k): float(v) for k, v in (constants or {}).items()}
+
+    def evaluated(values: Mapping[str, Tensor]) -> Tensor:
+        values = {str(k): v for k, v in values.items()}
+        tensors = list(values.values())
+        floating = [v for v in tensors if v.is_floating_point()]
+        dtype = floating[0].dtype if floating else torch.float64
+        device = tensors[0].device if tensors else None
+        result = stage(_Env(values, constants, float(tolerance), dtype, device))
+        shape = torch.broadcast_shapes(*(v.shape for v in tensors)) if tensors else result.shape
+        return result if result.shape == shape else result.expand(shape).clone()
+
+    return evaluated
 
 
 def evaluate(expr: sympy.Basic, values: Mapping[str, Tensor], constants: Mapping[str, float] | None = None,
@@ -139,12 +194,4 @@ def evaluate(expr: sympy.Basic, values: Mapping[str, Tensor], constants: Mapping
     as keys work too, as in ``problem.constant_values``). The result has the
     broadcast shape of ``values`` even where ``expr`` is constant.
     """
-    values = {str(k): v for k, v in values.items()}
-    constants = {str(k): float(v) for k, v in (constants or {}).items()}
-    tensors = list(values.values())
-    floating = [v for v in tensors if v.is_floating_point()]
-    dtype = floating[0].dtype if floating else torch.float64
-    device = tensors[0].device if tensors else None
-    result = _walk(expr, _Env(values, constants, float(tolerance), dtype, device))
-    shape = torch.broadcast_shapes(*(v.shape for v in tensors)) if tensors else result.shape
-    return result if result.shape == shape else result.expand(shape).clone()
+    return staged(expr, constants, tolerance)(values)
