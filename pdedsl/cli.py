@@ -382,7 +382,7 @@ def _launch(argv: list[str], processes: int) -> int:
             skip = True
         elif not item.startswith("--nproc="):
             rest.append(item)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+    command = [sys.executable, "-m", "pdedsl.training.torchrun", "--standalone", f"--nproc-per-node={processes}",
                "-m", "pdedsl", *rest]
     from .training.distributed import LAUNCHER_VARIABLE
 

@@ -24,12 +24,14 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def pdedsl(*args, background=False):
+def pdedsl(*args, background=False, errors=None):
+    """``pdedsl train ARGS``; in the background, its stderr goes to the file ``errors`` if given."""
     command = [sys.executable, "-m", "pdedsl", "train", *args]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     if background:
         return subprocess.Popen(command, env=environment, start_new_session=True, preexec_fn=_interruptible,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL if errors is None else open(errors, "w"))
     done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done
@@ -153,8 +155,9 @@ def test_interrupting_the_launcher_alone_leaves_no_workers(tmp_path, moment):
     spec = tmp_path / "rod.pde"
     spec.write_text(SPEC)
     folder = tmp_path / "interrupted"
+    errors = tmp_path / "stderr.txt"
     job = pdedsl(str(spec), "--steps", "100000", "--lbfgs-steps", "0", *COMMON, "--nproc", "2", "--out",
-                 str(folder), background=True)
+                 str(folder), background=True, errors=errors)
     try:
         deadline = time.time() + 120
         while time.time() < deadline and job.poll() is None:
@@ -165,8 +168,10 @@ def test_interrupting_the_launcher_alone_leaves_no_workers(tmp_path, moment):
                 break
             time.sleep(0.05)
         os.kill(job.pid, signal.SIGINT)
-        job.wait(timeout=120)
+        assert job.wait(timeout=120) == 130
         assert survivors(folder, patience=30) == [], "workers outlived an interrupted launcher"
+        said = errors.read_text()
+        assert "pdedsl: interrupted" in said and "Traceback" not in said, said
     finally:
         subprocess.run(["pkill", "-KILL", "-f", str(folder)], check=False)
 

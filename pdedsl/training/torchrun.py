@@ -1,0 +1,26 @@
+"""torchrun for ``pdedsl train --nproc N``, stopped without a traceback.
+
+When ``pdedsl`` (the launcher) is interrupted it asks torchrun to stop its workers with SIGTERM
+(cli.py ``_launch``); torchrun does so, then raises ``SignalException`` out of its ``main``, and Python
+printed that as a traceback under pdedsl's own message. Here it ends torchrun with the shell's status for
+the signal instead. Run as ``python -m pdedsl.training.torchrun`` with torchrun's arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from torch.distributed.elastic.multiprocessing.api import SignalException
+from torch.distributed.run import main
+
+
+def run() -> int:
+    try:
+        main()
+    except SignalException as stop:
+        return 128 + int(stop.sigval)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
