@@ -169,6 +169,17 @@ def test_initial_values_given_twice_where_both_hold_are_warned_about():
              "too; where the two differ, neither is met")]
 
 
+def test_dn_on_the_rim_of_a_cut_out_domain_is_warned_about():
+    """boundary(Hole)'s normals point into Plate = Sq - Hole; boundary(Sq)'s and Plate's own are fine."""
+    text = ("problem p\ndomain Sq = box(x: [-1, 1], y: [-1, 1])\ndomain Hole = disk(center: (0, 0), radius: 0.3)\n"
+            "domain Plate = Sq - Hole\nfield u\nequation in Plate:\n    -laplace(u) = 1\n"
+            "boundary on boundary(Sq):\n    dn(u) = 0\nboundary on boundary(Hole):\n    {}\n")
+    (warning,) = pdedsl.load(text.format("dn(u) + u = 1")).warnings
+    assert (warning.span.line, warning.span.column) == (11, 5)
+    assert warning.message.startswith("dn here is along the outward normal of 'Hole', which is cut out of 'Plate'")
+    assert pdedsl.load(text.format("u = 1")).warnings == ()  # no normal involved
+
+
 def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
     problem = pdedsl.load("problem p\ndomain D = interval(x: [0, 1])\nfield u\nequation e in D:\n    -div((d(u, x),)) = 1\n")
     listing = format_problem(problem)

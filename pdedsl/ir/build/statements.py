@@ -11,6 +11,7 @@ from sympy.core.function import AppliedUndef
 from ...errors import did_you_mean
 from ...frontend import ast
 from .. import geometry as geo
+from .. import nodes
 from .. import problem as ir
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, TIME, Context, describe_shape
 from .data_files import check_data_file
@@ -58,6 +59,7 @@ class StatementBuilder:
         self._check_input_cycles()
         self._warn_about_gaps(result)
         self._warn_about_initial_overlaps(result["initial_conditions"])
+        self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
         return result
 
     # ---- knowns and priors ----
@@ -383,6 +385,42 @@ class StatementBuilder:
                                       condition.span)
                     break
             given.setdefault(quantity, []).append(condition)
+
+
+    def _warn_about_cut_out_normals(self, equations, conditions) -> None:
+        """``dn`` on ``boundary(Hole)`` where Hole is cut out of the equations' domain (``Plate = Sq - Hole``):
+        Hole's outward normal points into Plate, the opposite of Plate's own outward normal there."""
+        physics = list(dict.fromkeys(self._domain_of(e.target) for e in equations))
+        for condition in conditions:
+            target = condition.target
+            if target.kind != "boundary" or target.name in physics:
+                continue
+            if not any(isinstance(node, nodes.NormalDerivative) for side in (condition.lhs, condition.rhs)
+                       for node in sympy.preorder_traversal(side)):
+                continue
+            hole = self.geometry.shapes.get(target.name)
+            for name in physics:
+                if hole is not None and _cut_out_of(hole, self.geometry.shapes.get(name)):
+                    self.sink.warning(
+                        f"dn here is along the outward normal of '{target.name}', which is cut out of '{name}': it "
+                        f"points into '{name}', the opposite of '{name}'s own outward normal there",
+                        condition.span, hint=f"for '{name}'s outward normal, write 'on boundary({name}) where ...' "
+                                             f"with a predicate that picks the rim of '{target.name}'")
+                    break
+
+
+    def _domain_of(self, target) -> str:
+        region = self.region(target.name) if target.kind == "region" else None
+        return region.domain if region is not None else target.name
+
+
+def _cut_out_of(hole, shape) -> bool:
+    """Whether ``hole`` is subtracted somewhere in the CSG tree of ``shape``."""
+    if not isinstance(shape, geo.Csg):
+        return False
+    if shape.op == "difference" and shape.right == hole:
+        return True
+    return _cut_out_of(hole, shape.left) or _cut_out_of(hole, shape.right)
 
 
 def _initial_quantity(lhs, time: str):
