@@ -180,6 +180,20 @@ def test_dn_on_the_rim_of_a_cut_out_domain_is_warned_about():
     assert pdedsl.load(text.format("u = 1")).warnings == ()  # no normal involved
 
 
+def test_one_file_observed_twice_for_a_name_is_warned_about(tmp_path):
+    import numpy as np
+
+    for name in ("a.npz", "b.npz"):
+        np.savez(tmp_path / name, x=np.array([0.5]), y=np.array([0.5]), u=np.array([1.0]))
+    spec = tmp_path / "p.pde"
+    spec.write_text("problem p\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\nequation in O:\n    -laplace(u) = 1\n"
+                    'observe u from "a.npz" noise 0.1\nobserve u from "b.npz" noise 0.1\n'
+                    'observe u from "./a.npz" noise 0.2\n')
+    (warning,) = pdedsl.load(spec).warnings
+    assert warning.span.line == 8
+    assert warning.message == "'u' is already observed from this file on line 6: each reading would count twice"
+
+
 def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
     problem = pdedsl.load("problem p\ndomain D = interval(x: [0, 1])\nfield u\nequation e in D:\n    -div((d(u, x),)) = 1\n")
     listing = format_problem(problem)

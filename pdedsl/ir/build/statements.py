@@ -60,6 +60,7 @@ class StatementBuilder:
         self._warn_about_gaps(result)
         self._warn_about_initial_overlaps(result["initial_conditions"])
         self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
+        self._warn_about_repeated_observations(result["observations"])
         return result
 
     # ---- knowns and priors ----
@@ -408,6 +409,16 @@ class StatementBuilder:
                                              f"with a predicate that picks the rim of '{target.name}'")
                     break
 
+
+    def _warn_about_repeated_observations(self, observations) -> None:
+        """The same file observed twice for one name counts every reading twice (its noise as if halved)."""
+        seen: dict[tuple, int] = {}
+        for observation in observations:
+            key = (observation.name, observation.data.path)
+            if key in seen:
+                self.sink.warning(f"'{observation.name}' is already observed from this file on line {seen[key]}: "
+                                  "each reading would count twice", observation.span)
+            seen.setdefault(key, observation.span.line)
 
     def _domain_of(self, target) -> str:
         region = self.region(target.name) if target.kind == "region" else None
