@@ -18,6 +18,7 @@ import math
 from typing import Mapping
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 
 class NotFinite(ValueError):
@@ -77,6 +78,37 @@ def _is_rational(expr: sympy.Basic) -> bool:
 
 def _log10(n: int) -> float:
     return math.log10(abs(n)) if abs(n) > 1 else 0.0
+
+
+#: Why an expression whose exact value SymPy found infinite or undefined is refused.
+UNDEFINED = ("its exact value is infinite or undefined (a division by an exact zero such as sin(pi), or a function "
+             "at a pole: tan(pi/2), log(0))")
+
+
+def exactly_undefined(expr: sympy.Basic) -> bool:
+    """Whether SymPy's exact arithmetic has folded part of ``expr`` to an infinity or NaN (``1/sin(pi)`` is
+    ``zoo``, ``arctan(tan(pi/2))`` an AccumBounds), where float arithmetic would give a huge finite number."""
+    if not isinstance(expr, sympy.Basic):
+        return False
+    return bool(expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) or expr.atoms(sympy.AccumBounds))
+
+
+def folded(expr: sympy.Basic) -> sympy.Basic:
+    """``expr`` rebuilt bottom-up with SymPy's automatic evaluation on, as lowering and code generation will
+    fold it (the IR keeps sums, products and functions unevaluated, as written). Call it on expressions whose
+    exact size :func:`exact_digits` has bounded."""
+    if not expr.args or isinstance(expr, AppliedUndef):
+        return expr
+    return expr.func(*[folded(argument) for argument in expr.args])
+
+
+def folds_to_undefined(expr: sympy.Basic) -> bool:
+    """Whether SymPy's exact folding of ``expr`` gives an infinity or NaN somewhere (``1/sin(pi)``,
+    ``tan(pi/2)``), where float arithmetic gives a huge finite number."""
+    try:
+        return exactly_undefined(folded(expr))
+    except (TypeError, ValueError, AttributeError, RecursionError):  # (what SymPy cannot rebuild is left alone)
+        return False
 
 
 def evaluate(expr: sympy.Basic, values: Mapping[sympy.Symbol, float] | None = None) -> float:

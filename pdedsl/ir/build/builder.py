@@ -18,7 +18,7 @@ from ...errors import DiagnosticSink, Source, Span, did_you_mean
 from ...frontend import ast
 from .. import geometry as geo
 from .. import problem as ir
-from ..numeric import MAX_WRITTEN_SIZE, NotFinite, evaluate, written_size
+from ..numeric import MAX_EXACT_DIGITS, MAX_WRITTEN_SIZE, UNDEFINED, NotFinite, evaluate, exact_digits, folds_to_undefined, written_size
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
 from .expressions import ExpressionBuilder
 from .extent import extent, unmet_bound
@@ -132,7 +132,10 @@ class ProblemBuilder(StatementBuilder):
                 return None
             values[symbol] = value
         try:
-            return evaluate(typed.expr, values)
+            value = evaluate(typed.expr, values)
+            if exact_digits(typed.expr) <= MAX_EXACT_DIGITS and folds_to_undefined(typed.expr):
+                raise NotFinite(UNDEFINED)
+            return value
         except NotFinite as why:
             self.sink.error(f"{what} is not a finite real number: {why}", node.span)
             return None

@@ -14,7 +14,7 @@ import sympy
 from ...errors import did_you_mean
 from ...frontend import ast
 from ..builtins import CONSTANTS
-from ..numeric import MAX_EXACT_DIGITS, NotFinite, evaluate, exact_digits, is_constant
+from ..numeric import MAX_EXACT_DIGITS, UNDEFINED, NotFinite, evaluate, exact_digits, folds_to_undefined, is_constant
 from .calls import CallBuilder
 from .context import (AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, BAD,
                       Context, Typed, describe_shape, merged)
@@ -111,6 +111,9 @@ class ExpressionBuilder(CallBuilder):
         if digits > MAX_EXACT_DIGITS:
             self.sink.error(f"'{text}' is too large to compute exactly (about {digits:.2g} digits)", node.span,
                             hint="write its numbers with a decimal point (2.0, not 2) to compute it in floating point")
+            return BAD
+        if folds_to_undefined(expr):
+            self.sink.error(f"'{text}' is not a finite real number: {UNDEFINED}", node.span)
             return BAD
         return typed
 

@@ -14,6 +14,7 @@ from .. import geometry as geo
 from .. import nodes
 from .. import problem as ir
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, TIME, Context, describe_shape
+from ..numeric import folded
 from .data_files import check_data_file
 
 #: Names an equation or condition may use.
@@ -454,15 +455,7 @@ def _fields_cancel(lhs, rhs) -> bool:
     """Whether ``lhs - rhs``, mentioning fields, has none left once SymPy has combined like terms (``u - u``,
     ``0*u``; no expansion, which large expressions could not afford)."""
     try:
-        difference = _evaluated(sympy.Add(lhs, -rhs))
+        difference = folded(sympy.Add(lhs, -rhs))
     except (TypeError, ValueError, AttributeError, RecursionError):  # (what SymPy cannot rebuild is left alone)
         return False
     return not difference.atoms(AppliedUndef)
-
-
-def _evaluated(expr):
-    """``expr`` rebuilt bottom-up with SymPy's automatic simplification on (the IR keeps sums unevaluated, in
-    the order written)."""
-    if not expr.args or isinstance(expr, AppliedUndef):
-        return expr
-    return expr.func(*[_evaluated(argument) for argument in expr.args])
