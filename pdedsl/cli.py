@@ -359,6 +359,8 @@ def _compile(args) -> int:
         sys.stdout.write(source)
         return EXIT_OK
     output = Path(args.output)
+    if output.suffix == ".pde" or (output.exists() and output.resolve() == Path(args.spec).resolve()):
+        raise _UsageError(f"-o {output} would overwrite a spec with Python; write the module to a .py file")
     try:
         with replacing(output) as handle:  # never leaves a half-written module behind
             handle.write(source.encode("utf-8"))

@@ -37,12 +37,15 @@ class Solver:
         return self.result
 
     def _spec_file(self, folder: Path) -> Path:
+        """A spec file of this very problem: its own file while that still says the same (so errors point
+        into it), else the canonical listing, which loads back equal, with its data files' absolute paths
+        (a spec given as text, edited since it was loaded, or a Problem changed in Python)."""
         source = Path(self.problem.source_name)
-        if source.suffix == ".pde" and source.is_file():
+        if source.is_file() and _says(source, self.problem):
             return source
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "spec.pde"
-        path.write_text(format_problem(self.problem), encoding="utf-8")  # the canonical listing loads back equal
+        path.write_text(format_problem(self.problem, resolved_paths=True), encoding="utf-8")
         return path
 
     def predict(self, points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -74,3 +77,14 @@ class Solver:
         from .training.operator_views import predict_arrays
 
         return predict_arrays(self.run, {k: np.asarray(v) for k, v in members.items()})
+
+
+def _says(source: Path, problem) -> bool:
+    """Whether the spec file ``source`` still loads to ``problem``."""
+    from . import api
+    from .errors import SpecError
+
+    try:
+        return api.load(source) == problem
+    except (SpecError, OSError, UnicodeDecodeError):
+        return False

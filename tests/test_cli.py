@@ -130,6 +130,16 @@ def test_show_lists_regions_and_lets(tmp_path, capsys):
     assert "  let flux = a*grad(u)\n" in out
 
 
+def test_compile_writes_a_module_and_never_over_a_spec(tmp_path, capsys):
+    path = write(tmp_path, "good.pde", GOOD)
+    assert main(["compile", path, "-o", str(tmp_path / "solver.py")]) == 0
+    assert "RESIDUALS" in (tmp_path / "solver.py").read_text()
+    for target in (path, str(tmp_path / "other.pde")):
+        assert main(["compile", path, "-o", target]) == 2
+        assert "would overwrite a spec with Python" in capsys.readouterr().err
+    assert open(path).read() == GOOD and not (tmp_path / "other.pde").exists()
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0

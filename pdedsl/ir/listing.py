@@ -12,8 +12,13 @@ from .printing import latex_text, math_text, spec_text
 from .problem import Condition, Problem
 
 
-def format_problem(problem: Problem) -> str:
-    """The problem as a canonical, fully explicit spec."""
+def format_problem(problem: Problem, resolved_paths: bool = False) -> str:
+    """The problem as a canonical, fully explicit spec; with ``resolved_paths``, data files are named by their
+    absolute paths, so the listing reads the same files from any folder."""
+    def _file(data) -> str:
+        safe = resolved_paths and not any(c in data.path for c in '"\n\\')
+        return _quoted(data.path if safe else data.written)
+
     lines = [f"problem {problem.name}"]
     if problem.time is not None:
         t = problem.time
@@ -33,7 +38,7 @@ def format_problem(problem: Problem) -> str:
         elif item.kind == "formula":
             lines.append(f"input {item.name} = {spec_text(item.formula)}")
         else:
-            lines.append(f"input {item.name} from {_quoted(item.data.written)}")
+            lines.append(f"input {item.name} from {_file(item.data)}")
     lines += [f"let {let.name} = {spec_text(let.expr)}" for let in problem.lets]
     for condition in problem.equations + problem.boundary_conditions + problem.initial_conditions:
         lines.append(_block_header(condition))
@@ -42,11 +47,11 @@ def format_problem(problem: Problem) -> str:
         lines.append(f"periodic {', '.join(periodic.fields)} in {periodic.axis}")
     for observation in problem.observations:
         noise = f" noise {_number(observation.noise)}" if observation.noise is not None else ""
-        lines.append(f"observe {observation.name} from {_quoted(observation.data.written)}{noise}")
+        lines.append(f"observe {observation.name} from {_file(observation.data)}{noise}")
     if problem.inferred:
         lines.append("infer " + ", ".join(problem.inferred))
     lines += [f"exact {e.name} = {spec_text(e.expr)}" for e in problem.exact]
-    lines += [f"reference {r.name} from {_quoted(r.data.written)}" for r in problem.references]
+    lines += [f"reference {r.name} from {_file(r.data)}" for r in problem.references]
     return "\n".join(lines) + "\n"
 
 

@@ -231,6 +231,29 @@ def test_weak_form_training_learns_the_rod(tmp_path):
     assert "equation_1" in json.loads(metrics[-1])["terms"]  # the weak residual of the equation is the loss term
 
 
+def test_solver_fit_trains_the_problem_it_was_given(tmp_path, monkeypatch):
+    """fit trains the Problem object: a spec given as text keeps its relative data paths (taken from the working
+    folder), a file edited after loading is not re-read, and a Problem changed in Python is what is trained."""
+    import dataclasses
+
+    monkeypatch.chdir(tmp_path)
+    x = np.linspace(0, 1, 11)
+    np.savez(tmp_path / "k.npz", x=x, k=1 + x)
+    text = ('problem p\ndomain O = interval(x: [0, 1])\nfield u\ninput k from "k.npz"\nequation in O:\n'
+            "    -d(k*d(u, x), x) = 1\nboundary on boundary(O):\n    u = 0\n")
+    tiny = dict(steps=2, lbfgs_steps=0, interior_points=16, boundary_points=4)
+    assert pdedsl.load(text).solver(width=8, depth=2).fit(out=tmp_path / "text", **tiny)["steps"] == 2
+    assert f'input k from "{tmp_path / "k.npz"}"' in (tmp_path / "text" / "spec.pde").read_text()
+
+    spec = write(tmp_path)
+    problem = pdedsl.load(spec)
+    spec.write_text(spec.read_text().replace("problem rod", "problem edited"))
+    assert problem.solver(width=8, depth=2).fit(out=tmp_path / "edited", **tiny)["problem"] == "rod"
+    variant = dataclasses.replace(problem, name="variant", exact=())
+    result = variant.solver(width=8, depth=2).fit(out=tmp_path / "variant", **tiny)
+    assert result["problem"] == "variant" and result["rel_l2"] == {}
+
+
 def test_solver_fit_names_unknown_settings(tmp_path):
     solver = pdedsl.load(write(tmp_path)).solver()
     with pytest.raises(TypeError, match="unknown training setting.*stepz.*known: .*steps"):
