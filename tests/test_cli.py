@@ -44,9 +44,12 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
 
 @pytest.mark.parametrize("option, message", [
     (["--lr", "-1"], "learning_rate must be a positive number"), (["--points", "0"], "interior_points must be"),
-    (["--width", "0"], "width must be at least 1"), (["--particles", "-3"], "weak_particles must be"),
+    (["--width", "0"], "width must be at least 1"), (["--particles", "-3"], "weak form's particles must be"),
     (["--steps", "-5"], "steps must be at least 0"), (["--weight", "equation_1=nan"], "weight of 'equation_1'"),
-    (["--form", "weak(particles: -3)"], "weak_particles must be"),
+    (["--form", "weak(particles: -3)"], "weak form's particles must be"),
+    (["--form", "weak(top_k: -1)"], "weak form's top_k must be at least 0"),
+    (["--form", "weak(quadrature: -1)"], "weak form's quadrature must be at least 0"),
+    (["--device", "gpu"], "unknown device 'gpu'"),
     (["--form", "weak(radius: -1)"], "weak form's radius must be a positive number"),
     (["--form", "weak(radius: 0.01, radius_min: 0.1)"], "radius_min (0.1) is larger than its radius (0.01)")])
 def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, option, message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
@@ -27,6 +28,19 @@ FORM_OPTIONS = {
 }
 
 KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
+_KIND_WORDS = {**KIND_NAMES, bool: "True or False", dict: "a dict", type(None): "None"}
+#: Settings that take one of a few words (None, where allowed, picks the default).
+CHOICES = {"sampling": ("uniform", "rad"), "compile": ("auto", "on", "off"),
+           "derivatives": ("auto", "forward", "autograd")}
+
+
+def _is_kind(value, kind) -> bool:
+    """``value`` fits a setting annotated ``kind`` (a whole number fits a float; a bool is no number)."""
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
 
 
 #: Levenberg-Marquardt steps by default: (strong and mixed form, weak form). A weak step fits 200 balls
@@ -127,6 +141,9 @@ class TrainConfig:
     def __post_init__(self):
         from ..backends import is_operator
 
+        if isinstance(self.compile, bool):  # run folders written before "auto" existed
+            self.compile = "on" if self.compile else "off"
+        self.check_types()
         self.weights = TermWeights(self.weights)
         operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
         if "(" in self.form:
@@ -148,8 +165,6 @@ class TrainConfig:
             self.lbfgs_steps = 0 if operator else 2000 if self.optimizer != "lm" else LM_STEPS[self.form == "weak"]
         if self.resample_every is None:
             self.resample_every = 1 if operator else 100
-        if isinstance(self.compile, bool):  # run folders written before "auto" existed
-            self.compile = "on" if self.compile else "off"
         if self.form not in FORMS:
             raise ValueError(f"unknown form '{self.form}' (expected one of: {', '.join(FORMS)})")
         if self.precision is not None and self.precision not in PRECISIONS:
@@ -167,17 +182,37 @@ class TrainConfig:
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
 
+    def check_types(self) -> None:
+        """Refuse a setting of the wrong kind (``steps="10"``, ``steps=2.5``, ``seed=None``) or a word that
+        names no choice (``sampling="bogus"``), naming the setting: from Python, ``fit(...)`` passes them
+        through unchecked by argparse."""
+        hints = typing.get_type_hints(TrainConfig)
+        for item in fields(self):
+            value = getattr(self, item.name)
+            allowed = typing.get_args(hints[item.name]) or (hints[item.name],)
+            if not any(_is_kind(value, kind) for kind in allowed):
+                kinds = " or ".join(_KIND_WORDS.get(k, k.__name__) for k in allowed)
+                raise TypeError(f"the setting {item.name} takes {kinds}, not {value!r}")
+        for name, choices in CHOICES.items():
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool) and value not in choices:
+                raise ValueError(f"unknown {name} '{value}' (expected one of: {', '.join(choices)})")
+        if not re.fullmatch(r"cpu|cuda(:\d+)?", self.device):
+            raise ValueError(f"unknown device '{self.device}' (expected cpu, cuda or cuda:N)")
+
     def check_counts(self) -> None:
         """Refuse counts, rates and sizes no run can use (a negative step count, a batch of 0, lr <= 0)."""
         import math
 
         at_least = {"steps": 0, "lbfgs_steps": 0, "interior_points": 1, "boundary_points": 1, "weak_particles": 1,
                     "batch_size": 1, "coding_batch": 0, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
-                    "log_every": 1, "eval_every": 0}
+                    "log_every": 1, "eval_every": 0, "resample_every": 1, "weak_top_k": 0, "weak_quadrature": 0,
+                    "weak_polish": 0, "instance_grid": 0, "threads": 0}
         for name, low in at_least.items():
             value = getattr(self, name)
             if value is not None and value < low:
-                raise ValueError(f"{name} must be at least {low} (got {value})")
+                label = f"the weak form's {name[5:]}" if name.startswith("weak_") else name
+                raise ValueError(f"{label} must be at least {low} (got {value})")
         if self.coding_batch and self.backend != "dgno":
             raise ValueError(f"coding_batch (--coding-batch) sizes the dgno backend's autoencoder; the {self.backend} "
                              "backend has none")

@@ -330,6 +330,13 @@ def _check_something_to_train(run: Run) -> None:
 
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise RunError(f"--device {config.device}: this machine's torch ({torch.__version__}) sees no CUDA device; "
+                       "train with --device cpu")
+    for option in ("data", "test_data", "init"):  # (the command line checks these; Python's fit does not)
+        given = getattr(config, option)
+        if given and not resume and not Path(given).exists():
+            raise RunError(f"{option} {given}: no such {'run folder' if option == 'init' else 'file'}")
     CONTEXT.start(torch.device(config.device))
     if not resume:  # recorded in config.json, so older folders rebuild as they were
         config.backend_options = {**new_run_options(config.backend), **config.backend_options}

@@ -1,6 +1,7 @@
 """Training: a short run learns, a killed run resumes to the same numbers, bad losses never reach the model."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -258,6 +259,26 @@ def test_solver_fit_names_unknown_settings(tmp_path):
     solver = pdedsl.load(write(tmp_path)).solver()
     with pytest.raises(TypeError, match="unknown training setting.*stepz.*known: .*steps"):
         solver.fit(stepz=3)
+
+
+@pytest.mark.parametrize("setting, error, message", [
+    ({"steps": "10"}, TypeError, "the setting steps takes a whole number, not '10'"),
+    ({"steps": 2.5}, TypeError, "the setting steps takes a whole number, not 2.5"),
+    ({"steps": True}, TypeError, "the setting steps takes a whole number, not True"),
+    ({"learning_rate": "0.1"}, TypeError, "the setting learning_rate takes a number, not '0.1'"),
+    ({"seed": None}, TypeError, "the setting seed takes a whole number, not None"),
+    ({"weights": [1, 2]}, TypeError, "the setting weights takes a dict"),
+    ({"sampling": "bogus"}, ValueError, "unknown sampling 'bogus'"),
+    ({"compile": "maybe"}, ValueError, "unknown compile 'maybe'"),
+    ({"resample_every": 0}, ValueError, "resample_every must be at least 1"),
+    ({"threads": -1}, ValueError, "threads must be at least 0"),
+    ({"device": "gpu"}, ValueError, "unknown device 'gpu'"),
+    ({"data": "missing.npz"}, run_module.RunError, "data missing.npz: no such file")])
+def test_solver_fit_names_a_setting_of_the_wrong_kind(tmp_path, setting, error, message):
+    solver = pdedsl.load(write(tmp_path)).solver()
+    with pytest.raises(error, match=re.escape(message)):
+        solver.fit(out=tmp_path / "run", **setting)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
 
 
 def test_compiled_runs_take_the_forward_engine(tmp_path):
