@@ -53,18 +53,27 @@ def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: 
 
 
 def source_of(path_or_text: PathOrText) -> Source:
+    if isinstance(path_or_text, (bytes, bytearray)):  # the bytes of a spec: UTF-8 text
+        try:
+            path_or_text = bytes(path_or_text).decode("utf-8")
+        except UnicodeDecodeError as error:
+            _fail("<spec>", f"the spec's bytes are not UTF-8 text ({error.reason} at byte {error.start})")
+    if not isinstance(path_or_text, (str, os.PathLike)):
+        raise TypeError(f"a spec is a path or its text (str, bytes or Path), not {type(path_or_text).__name__}")
     if isinstance(path_or_text, os.PathLike) or _looks_like_path(path_or_text):
         return read_spec_file(Path(path_or_text))
     return compiler.read_source(str(path_or_text))
 
 
 def _looks_like_path(text: str) -> bool:
+    """A string is a path if it ends in .pde or names something on disk (a file, or a folder, which is then
+    refused as one rather than parsed as spec text); a spec's text has a newline or is no existing name."""
     if "\n" in text or len(text) > 4096:
         return False
     if text.endswith(".pde"):
         return True
     try:
-        return Path(text).is_file()
+        return Path(text).exists()
     except (OSError, ValueError):  # not a possible file name: it is text
         return False
 

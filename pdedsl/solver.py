@@ -59,10 +59,20 @@ class Solver:
 
         from .training.predict import coordinate_names
 
-        missing = [a for a in coordinate_names(self.problem) if a not in points]
+        names = coordinate_names(self.problem)
+        missing = [a for a in names if a not in points]
         if missing:
             raise ValueError(f"predict needs every coordinate; missing: {', '.join(missing)}")
-        columns = {a: np.asarray(v, dtype=np.float64).reshape(-1) for a, v in points.items()}
+        unknown = [a for a in points if a not in names]
+        if unknown:
+            raise ValueError(f"predict takes the coordinates {', '.join(names)}; not {', '.join(map(str, unknown))}")
+        columns = {a: _real_column(a, points[a]) for a in names}
+        try:  # a scalar stands for the same value at every point
+            shaped = np.broadcast_arrays(*columns.values())
+        except ValueError:
+            lengths = ", ".join(f"{a} has {c.size}" for a, c in columns.items())
+            raise ValueError(f"predict's coordinates must have one length, or be scalars: {lengths}") from None
+        columns = {a: np.ascontiguousarray(c) for a, c in zip(columns, shaped)}
         return evaluate_fields(self.run, columns)  # the spec's fields only (not the mixed form's fluxes)
 
     def predict_members(self, members: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -88,3 +98,13 @@ def _says(source: Path, problem) -> bool:
         return api.load(source) == problem
     except (SpecError, OSError, UnicodeDecodeError):
         return False
+
+
+def _real_column(name: str, values) -> np.ndarray:
+    """A coordinate's values as a flat float64 array (NumPy, lists, scalars or torch tensors)."""
+    if hasattr(values, "detach"):  # a torch tensor, perhaps one that requires grad or lives on a GPU
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) or np.iscomplexobj(array):
+        raise ValueError(f"predict's {name} must hold real numbers, not {array.dtype}")
+    return array.astype(np.float64).reshape(-1)

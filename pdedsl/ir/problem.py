@@ -270,4 +270,4 @@ def _by_name(items, name: str):
     for item in items:
         if item.name == name:
             return item
-    raise KeyError(name)
+    raise KeyError(f"no {name!r} here; the names are: {', '.join(item.name for item in items) or 'none'}")

@@ -1,0 +1,59 @@
+"""The Python surface with odd arguments: what load takes, and predict's coordinates."""
+
+import numpy as np
+import pytest
+import torch
+
+import pdedsl
+
+PLATE = """problem plate
+domain O = box(x: [0, 1], y: [0, 1])
+field u
+equation in O:
+    -laplace(u) = 1
+boundary on boundary(O):
+    u = 0
+"""
+
+
+def test_load_takes_paths_text_and_bytes_and_names_anything_else(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "specs").mkdir()
+    for folder in ("specs", "specs/"):  # an existing folder named by a string is a folder, not spec text
+        with pytest.raises(pdedsl.SpecError, match="is a directory"):
+            pdedsl.load(folder)
+    assert pdedsl.load(PLATE.encode()) == pdedsl.load(PLATE) == pdedsl.load(bytearray(PLATE.encode()))
+    with pytest.raises(pdedsl.SpecError, match="not UTF-8"):
+        pdedsl.load(b"problem p\xff\n")
+    for wrong in (None, ["problem p"], 3):
+        with pytest.raises(TypeError, match="a spec is a path or its text"):
+            pdedsl.load(wrong)
+    with pytest.raises(KeyError, match="no 'v' here; the names are: u"):
+        pdedsl.load(PLATE).field("v")
+
+
+@pytest.fixture(scope="module")
+def solver(tmp_path_factory):
+    solver = pdedsl.load(PLATE).solver(width=8, depth=2)
+    solver.fit(steps=2, lbfgs_steps=0, interior_points=16, boundary_points=4,
+               out=tmp_path_factory.mktemp("plate") / "run")
+    return solver
+
+
+def test_predict_takes_arrays_scalars_and_tensors(solver):
+    xs = np.linspace(0, 1, 5)
+    each = solver.predict({"x": xs, "y": np.full(5, 0.5)})["u"]
+    assert solver.predict({"x": xs, "y": 0.5})["u"] == pytest.approx(each)  # a scalar stands for every point
+    tensor = torch.tensor(xs, requires_grad=True)
+    assert solver.predict({"x": tensor, "y": [0.5] * 5})["u"] == pytest.approx(each)
+
+
+@pytest.mark.parametrize("points, message", [
+    ({"x": np.zeros(3), "y": np.zeros(5)}, "one length, or be scalars: x has 3, y has 5"),
+    ({"x": np.zeros(3)}, "missing: y"),
+    ({"x": np.zeros(3), "y": np.zeros(3), "t": 0.0}, "takes the coordinates x, y; not t"),
+    ({"x": np.zeros(3) + 1j, "y": np.zeros(3)}, "x must hold real numbers"),
+])
+def test_predict_names_what_is_wrong_with_its_points(solver, points, message):
+    with pytest.raises(ValueError, match=message):
+        solver.predict(points)
