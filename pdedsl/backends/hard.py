@@ -156,8 +156,9 @@ class HardDirichlet(torch.nn.Module):
     def _known(self, field: str) -> sympy.Expr:
         """``G``, the part of the field its hard conditions fix: ``g``, plus ``h - g(x, t0)`` with an initial value."""
         known = self.conditions[field][1] if field in self.conditions else sympy.Integer(0)
-        if field in self.initial:
-            known = known + self.initial[field][1] - known.subs(self.time.symbol, self.time.start)
+        if field in self.initial:  # (an initial value that mentions t is its value at t0)
+            at_start = {self.time.symbol: self.time.start}
+            known = known + self.initial[field][1].subs(at_start) - known.subs(at_start)
         return known
 
     def parameter_count(self) -> int:

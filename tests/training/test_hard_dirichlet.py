@@ -69,6 +69,19 @@ def test_vector_dirichlet_conditions_are_enforced_componentwise(tmp_path):
     assert Run.open(tmp_path / "run").model.enforced == set()
 
 
+def test_an_initial_value_that_mentions_t_is_its_value_at_the_start():
+    """u = sin(pi x) + t at t0 = 1 is sin(pi x) + 1: built in as such, the boundary value 1 still holds."""
+    problem = pdedsl.load("problem p\ndomain R = interval(x: [0, 1])\ntime t: [1, 2]\nfield u\n"
+                          "equation in R:\n    dt(u) = d(u, x, 2)\nboundary on boundary(R):\n    u = 1\n"
+                          "initial:\n    u = sin(pi*x) + t\n")
+    model = HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem)
+    assert model.enforced == {"boundary_1", "initial_1"}
+    x = torch.tensor([0.0, 1.0, 0.0, 0.5, 0.25], dtype=torch.float64)
+    t = torch.tensor([2.0, 1.5, 1.0, 1.0, 1.0], dtype=torch.float64)
+    u = model({"x": x, "t": t})["u"]
+    assert torch.allclose(u, torch.sin(torch.pi * x) * (t == 1) + 1, atol=1e-12)
+
+
 def test_boundary_values_hold_exactly():
     problem = pdedsl.load(SPEC)
     model = HardDirichlet(create("pinn", problem, width=8, depth=2).double(), problem)
