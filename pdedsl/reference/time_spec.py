@@ -24,6 +24,8 @@ from sympy.core.function import AppliedUndef
 
 from ..ir.geometry import Box
 from ..ir.problem import Problem
+from ..passes.expand import OperatorExpander
+from ..runtime.interpolation import input_interpolant
 from ..runtime.predicates import evaluate
 from .from_spec import ReferenceError, condition_on, holds
 from .time1d import solve_time_1d
@@ -49,6 +51,7 @@ class TimeSpec:
     Q: sympy.Expr  # of U, x, t
     ends: Optional[tuple[sympy.Expr, sympy.Expr]]  # Dirichlet values at the low and high end; None: periodic
     initial: sympy.Expr
+    data_inputs: tuple = ()  # (name, interpolant) of each input given as data: read where the solver needs it
 
 
 def time_spec(problem: Problem) -> TimeSpec:
@@ -69,7 +72,7 @@ def time_spec(problem: Problem) -> TimeSpec:
     u = sympy.Function(field)(x, t)
     constants = {c.symbol: c.value for c in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
-    D = _number(form.flux[0][1] / sympy.Derivative(u, x), constants, "the diffusion coefficient")
+    D = _diffusion(problem, form.flux[0][1] / sympy.Derivative(u, x), u, constants)
     volume = form.volume.subs(constants)
     c = _number(sympy.diff(volume, sympy.Derivative(u, t)), {}, "the coefficient of dt(u)")
     if c == 0:
@@ -81,8 +84,25 @@ def time_spec(problem: Problem) -> TimeSpec:
     P, Q = sympy.expand(sympy.diff(rest, UX)), sympy.expand(rest.subs(UX, 0))
     if P.has(UX) or P.has(x) or P.has(t):
         raise ReferenceError("the transport term must be a function of the field times d(u, x)")
+    data_inputs = tuple((i.name, input_interpolant(problem, i)) for i in problem.inputs if i.kind == "data")
     return TimeSpec(field, domain.shape, problem.time.name, problem.time.start, problem.time.end, D, c, P, Q,
-                    _ends(problem, domain, field, u, constants), _initial(problem, u, constants))
+                    _ends(problem, domain, field, u, constants), _initial(problem, domain, u, constants),
+                    data_inputs)
+
+
+def _diffusion(problem, ratio, u, constants) -> float:
+    """The number D of the flux ``D * d(u, x)``, or why the flux is not of that form."""
+    ratio = sympy.sympify(ratio).subs(constants)
+    if ratio.atoms(sympy.Derivative):
+        raise ReferenceError("the equation has derivatives the method-of-lines solver does not take (of third "
+                             "order or higher, or mixed in space and time)")
+    varying = ({p.symbol for p in problem.params if p.is_random} & ratio.free_symbols) | {
+        f for f in ratio.atoms(AppliedUndef) if f != u}
+    if varying:
+        names = ", ".join(sorted(v.func.__name__ if isinstance(v, AppliedUndef) else v.name for v in varying))
+        raise ReferenceError(f"the method-of-lines solver takes a fixed diffusion coefficient, not one that varies "
+                             f"with {names}")
+    return _number(ratio, {}, "the diffusion coefficient")
 
 
 def _number(expr, constants, what: str) -> float:
@@ -104,11 +124,17 @@ def _ends(problem, domain, field, u, constants):
     return tuple(values)
 
 
-def _initial(problem, u, constants) -> sympy.Expr:
+def _initial(problem, domain, u, constants) -> sympy.Expr:
+    """``g(x)`` of the initial condition ``u = g``: formula inputs written out, ``t`` at the start."""
     if len(problem.initial_conditions) != 1:
         raise ReferenceError("the reference solver needs one initial condition")
     condition = problem.initial_conditions[0]
-    residual = (condition.lhs - condition.rhs).subs(constants)
+    if condition.target is not None and condition.target.name != domain.name:
+        raise ReferenceError(f"the reference solver needs the initial value on the whole interval '{domain.name}', "
+                             f"not on {condition.target.kind} '{condition.target.name}'")
+    expander = OperatorExpander(problem)
+    residual = (expander.scalar(condition.lhs) - expander.scalar(condition.rhs)).subs(constants)
+    residual = residual.subs(problem.time.symbol, problem.time.start)
     marker = sympy.Dummy("u")
     replaced = residual.xreplace({u: marker, u.func(problem.space_symbols[0], problem.time.start): marker})
     k = sympy.diff(replaced, marker)
@@ -136,15 +162,21 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
     x = np.linspace(spec.box.low[0], spec.box.high[0], (len(x_out) - 1) * factor + 1)
 
     known = {sympy.Symbol(k, real=True): float(v) for k, v in (params or {}).items()}
+    data_inputs = dict(spec.data_inputs)
 
     def numeric(expr, **values):
         expr = expr.subs(known) if known else expr
-        for applied in expr.atoms(AppliedUndef):  # an input: its drawn values at the points
+        for applied in expr.atoms(AppliedUndef):  # an input: its drawn values at the points, or its data's
             name = applied.func.__name__
-            if name not in (inputs or {}):
+            where = np.broadcast_to(values[axis], np.shape(values[axis]))
+            if name in (inputs or {}):
+                nodes, samples = inputs[name]
+                values[name] = np.interp(where, nodes, samples)
+            elif name in data_inputs:
+                flat = torch.as_tensor(np.array(where, dtype=np.float64)).reshape(-1)
+                values[name] = data_inputs[name]({axis: flat}).double().numpy().reshape(np.shape(where))
+            else:
                 raise ReferenceError(f"input '{name}' has no values to solve with")
-            nodes, samples = inputs[name]
-            values[name] = np.interp(np.broadcast_to(values[axis], np.shape(values[axis])), nodes, samples)
             expr = expr.xreplace({applied: sympy.Symbol(name)})
         tensors = {k: torch.as_tensor(np.array(v, dtype=np.float64)) for k, v in values.items()}
         shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))

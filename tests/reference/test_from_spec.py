@@ -101,12 +101,58 @@ def test_time_dependent_specs_solve_by_the_method_of_lines():
 
 
 @pytest.mark.parametrize("name, reason", [("wave", "first order in time"), ("heat3d", "one space axis"),
-                                          ("kdv", "must be a number")])
+                                          ("kdv", "of third order or higher, or mixed in space and time")])
 def test_time_dependent_specs_outside_the_solver_are_refused(name, reason):
     from pdedsl.reference.time_spec import time_spec
 
     with pytest.raises(ReferenceError, match=reason):
         time_spec(pdedsl.load(SPECS / f"{name}.pde"))
+
+
+ROD_IN_TIME = """problem rod
+domain Rod = interval(x: [0, 1])
+time t: [1, 1.2]
+field u
+{declarations}
+equation in Rod:
+    dt(u) = {rate}*d(u, x, 2)
+boundary on boundary(Rod):
+    u = 0
+initial{where}:
+    u = {start}
+"""
+
+
+def _rod(tmp_path, declarations="", rate="0.1", where="", start="sin(pi*x)"):
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD_IN_TIME.format(declarations=declarations, rate=rate, where=where, start=start))
+    return pdedsl.load(spec)
+
+
+def test_initial_values_from_formulas_data_and_t_reach_the_time_solver(tmp_path):
+    """The start may be a formula input, an input given as data, or mention t (taken at t0): each gives the
+    heat solution exp(-0.1 pi^2 (t - 1)) sin(pi x) (before, only a plain expression of x was solved)."""
+    from pdedsl.reference.time_spec import solve_time_spec, time_spec
+
+    xs = np.linspace(0, 1, 201)
+    np.savez(tmp_path / "start.npz", x=xs, s=np.sin(np.pi * xs))
+    x, t = np.linspace(0, 1, 9), np.linspace(1, 1.2, 5)
+    exact = np.exp(-0.1 * np.pi ** 2 * (t[None, :] - 1)) * np.sin(np.pi * x[:, None])
+    for declarations, start in (("input g = sin(pi*x)", "g"), ('input s from "start.npz"', "s"),
+                                ("", "sin(pi*x) + t - 1")):
+        u = solve_time_spec(time_spec(_rod(tmp_path, declarations, start=start)), x, t)
+        assert np.abs(u - exact).max() < 1e-4, declarations or start
+
+
+@pytest.mark.parametrize("declarations, rate, where, reason", [
+    ("region left = Rod where x < 0.5", "0.1", " on left", "initial value on the whole interval 'Rod', not on "
+                                                           "region 'left'"),
+    ("param k ~ uniform(0.05, 0.2)", "k", "", "fixed diffusion coefficient, not one that varies with k")])
+def test_time_specs_the_solver_cannot_take_say_why(tmp_path, declarations, rate, where, reason):
+    from pdedsl.reference.time_spec import time_spec
+
+    with pytest.raises(ReferenceError, match=reason):
+        time_spec(_rod(tmp_path, declarations, rate, where))
 
 
 def test_a_periodic_steady_spec_is_refused_for_what_it_is(tmp_path):
