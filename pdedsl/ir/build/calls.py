@@ -223,6 +223,8 @@ class CallBuilder:
 
     def _bad_axis(self, arg: ast.Name, ctx: Context) -> None:
         owner = self.owner
+        if owner.time_in_error and owner.scope.kind_of(arg.id) == TIME:
+            return  # the time statement's own error says what is wrong
         axes = list(ctx.axes) + ([owner.time.name] if owner.time is not None and TIME in ctx.names else [])
         listed = ", ".join(axes) or "none"
         kind = owner.scope.kind_of(arg.id)

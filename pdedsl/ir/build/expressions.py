@@ -170,8 +170,8 @@ class ExpressionBuilder(CallBuilder):
                 self.sink.error(f"'{name}' is not an axis here (the axes are: {axes})", node.span)
                 return BAD
             return Typed(sympy.Symbol(name, real=True))
-        if kind == TIME:
-            return Typed(owner.time.symbol)
+        if kind == TIME:  # (no time axis: its statement is in error, and says so)
+            return BAD if owner.time is None else Typed(owner.time.symbol)
         if kind in (CONST, PARAM):
             return Typed(sympy.Symbol(name, real=True))
         if kind == FIELD:
