@@ -17,6 +17,7 @@ import sympy
 from .. import __version__
 from ..ir.printing import spec_text
 from ..passes.contractions import laplacian_contraction
+from ..passes.expand import OperatorExpander
 from ..passes.lowered import LoweredProblem, Residual, normal_symbol
 from .names import Namer, derivative_readable
 from .printer import ResidualPrinter
@@ -93,7 +94,8 @@ def generate_module(lowered: LoweredProblem, spec_name: str | None = None) -> st
     ]
     residuals = [_residual(r, symbols, printer) for r in lowered.residuals]
     weak = [_weak(w, symbols, printer) for w in lowered.weak]
-    exacts = [_exact(e, symbols, printer) for e in problem.exact]
+    expander = OperatorExpander(problem)
+    exacts = [_exact(e, expander, symbols, printer) for e in problem.exact]
     context = {
         "version": __version__,
         "version_repr": repr(__version__),
@@ -192,14 +194,16 @@ def _arguments_repr(arguments) -> str:
     return "{" + ", ".join(f"{identifier!r}: {meaning!r}" for identifier, meaning in arguments) + "}"
 
 
-def _exact(exact, symbols: _Symbols, printer: ResidualPrinter) -> dict:
-    expr = exact.expr
+def _exact(exact, expander, symbols: _Symbols, printer: ResidualPrinter) -> dict:
+    """An exact solution's function; operators of closed-form expressions in it (``laplace(x^2*y)``) are
+    worked out first, as nothing at run time takes them."""
+    expr = expander.scalar(exact.expr).doit()
     arguments = symbols.arguments(expr)
     return {
         "function": symbols.namer.name("exact_", exact.name, exact.name),
         "signature": _signature(arguments),
         "arguments_repr": _arguments_repr(arguments),
-        "comment": _comment(f"{exact.name} = {spec_text(expr)}"),
+        "comment": _comment(f"{exact.name} = {spec_text(exact.expr)}"),
         "result": printer.doprint(expr),
         "field_repr": repr(exact.name),
     }

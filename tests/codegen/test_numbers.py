@@ -21,3 +21,15 @@ def test_large_and_tiny_exact_numbers_print_as_floats():
     x = torch.linspace(0, 1, 5, dtype=torch.float64)
     value = residuals.evaluate(module, module.RESIDUALS[0], {"x": x}, lambda c: {"u": 0 * c["x"]})
     assert torch.allclose(value, -(1e300 * x + (2 / 3) ** 600), rtol=1e-12, atol=0)
+
+
+def test_operators_of_closed_forms_in_an_exact_solution_are_worked_out():
+    """laplace, d, div, grad and dot of expressions of the coordinates: nothing at run time takes them, so
+    the generated exact function holds their values (it used to be an internal error at compile)."""
+    source = pdedsl.compile("problem p\ndomain D = box(x: [0, 1], y: [0, 1])\nfield u\nequation in D:\n"
+                            "    -laplace(u) = 1\nboundary on boundary(D): u = 0\n"
+                            "exact u = laplace(x^2*y) + d(x^3, x) + div((x*y, y^2)) + dot(grad(x*y), (1, 2))\n")
+    module = load_module(source)
+    x = torch.linspace(0, 1, 5, dtype=torch.float64)
+    y = torch.linspace(1, 2, 5, dtype=torch.float64)
+    assert torch.allclose(module.exact_u(coord_x=x, coord_y=y), 3 * x**2 + 2 * x + 6 * y, rtol=1e-12)
