@@ -9,6 +9,7 @@ it as an error when it loads the data.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ...errors import DiagnosticSink
@@ -38,12 +39,22 @@ def check_data_file(
         sink.error("the data file name is empty", literal.span)
         return None
     path = resolve(literal, spec_path)
-    if path.is_dir():
-        sink.error(f"data file '{literal.value}' is a folder, not an .npz file", literal.span, hint=f"{path}")
-        return None
-    if not path.is_file():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
         where = "" if not spec_path else " (relative paths are taken from the spec's folder)"
         sink.error(f"data file '{literal.value}' not found", literal.span, hint=f"looked for {path}{where}")
+        return None
+    except (OSError, ValueError) as error:  # a name too long, a loop of links, a NUL byte, ...
+        reason = getattr(error, "strerror", None) or str(error)
+        sink.error(f"data file '{_short(literal.value)}' cannot be read: {reason}", literal.span)
+        return None
+    if stat.S_ISDIR(mode):
+        sink.error(f"data file '{literal.value}' is a folder, not an .npz file", literal.span, hint=f"{path}")
+        return None
+    if not stat.S_ISREG(mode):
+        sink.error(f"data file '{literal.value}' is not a regular file (a pipe or a device?)", literal.span,
+                   hint=f"{path}")
         return None
     try:
         arrays = read_arrays(path, set(axes) | {name})
@@ -84,3 +95,7 @@ def _layout_problem(arrays: dict, name: str, axes: tuple[str, ...]) -> str | Non
     if layout_of(arrays[name], coordinates) is None:
         return misfit(name, arrays[name], axes, coordinates)
     return None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
