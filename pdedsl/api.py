@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Union
 
@@ -23,17 +25,32 @@ def load(path_or_text: PathOrText) -> Problem:
     A ``Path`` (or a string naming an existing file, or ending in ``.pde``
     with no newline in it) is read as a file; any other string is the spec's text.
     """
-    return compiler.check(source_of(path_or_text))
+    with _room_to_recurse():
+        return compiler.check(source_of(path_or_text))
 
 
 def parse(path_or_text: PathOrText) -> ast.Spec:
     """Parse only: the AST of a spec (syntax errors raise SpecError)."""
-    return compiler.parse(source_of(path_or_text))
+    with _room_to_recurse():
+        return compiler.parse(source_of(path_or_text))
 
 
 def compile(path_or_text: PathOrText) -> str:  # noqa: A001 - the natural name for a compiler's API
     """The generated Python module (source text) for a spec."""
-    return compiler.compile_source(source_of(path_or_text))
+    with _room_to_recurse():
+        return compiler.compile_source(source_of(path_or_text))
+
+
+@contextmanager
+def _room_to_recurse(limit: int = 10_000):
+    """SymPy walks expression trees recursively, several frames a level: expressions at the language's
+    nesting limits need more than Python's default 1000 frames (the command line sets the same limit)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: bool = False, **settings) -> dict:

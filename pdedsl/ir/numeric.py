@@ -14,6 +14,7 @@ from the expression alone, so the builder can refuse it first.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Mapping
 
@@ -45,13 +46,18 @@ MAX_EXACT_DIGITS = 10_000
 
 def is_constant(expr: sympy.Basic, symbols) -> bool:
     """Can :func:`evaluate` compute ``expr``: numbers, pi, e and ``symbols`` joined by arithmetic and functions?"""
+    return _is_constant(expr, frozenset(symbols))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the builder asks about each growing link of a chain of lets again
+def _is_constant(expr: sympy.Basic, symbols: frozenset) -> bool:
     if isinstance(expr, sympy.Symbol):
         return expr in symbols
     if isinstance(expr, sympy.Number) or expr is sympy.pi or expr is sympy.E:
         return True
     known = isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)) or (
         isinstance(expr, sympy.Function) and expr.func in _UNARY)
-    return known and all(is_constant(a, symbols) for a in expr.args)
+    return known and all(_is_constant(a, symbols) for a in expr.args)
 
 
 def exact_digits(expr: sympy.Basic) -> float:
@@ -178,6 +184,27 @@ def _finite(value: float) -> float:
 
 #: Nodes a let may have written out (its lets substituted): as many as a spec may have tokens.
 MAX_WRITTEN_SIZE = 20_000
+
+
+#: How deep a let or relation may nest with its lets substituted: generated code nests as deeply, and
+#: Python's parser refuses more than 200 nested parentheses.
+MAX_WRITTEN_DEPTH = 150
+
+
+def written_depth(expr: sympy.Basic) -> int:
+    """How many levels deep ``expr`` nests (an atom is 1); iterative, each distinct subexpression once."""
+    depths: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in depths:
+            continue
+        if ready:
+            depths[node] = 1 + max((depths[a] for a in node.args), default=0)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in depths)
+    return depths[expr]
 
 
 def written_size(expr: sympy.Basic) -> int:

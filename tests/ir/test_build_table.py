@@ -194,6 +194,28 @@ def test_one_file_observed_twice_for_a_name_is_warned_about(tmp_path):
     assert warning.message == "'u' is already observed from this file on line 6: each reading would count twice"
 
 
+def _let_chain(links: int, link: str, use: str = "a{n}") -> str:
+    lines = ["problem p", "domain Omega = box(x: [0, 1], y: [0, 1])", "field u", "let a0 = x"]
+    lines += [f"let a{i + 1} = " + link.format(i=i) for i in range(links)]
+    lines += ["equation in Omega:", "    -laplace(u) = " + use.format(n=links), "boundary on boundary(Omega):",
+              "    u = 0"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("link", ["sin(a{i})", "a{i} + 1"])
+def test_long_chains_of_lets_compile_or_are_refused_where_they_get_too_deep(link):
+    """Lets nest as deeply as their chain: within the limit the generated module is valid Python (it used to
+    exceed Python's 200 nested parentheses), past it the let that crosses it is the error, at once (a chain
+    of 1500 used to exhaust the recursion limit, and a chain of sums took minutes)."""
+    compile(pdedsl.compile(_let_chain(140, link)), "<generated>", "exec")
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(_let_chain(1500, link))
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert error.message.startswith("let 'a150' nests too deeply written out")
+    with pytest.raises(pdedsl.SpecError, match="this equation nests too deeply written out"):
+        pdedsl.load(_let_chain(145, link, use="cos(" * 20 + "a{n}" + ")" * 20))
+
+
 def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
     problem = pdedsl.load("problem p\ndomain D = interval(x: [0, 1])\nfield u\nequation e in D:\n    -div((d(u, x),)) = 1\n")
     listing = format_problem(problem)

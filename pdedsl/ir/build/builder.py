@@ -18,7 +18,8 @@ from ...errors import DiagnosticSink, Source, Span, did_you_mean
 from ...frontend import ast
 from .. import geometry as geo
 from .. import problem as ir
-from ..numeric import MAX_EXACT_DIGITS, MAX_WRITTEN_SIZE, UNDEFINED, NotFinite, evaluate, exact_digits, folds_to_undefined, written_size
+from ..numeric import (MAX_EXACT_DIGITS, MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE, UNDEFINED, NotFinite, evaluate,
+                       exact_digits, folds_to_undefined, written_depth, written_size)
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
 from .expressions import ExpressionBuilder
 from .extent import extent, unmet_bound
@@ -335,6 +336,8 @@ class ProblemBuilder(StatementBuilder):
             return Typed(None)
         if (name, ctx) in self._let_values:  # built once per place of use: a chain of lets that each use the
             return self._let_values[name, ctx]  # one before twice would otherwise take exponential time
+        if not self._let_stack:
+            self._build_used_lets_first(name, ctx)
         self._let_stack.append(name)
         try:
             value = self.expressions.value(node.value, ctx)
@@ -346,8 +349,39 @@ class ProblemBuilder(StatementBuilder):
                             hint="a let that uses another let several times doubles it each time; "
                                  "write the expression more simply (2*a, not a + a)")
             value = Typed(None)
+        elif not value.bad and value.expr is not None and written_depth(value.expr) > MAX_WRITTEN_DEPTH:
+            self.sink.error(f"let '{name}' nests too deeply written out: its lets substituted, it is more than "
+                            f"{MAX_WRITTEN_DEPTH} levels deep", node.value.span,
+                            hint="generated code cannot nest that deeply; shorten the chain of lets")
+            value = Typed(None)
         self._let_values[name, ctx] = value
         return value
+
+    def _build_used_lets_first(self, name: str, ctx: Context) -> None:
+        """Build, deepest first, the lets that let ``name`` uses and that are not built for ``ctx`` yet, so that
+        a chain of a thousand lets is built one link at a time rather than by a thousand nested calls."""
+        order, state, stack = [], {}, [(name, False)]  # state: "open" while on the current path, then "done"
+        while stack:
+            current, expanded = stack.pop()
+            if expanded:
+                state[current] = "done"
+                order.append(current)
+                continue
+            if current in state:
+                continue
+            state[current] = "open"
+            stack.append((current, True))
+            for used in self._lets_used_by(current):
+                if state.get(used) == "open":
+                    return  # a cycle: building as written reports it where it starts
+                if used not in state and (used, ctx) not in self._let_values:
+                    stack.append((used, False))
+        for used in order[:-1]:
+            self.let_value(used, ctx, None)
+
+    def _lets_used_by(self, name: str) -> list[str]:
+        node = self.scope.get(name).node
+        return [n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and self.scope.kind_of(n.id) == LET]
 
 
 def warn_initial_values_not_periodic(sink: DiagnosticSink, problem: dict, domains, constants) -> None:

@@ -14,7 +14,7 @@ from .. import geometry as geo
 from .. import nodes
 from .. import problem as ir
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, TIME, Context, describe_shape
-from ..numeric import folded
+from ..numeric import MAX_WRITTEN_DEPTH, folded, written_depth
 from .data_files import check_data_file
 
 #: Names an equation or condition may use.
@@ -215,6 +215,11 @@ class StatementBuilder:
         if lhs.shape != rhs.shape:
             self.sink.error(f"the two sides differ: the left is {describe_shape(lhs)}, the right {describe_shape(rhs)}",
                             relation.span)
+            return None
+        if max(written_depth(lhs.expr), written_depth(rhs.expr)) > MAX_WRITTEN_DEPTH:
+            self.sink.error(f"this {block.kind} nests too deeply written out: its lets substituted, it is more than "
+                            f"{MAX_WRITTEN_DEPTH} levels deep", relation.span,
+                            hint="generated code cannot nest that deeply; shorten the chain of lets")
             return None
         if not (lhs.fields | rhs.fields):
             self.sink.error(f"this {block.kind} involves no field, so no solution can meet or miss it",
