@@ -247,9 +247,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pdedsl: error: out of memory ({detail}); ask for less at once: fewer points (split the "
                   "file), draws, members or a smaller batch", file=sys.stderr)
             return EXIT_SPEC
-        bug = error if isinstance(error, InternalError) else InternalError(f"{type(error).__name__}: {error}")
-        print(f"pdedsl: {bug}\n(set PDEDSL_DEBUG=1 to see the traceback)", file=sys.stderr)
+        _report_bug(error)
         return EXIT_INTERNAL
+
+
+def _report_bug(error: Exception) -> None:
+    bug = error if isinstance(error, InternalError) else InternalError(f"{type(error).__name__}: {error}")
+    print(f"pdedsl: {bug}\n(set PDEDSL_DEBUG=1 to see the traceback)", file=sys.stderr)
 
 
 def _peer_lost(error: Exception) -> bool:
@@ -286,15 +290,23 @@ def _check(args) -> int:
     status = EXIT_OK
     for path in args.specs:
         if not os.path.isfile(path):
-            print(f"pdedsl: error: {path}: {'is a directory' if os.path.isdir(path) else 'no such file'}",
-                  file=sys.stderr)
+            why = ("is a directory" if os.path.isdir(path) else "is not a regular file" if os.path.exists(path)
+                   else "no such file")
+            print(f"pdedsl: error: {path}: {why}", file=sys.stderr)
             status = max(status, EXIT_USAGE)
             continue
         try:
             problem = api.load(Path(path))
         except SpecError as error:
             print(error.render(), file=sys.stderr)
-            status = max(status, EXIT_SPEC) if status != EXIT_USAGE else status
+            status = max(status, EXIT_SPEC)
+            continue
+        except Exception as error:  # noqa: BLE001 - a bug on one spec: say so, and check the others
+            if os.environ.get("PDEDSL_DEBUG"):
+                raise
+            print(f"{path}:", end=" ", file=sys.stderr)
+            _report_bug(error)
+            status = max(status, EXIT_INTERNAL)
             continue
         for warning in problem.warnings:
             print(warning.render(), file=sys.stderr)

@@ -203,6 +203,26 @@ def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
     assert "internal error: ZeroDivisionError: boom" in err and "bug in pdedsl" in err and "Traceback" not in err
 
 
+def test_check_goes_on_past_a_bug_in_one_spec(tmp_path, capsys, monkeypatch):
+    import pdedsl.api
+
+    check = pdedsl.api.compiler.check
+
+    def explode_on_one(source):
+        if source.name.endswith("boom.pde"):
+            raise ZeroDivisionError("boom")
+        return check(source)
+
+    monkeypatch.delenv("PDEDSL_DEBUG", raising=False)
+    monkeypatch.setattr(pdedsl.api.compiler, "check", explode_on_one)
+    paths = [write(tmp_path, "good.pde", GOOD), write(tmp_path, "boom.pde", GOOD), write(tmp_path, "bad.pde", "fiel u\n")]
+    assert main(["check", *paths]) == 3
+    out, err = capsys.readouterr()
+    assert f"{paths[0]}: ok" in out
+    assert f"{paths[1]}: pdedsl: internal error: ZeroDivisionError: boom" in err
+    assert f"{paths[2]}:1:1: error" in err  # checked after the bug
+
+
 @pytest.mark.parametrize("error", [MemoryError("Unable to allocate 1.49 GiB"),
                                    RuntimeError("[enforce fail] DefaultCPUAllocator: can't allocate memory: 2048")])
 def test_running_out_of_memory_is_explained_not_called_a_bug(tmp_path, capsys, monkeypatch, error):
