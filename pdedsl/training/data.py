@@ -51,3 +51,14 @@ def load_statement(problem, statement, verb: str, finite: bool = False):
 def as_tensors(points: dict, values: np.ndarray, dtype, device) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     return ({a: torch.as_tensor(c, dtype=dtype, device=device) for a, c in points.items()},
             torch.as_tensor(values, dtype=dtype, device=device))
+
+
+def observation_keys(problem) -> list[str]:
+    """A report's name for each ``observe`` statement: the field, then ``u_2``, ``u_3`` for more files of it
+    (the data terms of training are ``data_`` and these)."""
+    counts: dict[str, int] = {}
+    keys = []
+    for observation in problem.observations:
+        counts[observation.name] = counts.get(observation.name, 0) + 1
+        keys.append(observation.name + (f"_{counts[observation.name]}" if counts[observation.name] > 1 else ""))
+    return keys

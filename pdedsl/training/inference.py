@@ -31,7 +31,7 @@ from .. import api
 from ..errors import where
 from ..files import json_text, replacing, write_text
 from ..runtime.family import random_params
-from .data import DataError, load_points
+from .data import DataError, load_points, observation_keys
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
 from .model_error import CALIBRATION_MEMBERS, model_error
 from .predict import outside_count, write_npz
@@ -124,7 +124,8 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
         "inferred": names,
         "fields": list(run.model.field_names),
         "axes": list(axes),
-        "observations": {o.name: {"points": int(o.values.numel()), "noise": o.noise} for o in observations},
+        "observations": {key: {"points": int(o.values.numel()), "noise": o.noise}
+                         for key, o in zip(observation_keys(problem), observations)},
         "model_error": _model_error_report(error, error_note),
         "latent": posterior.latent_size,
         "negative_log_posterior_map": misfit,
@@ -185,7 +186,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "problem": problem.name,
         "method": "a PINN and the unknowns fitted together to the physics and the data (point estimates)",
         "inferred": list(problem.inferred),
-        "observations": {o.name: {"noise": o.noise} for o in problem.observations},
+        "observations": {key: {"noise": o.noise} for key, o in zip(observation_keys(problem), problem.observations)},
         "params": result["params"],
         "rel_l2": result["rel_l2"],
         "wall_s": result["wall_s"],
@@ -429,3 +430,4 @@ def open_posterior(folder):
     problem = api.load(folder / "spec.pde")
     z = torch.as_tensor(samples, dtype=run.dtype, device=run.device)
     return report, problem, run, z, torch.as_tensor(z_map, dtype=run.dtype, device=run.device)
+

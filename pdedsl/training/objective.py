@@ -22,7 +22,7 @@ from ..runtime.jets import from_autograd
 from ..runtime.residuals import bind_arguments, contraction_of, requests_of
 from .compiling import Compiled, worth_compiling
 from .config import TrainConfig
-from .data import as_tensors, load_statement
+from .data import as_tensors, load_statement, observation_keys
 from .weak import WeakBatch, WeakTerms
 
 
@@ -50,7 +50,7 @@ class Objective:
                 continue
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault((entry["kind"], target), []).append(entry)
-        self.observations = [self._observation(o) for o in problem.observations] if fields is None else []
+        self.observations = self._observations() if fields is None else []
         self.data_inputs = {i.name: input_interpolant(problem, i).to(device)
                             for i in problem.inputs if i.kind == "data"}
         if self.instance is not None:
@@ -102,10 +102,24 @@ class Objective:
     def trainable_params(self) -> list[torch.nn.Parameter]:
         return [p for p in self.params.values() if isinstance(p, torch.nn.Parameter)]
 
-    def _observation(self, observation):
-        points, values = load_statement(self.problem, observation, "observe", finite=True)
-        coords, targets = as_tensors(points, values, self.dtype, self.device)
-        return observation.name, coords, targets
+    def _observations(self) -> list:
+        """``(term, field, coords, targets, precision)`` per ``observe`` statement.
+
+        Each statement is its own term: ``data_u``, then ``data_u_2`` for a second file of ``u``. Its
+        ``precision`` weighs it against the other statements by their noise, ``(s_min / s)^2``, so the most
+        precise has weight 1 (a statement with no or zero noise counts as the most precise); how much the data
+        weigh against the physics is ``--weight data_u=W``.
+        """
+        noises = [o.noise for o in self.problem.observations if o.noise]
+        finest = min(noises) if noises else None
+        out = []
+        for key, observation in zip(observation_keys(self.problem), self.problem.observations):
+            term = f"data_{key}"
+            points, values = load_statement(self.problem, observation, "observe", finite=True)
+            coords, targets = as_tensors(points, values, self.dtype, self.device)
+            precision = (finest / observation.noise) ** 2 if observation.noise and finest else 1.0
+            out.append((term, observation.name, coords, targets, precision))
+        return out
 
     # ---- sampling ----
     def sample(self, draw: int, adaptive: bool = False, step: int = 0) -> dict:
@@ -186,9 +200,9 @@ class Objective:
         for index, (low, high) in enumerate(batches["periodic"]):
             terms[f"periodic_{index + 1}"] = weights.get(f"periodic_{index + 1}", 1.0) * self._periodic(
                 self.problem.periodic[index], low, high)
-        for name, coords, targets in self.observations:
+        for term, name, coords, targets, precision in self.observations:
             predicted = self.model(coords)[name]
-            terms[f"data_{name}"] = weights.get(f"data_{name}", 1.0) * (predicted - targets).square().mean()
+            terms[term] = weights.get(term, 1.0) * precision * (predicted - targets).square().mean()
         return terms
 
     def residual_rows(self, batches: dict, share: float = 1.0) -> "OrderedDict[str, torch.Tensor]":
@@ -219,8 +233,8 @@ class Objective:
             differences = self._periodic_differences(self.problem.periodic[index], low, high)
             for part, difference in enumerate(differences):  # (value, derivative): each a row per pair
                 rows[f"{name}#{part}"] = scaled(difference, weights.get(name, 1.0))
-        for name, coords, targets in self.observations:
-            rows[f"data_{name}"] = scaled(self.model(coords)[name] - targets, weights.get(f"data_{name}", 1.0))
+        for term, name, coords, targets, precision in self.observations:
+            rows[term] = scaled(self.model(coords)[name] - targets, weights.get(term, 1.0) * precision)
         return rows
 
     def _engine_of(self, entries) -> str:

@@ -428,6 +428,38 @@ def test_a_spec_posed_elsewhere_than_the_model_is_warned_about(trained, tmp_path
     assert done.returncode == 0 and "7 of the 120 readings of 'u' lie outside the model's domain" in done.stderr
 
 
+TWO_FILES = """problem p1
+domain L = interval(x: [0, 1])
+field u
+param D = 1.0
+equation in L:
+    -D*d(u, x, x) = 0.5*pi^2*sin(pi*x)
+boundary on boundary(L):
+    u = 0
+observe u from "full.npz" noise {full}
+observe u from "half.npz" noise {half}
+infer D
+"""
+
+
+@pytest.mark.parametrize("full, half, expected", [(0.001, 1, 0.5), (1, 0.001, 1.0)])
+def test_two_files_of_one_field_both_count_weighed_by_their_noise(tmp_path, full, half, expected):
+    """u = sin(pi x) needs D = 0.5, u = sin(pi x)/2 needs D = 1: the precise file wins (the second file used
+    to replace the first, and noise was not read on this path)."""
+    x = np.linspace(0.05, 0.95, 20)
+    np.savez(tmp_path / "full.npz", x=x, u=np.sin(np.pi * x))
+    np.savez(tmp_path / "half.npz", x=x, u=0.5 * np.sin(np.pi * x))
+    (tmp_path / "two.pde").write_text(TWO_FILES.format(full=full, half=half))
+    done = pdedsl("infer", str(tmp_path / "two.pde"), "--out", str(tmp_path / "run"), "--steps", "300",
+                  "--lbfgs-steps", "30", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["observations"] == {"u": {"noise": full}, "u_2": {"noise": half}}
+    assert report["params"]["D"] == pytest.approx(expected, rel=0.02)
+    last = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert {"data_u", "data_u_2"} <= set(last["terms"])
+
+
 def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30",
                   "--lbfgs-steps", "10", "--json", "-q")
