@@ -169,7 +169,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --model: the latent prior: a Gaussian fitted to where the encoder puts the "
                             "training members (aggregate), or the nominal N(0, I) (standard) (default: aggregate)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
-    infer.add_argument("--lbfgs-steps", type=int, help="without --model: L-BFGS iterations after Adam (default: 2000)")
+    infer.add_argument("--lbfgs-steps", type=int, help="without --model: steps of the phase after Adam "
+                       "(Levenberg-Marquardt; default: 200)")
     infer.add_argument("--instance", type=int, metavar="SEED",
                        help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
                             "not inferred)")
@@ -568,12 +569,27 @@ def _infer(args) -> int:
         settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed,
                             sampler=args.sampler, chains=args.chains, mala_steps=args.mala_steps,
                             model_error=not args.no_model_error, prior=args.prior)
+        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "lbfgs_steps", "instance") if getattr(args, o) is not None]
+        if ignored:
+            print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "
+                  "--model; with a dgno model they do nothing", file=sys.stderr)
         report = infer(spec, args.model, folder, settings, progress=not args.quiet)
     else:
         from .training.inference import infer_scalars
 
         if args.instance is not None and args.instance < 0:
             raise _UsageError(f"--instance needs a seed >= 0 (got {args.instance})")
+        for option in ("steps", "lbfgs_steps"):
+            value = getattr(args, option)
+            if value is not None and value < 0:
+                raise _UsageError(f"--{option.replace('_', '-')} must be at least 0 (got {value})")
+        infer_defaults = vars(_parser().parse_args(["infer", args.spec]))
+        ignored = [f"--{o.replace('_', '-')}" for o in ("restarts", "map_steps", "draws", "chains", "mala_steps",
+                                                        "sampler", "prior")
+                   if getattr(args, o) != infer_defaults[o]] + (["--no-model-error"] if args.no_model_error else [])
+        if ignored:
+            print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the posterior of a "
+                  "dgno model (--model); without one they do nothing", file=sys.stderr)
         report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet,
                                lbfgs_steps=args.lbfgs_steps, instance=args.instance)
     _print_inference(report, folder)

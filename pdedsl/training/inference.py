@@ -175,6 +175,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         config.steps = steps
     if lbfgs_steps is not None:
         config.lbfgs_steps = lbfgs_steps
+    _check_not_a_training_run(Path(out_folder))
     if _killed_alike(spec_path, problem, config, Path(out_folder)):
         print(f"pdedsl: note: {out_folder} holds this inference, killed part way; continuing it from its last "
               "checkpoint (delete the folder to start afresh)", file=sys.stderr)
@@ -193,6 +194,22 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     }
     write_text(Path(out_folder) / "inference.json", json_text(report, indent=2))
     return report
+
+
+def _check_not_a_training_run(folder: Path) -> None:
+    """A PINN inference writes a run folder of its own: one that holds a trained model (say a dgno run meant
+    as ``--model``) is refused rather than overwritten; an earlier PINN inference may be redone in place."""
+    from .run import RunError
+
+    try:
+        backend = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return  # no run there (or not one pdedsl can read, which training refuses itself)
+    if backend != "pinn":
+        raise RunError(f"{folder} holds a trained {backend} model; an inference without --model writes a run of "
+                       f"its own: choose another --out (or pass the model: --model {folder})")
+    if (folder / "result.json").exists() and not (folder / "inference.json").exists():
+        raise RunError(f"{folder} holds a training run; an inference writes a run of its own: choose another --out")
 
 
 def _killed_alike(spec_path, problem, config, folder: Path) -> bool:

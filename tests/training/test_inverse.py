@@ -336,6 +336,10 @@ def test_infer_errors_are_explained(trained, tmp_path):
     done = pdedsl("infer", str(other), "--model", str(trained), "--out", str(tmp_path / "z"))
     assert done.returncode == 1 and "learned u" in done.stderr
     before = sorted(p.name for p in trained.iterdir())
+    done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(trained))  # --model forgotten
+    assert done.returncode == 1 and f"{trained} holds a trained dgno model" in done.stderr
+    done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "never"), "--steps", "-5")
+    assert done.returncode == 2 and "--steps must be at least 0" in done.stderr and not (tmp_path / "never").exists()
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(trained))
     assert done.returncode == 1 and "the model's own run folder" in done.stderr
     assert sorted(p.name for p in trained.iterdir()) == before  # nothing of the model overwritten
