@@ -166,10 +166,12 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
                          f"'infer {fields[0]}' asks for a field, which needs a generative model of the family: "
                          f"train one (pdedsl train {spec_path} --backend dgno --out RUN), then pass --model RUN")
     if not problem.inferred:
-        raise InferError("the spec has no 'infer' statement: nothing to infer")
+        raise InferError(f"{problem.source_name}: the spec has no 'infer' statement: nothing to infer")
     if not problem.observations:
-        raise InferError("the spec observes nothing ('observe u from \"data.npz\" noise 0.01'), so there is "
-                         "nothing to infer from")
+        raise InferError(f"{where(problem.source_name, problem.infer_span(problem.inferred[0]))}: the spec observes "
+                         "nothing ('observe u from \"data.npz\" noise 0.01'), so there is nothing to infer from")
+    if instance is None:
+        _check_one_problem(problem, spec_path)
     config = TrainConfig(seed=seed, instance=instance)
     if steps is not None:
         config.steps = steps
@@ -194,6 +196,18 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     }
     write_text(Path(out_folder) / "inference.json", json_text(report, indent=2))
     return report
+
+
+def _check_one_problem(problem, spec_path) -> None:
+    """The PINN fit solves one problem: a random input or param that is not inferred needs ``--instance``."""
+    random = [i for i in problem.inputs if i.kind == "prior"] + [
+        p for p in problem.params if p.is_random and p.name not in problem.inferred]
+    for item in random[:1]:
+        kind = "input" if item in problem.inputs else "param"
+        raise InferError(f"{where(problem.source_name, item.span)}: {kind} '{item.name}' is random, and an inference "
+                         "without --model solves one problem: add --instance SEED to solve on one draw of it, or "
+                         f"train a model of the family (pdedsl train {spec_path} --backend dgno --out RUN) and "
+                         "pass --model RUN")
 
 
 def _check_not_a_training_run(folder: Path) -> None:

@@ -486,6 +486,8 @@ def test_a_family_spec_infers_its_unknowns_on_one_draw_of_the_rest(tmp_path):
     shutil.copy("specs/heat_obs.npz", tmp_path / "heat_obs.npz")
     done = pdedsl("infer", str(spec), "--out", str(tmp_path / "a"), "--steps", "20", "--lbfgs-steps", "0", "-q")
     assert done.returncode == 1 and "--instance SEED" in done.stderr  # the option the message names exists:
+    assert f"{spec}:12:1: param 's' is random" in done.stderr and "--backend dgno" in done.stderr
+    assert not (tmp_path / "a").exists()  # refused before any folder is made
     done = pdedsl("infer", str(spec), "--out", str(tmp_path / "a"), "--steps", "20", "--lbfgs-steps", "0",
                   "--instance", "3", "--json", "-q")
     assert done.returncode == 0, done.stderr
