@@ -194,6 +194,23 @@ def test_one_file_observed_twice_for_a_name_is_warned_about(tmp_path):
     assert warning.message == "'u' is already observed from this file on line 6: each reading would count twice"
 
 
+@pytest.mark.parametrize("equations, initial, expected", [
+    ("d(u, t, 2) = laplace(u)", "u = x",
+     [(3, "'u' is of order 2 in time, but no initial condition gives dt(u): the solution is not determined")]),
+    ("dt(u) = laplace(u)", "u = x\n    dt(u) = 0",
+     [(9, "this initial condition gives dt(u), but 'u' is of order 1 in time, so its equations decide dt(u) at the "
+          "start: the two may disagree")]),
+    ("dt(u) = v\n    dt(v) = laplace(u)", "u = x",
+     [(3, "'v' is of order 1 in time, but no initial condition gives 'v': the solution is not determined")]),
+    ("d(u, t, 2) = laplace(u) + v\n    v = u", "u = x\n    dt(u) = 0", []),
+    ("dt(u) = v\n    dt(v) = laplace(u)", "u + v = x", []),  # not of the form u = ...: not judged
+])
+def test_initial_conditions_are_counted_against_each_fields_order_in_time(equations, initial, expected):
+    problem = load(f"time t: [0, 1]\nequation in Omega:\n    {equations}\ninitial:\n    {initial}\n")
+    found = [(w.span.line, w.message) for w in problem.warnings if "no equation or condition" not in w.message]
+    assert found == expected
+
+
 def _let_chain(links: int, link: str, use: str = "a{n}") -> str:
     lines = ["problem p", "domain Omega = box(x: [0, 1], y: [0, 1])", "field u", "let a0 = x"]
     lines += [f"let a{i + 1} = " + link.format(i=i) for i in range(links)]

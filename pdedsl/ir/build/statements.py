@@ -60,6 +60,7 @@ class StatementBuilder:
         self._check_input_cycles()
         self._warn_about_gaps(result)
         self._warn_about_initial_overlaps(result["initial_conditions"])
+        self._warn_about_initial_orders(result["equations"], result["initial_conditions"])
         self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
         self._warn_about_repeated_observations(result["observations"])
         return result
@@ -426,6 +427,40 @@ class StatementBuilder:
                                   "each reading would count twice", observation.span)
             seen.setdefault(key, observation.span.line)
 
+    def _warn_about_initial_orders(self, equations, initial) -> None:
+        """A field of order k in time needs its value and first k - 1 time derivatives at the start: one
+        missing leaves the solution undetermined, one more may contradict the equation."""
+        if self.time is None or not initial or self.sink.has_errors:
+            return
+        orders = _time_orders(equations, self.time.symbol)
+        given: dict[str, dict[int, object]] = {}
+        loose = set()  # fields in initial relations that are not 'u = ...' or 'dt(u) = ...': not judged
+        for condition in initial:
+            quantity = _initial_quantity(condition.lhs, self.time.name)
+            if quantity is None:
+                loose |= {f.func.__name__ for f in (condition.lhs - condition.rhs).atoms(AppliedUndef)}
+                continue
+            given.setdefault(quantity[0], {}).setdefault(quantity[1], condition)
+        for declaration in self.scope.of_kind(FIELD):
+            field, order = declaration.name, orders.get(declaration.name, 0)
+            if field in loose:
+                continue
+            for k, condition in sorted(given.get(field, {}).items()):
+                if k >= order:
+                    what = f"'{field}'" if k == 0 else _time_derivative(field, k, self.time.name)
+                    because = ("no equation differentiates it in time" if order == 0 else
+                               f"'{field}' is of order {order} in time, so its equations decide {what} at the start")
+                    self.sink.warning(f"this initial condition gives {what}, but {because}: the two may disagree",
+                                      condition.span)
+            missing = [k for k in range(order) if k not in given.get(field, {})]
+            if missing:
+                names = " and ".join(f"'{field}'" if k == 0 else _time_derivative(field, k, self.time.name)
+                                     for k in missing)
+                example = f"{field} = ..." if missing[0] == 0 else f"{_time_derivative(field, missing[0], self.time.name)} = ..."
+                self.sink.warning(f"'{field}' is of order {order} in time, but no initial condition gives {names}: "
+                                  "the solution is not determined", declaration.span,
+                                  hint=f"add '{example}' to an 'initial' block")
+
     def _domain_of(self, target) -> str:
         region = self.region(target.name) if target.kind == "region" else None
         return region.domain if region is not None else target.name
@@ -438,6 +473,24 @@ def _cut_out_of(hole, shape) -> bool:
     if shape.op == "difference" and shape.right == hole:
         return True
     return _cut_out_of(hole, shape.left) or _cut_out_of(hole, shape.right)
+
+
+def _time_derivative(field: str, k: int, time: str = "t") -> str:
+    return f"dt({field})" if k == 1 else f"d({field}, {time}, {k})"
+
+
+def _time_orders(equations, time) -> dict[str, int]:
+    """The highest time derivative of each field in ``equations`` (through operators and products too)."""
+    orders: dict[str, int] = {}
+    for equation in equations:
+        for side in (equation.lhs, equation.rhs):
+            for node in sympy.preorder_traversal(side):
+                if isinstance(node, sympy.Derivative):
+                    count = sum(c for v, c in node.variable_count if v == time)
+                    for function in node.expr.atoms(AppliedUndef):
+                        name = function.func.__name__
+                        orders[name] = max(orders.get(name, 0), count)
+    return orders
 
 
 def _initial_quantity(lhs, time: str):
