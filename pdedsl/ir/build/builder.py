@@ -50,6 +50,7 @@ class ProblemBuilder(StatementBuilder):
         self.geometry = GeometryBuilder(self)
         self.time: ir.TimeAxis | None = None
         self.all_axes: set[str] = set()  # axes of every domain
+        self.doubtful_axes: set[str] = set()  # axes a domain in error may have had
         self.axes: tuple[str, ...] = ()  # axes of the domains the physics is posed on
         self.physics_domains: list[str] = []
         self._const_values: dict[str, float | None] = {}
@@ -206,6 +207,8 @@ class ProblemBuilder(StatementBuilder):
             if shape is not None:
                 self.all_axes.update(shape.axes)
                 domains.append(ir.Domain(declaration.name, shape, declaration.node.span))
+            else:  # its error is reported: uses of its axes are not errors of their own
+                self.doubtful_axes.update(_axes_written(declaration.node.shape))
         return domains
 
     def region(self, name: str) -> ir.Region | None:
@@ -382,6 +385,15 @@ class ProblemBuilder(StatementBuilder):
     def _lets_used_by(self, name: str) -> list[str]:
         node = self.scope.get(name).node
         return [n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and self.scope.kind_of(n.id) == LET]
+
+
+def _axes_written(shape: ast.Expr) -> set[str]:
+    """The axes a domain's shape names (``box(x: ..., y: ...)``), or the default x, y, z of the others."""
+    names = {"x", "y", "z"}
+    for node in ast.walk(shape):
+        if isinstance(node, ast.Call) and node.func.text in ("box", "interval"):
+            names |= {a.name.text for a in node.args if isinstance(a, ast.Keyword)}
+    return names
 
 
 def warn_initial_values_not_periodic(sink: DiagnosticSink, problem: dict, domains, constants) -> None:

@@ -185,6 +185,8 @@ class ExpressionBuilder(CallBuilder):
 
     def _unknown_name(self, node: ast.Name, ctx: Context) -> Typed:
         owner = self.owner
+        if node.id in owner.doubtful_axes:
+            return BAD  # an axis of a domain in error, which is reported where it is declared
         candidates = owner.scope.names(*(k for k in ctx.names if k not in (AXIS, TIME)))
         candidates += list(ctx.axes) + list(CONSTANTS)
         if owner.time is not None and TIME in ctx.names:
