@@ -15,6 +15,8 @@ plainly that it is a bug in pdedsl.
 
 from __future__ import annotations
 
+import unicodedata
+
 import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -98,10 +100,17 @@ def _excerpt(source: Source, span: Span) -> list[str]:
         text = ("..." if left else "") + text[left : left + _MAX_EXCERPT] + "..."
         shift = left - (3 if left else 0)
         start, end = start - shift, min(end - shift, len(text))
-    prefix = "".join("\t" if ch == "\t" else " " for ch in text[:start])
-    carets = "^" * max(1, min(end, len(text) + 1) - start)
-    printable = "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in text)
+    prefix = "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in text[:start])
+    carets = "^" * max(1, sum(_cells(ch) for ch in text[start:min(end, len(text))]) + (end > len(text)))
+    printable = "".join(ch if ch.isprintable() or ch == "\t" or _cells(ch) == 0 else "?" for ch in text)
     return ["    " + printable, "    " + prefix + carets]
+
+
+def _cells(ch: str) -> int:
+    """How many terminal columns ``ch`` takes: 2 for wide East Asian characters, 0 for combining marks."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 def where(source_name: str, span: "Span | None") -> str:

@@ -299,3 +299,15 @@ def test_a_region_at_the_edge_of_its_domain_is_not_empty():
 def test_a_polygon_may_repeat_a_vertex_or_close_its_ring():
     for vertices in ("(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)", "(0, 0), (1, 0), (1, 0), (1, 1), (0, 1)"):
         pdedsl.load(f"problem p\ndomain P = polygon({vertices})\nfield u\nequation in P:\n    u = 1\n")
+
+
+def test_carets_line_up_under_wide_characters(tmp_path, capsys):
+    """A terminal shows 温 and 度 two columns wide: the caret under 'foo' moves right by one for each."""
+    path = write(tmp_path, "wide.pde", "problem p\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n"
+                 "    -d(u, x, 2) = 温度 + 1 + foo\n")
+    assert main(["check", path]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    at = next(i for i, line in enumerate(lines) if "unknown name 'foo'" in line)
+    source, caret = lines[at + 1], lines[at + 2]
+    assert caret.index("^") == source.index("foo") + 2 and caret.count("^") == 3
+    assert caret[caret.index("^") - 8:].startswith(" " * 8)  # no tab or stray character before it
