@@ -101,6 +101,8 @@ def _excerpt(source: Source, span: Span) -> list[str]:
         shift = left - (3 if left else 0)
         start, end = start - shift, min(end - shift, len(text))
     prefix = "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in text[:start])
+    if start < len(text) and _cells(text[start]) == 0 and prefix.endswith(" "):
+        prefix = prefix[:-1]  # a lone accent: under the letter it sits on
     carets = "^" * max(1, sum(_cells(ch) for ch in text[start:min(end, len(text))]) + (end > len(text)))
     printable = "".join(ch if ch.isprintable() or ch == "\t" or _cells(ch) == 0 else "?" for ch in text)
     return ["    " + printable, "    " + prefix + carets]

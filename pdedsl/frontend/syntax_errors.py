@@ -9,6 +9,8 @@ come instead.
 
 from __future__ import annotations
 
+import unicodedata
+
 import re
 from functools import lru_cache
 
@@ -204,6 +206,10 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
         return Diagnostic("unterminated string", span, source, hint="close it with '\"' on the same line")
     if char == "'":
         return Diagnostic("strings use double quotes", span, source, hint="write \"file.npz\"")
+    if unicodedata.combining(char):
+        return Diagnostic(f"unexpected accent {ascii(char)} on its own", span, source,
+                          hint="write the accented letter as one character (é, not e followed by an accent): "
+                               "most editors do so when told to save text normalised as NFC")
     if char.isprintable() and not char.isspace():
         return Diagnostic(f"unexpected character '{char}'", span, source)
     return Diagnostic(f"unexpected character {ascii(char)}", span, source)
