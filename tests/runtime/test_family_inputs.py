@@ -1,6 +1,7 @@
 """Formula inputs of a family: which are sensor channels, their values per member, and training with them."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -92,3 +93,17 @@ def test_families_with_such_formula_inputs_train(tmp_path, backend, spec):
     result = train(path, config, tmp_path / "run", progress=False)
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert result["steps"] == 3 and np.isfinite(records[-1]["loss"])
+
+
+@pytest.mark.parametrize("axis, shift, message", [
+    ("t", 1.0, "its 't' runs over [1, 2], past the problem's time interval [0, 1]"),
+    ("x", -0.5, "its 'x' runs over [-0.5, 0.5], past the problem's domain [0, 1]")])
+def test_members_on_another_problems_grid_are_refused(tmp_path, axis, shift, message):
+    """Data made for t in [1, 2] given to a spec of [0, 1] used to be learned at the wrong times, silently."""
+    from pdedsl.runtime.family import FamilyError
+
+    _, problem = load(tmp_path, FORCED_HEAT)
+    arrays = generate(problem, 2, 9, seed=0)
+    arrays[axis] = arrays[axis] + shift
+    with pytest.raises(FamilyError, match=re.escape(message)):
+        pool_from_arrays(problem, arrays, "moved.npz")
