@@ -123,6 +123,13 @@ def test_numbers_lead_a_denominator(tmp_path, capsys):
     assert "u/x/2 + 3*u/(x*y0) = 2*x/3" in capsys.readouterr().out  # the spec's own order
 
 
+def test_show_says_when_the_start_is(tmp_path, capsys):
+    path = write(tmp_path, "late.pde", "problem p\ndomain O = interval(x: [0, 1])\ntime t: [1, 3]\nfield u\n"
+                 "equation in O:\n    dt(u) = d(u, x, 2)\ninitial:\n    u = x\n")
+    assert main(["show", path]) == 0
+    assert "initial initial_1 (at t = 1):\n    u = x" in capsys.readouterr().out
+
+
 def test_show_lists_regions_and_lets(tmp_path, capsys):
     path = write(tmp_path, "let.pde", "problem p\ndomain O = box(x: [0, 1], y: [0, 1])\n"
                  "region left = boundary(O) where x == 0 or y == 1\nfield u\ninput a = 1 + x\n"

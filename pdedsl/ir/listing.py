@@ -102,7 +102,10 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
     out += [f"  let {let.name} = {spec_text(let.expr)}" for let in problem.lets]
     for condition in problem.equations + problem.boundary_conditions + problem.initial_conditions:
         out.append("")
-        out.append(_block_header(condition))
+        header = _block_header(condition)
+        if condition.kind == "initial":  # (when the start is, for the reader: not spec syntax)
+            header = f"{header[:-1]} (at {problem.time.name} = {_number(problem.time.start)}):"
+        out.append(header)
         if latex:
             out.append("    " + latex_text(condition.lhs, condition.rhs))
         else:
