@@ -20,6 +20,7 @@ unlabelled pool and a data file with the same seed describe the same problems.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -194,9 +195,11 @@ def formula_inputs(problem: Problem, axes: dict[str, np.ndarray], params: dict[s
             for name in varying_inputs(problem) if items[name].kind == "formula"}
 
 
-def _check_coordinates_fit(problem: Problem, coordinates: dict[str, np.ndarray], origin: str) -> None:
+def _check_coordinates_fit(problem: Problem, coordinates: dict[str, np.ndarray], origin: str,
+                           training: bool = True) -> None:
     """Members whose grid runs past the problem's domain or time interval are another problem's (data made
-    for ``time t: [0, 1]`` given to a spec of ``[1, 2]``): refused, rather than learned at the wrong places."""
+    for ``time t: [0, 1]`` given to a spec of ``[1, 2]``): refused for training, rather than learned at the
+    wrong places; members to predict for get a warning (the model extrapolates there)."""
     from ..backends.pinn import coordinate_bounds
 
     lows, highs = coordinate_bounds(problem)
@@ -208,8 +211,11 @@ def _check_coordinates_fit(problem: Problem, coordinates: dict[str, np.ndarray],
         slack = 1e-6 * max(high - low, 1e-12)
         if values.min() < low - slack or values.max() > high + slack:
             what = "time interval" if problem.time is not None and name == problem.time.name else "domain"
-            raise FamilyError(f"{origin}: its '{name}' runs over [{values.min():g}, {values.max():g}], past the "
-                              f"problem's {what} [{low:g}, {high:g}]; its members are of another problem")
+            said = f"{origin}: its '{name}' runs over [{values.min():g}, {values.max():g}], past the problem's " \
+                   f"{what} [{low:g}, {high:g}]"
+            if training:
+                raise FamilyError(f"{said}; its members are of another problem")
+            print(f"pdedsl: warning: {said}: the model extrapolates there", file=sys.stderr)
 
 
 def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True) -> Pool:
@@ -232,7 +238,7 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
         if problem.time.name not in arrays:
             raise FamilyError(f"{origin}: no array named '{problem.time.name}' (the time nodes of the fields)")
         times = (problem.time.name, np.asarray(arrays[problem.time.name], dtype=np.float64).reshape(-1))
-    _check_coordinates_fit(problem, {**axes, **dict([times] if times else [])}, origin)
+    _check_coordinates_fit(problem, {**axes, **dict([times] if times else [])}, origin, training=labelled)
     label_shape = shape + ((len(times[1]),) if times is not None else ())
     fields = {name: np.asarray(arrays[name], dtype=np.float64) for name in field_names}
     members = [np.asarray(arrays[n]) for n in (*field_names, *random_params(problem), *varying_inputs(problem))

@@ -107,3 +107,14 @@ def test_members_on_another_problems_grid_are_refused(tmp_path, axis, shift, mes
     arrays[axis] = arrays[axis] + shift
     with pytest.raises(FamilyError, match=re.escape(message)):
         pool_from_arrays(problem, arrays, "moved.npz")
+
+
+def test_members_to_predict_for_past_the_time_interval_are_warned_about(tmp_path, capsys):
+    _, problem = load(tmp_path, FORCED_HEAT)
+    arrays = generate(problem, 2, 9, seed=0)
+    del arrays["u"]
+    arrays["t"] = np.linspace(0, 5, 7)
+    pool = pool_from_arrays(problem, arrays, "later.npz", labelled=False)
+    assert len(pool) == 2
+    assert "later.npz: its 't' runs over [0, 5], past the problem's time interval [0, 1]: the model extrapolates" \
+        in capsys.readouterr().err
