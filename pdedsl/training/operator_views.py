@@ -155,6 +155,8 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool) 
         values = values[(slice(None), slice(None), *middles)]
         title += "\nat " + ", ".join(f"{name} = {n[m]:.3g}" for name, n, m in zip(list(axes)[2:], nodes[2:], middles))
     ax.set_title(title, fontsize=9)
+    names = list(axes)
+    ax.set_xlabel(names[0], fontsize=8, labelpad=1)
     if len(nodes) == 1:
         ax.plot(nodes[0], values, lw=1.4)
         if limits is not None:
@@ -173,6 +175,7 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool) 
     image = ax.imshow(values.T, origin="lower", extent=extent, cmap=cmap, vmin=limits[0], vmax=limits[1],
                       aspect=aspect, interpolation="nearest")
     figure.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_ylabel(names[1], fontsize=8, labelpad=1)  # (which axis is which: x across, t up, say)
     ax.set_xticks([])
     ax.set_yticks([])
 
