@@ -19,14 +19,14 @@ PathOrText = Union[str, os.PathLike]
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 
 
-def load(path_or_text: PathOrText) -> Problem:
+def load(path_or_text: PathOrText, observations_read: bool = True) -> Problem:
     """Parse and check a spec; returns the Problem or raises SpecError (every error, located).
 
     A ``Path`` (or a string naming an existing file, or ending in ``.pde``
     with no newline in it) is read as a file; any other string is the spec's text.
     """
     with _room_to_recurse():
-        return compiler.check(source_of(path_or_text))
+        return compiler.check(source_of(path_or_text), observations_read)
 
 
 def parse(path_or_text: PathOrText) -> ast.Spec:

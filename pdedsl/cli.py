@@ -644,7 +644,9 @@ def _data(args) -> int:
     from .reference.dataset import generate, write
     from .training.progress import Progress
 
-    problem = api.load(_existing(args.spec))
+    problem = api.load(_existing(args.spec), observations_read=False)  # (the data may be what they will be)
+    for warning in problem.warnings:
+        print(warning.render(), file=sys.stderr)
     bar = Progress(args.n, enabled=not args.quiet)
     arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
     bar.close()

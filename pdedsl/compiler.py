@@ -32,10 +32,10 @@ def parse(source: Source) -> ast.Spec:
     return parse_spec(source)
 
 
-def check(source: Source) -> Problem:
-    """Stages 1-2: text -> checked Problem IR."""
+def check(source: Source, observations_read: bool = True) -> Problem:
+    """Stages 1-2: text -> checked Problem IR (see ``build_problem`` for ``observations_read``)."""
     spec = parse(source)
-    return build_problem(spec, source)
+    return build_problem(spec, source, observations_read)
 
 
 def lower(problem: Problem) -> LoweredProblem:

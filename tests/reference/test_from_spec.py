@@ -155,6 +155,18 @@ def test_time_specs_the_solver_cannot_take_say_why(tmp_path, declarations, rate,
         time_spec(_rod(tmp_path, declarations, rate, where))
 
 
+def test_data_makes_the_observations_an_inverse_spec_names(tmp_path, capsys):
+    """'pdedsl data' reads no observations, so their file may not exist yet: it is what data will make."""
+    spec = tmp_path / "fam.pde"
+    spec.write_text("problem fam\ndomain L = interval(x: [0, 1])\nfield u\nparam k ~ uniform(1, 2)\n"
+                    "equation in L:\n    -d(u, x, 2) = k\nboundary on boundary(L):\n    u = 0\n"
+                    'observe u from "fam_obs.npz" noise 0.01\ninfer k\n')
+    assert main(["data", str(spec), "--n", "2", "--grid", "9", "-o", str(tmp_path / "truth.npz"), "-q"]) == 0
+    assert "data file 'fam_obs.npz' not found; this command does not read it" in capsys.readouterr().err
+    assert np.load(tmp_path / "truth.npz")["u"].shape == (2, 9)
+    assert main(["check", str(spec)]) == 1  # where observations are read, the missing file is still an error
+
+
 def test_a_periodic_steady_spec_is_refused_for_what_it_is(tmp_path):
     spec = tmp_path / "periodic.pde"
     spec.write_text("domain I = interval(x: [0, 1])\nfield u\nparam k ~ uniform(1, 2)\nequation in I:\n"

@@ -33,9 +33,12 @@ _DECLARES = {
 }
 
 
-def build_problem(spec: ast.Spec, source: Source) -> ir.Problem:
-    """The checked IR of ``spec``; raises SpecError listing every error found."""
+def build_problem(spec: ast.Spec, source: Source, observations_read: bool = True) -> ir.Problem:
+    """The checked IR of ``spec``; raises SpecError listing every error found. Without ``observations_read``
+    (a command that does not read them), an observation file not found is a warning, and the statement is
+    left out."""
     builder = ProblemBuilder(source)
+    builder.observations_read = observations_read
     problem = builder.build(spec)
     builder.sink.raise_if_errors()
     return problem
@@ -44,6 +47,7 @@ def build_problem(spec: ast.Spec, source: Source) -> ir.Problem:
 class ProblemBuilder(StatementBuilder):
     def __init__(self, source: Source):
         self.source = source
+        self.observations_read = True
         self.sink = DiagnosticSink(source)
         self.scope = Scope(self.sink)
         self.expressions = ExpressionBuilder(self)

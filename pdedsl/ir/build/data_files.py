@@ -30,7 +30,7 @@ def resolve(literal: ast.StringLit, spec_path: str | None) -> Path:
 
 def check_data_file(
     literal: ast.StringLit, spec_path: str | None, sink: DiagnosticSink, name: str, axes: tuple[str, ...],
-    unused_axis: str | None = None,
+    unused_axis: str | None = None, missing_ok: bool = False,
 ) -> DataFile | None:
     """Check that ``literal`` names a readable .npz with arrays for ``axes`` and ``name``; an array named
     ``unused_axis`` (the time axis, for an input given as data: a function of space alone) is an error rather
@@ -43,7 +43,11 @@ def check_data_file(
         mode = path.stat().st_mode
     except FileNotFoundError:
         where = "" if not spec_path else " (relative paths are taken from the spec's folder)"
-        sink.error(f"data file '{literal.value}' not found", literal.span, hint=f"looked for {path}{where}")
+        if missing_ok:  # (a command that does not read it: 'pdedsl data' making the observations, say)
+            sink.warning(f"data file '{literal.value}' not found; this command does not read it, so the statement "
+                         "is left out", literal.span, hint=f"looked for {path}{where}")
+        else:
+            sink.error(f"data file '{literal.value}' not found", literal.span, hint=f"looked for {path}{where}")
         return None
     except (OSError, ValueError) as error:  # a name too long, a loop of links, a NUL byte, ...
         reason = getattr(error, "strerror", None) or str(error)

@@ -287,7 +287,8 @@ class StatementBuilder:
                 return None
         if name is None:
             return None
-        data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name))
+        data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name),
+                               missing_ok=not self.observations_read)
         return None if data is None else ir.Observation(name, data, noise, node.span)
 
     def _inferred(self, nodes) -> dict:
