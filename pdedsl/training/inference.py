@@ -194,6 +194,8 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "rel_l2": result["rel_l2"],
         "wall_s": result["wall_s"],
     }
+    if instance is not None:  # the draw of the other random inputs and params it was solved on (instance.npz)
+        report["instance"] = instance
     write_text(Path(out_folder) / "inference.json", json_text(report, indent=2))
     return report
 

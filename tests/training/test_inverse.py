@@ -491,7 +491,8 @@ def test_a_family_spec_infers_its_unknowns_on_one_draw_of_the_rest(tmp_path):
     done = pdedsl("infer", str(spec), "--out", str(tmp_path / "a"), "--steps", "20", "--lbfgs-steps", "0",
                   "--instance", "3", "--json", "-q")
     assert done.returncode == 0, done.stderr
-    assert set(json.loads(done.stdout.strip().splitlines()[-1])["params"]) == {"D"}
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(report["params"]) == {"D"} and report["instance"] == 3
     assert (tmp_path / "a" / "instance.npz").is_file()
 
 
