@@ -284,6 +284,8 @@ def _existing(path: str) -> Path:
         raise _UsageError(f"{path}: no such file")
     if os.path.isdir(path):
         raise _UsageError(f"{path}: is a directory")
+    if not os.path.isfile(path):  # a pipe would block the read, a device give no spec
+        raise _UsageError(f"{path}: is not a regular file")
     return Path(path)
 
 

@@ -89,6 +89,10 @@ def test_missing_file_is_a_usage_error(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.pde")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert main(["show", str(tmp_path)]) == 2
+    os.mkfifo(tmp_path / "pipe.pde")  # reading it would block: refused for what it is
+    for command in ("check", "show", "compile"):
+        assert main([command, str(tmp_path / "pipe.pde")]) == 2
+        assert "is not a regular file" in capsys.readouterr().err
 
 
 def test_show_and_latex(tmp_path, capsys):
