@@ -35,6 +35,19 @@ class ResidualPrinter(TorchPrinter):
                 raise InternalError(f"constant sub-expression {expr} is not finite: {why}") from None
         return super()._print(expr, **kwargs)
 
+    def _print_Mul(self, expr) -> str:
+        """A product of several consts and other factors has its consts folded first: Python multiplies left to
+        right, so ``x*c_big*c_small`` would overflow float32 tensors on ``x*c_big`` (1e39 * 1e-39 is 1)."""
+        constant = [a for a in expr.args if not a.is_Number and a.free_symbols and a.free_symbols <= set(self.constants)]
+        if len(constant) >= 2 and len(constant) < len(expr.args):
+            try:
+                value = evaluate(sympy.Mul(*constant), self.constants)
+            except NotFinite as why:
+                raise InternalError(f"constant factor of {expr} is not finite: {why}") from None
+            others = [a for a in expr.args if not any(a is c for c in constant)]
+            return super()._print_Mul(sympy.Mul(sympy.Float(value), *others))
+        return super()._print_Mul(expr)
+
     def _print_Symbol(self, expr) -> str:
         try:
             return self.identifiers[expr]

@@ -33,3 +33,13 @@ def test_operators_of_closed_forms_in_an_exact_solution_are_worked_out():
     x = torch.linspace(0, 1, 5, dtype=torch.float64)
     y = torch.linspace(1, 2, 5, dtype=torch.float64)
     assert torch.allclose(module.exact_u(coord_x=x, coord_y=y), 3 * x**2 + 2 * x + 6 * y, rtol=1e-12)
+
+
+def test_several_consts_in_a_product_are_multiplied_first():
+    """x*zbig*zsmall in float32: left to right, x*1e39 overflows to inf before the 1e-39 comes in."""
+    source = pdedsl.compile("problem p\ndomain O = interval(x: [0, 1])\nfield u\nconst zbig = 1e39\n"
+                            "const zsmall = 1e-39\nequation in O:\n    u = x*zbig*zsmall\n")
+    module = load_module(source)
+    x = torch.linspace(0, 1, 5, dtype=torch.float32)
+    value = residuals.evaluate(module, module.RESIDUALS[0], {"x": x}, lambda c: {"u": 0 * c["x"]})
+    assert torch.isfinite(value).all() and torch.allclose(value, -x)
