@@ -193,18 +193,7 @@ MAX_WRITTEN_DEPTH = 150
 
 def written_depth(expr: sympy.Basic) -> int:
     """How many levels deep ``expr`` nests (an atom is 1); iterative, each distinct subexpression once."""
-    depths: dict = {}
-    stack = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in depths:
-            continue
-        if ready:
-            depths[node] = 1 + max((depths[a] for a in node.args), default=0)
-        else:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in depths)
-    return depths[expr]
+    return _bottom_up(expr, lambda below: 1 + max(below, default=0))
 
 
 def written_size(expr: sympy.Basic) -> int:
@@ -214,15 +203,21 @@ def written_size(expr: sympy.Basic) -> int:
     doubles with every let; the passes walk the tree, so the builder bounds this size. Linear in the
     graph (each distinct subexpression is sized once), and iterative (chains nest deeply).
     """
-    sizes: dict = {}
+    return _bottom_up(expr, lambda below: 1 + sum(below))
+
+
+def _bottom_up(expr: sympy.Basic, combine) -> int:
+    """``combine`` of the arguments' results, from the leaves up, without recursion; each distinct
+    subexpression is visited once."""
+    results: dict = {}
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()
-        if node in sizes:
+        if node in results:
             continue
         if ready:
-            sizes[node] = 1 + sum(sizes[a] for a in node.args)
+            results[node] = combine([results[a] for a in node.args])
         else:
             stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in sizes)
-    return sizes[expr]
+            stack.extend((a, False) for a in node.args if a not in results)
+    return results[expr]
