@@ -229,8 +229,8 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
     missing += [name for name in random_params(problem) if name not in arrays]
     missing += [i.name for i in problem.inputs if i.kind == "prior" and i.name not in arrays]
     if missing:
-        raise FamilyError(f"{origin}: no array named {', '.join(map(repr, missing))} "
-                          f"(it has {', '.join(sorted(arrays))}); write it with 'pdedsl data'")
+        raise FamilyError(f"{origin}: no array named {', '.join(map(repr, missing))} (of the names this spec "
+                          f"uses, it has {', '.join(sorted(arrays)) or 'none'}); write it with 'pdedsl data'")
     axes = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in problem.axes}
     shape = tuple(len(v) for v in axes.values())
     times = None
