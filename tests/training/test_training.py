@@ -461,7 +461,8 @@ def test_a_vector_relations_weight_applies_to_its_components(tmp_path):
     spec = tmp_path / "vector.pde"
     spec.write_text("domain Omega = box(x: [0, 1], y: [0, 1])\nfield ux, uy\nequation momentum in Omega:\n"
                     "    -laplace((ux, uy)) = (1, 2)\nboundary on boundary(Omega):\n    (ux, uy) = (0, 0)\n")
-    plain, weighted = (Run(spec, TrainConfig(weights=w, backend_options={"width": 8, "depth": 2}), tmp_path / "r")
+    plain, weighted = (Run(spec, TrainConfig(weights=w, backend_options={"width": 8, "depth": 2},
+                                             hard_dirichlet=False), tmp_path / "r")  # (the boundary stays a term)
                        for w in ({}, {"momentum": 3.0}))
     weighted.model.load_state_dict(plain.model.state_dict())
     batch = plain.objective.sample(0)
