@@ -208,6 +208,9 @@ def _check_coordinates_fit(problem: Problem, coordinates: dict[str, np.ndarray],
         values = coordinates.get(name)
         if values is None or values.size == 0 or not np.all(np.isfinite(values)):
             continue
+        if values.size > 1 and not np.all(np.diff(values) > 0):
+            raise FamilyError(f"{origin}: its '{name}' is not strictly increasing: a grid axis lists its nodes "
+                              "from low to high, each once")
         slack = 1e-6 * max(high - low, 1e-12)
         if values.min() < low - slack or values.max() > high + slack:
             what = "time interval" if problem.time is not None and name == problem.time.name else "domain"
@@ -216,6 +219,9 @@ def _check_coordinates_fit(problem: Problem, coordinates: dict[str, np.ndarray],
             if training:
                 raise FamilyError(f"{said}; its members are of another problem")
             print(f"pdedsl: warning: {said}: the model extrapolates there", file=sys.stderr)
+        if training and name in problem.axes and (values.min() > low + slack or values.max() < high - slack):
+            raise FamilyError(f"{origin}: its '{name}' runs over [{values.min():g}, {values.max():g}], which does "
+                              f"not span the problem's domain [{low:g}, {high:g}]: the sensors cover the whole domain")
 
 
 def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True) -> Pool:

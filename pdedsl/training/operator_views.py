@@ -40,8 +40,10 @@ def predict_members(run, members_path, output_path) -> dict:
 
 def predict_arrays(run, arrays: dict, origin: str = "members") -> dict[str, np.ndarray]:
     """Members in ``pdedsl data``'s layout in; the same arrays plus every predicted field ``(n, ...)`` out."""
+    labels = {f.name for f in run.problem.fields}  # (ignored: a label with NaN in it is no obstacle)
     try:
-        pool = pool_from_arrays(run.problem, arrays, origin, labelled=False)
+        pool = pool_from_arrays(run.problem, {k: v for k, v in arrays.items() if k not in labels}, origin,
+                                labelled=False)
     except FamilyError as error:
         raise PredictError(str(error)) from None
     if pool.layout != run.layout:

@@ -118,3 +118,18 @@ def test_members_to_predict_for_past_the_time_interval_are_warned_about(tmp_path
     assert len(pool) == 2
     assert "later.npz: its 't' runs over [0, 5], past the problem's time interval [0, 1]: the model extrapolates" \
         in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda x: x[::-1], "its 'x' is not strictly increasing"),
+    (lambda x: np.concatenate([x[:3], x[2:3], x[4:]]), "its 'x' is not strictly increasing"),
+    (lambda x: 0.5 * x, "its 'x' runs over [0, 0.5], which does not span the problem's domain [0, 1]")])
+def test_members_on_a_grid_that_is_no_grid_of_the_domain_are_refused(tmp_path, change, message):
+    """A reversed or repeated axis was an internal error; half the domain was blamed on the run's own test set."""
+    from pdedsl.runtime.family import FamilyError
+
+    _, problem = load(tmp_path, FORCED_HEAT)
+    arrays = generate(problem, 2, 9, seed=0)
+    arrays["x"] = change(arrays["x"])
+    with pytest.raises(FamilyError, match=re.escape(message)):
+        pool_from_arrays(problem, arrays, "odd.npz")

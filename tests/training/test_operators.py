@@ -328,6 +328,8 @@ def test_python_api_trains_an_operator_and_answers_for_members(tmp_path):
         solver.predict_members({**given, "k": np.float64(1.0)})
     with pytest.raises(pdedsl.errors.PdeError, match="param 'k' has 1 non-finite values"):
         solver.predict_members({**given, "k": np.where(np.arange(5) == 2, np.nan, given["k"])})
+    unknown = solver.predict_members({**members, "u": np.full_like(members["u"], np.nan)})  # labels are ignored
+    assert np.array_equal(unknown["u"], out["u"])
 
 
 FAMILIES = ["examples/darcy_two_phase.pde", "specs/advection_diffusion.pde", "specs/darcy_inverse.pde",
