@@ -205,7 +205,7 @@ def test_module_entry_point_runs(tmp_path):
 def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
     import pdedsl.api
 
-    def explode(_):
+    def explode(*_):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(pdedsl.api.compiler, "check", explode)
@@ -219,10 +219,10 @@ def test_check_goes_on_past_a_bug_in_one_spec(tmp_path, capsys, monkeypatch):
 
     check = pdedsl.api.compiler.check
 
-    def explode_on_one(source):
+    def explode_on_one(source, *rest):
         if source.name.endswith("boom.pde"):
             raise ZeroDivisionError("boom")
-        return check(source)
+        return check(source, *rest)
 
     monkeypatch.delenv("PDEDSL_DEBUG", raising=False)
     monkeypatch.setattr(pdedsl.api.compiler, "check", explode_on_one)
@@ -239,7 +239,7 @@ def test_check_goes_on_past_a_bug_in_one_spec(tmp_path, capsys, monkeypatch):
 def test_running_out_of_memory_is_explained_not_called_a_bug(tmp_path, capsys, monkeypatch, error):
     import pdedsl.api
 
-    def exhaust(_):
+    def exhaust(*_):
         raise error
 
     monkeypatch.delenv("PDEDSL_DEBUG", raising=False)
