@@ -268,6 +268,9 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
     for name in varying_inputs(problem):
         if name in arrays:
             values = np.asarray(arrays[name], dtype=np.float64)
+            if values.shape == shape and (count,) + shape != shape:
+                raise FamilyError(f"{origin}: input '{name}' has shape {values.shape}, one member's values: members "
+                                  f"come first, {('n',) + shape} (for one member, values[None])")
             if values.shape != (count,) + shape:
                 raise FamilyError(f"{origin}: input '{name}' has shape {values.shape}, expected {(count,) + shape}")
             grid_inputs[name] = values

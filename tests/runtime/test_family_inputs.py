@@ -133,3 +133,13 @@ def test_members_on_a_grid_that_is_no_grid_of_the_domain_are_refused(tmp_path, c
     arrays["x"] = change(arrays["x"])
     with pytest.raises(FamilyError, match=re.escape(message)):
         pool_from_arrays(problem, arrays, "odd.npz")
+
+
+def test_one_members_input_without_its_member_axis_is_explained(tmp_path):
+    from pdedsl.runtime.family import FamilyError
+
+    _, problem = load(tmp_path, RANDOM_REACTION)
+    arrays = generate(problem, 2, 9, seed=0)
+    one = {"x": arrays["x"], "y": arrays["y"], "f": arrays["f"][0], "k": arrays["k"][:1], "s": arrays["s"][:1]}
+    with pytest.raises(FamilyError, match=re.escape("one member's values: members come first, ('n', 9, 9)")):
+        pool_from_arrays(problem, one, "members", labelled=False)
