@@ -57,7 +57,9 @@ import torch
 
 from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
+from ..errors import where
 from ..runtime import derivatives, sampling
+from ..runtime.base import SamplingError
 from ..runtime.residuals import bind_arguments, requests_of
 from ..runtime.weak import Wendland, polar_ball, radius_at, sample_particles, to_particles
 
@@ -212,8 +214,11 @@ class WeakTerms:
         for target in self.groups:
             base, inside = self.interiors[target]
             r_min, r_max = self.radius_bounds(target, step)
-            particles = sample_particles(base, self.particles, generator, r_min=r_min, r_max=r_max,
-                                         dtype=torch.float64, inside=inside)
+            try:
+                particles = sample_particles(base, self.particles, generator, r_min=r_min, r_max=r_max,
+                                             dtype=torch.float64, inside=inside)
+            except SamplingError as error:
+                raise self._no_room(target, r_max, error) from None
             times = None
             if self.problem.time is not None:
                 start, end = self.problem.time.start, self.problem.time.end
@@ -221,6 +226,14 @@ class WeakTerms:
                                                            dtype=torch.float64)
             batches[target] = WeakBatch(particles.centres, particles.radii, times)
         return batches
+
+    def _no_room(self, target, r_max: float, error: SamplingError) -> BackendError:
+        """Particles that do not fit, said at the equation that asks for them, with the option that sizes them."""
+        equation = next((e for e in self.problem.equations if e.target == target), None)
+        at = where(self.problem.source_name, equation.span if equation is not None else None)
+        place = f"{target.kind} '{target.name}'" if target.kind == "region" else f"domain '{target.name}'"
+        return BackendError(f"{at}: the weak form's particles do not fit in {place} ({error}); give them a "
+                            f"smaller radius: --form \"weak(radius: R)\" with R below {r_max:g}")
 
     # ---- losses ----
     def _requests(self, entries) -> list:

@@ -220,7 +220,7 @@ def test_particles_with_one_radius_and_another_dtype():
 
 
 def test_a_radius_wider_than_the_bounding_box_raises_at_once():
-    with pytest.raises(SamplingError, match=r"radius up to 0\.6 do not fit .*only 1 wide.*lower r_max"):
+    with pytest.raises(SamplingError, match=r"radius up to 0\.6 do not fit .*only 1 wide.*above 0\.5 fits"):
         sample_particles(sampler(Box(XY, (0.0, 0.0), (2.0, 1.0))), 10, gen(), r_min=0.1, r_max=0.6)
 
 

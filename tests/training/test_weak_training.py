@@ -234,3 +234,17 @@ def test_the_mismatch_power_raises_the_inverse_stiffness_weight_to_it(tmp_path, 
             batch = weak.sample(torch.Generator().manual_seed(3))
             flux.append(float(weak.losses(batch)["equation_1_flux"].detach()))
         assert (flux[0] != pytest.approx(flux[1], rel=1e-6)) == differs
+
+
+def test_particles_that_do_not_fit_a_region_are_said_to_at_its_equation(tmp_path, capsys):
+    from pdedsl.cli import main
+
+    spec = tmp_path / "strip.pde"
+    spec.write_text("problem strip\ndomain O = box(x: [0, 1], y: [0, 1])\nregion strip = O where 0.45 < x < 0.55\n"
+                    "field u\nequation in strip:\n    -laplace(u) = 2\nequation in O:\n    u - x*(1-x) = 0\n"
+                    "boundary on boundary(O):\n    u = x*(1-x)\n")
+    assert main(["train", str(spec), "--form", "weak(radius: 0.2)", "--steps", "2", "--lbfgs-steps", "0",
+                 "--particles", "20", "-q", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:6:5: the weak form's particles do not fit in region 'strip'" in err
+    assert 'give them a smaller radius: --form "weak(radius: R)" with R below 0.2' in err

@@ -77,7 +77,7 @@ def sample_particles(domain: ShapeSampler, n: int, generator: Optional[torch.Gen
     if 2 * r_max > narrowest:
         raise SamplingError(
             f"particles of radius up to {r_max:g} do not fit in {domain}: its bounding box is only "
-            f"{narrowest:g} wide, so no ball of radius above {narrowest / 2:g} fits; lower r_max")
+            f"{narrowest:g} wide, so no ball of radius above {narrowest / 2:g} fits")
     n = int(n)
     radii = r_min + (r_max - r_min) * uniform((n,), generator)
     centres = torch.zeros((n, domain.dimension), dtype=F64, device=device_of(generator))
@@ -88,8 +88,8 @@ def sample_particles(domain: ShapeSampler, n: int, generator: Optional[torch.Gen
             raise SamplingError(
                 f"could not place {unplaced.numel()} of {n} particles of radius in [{r_min:g}, {r_max:g}] "
                 f"inside {domain}: for each, none of {tries} candidate centres was at least its radius "
-                f"(up to {float(radii[unplaced].max()):g}) from the boundary; the domain is too thin for "
-                "this radius, lower r_max")
+                f"(up to {float(radii[unplaced].max()):g}) from the boundary and inside the region, if any: "
+                "the place is too thin for this radius")
         per_particle = max(1, min(per_round, TRIES_PER_PARTICLE - tries, ROUND_SIZE // unplaced.numel()))
         candidates = domain.sample_interior(unplaced.numel() * per_particle, generator, dtype=F64)
         fits = domain.signed_distance(candidates).view(-1, per_particle) <= -radii[unplaced, None]
