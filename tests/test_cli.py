@@ -49,6 +49,7 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
     (["--form", "weak(particles: -3)"], "weak form's particles must be"),
     (["--form", "weak(top_k: -1)"], "weak form's top_k must be at least 0"),
     (["--form", "weak(quadrature: -1)"], "weak form's quadrature must be at least 0"),
+    (["--form", "weak(quadrature: 2)"], "weak form's quadrature must be 0 (the default) or at least 4"),
     (["--device", "gpu"], "unknown device 'gpu'"),
     (["--form", "weak(radius: -1)"], "weak form's radius must be a positive number"),
     (["--form", "weak(radius: 0.01, radius_min: 0.1)"], "radius_min (0.1) is larger than its radius (0.01)")])
