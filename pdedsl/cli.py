@@ -437,14 +437,22 @@ RESUME_OPTIONS = {"command", "argv", "resume", "steps", "quiet", "json", "nproc"
 def _warn_ignored_on_resume(args) -> None:
     """A resumed run keeps the configuration it was started with: name the options given that it ignores."""
     defaults = vars(_parser().parse_args(["train", "--resume", args.resume]))
+    given = _options_given(args.argv)  # (an option given at its default value, --form strong say, counts too)
     ignored = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
-               if name not in RESUME_OPTIONS and name in defaults and value != defaults[name]]
+               if name not in RESUME_OPTIONS and name in defaults and (value != defaults[name] or name in given)]
     ignored = [name for name in ignored if name != "--spec"]  # (the positional SPEC, named by its value)
     if args.spec is not None:
         ignored.insert(0, args.spec)
     if ignored:
         print(f"pdedsl: warning: --resume continues {args.resume} with the settings it was started with (only "
               f"--steps may change); ignoring {', '.join(ignored)}", file=sys.stderr)
+
+
+def _options_given(argv: list[str]) -> set[str]:
+    """The destinations of the ``train`` options written in ``argv``."""
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {flag: action.dest for action in commands.choices["train"]._actions for flag in action.option_strings}
+    return {flags[item.split("=", 1)[0]] for item in argv if item.split("=", 1)[0] in flags}
 
 
 def _train(args) -> int:

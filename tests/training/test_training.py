@@ -107,6 +107,8 @@ def test_python_api_and_cli(tmp_path, capsys):
     assert "warning: --resume continues" in err and "ignoring --width, --lr" in err
     assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "24", "-q"]) == 0
     assert "warning" not in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "24", "--form=strong", "-q"]) == 0
+    assert "ignoring --form" in capsys.readouterr().err  # given at its default value, still ignored: said so
 
 
 def test_backend_refuses_random_inputs_with_a_clear_error(tmp_path, capsys):
