@@ -50,6 +50,9 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
     (["--form", "weak(top_k: -1)"], "weak form's top_k must be at least 0"),
     (["--form", "weak(quadrature: -1)"], "weak form's quadrature must be at least 0"),
     (["--form", "weak(quadrature: 2)"], "weak form's quadrature must be 0 (the default) or at least 4"),
+    (["--form", "strong(particles: 3)"], "the strong form takes no options"),
+    (["--form", "weak(mismatch_power: 1)"], "mismatch_power weighs the mixed form's flux mismatch"),
+    (["--form", "weak(particles: 30, particles: 40)"], "form option 'particles' is given twice"),
     (["--device", "gpu"], "unknown device 'gpu'"),
     (["--form", "weak(radius: -1)"], "weak form's radius must be a positive number"),
     (["--form", "weak(radius: 0.01, radius_min: 0.1)"], "radius_min (0.1) is larger than its radius (0.01)")])

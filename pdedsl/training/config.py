@@ -258,12 +258,22 @@ class TrainConfig:
         if match is None:
             raise ValueError(f"cannot read the form '{text}': expected e.g. weak(particles: 300, radius: 0.05)")
         self.form = match.group(1)
+        seen = set()
         for item in filter(str.strip, (match.group(2) or "").split(",")):
             key, colon, value = item.partition(":") if ":" in item else item.partition("=")
             key, value = key.strip(), value.strip()
             if not colon or key not in FORM_OPTIONS:
                 raise ValueError(f"unknown form option '{item.strip()}' (known: {', '.join(FORM_OPTIONS)}, "
                                  "written as name: value)")
+            if self.form == "strong":
+                raise ValueError(f"the strong form takes no options (got '{key}'); they are the weak and mixed "
+                                 "forms' test balls")
+            if key == "mismatch_power" and self.form != "mixed":
+                raise ValueError("mismatch_power weighs the mixed form's flux mismatch: write mixed(mismatch_power: "
+                                 f"...), not {self.form}(...)")
+            if key in seen:
+                raise ValueError(f"form option '{key}' is given twice")
+            seen.add(key)
             attribute, kind = FORM_OPTIONS[key]
             try:
                 setattr(self, attribute, kind(value))
