@@ -326,3 +326,13 @@ def test_carets_line_up_under_wide_characters(tmp_path, capsys):
     source, caret = lines[at + 1], lines[at + 2]
     assert caret.index("^") == source.index("foo") + 2 and caret.count("^") == 3
     assert caret[caret.index("^") - 8:].startswith(" " * 8)  # no tab or stray character before it
+
+
+def test_the_cap_on_syntax_errors_says_it_stopped(tmp_path, capsys):
+    many = write(tmp_path, "many.pde", "problem p\n" + "fiel u\n" * 30)
+    assert main(["check", many]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 20 and "checking stopped after 20 syntax errors" in err
+    twenty = write(tmp_path, "twenty.pde", "problem p\n" + "fiel u\n" * 20)  # all found: nothing said
+    assert main(["check", twenty]) == 1
+    assert "checking stopped" not in capsys.readouterr().err

@@ -7,6 +7,8 @@ that every broken statement is reported, not just the first.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 from lark import Tree
@@ -104,7 +106,10 @@ def _errors_by_statement(source: Source) -> list[Diagnostic]:
             _parse(masked.rstrip(" \t\f\n") + "\n")
         except (LarkError, RecursionError) as error:
             found.append(_diagnose(error, source))
-            if len(found) >= MAX_SYNTAX_ERRORS:
+            if len(found) >= MAX_SYNTAX_ERRORS and (begin, end) != bounds[-1]:
+                stop = f"checking stopped after {MAX_SYNTAX_ERRORS} syntax errors: fix these and check again"
+                last = found[-1]
+                found[-1] = dataclasses.replace(last, hint=f"{last.hint}; {stop}" if last.hint else stop)
                 break
     return found
 
