@@ -265,7 +265,9 @@ class StatementBuilder:
         if kind in kinds:
             return name
         wanted = " or ".join(KIND_NOUN[k] for k in kinds)
-        if kind is None:
+        if kind is None and (name in self.all_axes or (self.time is not None and name == self.time.name)):
+            self.sink.error(f"'{statement}' needs {wanted}, but '{name}' is a coordinate", ident.span)
+        elif kind is None:
             self.sink.error(f"unknown name '{name}' in '{statement}'", ident.span,
                             hint=did_you_mean(name, self.scope.names(*kinds)))
         else:
