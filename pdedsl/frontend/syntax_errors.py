@@ -210,6 +210,9 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
         return Diagnostic(f"unexpected accent {ascii(char)} on its own", span, source,
                           hint="write the accented letter as one character (é, not e followed by an accent): "
                                "most editors do so when told to save text normalised as NFC")
+    if unicodedata.digit(char, None) is not None:
+        return Diagnostic(f"unexpected character '{char}'", span, source,
+                          hint="numbers are written with the digits 0-9")
     if char.isprintable() and not char.isspace():
         return Diagnostic(f"unexpected character '{char}'", span, source)
     return Diagnostic(f"unexpected character {ascii(char)}", span, source)
@@ -245,6 +248,9 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
     if token.type == "STAR" and token.start_pos and source.text[token.start_pos - 1] == "*":
         return Diagnostic("use '^' for powers, not '**'",
                           Span(token.line, token.column - 1, token.line, token.column + 1), source)
+    if _bare_exponent(token, source):
+        return Diagnostic("a number's exponent needs digits", Span(token.line, token.column - 1, token.line,
+                          token.column + 1), source, hint="write 1e3 or 1e-3; for Euler's number write exp(1)")
     label = _match_example(error, parse_fn)
     if label is not None:
         if token.type in ("_INDENT", "_NL", "$END", "_DEDENT"):
@@ -261,6 +267,13 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
         hint = _misspelt_call(line_text[: max(token.column - 1, 0)])
     message = f"unexpected {found}; expected {_describe_expected(error.expected)}"
     return Diagnostic(message, span, source, hint=hint)
+
+
+def _bare_exponent(token: Token, source: Source) -> bool:
+    """Whether the token is the 'e' of a number written '1e' or '1e-' with no exponent digits."""
+    start = token.start_pos
+    return (token.type == "NAME" and token.value in ("e", "E") and start is not None and start > 0
+            and source.text[start - 1] in "0123456789.")
 
 
 def _misspelt_call(before: str) -> str | None:
