@@ -71,10 +71,7 @@ def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: 
 
 def source_of(path_or_text: PathOrText) -> Source:
     if isinstance(path_or_text, (bytes, bytearray)):  # the bytes of a spec: UTF-8 text
-        try:
-            path_or_text = bytes(path_or_text).decode("utf-8")
-        except UnicodeDecodeError as error:
-            _fail("<spec>", f"the spec's bytes are not UTF-8 text ({error.reason} at byte {error.start})")
+        path_or_text = decode(bytes(path_or_text), "<spec>")
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"a spec is a path or its text (str, bytes or Path), not {type(path_or_text).__name__}")
     if isinstance(path_or_text, os.PathLike) or _looks_like_path(path_or_text):
@@ -116,6 +113,9 @@ def decode(data: bytes, name: str) -> str:
     """UTF-8 text of a spec (a BOM is allowed); a bad byte is reported at its line and column."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    encoding = _wide_encoding(data)
+    if encoding is not None:
+        _fail(name, f"the file is {encoding} text, not UTF-8", hint="save the spec as UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -131,5 +131,17 @@ def decode(data: bytes, name: str) -> str:
         )]) from None
 
 
-def _fail(name: str, message: str):
-    raise SpecError([Diagnostic(message, None, Source("", name))])
+def _wide_encoding(data: bytes) -> str | None:
+    """'UTF-16' or 'UTF-32' when the bytes are plainly one of them (a byte-order mark, or every other byte NUL)."""
+    for mark, encoding in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                           (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(mark):
+            return encoding
+    head = data[:200]
+    if len(head) >= 4 and (head[0::2].count(0) == len(head[0::2]) or head[1::2].count(0) == len(head[1::2])):
+        return "UTF-16"
+    return None
+
+
+def _fail(name: str, message: str, hint: str | None = None):
+    raise SpecError([Diagnostic(message, None, Source("", name), hint=hint)])

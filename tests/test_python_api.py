@@ -25,6 +25,9 @@ def test_load_takes_paths_text_and_bytes_and_names_anything_else(tmp_path, monke
     assert pdedsl.load(PLATE.encode()) == pdedsl.load(PLATE) == pdedsl.load(bytearray(PLATE.encode()))
     with pytest.raises(pdedsl.SpecError, match="not UTF-8"):
         pdedsl.load(b"problem p\xff\n")
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        with pytest.raises(pdedsl.SpecError, match=f"the file is {encoding[:6].upper()} text, not UTF-8"):
+            pdedsl.load(PLATE.encode(encoding))
     for wrong in (None, ["problem p"], 3):
         with pytest.raises(TypeError, match="a spec is a path or its text"):
             pdedsl.load(wrong)
