@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pdedsl {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    parser.commands = commands
 
     check = commands.add_parser("check", help="check specs and report every error")
     check.add_argument("specs", nargs="+", metavar="SPEC", help=".pde files")
@@ -204,10 +205,18 @@ def _parser() -> argparse.ArgumentParser:
 STAGES = ("ast", "ir", "lowered", "code")
 
 
+def _subcommand(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of one command, to report its errors with its own usage line."""
+    return parser.commands.choices[command]
+
+
 def main(argv: list[str] | None = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
     try:
-        args = _parser().parse_args(argv)
+        parser = _parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # the command's own usage says what it takes, not the top-level one
+            _subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
         args.argv = list(sys.argv[1:] if argv is None else argv)
     except SystemExit as exit_:  # argparse has printed its usage message
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK

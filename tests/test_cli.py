@@ -89,6 +89,13 @@ def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
 
 
+@pytest.mark.parametrize("command", ["check", "show", "train", "plot"])
+def test_an_unknown_option_is_reported_with_its_commands_usage(command, capsys):
+    assert main([command, "--bogus", "x.pde"]) == 2
+    err = capsys.readouterr().err
+    assert f"usage: pdedsl {command} " in err and f"pdedsl {command}: error: unrecognized arguments: --bogus" in err
+
+
 def test_missing_file_is_a_usage_error(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.pde")]) == 2
     assert "no such file" in capsys.readouterr().err
