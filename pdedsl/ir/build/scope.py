@@ -25,6 +25,7 @@ class Scope:
     def __init__(self, sink: DiagnosticSink):
         self.sink = sink
         self.declarations: dict[str, Declaration] = {}
+        self.refused: dict[str, str] = {}  # name -> kind, for declarations reported and refused
 
     def declare(self, kind: str, ident: ast.Ident, node: Any) -> bool:
         """Add a name; report (and refuse) reserved words and duplicates."""
@@ -33,6 +34,7 @@ class Scope:
         if name in RESERVED:
             self.sink.error(f"'{name}' is {what} and cannot be used as a name", ident.span,
                             hint=f"choose another name for this {KIND_NOUN[kind].split()[-1]}")
+            self.refused.setdefault(name, kind)
             return False
         previous = self.declarations.get(name)
         if previous is not None:
@@ -40,6 +42,7 @@ class Scope:
                 f"'{name}' is already defined as {KIND_NOUN[previous.kind]} on line {previous.span.line}",
                 ident.span,
             )
+            self.refused.setdefault(name, kind)
             return False
         self.declarations[name] = Declaration(kind, name, ident.span, node)
         return True

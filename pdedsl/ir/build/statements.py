@@ -223,6 +223,8 @@ class StatementBuilder:
                             hint="generated code cannot nest that deeply; shorten the chain of lets")
             return None
         if not (lhs.fields | rhs.fields):
+            if self._mentions_refused_field(relation):
+                return None  # its field's declaration is already reported
             self.sink.error(f"this {block.kind} involves no field, so no solution can meet or miss it",
                             relation.span, hint="declared fields: " + (", ".join(self.scope.names(FIELD)) or "none"))
             return None
@@ -234,6 +236,11 @@ class StatementBuilder:
         return ir.Condition(block.kind, name, target[0], lhs.expr, rhs.expr, len(lhs.shape), relation.span)
 
     # ---- periodicity, data and targets ----
+    def _mentions_refused_field(self, relation: ast.Relation) -> bool:
+        """Whether the relation names a field whose declaration was refused (a duplicate or reserved name)."""
+        refused = {name for name, kind in self.scope.refused.items() if kind == FIELD}
+        return any(isinstance(node, ast.Name) and node.id in refused for node in ast.walk(relation))
+
     def _periodic(self, node: ast.PeriodicDecl) -> ir.Periodic | None:
         fields = [self._name_of_kind(ident, (FIELD,), "periodic") for ident in node.fields]
         axis = node.axis.text
