@@ -578,16 +578,19 @@ def _infer(args) -> int:
     folder = Path(args.out or os.path.join("runs", f"{problem.name}_infer"))
     if args.model is not None:
         from .training.inference import infer
-        from .training.inverse import Settings
+        from .training.inverse import InferError, Settings
 
         if not os.path.isdir(args.model):
             raise _UsageError(f"{args.model}: no such run folder")
         for option in ("restarts", "map_steps", "draws", "chains", "mala_steps"):
             if getattr(args, option) < 1:
                 raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
-        settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws, seed=args.seed,
-                            sampler=args.sampler, chains=args.chains, mala_steps=args.mala_steps,
-                            model_error=not args.no_model_error, prior=args.prior)
+        try:  # options that do not fit together (too few draws for a band, too short chains) are usage errors
+            settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws,
+                                seed=args.seed, sampler=args.sampler, chains=args.chains,
+                                mala_steps=args.mala_steps, model_error=not args.no_model_error, prior=args.prior)
+        except InferError as error:
+            raise _UsageError(str(error)) from None
         ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "lbfgs_steps", "instance") if getattr(args, o) is not None]
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "

@@ -188,6 +188,16 @@ def test_too_few_posterior_draws_are_refused_before_any_work():
     assert Settings(chains=2, mala_steps=16, samples=16).samples == 16
 
 
+@pytest.mark.parametrize("options", [["--draws", "1"], ["--draws", "0"], ["--chains", "2", "--mala-steps", "4"]])
+def test_posterior_options_that_do_not_fit_are_usage_errors(tmp_path, capsys, options):
+    from pdedsl.cli import main
+
+    spec = Path(__file__).resolve().parents[2] / "specs" / "darcy_two_phase_inverse.pde"
+    out = tmp_path / "inferred"
+    assert main(["infer", str(spec), "--model", str(tmp_path), "--out", str(out), *options]) == 2
+    assert "pdedsl: error: --" in capsys.readouterr().err and not out.exists()
+
+
 def test_calibration_counts_the_truth_inside_the_band():
     summary = {"a": np.array([1.0, 2.0, 3.0, 4.0]), "a_low": np.array([0.5, 1.5, 2.9, 4.5]),
                "a_high": np.array([1.5, 2.5, 3.1, 5.0]), "a_map": np.array([1.0, 2.0, 3.0, 4.0]),
