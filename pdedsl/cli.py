@@ -8,9 +8,11 @@ backend, data, run folder), 2 usage errors (bad options, missing files),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import sys
 
 from pathlib import Path
@@ -489,7 +491,8 @@ def _train(args) -> int:
         spec, config, folder = _new_run(args, warn=not worker)
         if launching:
             return _launch(args.argv, args.nproc)
-        result = train(spec, config, folder, resume=False, progress=progress)
+        with _removed_if_left_empty(folder):
+            result = train(spec, config, folder, resume=False, progress=progress)
     from .training.distributed import CONTEXT
 
     if not CONTEXT.main:  # under torchrun, rank 0 reports
@@ -498,6 +501,21 @@ def _train(args) -> int:
     if args.json:
         print(json_text(result))
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _removed_if_left_empty(folder: Path):
+    """Remove ``folder`` again when the command fails before writing anything there but its lock file.
+
+    A failed ``train`` or ``infer`` should not leave an empty output folder behind.
+    """
+    existed = folder.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed and folder.is_dir() and {p.name for p in folder.iterdir()} <= {".lock"}:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _new_run(args, warn: bool):
@@ -595,7 +613,8 @@ def _infer(args) -> int:
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "
                   "--model; with a dgno model they do nothing", file=sys.stderr)
-        report = infer(spec, args.model, folder, settings, progress=not args.quiet)
+        with _removed_if_left_empty(folder):
+            report = infer(spec, args.model, folder, settings, progress=not args.quiet)
     else:
         from .training.inference import infer_scalars
 
@@ -612,8 +631,9 @@ def _infer(args) -> int:
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the posterior of a "
                   "dgno model (--model); without one they do nothing", file=sys.stderr)
-        report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet,
-                               lbfgs_steps=args.lbfgs_steps, instance=args.instance)
+        with _removed_if_left_empty(folder):
+            report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet,
+                                   lbfgs_steps=args.lbfgs_steps, instance=args.instance)
     _print_inference(report, folder)
     if args.json:
         print(json_text(report))

@@ -718,3 +718,24 @@ def test_an_inference_reuses_its_models_caches_until_the_model_changes(tmp_path,
     third = infer("specs/darcy_inverse.pde", model, tmp_path / "three", settings, progress=False)
     assert third["model_checkpoint"][0] == 8
     assert all((model / name).stat().st_mtime_ns != made[name] for name in made)  # made again for step 8
+
+
+def test_a_failed_infer_leaves_no_empty_out_folder(tmp_path, monkeypatch, capsys):
+    """The folder a failing fit created (holding only its lock) goes; one the user made stays."""
+    from pdedsl.cli import main
+    from pdedsl.errors import PdeError
+    from pdedsl.training import inference
+
+    def failing(spec, folder, **_):
+        folder.mkdir(parents=True)
+        (folder / ".lock").write_text("1")
+        raise PdeError("the fit failed")
+
+    monkeypatch.setattr(inference, "infer_scalars", failing)
+    spec = str(Path(__file__).resolve().parents[2] / "specs" / "heat_inverse.pde")
+    assert main(["infer", spec, "--out", str(tmp_path / "new"), "-q"]) == 1
+    assert "the fit failed" in capsys.readouterr().err and not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    monkeypatch.setattr(inference, "infer_scalars", lambda spec, folder, **_: failing(spec, folder / "x"))
+    assert main(["infer", spec, "--out", str(tmp_path / "mine"), "-q"]) == 1
+    assert (tmp_path / "mine").is_dir()
