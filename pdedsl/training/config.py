@@ -222,6 +222,9 @@ class TrainConfig:
         if 0 < self.coding_batch < self.batch_size:
             raise ValueError(f"coding_batch counts the batch's members and more: at least the batch "
                              f"({self.batch_size}), or 0 for the batch alone (got {self.coding_batch})")
+        if self.weak_top_k > self.weak_particles:
+            raise ValueError(f"the weak form's top_k ({self.weak_top_k}) is more than its particles "
+                             f"({self.weak_particles}): the k largest residuals would be all of them")
         if 0 < self.weak_quadrature < MIN_QUADRATURE:
             raise ValueError(f"the weak form's quadrature must be 0 (the default) or at least {MIN_QUADRATURE} radial "
                              f"points (got {self.weak_quadrature}): fewer do not integrate the test functions, and "

@@ -49,6 +49,7 @@ entry point.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
@@ -62,6 +63,7 @@ from ..runtime import derivatives, sampling
 from ..runtime.base import SamplingError
 from ..runtime.residuals import bind_arguments, requests_of
 from ..runtime.weak import Wendland, polar_ball, radius_at, sample_particles, to_particles
+from .distributed import CONTEXT
 
 #: (radial, angular) counts of the polar quadrature by dimension: 16 points in 1-D, 40 in 2-D, 300 in 3-D
 #: (the exact 3-D Poisson solution's weak loss, `benchmarks/weak_floor.py poisson3d`: 6.2e-6 with 5 radial
@@ -83,6 +85,9 @@ LM_RADIAL = {2: 8, 3: 8}  # 1-D: the default rule's floor is already float32 rou
 POLISH_STEPS = {1: 50, 2: 50, 3: 0}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
+#: Radii below this fraction of the target's narrowest side get a warning: a ball's residual is a difference of
+#: integrands of size 1/R (below), so at R = 1e-4 of the side float32 rounding is already 1e-3 of the residual.
+TINY_RADIUS_FRACTION = 1e-4
 #: Default smallest radius as a fraction of the largest, by working precision. Smaller balls reach closer to
 #: the boundary, where no ball of the largest radius may be centred, but a ball's residual is a difference
 #: of integrands of size |grad u| |grad phi| ~ 1/R, so float32 rounding in it grows as the ball shrinks.
@@ -180,15 +185,18 @@ class WeakTerms:
     # ---- particles ----
     def _radius_range(self, target) -> tuple[float, float]:
         """``(r_min, r_max)`` at the end of the schedule, checked against the config."""
-        r_max = float(self.config.weak_radius)
-        if not r_max:
-            low, high = self._bounding_box(target)
-            r_max = RADIUS_FRACTION * float((high - low).min())
+        low, high = self._bounding_box(target)
+        narrowest = float((high - low).min())
+        r_max = float(self.config.weak_radius) or RADIUS_FRACTION * narrowest
         fraction = 0.5 if self.mixed else RADIUS_MIN_FRACTION.get(self.dtype, 0.5)
         r_min = float(self.config.weak_radius_min) or r_max * fraction
         if not 0 < r_min <= r_max:
             raise BackendError(f"weak-form radii need 0 < radius_min <= radius, got radius_min={r_min:g}, "
                                f"radius={r_max:g}")
+        if r_min < TINY_RADIUS_FRACTION * narrowest and CONTEXT.main:
+            print(f"pdedsl: warning: weak-form particles of radius {r_min:g} in {target.kind} '{target.name}' "
+                  f"(narrowest side {narrowest:g}) are so small that rounding swamps their residuals; the default "
+                  f"radius is {RADIUS_FRACTION * narrowest:g}", file=sys.stderr)
         return r_min, r_max
 
     def _bounding_box(self, target):

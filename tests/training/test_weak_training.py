@@ -99,6 +99,13 @@ def test_linear_radius_schedule_grows_the_largest_radius(tmp_path):
     assert torch.allclose(radii, torch.full_like(radii, 0.02))
 
 
+def test_particles_too_small_to_resolve_get_a_warning(tmp_path, capsys):
+    Run(write(tmp_path), TrainConfig(**TINY, form="weak(radius: 0.01)"), tmp_path / "fine")
+    assert "warning" not in capsys.readouterr().err
+    Run(write(tmp_path), TrainConfig(**TINY, form="weak(radius: 1e-9)"), tmp_path / "tiny")
+    assert "particles of radius 1e-10 in domain 'O' (narrowest side 1)" in capsys.readouterr().err
+
+
 def test_top_k_adds_the_largest_squared_residuals(tmp_path):
     weak = Run(write(tmp_path), TrainConfig(**TINY, form="weak(top_k: 2)"), tmp_path / "run").objective.weak
     squares = torch.tensor([1.0, 4.0, 9.0, 0.0])
