@@ -53,7 +53,16 @@ def copy_spec(spec_path, problem, folder) -> None:
             edits.append((span.start, span.end, f'"{DATA_FOLDER}/{local[Path(data.path).resolve()]}"'))
     for start, end, literal in sorted(edits, reverse=True):
         text = text[:start] + literal + text[end:]
+    if not _names_itself(Path(spec_path)):  # the copy is spec.pde: without this line its problem would be 'spec'
+        text = f"problem {problem.name}\n" + text
     (folder / "spec.pde").write_text(text, encoding="utf-8")
+
+
+def _names_itself(spec_path: Path) -> bool:
+    """Whether the spec has a ``problem NAME`` statement (else its name is its file's stem)."""
+    from ..frontend import ast
+
+    return any(isinstance(s, ast.ProblemDecl) for s in api.parse(spec_path).statements)
 
 
 def place(source: Path, copy: Path, link: bool) -> None:

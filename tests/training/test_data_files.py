@@ -247,3 +247,22 @@ def test_an_input_file_with_a_time_array_is_refused_at_its_statement(tmp_path):
         pdedsl.load(spec)
     np.savez(tmp_path / "f_xt.npz", x=x, f=x ** 2)
     assert pdedsl.load(spec).inputs[0].kind == "data"
+
+
+def test_the_copy_of_a_spec_without_a_problem_line_keeps_its_files_name(tmp_path):
+    """Reopened from the folder's spec.pde, a spec named by its file would otherwise become problem 'spec'."""
+    from pdedsl.training.spec_copy import copy_spec
+
+    spec = tmp_path / "cooling_rod.pde"
+    spec.write_text("# a rod\n" + ROD.replace("problem rod\n", ""))
+    assert "problem" not in spec.read_text()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run2").mkdir()
+    copy_spec(spec, pdedsl.load(spec), tmp_path / "run")
+    copy = tmp_path / "run" / "spec.pde"
+    assert copy.read_text().startswith("problem cooling_rod\n# a rod\n")
+    assert pdedsl.load(copy).name == "cooling_rod"
+    named = tmp_path / "named.pde"
+    named.write_text(ROD)
+    copy_spec(named, pdedsl.load(named), tmp_path / "run2")
+    assert (tmp_path / "run2" / "spec.pde").read_text() == ROD
