@@ -16,6 +16,14 @@ boundary on boundary(O):
 """
 
 
+def test_fit_refuses_operator_settings_for_a_pinn(tmp_path):
+    solver = pdedsl.load(PLATE).solver(width=8, depth=2)
+    with pytest.raises(ValueError, match="samples, mode set how operator backends learn a family of problems; "
+                                         "the pinn backend solves one problem"):
+        solver.fit(tmp_path / "run", samples=10, mode="supervised")
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
 def test_load_takes_paths_text_and_bytes_and_names_anything_else(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "specs").mkdir()

@@ -12,6 +12,8 @@ from typing import Optional
 FORMS = ("strong", "weak", "mixed")
 SCHEDULES = ("fixed", "linear")
 MODES = ("auto", "physics", "supervised", "hybrid")  # how operator backends learn
+#: Settings only operator backends read (coding_batch is dgno's own, refused with its own message).
+OPERATOR_SETTINGS = ("samples", "data", "mode", "batch_size", "grid", "test_samples", "test_data")
 PRECISIONS = ("float32", "float64", "bf16")
 OPTIMIZERS = ("lbfgs", "lm")  # the phase after Adam: L-BFGS, or Levenberg-Marquardt (training/levenberg.py)
 LM_WIDTH = 20  # the PINN's default width under Levenberg-Marquardt (its solve grows with parameters^2)
@@ -185,6 +187,16 @@ class TrainConfig:
         if self.weak_schedule not in SCHEDULES:
             raise ValueError(f"unknown radius schedule '{self.weak_schedule}' (expected one of: {', '.join(SCHEDULES)})")
 
+    def _refuse_operator_settings(self) -> None:
+        """A setting only operator backends read, set on a backend that solves one problem, does nothing:
+        refuse it rather than let a user believe it took effect."""
+        defaults = {item.name: item.default for item in fields(TrainConfig) if item.name in OPERATOR_SETTINGS}
+        given = [name for name, default in defaults.items() if getattr(self, name) != default]
+        if given:
+            raise ValueError(f"{', '.join(given)} {'sets' if len(given) == 1 else 'set'} how operator backends "
+                             f"learn a family of problems; the {self.backend} backend solves one problem and does "
+                             "not read " + ("it" if len(given) == 1 else "them"))
+
     def check_types(self) -> None:
         """Refuse a setting of the wrong kind (``steps="10"``, ``steps=2.5``, ``seed=None``) or a word that
         names no choice (``sampling="bogus"``), naming the setting: from Python, ``fit(...)`` passes them
@@ -211,6 +223,10 @@ class TrainConfig:
                     "batch_size": 1, "coding_batch": 0, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
                     "log_every": 1, "eval_every": 0, "resample_every": 1, "weak_top_k": 0, "weak_quadrature": 0,
                     "weak_polish": 0, "instance_grid": 0, "threads": 0}
+        from ..backends import is_operator
+
+        if not is_operator(self.backend):
+            self._refuse_operator_settings()
         for name, low in at_least.items():
             value = getattr(self, name)
             if value is not None and value < low:
