@@ -42,13 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show a spec's equations and conditions as mathematics")
     show.add_argument("spec", metavar="SPEC")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of Unicode")
-    show.add_argument("--form", choices=("strong", "weak"), default="strong",
-                      help="the equations as written (strong) or tested and integrated by parts (weak)")
+    show.add_argument("--form", choices=("strong", "weak", "mixed"), default="strong",
+                      help="the equations as written (strong), tested and integrated by parts (weak), or with flux "
+                           "outputs in place of the flux (mixed)")
 
     emit = commands.add_parser("emit", help="print an intermediate stage of the compiler")
     emit.add_argument("--stage", choices=STAGES, default="ir", help="which stage (default: ir)")
-    emit.add_argument("--form", choices=("strong", "weak"), default="strong",
-                      help="with --stage lowered: the strong residuals or the derived weak forms")
+    emit.add_argument("--form", choices=("strong", "weak", "mixed"), default="strong",
+                      help="with --stage lowered: the strong residuals, the derived weak forms or the mixed forms")
     emit.add_argument("spec", metavar="SPEC")
 
     compile_ = commands.add_parser("compile", help="generate the PyTorch module for a spec")
@@ -344,11 +345,12 @@ def _show(args) -> int:
     from .ir.listing import show_problem
 
     problem = api.load(_existing(args.spec))
-    if args.form == "weak":
-        from .passes.listing import show_weak
+    if args.form in ("weak", "mixed"):
+        from .passes.listing import show_mixed, show_weak
         from .passes.weak import derive_weak_forms
 
-        sys.stdout.write(show_weak(problem, derive_weak_forms(problem), latex=args.latex))
+        show = show_weak if args.form == "weak" else show_mixed
+        sys.stdout.write(show(problem, derive_weak_forms(problem), latex=args.latex))
     else:
         sys.stdout.write(show_problem(problem, latex=args.latex))
     return EXIT_OK
@@ -356,6 +358,9 @@ def _show(args) -> int:
 
 def _emit(args) -> int:
     path = _existing(args.spec)
+    if args.form != "strong" and args.stage != "lowered":
+        raise _UsageError(f"--form {args.form} chooses the lowered residuals (--stage lowered); "
+                          f"stage '{args.stage}' has no form")
     if args.stage == "ast":
         from .frontend.ast_printer import format_ast
 
@@ -364,12 +369,13 @@ def _emit(args) -> int:
         from .ir.listing import format_problem
 
         sys.stdout.write(format_problem(api.load(path)))
-    elif args.stage == "lowered" and args.form == "weak":
-        from .passes.listing import format_weak
+    elif args.stage == "lowered" and args.form in ("weak", "mixed"):
+        from .passes.listing import format_mixed, format_weak
         from .passes.weak import derive_weak_forms
 
         problem = api.load(path)
-        sys.stdout.write(format_weak(problem, derive_weak_forms(problem)))
+        listing = format_weak if args.form == "weak" else format_mixed
+        sys.stdout.write(listing(problem, derive_weak_forms(problem)))
     elif args.stage == "lowered":
         from .passes.listing import format_lowered
 

@@ -66,3 +66,61 @@ def show_weak(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
         if form.kept_strong:
             out.append("    kept strong (not in divergence form): " + ", ".join(form.kept_strong))
     return "\n".join(out) + "\n"
+
+
+MIXED_HEADER = ("the network has an output s[a] for each flux component a; the balance's mean over every test ball "
+                "B_j vanishes, with s in place of the flux, and s[a] = flux_a at the balls' quadrature points "
+                "(the mismatch weighted by the flux's stiffness k_a as (mean(k_a) / k_a)^p)")
+
+
+def flux_symbol(axis: str) -> sympy.Symbol:
+    """``s[axis]``: the mixed form's flux output as shown; brackets keep it apart from every spec name."""
+    return sympy.Symbol(f"s[{axis}]")
+
+
+def mixed_balance(form: WeakForm, phi: sympy.Expr, space: dict[str, sympy.Symbol]) -> sympy.Expr:
+    """The mixed form's balance: the weak integrand with each nonzero flux component replaced by ``s[a]``."""
+    return sympy.Add(*(flux_symbol(a) * sympy.Derivative(phi, space[a]) for a, f in form.flux if f != 0)) \
+        + form.volume * phi
+
+
+def format_mixed(problem, forms: tuple[WeakForm, ...]) -> str:
+    """``emit --stage lowered --form mixed``: each equation's balance and flux relations in spec syntax."""
+    phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
+    lines = [f"# mixed forms of problem {problem.name}: {MIXED_HEADER}"]
+    for form in forms:
+        target = str(form.target) if form.target is not None else "the whole domain"
+        lines.append(f"equation {form.name} in {target}:")
+        lines.append(f"    source:      {form.source}")
+        lines.append(f"    balance:     {spec_text(mixed_balance(form, phi, space))}")
+        stiffness = dict(form.stiffness)
+        for axis, flux in form.flux:
+            if flux != 0:
+                lines.append(f"    s[{axis}] = {spec_text(flux)}    (stiffness {spec_text(stiffness[axis])})")
+        if not any(f != 0 for _, f in form.flux):
+            lines.append("    no flux: nothing in divergence form, so the mixed form is the weak form")
+    return "\n".join(lines) + "\n"
+
+
+def show_mixed(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
+    """``show --form mixed``: each balance as mathematics, then the relations that tie s to the fields."""
+    phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
+    out = [f"problem {problem.name}: mixed forms: {MIXED_HEADER}"]
+    for form in forms:
+        target = str(form.target) if form.target is not None else "the whole domain"
+        out += ["", f"equation {form.name} in {target}:"]
+        balance = mixed_balance(form, phi, space)
+        relations = [(flux_symbol(a), f) for a, f in form.flux if f != 0]
+        if latex:
+            text = latex_text(balance).replace(TEST_FUNCTION_NAME, "\\varphi_j")
+            out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")
+            out += ["    " + latex_text(lhs, rhs) for lhs, rhs in relations]
+        else:
+            out.extend("    " + line for line in math_text(balance, sympy.Integer(0)).split("\n"))
+            if relations:
+                out.append("    where")
+            for lhs, rhs in relations:
+                out.extend("    " + line for line in math_text(lhs, rhs).split("\n"))
+        if not relations:
+            out.append("    no flux: nothing in divergence form, so the mixed form is the weak form")
+    return "\n".join(out) + "\n"

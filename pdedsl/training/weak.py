@@ -140,6 +140,13 @@ class WeakTerms:
         if missing:
             raise BackendError(f"no weak form could be derived for equation(s) {', '.join(missing)}; "
                                "use --form strong")
+        flat = [e["name"] for e in module.WEAK if not e["fluxes"]]
+        if self.mixed and flat and CONTEXT.main:
+            print(f"pdedsl: note: equation{'s' if len(flat) > 1 else ''} {', '.join(flat)} "
+                  f"{'have' if len(flat) > 1 else 'has'} no term in divergence form, so no flux for the mixed "
+                  f"form to stand in for: --form mixed treats {'them' if len(flat) > 1 else 'it'} as --form weak "
+                  "(see pdedsl show --form mixed)",
+                  file=sys.stderr)
         for entry in module.WEAK:
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault(target, []).append(entry)

@@ -93,6 +93,26 @@ def test_cli_prints_weak_forms(capsys):
     assert "\\varphi_j" in capsys.readouterr().out
 
 
+def test_cli_prints_mixed_forms(capsys):
+    """The balance with s[a] in place of the flux, and what ties each s[a] to the fields."""
+    spec = str(SPECS[0].parent / "darcy_smooth.pde")
+    assert main(["emit", "--stage", "lowered", "--form", "mixed", spec]) == 0
+    out = capsys.readouterr().out
+    assert "balance:     -10*φ[j] + s[x]*d(φ[j], x) + s[y]*d(φ[j], y)" in out
+    assert "s[y] = 2.1*d(u, y) + d(u, y)*cos(b2*y) + d(u, y)*sin(b1*x)    (stiffness 2.1 + cos(b2*y) + " \
+           "sin(b1*x))" in out
+    assert main(["show", "--form", "mixed", spec]) == 0
+    out = capsys.readouterr().out
+    assert "-10⋅φ[j] + s[x]⋅──(φ[j]) + s[y]⋅──(φ[j]) = 0" in out and "    where" in out
+    assert main(["show", "--form", "mixed", str(SPECS[0].parent / "eikonal.pde")]) == 0
+    assert "no flux: nothing in divergence form, so the mixed form is the weak form" in capsys.readouterr().out
+
+
+def test_emit_refuses_a_form_for_stages_without_one(capsys):
+    assert main(["emit", "--stage", "ir", "--form", "weak", str(SPECS[0].parent / "poisson.pde")]) == 2
+    assert "stage 'ir' has no form" in capsys.readouterr().err
+
+
 def test_flux_stiffness_is_the_derivative_of_each_flux_by_its_own_gradient():
     """The mixed form weighs its flux mismatch by 1 / stiffness: a for div(a grad u), 1 + u^2 when nonlinear."""
     (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    -div(k*grad(u)) = 1\n"))

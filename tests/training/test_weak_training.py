@@ -99,6 +99,14 @@ def test_linear_radius_schedule_grows_the_largest_radius(tmp_path):
     assert torch.allclose(radii, torch.full_like(radii, 0.02))
 
 
+def test_mixed_form_notes_equations_without_a_flux(tmp_path, capsys):
+    Run(write(tmp_path), TrainConfig(**TINY, form="mixed"), tmp_path / "fluxed")
+    assert "note" not in capsys.readouterr().err
+    flat = ROD.replace("-d(u, x, 2) = pi^2 * sin(pi*x)", "abs(d(u, x)) = pi*abs(cos(pi*x))")
+    Run(write(tmp_path, flat, "flat.pde"), TrainConfig(**TINY, form="mixed"), tmp_path / "flat")
+    assert "equation equation_1 has no term in divergence form" in capsys.readouterr().err
+
+
 def test_particles_too_small_to_resolve_get_a_warning(tmp_path, capsys):
     Run(write(tmp_path), TrainConfig(**TINY, form="weak(radius: 0.01)"), tmp_path / "fine")
     assert "warning" not in capsys.readouterr().err
