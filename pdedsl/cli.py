@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -545,6 +546,9 @@ def _new_run(args, warn: bool):
                              **({} if args.average is None else {"average": args.average}))
     except ValueError as error:
         raise _UsageError(str(error)) from None
+    if args.particles is not None and re.search(r"\bparticles\s*:", args.form or ""):
+        raise _UsageError(f"--particles {args.particles} and the form's 'particles:' both give the particle count; "
+                          "keep one")
     for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
                               ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
                               ("samples", "samples"), ("batch", "batch_size"), ("coding_batch", "coding_batch"), ("grid", "grid"),

@@ -48,6 +48,7 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
     (["--steps", "-5"], "steps must be at least 0"), (["--weight", "equation_1=nan"], "weight of 'equation_1'"),
     (["--form", "weak(particles: -3)"], "weak form's particles must be"),
     (["--form", "weak(top_k: -1)"], "weak form's top_k must be at least 0"),
+    (["--form", "weak(particles: 30)", "--particles", "40"], "both give the particle count"),
     (["--form", "weak(particles: 30, top_k: 31)"], "top_k (31) is more than its particles (30)"),
     (["--form", "weak(quadrature: -1)"], "weak form's quadrature must be at least 0"),
     (["--form", "weak(quadrature: 2)"], "weak form's quadrature must be 0 (the default) or at least 4"),
