@@ -48,8 +48,11 @@ class SpecIndenter(Indenter):
         return self._process(stream)
 
     def _process(self, stream) -> Iterator[Token]:
-        token = None
+        token = previous = None
         for token in stream:
+            if previous is None and token.type != self.NL_type and token.column > 1:
+                yield Token(self.INDENT_type, "", 0, 1, 1)  # the first line is indented (no _NL says so)
+            previous = token
             if token.type == self.NL_type:
                 if not self.open_brackets:  # inside brackets a newline is just space
                     yield from self._newline(token)

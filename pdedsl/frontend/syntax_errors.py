@@ -51,6 +51,7 @@ _EXAMPLES: dict[str, list[str]] = {
     "unexpected indentation: only the lines of an equation, boundary or initial block are indented": [
         "field u\n    field v\n",
         "problem p\n  field u\n",
+        "  problem p\n",
     ],
     "missing operator between two operands (write 2*x for a product)": [
         "const c = 2 x\n",
