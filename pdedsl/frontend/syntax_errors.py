@@ -52,6 +52,7 @@ _EXAMPLES: dict[str, list[str]] = {
         "field u\n    field v\n",
         "problem p\n  field u\n",
         "  problem p\n",
+        "# a comment\n  problem p\n",
     ],
     "missing operator between two operands (write 2*x for a product)": [
         "const c = 2 x\n",
