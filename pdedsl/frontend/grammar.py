@@ -6,9 +6,11 @@ it as ``pdedsl/grammar/pde.lark``. Both places are tried, wheel first.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
+import lark
 from lark import Lark
 
 from ..errors import InternalError
@@ -33,9 +35,28 @@ def grammar_text() -> str:
     return grammar_path().read_text(encoding="utf-8")
 
 
+def parser_cache() -> str | bool:
+    """Where Lark keeps the analysed grammar between processes (``False``: nowhere).
+
+    Building the LALR tables takes about a second, on every command; loading them takes 25 ms. The file
+    lives in the user's own cache folder (never a shared temporary one: it is a pickle), and Lark checks
+    the grammar's and options' hash stored in it, so an edited grammar is analysed afresh. A folder that
+    cannot be written only costs the second.
+    """
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "pdedsl"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK | os.X_OK) or folder.stat().st_uid != os.getuid():
+        return False
+    return str(folder / f"grammar-lark-{lark.__version__}.cache")
+
+
 @lru_cache(maxsize=None)
 def lark_parser() -> Lark:
-    """The LALR parser with the indentation post-lexer; built once per process."""
+    """The LALR parser with the indentation post-lexer; built once per process (and cached on disk)."""
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -44,4 +65,5 @@ def lark_parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         start="start",
+        cache=parser_cache(),
     )
