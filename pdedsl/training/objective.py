@@ -222,8 +222,8 @@ class Objective:
             residual = residual.reshape(-1)
             return residual * (weight / (residual.numel() * share)) ** 0.5
 
-        for key, entries in self.groups.items():
-            for name, residual in self._residuals_of(entries, batches["groups"][key]).items():
+        for key, entries in self.groups.items():  # eager: the Jacobian's vmap cannot go through compiled code
+            for name, residual in self._group_residuals(entries, batches["groups"][key]).items():
                 rows[name] = scaled(residual, weights.get(name, 1.0))
         if self.weak is not None:
             for name, residual in self.weak.residuals(batches["weak"]).items():

@@ -197,6 +197,23 @@ def test_compiled_training_matches_eager_training(tmp_path):
     assert results["on"]["rel_l2"]["u"] == pytest.approx(results["off"]["rel_l2"]["u"], rel=1e-6)
 
 
+def test_levenberg_marquardt_under_compile_builds_its_jacobian_eagerly(tmp_path):
+    """The compiled residuals serve the losses; the Levenberg-Marquardt rows, differentiated under vmap, are
+    computed eagerly (through the compiled function they recompiled per size and then failed)."""
+    from pdedsl.training.run import Run, Trainer
+
+    spec = write(tmp_path)
+    results = {}
+    for mode in ("off", "on"):
+        config = TrainConfig(**{**TINY, "optimizer": "lm", "steps": 3, "lbfgs_steps": 3, "compile": mode})
+        run = Run(spec, config, tmp_path / mode)
+        run.prepare_folder(resume=False)
+        results[mode] = Trainer(run, progress=False).fit(resume=False)
+        if mode == "on":
+            assert run.objective._residuals_of.failed is False, "torch.compile fell back to eager"
+    assert results["on"]["rel_l2"]["u"] == pytest.approx(results["off"]["rel_l2"]["u"], rel=1e-6)
+
+
 def test_hard_conditions_in_time_compile_cleanly(tmp_path):
     """A hard boundary value g(x, t) and a hard initial value compile without graph-break warnings (their
     known part is staged once into tensor code; SymPy no longer runs inside the step) and learn as eagerly."""
