@@ -194,7 +194,9 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help="plot a run: prediction, truth, error and losses")
     plot.add_argument("run", metavar="DIR")
-    plot.add_argument("-o", "--output", metavar="FILE", help="PNG file (default: DIR/plot.png)")
+    plot.add_argument("-o", "--output", metavar="FILE",
+                      help="a .png, .pdf or .svg file (the extension picks the format), or a folder to hold "
+                           "plot.png (default: DIR/plot.png)")
 
     data = commands.add_parser("data", help="labelled samples (random inputs -> solution) by the reference solver")
     data.add_argument("spec", metavar="SPEC")
@@ -687,7 +689,7 @@ def _predict(args) -> int:
 def _plot(args) -> int:
     from .training.plot import plot
 
-    output = plot(args.run, args.output or os.path.join(args.run, "plot.png"))
+    output = plot(args.run, args.output)
     print(f"wrote {output}", file=sys.stderr)
     return EXIT_OK
 

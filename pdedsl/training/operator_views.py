@@ -92,16 +92,19 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             error = np.linalg.norm(prediction - truth[member]) / max(np.linalg.norm(truth[member]), 1e-300)
             panels["truth"] = (truth[member], f"{field} (reference)")
             panels["error"] = (prediction - truth[member], f"error, rel. L2 {error:.2e}")
-        low = min(np.min(panels[c][0]) for c in ("truth", "prediction") if c in panels)
-        high = max(np.max(panels[c][0]) for c in ("truth", "prediction") if c in panels)
+        # one colour scale for the reference and the prediction, and one for the input and its generated version
+        limits = {group: _common_limits([panels[c][0] for c in group if c in panels])
+                  for group in (("truth", "prediction"), ("input", "generated"))
+                  if sum(c in panels for c in group) == 2 or group[0] == "truth"}
+        time = run.problem.time.name if run.problem.time is not None else None
         for index, column in enumerate(columns):
             ax = figure.add_subplot(grid[member, index])
             values, title = panels[column]
-            shared = (low, high) if column in ("truth", "prediction") else None
+            shared = next((v for group, v in limits.items() if column in group), None)
             _panel(figure, ax, input_axes if column in ("input", "generated") else axes, values, title, shared,
-                   diverging=column == "error")
-    _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder))
+                   diverging=column == "error", time=time)
     result = _result(folder)
+    _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder), result)
     headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', run.objective.mode)}"
     if result.get("rel_l2"):
         headline += f"  |  mean rel. L2 over {result.get('test_samples')} held-out members: " + \
@@ -110,6 +113,15 @@ def plot_members(run, folder: Path, output: Path) -> Path:
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+def _common_limits(arrays) -> tuple[float, float]:
+    """The smallest and largest finite value over ``arrays``."""
+    finite = [a[np.isfinite(a)] for a in arrays]
+    finite = [a for a in finite if a.size]
+    if not finite:
+        return 0.0, 1.0
+    return float(min(a.min() for a in finite)), float(max(a.max() for a in finite))
 
 
 def _with_times(problem, pool):
@@ -148,9 +160,10 @@ def _input_of(pool, member: int) -> tuple[np.ndarray, str]:
     return np.zeros(pool.layout.shape), params
 
 
-def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool) -> None:
+def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool, time: str | None = None) -> None:
     """One member's values over its nodes (``axes``: name -> nodes): a curve in 1-D, an image in 2-D, and past
-    two axes the image of the first two at the middle node of each other one (named in the title)."""
+    two axes the image of the first two at the middle node of each other one (named in the title). An image
+    with the ``time`` axis is drawn to fill its panel: space against time has no true proportions."""
     nodes = list(axes.values())
     if len(nodes) > 2:
         middles = [len(n) // 2 for n in nodes[2:]]
@@ -173,13 +186,14 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool) 
     extent = (nodes[0][0], nodes[0][-1], nodes[1][0], nodes[1][-1])
     width, height = abs(extent[1] - extent[0]), abs(extent[3] - extent[2])
     # true proportions unless they would squash the panel into a strip (space-time, say: x in [0, 2], t in [0, 0.3])
-    aspect = "equal" if max(width, height) <= 4 * min(width, height) else "auto"
+    spacetime = time in names[:2]
+    aspect = "equal" if max(width, height) <= 4 * min(width, height) and not spacetime else "auto"
     image = ax.imshow(values.T, origin="lower", extent=extent, cmap=cmap, vmin=limits[0], vmax=limits[1],
                       aspect=aspect, interpolation="nearest")
     figure.colorbar(image, ax=ax, shrink=0.8)
     ax.set_ylabel(names[1], fontsize=8, labelpad=1)  # (which axis is which: x across, t up, say)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.tick_params(labelsize=7, length=2, pad=1)
+    ax.locator_params(nbins=4)
 
 
 def _result(folder: Path) -> dict:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -43,6 +44,10 @@ IMAGE_POINTS = 240  # pixels per side of an image
 PANEL = (4.3, 3.6)  # inches per panel
 LOSS_WIDTH = 5.0  # inches
 DPI = 110
+
+
+#: The formats ``plot -o`` writes, chosen by the file's extension.
+PICTURE_FORMATS = ("png", "pdf", "svg")
 
 
 class PlotError(PdeError):
@@ -309,7 +314,9 @@ def _positive(values) -> np.ndarray:
                     dtype=float)
 
 
-def _draw_losses(ax, records: list[dict]) -> None:
+def _draw_losses(ax, records: list[dict], final: Optional[dict] = None) -> None:
+    """Loss terms against steps, and on a right axis the errors logged by ``--eval-every``, ending with the run's
+    ``final`` result (``result.json``: its step count and errors) where there is one."""
     ax.set_title("training loss", fontsize=10)
     if not records:
         ax.text(0.5, 0.5, "no metrics.jsonl yet", ha="center", va="center", transform=ax.transAxes, color="0.4")
@@ -327,7 +334,10 @@ def _draw_losses(ax, records: list[dict]) -> None:
     values = values[np.isfinite(values)]
     signed = bool(values.size and values.min() <= 0)  # a log-likelihood term (DGNO's Gaussian inputs) can be < 0
     for i, (name, curve) in enumerate(curves.items()):
-        style = dict(color="black", lw=2.0, zorder=3) if name == "total" else dict(color=f"C{(i - 1) % 10}", lw=1.1)
+        # the total as a wide grey band under the terms: a single term (or a dominant one) equals it, and drawn
+        # on top it would hide that term's line
+        style = dict(color="0.55", lw=4.0, alpha=0.5, zorder=1) if name == "total" else \
+            dict(color=f"C{(i - 1) % 10}", lw=1.1, zorder=2)
         ax.plot(steps, curve if signed else np.where(curve > 0, curve, np.nan), label=name, **style, **marker)
     if signed:  # logarithmic away from zero, linear within the smallest magnitude's reach of it
         magnitudes = np.abs(values[values != 0])
@@ -347,7 +357,7 @@ def _draw_losses(ax, records: list[dict]) -> None:
             ax.text(at, 0.985, label, transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
                     color="0.35")
     handles, labels = ax.get_legend_handles_labels()
-    errors = _draw_errors(ax, records)
+    errors = _draw_errors(ax, records, final)
     handles, labels = handles + errors[0], labels + errors[1]
     # below the axes, so that it never hides a curve
     height = ax.figure.get_figheight() - 0.6  # the axes' height in inches, roughly: the legend sits 0.5 in below
@@ -355,12 +365,15 @@ def _draw_losses(ax, records: list[dict]) -> None:
               ncol=min(len(labels), 4), frameon=False, handlelength=1.6, columnspacing=1.2)
 
 
-def _draw_errors(ax, records: list[dict]) -> tuple[list, list]:
+def _draw_errors(ax, records: list[dict], final: Optional[dict] = None) -> tuple[list, list]:
     """The errors logged during training (``--eval-every``: on held-out members, or against the exact solution
-    or reference), on a right-hand log axis of their own; returns their legend handles and labels."""
+    or reference), on a right-hand log axis of their own; returns their legend handles and labels. The final
+    errors (``result.json``) end the curve: training logs none at its last step."""
     measured = [r for r in records if r.get("rel_l2")]
     if not measured:
         return [], []
+    if final and final.get("rel_l2") and final.get("steps") is not None and final["steps"] > measured[-1].get("step", 0):
+        measured.append({"step": final["steps"], "rel_l2": final["rel_l2"]})
     right = ax.twinx()
     handles, labels = [], []
     names = []
@@ -470,7 +483,9 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
         ax.set_xlim(view.low[x], view.high[x])
         ax.grid(True, which="both", alpha=0.25)
         ax.tick_params(labelsize=8)
-        ax.set_title(f"{row.name}: |error|" + (f", {error}" if error else ""), fontsize=10)
+        whole = " (whole domain)" if data.fixed and error else ""  # the slice shown is not all that was measured
+        ax.set_title(f"{row.name}: |error|" + (f" at {_at(data.fixed)}" if data.fixed else "")
+                     + (f"\n{error}{whole}" if error else ""), fontsize=10)
     elif any_truth and row.shown == "prediction":
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
@@ -500,7 +515,9 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
         difference = np.abs(data.prediction - data.truth)
         top = _limits(np.where(data.inside, difference, np.nan))[1]
         _image(figure, ax, problem, view, data, difference, "magma", 0.0, max(top, 1e-300))
-        ax.set_title(f"{row.name}: |error|" + (f", {error}" if error else ""), fontsize=10)
+        whole = " (whole domain)" if data.fixed and error else ""  # the slice shown is not all that was measured
+        ax.set_title(f"{row.name}: |error|" + (f" at {_at(data.fixed)}" if data.fixed else "")
+                     + (f"\n{error}{whole}" if error else ""), fontsize=10)
     elif any_truth and row.shown == "prediction":
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
@@ -528,12 +545,12 @@ def plot(folder, output_path=None, run=None) -> Path:
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
     folder = Path(folder)
+    output = output_path_of(folder, output_path)
     if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
         from .posterior_views import plot_posterior
 
-        return plot_posterior(folder, output_path)
+        return plot_posterior(folder, output)
     run = run if run is not None else Run.open(folder)
-    output = Path(output_path) if output_path is not None else folder / "plot.png"
     if run.operator:
         from .operator_views import plot_members
 
@@ -560,7 +577,7 @@ def plot(folder, output_path=None, run=None) -> Path:
             _draw_curves(figure, grid, index, row, view, error, any_truth)
         else:
             _draw_images(figure, grid, index, row, view, problem, error, any_truth)
-    _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder))
+    _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder), result)
     headline = _headline(problem, result)
     if not result and run.checkpoint_mark is not None:  # a run still training (or killed)
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
@@ -568,15 +585,29 @@ def plot(folder, output_path=None, run=None) -> Path:
     return _save(figure, output)
 
 
+def output_path_of(folder: Path, output_path=None) -> Path:
+    """Where a plot goes: ``folder/plot.png`` by default, ``plot.png`` inside a folder given (an existing one, or a
+    name ending in '/'), else the file named, whose extension picks the format."""
+    if output_path is None:
+        return Path(folder) / "plot.png"
+    output = Path(output_path)
+    if output.is_dir() or str(output_path).endswith(("/", os.sep)):
+        return output / "plot.png"
+    if output.suffix.lower()[1:] not in PICTURE_FORMATS:
+        raise PlotError(f"{output}: a plot is written as " + ", ".join(f".{f}" for f in PICTURE_FORMATS)
+                        + f" (name the file so), not as '{output.suffix or 'a name without extension'}'")
+    return output
+
+
 def _save(figure, output: Path) -> Path:
-    """Save atomically (:func:`pdedsl.files.replacing`)."""
+    """Save atomically (:func:`pdedsl.files.replacing`), in the format its extension names."""
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
     try:
         with replacing(output) as handle:
-            figure.savefig(handle, format="png", dpi=DPI)
+            figure.savefig(handle, format=output.suffix.lower()[1:] or "png", dpi=DPI)
     except OSError as error:
         raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
     return output

@@ -20,7 +20,7 @@ from .inference import load_posterior_arrays, open_posterior
 from .inverse import decode_latent
 from .model_error import model_error
 from .operator_views import _panel
-from .plot import _save
+from .plot import _save, output_path_of
 from .predict import coordinate_names, outside_count, point_columns, read_points, write_npz
 
 
@@ -95,7 +95,7 @@ def plot_posterior(folder, output_path=None) -> Path:
     from matplotlib.figure import Figure
 
     folder = Path(folder)
-    output = Path(output_path) if output_path is not None else folder / "plot.png"
+    output = output_path_of(folder, output_path)
     report, arrays = load_posterior_arrays(folder)
     axes = list(report["axes"])
     nodes = [arrays[a] for a in axes]
@@ -110,10 +110,11 @@ def plot_posterior(folder, output_path=None) -> Path:
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(len(shown), len(columns))
     for row, name in enumerate(shown):
-        mean, std, true = (_blank(arrays.get(key), outside) for key in (name, f"{name}_std", f"true_{name}"))
+        mean, std, true, low, high = (_blank(arrays.get(key), outside) for key in
+                                      (name, f"{name}_std", f"true_{name}", f"{name}_low", f"{name}_high"))
         row_nodes = nodes
         if name not in report.get("fields", []) and axes[-1] == time_axis:  # an input: the same at every t
-            mean, std, true = (None if v is None else v[..., 0] for v in (mean, std, true))
+            mean, std, true, low, high = (None if v is None else v[..., 0] for v in (mean, std, true, low, high))
             row_nodes = nodes[:-1]
         scores = report.get("truth", {}).get(name, {})
         panels = {"mean": (mean, f"{name}: posterior mean"), "std": (std, f"{name}: posterior std")}
@@ -130,9 +131,11 @@ def plot_posterior(folder, output_path=None) -> Path:
                 continue
             values, title = panels[key]
             _panel(figure, ax, dict(zip(axes, row_nodes)), values, title, limits if key in ("truth", "mean") else None,
-                   diverging=key == "error")
+                   diverging=key == "error", time=time_axis)
+            if key == "mean" and len(row_nodes) == 1:
+                _band(ax, row_nodes[0], low, high, true)
             if key == "mean" and f"obs_{name}" in arrays:
-                _observations(ax, arrays, name, axes)
+                _observations(ax, arrays, name, axes, limits)
     sliced = f"  |  at {axes[2]} = {nodes[2][len(nodes[2]) // 2]:.3g}" if len(axes) == 3 else ""
     figure.suptitle(f"{report['problem']}  |  infer {', '.join(report['inferred'])}  |  "
                     f"{sum(o['points'] for o in report['observations'].values())} observations{sliced}", fontsize=11)
@@ -176,10 +179,26 @@ def _blank(values, outside):
     return np.where(outside, np.nan, values)
 
 
-def _observations(ax, arrays: dict, name: str, axes: list[str]) -> None:
-    """The observation points over a mean panel (1-D: the values; 2-D: the locations)."""
+def _band(ax, nodes, low, high, true) -> None:
+    """Over a 1-D mean curve: its 95% credible band and, where known, the truth, so the three read together."""
+    if low is not None and high is not None and np.shape(low) == np.shape(nodes):
+        ax.fill_between(nodes, low, high, color="C0", alpha=0.25, lw=0, label="95% band")
+        bottom, top = ax.get_ylim()
+        bottom, top = min(bottom, float(np.nanmin(low))), max(top, float(np.nanmax(high)))
+        ax.set_ylim(bottom - 0.03 * (top - bottom), top + 0.03 * (top - bottom))
+    if true is not None:
+        ax.plot(nodes, true, color="black", ls="--", lw=1.0, label="truth")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="best", framealpha=0.8)
+
+
+def _observations(ax, arrays: dict, name: str, axes: list[str], limits) -> None:
+    """The observations over a mean panel: in 1-D their values; in 2-D their places, coloured by their values
+    on the panel's own scale, so that data and posterior mean compare at a glance."""
     located = [arrays.get(f"obs_{name}_{a}") for a in axes[:2]]
     if len(axes) == 1 and located[0] is not None:
         ax.plot(located[0], arrays[f"obs_{name}"], ls="none", marker="x", ms=4, color="C1", label="observed")
+        ax.legend(fontsize=7, loc="best", framealpha=0.8)  # (after the band's: this one lists every line)
     elif len(located) == 2 and all(v is not None for v in located):
-        ax.scatter(located[0], located[1], s=6, c="white", edgecolors="black", linewidths=0.4, label="observed")
+        ax.scatter(located[0], located[1], s=10, c=arrays[f"obs_{name}"], cmap="viridis", vmin=limits[0],
+                   vmax=limits[1], edgecolors="black", linewidths=0.4, label="observed")

@@ -242,6 +242,35 @@ def test_plot_defaults_to_the_run_folder(runs):
     os.remove(output)
 
 
+def test_plot_writes_the_format_its_extension_names_and_into_a_folder(runs, tmp_path):
+    from pdedsl.training.plot import PlotError
+
+    assert plot(runs["heat"], tmp_path / "heat.pdf").read_bytes()[:5] == b"%PDF-"
+    assert b"<svg" in plot(runs["heat"], tmp_path / "heat.svg").read_bytes()[:2000]
+    (tmp_path / "pictures").mkdir()
+    assert plot(runs["heat"], tmp_path / "pictures") == tmp_path / "pictures" / "plot.png"
+    assert plot(runs["heat"], f"{tmp_path}/new/") == tmp_path / "new" / "plot.png"
+    for name in ("heat.jpeg", "heat"):
+        with pytest.raises(PlotError, match="a plot is written as .png, .pdf, .svg"):
+            plot(runs["heat"], tmp_path / name)
+    assert not (tmp_path / "heat").exists()
+
+
+def test_the_error_curve_ends_with_the_final_errors(tmp_path):
+    """--eval-every logs errors during training, not at its last step: the curve ends with result.json's."""
+    from matplotlib.figure import Figure
+
+    from pdedsl.training.plot import _draw_losses
+
+    records = [{"step": s, "loss": 1.0 / s, "terms": {"equation_1": 1.0 / s}, "rel_l2": {"u": 0.1 / s}}
+               for s in (10, 20)]
+    ax = Figure().add_subplot()
+    _draw_losses(ax, records, {"steps": 30, "rel_l2": {"u": 1e-4}})
+    right = ax.figure.axes[1]
+    (line,) = right.get_lines()
+    assert list(line.get_xdata()) == [10, 20, 30] and line.get_ydata()[-1] == pytest.approx(1e-4)
+
+
 def test_plot_without_metrics_still_draws(runs, tmp_path):
     import shutil
 
