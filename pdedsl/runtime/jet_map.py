@@ -106,7 +106,11 @@ def _forward(table, tower_fn, present, tensors):
             result = _scatter_into(terms, result, _scaled(product, tower[len(slots)], counts))
         if result is not None:
             outputs.append(result)
-    return tuple(outputs) + tuple(tower[1:])  # (f itself is the first output, and the backward needs no f)
+    # (f itself is the first output, and the backward needs no f.) A tower may repeat one tensor (exp's is
+    # e, e, e, ...; sin's cycles back to sin z at the fourth derivative): the tail is marked non-differentiable,
+    # so an entry that is the value output itself is copied, or the value would lose its gradient.
+    tail = tuple(t.clone() if t is outputs[0] else t for t in tower[1:])
+    return tuple(outputs) + tail
 
 
 def _backward(ctx, table, present, grads):
