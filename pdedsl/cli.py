@@ -174,8 +174,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --model: the latent prior: a Gaussian fitted to where the encoder puts the "
                             "training members (aggregate), or the nominal N(0, I) (standard) (default: aggregate)")
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
-    infer.add_argument("--lbfgs-steps", type=int, help="without --model: steps of the phase after Adam "
-                       "(Levenberg-Marquardt; default: 200)")
+    infer.add_argument("--lbfgs-steps", type=int, help="steps of the phase after Adam: without --model the PINN's "
+                       "(Levenberg-Marquardt; default: 200), with it the MAP search's L-BFGS (default: 200)")
     infer.add_argument("--instance", type=int, metavar="SEED",
                        help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
                             "not inferred)")
@@ -405,7 +405,7 @@ def _compile(args) -> int:
     return EXIT_OK
 
 
-def _launch(argv: list[str], processes: int) -> int:
+def _launch(argv: list[str], processes: int, folder: Path) -> int:
     """Run this same ``train`` command under torchrun on ``processes`` processes; its exit status."""
     import subprocess
 
@@ -427,17 +427,31 @@ def _launch(argv: list[str], processes: int) -> int:
                    LAUNCHER_VARIABLE: str(os.getpid())}
     linux = sys.platform.startswith("linux")
     process = subprocess.Popen(command, env=environment, preexec_fn=_terminate_with_parent if linux else None)
+    import signal
+
+    def terminated(number, frame):  # a kill (or a scheduler's SIGTERM) is an interrupt too, exit 143
+        raise _Terminated
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         return process.wait()
-    except KeyboardInterrupt:  # torchrun must stop its workers itself: ask it to, rather than kill it
+    except (KeyboardInterrupt, _Terminated) as stop:  # torchrun must stop its workers itself: ask it to
         process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-        print("pdedsl: interrupted; the run continues with 'pdedsl train --resume' from its last checkpoint",
-              file=sys.stderr)
-        return 130
+        saved = (Path(folder) / "checkpoint.pt").is_file()
+        print("pdedsl: interrupted; " + ("the run continues with 'pdedsl train --resume' from its last checkpoint"
+                                         if saved else "no checkpoint was written yet: 'pdedsl train --resume' "
+                                         "starts it over"), file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(Exception):
+    """SIGTERM reached the launcher of a multi-process run."""
+
 
 
 def _terminate_with_parent() -> None:
@@ -493,13 +507,20 @@ def _train(args) -> int:
             _warn_ignored_on_resume(args)
             check_resume(args.resume, args.steps)
         if launching:
-            return _launch(args.argv, args.nproc)
+            return _launch(args.argv, args.nproc, Path(args.resume))
         result = resume(args.resume, progress=progress, steps=args.steps)
         folder = Path(args.resume)
     else:
         spec, config, folder = _new_run(args, warn=not worker)
         if launching:
-            return _launch(args.argv, args.nproc)
+            from .training.run import check_new_run
+
+            check_new_run(spec, config, folder)  # once here, not once per process after they have started
+            existed = folder.exists()
+            status = _launch(args.argv, args.nproc, folder)
+            if status and not existed and folder.is_dir() and {p.name for p in folder.iterdir()} <= {".lock"}:
+                shutil.rmtree(folder, ignore_errors=True)  # the processes failed before writing anything
+            return status
         with _removed_if_left_empty(folder):
             result = train(spec, config, folder, resume=False, progress=progress)
     from .training.distributed import CONTEXT
@@ -618,10 +639,13 @@ def _infer(args) -> int:
         try:  # options that do not fit together (too few draws for a band, too short chains) are usage errors
             settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws,
                                 seed=args.seed, sampler=args.sampler, chains=args.chains,
-                                mala_steps=args.mala_steps, model_error=not args.no_model_error, prior=args.prior)
+                                mala_steps=args.mala_steps, model_error=not args.no_model_error, prior=args.prior,
+                                **({} if args.lbfgs_steps is None else {"lbfgs_steps": args.lbfgs_steps}))
         except InferError as error:
             raise _UsageError(str(error)) from None
-        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "lbfgs_steps", "instance") if getattr(args, o) is not None]
+        if args.lbfgs_steps is not None and args.lbfgs_steps < 0:
+            raise _UsageError(f"--lbfgs-steps must be at least 0 (got {args.lbfgs_steps})")
+        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "instance") if getattr(args, o) is not None]
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "
                   "--model; with a dgno model they do nothing", file=sys.stderr)

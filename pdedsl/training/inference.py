@@ -331,6 +331,14 @@ def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def _time_name(problem):
+    return problem.time.name if problem.time is not None else None
+
+
+def _coordinates(problem) -> list[str]:
+    return list(problem.axes) + ([problem.time.name] if problem.time is not None else [])
+
+
 def _check_same_family(problem, run) -> None:
     """The inverse spec must pose the model's family: the same fields and random inputs."""
     if run.config.backend != "dgno":
@@ -339,6 +347,9 @@ def _check_same_family(problem, run) -> None:
     if {f.name for f in problem.fields} != set(run.model.field_names):
         raise InferError(f"the spec has fields {', '.join(f.name for f in problem.fields)} but the model in "
                          f"{run.folder} learned {', '.join(run.model.field_names)}")
+    if tuple(problem.axes) != tuple(run.problem.axes) or _time_name(problem) != _time_name(run.problem):
+        raise InferError(f"the spec's coordinates ({', '.join(_coordinates(problem))}) differ from those of the model "
+                         f"in {run.folder} ({', '.join(_coordinates(run.problem))}): a different family")
     ours = {i.name for i in problem.inputs if i.kind == "prior"}
     theirs = set(run.layout.channels)
     if not ours <= theirs:

@@ -328,15 +328,35 @@ def _check_something_to_train(run: Run) -> None:
                        "condition, or observation")
 
 
-def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
-    """Train a run into ``folder``; returns the result summary (also written to result.json)."""
+def check_new_run(spec_path, config: TrainConfig, folder) -> None:
+    """What a new run can be refused for before anything is built: no CUDA for ``--device cuda``, data or
+    ``--init`` that are not there, ``--init`` naming the run folder itself, a folder holding another problem's
+    run or a posterior. ``pdedsl train --nproc`` checks these before torchrun starts its processes."""
+    check_device(config)
+    for option in ("data", "test_data", "init"):  # (the command line checks these; Python's fit does not)
+        given = getattr(config, option)
+        if given and not Path(given).exists():
+            raise RunError(f"{option} {given}: no such {'run folder' if option == 'init' else 'file'}")
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise RunError(f"cannot use {folder} as a run folder: it is a file")
+    if config.init and Path(config.init).resolve() == Path(folder).resolve():
+        raise RunError(f"--init {config.init} is the run folder itself: the new run would overwrite the weights it "
+                       "starts from; train into another folder (--out)")
+    if Path(folder).is_dir():
+        _check_folder_is_free(Path(folder), api.load(spec_path).name)
+
+
+def check_device(config: TrainConfig) -> None:
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise RunError(f"--device {config.device}: this machine's torch ({torch.__version__}) sees no CUDA device; "
                        "train with --device cpu")
-    for option in ("data", "test_data", "init"):  # (the command line checks these; Python's fit does not)
-        given = getattr(config, option)
-        if given and not resume and not Path(given).exists():
-            raise RunError(f"{option} {given}: no such {'run folder' if option == 'init' else 'file'}")
+
+
+def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
+    """Train a run into ``folder``; returns the result summary (also written to result.json)."""
+    check_device(config)
+    if not resume:
+        check_new_run(spec_path, config, folder)
     CONTEXT.start(torch.device(config.device))
     if not resume:  # recorded in config.json, so older folders rebuild as they were
         config.backend_options = {**new_run_options(config.backend), **config.backend_options}
@@ -344,11 +364,6 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         Path(folder).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
-    if config.init and not resume and Path(config.init).resolve() == Path(folder).resolve():
-        raise RunError(f"--init {config.init} is the run folder itself: the new run would overwrite the weights it "
-                       "starts from; train into another folder (--out)")
-    if not resume:  # (before the run is built: an operator's pool can take minutes to draw)
-        _check_folder_is_free(Path(folder), api.load(spec_path).name)
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
     _check_something_to_train(run)
     if not run.operator:  # a reference is first needed at the end: a file that does not fit fails now, not then
@@ -453,10 +468,10 @@ class Trainer:
         refiner = self._levenberg_marquardt() if config.optimizer == "lm" else lbfgs
         step, wall_before = 0, 0.0
         state = run.load_checkpoint() if resume else None
+        if resume and CONTEXT.main:  # records after the checkpoint (all of them, without one) are logged again
+            _forget_metrics_after(run.folder / "metrics.jsonl", int(state["step"]) if state is not None else 0)
         if state is not None:
             step, wall_before = int(state["step"]), float(state["wall"])
-            if CONTEXT.main:
-                _forget_metrics_after(run.folder / "metrics.jsonl", step)
             (adam if state["phase"] == "adam" else refiner).load_state_dict(state["optimizer"])
             for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
                 group.update(fused=True, foreach=None)

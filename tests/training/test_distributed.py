@@ -147,8 +147,9 @@ def survivors(folder: Path, patience: float) -> list[str]:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("moment", ["start-up", "training"])
-def test_interrupting_the_launcher_alone_leaves_no_workers(tmp_path, moment):
+@pytest.mark.parametrize("moment, stop", [("start-up", signal.SIGINT), ("training", signal.SIGINT),
+                                          ("training", signal.SIGTERM)])
+def test_interrupting_the_launcher_alone_leaves_no_workers(tmp_path, moment, stop):
     """SIGINT to the launcher's pid only (a kill -INT, an IDE's stop button), as soon as torchrun has started
     its workers (still importing) or once they train: torchrun is asked to stop them, and a worker whose launcher is gone
     ends itself."""
@@ -167,11 +168,13 @@ def test_interrupting_the_launcher_alone_leaves_no_workers(tmp_path, moment):
                                                        capture_output=True).returncode == 0:  # workers importing
                 break
             time.sleep(0.05)
-        os.kill(job.pid, signal.SIGINT)
-        assert job.wait(timeout=120) == 130
+        os.kill(job.pid, stop)
+        assert job.wait(timeout=120) == 128 + stop
         assert survivors(folder, patience=30) == [], "workers outlived an interrupted launcher"
         said = errors.read_text()
         assert "pdedsl: interrupted" in said and "Traceback" not in said, said
+        if moment == "training":
+            assert "continues with 'pdedsl train --resume' from its last checkpoint" in said
     finally:
         subprocess.run(["pkill", "-KILL", "-f", str(folder)], check=False)
 
@@ -185,4 +188,13 @@ def test_errors_are_found_before_the_processes_start(tmp_path):
         done = subprocess.run([sys.executable, "-m", "pdedsl", "train", *args, "--nproc", "2"], env=environment,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.count("pdedsl: error") == 1
+    other = tmp_path / "other"  # refused by the launcher, once, not by each process after torchrun started them
+    other.mkdir()
+    (other / "result.json").write_text('{"problem": "another"}')
+    cuda = [] if torch.cuda.is_available() else [(["--device", "cuda"], "sees no CUDA device")]
+    for args, message in [(["--out", str(other)], "holds a finished run of problem 'another'")] + cuda:
+        done = subprocess.run([sys.executable, "-m", "pdedsl", "train", str(spec), *args, "--nproc", "2"],
+                              env=environment, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and message in done.stderr
         assert "Traceback" not in done.stderr and done.stderr.count("pdedsl: error") == 1

@@ -345,6 +345,14 @@ def test_infer_errors_are_explained(trained, tmp_path):
                      .replace("grad(u)", "grad(p)").replace("observe u", "observe p"))
     done = pdedsl("infer", str(other), "--model", str(trained), "--out", str(tmp_path / "z"))
     assert done.returncode == 1 and "learned u" in done.stderr
+    rod = tmp_path / "rod.pde"  # the same names on other coordinates: readings at (x, y) are not u(x)
+    np.savez(tmp_path / "rod_obs.npz", x=np.linspace(0.1, 0.9, 5), u=np.zeros(5))
+    rod.write_text("problem rod\ndomain Omega = interval(x: [0, 1])\nfield u\n"
+                   "input a ~ exp(gaussian_field(length: 0.25, smoothness: 2.5, variance: 0.5))\n"
+                   "equation in Omega:\n    -d(a*d(u, x), x) = 1\nboundary on boundary(Omega):\n    u = 0\n"
+                   "observe u from \"rod_obs.npz\" noise 0.01\ninfer a\n")
+    done = pdedsl("infer", str(rod), "--model", str(trained), "--out", str(tmp_path / "r"))
+    assert done.returncode == 1 and "the spec's coordinates (x) differ from those of the model" in done.stderr
     before = sorted(p.name for p in trained.iterdir())
     done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(trained))  # --model forgotten
     assert done.returncode == 1 and f"{trained} holds a trained dgno model" in done.stderr
@@ -739,3 +747,20 @@ def test_a_failed_infer_leaves_no_empty_out_folder(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(inference, "infer_scalars", lambda spec, folder, **_: failing(spec, folder / "x"))
     assert main(["infer", spec, "--out", str(tmp_path / "mine"), "-q"]) == 1
     assert (tmp_path / "mine").is_dir()
+
+
+def test_lbfgs_steps_with_a_model_set_the_map_searchs_lbfgs(tmp_path, monkeypatch, capsys):
+    from pdedsl.cli import main
+    from pdedsl.training import inference
+
+    seen = {}
+
+    def capture(spec, model, out, settings, progress):
+        seen["settings"] = settings
+        raise InferError("stop here")
+
+    monkeypatch.setattr(inference, "infer", capture)
+    spec = str(Path(__file__).resolve().parents[2] / "specs" / "darcy_inverse.pde")
+    assert main(["infer", spec, "--model", str(tmp_path), "--out", str(tmp_path / "o"), "--lbfgs-steps", "7"]) == 1
+    assert seen["settings"].lbfgs_steps == 7 and "do nothing" not in capsys.readouterr().err
+    assert main(["infer", spec, "--model", str(tmp_path), "--out", str(tmp_path / "o"), "--lbfgs-steps", "-1"]) == 2

@@ -56,6 +56,17 @@ def test_a_fine_tune_killed_before_its_first_checkpoint_resumes_from_the_init_we
         train(spec, tiny(init=str(tmp_path / "base")), tmp_path / "base", progress=False)
 
 
+def test_a_run_resumed_without_a_checkpoint_logs_each_step_once(spec, tmp_path):
+    """Killed before its first checkpoint, a run starts over on resume: its old records go too."""
+    train(spec, tiny(), tmp_path / "run", progress=False)
+    folder = tmp_path / "run"
+    (folder / "checkpoint.pt").unlink()
+    (folder / "result.json").unlink()
+    resume(folder, progress=False)
+    steps = [json.loads(line)["step"] for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 60
+
+
 def test_init_from_another_problems_run_is_warned_about(spec, tmp_path, capsys):
     other = tmp_path / "other.pde"
     other.write_text(OTHER)
