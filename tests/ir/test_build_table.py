@@ -53,6 +53,8 @@ TABLE = [
      "boundary boundary_1 on boundary(Omega):\n    u = 0\nboundary boundary_2 on boundary(Omega):\n    v = 0\n"
      "initial initial_1:\n    u = 1\ninitial initial_2:\n    v = 0\n"),
     ("exact u = sin(pi*x) * exp(-t)", "exact u = sin(pi*x)*exp(-t)\n"),
+    # a formula input (here one built on another) is a closed form: exact writes it out
+    ("input g = x + y\ninput h = g^2\nexact u = h - 1", "input g = x + y\ninput h = g^2\nexact u = -1 + (x + y)^2\n"),
 ]
 
 

@@ -42,10 +42,11 @@ class StatementBuilder:
         equations, boundary, initial = self._blocks(blocks, targets)
         inferred = self._inferred(of(ast.InferDecl))
         fields = [ir.Field(d.name, self.field_function(d.name), d.span) for d in self.scope.of_kind(FIELD)]
+        inputs = tuple(i for i in map(self._input, self.scope.of_kind(INPUT)) if i is not None)
         result = dict(
             fields=tuple(fields),
             params=tuple(p for p in map(self._param, self.scope.of_kind(PARAM)) if p is not None),
-            inputs=tuple(i for i in map(self._input, self.scope.of_kind(INPUT)) if i is not None),
+            inputs=inputs,
             lets=tuple(x for x in map(self._let, self.scope.of_kind(LET)) if x is not None),
             equations=tuple(equations),
             boundary_conditions=tuple(boundary),
@@ -54,7 +55,7 @@ class StatementBuilder:
             observations=tuple(o for o in map(self._observe, of(ast.ObserveDecl)) if o is not None),
             inferred=tuple(inferred),
             infer_spans=tuple(inferred.values()),
-            exact=self._exact(of(ast.ExactDecl)),
+            exact=self._exact(of(ast.ExactDecl), inputs),
             references=self._references(of(ast.ReferenceDecl)),
         )
         self._check_input_cycles()
@@ -332,20 +333,36 @@ class StatementBuilder:
             return True
         return False
 
-    def _exact(self, nodes) -> tuple[ir.Exact, ...]:
+    def _exact(self, nodes, inputs) -> tuple[ir.Exact, ...]:
+        """Closed forms of fields. A formula input is written out in them (it is a closed form too); an input
+        that is random or read from data has no closed form and is refused."""
         exact: dict[str, ir.Exact] = {}
-        context = Context("an exact solution", frozenset({CONST, PARAM, AXIS, TIME, LET}), axes=self.axes,
+        context = Context("an exact solution", frozenset({CONST, PARAM, AXIS, TIME, LET, INPUT}), axes=self.axes,
                           differential=True)
+        formulas = {i.function: i.formula for i in inputs if i.kind == "formula" and i.formula is not None}
+        others = {i.function: i for i in inputs if i.function not in formulas}
         for node in nodes:
             name = self._name_of_kind(node.name, (FIELD,), "exact")
             typed = self.expressions.build(node.value, context)
             if name is None or typed.bad or not self._scalar(typed, node.value, "an exact solution"):
                 continue
+            unknown = [others[f] for f in typed.expr.atoms(AppliedUndef) if f in others]
+            if unknown:
+                item = min(unknown, key=lambda i: i.name)
+                how = "is random" if item.kind == "prior" else "is read from data"
+                self.sink.error(f"input '{item.name}' {how}, so an exact solution cannot use it: only a formula "
+                                f"input (input {item.name} = ...) has a closed form", node.value.span)
+                continue
+            expr = typed.expr
+            for _ in range(len(formulas)):  # (a formula may use another formula input; cycles are refused)
+                if not any(expr.has(f) for f in formulas):
+                    break
+                expr = expr.xreplace(formulas)
             if name in exact:
                 self.sink.error(f"field '{name}' already has an exact solution (line {exact[name].span.line})",
                                 node.name.span)
                 continue
-            exact[name] = ir.Exact(name, typed.expr, node.span)
+            exact[name] = ir.Exact(name, expr, node.span)
         return tuple(exact.values())
 
     def _references(self, nodes) -> tuple[ir.Reference, ...]:
