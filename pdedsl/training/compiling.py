@@ -61,5 +61,8 @@ class Compiled:
         if self._first:
             self._first = False
             self.compile_seconds = time.perf_counter() - start
-            print(f"pdedsl: compiled {self.label} in {self.compile_seconds:.1f} s", file=sys.stderr)
+            from .distributed import CONTEXT
+
+            if CONTEXT.main:  # (every rank compiles; one says so)
+                print(f"pdedsl: compiled {self.label} in {self.compile_seconds:.1f} s", file=sys.stderr)
         return result

@@ -377,6 +377,12 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
               file=sys.stderr)
     if CONTEXT.main and CONTEXT.active and not resume:
         _note_uneven_shares(config, run.operator)
+    if CONTEXT.main and config.compile == "on" and not resume and (run.operator or config.form != "strong"):
+        what = (f"the {config.backend} backend's losses run eagerly" if run.operator else
+                f"the {config.form} form's particle losses run eagerly (strong boundary and initial residuals, "
+                "if any, are compiled)")
+        print(f"pdedsl: note: --compile on compiles the strong-form residuals of a single-problem run; {what}",
+              file=sys.stderr)
     jumping = sorted(piecewise_inputs(run.problem))
     if CONTEXT.main and config.form == "weak" and jumping and not resume:
         print(f"pdedsl: note: {', '.join(jumping)} jump{'s' if len(jumping) == 1 else ''} across interfaces, where "

@@ -107,6 +107,12 @@ def test_mixed_form_notes_equations_without_a_flux(tmp_path, capsys):
     assert "equation equation_1 has no term in divergence form" in capsys.readouterr().err
 
 
+def test_compile_on_says_the_weak_losses_run_eagerly(tmp_path, capsys):
+    train(write(tmp_path), TrainConfig(**{**TINY, "steps": 1}, form="weak", compile="on"), tmp_path / "run",
+          progress=False)
+    assert "the weak form's particle losses run eagerly" in capsys.readouterr().err
+
+
 def test_particles_too_small_to_resolve_get_a_warning(tmp_path, capsys):
     Run(write(tmp_path), TrainConfig(**TINY, form="weak(radius: 0.01)"), tmp_path / "fine")
     assert "warning" not in capsys.readouterr().err
