@@ -64,3 +64,14 @@ def test_a_real_archive_opens(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 cut short")
     with pytest.raises(NpzError, match="damaged"):
         open_npz(tmp_path / "broken.npz")
+
+
+def test_an_array_named_like_a_coordinate_the_problem_lacks_is_warned_about(tmp_path):
+    """Readings at (x, t) in a problem without time would be fitted as readings at x."""
+    np.savez(tmp_path / "obs.npz", x=np.linspace(0, 1, 5), y=np.linspace(0, 1, 5), t=np.ones(5), u=np.zeros(5))
+    spec = tmp_path / "spec.pde"
+    spec.write_text(SPEC.replace('input k from "{data}"', "input k = 1").format(data="obs.npz"))
+    (warning,) = [w for w in pdedsl.load(spec).warnings if "named like a coordinate" in w.message]
+    assert (warning.span.line, warning.span.column) == (10, 16)
+    assert warning.message == ("data file 'obs.npz' has an array 't' named like a coordinate, but the problem's "
+                               "coordinates are x, y: it is not read")

@@ -28,6 +28,15 @@ def resolve(literal: ast.StringLit, spec_path: str | None) -> Path:
     return path
 
 
+#: Array names taken for coordinates: one of these in a data file that the problem lacks is warned about
+#: (readings at (x, t) fitted as readings at x would be silently wrong).
+COORDINATE_LIKE = frozenset({"x", "y", "z", "t"})
+
+
+def _listed(names: list[str]) -> str:
+    return ("an array " if len(names) == 1 else "arrays ") + ", ".join(f"'{n}'" for n in names)
+
+
 def check_data_file(
     literal: ast.StringLit, spec_path: str | None, sink: DiagnosticSink, name: str, axes: tuple[str, ...],
     unused_axis: str | None = None, missing_ok: bool = False,
@@ -73,6 +82,10 @@ def check_data_file(
                    f"function of space alone ({', '.join(axes)})", literal.span,
                    hint=f"make '{name}' a field and observe it, or give its values at one time without '{unused_axis}'")
         return None
+    stray = sorted((COORDINATE_LIKE & _names_in(path)) - set(axes) - {name})
+    if stray:
+        sink.warning(f"data file '{literal.value}' has {_listed(stray)} named like a coordinate, but the problem's "
+                     f"coordinates are {', '.join(axes)}: {'it is' if len(stray) == 1 else 'they are'} not read", literal.span, hint="is the file another problem's data?")
     problem = _layout_problem(arrays, name, axes)
     if problem:
         sink.warning(f"data file '{literal.value}' does not match the problem: {problem}", literal.span,
