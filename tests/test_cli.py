@@ -345,3 +345,17 @@ def test_the_cap_on_syntax_errors_says_it_stopped(tmp_path, capsys):
     twenty = write(tmp_path, "twenty.pde", "problem p\n" + "fiel u\n" * 20)  # all found: nothing said
     assert main(["check", twenty]) == 1
     assert "checking stopped" not in capsys.readouterr().err
+
+
+def test_check_and_load_import_neither_torch_nor_the_training_loop(tmp_path):
+    """torch and its compiler take seconds to import; checking a spec needs neither."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "good.pde", GOOD)
+    program = ("import sys\nfrom pdedsl.cli import main\nimport pdedsl\npdedsl.load(sys.argv[1])\n"
+               "assert main(['check', '-q', sys.argv[1]]) == 0\n"
+               "print(sorted(m for m in ('torch', 'pdedsl.training.run', 'pdedsl.codegen') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", program, path], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
