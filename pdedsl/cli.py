@@ -68,9 +68,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="the optimiser after Adam: lm (the PINN's default: Levenberg-Marquardt on a width-20 "
                             "network with adaptive points; not with --form mixed) or lbfgs")
     train.add_argument("--points", type=int, help="collocation points per equation target (default: 1000)")
-    train.add_argument("--width", type=int, help="hidden layer width (default: 64)")
+    train.add_argument("--width", type=int, help="hidden layer width (default: the PINN 20 under the default "
+                       "Levenberg-Marquardt optimizer, else 64; deeponet/multionet 100; fno 32)")
     train.add_argument("--depth", type=int, help="hidden layers (default: 4)")
-    train.add_argument("--activation", help="hidden-layer activation: tanh, sin, gelu, silu, softplus, tanh_sin (default: tanh; gelu for deeponet and multionet; fno: gelu)")
+    train.add_argument("--activation", help="hidden-layer activation: tanh, sin, gelu, silu, softplus; for "
+                       "deeponet, multionet and dgno also tanh_sin, silu_sin, silu_id (default: tanh; gelu for "
+                       "deeponet, multionet and fno)")
     train.add_argument("--weight", action="append", default=[], metavar="NAME=W",
                        help="loss weight of one residual or term (repeatable), e.g. --weight boundary_1=100")
     train.add_argument("--soft-dirichlet", action="store_true",
@@ -643,8 +646,10 @@ def _infer(args) -> int:
                                 **({} if args.lbfgs_steps is None else {"lbfgs_steps": args.lbfgs_steps}))
         except InferError as error:
             raise _UsageError(str(error)) from None
-        if args.lbfgs_steps is not None and args.lbfgs_steps < 0:
-            raise _UsageError(f"--lbfgs-steps must be at least 0 (got {args.lbfgs_steps})")
+        for option in ("steps", "lbfgs_steps"):
+            value = getattr(args, option)
+            if value is not None and value < 0:
+                raise _UsageError(f"--{option.replace('_', '-')} must be at least 0 (got {value})")
         ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "instance") if getattr(args, o) is not None]
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "

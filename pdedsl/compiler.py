@@ -12,7 +12,9 @@ Every stage raises SpecError with located diagnostics on bad input.
 
 from __future__ import annotations
 
-from .errors import Source
+from pathlib import Path
+
+from .errors import Diagnostic, Source, SpecError
 from .frontend import ast, parse_spec
 from .frontend.parser import normalise
 from .ir import Problem
@@ -38,8 +40,27 @@ def check(source: Source, observations_read: bool = True) -> Problem:
 
 
 def lower(problem: Problem) -> LoweredProblem:
-    """Stage 3: Problem -> residuals over placeholders."""
-    return run_passes(problem)
+    """Stage 3: Problem -> residuals over placeholders. A residual with no field left once its operators are
+    written out (``d(u, x, y) = d(u, y, x)``, one component of ``(u, v) = (u, v)``) can be met by nothing:
+    a located error, as check gives for relations whose fields cancel as written."""
+    lowered = run_passes(problem)
+    fields = {f.name for f in problem.fields}
+    empty = [r for r in lowered.residuals if not any(q.function in fields for q in r.requests)]
+    if empty:
+        source = _source_of(problem)
+        raise SpecError([Diagnostic(f"the fields cancel out of {r.kind} '{r.name}' once its operators are written "
+                                    "out: what is left involves none, so no solution can meet or miss it",
+                                    r.span, source) for r in empty])
+    return lowered
+
+
+def _source_of(problem: Problem) -> Source:
+    """The spec's text, for carets under a lowering error (empty where it is not a readable file)."""
+    try:
+        text = normalise(Path(problem.source_name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        text = ""
+    return Source(text, problem.source_name)
 
 
 def generate(lowered: LoweredProblem, spec_name: str | None = None) -> str:

@@ -188,6 +188,7 @@ HOSTILE = {
     "crlf": GOOD.replace("\n", "\r\n").encode(),
     "lone_cr": GOOD.replace("\n", "\r").encode(),
     "tabs": GOOD.replace("    ", "\t").encode(),
+    "form_feed_before_a_statement": GOOD.replace("\nequation", "\n\fequation").encode(),
     "bom": b"\xef\xbb\xbf" + GOOD.encode(),
     "empty": b"",
     "only_comment": b"# nothing here",
@@ -359,3 +360,21 @@ def test_check_and_load_import_neither_torch_nor_the_training_loop(tmp_path):
     done = subprocess.run([sys.executable, "-c", program, path], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_fields_that_cancel_only_once_written_out_are_located_errors(tmp_path, capsys):
+    """Check sees relations as written; lowering writes operators out: d(u, x, y) = d(u, y, x) and one component
+    of (u, v) = (u, v) hold for any field, and used to reach training as a residual of 0 (exit 3 there)."""
+    text = ("problem c\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u, v\nequation in O:\n    (u, v) = (u, 2*v)\n"
+            "    d(u, x, y) = d(u, y, x)\n    -laplace(v) = 1\n")
+    path = write(tmp_path, "c.pde", text)
+    assert main(["compile", path, "-o", str(tmp_path / "c.py")]) == 1
+    err = capsys.readouterr().err
+    assert "c.pde:5:5: error: the fields cancel out of equation 'equation_1[0]' once its operators" in err
+    assert "c.pde:6:5: error: the fields cancel out of equation 'equation_2'" in err
+    assert "equation_1[1]" not in err and not (tmp_path / "c.py").exists()
+
+
+def test_a_form_feed_at_the_start_of_a_line_is_a_page_break_not_an_indent(tmp_path, capsys):
+    path = write(tmp_path, "paged.pde", GOOD.replace("\nequation", "\n\fequation"))
+    assert main(["check", path]) == 0, capsys.readouterr().err

@@ -43,14 +43,20 @@ _MISSPELT_START = re.compile(r"[A-Za-z_]\w*[ \t]+[A-Za-z_]")
 _BRACKET_SCAN = re.compile(r'#[^\n]*|"[^"\n]*"?|[()\[\]{}\n]')
 
 
+_LEADING_FORM_FEEDS = re.compile(r"^\f+", re.MULTILINE)
+
+
 def normalise(text: str) -> str:
     """Line endings to '\\n' and a final newline; trailing blank space dropped.
 
     CRLF and lone CR become LF, which moves no line or column; a form feed (a
-    page break some editors keep) is a space, which moves none either. Trailing
-    blank lines and spaces at the very end would otherwise read as an indent.
+    page break some editors keep) is a space, which moves none either, except at
+    the start of a line, where it is dropped (as Python does) so that it does not
+    read as an indent. Trailing blank lines and spaces at the very end would
+    otherwise read as an indent.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", " ")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LEADING_FORM_FEEDS.sub("", text).replace("\f", " ")
     return text.rstrip(" \t\f\n") + "\n"
 
 

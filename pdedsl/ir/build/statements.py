@@ -439,8 +439,9 @@ class StatementBuilder:
                     self.sink.warning(
                         f"dn here is along the outward normal of '{target.name}', which is cut out of '{name}': it "
                         f"points into '{name}', the opposite of '{name}'s own outward normal there",
-                        condition.span, hint=f"for '{name}'s outward normal, write 'on boundary({name}) where ...' "
-                                             f"with a predicate that picks the rim of '{target.name}'")
+                        condition.span, hint=f"for '{name}'s outward normal, declare 'region rim = boundary({name}) "
+                                             f"where ...' with a predicate that picks the rim of '{target.name}', "
+                                             "and write 'boundary on rim:'")
                     break
 
 
