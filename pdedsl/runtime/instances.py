@@ -168,6 +168,8 @@ def _sample_input(name, prior, axes, streams, constants) -> np.ndarray:
             inner = _sample_input(name, node.args[0], axes, streams, constants)
             below, above, at = (_number(f"input {name}", a, constants) for a in node.args[1:])
             sample = np.where(inner < at, below, above)
+        elif _is_scalar_primitive(node):  # a random number in a field's prior: one draw for the whole member
+            sample = _scalar_prior(name, node, constants).sample(1, next(streams))[0]
         else:
             sample = _field_prior(name, node, constants).sample(grids, 1, next(streams))[0]
         values[symbol.name] = torch.as_tensor(sample)
