@@ -581,6 +581,8 @@ def _new_run(args, warn: bool):
                               ("test", "test_samples"), ("eval_every", "eval_every")):
         if getattr(args, option) is not None:
             setattr(config, attribute, getattr(args, option))
+    if args.instance is not None and args.instance < 0:
+        raise _UsageError(f"--instance needs a seed >= 0 (got {args.instance})")
     if args.init is not None:
         if not os.path.isdir(args.init):
             raise _UsageError(f"--init {args.init}: no such run folder")
@@ -727,6 +729,9 @@ def _data(args) -> int:
     from .reference.dataset import generate, write
     from .training.progress import Progress
 
+    if args.n < 1 or (args.grid is not None and args.grid < 3):
+        raise _UsageError(f"data needs --n of at least 1 and --grid of at least 3 nodes per axis "
+                          f"(got --n {args.n}, --grid {args.grid})")
     problem = api.load(_existing(args.spec), observations_read=False)  # (the data may be what they will be)
     for warning in problem.warnings:
         print(warning.render(), file=sys.stderr)
