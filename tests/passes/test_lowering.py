@@ -26,7 +26,7 @@ TABLE = [
      [("equation_1", "-a*d(u, x, 2) - a*d(u, y, 2) - d(a, x)*d(u, x) - d(a, y)*d(u, y)")]),
     ("equation in O:\n    dot(grad(u), (1, 2)) = v", [("equation_1", "d(u, x) - v + 2*d(u, y)")]),
     ("equation in O:\n    d(u*v, x) = 0", [("equation_1", "u*d(v, x) + v*d(u, x)")]),
-    ("equation in O:\n    d(u, x, y) = d(u, y, x)", [("equation_1", "0")]),
+    ("equation in O:\n    d(u, x, y) = d(u, y, x) + v", [("equation_1", "-v")]),
     ("equation in O:\n    grad(u) = (v, 2*v)", [("equation_1[0]", "d(u, x) - v"), ("equation_1[1]", "d(u, y) - 2*v")]),
     ("equation in O:\n    laplace((u, v)) = (0, 1)",
      [("equation_1[0]", "d(u, x, 2) + d(u, y, 2)"), ("equation_1[1]", "-1 + d(v, x, 2) + d(v, y, 2)")]),

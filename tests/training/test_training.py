@@ -292,7 +292,8 @@ def test_solver_fit_names_unknown_settings(tmp_path):
     ({"resample_every": 0}, ValueError, "resample_every must be at least 1"),
     ({"threads": -1}, ValueError, "threads must be at least 0"),
     ({"device": "gpu"}, ValueError, "unknown device 'gpu'"),
-    ({"data": "missing.npz"}, run_module.RunError, "data missing.npz: no such file")])
+    ({"init": "missing_run"}, run_module.RunError, "init missing_run: no such run folder"),
+    ({"data": "missing.npz"}, ValueError, "data sets how operator backends learn a family of problems")])
 def test_solver_fit_names_a_setting_of_the_wrong_kind(tmp_path, setting, error, message):
     solver = pdedsl.load(write(tmp_path)).solver()
     with pytest.raises(error, match=re.escape(message)):
