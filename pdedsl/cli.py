@@ -614,8 +614,10 @@ def _weights(items: list[str]) -> dict[str, float]:
 
 def _print_result(result: dict, folder: Path) -> None:
     print(f"trained {result['problem']} ({result['backend']}, {result['steps']} steps, {result['wall_s']} s) -> {folder}")
+    from .training.metrics import describe
+
     for field, error in result["rel_l2"].items():
-        print(f"  {field}: relative L2 error {error:.3e}")
+        print(f"  {describe(field, error, result.get('rms_error', {}).get(field))}")
     for name, value in result["params"].items():
         print(f"  inferred {name} = {value:.6g}")
     if result.get("test_samples"):

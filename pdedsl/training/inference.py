@@ -192,6 +192,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "observations": {key: {"noise": o.noise} for key, o in zip(observation_keys(problem), problem.observations)},
         "params": result["params"],
         "rel_l2": result["rel_l2"],
+        "rms_error": result.get("rms_error", {}),
         "wall_s": result["wall_s"],
     }
     if instance is not None:  # the draw of the other random inputs and params it was solved on (instance.npz)

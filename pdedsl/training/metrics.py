@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -13,9 +15,21 @@ from .data import as_tensors, load_statement
 EVALUATION_POINTS = 8192
 
 
-def relative_l2(problem: Problem, module, model, params: dict, dtype, device, seed: int = 12345) -> dict[str, float]:
-    """``{field: ||prediction - truth|| / ||truth||}`` for every field with an exact solution or reference."""
-    errors = {}
+def relative_l2(problem: Problem, module, model, params: dict, dtype, device,
+                seed: int = 12345) -> dict[str, Optional[float]]:
+    """``{field: ||prediction - truth|| / ||truth||}`` for every field with an exact solution or reference
+    (None where the truth is zero everywhere: see :func:`accuracy`)."""
+    return accuracy(problem, module, model, params, dtype, device, seed)[0]
+
+
+def accuracy(problem: Problem, module, model, params: dict, dtype, device,
+             seed: int = 12345) -> tuple[dict[str, Optional[float]], dict[str, float]]:
+    """The relative L2 error and the root-mean-square error of every field with an exact solution or reference.
+
+    A relative error has no meaning where the truth is zero everywhere (``exact v = 0``): it is None there, and
+    the RMS error, which always has one, is what a user reads for that field.
+    """
+    pairs = {}
     references = {r.name: r for r in problem.references}
     for name, exact in module.EXACT.items():
         coords = _evaluation_points(problem, sampling.field_targets(problem, name), dtype, device, seed)
@@ -23,21 +37,39 @@ def relative_l2(problem: Problem, module, model, params: dict, dtype, device, se
             truth = exact["function"](**bind_arguments(exact, {}, coords, params=params))
             truth = truth + torch.zeros_like(next(iter(coords.values())))
             predicted = model(coords)[name]
-        errors[name] = _ratio(predicted, truth)
+        pairs[name] = (predicted, truth)
     for name, reference in references.items():
-        if name in errors:
+        if name in pairs:
             continue
         points, values = load_statement(problem, reference, "reference")
         known = np.isfinite(values)  # a reference may leave points without a value (NaN): they are not compared
         coords, truth = as_tensors({a: c[known] for a, c in points.items()}, values[known], dtype, device)
         with torch.no_grad():
             predicted = model(coords)[name]
-        errors[name] = _ratio(predicted, truth)
-    return errors
+        pairs[name] = (predicted, truth)
+    relative, rms = {}, {}
+    for name, (predicted, truth) in pairs.items():
+        predicted, truth = predicted.double().cpu().numpy(), truth.double().cpu().numpy()
+        relative[name] = relative_error(predicted, truth)
+        rms[name] = float(np.sqrt(np.mean((predicted - truth) ** 2)))
+    return relative, rms
 
 
-def _ratio(predicted: torch.Tensor, truth: torch.Tensor) -> float:
-    return float(torch.linalg.vector_norm(predicted - truth) / torch.linalg.vector_norm(truth).clamp_min(1e-300))
+def relative_error(predicted: np.ndarray, truth: np.ndarray) -> Optional[float]:
+    """``||predicted - truth|| / ||truth||``, or None where the truth is zero everywhere (no relative error)."""
+    scale = float(np.linalg.norm(truth))
+    if scale == 0.0:
+        return None
+    return float(np.linalg.norm(predicted - truth) / scale)
+
+
+def describe(name: str, relative: Optional[float], rms: Optional[float]) -> str:
+    """How a field's error is said to a user: the relative L2 error, or the RMS error where the truth is zero."""
+    if relative is not None:
+        return f"{name}: relative L2 error {relative:.3e}"
+    if rms is not None:
+        return f"{name}: RMS error {rms:.3e} (the exact solution is zero: no relative error)"
+    return f"{name}: no relative error (the exact solution is zero)"
 
 
 def _evaluation_points(problem: Problem, targets: list[TargetRef], dtype, device, seed: int) -> dict[str, torch.Tensor]:

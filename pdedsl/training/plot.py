@@ -274,21 +274,28 @@ def _observed(run, view: View, fixed: dict[str, float], name: str) -> Optional[t
     return (points[view.horizontal][keep], points[view.vertical][keep] if view.vertical else None, values[keep])
 
 
-def _relative_l2(run, rows: list[Row]) -> dict[str, float]:
-    """The relative L2 errors as ``result.json`` measures them, else as seen on the plotted points."""
-    from .metrics import relative_l2
+def _error_labels(run, rows: list[Row]) -> dict[str, str]:
+    """Each field's error as a panel title says it: the relative L2 error as ``result.json`` measures it, else
+    as seen on the plotted points; the RMS error where the truth is zero (it has no relative error)."""
+    from .metrics import accuracy, relative_error
 
     try:
-        errors = relative_l2(run.problem, run.module, run.model, run.objective.params, run.dtype, run.device)
+        relative, rms = accuracy(run.problem, run.module, run.model, run.objective.params, run.dtype, run.device)
     except (PdeError, OSError, ValueError, KeyError):
-        errors = {}
+        relative, rms = {}, {}
     for row in rows:
-        if row.name not in errors and row.data is not None:
+        if row.name not in relative and row.data is not None:
             d = row.data
             ok = d.inside & np.isfinite(d.truth)
-            errors[row.name] = float(np.linalg.norm((d.prediction - d.truth)[ok])
-                                     / max(np.linalg.norm(d.truth[ok]), 1e-300))
-    return errors
+            relative[row.name] = relative_error(d.prediction[ok], d.truth[ok])
+            rms[row.name] = float(np.sqrt(np.mean((d.prediction - d.truth)[ok] ** 2))) if ok.any() else None
+    labels = {}
+    for name, value in relative.items():
+        if value is not None:
+            labels[name] = f"rel. L2 {value:.2e}"
+        elif rms.get(name) is not None:
+            labels[name] = f"RMS error {rms[name]:.2e}"
+    return labels
 
 
 # ---- drawing ----
@@ -558,7 +565,7 @@ def plot(folder, output_path=None, run=None) -> Path:
     problem = run.problem
     view = _view(problem)
     rows = _rows(run, view)
-    errors = _relative_l2(run, rows)
+    errors = _error_labels(run, rows)
     try:
         result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
@@ -572,7 +579,7 @@ def plot(folder, output_path=None, run=None) -> Path:
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(len(rows), columns + 1, width_ratios=[1] * columns + [LOSS_WIDTH / PANEL[0]])
     for index, row in enumerate(rows):
-        error = f"rel. L2 {errors[row.name]:.2e}" if row.name in errors else ""
+        error = errors.get(row.name, "")
         if curve:
             _draw_curves(figure, grid, index, row, view, error, any_truth)
         else:

@@ -21,6 +21,7 @@ import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -37,7 +38,7 @@ from .folder_lock import training_lock
 from .distributed import CONTEXT
 from .levenberg import LevenbergMarquardt
 from .data_checks import data_warnings
-from .metrics import relative_l2
+from .metrics import accuracy
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
 from .spec_copy import copy_spec, place
@@ -130,12 +131,16 @@ class Run:
                                                            self.layout, bar)
             bar.close()
 
-    def evaluate(self) -> dict[str, float]:
+    def evaluate(self) -> dict[str, Optional[float]]:
         """Relative L2 error per field: against exact or reference solutions, or (operators) the test members."""
+        return self.accuracy()[0]
+
+    def accuracy(self) -> tuple[dict[str, Optional[float]], dict[str, float]]:
+        """:meth:`evaluate`'s relative errors, and the RMS errors a PINN's fields also get (metrics.accuracy)."""
         if self.operator:
             self.prepare_test()
-            return self.objective.test_errors(self.test) if self.test is not None else {}
-        return relative_l2(self.problem, self.module, self.model, self.objective.params, self.dtype, self.device)
+            return (self.objective.test_errors(self.test) if self.test is not None else {}), {}
+        return accuracy(self.problem, self.module, self.model, self.objective.params, self.dtype, self.device)
 
     @classmethod
     def open(cls, folder: Path) -> "Run":
@@ -736,8 +741,9 @@ class Trainer:
                 record["lr"] = self._learning_rate(step) * 0.5 ** self.adam_skips_seen
             if held_out:
                 record["rel_l2"] = held_out
-                self.bar.note(f"step {step}: relative L2 error " +
-                              ", ".join(f"{name} {value:.3e}" for name, value in held_out.items()))
+                self.bar.note(f"step {step}: relative L2 error " + ", ".join(
+                    f"{name} {value:.3e}" if value is not None else f"{name} none (its truth is zero)"
+                    for name, value in held_out.items()))
             with open(run.folder / "metrics.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
         saving = step % config.checkpoint_every == 0 or step == config.total_steps
@@ -783,11 +789,12 @@ class Trainer:
     def _finish(self, step: int) -> dict:
         run = self.run
         run.model.eval()
-        errors = run.evaluate() if CONTEXT.main or not run.operator else {}
+        errors, rms = run.accuracy() if CONTEXT.main or not run.operator else ({}, {})
         result = {
             "problem": run.problem.name,
             "backend": self.config.backend,
             "rel_l2": errors,
+            "rms_error": rms,
             "steps": step,
             "wall_s": round(time.perf_counter() - self.began, 2),
             # (not a family's; nor an operator's, whose training reads no observations to infer them from)

@@ -1,5 +1,6 @@
 """predict and plot on tiny trained runs: values match the model, bad points files fail clearly, PNGs are drawn."""
 
+import json
 import os
 
 import numpy as np
@@ -324,3 +325,34 @@ def test_a_posterior_plot_blanks_the_grid_nodes_outside_the_domain(tmp_path):
                                        "equation in R:\n    dt(u) = d(u, x, x)\n")
     assert _outside_mask(_spec_problem(tmp_path), ["x", "t"], [np.linspace(0, 1, 3), np.linspace(0, 1, 4)]) is None
     assert _spec_problem(tmp_path / "nowhere") is None
+
+
+ZERO_TRUTH = """problem zero_truth
+domain O = interval(x: [0, 1])
+field u, v
+equation in O:
+    -d(u, x, 2) = pi^2 * sin(pi*x)
+    -d(v, x, 2) = 0
+boundary on boundary(O):
+    u = 0
+    v = 0
+exact u = sin(pi*x)
+exact v = 0
+"""
+
+
+def test_a_zero_truth_gets_an_rms_error_instead_of_an_infinite_relative_one(tmp_path, capsys):
+    from pdedsl.cli import _print_result
+    from pdedsl.training.plot import _error_labels, _rows, _view
+
+    folder = _train(tmp_path, "zero", ZERO_TRUTH)
+    result = json.loads((folder / "result.json").read_text())
+    assert result["rel_l2"]["v"] is None and 0 < result["rel_l2"]["u"] < float("inf")
+    assert 0 < result["rms_error"]["v"] < 1 and 0 < result["rms_error"]["u"] < 1
+    _print_result(result, folder)
+    printed = capsys.readouterr().out
+    assert "v: RMS error" in printed and "exact solution is zero" in printed and "inf" not in printed
+    run = Run.open(folder)
+    labels = _error_labels(run, _rows(run, _view(run.problem)))
+    assert labels["u"].startswith("rel. L2 ") and labels["v"].startswith("RMS error ")
+    assert plot(folder, tmp_path / "zero.png").is_file()
