@@ -12,8 +12,6 @@ Every stage raises SpecError with located diagnostics on bad input.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .errors import Diagnostic, Source, SpecError
 from .frontend import ast, parse_spec
 from .frontend.parser import normalise
@@ -55,12 +53,8 @@ def lower(problem: Problem) -> LoweredProblem:
 
 
 def _source_of(problem: Problem) -> Source:
-    """The spec's text, for carets under a lowering error (empty where it is not a readable file)."""
-    try:
-        text = normalise(Path(problem.source_name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        text = ""
-    return Source(text, problem.source_name)
+    """The spec's text, for carets under a lowering error (empty where the problem was built without it)."""
+    return problem.source if problem.source is not None else Source("", problem.source_name)
 
 
 def generate(lowered: LoweredProblem, spec_name: str | None = None) -> str:

@@ -116,8 +116,17 @@ def _cells(ch: str) -> int:
 
 
 def where(source_name: str, span: "Span | None") -> str:
-    """``file:line:col`` of a statement, for errors raised after the front end (the IR keeps spans, not text)."""
+    """``file:line:col`` of a statement, for errors raised after the front end."""
     return f"{source_name}:{span.line}:{span.column}" if span is not None else source_name
+
+
+def located(source_name: str, span: "Span | None", message: str, source: "Source | None" = None) -> str:
+    """``file:line:col: message``, then the spec's line with carets under ``span`` where its text is at hand:
+    how errors found after the front end (a data file, a model that does not fit) point into the spec."""
+    text = f"{where(source_name, span)}: {message}"
+    if span is not None and source is not None:
+        text += "\n" + "\n".join(_excerpt(source, span))
+    return text
 
 
 class PdeError(Exception):

@@ -12,7 +12,7 @@ from typing import Optional
 
 import sympy
 
-from ..errors import Diagnostic, Span
+from ..errors import Diagnostic, Source, Span, located
 from .geometry import Shape
 
 
@@ -209,6 +209,7 @@ class Problem:
     exact: tuple[Exact, ...]
     references: tuple[Reference, ...]
     source_name: str = field(default="<spec>", compare=False)
+    source: Optional[Source] = field(default=None, compare=False, repr=False)  # its text, for located messages
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
     infer_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)  # where each of ``inferred`` is named
 
@@ -235,6 +236,11 @@ class Problem:
         """Where ``infer`` names ``name`` (None for a problem built without sources)."""
         spans = dict(zip(self.inferred, self.infer_spans))
         return spans.get(name)
+
+    def locate(self, span: Optional[Span], message: str) -> str:
+        """``message`` placed at ``span`` of the spec (``file:line:col``, the line and carets): for errors that
+        only running the problem finds."""
+        return located(self.source_name, span, message, self.source)
 
     # ---- derived facts ----
     @property

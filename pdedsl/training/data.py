@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import PdeError, where
+from ..errors import PdeError
 from ..layout import flat_points, misfit, value_problem
 from ..npz import ArrayError, NpzError, read_field
 
@@ -45,7 +45,7 @@ def load_statement(problem, statement, verb: str, finite: bool = False):
     try:
         return load_points(statement.data.path, statement.name, axes, finite=finite)
     except DataError as error:
-        raise DataError(f"{where(problem.source_name, statement.span)}: '{verb} {statement.name}': {error}") from None
+        raise DataError(problem.locate(statement.span, f"'{verb} {statement.name}': {error}")) from None
 
 
 def as_tensors(points: dict, values: np.ndarray, dtype, device) -> tuple[dict[str, torch.Tensor], torch.Tensor]:

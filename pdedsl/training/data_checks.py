@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PdeError, where
+from ..errors import PdeError
 from ..layout import layout_of
 from ..npz import NpzError, read_arrays
 from ..runtime import sampling
@@ -35,15 +35,15 @@ def data_warnings(problem) -> list[str]:
             points, values = load_statement(problem, statement, verb, finite=verb == "observe")
             outside = outside_count(problem, points, slack=DATA_SLACK)
             if outside:
-                messages.append(f"{where(problem.source_name, statement.span)}: warning: '{verb} "
-                                f"{statement.name}': {outside} of its {len(values)} points lie outside the "
-                                f"{extent}; there the network's extrapolation is compared with them")
+                messages.append(problem.locate(statement.span, f"warning: '{verb} {statement.name}': {outside} "
+                                               f"of its {len(values)} points lie outside the {extent}; there the "
+                                               "network's extrapolation is compared with them"))
     for item in problem.inputs:
         if item.data is not None:
             gap = _uncovered(problem, item)
             if gap:
-                messages.append(f"{where(problem.source_name, item.data.span)}: warning: input '{item.name}': "
-                                f"its data cover {gap}; beyond them it takes the value of the nearest data")
+                messages.append(problem.locate(item.data.span, f"warning: input '{item.name}': its data cover "
+                                               f"{gap}; beyond them it takes the value of the nearest data"))
     return messages
 
 

@@ -28,7 +28,6 @@ import numpy as np
 import torch
 
 from .. import api
-from ..errors import where
 from ..files import json_text, replacing, write_text
 from ..runtime.family import random_params
 from .data import DataError, load_points, observation_keys
@@ -162,14 +161,16 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     problem = api.load(spec_path)
     fields = [n for n in problem.inferred if n not in {p.name for p in problem.params}]
     if fields:
-        raise InferError(f"{where(problem.source_name, problem.infer_span(fields[0]))}: "
-                         f"'infer {fields[0]}' asks for a field, which needs a generative model of the family: "
-                         f"train one (pdedsl train {spec_path} --backend dgno --out RUN), then pass --model RUN")
+        raise InferError(problem.locate(problem.infer_span(fields[0]),
+                                        f"'infer {fields[0]}' asks for a field, which needs a generative model of "
+                                        f"the family: train one (pdedsl train {spec_path} --backend dgno --out RUN), "
+                                        "then pass --model RUN"))
     if not problem.inferred:
         raise InferError(f"{problem.source_name}: the spec has no 'infer' statement: nothing to infer")
     if not problem.observations:
-        raise InferError(f"{where(problem.source_name, problem.infer_span(problem.inferred[0]))}: the spec observes "
-                         "nothing ('observe u from \"data.npz\" noise 0.01'), so there is nothing to infer from")
+        raise InferError(problem.locate(problem.infer_span(problem.inferred[0]),
+                                        "the spec observes nothing ('observe u from \"data.npz\" noise 0.01'), so "
+                                        "there is nothing to infer from"))
     if instance is None:
         _check_one_problem(problem, spec_path)
     config = TrainConfig(seed=seed, instance=instance)
@@ -207,10 +208,10 @@ def _check_one_problem(problem, spec_path) -> None:
         p for p in problem.params if p.is_random and p.name not in problem.inferred]
     for item in random[:1]:
         kind = "input" if item in problem.inputs else "param"
-        raise InferError(f"{where(problem.source_name, item.span)}: {kind} '{item.name}' is random, and an inference "
-                         "without --model solves one problem: add --instance SEED to solve on one draw of it, or "
-                         f"train a model of the family (pdedsl train {spec_path} --backend dgno --out RUN) and "
-                         "pass --model RUN")
+        raise InferError(problem.locate(item.span, f"{kind} '{item.name}' is random, and an inference without "
+                                        "--model solves one problem: add --instance SEED to solve on one draw of "
+                                        f"it, or train a model of the family (pdedsl train {spec_path} --backend "
+                                        "dgno --out RUN) and pass --model RUN"))
 
 
 def _check_not_a_training_run(folder: Path) -> None:
@@ -317,18 +318,17 @@ def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The spec's ``reference`` data, interpolated onto the posterior grid (where they are on it)."""
     out = {}
     for reference in problem.references:
-        at = where(problem.source_name, reference.span)
         try:
             points, values = load_points(reference.data.path, reference.name, tuple(axes))
         except DataError as error:
-            raise InferError(f"{at}: 'reference {reference.name}': {error}") from None
+            raise InferError(problem.locate(reference.span, f"'reference {reference.name}': {error}")) from None
         mesh = np.meshgrid(*axes.values(), indexing="ij")
         if all(len(points[a]) == m.size and np.allclose(points[a], m.reshape(-1)) for a, m in zip(axes, mesh)):
             out[reference.name] = values.reshape(mesh[0].shape)
         else:
             grid = ", ".join(f"{a}: {len(v)} nodes in [{v.min():g}, {v.max():g}]" for a, v in axes.items())
-            raise InferError(f"{at}: 'reference {reference.name}' ({reference.data.path}) must be given on the "
-                             f"model's sensor grid ({grid}) to be compared")
+            raise InferError(problem.locate(reference.span, f"'reference {reference.name}' ({reference.data.path}) "
+                                            f"must be given on the model's sensor grid ({grid}) to be compared"))
     return out
 
 

@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from ..backends.dgno import LatentInputs
-from ..errors import PdeError, where
+from ..errors import PdeError
 from ..files import replacing
 from ..runtime.family import random_params
 from .data import DataError, as_tensors, load_points
@@ -191,17 +191,17 @@ def observations_of(problem, run) -> list[Observed]:
     produced = set(run.model.field_names) | set(run.layout.channels)
     out = []
     for observation in problem.observations:
-        at = where(problem.source_name, observation.span)
         if observation.noise is None or observation.noise <= 0:
-            raise InferError(f"{at}: 'observe {observation.name}' needs a positive noise level for a posterior "
-                             f"(write: observe {observation.name} from \"...\" noise 0.01)")
+            raise InferError(problem.locate(observation.span, f"'observe {observation.name}' needs a positive noise "
+                                            f"level for a posterior (write: observe {observation.name} from \"...\" "
+                                            "noise 0.01)"))
         if observation.name not in produced:
-            raise InferError(f"{at}: 'observe {observation.name}': the model generates "
-                             f"{', '.join(sorted(produced))}, not '{observation.name}'")
+            raise InferError(problem.locate(observation.span, f"'observe {observation.name}': the model generates "
+                                            f"{', '.join(sorted(produced))}, not '{observation.name}'"))
         try:
             points, values = load_points(observation.data.path, observation.name, axes, finite=True)
         except DataError as error:
-            raise InferError(f"{at}: 'observe {observation.name}': {error}") from None
+            raise InferError(problem.locate(observation.span, f"'observe {observation.name}': {error}")) from None
         coords, targets = as_tensors(points, values, run.dtype, run.device)
         out.append(Observed(observation.name, coords, targets, float(observation.noise)))
     return out
@@ -520,12 +520,13 @@ def inferred_names(problem, run) -> list[str]:
     names = list(problem.inferred)
     if not names:
         observed = problem.observations[0] if problem.observations else None
-        at = where(problem.source_name, observed.span) + ": " if observed is not None else ""
-        raise InferError(f"{at}the spec infers nothing: add an 'infer' statement naming the unknown (one of "
-                         f"{', '.join(sorted(generated)) or '(none)'})")
+        message = (f"the spec infers nothing: add an 'infer' statement naming the unknown (one of "
+                   f"{', '.join(sorted(generated)) or '(none)'})")
+        raise InferError(problem.locate(observed.span, message) if observed is not None else message)
     unknown = [n for n in names if n not in generated]
     if unknown:
-        raise InferError(f"{where(problem.source_name, problem.infer_span(unknown[0]))}: "
-                         f"'infer {unknown[0]}': the model generates the inputs "
-                         f"{', '.join(sorted(generated)) or '(none)'}; '{unknown[0]}' is not one of them")
+        raise InferError(problem.locate(problem.infer_span(unknown[0]),
+                                        f"'infer {unknown[0]}': the model generates the inputs "
+                                        f"{', '.join(sorted(generated)) or '(none)'}; '{unknown[0]}' is not one "
+                                        "of them"))
     return names

@@ -58,7 +58,6 @@ import torch
 
 from ..backends import BackendError
 from ..ir.problem import Problem, TargetRef
-from ..errors import where
 from ..runtime import derivatives, sampling
 from ..runtime.base import SamplingError
 from ..runtime.residuals import bind_arguments, requests_of
@@ -245,10 +244,11 @@ class WeakTerms:
     def _no_room(self, target, r_max: float, error: SamplingError) -> BackendError:
         """Particles that do not fit, said at the equation that asks for them, with the option that sizes them."""
         equation = next((e for e in self.problem.equations if e.target == target), None)
-        at = where(self.problem.source_name, equation.span if equation is not None else None)
         place = f"{target.kind} '{target.name}'" if target.kind == "region" else f"domain '{target.name}'"
-        return BackendError(f"{at}: the weak form's particles do not fit in {place} ({error}); give them a "
-                            f"smaller radius: --form \"weak(radius: R)\" with R below {r_max:g}")
+        return BackendError(self.problem.locate(equation.span if equation is not None else None,
+                                                f"the weak form's particles do not fit in {place} ({error}); give "
+                                                f"them a smaller radius: --form \"weak(radius: R)\" with R below "
+                                                f"{r_max:g}"))
 
     # ---- losses ----
     def _requests(self, entries) -> list:

@@ -90,9 +90,11 @@ def test_a_reference_that_does_not_fit_is_refused_before_training_at_its_line(tm
     x = np.linspace(0, 1, 11)
     np.savez(tmp_path / "ref.npz", x=x, u=np.zeros((11, 2)))
     spec = _spec(tmp_path, 'reference u from "ref.npz"')
-    with pytest.raises(pdedsl.errors.PdeError, match=r"rod.pde:9:1: 'reference u': .*fits neither"):
+    with pytest.raises(pdedsl.errors.PdeError, match=r"rod.pde:9:1: 'reference u': .*fits neither") as caught:
         train(spec, TrainConfig(**QUICK), tmp_path / "run", progress=False)
     assert not (tmp_path / "run" / "checkpoint.pt").exists()  # refused before the first step
+    # the spec's line and carets under the statement, as the front end's errors show them
+    assert str(caught.value).splitlines()[1:] == ['    reference u from "ref.npz"', "    " + "^" * 26]
 
 
 def test_reference_points_without_a_value_are_left_out_of_the_error(tmp_path):
@@ -198,6 +200,7 @@ def test_data_off_the_problem_is_named_before_training(tmp_path, capsys):
                  "--out", str(tmp_path / "run"), "-q"]) == 0
     err = capsys.readouterr().err
     assert "rod.pde:10:1: warning: 'observe u': 5 of its 11 points lie outside the domain" in err
+    assert '\n    observe u from "obs.npz" noise 0.1\n    ^^^^' in err
     assert "rod.pde:4:14: warning: input 'k': its data cover x in [0, 0.5] of [0, 1]" in err
     np.savez(tmp_path / "obs.npz", x=np.linspace(0, 1, 11), u=np.zeros(11))
     np.savez(tmp_path / "k.npz", x=np.linspace(0.01, 0.99, 50), k=np.ones(50))  # short of the edges by < 2%

@@ -94,6 +94,7 @@ class ProblemBuilder(StatementBuilder):
             regions=tuple(regions),
             constants=tuple(constants),
             source_name=self.source.name,
+            source=self.source,
             warnings=tuple(self.sink.warnings()),
             **problem,
         )
