@@ -318,6 +318,7 @@ def _check(args) -> int:
             continue
         try:
             problem = api.load(Path(path))
+            compiler.lower(problem)  # (cheap, no torch) what only writing the operators out shows is found here too
         except SpecError as error:
             print(error.render(), file=sys.stderr)
             status = max(status, EXIT_SPEC)
@@ -495,7 +496,7 @@ def _options_given(argv: list[str]) -> set[str]:
 def _train(args) -> int:
     """Start or resume a run; with --nproc, everything that can be checked is checked before torchrun starts."""
     from .training import resume, train
-    from .training.run import check_resume
+    from .training.run import StepsBelowCheckpoint, check_resume
 
     worker = "WORLD_SIZE" in os.environ  # launched by torchrun (the launcher has said everything to say)
     launching = args.nproc is not None and not worker
@@ -508,7 +509,10 @@ def _train(args) -> int:
             raise _UsageError(f"--steps must be at least 0 (got {args.steps})")
         if not worker:
             _warn_ignored_on_resume(args)
-            check_resume(args.resume, args.steps)
+            try:
+                check_resume(args.resume, args.steps)
+            except StepsBelowCheckpoint as error:  # the option, not the folder, is what is wrong
+                raise _UsageError(str(error)) from None
         if launching:
             return _launch(args.argv, args.nproc, Path(args.resume))
         result = resume(args.resume, progress=progress, steps=args.steps)
@@ -583,6 +587,8 @@ def _new_run(args, warn: bool):
             setattr(config, attribute, getattr(args, option))
     if args.instance is not None and args.instance < 0:
         raise _UsageError(f"--instance needs a seed >= 0 (got {args.instance})")
+    if warn:
+        _warn_if_nothing_to_draw(problem, args.instance)
     if args.init is not None:
         if not os.path.isdir(args.init):
             raise _UsageError(f"--init {args.init}: no such run folder")
@@ -610,6 +616,15 @@ def _weights(items: list[str]) -> dict[str, float]:
         except ValueError:
             raise _UsageError(f"--weight expects NAME=NUMBER, got '{item}'") from None
     return weights
+
+
+def _warn_if_nothing_to_draw(problem, instance) -> None:
+    """``--instance SEED`` on a spec with nothing random would pass unnoticed: say the seed does nothing."""
+    from .runtime.instances import draws_anything
+
+    if instance is not None and not draws_anything(problem):
+        print(f"pdedsl: warning: --instance {instance}: {problem.name} has no random input or param to draw; "
+              "the seed changes nothing", file=sys.stderr)
 
 
 def _print_result(result: dict, folder: Path) -> None:
@@ -665,6 +680,7 @@ def _infer(args) -> int:
 
         if args.instance is not None and args.instance < 0:
             raise _UsageError(f"--instance needs a seed >= 0 (got {args.instance})")
+        _warn_if_nothing_to_draw(problem, args.instance)
         for option in ("steps", "lbfgs_steps"):
             value = getattr(args, option)
             if value is not None and value < 0:

@@ -94,6 +94,15 @@ def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
 
 
+def test_an_instance_seed_on_a_spec_with_nothing_random_is_warned_about(tmp_path, capsys):
+    assert main(["train", "specs/poisson.pde", "--instance", "3", "--steps", "1", "--lbfgs-steps", "0",
+                 "--points", "20", "-q", "--out", str(tmp_path / "run")]) == 0
+    assert "--instance 3: poisson2d has no random input or param to draw" in capsys.readouterr().err
+    assert main(["train", "specs/darcy_smooth.pde", "--instance", "3", "--steps", "1", "--lbfgs-steps", "0",
+                 "--points", "20", "-q", "--out", str(tmp_path / "drawn")]) == 0
+    assert "no random input" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["check", "show", "train", "plot"])
 def test_an_unknown_option_is_reported_with_its_commands_usage(command, capsys):
     assert main([command, "--bogus", "x.pde"]) == 2
@@ -376,6 +385,8 @@ def test_fields_that_cancel_only_once_written_out_are_located_errors(tmp_path, c
     assert "c.pde:5:5: error: the fields cancel out of equation 'equation_1[0]' once its operators" in err
     assert "c.pde:6:5: error: the fields cancel out of equation 'equation_2'" in err
     assert "equation_1[1]" not in err and not (tmp_path / "c.py").exists()
+    assert main(["check", path]) == 1  # check lowers too: found before anything is compiled
+    assert "c.pde:6:5: error: the fields cancel out of equation 'equation_2'" in capsys.readouterr().err
 
 
 def test_a_form_feed_at_the_start_of_a_line_is_a_page_break_not_an_indent(tmp_path, capsys):

@@ -61,6 +61,12 @@ class Instance:
         return path
 
 
+def draws_anything(problem: Problem) -> bool:
+    """Whether ``problem`` has a random input or param for :func:`draw_instance` to draw (else a seed does
+    nothing)."""
+    return any(i.kind == "prior" for i in problem.inputs) or any(p.is_random for p in problem.params)
+
+
 def draw_instance(problem: Problem, seed: int, points: int = 0) -> Instance:
     """The random inputs and params of ``problem`` drawn with ``seed`` (``points`` per grid axis, 0: default)."""
     # the children SeedSequence(seed).spawn(n) would give, made one at a time (spawning 1024 cost 11 ms a draw)

@@ -163,6 +163,9 @@ class TrainConfig:
         if self.optimizer == "lm" and operator:
             raise ValueError("the Levenberg-Marquardt optimizer is for the PINN backend (operators have too many "
                              "parameters for its per-step solve); use --optimizer lbfgs")
+        if self.optimizer == "lm" and self.derivatives == "autograd":
+            raise ValueError("--optimizer lm needs the forward derivative engine, which --derivatives autograd "
+                             "turns off: leave --derivatives out, or use --optimizer lbfgs")
         if self.sampling == "rad" and operator:
             raise ValueError("adaptive sampling (--sampling rad) is for the PINN backend: an operator's points are "
                              "shared by a new mini-batch of members every step; leave --sampling out")

@@ -58,6 +58,10 @@ class RunError(PdeError):
     """A run folder cannot be used (missing, from another spec, corrupt)."""
 
 
+class StepsBelowCheckpoint(RunError):
+    """``--resume --steps N`` below the Adam steps the run has taken: an option the folder cannot take."""
+
+
 def _dtype(config: TrainConfig):
     return {"float32": torch.float32, "float64": torch.float64, "bf16": torch.float32}[config.precision]
 
@@ -441,8 +445,9 @@ def _check_steps_reach_checkpoint(folder: Path, config: TrainConfig, steps: int)
         return
     adam_done = int(state.get("step", 0)) if state.get("phase") == "adam" else config.steps
     if steps < adam_done:
-        raise RunError(f"--steps {steps}: {folder} has already taken {adam_done} Adam steps; --steps with --resume "
-                       f"can only extend the run (give at least {adam_done}, or leave --steps out)")
+        raise StepsBelowCheckpoint(f"--steps {steps}: {folder} has already taken {adam_done} Adam steps; --steps "
+                                   f"with --resume can only extend the run (give at least {adam_done}, or leave "
+                                   "--steps out)")
 
 
 class Trainer:

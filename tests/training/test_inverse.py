@@ -533,7 +533,7 @@ def test_a_killed_pinn_inference_is_continued_by_the_same_command(tmp_path):
     assert not _killed_alike("specs/heat_inverse.pde", problem, TrainConfig(steps=400, lbfgs_steps=0),
                              tmp_path / "heat")
     done = pdedsl("train", "--resume", str(tmp_path / "heat"), "--steps", "250", "-q")
-    assert done.returncode == 1 and "can only extend the run" in done.stderr  # 300 taken already
+    assert done.returncode == 2 and "can only extend the run" in done.stderr  # 300 taken already
     done = pdedsl(*command)
     assert done.returncode == 0, done.stderr
     assert "continuing it from its last checkpoint" in done.stderr

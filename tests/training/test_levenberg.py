@@ -140,7 +140,8 @@ def test_settings_the_method_cannot_serve_are_refused_clearly(tmp_path, capsys):
     code = main(["train", str(spec), "--optimizer", "lm", "--derivatives", "autograd", "--steps", "1", "--out",
                  str(tmp_path / "ag"), "-q"])
     err = capsys.readouterr().err
-    assert code != 0 and "forward derivative engine" in err and "Traceback" not in err
+    assert code == 2 and "forward derivative engine" in err and "Traceback" not in err  # refused before training
+    assert not (tmp_path / "ag").exists()
 
 
 def test_the_network_inside_hard_constraints_is_the_one_optimised(tmp_path):
