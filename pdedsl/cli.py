@@ -593,6 +593,9 @@ def _new_run(args, warn: bool):
         if not os.path.isdir(args.init):
             raise _UsageError(f"--init {args.init}: no such run folder")
         config.init = str(Path(args.init).resolve())
+    if warn and args.test is not None and args.test_data is not None:
+        print(f"pdedsl: warning: --test {args.test} is ignored: the held-out members are all those of --test-data "
+              f"{args.test_data}", file=sys.stderr)
     for option, attribute in (("data", "data"), ("test_data", "test_data")):
         if getattr(args, option) is not None:
             setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))

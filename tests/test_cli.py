@@ -392,3 +392,9 @@ def test_fields_that_cancel_only_once_written_out_are_located_errors(tmp_path, c
 def test_a_form_feed_at_the_start_of_a_line_is_a_page_break_not_an_indent(tmp_path, capsys):
     path = write(tmp_path, "paged.pde", GOOD.replace("\nequation", "\n\fequation"))
     assert main(["check", path]) == 0, capsys.readouterr().err
+
+
+def test_a_test_count_beside_a_test_data_file_is_warned_about(tmp_path, capsys):
+    assert main(["train", "specs/darcy_smooth.pde", "--backend", "deeponet", "--test", "5", "--test-data",
+                 str(tmp_path / "missing.npz"), "--out", str(tmp_path / "run")]) == 2
+    assert "--test 5 is ignored: the held-out members are all those of --test-data" in capsys.readouterr().err

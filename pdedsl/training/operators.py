@@ -33,11 +33,13 @@ from ..reference.from_spec import ReferenceError
 from ..runtime import priors
 from ..runtime.family import FamilyError, Pool, draw_pool, load_pool, piecewise_inputs, pool_from_arrays
 from ..runtime.jets import Jet, from_autograd
+from .config import TrainConfig
 from .objective import Objective
 
 #: Seed of the held-out test members (training data should not be written with it).
 TEST_SEED = 987_654_321
 EVALUATION_CHUNK = 64  # members predicted at once when measuring the test error
+DEFAULT_SAMPLES = TrainConfig.samples  # (a --samples equal to it cannot be told from no --samples at all)
 
 
 def training_pool(problem: Problem, config, progress=None) -> Pool:
@@ -46,6 +48,9 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
         pool = load_pool(problem, config.data)
         if config.samples and config.samples < len(pool):  # the first ``samples`` members
             pool = pool.head(config.samples)
+        elif config.samples > len(pool) and config.samples != DEFAULT_SAMPLES:  # asked for more than there are
+            print(f"pdedsl: warning: --samples {config.samples}: {config.data} holds {len(pool)} members; training "
+                  "on all of them", file=sys.stderr)
         if config.grid and tuple(pool.layout.shape) != (config.grid,) * len(pool.layout.shape):
             print(f"pdedsl: warning: --grid {config.grid} is ignored: the members of {config.data} come on their own "
                   f"{' x '.join(map(str, pool.layout.shape))} grid", file=sys.stderr)

@@ -400,6 +400,11 @@ def test_a_grid_the_data_file_does_not_have_is_warned_about(tmp_path, capsys):
     assert "--grid 17 is ignored" in capsys.readouterr().err
     training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "data.npz"), grid=9))
     assert "ignored" not in capsys.readouterr().err
+    pool = training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "data.npz"), samples=10))
+    assert len(pool) == 4 and "--samples 10: " in capsys.readouterr().err  # more asked for than the file holds
+    assert len(training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "data.npz"),
+                                                  samples=3))) == 3
+    assert "--samples" not in capsys.readouterr().err
 
 
 def test_a_run_keeps_its_data_files_and_outlives_the_originals(tmp_path):
