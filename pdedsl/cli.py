@@ -542,17 +542,27 @@ def _train(args) -> int:
 
 @contextlib.contextmanager
 def _removed_if_left_empty(folder: Path):
-    """Remove ``folder`` again when the command fails before writing anything there but its lock file.
+    """Remove ``folder`` again when the command created it and fails before training wrote anything there:
+    only its lock and the set-up files (the config, the spec's copy, the generated solver, the data's copies).
 
-    A failed ``train`` or ``infer`` should not leave an empty output folder behind.
+    A failed ``train`` or ``infer`` should not leave an output folder with nothing to resume or read behind.
     """
     existed = folder.exists()
     try:
         yield
     except BaseException:
-        if not existed and folder.is_dir() and {p.name for p in folder.iterdir()} <= {".lock"}:
+        if not existed and folder.is_dir() and all(_is_set_up_file(p.name) for p in folder.iterdir()):
             shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _is_set_up_file(name: str) -> bool:
+    """Whether a run folder's file ``name`` is written before the first training step (nothing learned)."""
+    from .training.run import KEPT_DATA
+    from .training.spec_copy import DATA_FOLDER
+
+    return name in {".lock", "config.json", "spec.pde", "solver.py", "instance.npz", DATA_FOLDER,
+                    *KEPT_DATA.values()}
 
 
 def _new_run(args, warn: bool):

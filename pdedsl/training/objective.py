@@ -205,6 +205,27 @@ class Objective:
             terms[term] = weights.get(term, 1.0) * precision * (predicted - targets).square().mean()
         return terms
 
+    def undefined_terms(self, batches: dict) -> list[tuple[str, int, int, dict[str, float]]]:
+        """The residuals that are NaN or infinite on ``batches``: each one's name, how many of its values, out of
+        how many, and the coordinates of the first such point (empty for a weak residual, whose values are
+        particles'). A fresh run checks this before its first step: a term undefined there would have every
+        step skipped, without a word about where the spec is undefined."""
+        found = []
+        for key, entries in self.groups.items():
+            batch = batches["groups"][key]
+            for name, residual in self._group_residuals(entries, batch).items():
+                bad = ~torch.isfinite(residual.detach()).reshape(-1)
+                if bool(bad.any()):
+                    index = int(bad.nonzero()[0])
+                    at = {a: float(c.reshape(-1)[index]) for a, c in batch.columns().items()}
+                    found.append((name, int(bad.sum()), bad.numel(), at))
+        if self.weak is not None:
+            for name, residual in self.weak.residuals(batches["weak"]).items():
+                bad = ~torch.isfinite(residual.detach()).reshape(-1)
+                if bool(bad.any()):
+                    found.append((name, int(bad.sum()), bad.numel(), {}))
+        return found
+
     def residual_rows(self, batches: dict, share: float = 1.0) -> "OrderedDict[str, torch.Tensor]":
         """Every loss term as a vector of rows whose squares sum to the term (for Gauss-Newton methods).
 

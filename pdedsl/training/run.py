@@ -17,6 +17,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import sys
 import time
 from contextlib import nullcontext
@@ -518,6 +519,8 @@ class Trainer:
         if step < config.steps:
             resumed_mid_draw = self.restored is not None and step % config.resample_every != 0
             self.batches = self.restored if resumed_mid_draw else self._sample(step)
+            if step == 0 and not self.run.operator:
+                self._refuse_undefined_terms(self.batches)
         while step < config.steps:
             if step % config.resample_every == 0:
                 self.batches = self._sample(step)
@@ -527,6 +530,25 @@ class Trainer:
             self._after_step(step, "adam", adam, terms)
         self._use_average()
         return step
+
+    def _refuse_undefined_terms(self, batches: dict) -> None:
+        """Before the first step: a residual that is NaN or infinite on the first points would have every step
+        skipped; say which, where in the spec, and at which point."""
+        undefined = self.run.objective.undefined_terms(batches)
+        if not undefined:
+            return
+        problem = self.run.problem
+        statements = {c.name: c for c in problem.equations + problem.conditions}
+        name, count, total, at = undefined[0]
+        statement = statements.get(re.split(r"\[|_flux#", name)[0])
+        kind = statement.kind if statement is not None else "term"
+        point = (" (the first at " + ", ".join(f"{a} = {v:.4g}" for a, v in at.items()) + ")") if at else ""
+        others = f"; also {', '.join(repr(n) for n, *_ in undefined[1:])}" if len(undefined) > 1 else ""
+        raise RunError(problem.locate(statement.span if statement is not None else None,
+                                      f"{kind} '{name}' is NaN or infinite at {count} of its {total} points before "
+                                      f"any training{point}: something in it is undefined there (a log or square "
+                                      "root of a negative number, a division by zero, ...), or becomes so at the "
+                                      f"network's starting values; every step would be skipped{others}"))
 
     # ---- the moving average of Adam's iterates (--average) ----
     def _start_average(self, state, step: int) -> None:

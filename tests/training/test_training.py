@@ -10,7 +10,7 @@ import torch
 
 import pdedsl
 from pdedsl.cli import main
-from pdedsl.training import TrainConfig, resume, train
+from pdedsl.training import RunError, TrainConfig, resume, train
 from pdedsl.training import run as run_module
 from rod_spec import ROD
 
@@ -67,7 +67,28 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, samplin
     assert all(torch.allclose(a[k], b[k], rtol=1e-9, atol=1e-12) for k in a)
 
 
-def test_non_finite_loss_never_reaches_the_model(tmp_path):
+def _undefined_start_allowed(monkeypatch):
+    """Let a run start on residuals that are NaN from the first step (refused otherwise, see below), to test
+    how steps with a non-finite loss are skipped."""
+    from pdedsl.training.objective import Objective
+
+    monkeypatch.setattr(Objective, "undefined_terms", lambda self, batches: [])
+
+
+def test_a_residual_undefined_from_the_start_is_refused_at_its_statement(tmp_path, capsys):
+    spec = write(tmp_path, POISSON_1D.replace("pi^2 * sin(pi*x)", "log(x - 2)"))
+    with pytest.raises(RunError, match=r"equation 'equation_1' is NaN or infinite at 16 of its 16 points before "
+                                       r"any training \(the first at x = "):
+        train(spec, TrainConfig(**{**TINY, "interior_points": 16}), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+    assert main(["train", str(spec), "--steps", "5", "--points", "16", "-q", "--out", str(tmp_path / "cli")]) == 1
+    err = capsys.readouterr().err
+    assert "-d(u, x, 2) = log(x - 2)\n        ^^^^" in err and "Traceback" not in err
+    assert not (tmp_path / "cli").exists()  # it made the folder, and nothing was trained into it
+
+
+def test_non_finite_loss_never_reaches_the_model(tmp_path, monkeypatch):
+    _undefined_start_allowed(monkeypatch)
     spec = write(tmp_path, POISSON_1D.replace("-d(u, x, 2) = pi^2 * sin(pi*x)", "sqrt(-1 - u^2) = 0"))
     result = train(spec, TrainConfig(**{**TINY, "steps": 5, "lbfgs_steps": 0}), tmp_path / "nan", progress=False)
     assert result["skipped_steps"] == 5
@@ -340,6 +361,7 @@ def test_adam_steps_never_read_a_tensor_on_the_host(tmp_path, monkeypatch, form)
             inside["now"] = False
 
     monkeypatch.setattr(run_module.Trainer, "_adam_step", watched)
+    _undefined_start_allowed(monkeypatch)
     spec = write(tmp_path, POISSON_1D.replace("-d(u, x, 2) = pi^2 * sin(pi*x)", "sqrt(-1 - u^2) = 0"))
     result = train(spec, TrainConfig(**{**TINY, "steps": 12, "lbfgs_steps": 0, "form": form}), tmp_path / "run",
                    progress=False)
