@@ -200,6 +200,9 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--output", metavar="FILE",
                       help="a .png, .pdf or .svg file (the extension picks the format), or a folder to hold "
                            "plot.png (default: DIR/plot.png)")
+    plot.add_argument("--at", action="append", metavar="NAME=VALUE", default=[],
+                      help="hold a coordinate the panels do not show at VALUE (a PINN run; repeatable): the "
+                           "time (default: the final time) or a 3-D problem's third axis (default: its middle)")
 
     data = commands.add_parser("data", help="labelled samples (random inputs -> solution) by the reference solver")
     data.add_argument("spec", metavar="SPEC")
@@ -751,7 +754,14 @@ def _predict(args) -> int:
 def _plot(args) -> int:
     from .training.plot import plot
 
-    output = plot(args.run, args.output)
+    at = {}
+    for item in args.at:
+        name, _, value = item.partition("=")
+        try:
+            at[name.strip()] = float(value)
+        except ValueError:
+            raise _UsageError(f"--at expects NAME=NUMBER, got '{item}'") from None
+    output = plot(args.run, args.output, at=at)
     print(f"wrote {output}", file=sys.stderr)
     return EXIT_OK
 

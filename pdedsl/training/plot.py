@@ -121,6 +121,20 @@ def _view(problem) -> View:
     return View(axes[0], axes[1], fixed, low, high)
 
 
+def _held_at(view: View, at: dict[str, float]) -> View:
+    """``view`` with the coordinates it holds fixed moved to ``at`` (``--at t=0.25``): an axis the panels show,
+    a name that is no coordinate, or a value outside the box is a PlotError."""
+    for name, value in at.items():
+        if name not in view.fixed:
+            shown = ", ".join(a for a in (view.horizontal, view.vertical) if a)
+            held = ", ".join(view.fixed) or "none"
+            what = "is shown along a panel's axis" if name in (view.horizontal, view.vertical) else "is no coordinate"
+            raise PlotError(f"--at {name}: {name} {what}; the panels show {shown} and hold {held}")
+        if not view.low[name] <= value <= view.high[name]:
+            raise PlotError(f"--at {name}={value:g}: outside {name}'s range [{view.low[name]:g}, {view.high[name]:g}]")
+    return View(view.horizontal, view.vertical, {**view.fixed, **at}, view.low, view.high)
+
+
 def _inside(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
     """Which points lie in one of the physics domains (closed, with the samplers' tolerance)."""
     inside = None
@@ -540,10 +554,11 @@ def _headline(problem, result: dict) -> str:
     return "  |  ".join(parts)
 
 
-def plot(folder, output_path=None, run=None) -> Path:
+def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = None) -> Path:
     """Draw the run in ``folder`` into one PNG at ``output_path`` (default ``folder/plot.png``); returns its path.
 
-    ``run`` may be an already opened :class:`~pdedsl.training.Run` of ``folder``.
+    ``run`` may be an already opened :class:`~pdedsl.training.Run` of ``folder``. ``at`` holds the coordinates
+    the panels do not show (time, a third axis) at other values than the default (the final time, the middle).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -556,14 +571,16 @@ def plot(folder, output_path=None, run=None) -> Path:
     if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
         from .posterior_views import plot_posterior
 
+        _refuse_at(at, "a posterior")
         return plot_posterior(folder, output)
     run = run if run is not None else Run.open(folder)
     if run.operator:
         from .operator_views import plot_members
 
+        _refuse_at(at, "an operator run")
         return plot_members(run, folder, output)
     problem = run.problem
-    view = _view(problem)
+    view = _held_at(_view(problem), at or {})
     rows = _rows(run, view)
     errors = _error_labels(run, rows)
     try:
@@ -590,6 +607,11 @@ def plot(folder, output_path=None, run=None) -> Path:
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+def _refuse_at(at: Optional[dict], what: str) -> None:
+    if at:
+        raise PlotError(f"--at is for PINN runs; the plot of {what} shows its members or posterior whole")
 
 
 def output_path_of(folder: Path, output_path=None) -> Path:

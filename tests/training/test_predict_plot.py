@@ -356,3 +356,37 @@ def test_a_zero_truth_gets_an_rms_error_instead_of_an_infinite_relative_one(tmp_
     labels = _error_labels(run, _rows(run, _view(run.problem)))
     assert labels["u"].startswith("rel. L2 ") and labels["v"].startswith("RMS error ")
     assert plot(folder, tmp_path / "zero.png").is_file()
+
+
+PLATE_IN_TIME = """problem plate_in_time
+domain P = box(x: [0, 1], y: [0, 1])
+time t: [0, 1]
+field u
+equation in P:
+    dt(u) = 0.1 * laplace(u)
+boundary on boundary(P):
+    u = 0
+initial:
+    u = sin(pi*x) * sin(pi*y)
+exact u = exp(-0.2*pi^2*t) * sin(pi*x) * sin(pi*y)
+"""
+
+
+def test_plot_holds_time_where_at_says(tmp_path, capsys):
+    from pdedsl.cli import main
+    from pdedsl.training.plot import PlotError, _held_at, _view
+
+    folder = _train(tmp_path, "plate_t", PLATE_IN_TIME)
+    run = Run.open(folder)
+    view = _view(run.problem)
+    assert view.fixed == {"t": 1.0}  # the final time by default
+    assert _held_at(view, {"t": 0.25}).fixed == {"t": 0.25}
+    for at, message in (({"x": 0.5}, "x is shown along a panel's axis; the panels show x, y and hold t"),
+                        ({"s": 0.5}, "s is no coordinate"), ({"t": 2.0}, r"outside t's range \[0, 1\]")):
+        with pytest.raises(PlotError, match=message):
+            _held_at(view, at)
+    assert main(["plot", str(folder), "--at", "t=0.25", "-o", str(tmp_path / "early.png")]) == 0
+    assert (tmp_path / "early.png").is_file()
+    assert main(["plot", str(folder), "--at", "t=soon"]) == 2
+    assert main(["plot", str(folder), "--at", "t=3"]) == 1
+    assert "outside t's range" in capsys.readouterr().err
