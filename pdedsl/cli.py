@@ -235,16 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except SpecError as error:
-        print(error.render(), file=sys.stderr)
+        _say(error.render())
         return EXIT_SPEC
     except InternalError as error:
         print(f"pdedsl: {error}", file=sys.stderr)
         return EXIT_INTERNAL
     except PdeError as error:  # a valid spec that cannot be run this way (backend, data, run folder)
-        print(f"pdedsl: error: {error}", file=sys.stderr)
+        _say(f"pdedsl: error: {error}")
         return EXIT_SPEC
     except _UsageError as error:
-        print(f"pdedsl: error: {error}", file=sys.stderr)
+        _say(f"pdedsl: error: {error}")
         return EXIT_USAGE
     except Stopped as stop:
         how = ("rerun the same 'pdedsl infer' command" if args.command == "infer"
@@ -293,6 +293,14 @@ def _out_of_memory(error: Exception) -> bool:
     text = str(error).lower()
     return isinstance(error, MemoryError) or (
         isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
+
+
+def _say(message: str) -> None:
+    """Print a user error, once per multi-process run: every process of ``--nproc`` reads the same spec,
+    options and files, so the others' copies of rank 0's message are left out."""
+    if "WORLD_SIZE" in os.environ and os.environ.get("RANK", "0") != "0":
+        return
+    print(message, file=sys.stderr)
 
 
 class _UsageError(Exception):

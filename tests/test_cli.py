@@ -398,3 +398,12 @@ def test_a_test_count_beside_a_test_data_file_is_warned_about(tmp_path, capsys):
     assert main(["train", "specs/darcy_smooth.pde", "--backend", "deeponet", "--test", "5", "--test-data",
                  str(tmp_path / "missing.npz"), "--out", str(tmp_path / "run")]) == 2
     assert "--test 5 is ignored: the held-out members are all those of --test-data" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rank, printed", [("0", True), ("1", False)])
+def test_a_user_error_is_printed_by_one_process_of_a_multi_process_run(monkeypatch, capsys, rank, printed):
+    """Every process reads the same spec and options: rank 0 alone says what is wrong with them."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", rank)
+    assert main(["train", "specs/poisson.pde", "--instance", "-1"]) == 2
+    assert ("--instance needs a seed" in capsys.readouterr().err) is printed

@@ -4,11 +4,12 @@ When ``pdedsl`` (the launcher) is interrupted it asks torchrun to stop its worke
 (cli.py ``_launch``); torchrun does so, then raises ``SignalException`` out of its ``main``, and Python
 printed that as a traceback under pdedsl's own message. Here it ends torchrun with the shell's status for
 the signal instead; a worker that fails (and has printed its own message) ends it with status 1, without
-torchrun's ``ChildFailedError`` traceback. Run as ``python -m pdedsl.training.torchrun`` with torchrun's arguments.
+torchrun's ``ChildFailedError`` traceback or its log of the failure. Run as ``python -m pdedsl.training.torchrun`` with torchrun's arguments.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from torch.distributed.elastic.multiprocessing.api import SignalException
@@ -17,6 +18,8 @@ from torch.distributed.run import main
 
 
 def run() -> int:
+    # its "failed (exitcode: 1) local_rank: ..." log after a worker's own message, and the closing signals
+    logging.getLogger("torch.distributed.elastic.multiprocessing.api").setLevel(logging.CRITICAL)
     try:
         main()
     except SignalException as stop:
