@@ -543,7 +543,8 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
 
-def _headline(problem, result: dict) -> str:
+def _headline(problem, result: dict, instance=None) -> str:
+    """Problem, dimension, steps and time, the inferred params, and the params ``--instance`` drew."""
     parts = [problem.name, f"{len(problem.axes)}-D" + (" + time" if problem.time is not None else "")]
     steps, wall = result.get("steps"), result.get("wall_s")
     if steps is not None:
@@ -551,6 +552,9 @@ def _headline(problem, result: dict) -> str:
     inferred = result.get("params") or {}
     if inferred:
         parts.append(", ".join(f"{k} = {v:.4g}" for k, v in inferred.items()))
+    drawn = {k: v for k, v in (instance.params if instance is not None else {}).items() if k not in inferred}
+    if drawn:
+        parts.append(", ".join(f"{k} = {v:.4g}" for k, v in drawn.items()) + f" (drawn, --instance {instance.seed})")
     return "  |  ".join(parts)
 
 
@@ -602,7 +606,7 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
         else:
             _draw_images(figure, grid, index, row, view, problem, error, any_truth)
     _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder), result)
-    headline = _headline(problem, result)
+    headline = _headline(problem, result, getattr(run.objective, "instance", None))
     if not result and run.checkpoint_mark is not None:  # a run still training (or killed)
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)

@@ -390,3 +390,18 @@ def test_plot_holds_time_where_at_says(tmp_path, capsys):
     assert main(["plot", str(folder), "--at", "t=soon"]) == 2
     assert main(["plot", str(folder), "--at", "t=3"]) == 1
     assert "outside t's range" in capsys.readouterr().err
+
+
+def test_the_headline_names_the_params_an_instance_drew(tmp_path):
+    from rod_spec import LOADED_ROD
+
+    from pdedsl.training.plot import _headline
+
+    spec = tmp_path / "loaded.pde"
+    spec.write_text(LOADED_ROD)
+    train(spec, TrainConfig(**{**TINY, "instance": 3}), tmp_path / "run", progress=False)
+    run = Run.open(tmp_path / "run")
+    drawn = run.objective.instance.params["k"]
+    assert 1 <= drawn <= 2
+    assert _headline(run.problem, {}, run.objective.instance).endswith(f"k = {drawn:.4g} (drawn, --instance 3)")
+    assert plot(tmp_path / "run").is_file()
