@@ -129,6 +129,15 @@ def test_show_and_latex(tmp_path, capsys):
     assert r"- \Delta u = 1" in capsys.readouterr().out
 
 
+def test_latex_spells_greek_names_as_macros(tmp_path, capsys):
+    """pdflatex reads no Unicode Greek: show --latex writes TeX's letters (φ is TeX's varphi)."""
+    path = write(tmp_path, "greek.pde", "problem greek\ndomain O = interval(x: [0, 1])\nfield φ\nconst κ = 2\n"
+                 "param λ_1 = 1\nparam Γ = 1\nparam Α = 1\nequation in O:\n    -κ * d(φ, x, 2) + λ_1 * φ = Γ + Α\n")
+    assert main(["show", "--latex", path]) == 0
+    out = capsys.readouterr().out
+    assert r"- {\kappa} \frac{\partial^{2} {\varphi}}{\partial x^{2}} + {\lambda}_{1} {\varphi} = {\Gamma} + {A}" in out
+
+
 def test_show_writes_what_was_meant(tmp_path, capsys):
     """Fractions and powers print as written (no 1-factors, x^(3/2) not x^3/2); names that are not valid
     TeX, or that read as an operator, are set upright."""

@@ -7,6 +7,8 @@ per node it shows differently. Fields and inputs print as their bare names
 
 from __future__ import annotations
 
+import unicodedata
+
 import sympy
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
@@ -188,9 +190,9 @@ class MathLatexPrinter(LatexPrinter):
         that is not valid TeX (leading, trailing or doubled underscores) or reads as an operator (a name
         ``Delta`` beside the Laplacian): those are set upright as written."""
         if name.startswith("_") or name.endswith("_") or "__" in name:
-            return r"\mathrm{" + name.replace("_", r"\_") + "}"
+            return _tex_letters(r"\mathrm{" + name.replace("_", r"\_") + "}")
         text = self._deal_with_super_sub(name)
-        return r"\mathrm{" + name + "}" if text == r"\Delta" else text
+        return r"\mathrm{" + name + "}" if text == r"\Delta" else _tex_letters(text)
 
     def _print_Function(self, expr, exp=None) -> str:
         if isinstance(expr, AppliedUndef):
@@ -238,6 +240,34 @@ class MathLatexPrinter(LatexPrinter):
             mantissa, exponent = text.split("e")
             return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
         return text
+
+
+#: Greek capitals TeX draws as Latin letters (it has no macro for them).
+_LATIN_CAPITALS = {"ALPHA": "A", "BETA": "B", "EPSILON": "E", "ZETA": "Z", "ETA": "H", "IOTA": "I", "KAPPA": "K",
+                   "MU": "M", "NU": "N", "OMICRON": "O", "RHO": "P", "TAU": "T", "CHI": "X"}
+#: Letters whose TeX macro is not their Unicode name (TeX's \phi is the symbol U+03D5, φ is \varphi).
+_TEX_SPECIAL = {"\u03c6": r"\varphi", "\u03d5": r"\phi", "\u03b5": r"\varepsilon", "\u03f5": r"\epsilon",
+                "\u03d1": r"\vartheta", "\u03c2": r"\varsigma", "\u03f1": r"\varrho", "\u03d6": r"\varpi",
+                "\u03bf": "o", "\u03bb": r"\lambda", "\u039b": r"\Lambda"}
+
+
+def _tex_letters(text: str) -> str:
+    """Greek letters in ``text`` as TeX macros (``{\\kappa}``), so that ``show --latex`` compiles under
+    plain pdflatex; other non-ASCII letters stay as written (they need XeLaTeX or LuaLaTeX)."""
+    out = []
+    for ch in text:
+        if ord(ch) < 128:
+            out.append(ch)
+            continue
+        macro = _TEX_SPECIAL.get(ch)
+        name = unicodedata.name(ch, "")
+        if macro is None and name.startswith("GREEK SMALL LETTER ") and " " not in name[19:]:
+            macro = "\\" + name[19:].lower()
+        elif macro is None and name.startswith("GREEK CAPITAL LETTER ") and " " not in name[21:]:
+            letter = name[21:]
+            macro = _LATIN_CAPITALS.get(letter, "\\" + letter.capitalize())
+        out.append("{" + macro + "}" if macro is not None else ch)
+    return "".join(out)
 
 
 def spec_text(expr) -> str:
