@@ -21,3 +21,4 @@ boundary on boundary(Omega):
 observe u from "darcy_two_phase_obs.npz" noise 0.00365
 infer a
 reference u from "darcy_two_phase_truth.npz"
+reference a from "darcy_two_phase_truth.npz"   # the truth of the inferred permeability

@@ -4,7 +4,7 @@
 # s is a Matern Gaussian field; diffusion erases its fine detail, so the posterior's
 # spread grows with the frequency. The readings (noise std 0.01) and the truth (s and
 # u on a 33 x 33 grid of x and t) are made by make_data.py. Train a generative model
-# of the family, then infer (the truth is for Python: pdedsl.infer(..., truth={"s": s})):
+# of the family, then infer (the truth of s, from 'reference s', scores the posterior):
 #   pdedsl train specs/heat_random_start.pde --backend dgno --grid 33 --steps 3000 --batch 25 --lr 2e-3 \
 #       --decay 0.01 --weight initial_1=10 --weight kl=0.1 --out runs/rod_dgno
 #   pdedsl infer specs/heat_random_start.pde --model runs/rod_dgno --out runs/rod_post
@@ -25,3 +25,4 @@ initial:
 
 observe u from "heat_start_obs.npz" noise 0.01
 infer s
+reference s from "heat_start_truth.npz"     # the truth of the inferred start

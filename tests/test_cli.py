@@ -416,3 +416,12 @@ def test_a_user_error_is_printed_by_one_process_of_a_multi_process_run(monkeypat
     monkeypatch.setenv("RANK", rank)
     assert main(["train", "specs/poisson.pde", "--instance", "-1"]) == 2
     assert ("--instance needs a seed" in capsys.readouterr().err) is printed
+
+
+@pytest.mark.parametrize("spec", ["specs/heat_random_start.pde", "specs/darcy_two_phase_inverse.pde"])
+def test_a_spec_naming_an_inferred_inputs_truth_trains_and_plots_as_a_pinn(tmp_path, capsys, spec):
+    """'reference s' holds s over space alone: training's data checks and the plot take it as such."""
+    folder = str(tmp_path / "run")
+    assert main(["train", spec, "--instance", "1", "--steps", "2", "--lbfgs-steps", "0", "--points", "20", "-q",
+                 "--out", folder]) == 0, capsys.readouterr().err
+    assert main(["plot", folder]) == 0

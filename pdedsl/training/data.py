@@ -40,12 +40,21 @@ def load_points(path: str, name: str, axes: tuple[str, ...], finite: bool = Fals
 
 def load_statement(problem, statement, verb: str, finite: bool = False):
     """:func:`load_points` of an ``observe`` or ``reference`` statement's file over the problem's coordinates
-    (space, then time); a file that does not fit is a DataError located at the statement."""
-    axes = tuple(problem.axes) + ((problem.time.name,) if problem.time else ())
+    (space, then time; space alone for a reference of an input, which does not vary in time); a file that does
+    not fit is a DataError located at the statement."""
+    axes = statement_axes(problem, statement, verb)
     try:
         return load_points(statement.data.path, statement.name, axes, finite=finite)
     except DataError as error:
         raise DataError(problem.locate(statement.span, f"'{verb} {statement.name}': {error}")) from None
+
+
+def statement_axes(problem, statement, verb: str) -> tuple[str, ...]:
+    """The coordinates a statement's data file holds (see :func:`load_statement`)."""
+    space = tuple(problem.axes)
+    if problem.time is None or (verb == "reference" and statement.name not in {f.name for f in problem.fields}):
+        return space
+    return space + (problem.time.name,)
 
 
 def as_tensors(points: dict, values: np.ndarray, dtype, device) -> tuple[dict[str, torch.Tensor], torch.Tensor]:

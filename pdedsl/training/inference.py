@@ -30,7 +30,7 @@ import torch
 from .. import api
 from ..files import json_text, replacing, write_text
 from ..runtime.family import random_params
-from .data import DataError, load_points, observation_keys
+from .data import DataError, load_points, observation_keys, statement_axes
 from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
 from .model_error import CALIBRATION_MEMBERS, model_error
 from .predict import outside_count, write_npz
@@ -81,7 +81,7 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     axes = posterior_axes(run)
     shape = tuple(len(v) for v in axes.values())
     space_shape = tuple(len(v) for a, v in axes.items() if a in run.problem.axes)
-    known = dict(_references(problem, axes))
+    known = _truths_on_grid(_references(problem, axes), run, shape, space_shape)
     known.update(_truths_on_grid(truth or {}, run, shape, space_shape))  # checked before the long work
     error, error_note = None, "turned off"
     if settings.model_error:
@@ -315,18 +315,21 @@ def _constant_in_time(key: str, values: np.ndarray, run) -> np.ndarray:
 
 
 def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The spec's ``reference`` data, interpolated onto the posterior grid (where they are on it)."""
+    """The spec's ``reference`` data on the posterior grid, which they must be given on (an inferred input's
+    on its space part)."""
     out = {}
     for reference in problem.references:
+        held = statement_axes(problem, reference, "reference")
+        on = {a: v for a, v in axes.items() if a in held}
         try:
-            points, values = load_points(reference.data.path, reference.name, tuple(axes))
+            points, values = load_points(reference.data.path, reference.name, tuple(on))
         except DataError as error:
             raise InferError(problem.locate(reference.span, f"'reference {reference.name}': {error}")) from None
-        mesh = np.meshgrid(*axes.values(), indexing="ij")
-        if all(len(points[a]) == m.size and np.allclose(points[a], m.reshape(-1)) for a, m in zip(axes, mesh)):
+        mesh = np.meshgrid(*on.values(), indexing="ij")
+        if all(len(points[a]) == m.size and np.allclose(points[a], m.reshape(-1)) for a, m in zip(on, mesh)):
             out[reference.name] = values.reshape(mesh[0].shape)
         else:
-            grid = ", ".join(f"{a}: {len(v)} nodes in [{v.min():g}, {v.max():g}]" for a, v in axes.items())
+            grid = ", ".join(f"{a}: {len(v)} nodes in [{v.min():g}, {v.max():g}]" for a, v in on.items())
             raise InferError(problem.locate(reference.span, f"'reference {reference.name}' ({reference.data.path}) "
                                             f"must be given on the model's sensor grid ({grid}) to be compared"))
     return out

@@ -38,8 +38,9 @@ def accuracy(problem: Problem, module, model, params: dict, dtype, device,
             truth = truth + torch.zeros_like(next(iter(coords.values())))
             predicted = model(coords)[name]
         pairs[name] = (predicted, truth)
+    fields = {f.name for f in problem.fields}
     for name, reference in references.items():
-        if name in pairs:
+        if name in pairs or name not in fields:  # (an inferred input's truth is a posterior's to compare)
             continue
         points, values = load_statement(problem, reference, "reference")
         known = np.isfinite(values)  # a reference may leave points without a value (NaN): they are not compared

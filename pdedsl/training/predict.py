@@ -159,7 +159,7 @@ def outside_count(problem, columns: Mapping[str, np.ndarray], slack: float | Non
         for shape in samplers:
             tolerance = None if slack is None else slack * shape.scale
             inside |= shape.contains(points, tolerance).numpy()
-        if problem.time is not None:
+        if problem.time is not None and problem.time.name in columns:  # (an input's data hold no time)
             t = np.asarray(columns[problem.time.name][part], dtype=np.float64)
             margin = max(1e-9, slack or 0.0) * max(abs(problem.time.end - problem.time.start), 1.0)
             inside &= (t >= problem.time.start - margin) & (t <= problem.time.end + margin)

@@ -578,7 +578,8 @@ def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):
 
 
 def test_the_bundled_two_phase_inverse_spec_reports_against_its_reference(tmp_path):
-    """specs/darcy_two_phase_inverse.pde: a model of darcy_two_phase.pde serves it; 'reference u' is scored."""
+    """specs/darcy_two_phase_inverse.pde: a model of darcy_two_phase.pde serves it; 'reference u' and
+    'reference a' (the inferred input's truth) are scored."""
     from pdedsl.training import TrainConfig, train
     from pdedsl.training.inference import infer
 
@@ -589,7 +590,8 @@ def test_the_bundled_two_phase_inverse_spec_reports_against_its_reference(tmp_pa
                    Settings(restarts=1, adam_steps=3, lbfgs_steps=2, samples=8, particles=20, sampler="laplace"),
                    progress=False)
     assert report["observations"]["u"] == {"points": 100, "noise": 0.00365}
-    assert set(report["truth"]) == {"u"} and 0 <= report["truth"]["u"]["coverage_95"] <= 1
+    assert set(report["truth"]) == {"u", "a"} and 0 <= report["truth"]["u"]["coverage_95"] <= 1
+    assert "phase_error" in report["truth"]["a"]  # a two-valued truth: its phases are scored too
     assert (tmp_path / "post" / "data" / "darcy_two_phase_obs.npz").is_file()  # the data travel with the spec copy
 
 
@@ -677,9 +679,11 @@ def test_the_bundled_heat_start_spec_infers_its_start_against_the_truth(tmp_path
         assert truth["u"].shape == (33, 33) and np.allclose(truth["u"][:, 0], start * np.sin(np.pi * truth["x"]))
     report = infer("specs/heat_random_start.pde", tmp_path / "run", tmp_path / "post",
                    Settings(restarts=1, adam_steps=3, lbfgs_steps=2, samples=8, sampler="laplace", model_error=False),
-                   truth={"s": start}, progress=False)
+                   progress=False)  # the truth of s comes from the spec's 'reference s' (space alone)
     assert report["observations"]["u"] == {"points": 40, "noise": 0.01} and report["inferred"] == ["s"]
     assert set(report["truth"]) == {"s"} and 0 <= report["truth"]["s"]["coverage_95"] <= 1
+    with np.load(tmp_path / "post" / "fields.npz") as archive:  # repeated at every time node, as truth= does
+        assert archive["true_s"].shape[0] == 33 and np.array_equal(archive["true_s"][:, -1], start)
 
 
 def test_a_model_error_file_keeps_its_grid_and_older_files_still_read(tmp_path):

@@ -39,11 +39,12 @@ def _listed(names: list[str]) -> str:
 
 def check_data_file(
     literal: ast.StringLit, spec_path: str | None, sink: DiagnosticSink, name: str, axes: tuple[str, ...],
-    unused_axis: str | None = None, missing_ok: bool = False,
+    unused_axis: str | None = None, missing_ok: bool = False, shared_axes: tuple[str, ...] = (),
 ) -> DataFile | None:
     """Check that ``literal`` names a readable .npz with arrays for ``axes`` and ``name``; an array named
     ``unused_axis`` (the time axis, for an input given as data: a function of space alone) is an error rather
-    than being silently ignored."""
+    than being silently ignored. ``shared_axes`` are the problem's coordinates the statement does not read but
+    the file may hold for others (the time of a truth file that also holds the field's readings)."""
     if not literal.value.strip():
         sink.error("the data file name is empty", literal.span)
         return None
@@ -82,7 +83,7 @@ def check_data_file(
                    f"function of space alone ({', '.join(axes)})", literal.span,
                    hint=f"make '{name}' a field and observe it, or give its values at one time without '{unused_axis}'")
         return None
-    stray = sorted((COORDINATE_LIKE & _names_in(path)) - set(axes) - {name})
+    stray = sorted((COORDINATE_LIKE & _names_in(path)) - set(axes) - set(shared_axes) - {name})
     if stray:
         sink.warning(f"data file '{literal.value}' has {_listed(stray)} named like a coordinate, but the problem's "
                      f"coordinates are {', '.join(axes)}: {'it is' if len(stray) == 1 else 'they are'} not read", literal.span, hint="is the file another problem's data?")

@@ -56,7 +56,7 @@ class StatementBuilder:
             inferred=tuple(inferred),
             infer_spans=tuple(inferred.values()),
             exact=self._exact(of(ast.ExactDecl), inputs),
-            references=self._references(of(ast.ReferenceDecl)),
+            references=self._references(of(ast.ReferenceDecl), inferred),
         )
         self._check_input_cycles()
         self._warn_about_gaps(result)
@@ -365,17 +365,27 @@ class StatementBuilder:
             exact[name] = ir.Exact(name, expr, node.span)
         return tuple(exact.values())
 
-    def _references(self, nodes) -> tuple[ir.Reference, ...]:
+    def _references(self, nodes, inferred) -> tuple[ir.Reference, ...]:
+        """``reference NAME from "file"``: a field's solution, or the truth of an inferred input (what a
+        posterior of it is measured against)."""
         references: dict[str, ir.Reference] = {}
         for node in nodes:
-            name = self._name_of_kind(node.name, (FIELD,), "reference")
+            name = self._name_of_kind(node.name, (FIELD, INPUT), "reference")
             if name is None:
                 continue
-            if name in references:
-                self.sink.error(f"field '{name}' already has reference data (line {references[name].span.line})",
-                                node.name.span)
+            kind = self.scope.kind_of(name)
+            if kind == INPUT and name not in inferred:
+                self.sink.error(f"'reference {name}': an input's reference is the truth of an inferred input, and "
+                                f"'{name}' is not inferred", node.name.span,
+                                hint=f"add 'infer {name}' (and observations), or leave this line out")
                 continue
-            data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name))
+            if name in references:
+                self.sink.error(f"{KIND_NOUN[kind].split()[-1]} '{name}' already has reference data "
+                                f"(line {references[name].span.line})", node.name.span)
+                continue
+            shared = (self.time.name,) if self.time is not None and kind == INPUT else ()
+            data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name),
+                                   shared_axes=shared)
             if data is not None:
                 references[name] = ir.Reference(name, data, node.span)
         return tuple(references.values())
