@@ -534,9 +534,9 @@ def _train(args) -> int:
             from .training.run import check_new_run
 
             check_new_run(spec, config, folder)  # once here, not once per process after they have started
-            existed = folder.exists()
+            existed = os.path.isdir(folder)
             status = _launch(args.argv, args.nproc, folder)
-            if status and not existed and folder.is_dir() and {p.name for p in folder.iterdir()} <= {".lock"}:
+            if status and not existed and os.path.isdir(folder) and {p.name for p in folder.iterdir()} <= {".lock"}:
                 shutil.rmtree(folder, ignore_errors=True)  # the processes failed before writing anything
             return status
         with _removed_if_left_empty(folder):
@@ -558,11 +558,13 @@ def _removed_if_left_empty(folder: Path):
 
     A failed ``train`` or ``infer`` should not leave an output folder with nothing to resume or read behind.
     """
-    existed = folder.exists()
+    from .training.run import folder_exists
+
+    existed = folder_exists(folder)
     try:
         yield
     except BaseException:
-        if not existed and folder.is_dir() and all(_is_set_up_file(p.name) for p in folder.iterdir()):
+        if not existed and os.path.isdir(folder) and all(_is_set_up_file(p.name) for p in folder.iterdir()):
             shutil.rmtree(folder, ignore_errors=True)
         raise
 

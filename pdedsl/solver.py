@@ -30,7 +30,7 @@ class Solver:
         unknown = sorted(set(settings) - known)
         if unknown:
             raise TypeError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"pdedsl-{self.problem.name}-"))
+        folder = Path(out) if out is not None else _temporary_folder(self.problem.name)
         config = TrainConfig(backend=self.backend, backend_options=dict(self.backend_options), **settings)
         self.result = train(self._spec_file(folder), config, folder, progress=progress)
         self.run = Run.open(folder)
@@ -87,6 +87,12 @@ class Solver:
         from .training.operator_views import predict_arrays
 
         return predict_arrays(self.run, {k: np.asarray(v) for k, v in members.items()})
+
+
+def _temporary_folder(problem_name: str) -> Path:
+    """A new temporary run folder named after the problem (its first 40 characters: a problem's name may be
+    longer than a file name can be)."""
+    return Path(tempfile.mkdtemp(prefix=f"pdedsl-{problem_name[:40]}-"))
 
 
 def _says(source: Path, problem) -> bool:

@@ -64,12 +64,19 @@ def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, opti
     assert not (tmp_path / "run").exists()
 
 
-def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys):
+def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "taken"
     blocker.write_text("a file")
     spec = write(tmp_path, "good.pde", GOOD)
     assert main(["train", spec, "--steps", "1", "-q", "--out", str(blocker / "run")]) == 1
     assert "cannot use" in capsys.readouterr().err and blocker.read_text() == "a file"
+    long = GOOD.replace("problem p", "problem " + "p" * 300)  # runs/<problem name>: longer than a file name
+    monkeypatch.chdir(tmp_path)
+    for argv in (["train", write(tmp_path, "long.pde", long), "--steps", "1", "-q"],
+                 ["train", spec, "--steps", "1", "-q", "--out", "q" * 300],
+                 ["infer", write(tmp_path, "long.pde", long), "-q"]):
+        assert main(argv) == 1
+        assert "as a run folder: File name too long" in capsys.readouterr().err
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / "spec.pde").write_text(GOOD)

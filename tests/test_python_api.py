@@ -24,6 +24,12 @@ def test_fit_refuses_operator_settings_for_a_pinn(tmp_path):
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
 
 
+def test_fit_without_out_trains_into_a_temporary_folder_even_for_a_long_name():
+    solver = pdedsl.load(PLATE.replace("problem plate", "problem " + "p" * 300)).solver(width=4, depth=1)
+    solver.fit(steps=1, lbfgs_steps=0, interior_points=8, boundary_points=4)  # was OSError: file name too long
+    assert solver.run.folder.name.startswith("pdedsl-" + "p" * 40 + "-")
+
+
 def test_load_takes_paths_text_and_bytes_and_names_anything_else(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "specs").mkdir()

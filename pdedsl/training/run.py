@@ -338,6 +338,18 @@ def _check_something_to_train(run: Run) -> None:
                        "condition, or observation")
 
 
+def folder_exists(folder) -> bool:
+    """Whether the run folder ``folder`` is there; a path no folder can have (a name longer than the file
+    system allows, such as ``runs/<problem name>`` for a very long problem name) is a RunError, not a crash."""
+    try:
+        os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):  # not there yet (mkdir then names a path through a file)
+        return False
+    except OSError as error:
+        raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
+    return True
+
+
 def check_new_run(spec_path, config: TrainConfig, folder) -> None:
     """What a new run can be refused for before anything is built: no CUDA for ``--device cuda``, data or
     ``--init`` that are not there, ``--init`` naming the run folder itself, a folder holding another problem's
@@ -347,7 +359,7 @@ def check_new_run(spec_path, config: TrainConfig, folder) -> None:
         given = getattr(config, option)
         if given and not Path(given).exists():
             raise RunError(f"{option} {given}: no such {'run folder' if option == 'init' else 'file'}")
-    if Path(folder).exists() and not Path(folder).is_dir():
+    if folder_exists(folder) and not Path(folder).is_dir():
         raise RunError(f"cannot use {folder} as a run folder: it is a file")
     if config.init and Path(config.init).resolve() == Path(folder).resolve():
         raise RunError(f"--init {config.init} is the run folder itself: the new run would overwrite the weights it "
