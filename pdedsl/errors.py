@@ -200,6 +200,27 @@ class DiagnosticSink:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate to a misspelt ``name``, if any is close."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
+    """A hint naming the closest candidate to a misspelt ``name``, if any is close.
+
+    A candidate that differs only in case or in compatibility form (the ligature ``ﬁ`` for ``fi``, ``ℌ`` for
+    ``H``) comes first, and letters that are not ASCII are named, since a look-alike (Cyrillic ``х`` for
+    ``x``) is otherwise invisible in the message.
+    """
+    pool = sorted(set(candidates))
+    same = [c for c in pool if c != name and _folded(c) == _folded(name)]
+    matches = same or difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    hint = f"did you mean '{matches[0]}'?" if matches else None
+    letters = _named_letters(name + (same[0] if same else ""))
+    if letters:
+        return f"{hint} ({letters})" if hint else letters
+    return hint
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _named_letters(name: str) -> str:
+    """``'х' is U+0445 CYRILLIC SMALL LETTER HA`` for each distinct character of ``name`` that is not ASCII."""
+    odd = dict.fromkeys(ch for ch in name if not ch.isascii())
+    return "; ".join(f"'{ch}' is U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in odd)

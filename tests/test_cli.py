@@ -42,6 +42,19 @@ def test_a_misspelt_call_where_a_name_goes_gets_a_did_you_mean(tmp_path, capsys)
     assert "error: unexpected '('" in err and "hint: did you mean 'boundary'?" in err
 
 
+@pytest.mark.parametrize("declared, used, hint", [
+    ("\ufb01", "fi", "hint: did you mean '\ufb01'? ('\ufb01' is U+FB01 LATIN SMALL LIGATURE FI)"),
+    ("H", "\u210c", "hint: did you mean 'H'? ('\u210c' is U+210C BLACK-LETTER CAPITAL H)"),
+    ("A", "a", "hint: did you mean 'A'?"),
+    ("w", "\u0445", "hint: '\u0445' is U+0445 CYRILLIC SMALL LETTER HA"),
+])
+def test_a_look_alike_name_is_named_in_the_hint(tmp_path, capsys, declared, used, hint):
+    path = write(tmp_path, "alike.pde", GOOD.replace("field u", f"field u\nconst {declared} = 1\nconst k = {used}"))
+    assert main(["check", path]) == 1
+    err = capsys.readouterr().err
+    assert f"error: unknown name '{used}'" in err and hint in err
+
+
 @pytest.mark.parametrize("option, message", [
     (["--lr", "-1"], "learning_rate must be a positive number"), (["--points", "0"], "interior_points must be"),
     (["--width", "0"], "width must be at least 1"), (["--particles", "-3"], "weak form's particles must be"),
