@@ -3,7 +3,8 @@
 Every identifier is a role prefix (``c_`` const, ``p_`` param, ``coord_``
 coordinate, ``f_`` field or input value, ``n_`` normal component,
 ``residual_``, ``exact_``) followed by the user's name reduced to ASCII letters,
-digits and underscores (other characters become ``x<hex>``). The prefixes
+digits and underscores (Greek letters spelt out, accents dropped, other
+characters ``x<hex>``: see :func:`ascii_part`). The prefixes
 cannot begin a Python keyword, builtin or a name the module itself uses, so a
 field called ``torch``, ``self`` or ``__import__`` becomes ``f_torch``,
 ``f_self``, ``f___import__``; if two names still reduce to the same text, the
@@ -13,16 +14,30 @@ later one gets a numeric suffix.
 from __future__ import annotations
 
 import keyword
+import re
+import unicodedata
 
 
 def ascii_part(name: str) -> str:
-    out = []
-    for char in name:
-        if char.isascii() and (char.isalnum() or char == "_"):
-            out.append(char)
-        else:
-            out.append(f"x{ord(char):x}")
-    return "".join(out)
+    """``name`` in ASCII letters, digits and underscores, as readable as it can be: ``ν`` is ``nu``, ``Ω``
+    ``Omega``, ``é`` ``e``, the ligature ``ﬁ`` ``fi``; any other character is ``x<hex>``."""
+    return "".join(_ascii_char(char) for char in name)
+
+
+_GREEK = re.compile(r"(?:MATHEMATICAL [A-Z -]*)?GREEK (SMALL|CAPITAL) LETTER ([A-Z]+)(?: WITH .*)?")
+
+
+def _ascii_char(char: str) -> str:
+    if char.isascii():
+        return char if char.isalnum() or char == "_" else f"x{ord(char):x}"
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if bare.isascii() and bare.isalnum():
+        return bare
+    greek = _GREEK.fullmatch(unicodedata.name(bare if len(bare) == 1 else char, ""))
+    if greek is not None:
+        letter = greek[2].lower()
+        return letter if greek[1] == "SMALL" else letter.capitalize()
+    return f"x{ord(char):x}"
 
 
 class Namer:

@@ -66,3 +66,17 @@ def test_spec_file_name_cannot_break_the_docstring(tmp_path):
     module = load_module(source)  # would raise SyntaxError (or worse) if the name escaped
     assert module.SPEC == str(path)
     assert '"""' not in module.__doc__ and "evil" in module.__doc__
+
+
+def test_greek_and_accented_names_read_as_themselves_and_stay_distinct():
+    source = pdedsl.compile("problem p\ndomain Ω = interval(x: [0, 1])\nfield nu, ν, é\nconst ϑ = 2\n"
+                            "equation in Ω:\n    ν = nu + 2*é + ϑ*x\n    nu = 1\n    é = x\n")
+    assert "c_theta = 2.0" in source
+    module = load_module(source)
+    entry = module.RESIDUALS[0]
+    assert entry["arguments"] == {"coord_x": ("coordinate", "x"), "f_nu": ("derivative", ("nu", ())),
+                                  "f_nu_2": ("derivative", ("ν", ())), "f_e": ("derivative", ("é", ()))}
+    x = torch.linspace(0, 1, 5, dtype=torch.float64)
+    values = {"nu": 1 + 0 * x, "ν": 10 + 0 * x, "é": x}
+    value = residuals.evaluate(module, entry, {"x": x}, lambda c: values)
+    assert torch.allclose(value, 10 - 1 - 2 * x - 2 * x)
