@@ -8,7 +8,6 @@ backend, data, run folder), 2 usage errors (bad options, missing files),
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -551,31 +550,13 @@ def _train(args) -> int:
     return EXIT_OK
 
 
-@contextlib.contextmanager
 def _removed_if_left_empty(folder: Path):
-    """Remove ``folder`` again when the command created it and fails before training wrote anything there:
-    only its lock and the set-up files (the config, the spec's copy, the generated solver, the data's copies).
+    """Remove ``folder`` again when the command created it and fails before training wrote anything there
+    (see :func:`pdedsl.training.run.removed_if_left_empty`)."""
+    from .training.run import removed_if_left_empty
 
-    A failed ``train`` or ``infer`` should not leave an output folder with nothing to resume or read behind.
-    """
-    from .training.run import folder_exists
+    return removed_if_left_empty(folder)
 
-    existed = folder_exists(folder)
-    try:
-        yield
-    except BaseException:
-        if not existed and os.path.isdir(folder) and all(_is_set_up_file(p.name) for p in folder.iterdir()):
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-
-def _is_set_up_file(name: str) -> bool:
-    """Whether a run folder's file ``name`` is written before the first training step (nothing learned)."""
-    from .training.run import KEPT_DATA
-    from .training.spec_copy import DATA_FOLDER
-
-    return name in {".lock", "config.json", "spec.pde", "solver.py", "instance.npz", DATA_FOLDER,
-                    *KEPT_DATA.values()}
 
 
 def _new_run(args, warn: bool):

@@ -25,14 +25,16 @@ class Solver:
     def fit(self, out: str | Path | None = None, progress: bool = False, **settings) -> dict:
         """Train; ``settings`` are TrainConfig fields (steps, lbfgs_steps, interior_points, seed, ...)."""
         from .training import Run, TrainConfig, train
+        from .training.run import removed_if_left_empty
 
         known = {f.name for f in dataclasses.fields(TrainConfig)} - {"backend", "backend_options"}
         unknown = sorted(set(settings) - known)
         if unknown:
             raise TypeError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        folder = Path(out) if out is not None else _temporary_folder(self.problem.name)
         config = TrainConfig(backend=self.backend, backend_options=dict(self.backend_options), **settings)
-        self.result = train(self._spec_file(folder), config, folder, progress=progress)
+        folder = Path(out) if out is not None else _temporary_folder(self.problem.name)
+        with removed_if_left_empty(folder, existed=None if out is not None else False):
+            self.result = train(self._spec_file(folder), config, folder, progress=progress)
         self.run = Run.open(folder)
         return self.result
 

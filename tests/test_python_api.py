@@ -1,10 +1,13 @@
 """The Python surface with odd arguments: what load takes, and predict's coordinates."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
 import pdedsl
+from pdedsl.backends import BackendError
 
 PLATE = """problem plate
 domain O = box(x: [0, 1], y: [0, 1])
@@ -28,6 +31,30 @@ def test_fit_without_out_trains_into_a_temporary_folder_even_for_a_long_name():
     solver = pdedsl.load(PLATE.replace("problem plate", "problem " + "p" * 300)).solver(width=4, depth=1)
     solver.fit(steps=1, lbfgs_steps=0, interior_points=8, boundary_points=4)  # was OSError: file name too long
     assert solver.run.folder.name.startswith("pdedsl-" + "p" * 40 + "-")
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"width": "20"}, TypeError, "the backend option width takes a whole number, not '20'"),
+    ({"width": 2.5}, TypeError, "the backend option width takes a whole number, not 2.5"),
+    ({"depth": True}, TypeError, "the backend option depth takes a whole number, not True"),
+    ({"seed": None}, TypeError, "the backend option seed takes a whole number, not None"),
+    ({"activation": 3}, TypeError, "the backend option activation takes a word, not 3"),
+    ({"fourier_scale": "a"}, TypeError, "the backend option fourier_scale takes a number, not 'a'"),
+    ({"fourier_features": -1}, ValueError, "the backend's fourier_features must be at least 0"),
+])
+def test_a_backend_option_of_the_wrong_kind_is_named_before_anything_is_built(tmp_path, options, error, message):
+    solver = pdedsl.load(PLATE).solver(**options)
+    with pytest.raises(error, match=re.escape(message)):  # was torch's message from inside nn.Linear, or none
+        solver.fit(tmp_path / "run", steps=1, lbfgs_steps=0)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_failed_fit_leaves_no_empty_folder_and_refuses_a_negative_instance(tmp_path):
+    with pytest.raises(BackendError, match="widht"):
+        pdedsl.load(PLATE).solver(widht=8).fit(tmp_path / "run", steps=1, lbfgs_steps=0)
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ValueError, match=r"instance must be at least 0 \(got -1\)"):  # as --instance -1 is
+        pdedsl.load(PLATE).solver().fit(tmp_path / "run", instance=-1)
 
 
 def test_load_takes_paths_text_and_bytes_and_names_anything_else(tmp_path, monkeypatch):

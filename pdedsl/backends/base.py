@@ -10,6 +10,7 @@ backend plugs in by registering itself.
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Callable, Mapping
 
 import torch
@@ -88,6 +89,17 @@ def new_run_options(name: str) -> dict:
     constructor's original defaults, so its checkpoint still fits.
     """
     return dict(getattr(_REGISTRY.get(name), "new_run_options", {}))
+
+
+def option_kinds(name: str) -> dict[str, tuple]:
+    """Each option backend ``name``'s constructor takes, with the kinds its annotation allows (``(int,)``,
+    ``(str, NoneType)``); none for a name no backend has (``create`` reports that)."""
+    backend = _REGISTRY.get(name)
+    if backend is None:
+        return {}
+    hints = typing.get_type_hints(backend.__init__)
+    return {option: typing.get_args(hint) or (hint,) for option, hint in hints.items()
+            if option not in ("problem", "layout", "auxiliary", "return")}
 
 
 def create(name: str, problem: Problem, **options) -> Backend:

@@ -225,7 +225,7 @@ class TrainConfig:
         at_least = {"steps": 0, "lbfgs_steps": 0, "interior_points": 1, "boundary_points": 1, "weak_particles": 1,
                     "batch_size": 1, "coding_batch": 0, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
                     "log_every": 1, "eval_every": 0, "resample_every": 1, "weak_top_k": 0, "weak_quadrature": 0,
-                    "weak_polish": 0, "instance_grid": 0, "threads": 0}
+                    "weak_polish": 0, "instance": 0, "instance_grid": 0, "threads": 0}
         from ..backends import is_operator
 
         if not is_operator(self.backend):
@@ -262,13 +262,27 @@ class TrainConfig:
         if 0 < self.weak_radius < self.weak_radius_min:
             raise ValueError(f"the weak form's radius_min ({self.weak_radius_min:g}) is larger than its radius "
                              f"({self.weak_radius:g})")
-        for name in ("width", "depth", "modes", "latent"):
+        self._check_backend_option_kinds()
+        for name, low in (("width", 1), ("depth", 1), ("modes", 1), ("latent", 1), ("encoder_width", 1),
+                          ("encoder_depth", 1), ("input_width", 1), ("fourier_features", 0)):
             value = self.backend_options.get(name)
-            if value is not None and value < 1:
-                raise ValueError(f"the backend's {name} must be at least 1 (got {value})")
+            if value is not None and value < low:
+                raise ValueError(f"the backend's {name} must be at least {low} (got {value})")
         for name, weight in self.weights.items():
             if not (math.isfinite(weight) and weight >= 0):
                 raise ValueError(f"the weight of '{name}' must be a number >= 0 (got {weight})")
+
+    def _check_backend_option_kinds(self) -> None:
+        """Refuse a backend option of the wrong kind (``solver(width="20")``, ``width=2.5``, ``seed=None``),
+        naming it: from Python they reach the network's constructor unchecked, and torch's message names none."""
+        from ..backends import option_kinds
+
+        kinds = option_kinds(self.backend)
+        for name, value in self.backend_options.items():
+            allowed = kinds.get(name)
+            if allowed and not any(_is_kind(value, kind) for kind in allowed):
+                words = " or ".join(_KIND_WORDS.get(k, k.__name__) for k in allowed)
+                raise TypeError(f"the backend option {name} takes {words}, not {value!r}")
 
     def apply_form(self, text: str) -> None:
         """Set the form and its options from ``"weak(particles: 300, radius: 0.05, schedule: linear)"``.

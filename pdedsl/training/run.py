@@ -18,9 +18,10 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -42,7 +43,7 @@ from .data_checks import data_warnings
 from .metrics import accuracy
 from .objective import Objective
 from .operators import OperatorObjective, held_out_pool, training_pool
-from .spec_copy import copy_spec, place
+from .spec_copy import DATA_FOLDER, copy_spec, place
 from .stopping import StopRequest, Stopped, stop_requests
 from .progress import Progress
 from .weak import default_precision, mixed_outputs
@@ -50,6 +51,9 @@ from .weak import default_precision, mixed_outputs
 #: The data files a run is trained and tested on, kept in its folder under these names (a spec's own data
 #: files are kept beside them under their own names).
 KEPT_DATA = {"data": "members.train.npz", "test_data": "members.test.npz"}
+#: What a run folder holds before its first training step: nothing learned (see removed_if_left_empty).
+SET_UP_FILES = frozenset({".lock", "config.json", "spec.pde", "solver.py", "instance.npz", DATA_FOLDER,
+                          *KEPT_DATA.values()})
 
 LBFGS_REDRAW = 500  # L-BFGS iterations between redraws of adaptive points and weak-form particles
 LBFGS_CHUNK = 10
@@ -348,6 +352,23 @@ def folder_exists(folder) -> bool:
     except OSError as error:
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
     return True
+
+
+@contextmanager
+def removed_if_left_empty(folder: Path, existed: bool | None = None):
+    """Remove ``folder`` again when the ``with`` block fails before training wrote anything there: only its lock
+    and the set-up files (config, spec copy, generated solver, data copies, drawn instance) are in it
+    (``existed``: whether it was there before, by default whether it is now).
+
+    A failed ``train`` or ``infer`` (or ``fit``) should not leave a folder with nothing to resume or read behind.
+    """
+    existed = folder_exists(folder) if existed is None else existed
+    try:
+        yield
+    except BaseException:
+        if not existed and os.path.isdir(folder) and all(p.name in SET_UP_FILES for p in Path(folder).iterdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def check_new_run(spec_path, config: TrainConfig, folder) -> None:
