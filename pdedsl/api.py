@@ -53,17 +53,30 @@ def _room_to_recurse(limit: int = 10_000):
         sys.setrecursionlimit(previous)
 
 
+#: What ``infer`` without a model (a PINN fitted with the scalar unknowns) takes.
+_PINN_INFER_SETTINGS = ("steps", "lbfgs_steps", "seed", "instance")
+
+
 def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: bool = False, **settings) -> dict:
     """Solve a spec's inverse problem (its ``observe``/``infer`` statements); returns the report.
 
     With ``model`` (a folder of a ``dgno`` run on the same family): a Laplace posterior in its latent space,
     written to ``out`` (``settings``: restarts, adam_steps, lbfgs_steps, learning_rate, samples, particles,
-    sampler, chains, mala_steps, model_error, seed; ``truth``: arrays on the sensor grid by name, for errors and coverage). Without it: scalar
-    unknowns fitted with a PINN (``settings``: steps, seed).
+    sampler, chains, mala_steps, model_error, prior, seed; ``truth``: arrays on the sensor grid by name, for errors
+    and coverage). Without it: scalar unknowns fitted with a PINN (``settings``: steps, lbfgs_steps, seed,
+    instance). An unknown setting, or one of the wrong kind, is a TypeError naming it.
     """
+    import dataclasses
+
     from .training.inference import infer as infer_latent, infer_scalars
     from .training.inverse import Settings
 
+    known = _PINN_INFER_SETTINGS if model is None else tuple(f.name for f in dataclasses.fields(Settings))
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise TypeError(f"unknown inference setting(s) {', '.join(unknown)} "
+                        f"{'without a model (a PINN fit)' if model is None else 'with a dgno model'}; "
+                        f"known: {', '.join(known)}")
     if model is None:
         return infer_scalars(spec, out, progress=progress, **settings)
     return infer_latent(spec, model, out, Settings(**settings), truth=truth, progress=progress)

@@ -1,6 +1,7 @@
 """The Python surface with odd arguments: what load takes, and predict's coordinates."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,3 +102,19 @@ def test_predict_takes_arrays_scalars_and_tensors(solver):
 def test_predict_names_what_is_wrong_with_its_points(solver, points, message):
     with pytest.raises(ValueError, match=message):
         solver.predict(points)
+
+
+@pytest.mark.parametrize("settings, error, message", [
+    ({"bogus": 3}, TypeError, "unknown inference setting(s) bogus without a model (a PINN fit); known: steps, "
+                              "lbfgs_steps, seed, instance"),
+    ({"steps": "3"}, TypeError, "the setting steps takes a whole number, not '3'"),
+    ({"seed": None}, TypeError, "the setting seed takes a whole number, not None"),
+    ({"lbfgs_steps": -1}, ValueError, "lbfgs_steps must be at least 0 (got -1)"),
+    ({"model": "m", "steps": 3}, TypeError, "unknown inference setting(s) steps with a dgno model; known: restarts"),
+    ({"model": "m", "samples": "3"}, TypeError, "the setting samples takes a whole number, not '3'"),
+])
+def test_infer_names_a_setting_it_cannot_take(tmp_path, settings, error, message):
+    spec = Path(__file__).parents[1] / "specs" / "heat_inverse.pde"
+    with pytest.raises(error, match=re.escape(message)):  # were raw TypeErrors from inside (or none: a run)
+        pdedsl.infer(spec, out=tmp_path / "out", **settings)
+    assert not (tmp_path / "out").exists()

@@ -39,6 +39,13 @@ CHOICES = {"sampling": ("uniform", "rad"), "compile": ("auto", "on", "off"),
            "derivatives": ("auto", "forward", "autograd")}
 
 
+def setting_kind_error(name: str, value, allowed: tuple, what: str = "the setting") -> str | None:
+    """Why ``value`` cannot be the setting ``name``, annotated with the kinds ``allowed``; None when it can."""
+    if any(_is_kind(value, kind) for kind in allowed):
+        return None
+    return f"{what} {name} takes {' or '.join(_KIND_WORDS.get(k, k.__name__) for k in allowed)}, not {value!r}"
+
+
 def _is_kind(value, kind) -> bool:
     """``value`` fits a setting annotated ``kind`` (a whole number fits a float; a bool is no number)."""
     if kind is float:
@@ -207,10 +214,9 @@ class TrainConfig:
         hints = typing.get_type_hints(TrainConfig)
         for item in fields(self):
             value = getattr(self, item.name)
-            allowed = typing.get_args(hints[item.name]) or (hints[item.name],)
-            if not any(_is_kind(value, kind) for kind in allowed):
-                kinds = " or ".join(_KIND_WORDS.get(k, k.__name__) for k in allowed)
-                raise TypeError(f"the setting {item.name} takes {kinds}, not {value!r}")
+            error = setting_kind_error(item.name, value, typing.get_args(hints[item.name]) or (hints[item.name],))
+            if error is not None:
+                raise TypeError(error)
         for name, choices in CHOICES.items():
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool) and value not in choices:
@@ -279,10 +285,9 @@ class TrainConfig:
 
         kinds = option_kinds(self.backend)
         for name, value in self.backend_options.items():
-            allowed = kinds.get(name)
-            if allowed and not any(_is_kind(value, kind) for kind in allowed):
-                words = " or ".join(_KIND_WORDS.get(k, k.__name__) for k in allowed)
-                raise TypeError(f"the backend option {name} takes {words}, not {value!r}")
+            error = setting_kind_error(name, value, kinds[name], "the backend option") if name in kinds else None
+            if error is not None:
+                raise TypeError(error)
 
     def apply_form(self, text: str) -> None:
         """Set the form and its options from ``"weak(particles: 300, radius: 0.05, schedule: linear)"``.

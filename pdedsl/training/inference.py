@@ -173,11 +173,8 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
                                         "there is nothing to infer from"))
     if instance is None:
         _check_one_problem(problem, spec_path)
-    config = TrainConfig(seed=seed, instance=instance)
-    if steps is not None:
-        config.steps = steps
-    if lbfgs_steps is not None:
-        config.lbfgs_steps = lbfgs_steps
+    given = {name: value for name, value in (("steps", steps), ("lbfgs_steps", lbfgs_steps)) if value is not None}
+    config = TrainConfig(seed=seed, instance=instance, **given)  # (which checks their kinds and values)
     _check_not_a_training_run(Path(out_folder))
     if _killed_alike(spec_path, problem, config, Path(out_folder)):
         print(f"pdedsl: note: {out_folder} holds this inference, killed part way; continuing it from its last "

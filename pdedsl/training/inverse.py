@@ -43,7 +43,7 @@ block of ``v`` is ``w`` either way; the results are stated in ``z``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Optional
 
@@ -102,6 +102,12 @@ class Settings:
     seed: int = 0
 
     def __post_init__(self):
+        from .config import setting_kind_error
+
+        for item in fields(self):  # from Python (pdedsl.infer), settings arrive unchecked by argparse
+            error = setting_kind_error(item.name, getattr(self, item.name), (type(item.default),))
+            if error is not None:
+                raise TypeError(error)
         if self.sampler not in SAMPLERS:
             raise InferError(f"unknown sampler '{self.sampler}' (expected one of: {', '.join(SAMPLERS)})")
         if self.prior not in PRIORS:
