@@ -124,10 +124,10 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
     lines = []
     local = dict(printer.identifiers)
     for index, (symbol, value) in enumerate(replacements):
-        local[symbol] = f"t{index}"
+        local[symbol] = _temporary(index)
     body_printer = ResidualPrinter(local, printer.constants)
     for index, (symbol, value) in enumerate(replacements):
-        lines.append(f"t{index} = {body_printer.doprint(value)}")
+        lines.append(f"{_temporary(index)} = {body_printer.doprint(value)}")
     arguments = symbols.arguments(residual.expr)
     target = (residual.target.kind, residual.target.name) if residual.target is not None else None
     return {
@@ -155,9 +155,9 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
     local = dict(printer.identifiers)
     for index, (symbol, _) in enumerate(replacements):
-        local[symbol] = f"t{index}"
+        local[symbol] = _temporary(index)
     body_printer = ResidualPrinter(local, printer.constants)
-    lines = [f"t{index} = {body_printer.doprint(value)}" for index, (_, value) in enumerate(replacements)]
+    lines = [f"{_temporary(index)} = {body_printer.doprint(value)}" for index, (_, value) in enumerate(replacements)]
     arguments = symbols.arguments(sympy.Tuple(*exprs))
     target = (weak.target.kind, weak.target.name) if weak.target is not None else None
     count = len(weak.flux)
@@ -180,6 +180,12 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
         "fluxes_repr": repr(tuple(axis for axis, value in weak.flux if value != 0)),
         "derivatives_repr": repr(tuple((r.function, r.orders) for r in weak.requests)),
     }
+
+
+def _temporary(index: int) -> str:
+    """A function's local name for a sub-expression it uses more than once: ``tmp0``, ``tmp1``, ... (not
+    ``t0``, which reads as a time next to ``coord_t`` and ``f_u__t1``; no argument or constant begins so)."""
+    return f"tmp{index}"
 
 
 def _signature(arguments) -> str:

@@ -80,3 +80,14 @@ def test_greek_and_accented_names_read_as_themselves_and_stay_distinct():
     values = {"nu": 1 + 0 * x, "ν": 10 + 0 * x, "é": x}
     value = residuals.evaluate(module, entry, {"x": x}, lambda c: values)
     assert torch.allclose(value, 10 - 1 - 2 * x - 2 * x)
+
+
+def test_shared_sub_expressions_are_tmp_not_t_which_reads_as_a_time():
+    source = pdedsl.compile("problem p\ndomain D = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\n"
+                            "equation in D:\n    dt(u) = sin(x*t)*d(u, x, 2) + sin(x*t)^2*u\n")
+    assert "    tmp0 = torch.sin(coord_t*coord_x)\n" in source and "    t0 =" not in source
+    entry = load_module(source).RESIDUALS[0]
+    x, t = torch.rand(5, dtype=torch.float64), torch.rand(5, dtype=torch.float64)
+    u, uxx, ut = torch.rand(3, 5, dtype=torch.float64)
+    value = entry["function"](coord_x=x, coord_t=t, f_u=u, f_u__x2=uxx, f_u__t1=ut)
+    assert torch.allclose(value, ut - torch.sin(x * t) * uxx - torch.sin(x * t) ** 2 * u)

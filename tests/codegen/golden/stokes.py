@@ -6,7 +6,8 @@ Each residual function returns a tensor that must vanish at the points of
 its target. Its keyword arguments are what it needs, each a tensor of the
 same shape: coordinates (coord_*), values and partial derivatives of fields
 and inputs (f_u is u, f_u__x2 is d(u, x, 2), f_u__x1_y1 is d(u, x, y)),
-outward normal components (n_*) and params (p_*). RESIDUALS lists every
+outward normal components (n_*) and params (p_*); tmp0, tmp1, ... are
+sub-expressions a function uses more than once. RESIDUALS lists every
 residual with its target and what each argument is, as (role, key) with role
 "coordinate", "derivative" (key: (function, ((axis, count), ...))), "normal"
 or "param"; "contraction" is set when the residual reads pure second
