@@ -58,6 +58,16 @@ def test_a_failed_fit_leaves_no_empty_folder_and_refuses_a_negative_instance(tmp
         pdedsl.load(PLATE).solver().fit(tmp_path / "run", instance=-1)
 
 
+def test_fit_of_a_spec_given_as_text_finds_data_whose_path_has_a_backslash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = Path(__file__).parents[1] / "specs"
+    (tmp_path / "heat\\obs.npz").write_bytes((root / "heat_obs.npz").read_bytes())
+    text = (root / "heat_inverse.pde").read_text().replace('"heat_obs.npz"', '"heat\\obs.npz"')
+    solver = pdedsl.load(text).solver(width=4, depth=1)  # its listing names the file by its absolute path
+    solver.fit(tmp_path / "run", steps=1, lbfgs_steps=0, interior_points=8, boundary_points=4)
+    assert (tmp_path / "run" / "result.json").exists()
+
+
 def test_load_takes_paths_text_and_bytes_and_names_anything_else(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "specs").mkdir()

@@ -16,7 +16,7 @@ def format_problem(problem: Problem, resolved_paths: bool = False) -> str:
     """The problem as a canonical, fully explicit spec; with ``resolved_paths``, data files are named by their
     absolute paths, so the listing reads the same files from any folder."""
     def _file(data) -> str:
-        safe = resolved_paths and not any(c in data.path for c in '"\n\\')
+        safe = resolved_paths and not any(c in data.path for c in '"\n')  # (a string cannot hold these)
         return _quoted(data.path if safe else data.written)
 
     lines = [f"problem {problem.name}"]
