@@ -52,6 +52,7 @@ class Solver:
 
     def predict(self, points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Every field at the given points (coordinate name -> 1-D array, all of one length)."""
+        _check_mapping("predict", points, "coordinate names to arrays")
         if self.run is None:
             raise RuntimeError("call fit() before predict()")
         if self.run.operator:
@@ -82,6 +83,7 @@ class Solver:
 
         Returns those arrays plus each field of shape ``(n, len(x), ...)``.
         """
+        _check_mapping("predict_members", members, "names to arrays, as pdedsl data writes them")
         if self.run is None:
             raise RuntimeError("call fit() before predict_members()")
         if not self.run.operator:
@@ -89,6 +91,12 @@ class Solver:
         from .training.operator_views import predict_arrays
 
         return predict_arrays(self.run, {k: np.asarray(v) for k, v in members.items()})
+
+
+def _check_mapping(method: str, value, what: str) -> None:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{method} takes a mapping of {what} (a dict, or an npz file's contents), "
+                        f"not {type(value).__name__}")
 
 
 def _temporary_folder(problem_name: str) -> Path:

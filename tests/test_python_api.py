@@ -103,6 +103,12 @@ def test_predict_takes_arrays_scalars_and_tensors(solver):
     assert solver.predict({"x": tensor, "y": [0.5] * 5})["u"] == pytest.approx(each)
 
 
+@pytest.mark.parametrize("method", ["predict", "predict_members"])
+def test_points_that_are_no_mapping_are_a_type_error(solver, method):
+    with pytest.raises(TypeError, match=f"{method} takes a mapping of .* not list"):  # was AttributeError: items
+        getattr(solver, method)([0.5, 0.5])
+
+
 @pytest.mark.parametrize("points, message", [
     ({"x": np.zeros(3), "y": np.zeros(5)}, "one length, or be scalars: x has 3, y has 5"),
     ({"x": np.zeros(3)}, "missing: y"),
