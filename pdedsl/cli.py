@@ -408,7 +408,7 @@ def _compile(args) -> int:
         sys.stdout.write(source)
         return EXIT_OK
     output = Path(args.output)
-    if output.suffix == ".pde" or (output.exists() and output.resolve() == Path(args.spec).resolve()):
+    if output.suffix == ".pde" or (os.path.exists(output) and output.resolve() == Path(args.spec).resolve()):
         raise _UsageError(f"-o {output} would overwrite a spec with Python; write the module to a .py file")
     try:
         with replacing(output) as handle:  # never leaves a half-written module behind

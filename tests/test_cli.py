@@ -206,6 +206,8 @@ def test_compile_writes_a_module_and_never_over_a_spec(tmp_path, capsys):
         assert main(["compile", path, "-o", target]) == 2
         assert "would overwrite a spec with Python" in capsys.readouterr().err
     assert open(path).read() == GOOD and not (tmp_path / "other.pde").exists()
+    assert main(["compile", path, "-o", str(tmp_path / ("q" * 300 + ".py"))]) == 2  # was exit 3 (OSError)
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_emit_stages(tmp_path, capsys):

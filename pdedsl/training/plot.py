@@ -624,7 +624,7 @@ def output_path_of(folder: Path, output_path=None) -> Path:
     if output_path is None:
         return Path(folder) / "plot.png"
     output = Path(output_path)
-    if output.is_dir() or str(output_path).endswith(("/", os.sep)):
+    if os.path.isdir(output) or str(output_path).endswith(("/", os.sep)):  # (isdir: False for a name too long)
         return output / "plot.png"
     if output.suffix.lower()[1:] not in PICTURE_FORMATS:
         raise PlotError(f"{output}: a plot is written as " + ", ".join(f".{f}" for f in PICTURE_FORMATS)

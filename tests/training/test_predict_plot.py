@@ -255,6 +255,8 @@ def test_plot_writes_the_format_its_extension_names_and_into_a_folder(runs, tmp_
         with pytest.raises(PlotError, match="a plot is written as .png, .pdf, .svg"):
             plot(runs["heat"], tmp_path / name)
     assert not (tmp_path / "heat").exists()
+    with pytest.raises(PlotError, match="cannot write .*: File name too long"):  # was an internal error (OSError)
+        plot(runs["heat"], tmp_path / ("q" * 300 + ".png"))
 
 
 def test_the_error_curve_ends_with_the_final_errors(tmp_path):
