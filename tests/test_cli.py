@@ -90,6 +90,9 @@ def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys, monkeypatc
                  ["infer", write(tmp_path, "long.pde", long), "-q"]):
         assert main(argv) == 1
         assert "as a run folder: File name too long" in capsys.readouterr().err
+    for argv in (["plot", "q" * 300], ["predict", "q" * 300, "--points", spec, "-o", "out.npz"]):
+        assert main(argv) == 1  # was an internal error (OSError from Path.is_file)
+        assert "is not a pdedsl run folder" in capsys.readouterr().err
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / "spec.pde").write_text(GOOD)

@@ -427,7 +427,8 @@ def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samp
 
 def is_posterior_folder(folder) -> bool:
     """Whether ``folder`` holds a latent posterior (``pdedsl infer --model``) rather than a run."""
-    return (Path(folder) / "posterior.npz").is_file() and (Path(folder) / "inference.json").is_file()
+    return all(os.path.isfile(Path(folder) / name) for name in ("posterior.npz", "inference.json"))  # (os.path:
+    # False, not OSError, for a name too long)
 
 
 def load_posterior_arrays(folder) -> tuple[dict, dict[str, np.ndarray]]:

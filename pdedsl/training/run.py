@@ -154,7 +154,7 @@ class Run:
     @classmethod
     def open(cls, folder: Path) -> "Run":
         folder = Path(folder)
-        if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
+        if not all(os.path.isfile(folder / name) for name in ("config.json", "spec.pde")):  # (a name too long: False)
             raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
         config = _read_config(folder)
         run = cls(folder / "spec.pde", config, folder, trained=True)
