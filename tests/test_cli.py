@@ -159,6 +159,11 @@ def test_latex_spells_greek_names_as_macros(tmp_path, capsys):
     assert main(["show", "--latex", path]) == 0
     out = capsys.readouterr().out
     assert r"- {\kappa} \frac{\partial^{2} {\varphi}}{\partial x^{2}} + {\lambda}_{1} {\varphi} = {\Gamma} + {A}" in out
+    # a name Δ is slanted, so that it does not read as the Laplacian beside it; an upright name keeps its letters
+    path = write(tmp_path, "delta.pde", "problem g\ndomain O = interval(x: [0, 1])\nfield u, Δ, _ω\nconst ν = 2\n"
+                 "equation in O:\n    ν*u = Δ*laplace(u) + _ω*x\n")
+    assert main(["show", "--latex", path]) == 0
+    assert "\n    {\\nu} u = \\mathit{\\Delta} \\Delta u + \\mathrm{\\_{\\omega}} x\n" in capsys.readouterr().out
 
 
 def test_show_writes_what_was_meant(tmp_path, capsys):

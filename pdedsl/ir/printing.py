@@ -188,11 +188,14 @@ class MathLatexPrinter(LatexPrinter):
     def _name(self, name: str) -> str:
         """A user's name: Greek names as letters and ``u_x`` subscripted, as SymPy writes them, except where
         that is not valid TeX (leading, trailing or doubled underscores) or reads as an operator (a name
-        ``Delta`` beside the Laplacian): those are set upright as written."""
+        ``Delta`` beside the Laplacian): those are set upright as written (a name ``Δ`` slanted). Greek letters
+        written as such become TeX's letters (:func:`_tex_letters`)."""
         if name.startswith("_") or name.endswith("_") or "__" in name:
             return _tex_letters(r"\mathrm{" + name.replace("_", r"\_") + "}")
-        text = self._deal_with_super_sub(name)
-        return r"\mathrm{" + name + "}" if text == r"\Delta" else _tex_letters(text)
+        text = _tex_letters(self._deal_with_super_sub(name))
+        if text in (r"\Delta", r"{\Delta}"):  # a name, beside the Laplacian: upright if spelt, slanted if Greek
+            return r"\mathrm{Delta}" if name == "Delta" else r"\mathit{\Delta}"
+        return text
 
     def _print_Function(self, expr, exp=None) -> str:
         if isinstance(expr, AppliedUndef):
