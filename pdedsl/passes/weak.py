@@ -104,6 +104,10 @@ def _weak_form(problem, expander, name, target, source, residual) -> WeakForm:
     flux = {a: sympy.Integer(0) for a in axes}
     volume, integrated, kept = [], [], []
     for coefficient, core in _terms(residual, space):
+        # a coefficient free of the coordinates may still hold operators (d(k, x) of a const is 0): written out
+        coefficient = expander.scalar(coefficient)
+        if coefficient == 0:
+            continue
         term = coefficient * core
         # only terms with second (or higher) space derivatives gain from moving one onto phi
         second_order = _space_order(expander.scalar(core), space) >= 2

@@ -122,3 +122,19 @@ def test_flux_stiffness_is_the_derivative_of_each_flux_by_its_own_gradient():
     stokes = {f.name: dict(f.stiffness) for f in derive_weak_forms(api.load(SPECS[0].parent / "stokes.pde"))}
     assert stokes["continuity"] == {"x": 0, "y": 0}  # no flux at all
     assert all(spec_text(k) == "mu" for k in stokes["momentum_1"].values())
+
+
+def test_a_derivative_of_a_const_in_a_coefficient_is_written_out():
+    """d(k, x) of a const is 0 even where it multiplies a term that is integrated by parts (it reached the
+    generated module unexpanded, an internal error)."""
+    spec = """problem q
+domain O = interval(x: [0, 1])
+time t: [0, 1]
+field u
+const k = 0.1
+equation in O:
+    dt(u) = d(d(k, x), x)*d(u, x, 2) + k*d(u, x, 2) + d(k, t)*d(u, x, 2)
+"""
+    (form,) = derive_weak_forms(_load(spec))
+    assert _flux_text(form) == {"x": "k*d(u, x)"}
+    assert "def weak_equation_1" in api.compile(spec)
