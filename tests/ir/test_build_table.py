@@ -255,7 +255,13 @@ def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
     ("equation in Omega:\n    u = (v*10^200)^2", "5:9", "'(v*10^200)^2' is not a finite real number: the value overflows"),
     ("equation in Omega:\n    u = v + (2.5*x)^(10^9)", "5:13",
      "'(2.5*x)^(10^9)' is not a finite real number: the value overflows"),
-], ids=["power", "consts", "let", "predicate", "input", "exact", "exact digits", "folded power", "folded float power"])
+    # the scale of a vector too (it reached the generated module as a division by 0.0)
+    ("const k = 2\nequation in Omega:\n    (u, v) = grad(u)/(k - 2)", "6:14",
+     "'grad(u)/(k - 2)' is not a finite real number: division by zero"),
+    ("const k = 2\nequation in Omega:\n    -div(1/(k - 2)*grad(u)) = v", "6:10",
+     "'1/(k - 2)*grad(u)' is not a finite real number: division by zero"),
+], ids=["power", "consts", "let", "predicate", "input", "exact", "exact digits", "folded power", "folded float power",
+        "vector scale", "flux scale"])
 def test_numbers_in_expressions_must_be_finite_float64(snippet, where, message):
     with pytest.raises(pdedsl.SpecError) as raised:
         load(snippet)

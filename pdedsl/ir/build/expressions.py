@@ -84,9 +84,12 @@ class ExpressionBuilder(CallBuilder):
         A const is checked whole where it is declared; the numbers kept inside
         equations, conditions, lets and formulas are checked here, node by
         node, so the innermost failing one is reported. A sum or product checks
-        its number terms together (SymPy folds ``x*10^300*10^300`` into one number).
+        its number terms together (SymPy folds ``x*10^300*10^300`` into one number),
+        a product with a vector too.
         """
-        if typed.bad or typed.shape or typed.boolean or typed.random:
+        if typed.bad or typed.boolean or typed.random:
+            return typed
+        if typed.shape and not isinstance(typed.expr, sympy.Mul):  # a vector's scale is checked (grad(u)/(k - 2))
             return typed
         consts = {s for s in typed.expr.free_symbols if self.owner.scope.kind_of(s.name) == CONST}
         expr = typed.expr
