@@ -260,8 +260,13 @@ def test_one_element_vectors_list_with_a_trailing_comma_and_load_back():
      "'grad(u)/(k - 2)' is not a finite real number: division by zero"),
     ("const k = 2\nequation in Omega:\n    -div(1/(k - 2)*grad(u)) = v", "6:10",
      "'1/(k - 2)*grad(u)' is not a finite real number: division by zero"),
+    # and of a prior (every draw was infinite: check passed, data and train refused it unlocated)
+    ("const k = 2\ninput h ~ exp(gaussian_field(length: 0.1)/(k - 2))\nequation in Omega:\n    u = h*v", "5:15",
+     "'gaussian_field(lengt...' is not a finite real number: division by zero"),
+    ("const k = 2\nparam q ~ uniform(1, 2)/(k - 2)\nequation in Omega:\n    u = q*v", "5:11",
+     "'uniform(1, 2)/(k - 2)' is not a finite real number: division by zero"),
 ], ids=["power", "consts", "let", "predicate", "input", "exact", "exact digits", "folded power", "folded float power",
-        "vector scale", "flux scale"])
+        "vector scale", "flux scale", "field prior", "scalar prior"])
 def test_numbers_in_expressions_must_be_finite_float64(snippet, where, message):
     with pytest.raises(pdedsl.SpecError) as raised:
         load(snippet)

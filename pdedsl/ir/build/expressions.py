@@ -85,11 +85,13 @@ class ExpressionBuilder(CallBuilder):
         equations, conditions, lets and formulas are checked here, node by
         node, so the innermost failing one is reported. A sum or product checks
         its number terms together (SymPy folds ``x*10^300*10^300`` into one number),
-        a product with a vector too.
+        a product with a vector or a random primitive too.
         """
-        if typed.bad or typed.boolean or typed.random:
+        if typed.bad or typed.boolean:
             return typed
         if typed.shape and not isinstance(typed.expr, sympy.Mul):  # a vector's scale is checked (grad(u)/(k - 2))
+            return typed
+        if typed.random and not isinstance(typed.expr, (sympy.Add, sympy.Mul)):  # a prior's numbers are, too
             return typed
         consts = {s for s in typed.expr.free_symbols if self.owner.scope.kind_of(s.name) == CONST}
         expr = typed.expr
