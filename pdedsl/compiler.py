@@ -12,6 +12,10 @@ Every stage raises SpecError with located diagnostics on bad input.
 
 from __future__ import annotations
 
+import math
+
+import sympy
+
 from .errors import Diagnostic, Source, SpecError
 from .frontend import ast, parse_spec
 from .frontend.parser import normalise
@@ -49,7 +53,49 @@ def lower(problem: Problem) -> LoweredProblem:
         raise SpecError([Diagnostic(f"the fields cancel out of {r.kind} '{r.name}' once its operators are written "
                                     "out: what is left involves none, so no solution can meet or miss it",
                                     r.span, source) for r in empty])
+    _refuse_overflows(problem, lowered)
     return lowered
+
+
+def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
+    """A number that only overflows float64 once derivatives are taken (``d(exp(1e200*u), x, 2)`` holds 1e400;
+    check sees 1e200) is a located error: printed, it was ``inf``, a name the generated module lacks."""
+    spans = {r.name: r for r in lowered.residuals}
+    found = {}
+    for r in lowered.residuals:
+        if _overflow(r.expr) is not None:
+            found.setdefault(r.name, (r.kind, r.span, _overflow(r.expr)))
+    for w in lowered.weak:
+        parts = [w.volume] + [value for _, value in w.flux] + [value for _, value in w.stiffness]
+        value = next((v for v in map(_overflow, parts) if v is not None), None)
+        if value is not None and w.name in spans:
+            found.setdefault(w.name, (spans[w.name].kind, spans[w.name].span, value))
+    expander = None
+    for exact in problem.exact:
+        from .passes.expand import OperatorExpander
+
+        expander = expander or OperatorExpander(problem)
+        value = _overflow(expander.scalar(exact.expr).doit())
+        if value is not None:
+            found.setdefault(f"exact {exact.name}", ("exact solution", exact.span, value))
+    if found:
+        source = _source_of(problem)
+        raise SpecError([Diagnostic(f"a number in {kind} '{name}' overflows a float64 once its derivatives are "
+                                    f"taken (about {value})", span, source,
+                                    hint="rescale the problem so that its coefficients stay well below 1e300")
+                         for name, (kind, span, value) in found.items()])
+
+
+def _overflow(expr) -> str | None:
+    """The first number in ``expr`` past float64's range, as text (None if there is none)."""
+    for number in expr.atoms(sympy.Number):
+        try:
+            if math.isfinite(float(number)):
+                continue
+        except OverflowError:
+            pass
+        return str(sympy.Float(number, 3))
+    return None
 
 
 def _source_of(problem: Problem) -> Source:

@@ -428,6 +428,22 @@ def test_fields_that_cancel_only_once_written_out_are_located_errors(tmp_path, c
     assert "c.pde:6:5: error: the fields cancel out of equation 'equation_2'" in capsys.readouterr().err
 
 
+def test_numbers_that_overflow_only_once_differentiated_are_located_errors(tmp_path, capsys):
+    """Check sees 1e200; d(exp(1e200*u), x, 2) holds 1e400, which the generated module printed as 'inf', a name
+    it does not define (a NameError in training). Exact solutions are checked too."""
+    text = ("problem o\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n    d(exp(1e200*u), x, 2) = 1\n"
+            "    1e200*d(1e200*u^2, x, 2) = 1\nexact u = d(sin(1e200*x), x, 2)\n")
+    path = write(tmp_path, "o.pde", text)
+    assert main(["compile", path, "-o", str(tmp_path / "o.py")]) == 1
+    err = capsys.readouterr().err
+    assert "o.pde:5:5: error: a number in equation 'equation_1' overflows a float64 once its derivatives are " \
+           "taken (about 1.00e+400)" in err
+    assert "o.pde:6:5: error: a number in equation 'equation_2'" in err
+    assert "o.pde:7:1: error: a number in exact solution 'exact u'" in err
+    assert not (tmp_path / "o.py").exists()
+    assert main(["emit", "--stage", "lowered", path]) == 1 and "3 errors" in capsys.readouterr().err
+
+
 def test_a_form_feed_at_the_start_of_a_line_is_a_page_break_not_an_indent(tmp_path, capsys):
     path = write(tmp_path, "paged.pde", GOOD.replace("\nequation", "\n\fequation"))
     assert main(["check", path]) == 0, capsys.readouterr().err

@@ -55,7 +55,7 @@ class ResidualPrinter(TorchPrinter):
             raise InternalError(f"no identifier for symbol {expr!r} in generated code") from None
 
     def _print_Float(self, expr) -> str:
-        return repr(float(expr))
+        return self._float(expr)  # (SymPy's floats do not overflow: 1e200*1e200 is theirs, 'inf' no name here)
 
     # A Python int past 2^53 is not exact as a float anyway, and past about 1e19
     # it no longer combines with a tensor (``x - 10**300`` fails): print floats.
