@@ -359,6 +359,11 @@ def test_a_form_feed_is_blank_space():
      "region 'r' holds no point: x == 5, but domain 'O' spans x in [0, 1], y in [0, 1]"),
     ("domain O = box(x: [0, 1], y: [0, 1])\nregion r = O where y > 0.5 and x < -1",
      "region 'r' holds no point: x < -1, but domain 'O' spans x in [0, 1], y in [0, 1]"),
+    # two bounds that each hold somewhere but not together (no warning before)
+    ("domain O = box(x: [0, 1], y: [0, 1])\nregion r = boundary(O) where x == 0 and x == 1",
+     "region 'r' holds no point: x == 0 and x == 1 cannot both hold"),
+    ("domain O = box(x: [0, 1], y: [0, 1])\nregion r = O where x < 0.2 and y > 0.5 and x > 0.8",
+     "region 'r' holds no point: x > 0.8 and x < 0.2 cannot both hold"),
 ])
 def test_an_empty_domain_or_region_is_pointed_out(lines, warning):
     problem = pdedsl.load(f"problem p\n{lines}\nfield u\nequation in O:\n    u = 1\n")

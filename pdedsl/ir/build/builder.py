@@ -22,7 +22,7 @@ from ..numeric import (MAX_EXACT_DIGITS, MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE, UN
                        exact_digits, folds_to_undefined, written_depth, written_size)
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
 from .expressions import ExpressionBuilder
-from .extent import extent, unmet_bound
+from .extent import conflicting_bounds, extent, unmet_bound
 from .geometry import GeometryBuilder
 from .scope import Scope
 from .statements import StatementBuilder
@@ -255,6 +255,9 @@ class ProblemBuilder(StatementBuilder):
                 spans = ", ".join(f"{a} in [{lo:g}, {hi:g}]" for a, (lo, hi) in box.items())
                 self.sink.warning(f"region '{node.name.text}' holds no point: {unmet}, but domain '{domain}' spans "
                                   f"{spans}", node.predicate.span)
+            elif conflicting_bounds(predicate) is not None:
+                self.sink.warning(f"region '{node.name.text}' holds no point: {conflicting_bounds(predicate)} "
+                                  "cannot both hold", node.predicate.span)
         return ir.Region(node.name.text, ref, domain, on_boundary, predicate, node.span)
 
     def resolve_target(self, target: ast.Target, user: str):

@@ -9,6 +9,8 @@ never calls a non-empty one empty).
 
 from __future__ import annotations
 
+import math
+
 import sympy
 
 from .. import geometry as geo
@@ -61,4 +63,30 @@ def unmet_bound(predicate, box: Extent) -> str | None:
                sympy.Le: low <= value + slack, sympy.Gt: high > value - slack, sympy.Ge: high >= value - slack}
         if not met[type(conjunct)]:
             return f"{lhs.name} {conjunct.rel_op} {rhs}"
+    return None
+
+
+def conflicting_bounds(predicate) -> str | None:
+    """Two conjuncts of ``predicate`` on one axis that no value meets together (``x == 0 and x == 1``,
+    ``x < 0.2 and x > 0.8``), as text; else None. Each alone may hold somewhere in the domain."""
+    if not isinstance(predicate, sympy.And):
+        return None
+    seen: dict[str, list] = {}  # axis -> [(low, high, text)] of its conjuncts so far
+    for conjunct in predicate.args:
+        if not isinstance(conjunct, (sympy.Eq, sympy.Lt, sympy.Le, sympy.Gt, sympy.Ge)):
+            continue
+        lhs, rhs = conjunct.lhs, conjunct.rhs
+        if isinstance(rhs, sympy.Symbol) and lhs.is_Number:
+            lhs, rhs, conjunct = rhs, lhs, conjunct.reversed
+        if not (isinstance(lhs, sympy.Symbol) and rhs.is_Number):
+            continue
+        value = float(rhs)
+        low, high = {sympy.Eq: (value, value), sympy.Lt: (-math.inf, value), sympy.Le: (-math.inf, value),
+                     sympy.Gt: (value, math.inf), sympy.Ge: (value, math.inf)}[type(conjunct)]
+        text = f"{lhs.name} {conjunct.rel_op} {value:g}"
+        for other_low, other_high, other in seen.get(lhs.name, []):
+            slack = 1e-9 * max(abs(v) for v in (low, high, other_low, other_high, 1.0) if math.isfinite(v))
+            if max(low, other_low) > min(high, other_high) + slack:
+                return f"{other} and {text}"
+        seen.setdefault(lhs.name, []).append((low, high, text))
     return None
