@@ -320,6 +320,11 @@ def math_text(lhs, rhs=None) -> str:
     return str(prettyForm(*left.right(" = ", right)))
 
 
+def latex_name(name: str) -> str:
+    """How ``show --latex`` writes the name ``name`` (for a listing that sets some name otherwise)."""
+    return MathLatexPrinter()._name(name)
+
+
 def latex_text(lhs, rhs=None) -> str:
     lhs, rhs = _displayed(lhs), _displayed(rhs)
     printer = MathLatexPrinter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..ir.printing import latex_text, math_text, spec_text
+from ..ir.printing import latex_name, latex_text, math_text, spec_text
 from .lowered import LoweredProblem
 from .weak import TEST_FUNCTION_NAME, WeakForm, test_function
 
@@ -57,7 +57,7 @@ def show_weak(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
         out += ["", f"equation {form.name} in {target}:"]
         integrand = form.integrand(phi, space)
         if latex:
-            text = latex_text(integrand).replace(TEST_FUNCTION_NAME, "\\varphi_j")
+            text = latex_text(integrand).replace(latex_name(TEST_FUNCTION_NAME), "\\varphi_j")
             out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")
         else:
             out.extend("    " + line for line in math_text(integrand, sympy.Integer(0)).split("\n"))
@@ -112,7 +112,7 @@ def show_mixed(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str
         balance = mixed_balance(form, phi, space)
         relations = [(flux_symbol(a), f) for a, f in form.flux if f != 0]
         if latex:
-            text = latex_text(balance).replace(TEST_FUNCTION_NAME, "\\varphi_j")
+            text = latex_text(balance).replace(latex_name(TEST_FUNCTION_NAME), "\\varphi_j")
             out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")
             out += ["    " + latex_text(lhs, rhs) for lhs, rhs in relations]
         else:
