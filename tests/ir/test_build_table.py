@@ -171,6 +171,16 @@ def test_initial_values_given_twice_where_both_hold_are_warned_about():
              "too; where the two differ, neither is met")]
 
 
+def test_a_boundary_value_given_twice_on_one_target_is_warned_about():
+    problem = load("equation in Omega:\n    -laplace(u) = v\n    v = 0\n"
+                   "boundary on boundary(Omega):\n    u = 0\nboundary on boundary(Omega):\n    u = 1\n    v = 1\n"
+                   "region rim = boundary(Omega) where x == 0\nboundary on rim:\n    u = 2\n    dn(u) = 0\n")
+    found = [(w.span.line, w.message) for w in problem.warnings if "already given" in w.message]
+    # (a region of the boundary is another target: its value wins there as written)
+    assert found == [(10, "the value of 'u' on boundary(Omega) is already given on line 8; where the two differ, "
+                          "neither is met")]
+
+
 def test_dn_on_the_rim_of_a_cut_out_domain_is_warned_about():
     """boundary(Hole)'s normals point into Plate = Sq - Hole; boundary(Sq)'s and Plate's own are fine."""
     text = ("problem p\ndomain Sq = box(x: [-1, 1], y: [-1, 1])\ndomain Hole = disk(center: (0, 0), radius: 0.3)\n"

@@ -61,6 +61,7 @@ class StatementBuilder:
         self._check_input_cycles()
         self._warn_about_gaps(result)
         self._warn_about_initial_overlaps(result["initial_conditions"])
+        self._warn_about_boundary_repeats(result["boundary_conditions"])
         self._warn_about_initial_orders(result["equations"], result["initial_conditions"])
         self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
         self._warn_about_repeated_observations(result["observations"])
@@ -431,6 +432,19 @@ class StatementBuilder:
                     break
             given.setdefault(quantity, []).append(condition)
 
+
+    def _warn_about_boundary_repeats(self, conditions) -> None:
+        """Two boundary conditions giving a field's value (``u = ...``) on the same boundary or region: training
+        fits both, so where they differ neither is met (``u = 0`` and ``u = 1`` on ``boundary(O)``)."""
+        given: dict[tuple, ir.Condition] = {}
+        for condition in conditions:
+            if not isinstance(condition.lhs, AppliedUndef):
+                continue
+            key = (condition.lhs.func.__name__, condition.target)
+            earlier = given.setdefault(key, condition)
+            if earlier is not condition:
+                self.sink.warning(f"the value of '{key[0]}' on {condition.target} is already given on line "
+                                  f"{earlier.span.line}; where the two differ, neither is met", condition.span)
 
     def _warn_about_cut_out_normals(self, equations, conditions) -> None:
         """``dn`` on ``boundary(Hole)`` where Hole is cut out of the equations' domain (``Plate = Sq - Hole``):
