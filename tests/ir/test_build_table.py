@@ -154,6 +154,28 @@ def test_infer_without_observe_warns_at_the_infer():
     assert (warning.span.line, warning.span.column) == (7, 1)
 
 
+def test_an_exact_solution_using_an_inferred_param_is_warned_about(tmp_path):
+    """Training evaluates such a closed form at the estimate, so its error cannot reveal a wrong estimate (an
+    inverse heat run whose D ended at 0.14 against the data's 0.25 reported 1.7e-6); a random param is each
+    member's own value, and a fixed one that is not inferred is exact as written."""
+    import numpy as np
+
+    np.savez(tmp_path / "obs.npz", x=np.array([0.5]), t=np.array([0.5]), u=np.array([0.3]))
+    text = ("problem p\ndomain Rod = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\nparam D = 1.0\n"
+            "param k ~ uniform(1, 2)\nequation in Rod:\n    dt(u) = D*k*d(u, x, 2)\ninitial:\n    u = sin(pi*x)\n"
+            'observe u from "obs.npz" noise 0.01\n{infer}\nexact u = exp(-{which}*pi^2*t)*sin(pi*x)\n')
+    spec = tmp_path / "p.pde"
+    spec.write_text(text.format(infer="infer D", which="D"))
+    (warning,) = pdedsl.load(spec).warnings
+    assert (warning.span.line, warning.span.column) == (13, 1)
+    assert warning.message == ("exact u uses 'D', which is inferred: the error is measured against it at the "
+                               "estimate of D, so a wrong estimate goes unnoticed")
+    assert warning.hint == "write the true value of D in the exact solution"
+    for infer, which in [("infer D", "0.25"), ("infer k", "k"), ("infer k", "D")]:
+        spec.write_text(text.format(infer=infer, which=which))
+        assert pdedsl.load(spec).warnings == (), (infer, which)
+
+
 def test_initial_values_given_twice_where_both_hold_are_warned_about():
     problem = load("time t: [0, 1]\nregion left = Omega where x < 0.5\nregion low = Omega where y < 0.5\n"
                    "equation in Omega:\n    d(u, t, 2) = laplace(u) + v\nequation in Omega:\n    v = 0\n"

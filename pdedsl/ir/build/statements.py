@@ -65,6 +65,7 @@ class StatementBuilder:
         self._warn_about_initial_orders(result["equations"], result["initial_conditions"])
         self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
         self._warn_about_repeated_observations(result["observations"])
+        self._warn_about_inferred_exact(result["exact"], result["params"], inferred)
         return result
 
     # ---- knowns and priors ----
@@ -413,6 +414,19 @@ class StatementBuilder:
         if self._infer_spans and not self._observe_count:
             self.sink.warning("'infer' without 'observe': there is no data to infer from", self._infer_spans[0])
 
+
+    def _warn_about_inferred_exact(self, exact, params, inferred) -> None:
+        """An exact solution that uses a fixed param which is inferred (``param D = 1.0`` with ``infer D``):
+        training evaluates it at the current estimate of D, so the reported error measures how well the
+        network solves the equation at that estimate and stays small even when the estimate is wrong. (A random
+        param is a member's own value, which the closed form rightly follows.)"""
+        guessed = {p.name for p in params if not p.is_random and p.name in inferred}
+        for item in exact:
+            used = sorted(s.name for s in item.expr.free_symbols if s.name in guessed)
+            if used:
+                self.sink.warning(f"exact {item.name} uses '{used[0]}', which is inferred: the error is measured "
+                                  f"against it at the estimate of {used[0]}, so a wrong estimate goes unnoticed",
+                                  item.span, hint=f"write the true value of {used[0]} in the exact solution")
 
     def _warn_about_initial_overlaps(self, conditions) -> None:
         """Two initial conditions giving the same quantity (``u``, or ``dt(u)``) where both hold: training
