@@ -178,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
     infer.add_argument("--lbfgs-steps", type=int, help="steps of the phase after Adam: without --model the PINN's "
                        "(Levenberg-Marquardt; default: 200), with it the MAP search's L-BFGS (default: 200)")
+    infer.add_argument("--threads", type=int,
+                       help="without --model: CPU threads for the PINN fit, as train's --threads (0: torch's "
+                            "default; default: 1, and every core for the Levenberg-Marquardt phase)")
     infer.add_argument("--instance", type=int, metavar="SEED",
                        help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
                             "not inferred)")
@@ -676,7 +679,7 @@ def _infer(args) -> int:
             value = getattr(args, option)
             if value is not None and value < 0:
                 raise _UsageError(f"--{option.replace('_', '-')} must be at least 0 (got {value})")
-        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "instance") if getattr(args, o) is not None]
+        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "instance", "threads") if getattr(args, o) is not None]
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "
                   "--model; with a dgno model they do nothing", file=sys.stderr)
@@ -688,7 +691,7 @@ def _infer(args) -> int:
         if args.instance is not None and args.instance < 0:
             raise _UsageError(f"--instance needs a seed >= 0 (got {args.instance})")
         _warn_if_nothing_to_draw(problem, args.instance)
-        for option in ("steps", "lbfgs_steps"):
+        for option in ("steps", "lbfgs_steps", "threads"):
             value = getattr(args, option)
             if value is not None and value < 0:
                 raise _UsageError(f"--{option.replace('_', '-')} must be at least 0 (got {value})")
@@ -701,7 +704,7 @@ def _infer(args) -> int:
                   "dgno model (--model); without one they do nothing", file=sys.stderr)
         with _removed_if_left_empty(folder):
             report = infer_scalars(spec, folder, steps=args.steps, seed=args.seed, progress=not args.quiet,
-                                   lbfgs_steps=args.lbfgs_steps, instance=args.instance)
+                                   lbfgs_steps=args.lbfgs_steps, instance=args.instance, threads=args.threads)
     _print_inference(report, folder)
     if args.json:
         print(json_text(report))

@@ -150,10 +150,13 @@ def _model_error_report(error, note: str) -> dict:
 
 
 def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int = 0, progress: bool = True,
-                  lbfgs_steps: Optional[int] = None, instance: Optional[int] = None) -> dict:
+                  lbfgs_steps: Optional[int] = None, instance: Optional[int] = None,
+                  threads: Optional[int] = None) -> dict:
     """Fit a PINN and the spec's scalar unknowns together to the physics and the observations.
 
     The folder is an ordinary run folder (``predict`` and ``plot`` work on it) plus ``inference.json``.
+    ``threads`` is train's setting: on a machine whose cores are busy with other work, the
+    Levenberg-Marquardt phase's default of every core ran 3.5-5.7 times slower than one thread.
     """
     from .config import TrainConfig
     from .run import resume, train
@@ -173,7 +176,8 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
                                         "there is nothing to infer from"))
     if instance is None:
         _check_one_problem(problem, spec_path)
-    given = {name: value for name, value in (("steps", steps), ("lbfgs_steps", lbfgs_steps)) if value is not None}
+    given = {name: value for name, value in (("steps", steps), ("lbfgs_steps", lbfgs_steps), ("threads", threads))
+             if value is not None}
     config = TrainConfig(seed=seed, instance=instance, **given)  # (which checks their kinds and values)
     _check_not_a_training_run(Path(out_folder))
     if _killed_alike(spec_path, problem, config, Path(out_folder)):
