@@ -54,7 +54,7 @@ def _room_to_recurse(limit: int = 10_000):
 
 
 #: What ``infer`` without a model (a PINN fitted with the scalar unknowns) takes.
-_PINN_INFER_SETTINGS = ("steps", "lbfgs_steps", "seed", "instance")
+_PINN_INFER_SETTINGS = ("steps", "lbfgs_steps", "seed", "instance", "threads")
 
 
 def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: bool = False, **settings) -> dict:
@@ -64,7 +64,7 @@ def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: 
     written to ``out`` (``settings``: restarts, adam_steps, lbfgs_steps, learning_rate, samples, particles,
     sampler, chains, mala_steps, model_error, prior, seed; ``truth``: arrays on the sensor grid by name, for errors
     and coverage). Without it: scalar unknowns fitted with a PINN (``settings``: steps, lbfgs_steps, seed,
-    instance). An unknown setting, or one of the wrong kind, is a TypeError naming it.
+    instance, threads). An unknown setting, or one of the wrong kind, is a TypeError naming it.
     """
     import dataclasses
 

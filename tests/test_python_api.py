@@ -122,7 +122,7 @@ def test_predict_names_what_is_wrong_with_its_points(solver, points, message):
 
 @pytest.mark.parametrize("settings, error, message", [
     ({"bogus": 3}, TypeError, "unknown inference setting(s) bogus without a model (a PINN fit); known: steps, "
-                              "lbfgs_steps, seed, instance"),
+                              "lbfgs_steps, seed, instance, threads"),
     ({"steps": "3"}, TypeError, "the setting steps takes a whole number, not '3'"),
     ({"seed": None}, TypeError, "the setting seed takes a whole number, not None"),
     ({"lbfgs_steps": -1}, ValueError, "lbfgs_steps must be at least 0 (got -1)"),
