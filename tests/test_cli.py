@@ -112,7 +112,8 @@ def test_check_several_files_reports_each(tmp_path, capsys):
 @pytest.mark.parametrize("argv", [[], ["check"], ["frobnicate"], ["emit", "--stage", "nope", "x.pde"],
                                   ["data", "specs/darcy_smooth.pde", "--n", "0", "-o", "x.npz"],
                                   ["data", "specs/darcy_smooth.pde", "--grid", "2", "-o", "x.npz"],
-                                  ["train", "specs/poisson.pde", "--instance", "-1"]])
+                                  ["train", "specs/poisson.pde", "--instance", "-1"],
+                                  ["train", "specs/poisson.pde", "--backend", "bogus"]])
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
 

@@ -151,11 +151,13 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __post_init__(self):
-        from ..backends import is_operator
+        from ..backends import available, is_operator
 
         if isinstance(self.compile, bool):  # run folders written before "auto" existed
             self.compile = "on" if self.compile else "off"
         self.check_types()
+        if self.backend not in available():
+            raise ValueError(f"unknown backend '{self.backend}' (available: {', '.join(available())})")
         self.weights = TermWeights(self.weights)
         operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
         if "(" in self.form:
