@@ -30,14 +30,22 @@ class FolderBusy(PdeError):
     """Another process is training into the folder."""
 
 
+class FolderNotWritable(PdeError):
+    """The folder cannot hold a lock file (read-only, or on a full disk): it cannot hold a run either."""
+
+
 @contextmanager
 def training_lock(folder: Path):
     """Hold ``folder``'s training lock for the ``with`` block; FolderBusy if another process keeps it."""
     if fcntl is None:
         yield
         return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    handle = open(Path(folder) / ".lock", "a+")
+    try:  # a read-only run folder (or one on a full disk) is the user's to hear about, not a traceback
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        handle = open(Path(folder) / ".lock", "a+")
+    except OSError as error:
+        raise FolderNotWritable(f"cannot train in {folder}: {error.strerror or error} (a run folder must be "
+                                "writable: its checkpoints, metrics and results are written there)") from None
     try:
         deadline = time.monotonic() + PATIENCE
         while True:

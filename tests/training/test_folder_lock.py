@@ -47,3 +47,33 @@ def test_train_refuses_a_folder_in_use(tmp_path, monkeypatch, capsys):
     error = capsys.readouterr().err
     assert "pdedsl: error:" in error and "being trained by another process" in error, error
     assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--out", str(tmp_path / "run"), "-q"]) == 0
+
+
+def test_a_folder_that_cannot_hold_the_lock_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    """A read-only run folder (here: the lock file cannot be opened, as when it is) is refused with a message,
+    never an internal error, and what the folder holds is left as it was."""
+    from pdedsl.cli import main
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD)
+    run = tmp_path / "run"
+    assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--out", str(run), "-q"]) == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.name != ".lock"}
+    capsys.readouterr()
+    monkeypatch.setattr(folder_lock, "open", refused, raising=False)
+    for argv in (["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--out", str(run), "-q"],
+                 ["train", "--resume", str(run), "-q"]):
+        assert main(argv) == 1
+        error = capsys.readouterr().err
+        assert "pdedsl: error: cannot train in" in error and "Permission denied" in error, error
+        assert {p.name: p.read_bytes() for p in run.iterdir() if p.name != ".lock"} == before
+
+
+def test_a_lock_under_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(folder_lock.FolderNotWritable, match="cannot train in"):
+        with training_lock(tmp_path / "file" / "run"):
+            pass
