@@ -181,8 +181,8 @@ def equation_domains(problem) -> list[str]:
 def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:
     """Write ``arrays`` to ``path`` atomically: a crash leaves the old file or the new one, never half of one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    try:  # (a folder that cannot be made, under a file say, is refused like a file that cannot be written)
+        path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as handle:
             np.savez(handle, **arrays)
     except OSError as error:

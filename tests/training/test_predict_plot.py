@@ -173,6 +173,15 @@ def test_predict_replaces_an_existing_output(runs, tmp_path):
         assert out["u"].shape == (1,)
 
 
+def test_an_output_under_a_file_is_refused_with_a_message(runs, tmp_path):
+    """-o naming a path through a file (the folder cannot be made) is a PredictError, not an internal error."""
+    np.savez(tmp_path / "points.npz", x=np.array([0.5]), t=np.array([0.1]))
+    before = (tmp_path / "points.npz").read_bytes()
+    with pytest.raises(PredictError, match="cannot write"):
+        predict(runs["heat"], tmp_path / "points.npz", tmp_path / "points.npz" / "out.npz")
+    assert (tmp_path / "points.npz").read_bytes() == before
+
+
 @pytest.mark.parametrize("arrays, message", [
     ({"x": np.zeros(3)}, "no coordinate array named 't'"),
     ({"y": np.zeros(3)}, "no coordinate array named 'x', 't'"),
