@@ -12,13 +12,12 @@ the loss curves.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..runtime.family import FamilyError, member_arrays, pool_from_arrays
-from .plot import DPI, _draw_losses, _read_metrics, _save  # noqa: F401 - shared figure helpers
+from .plot import DPI, _draw_losses, _read_metrics, _save, formatted, read_result  # noqa: F401 - shared figure helpers
 from .predict import PredictError, write_npz
 
 #: Members a plot shows.
@@ -103,12 +102,12 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             shared = next((v for group, v in limits.items() if column in group), None)
             _panel(figure, ax, input_axes if column in ("input", "generated") else axes, values, title, shared,
                    diverging=column == "error", time=time)
-    result = _result(folder)
+    result = read_result(folder)
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder), result)
     headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', run.objective.mode)}"
     if result.get("rel_l2"):
         headline += f"  |  mean rel. L2 over {result.get('test_samples')} held-out members: " + \
-            ", ".join(f"{k} {v:.2e}" for k, v in result["rel_l2"].items())
+            ", ".join(f"{k} {formatted(v, '.2e')}" for k, v in result["rel_l2"].items())
     elif not result and run.checkpoint_mark is not None:  # a run still training (or killed)
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
@@ -194,10 +193,3 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool, 
     ax.set_ylabel(names[1], fontsize=8, labelpad=1)  # (which axis is which: x across, t up, say)
     ax.tick_params(labelsize=7, length=2, pad=1)
     ax.locator_params(nbins=4)
-
-
-def _result(folder: Path) -> dict:
-    try:
-        return json.loads((folder / "result.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}

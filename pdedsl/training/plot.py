@@ -314,16 +314,56 @@ def _error_labels(run, rows: list[Row]) -> dict[str, str]:
 
 # ---- drawing ----
 def _read_metrics(folder: Path) -> list[dict]:
+    """The records of ``metrics.jsonl`` that can be drawn: a line cut short by a killed run, or one that is not
+    a record as training writes it (edited by hand, say), is passed over."""
     path = folder / "metrics.jsonl"
     if not path.is_file():
         return []
     records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a killed run
+        if _drawable(record):
+            records.append(record)
     return records
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(value) -> bool:
+    """A name -> number mapping as result.json and metrics.jsonl hold them (null: a number that was not finite)."""
+    return isinstance(value, dict) and all(_number(v) or v is None for v in value.values())
+
+
+def _drawable(record) -> bool:
+    return (isinstance(record, dict) and _number(record.get("step", 0)) and _numbers(record.get("terms", {}))
+            and _numbers(record.get("rel_l2", {})))
+
+
+#: The entries of result.json that plots read, with the type training writes each as.
+_RESULT_ENTRIES = {"steps": _number, "wall_s": _number, "test_samples": _number, "rel_l2": _numbers,
+                   "params": _numbers, "mode": lambda value: isinstance(value, str)}
+
+
+def read_result(folder: Path) -> dict:
+    """A run's ``result.json``, without the entries plots read that do not have the type training writes
+    ({} where there is none, or it is not a JSON object): a damaged or edited file is not worth a crash."""
+    try:
+        result = json.loads((Path(folder) / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(result, dict):
+        return {}
+    return {key: value for key, value in result.items() if key not in _RESULT_ENTRIES or _RESULT_ENTRIES[key](value)}
+
+
+def formatted(value, spec: str) -> str:
+    """``value`` formatted by ``spec``, or 'nan' for a number JSON holds as null (it was not finite)."""
+    return "nan" if value is None else format(value, spec)
 
 
 def _finite(values) -> np.ndarray:
@@ -551,7 +591,7 @@ def _headline(problem, result: dict, instance=None) -> str:
         parts.append(f"{steps} steps" + (f" in {wall:.1f} s" if isinstance(wall, (int, float)) else ""))
     inferred = result.get("params") or {}
     if inferred:
-        parts.append(", ".join(f"{k} = {v:.4g}" for k, v in inferred.items()))
+        parts.append(", ".join(f"{k} = {formatted(v, '.4g')}" for k, v in inferred.items()))
     drawn = {k: v for k, v in (instance.params if instance is not None else {}).items() if k not in inferred}
     if drawn:
         parts.append(", ".join(f"{k} = {v:.4g}" for k, v in drawn.items()) + f" (drawn, --instance {instance.seed})")
@@ -587,10 +627,7 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
     view = _held_at(_view(problem), at or {})
     rows = _rows(run, view)
     errors = _error_labels(run, rows)
-    try:
-        result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        result = {}
+    result = read_result(folder)
 
     curve = view.vertical is None
     any_truth = any(row.data is not None for row in rows)

@@ -293,6 +293,32 @@ def test_plot_without_metrics_still_draws(runs, tmp_path):
     _assert_png(plot(folder, tmp_path / "plate.png"))
 
 
+@pytest.mark.parametrize("result", [
+    '{"problem": "rod_heat", "steps": 20, "rel_l2": {"u": null}, "params": {"k": null}}',  # not finite: null
+    '[1, 2]', '{"steps": "many", "rel_l2": [0.1], "params": {"k": "big"}, "wall_s": {}}', '{broken'])
+def test_plot_draws_past_damaged_or_edited_records(runs, tmp_path, result):
+    """A diverged run's result.json (null errors and params), one edited by hand or cut short, and metrics lines
+    that are not training's records are drawn around, never an internal error."""
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(runs["heat"], folder)
+    (folder / "result.json").write_text(result)
+    with open(folder / "metrics.jsonl", "a") as handle:
+        handle.write('[1]\n"text"\n{"step": "a"}\n{"step": 30, "terms": [1]}\n{"step": 31, "rel_l2": 0.5}\n{"step": 3')
+    _assert_png(plot(folder, tmp_path / "heat.png"))
+
+
+def test_read_result_keeps_what_plots_can_use(tmp_path):
+    from pdedsl.training.plot import formatted, read_result
+
+    (tmp_path / "result.json").write_text('{"steps": 5, "rel_l2": {"u": null}, "params": "x", "mode": 3}')
+    assert read_result(tmp_path) == {"steps": 5, "rel_l2": {"u": None}}
+    (tmp_path / "result.json").write_text('"text"')
+    assert read_result(tmp_path) == {}
+    assert formatted(None, ".2e") == "nan" and formatted(0.5, ".2e") == "5.00e-01"
+
+
 # ---- the accuracy benchmark ----
 def _benchmark():
     from benchmark_script import load
