@@ -767,6 +767,9 @@ def _data(args) -> int:
     if args.n < 1 or (args.grid is not None and args.grid < 3):
         raise _UsageError(f"data needs --n of at least 1 and --grid of at least 3 nodes per axis "
                           f"(got --n {args.n}, --grid {args.grid})")
+    output = Path(args.output)
+    if output.suffix == ".pde" or (output.exists() and output.resolve() == Path(args.spec).resolve()):
+        raise _UsageError(f"-o {output} would overwrite a spec with data; write the samples to a .npz file")
     problem = api.load(_existing(args.spec), observations_read=False)  # (the data may be what they will be)
     for warning in problem.warnings:
         print(warning.render(), file=sys.stderr)

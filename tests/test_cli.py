@@ -219,6 +219,15 @@ def test_compile_writes_a_module_and_never_over_a_spec(tmp_path, capsys):
     assert "cannot write" in capsys.readouterr().err
 
 
+def test_data_never_writes_over_a_spec(tmp_path, capsys):
+    """data -o naming the spec (or any .pde) would replace it with an archive: a usage error, as for compile."""
+    path = write(tmp_path, "good.pde", GOOD)
+    for target in (path, str(tmp_path / "other.pde")):
+        assert main(["data", path, "--n", "1", "-q", "-o", target]) == 2
+        assert "would overwrite a spec with data" in capsys.readouterr().err
+    assert open(path).read() == GOOD and not (tmp_path / "other.pde").exists()
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0
