@@ -198,6 +198,24 @@ def point_columns(arrays: Mapping[str, np.ndarray], layout: str, names) -> dict[
     return {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in names}
 
 
+#: What a run or posterior folder keeps (training, infer and their caches write these): never a predict's output.
+FOLDER_FILES = frozenset({"checkpoint.pt", "config.json", "spec.pde", "solver.py", "metrics.jsonl", "result.json",
+                          "test.npz", "instance.npz", "members.train.npz", "members.test.npz", "inference.json",
+                          "posterior.npz", "fields.npz", "latent_prior.npz", "model_error.npz", ".lock"})
+
+
+def _check_output(folder, points_path, output_path) -> None:
+    """Refuse an output that would replace the points file, or a file of the folder answering (its checkpoint,
+    say, or a data file under data/): a slip of -o would lose the run."""
+    output = Path(output_path).resolve()
+    if output == Path(points_path).resolve():
+        raise PredictError(f"{output_path}: the output would overwrite the points file; write it elsewhere (-o)")
+    own = Path(folder).resolve()
+    if (output.parent == own and output.name in FOLDER_FILES) or own / "data" in output.parents:
+        raise PredictError(f"{output_path}: the output would overwrite {output.name}, a file of the folder {folder} "
+                           "that its run needs; write it elsewhere (-o)")
+
+
 def predict(folder, points_path, output_path, layout: str = "auto", run=None) -> dict:
     """Evaluate every field of the run in ``folder`` at the points of ``points_path``; write ``output_path``.
 
@@ -208,9 +226,7 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     from .inference import is_posterior_folder
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
-    if Path(output_path).resolve() == Path(points_path).resolve():
-        raise PredictError(f"{output_path}: the output would overwrite the points file; write it elsewhere (-o)")
-
+    _check_output(folder, points_path, output_path)
     if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
         from .posterior_views import predict_posterior
 

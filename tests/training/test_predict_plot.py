@@ -173,6 +173,21 @@ def test_predict_replaces_an_existing_output(runs, tmp_path):
         assert out["u"].shape == (1,)
 
 
+@pytest.mark.parametrize("name", ["checkpoint.pt", "config.json", "result.json", "spec.pde", "data/x.npz"])
+def test_predict_never_overwrites_a_file_of_its_run(runs, tmp_path, name):
+    """-o naming the run's checkpoint (or another file it needs) would lose the run: refused, the file kept."""
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(runs["heat"], folder)
+    np.savez(tmp_path / "points.npz", x=np.array([0.5]), t=np.array([0.1]))
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(PredictError, match="a file of the folder"):
+        predict(folder, tmp_path / "points.npz", folder / name)
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    predict(folder, tmp_path / "points.npz", folder / "predicted.npz")  # a file of its own there is fine
+
+
 def test_an_output_under_a_file_is_refused_with_a_message(runs, tmp_path):
     """-o naming a path through a file (the folder cannot be made) is a PredictError, not an internal error."""
     np.savez(tmp_path / "points.npz", x=np.array([0.5]), t=np.array([0.1]))
