@@ -60,7 +60,8 @@ def open_npz(path):
 #: What an array of each numpy dtype kind holds, for the message refusing it (real numbers are needed).
 _HOLDS = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates", "m": "time spans",
           "V": "records (a structured array)", "O": "Python objects"}
-_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+#: What numpy raises reading a damaged archive or array (a truncated zip is neither an OSError nor a ValueError).
+READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def read_array(archive, key: str) -> "np.ndarray":
@@ -70,7 +71,7 @@ def read_array(archive, key: str) -> "np.ndarray":
 
     try:
         array = archive[key]
-    except _READ_ERRORS as error:
+    except READ_ERRORS as error:
         if "allow_pickle" in str(error):
             raise ArrayError(f"'{key}' holds Python objects (a pickle), which are never loaded; save numbers") from None
         raise ArrayError(f"'{key}' cannot be read ({str(error)[:200] or type(error).__name__})") from None

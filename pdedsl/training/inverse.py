@@ -53,6 +53,7 @@ import torch
 from ..backends.dgno import LatentInputs
 from ..errors import PdeError
 from ..files import replacing
+from ..npz import READ_ERRORS
 from ..runtime.family import random_params
 from .data import DataError, as_tensors, load_points
 
@@ -162,7 +163,7 @@ def run_aggregate_prior(run, network) -> LatentPrior:
         with np.load(path) as saved:
             if np.array_equal(saved["checkpoint"], mark):
                 return LatentPrior(torch.from_numpy(saved["mean"]), torch.from_numpy(saved["factor"]))
-    except (OSError, KeyError, ValueError):  # none yet, or unreadable: make it
+    except (*READ_ERRORS, KeyError):  # none yet, or unreadable (damaged, cut short): make it
         pass
     prior = aggregate_prior(network, run.pool, run.dtype)
     try:

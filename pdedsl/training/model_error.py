@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..files import replacing
+from ..npz import READ_ERRORS
 from ..reference.from_spec import ReferenceError
 from ..reference.dataset import generate
 from ..runtime.family import pool_from_arrays
@@ -83,16 +84,26 @@ class ModelError:
                        data["checkpoint"] if "checkpoint" in data.files else None)
 
 
+def _saved(path: Path, fields: list[str]) -> Optional[ModelError]:
+    """The model error kept at ``path``; None where there is none or it cannot be read (damaged, cut short,
+    written for other fields): it is a cache, measured again then."""
+    if not path.is_file():
+        return None
+    try:
+        return ModelError.load(path, fields)
+    except (*READ_ERRORS, KeyError, TypeError):
+        return None
+
+
 def model_error(run, members: int = CALIBRATION_MEMBERS, progress=None) -> tuple[Optional[ModelError], str]:
     """The model error of an operator run (read from its folder, or measured and saved there), or None and why.
 
     Needs a reference solver for the spec (as the held-out test set does)."""
     fields = list(run.model.field_names)
     path = Path(run.folder) / FILE_NAME
-    if path.is_file():
-        saved = ModelError.load(path, fields)
-        if saved.checkpoint == run.checkpoint_mark:  # else measured on a model since trained on: again
-            return saved, ""
+    saved = _saved(path, fields)
+    if saved is not None and saved.checkpoint == run.checkpoint_mark:  # else measured on a model since trained on
+        return saved, ""
     grid = len(next(iter(run.layout.nodes().values())))
     try:
         arrays = generate(run.problem, members, grid, CALIBRATION_SEED, progress)
