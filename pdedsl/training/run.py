@@ -431,6 +431,8 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         print(f"pdedsl: note: {', '.join(jumping)} jump{'s' if len(jumping) == 1 else ''} across interfaces, where "
               "test balls that straddle one integrate poorly; --form mixed is built for such coefficients",
               file=sys.stderr)
+    if CONTEXT.main and run.operator and config.test_data and not resume:
+        run.prepare_test()  # a --test-data file that does not fit fails before an earlier run here is cleared
     with training_lock(run.folder) if CONTEXT.main else nullcontext():
         if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
             run.prepare_folder(resume)

@@ -426,3 +426,24 @@ def test_a_run_keeps_its_data_files_and_outlives_the_originals(tmp_path):
     assert len(run.pool) == 8 and run.config.data == str(tmp_path / "run" / "members.train.npz")
     again = resume(tmp_path / "run", progress=False, steps=6)
     assert again["test_samples"] == first["test_samples"] == 3
+
+
+def test_a_test_data_file_that_does_not_fit_leaves_the_earlier_run_as_it_was(tmp_path):
+    """Retraining a folder with a --test-data file that cannot be used fails before the earlier run's checkpoint,
+    metrics and results are cleared (they used to be deleted first)."""
+    from pdedsl.reference.dataset import write
+
+    path, problem = load(tmp_path, FAMILY)
+    options = dict(backend="deeponet", samples=8, batch_size=4, test_samples=2, grid=9, steps=4,
+                   backend_options={"width": 8, "depth": 2})
+    train(path, TrainConfig(**options), tmp_path / "run", progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file() and p.name != ".lock"}
+    np.savez(tmp_path / "wrong.npz", x=np.zeros(3))
+    write(tmp_path / "coarse.npz", generate(problem, 2, 5, seed=5))
+    (tmp_path / "text.npz").write_text("not an archive")
+    for name, message in (("wrong.npz", "no array named"), ("coarse.npz", "grid differs"),
+                          ("text.npz", "not a readable .npz")):
+        with pytest.raises(FamilyError, match=message):
+            train(path, TrainConfig(**options, test_data=str(tmp_path / name)), tmp_path / "run", progress=False)
+        assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()
+                if p.is_file() and p.name != ".lock"} == before
