@@ -502,6 +502,7 @@ class Trainer:
         self.last_iterate_errors = None  # the errors of Adam's last iterate, where the average replaced it
         self.weights_checked = False
         self.stop_request = StopRequest()
+        self.outdated_result = False  # a resumed run's result.json, which describes the model checkpointed before
 
     def fit(self, resume: bool) -> dict:
         """Train from the start or the checkpoint; a SIGINT/SIGTERM saves a checkpoint and raises Stopped."""
@@ -520,6 +521,7 @@ class Trainer:
         refiner = self._levenberg_marquardt() if config.optimizer == "lm" else lbfgs
         step, wall_before = 0, 0.0
         state = run.load_checkpoint() if resume else None
+        self.outdated_result = resume
         if resume and CONTEXT.main:  # records after the checkpoint (all of them, without one) are logged again
             _forget_metrics_after(run.folder / "metrics.jsonl", int(state["step"]) if state is not None else 0)
         if state is not None:
@@ -722,6 +724,9 @@ class Trainer:
         state["drawn_at"] = self.drawn_at
         state["averaged"] = None if self.averaged is None else [t.clone() for t in self.averaged]
         checkpoint.save(state, self.run.folder / "checkpoint.pt")
+        if self.outdated_result:  # its model is gone now: a run stopped from here on is shown as unfinished
+            (self.run.folder / "result.json").unlink(missing_ok=True)
+            self.outdated_result = False
 
     def _learning_rate(self, step: int) -> float:
         """The scheduled rate at ``step``, before halvings for steps skipped in this session."""

@@ -71,6 +71,21 @@ def test_a_stopped_run_saves_where_it_stopped_and_resumes_to_the_same_numbers(tm
     assert all(torch.allclose(a[k], b[k], rtol=1e-9, atol=1e-12) for k in a)
 
 
+def test_a_resumed_run_stopped_part_way_drops_the_result_of_the_model_it_replaced(tmp_path, spec, monkeypatch):
+    """A finished run extended with --resume --steps and stopped part way: its result.json described the model the
+    new checkpoint has replaced, so it goes (plot then says the run is unfinished); the finished run writes it."""
+    train(spec, TrainConfig(**SETTINGS), tmp_path / "run", progress=False)
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["steps"] == 60
+    restore = _signal_after(monkeypatch, 70)  # (the 20 Adam steps added follow the 60 taken)
+    with pytest.raises(Stopped):
+        resume(tmp_path / "run", progress=False, steps=80)
+    restore()
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 70
+    assert not (tmp_path / "run" / "result.json").exists()
+    assert resume(tmp_path / "run", progress=False)["steps"] == 100
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["steps"] == 100
+
+
 def test_a_second_signal_interrupts_at_once(tmp_path, spec, monkeypatch):
     _signal_after(monkeypatch, 17, (signal.SIGINT, signal.SIGINT))
     with pytest.raises(KeyboardInterrupt) as interrupted:
