@@ -435,6 +435,8 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
         run.prepare_test()  # a --test-data file that does not fit fails before an earlier run here is cleared
     with training_lock(run.folder) if CONTEXT.main else nullcontext():
         if CONTEXT.main:  # one writer; the other ranks wait until the folder is ready
+            if resume:
+                _warn_if_the_spec_changed(run)
             run.prepare_folder(resume)
             run.prepare_test()  # before training, so a missing reference solver shows at once
         CONTEXT.barrier()
@@ -444,6 +446,28 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     CONTEXT.barrier()
     CONTEXT.stop()
     return result
+
+
+def _warn_if_the_spec_changed(run: Run) -> None:
+    """A resumed run rebuilds its residuals from the folder's spec.pde: say so when they are not the ones its
+    solver.py was generated with (the copy was edited, say), since the weights go on training on other physics."""
+    try:
+        before = (run.folder / "solver.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if _generated_body(before) != _generated_body(run.source):
+        folder = run.folder
+        print(f"pdedsl: warning: {folder / 'spec.pde'} no longer gives the residuals this run was trained with "
+              f"({folder / 'solver.py'}): the spec was edited since, or pdedsl generates them differently now; the "
+              "run continues with the spec as it is. To train a changed spec from these weights in a run of its "
+              f"own, use 'pdedsl train SPEC --init {folder} --out NEW'", file=sys.stderr)
+
+
+def _generated_body(source: str) -> str:
+    """A generated module without the lines naming the spec file and pdedsl's version (the first, SPEC and
+    COMPILER_VERSION): a run's solver.py names the file it started from, a resumed one the folder's copy."""
+    lines = source.splitlines()[1:]
+    return "\n".join(line for line in lines if not line.startswith(("SPEC = ", "COMPILER_VERSION = ")))
 
 
 def resume(folder, progress: bool = True, steps: int | None = None) -> dict:

@@ -138,3 +138,26 @@ def test_processes_take_equal_shares(count, world, monkeypatch):
         assert len(held) == len(set(held)) == count - count % world
     else:
         assert shares == [list(range(count))] * world
+
+
+DATA_ROD = ROD.replace("field u\n", 'field u\ninput k from "data/k.npz"\n').replace("-d(u, x, 2)", "-d(k*d(u, x), x)")
+
+
+def test_a_resume_warns_when_the_folders_spec_was_edited(tmp_path, capsys):
+    """The run's spec.pde edited between the kill and the resume: the weights would go on training on other
+    physics, which is said. An untouched spec (data files in a subfolder too) resumes without a word."""
+    (tmp_path / "data").mkdir()
+    numpy.savez(tmp_path / "data" / "k.npz", x=numpy.linspace(0, 1, 5), k=numpy.ones(5))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(DATA_ROD)
+    train(spec, tiny(steps=10), tmp_path / "run", progress=False)
+    capsys.readouterr()
+    resume(tmp_path / "run", progress=False, steps=12)
+    assert "warning" not in capsys.readouterr().err
+    kept = tmp_path / "run" / "spec.pde"
+    kept.write_text(kept.read_text().replace("pi^2 * sin", "2 * pi^2 * sin"))
+    resume(tmp_path / "run", progress=False, steps=14)
+    error = capsys.readouterr().err
+    assert "spec.pde no longer gives the residuals this run was trained with" in error and "--init" in error
+    resume(tmp_path / "run", progress=False, steps=16)  # (said once: the run goes on from the spec as it is now)
+    assert "warning" not in capsys.readouterr().err
