@@ -230,7 +230,11 @@ class Run:
             print(f"pdedsl: warning: --init {other} was trained on problem '{theirs}', not '{self.problem.name}'; "
                   "its weights fit this network's shapes, so they are used", file=sys.stderr)
         try:
-            self._load_weights(self._read_checkpoint(path))
+            state = self._read_checkpoint(path)
+        except RunError as error:  # (its advice to delete the checkpoint is for the run it belongs to)
+            raise RunError(f"--init {other}: {str(error).split('; delete it')[0]}; train from another run") from None
+        try:
+            self._load_weights(state)
         except (RuntimeError, KeyError, TypeError, AttributeError) as error:  # missing, unexpected or mis-sized
             raise RunError(f"--init {other}: its network does not fit this run's (the same backend, sizes and "
                            f"fields are needed): {_detail(error)}") from None

@@ -76,6 +76,18 @@ def test_init_from_another_problems_run_is_warned_about(spec, tmp_path, capsys):
     assert "was trained on problem 'rod', not 'other_rod'" in capsys.readouterr().err
 
 
+def test_init_from_a_damaged_checkpoint_names_the_option_and_leaves_it(spec, tmp_path):
+    """--init naming a run whose checkpoint is cut short is an error about --init; the advice to delete that
+    checkpoint (which is for resuming its own run) is not given, and nothing there is touched."""
+    train(spec, tiny(steps=5), tmp_path / "base", progress=False)
+    damaged = (tmp_path / "base" / "checkpoint.pt").read_bytes()[:500]
+    (tmp_path / "base" / "checkpoint.pt").write_bytes(damaged)
+    with pytest.raises(RunError, match=r"--init .*base: cannot read .*truncated") as refused:
+        train(spec, tiny(steps=5, init=str(tmp_path / "base")), tmp_path / "tuned", progress=False)
+    assert "delete" not in str(refused.value)
+    assert (tmp_path / "base" / "checkpoint.pt").read_bytes() == damaged
+
+
 def test_a_folder_of_another_problem_or_a_posterior_is_not_overwritten(spec, tmp_path):
     other = tmp_path / "other.pde"
     other.write_text(OTHER)
