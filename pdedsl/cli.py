@@ -8,6 +8,7 @@ backend, data, run folder), 2 usage errors (bad options, missing files),
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
@@ -262,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("PDEDSL_DEBUG"):
             raise
+        if _refused_by_the_file_system(error):
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"pdedsl: error: {where}{error.strerror or error} (the file system refused; make room or "
+                  "fix its permissions, or choose another place)", file=sys.stderr)
+            return EXIT_SPEC
         if _peer_lost(error):
             print(f"pdedsl: error: process {os.environ.get('RANK', '?')} of the run lost the others (one stopped); "
                   "the run continues with 'pdedsl train --resume' from its last checkpoint", file=sys.stderr)
@@ -273,6 +279,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_SPEC
         _report_bug(error)
         return EXIT_INTERNAL
+
+
+#: What the file system answers when it refuses a read or write that pdedsl was right to ask for: the user's
+#: or the machine's to fix (a read-only folder, a full disk), not a bug.
+_FILE_SYSTEM_REFUSALS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EIO,
+                         errno.ENAMETOOLONG}
+
+
+def _refused_by_the_file_system(error: Exception) -> bool:
+    return isinstance(error, OSError) and error.errno in _FILE_SYSTEM_REFUSALS
 
 
 def _report_bug(error: Exception) -> None:

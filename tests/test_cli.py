@@ -289,6 +289,25 @@ def test_internal_errors_say_they_are_bugs(tmp_path, capsys, monkeypatch):
     assert "internal error: ZeroDivisionError: boom" in err and "bug in pdedsl" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("error, code", [(PermissionError(13, "Permission denied", "run/result.json"), 1),
+                                         (OSError(28, "No space left on device", "run/checkpoint.pt"), 1),
+                                         (FileNotFoundError(2, "No such file or directory", "x"), 3)])
+def test_a_file_system_refusal_is_an_error_not_a_bug(tmp_path, capsys, monkeypatch, error, code):
+    """A read-only file or a full disk met anywhere is exit 1 naming the file; another OSError is still a bug."""
+    import pdedsl.api
+
+    def refuse(*_):
+        raise error
+
+    monkeypatch.setattr(pdedsl.api.compiler, "check", refuse)
+    assert main(["show", write(tmp_path, "good.pde", GOOD)]) == code
+    err = capsys.readouterr().err
+    if code == 1:
+        assert f"pdedsl: error: {error.filename}: {error.strerror}" in err and "bug" not in err, err
+    else:
+        assert "internal error" in err
+
+
 def test_check_goes_on_past_a_bug_in_one_spec(tmp_path, capsys, monkeypatch):
     import pdedsl.api
 
