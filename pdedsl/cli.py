@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=int, metavar="N",
                        help="measure the held-out error (exact solution, reference or test members) every N steps "
                             "during training, into metrics.jsonl and the plot; 0: only at the end (default: 500)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=("float32", "float64", "bf16"),
                        help="bf16: float32 parameters and residuals, bfloat16 matmuls in an operator's label "
@@ -185,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--instance", type=int, metavar="SEED",
                        help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
                             "not inferred)")
-    infer.add_argument("--seed", type=int, default=0)
+    infer.add_argument("--seed", type=_seed, default=0)
     infer.add_argument("--json", action="store_true", help="end standard output with one JSON line of results")
     infer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -211,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("spec", metavar="SPEC")
     data.add_argument("--n", type=int, default=1, help="number of samples (default: 1)")
     data.add_argument("--grid", type=int, default=29, help="grid nodes per axis, boundary included (default: 29)")
-    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--seed", type=_seed, default=0)
     data.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
@@ -223,6 +223,17 @@ STAGES = ("ast", "ir", "lowered", "code")
 def _subcommand(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
     """The parser of one command, to report its errors with its own usage line."""
     return parser.commands.choices[command]
+
+
+def _seed(text: str) -> int:
+    """A --seed: a whole number >= 0 (numpy's generators, which draw members and data, take no other)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0 (got {value})")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

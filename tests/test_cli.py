@@ -113,7 +113,10 @@ def test_check_several_files_reports_each(tmp_path, capsys):
                                   ["data", "specs/darcy_smooth.pde", "--n", "0", "-o", "x.npz"],
                                   ["data", "specs/darcy_smooth.pde", "--grid", "2", "-o", "x.npz"],
                                   ["train", "specs/poisson.pde", "--instance", "-1"],
-                                  ["train", "specs/poisson.pde", "--backend", "bogus"]])
+                                  ["train", "specs/poisson.pde", "--backend", "bogus"],
+                                  ["data", "specs/darcy_smooth.pde", "--seed", "-1", "-o", "x.npz"],
+                                  ["train", "specs/darcy_smooth.pde", "--backend", "deeponet", "--seed", "-1"],
+                                  ["infer", "specs/heat_inverse.pde", "--seed", "-1"]])
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
 
