@@ -167,6 +167,8 @@ class Run:
     # ---- persistence ----
     def prepare_folder(self, resume: bool) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        for partial in self.folder.glob(".*.tmp"):  # a write a kill cut short (files.replacing); the lock is ours
+            partial.unlink(missing_ok=True)
         if not resume:
             for stale in ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz", "inference.json"):
                 (self.folder / stale).unlink(missing_ok=True)

@@ -173,3 +173,13 @@ def test_a_resume_warns_when_the_folders_spec_was_edited(tmp_path, capsys):
     assert "spec.pde no longer gives the residuals this run was trained with" in error and "--init" in error
     resume(tmp_path / "run", progress=False, steps=16)  # (said once: the run goes on from the spec as it is now)
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_write_a_kill_cut_short_is_cleared_when_the_run_goes_on(spec, tmp_path):
+    """A SIGKILL inside files.replacing leaves '.checkpoint.pt.PID.tmp'; the next process holding the folder's
+    lock removes it (nothing else can be writing there)."""
+    train(spec, tiny(steps=10), tmp_path / "run", progress=False)
+    partial = tmp_path / "run" / ".checkpoint.pt.99999.tmp"
+    partial.write_bytes(b"cut short")
+    resume(tmp_path / "run", progress=False, steps=12)
+    assert not partial.exists() and (tmp_path / "run" / "checkpoint.pt").is_file()
