@@ -21,6 +21,7 @@ field, and is written atomically (a temporary file, then ``os.replace``).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Mapping
 
@@ -29,6 +30,7 @@ import torch
 
 from ..errors import PdeError
 from ..files import replacing
+from ..ir.build.data_files import COORDINATE_LIKE
 from ..npz import NpzError, open_npz, read_array
 from ..runtime import sampling
 
@@ -104,6 +106,11 @@ def read_points(path, problem, layout: str = "auto") -> tuple[dict[str, np.ndarr
                             if f.name in archive.files}
         except NpzError as error:
             raise PredictError(f"{path}: {error}") from None
+        stray = sorted((COORDINATE_LIKE & set(archive.files)) - set(names) - {f.name for f in problem.fields})
+    if stray:  # points at (x, t) answered at x alone would be silently wrong
+        print(f"pdedsl: warning: {path}: {', '.join(map(repr, stray))} named like a coordinate, but problem "
+              f"'{problem.name}' has coordinates {', '.join(map(repr, names))}: "
+              f"{'it is' if len(stray) == 1 else 'they are'} not read", file=sys.stderr)
     for name, array in arrays.items():
         if array.dtype.kind == "b":
             raise PredictError(f"{path}: coordinate '{name}' has dtype {array.dtype}; numbers are needed")

@@ -457,3 +457,13 @@ def test_the_headline_names_the_params_an_instance_drew(tmp_path):
     assert 1 <= drawn <= 2
     assert _headline(run.problem, {}, run.objective.instance).endswith(f"k = {drawn:.4g} (drawn, --instance 3)")
     assert plot(tmp_path / "run").is_file()
+
+
+def test_predict_warns_about_a_coordinate_the_problem_lacks(runs, tmp_path, capsys):
+    """Points at (x, y, t) for a steady 2-D run are answered at (x, y): the ignored t is said."""
+    np.savez(tmp_path / "xyt.npz", x=np.zeros(3), y=np.zeros(3) + 0.5, t=np.ones(3))
+    predict(runs["plate"], tmp_path / "xyt.npz", tmp_path / "out.npz")
+    assert "'t' named like a coordinate, but problem 'holed_plate' has coordinates 'x', 'y'" in capsys.readouterr().err
+    np.savez(tmp_path / "xy.npz", x=np.zeros(3), y=np.zeros(3) + 0.5)
+    predict(runs["plate"], tmp_path / "xy.npz", tmp_path / "out.npz")
+    assert "named like a coordinate" not in capsys.readouterr().err
