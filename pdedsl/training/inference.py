@@ -185,6 +185,11 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
               "checkpoint (delete the folder to start afresh)", file=sys.stderr)
         result = resume(out_folder, progress=progress)
     else:
+        folder = Path(out_folder)
+        if (folder / "checkpoint.pt").is_file() and not (folder / "result.json").exists():
+            print(f"pdedsl: note: {out_folder} holds an inference killed part way with other equations or "
+                  "settings (steps, seed, ...); starting afresh (the same command as before continues it)",
+                  file=sys.stderr)
         result = train(spec_path, config, out_folder, progress=progress)
     report = {
         "kind": "pinn",

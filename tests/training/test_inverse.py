@@ -538,6 +538,9 @@ def test_a_killed_pinn_inference_is_continued_by_the_same_command(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "continuing it from its last checkpoint" in done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["params"] == whole["params"]
+    (tmp_path / "heat" / "result.json").unlink()  # killed again, then asked with other settings: said so
+    done = pdedsl(*command[:4], "--steps", "2", "--lbfgs-steps", "0", "-q")
+    assert done.returncode == 0 and "killed part way with other equations or settings" in done.stderr
 
 
 def test_a_pinn_inference_takes_threads_as_train_does(tmp_path):
