@@ -228,6 +228,8 @@ class CallBuilder:
         axes = list(ctx.axes) + ([owner.time.name] if owner.time is not None and TIME in ctx.names else [])
         listed = ", ".join(axes) or "none"
         kind = owner.scope.kind_of(arg.id)
+        if kind is None and arg.id in owner.doubtful_axes:
+            return  # an axis of a domain in error, which is reported where it is declared
         if kind is not None:
             message = f"'{arg.id}' is {KIND_NOUN[kind]}, not an axis; d() differentiates with respect to an axis ({listed})"
         elif arg.id in owner.all_axes:
