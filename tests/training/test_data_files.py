@@ -141,6 +141,24 @@ def test_a_zip_of_other_files_and_a_folder_are_refused_by_check(tmp_path):
     assert "is a folder" in error.message
 
 
+def test_a_folder_named_as_data_file_gets_a_hint_that_names_a_file_in_it(tmp_path):
+    (tmp_path / "runs").mkdir()
+    for name in ("b.npz", "a.npz", "notes.txt"):
+        (tmp_path / "runs" / name).write_text("")
+    (tmp_path / "empty").mkdir()
+    hints = {}
+    for folder in ("runs/", "empty", "/"):
+        with pytest.raises(pdedsl.SpecError) as raised:
+            pdedsl.load(_spec(tmp_path, f'observe u from "{folder}" noise 0.1'))
+        (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+        assert error.message == f"data file '{folder}' is a folder, not an .npz file"
+        hints[folder] = error.hint
+    assert hints["runs/"] == f"name the .npz file itself, such as 'runs/a.npz' (the folder {tmp_path / 'runs'} holds a.npz, b.npz)"
+    assert hints["empty"] == (f"name the .npz file itself, such as 'empty/data.npz' (the folder {tmp_path / 'empty'} "
+                              "holds no .npz file)")
+    assert hints["/"].startswith("name the .npz file itself, such as '/")
+
+
 def _rod_with_input(tmp_path, **arrays):
     np.savez(tmp_path / "k.npz", **arrays)
     path = tmp_path / "rod.pde"

@@ -64,7 +64,8 @@ def check_data_file(
         sink.error(f"data file '{_short(literal.value)}' cannot be read: {reason}", literal.span)
         return None
     if stat.S_ISDIR(mode):
-        sink.error(f"data file '{literal.value}' is a folder, not an .npz file", literal.span, hint=f"{path}")
+        sink.error(f"data file '{literal.value}' is a folder, not an .npz file", literal.span,
+                   hint=_folder_hint(literal.value, path))
         return None
     if not stat.S_ISREG(mode):
         sink.error(f"data file '{literal.value}' is not a regular file (a pipe or a device?)", literal.span,
@@ -113,6 +114,31 @@ def _layout_problem(arrays: dict, name: str, axes: tuple[str, ...]) -> str | Non
     if layout_of(arrays[name], coordinates) is None:
         return misfit(name, arrays[name], axes, coordinates)
     return None
+
+
+_MAX_LISTED = 3  # .npz files named in the hint about a folder
+_MAX_SCANNED = 1000  # entries of a folder looked at for them (a folder may be huge)
+
+
+def _folder_hint(written: str, path: Path) -> str:
+    """What to write instead of a folder: the file inside it, with a few of the .npz files it holds (if any)."""
+    found = []
+    try:
+        with os.scandir(path) as entries:
+            for index, entry in enumerate(entries):
+                if index >= _MAX_SCANNED or len(found) > _MAX_LISTED:
+                    break
+                if entry.name.endswith(".npz"):
+                    found.append(entry.name)
+    except OSError:
+        pass
+    folder = written.rstrip("/\\") + "/"
+    if not found:
+        return f"name the .npz file itself, such as '{folder}data.npz' (the folder {path} holds no .npz file)"
+    found.sort()
+    more = ", ..." if len(found) > _MAX_LISTED else ""
+    listed = ", ".join(found[:_MAX_LISTED]) + more
+    return f"name the .npz file itself, such as '{folder}{found[0]}' (the folder {path} holds {listed})"
 
 
 def _short(text: str, limit: int = 80) -> str:
