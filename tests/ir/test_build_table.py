@@ -318,3 +318,62 @@ def test_a_spec_without_fields_is_warned_about_at_its_start(tmp_path, text):
     (warning,) = problem.warnings
     assert warning.message == "the spec declares no field: there is nothing to solve for"
     assert (warning.span.line, warning.span.column) == (1, 1)
+
+
+def _spec(domain: str = "box(x: [0, 1], y: [0, 1])", time: str = "[0, 1]", prior: str = "exp(gaussian_field("
+          "length: 0.2))") -> str:
+    return (f"problem p\ndomain D = {domain}\ntime t: {time}\nfield u\ninput a ~ {prior}\n"
+            "equation in D:\n    dt(u) = laplace(u) + a\nboundary on boundary(D):\n    u = 0\ninitial:\n    u = 0\n")
+
+
+@pytest.mark.parametrize("domain, time, column, message", [
+    ("interval(x: [-1e308, 1e308])", "[0, 1]", 24,
+     "the range of axis 'x' [-1e+308, 1e+308] cannot be sampled: its width overflows float64 (beyond 1.8e+308)"),
+    ("interval(x: [0, 5e-324])", "[0, 1]", 24,
+     "the range of axis 'x' [0, 5e-324] cannot be sampled: its width 4.94e-324 is below float64's smallest normal "
+     "number 2.23e-308, where it keeps only a few digits"),
+    ("interval(x: [1e6, 1e6 + 1e-9])", "[0, 1]", 24,
+     "the range of axis 'x' [1e+06, 1000000.000000001] cannot be sampled: its width 1.05e-09 is "
+     "1e-15 of its coordinates' size 1e+06: float64 tells apart only about 9 coordinates in it"),
+    ("disk(center: (0, 0), radius: 1e-320)", "[0, 1]", 41,
+     "the disk spans [-1e-320, 1e-320] along axis 'x', which cannot be sampled: its width 2e-320 is below "
+     "float64's smallest normal number 2.23e-308, where it keeps only a few digits"),
+    ("disk(center: (1e308, 0), radius: 1e308)", "[0, 1]", 45,
+     "the disk reaches beyond float64's largest number (1.8e+308): its center plus or minus its radius overflows"),
+])
+def test_ranges_float64_cannot_sample_are_errors_at_the_range(domain, time, column, message):
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(_spec(domain, time))
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column, error.message) == (2, column, message)
+
+
+def test_a_time_interval_float64_cannot_sample_is_an_error():
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(_spec(time="[0, 1e-320]"))
+    (error,) = raised.value.diagnostics
+    assert (error.span.line, error.span.column) == (3, 9)
+    assert error.message.startswith("time interval of 't' [0, 1e-320] cannot be sampled: its width 1e-320 is below")
+
+
+@pytest.mark.parametrize("domain, message", [
+    ("interval(x: [1e6, 1e6 + 1e-6])", "the range of axis 'x' [1e+06, 1000000.000001]: its width "
+     "1e-06 is 1e-12 of its coordinates' size 1e+06: float32 tells apart only about 1 "
+     "coordinate in it"),
+    ("interval(x: [0, 1e-40])", "the range of axis 'x' [0, 1e-40]: its width 1e-40 is below float32's smallest "
+     "normal number 1.18e-38: a float32 run cannot resolve it"),
+    ("interval(x: [0, 1e39])", "the range of axis 'x' [0, 1e+39]: its coordinates reach 1e+39, beyond float32's "
+     "largest number 3.4e+38: a float32 run sees infinities"),
+    ("polygon((1e9, 0), (1e9 + 1, 0), (1e9, 1))", "the polygon spans [1e+09, 1000000001.0] along axis 'x': its "
+     "width 1 is 1e-09 of its coordinates' size 1e+09: float32 tells apart only about 1 coordinate in it"),
+])
+def test_ranges_float32_cannot_resolve_are_warnings(domain, message):
+    (warning,) = pdedsl.load(_spec(domain)).warnings
+    assert warning.message == message and warning.span.line == 2
+    assert warning.hint.startswith("train with --precision float64")
+
+
+@pytest.mark.parametrize("domain", ["interval(x: [1000, 1001])", "interval(x: [-1e30, 1e30])", "interval(x: [0, 1e-30])",
+                                    "disk(center: (0, 0), radius: 1e-9)", "ball(center: (5, 5, 5), radius: 0.01)"])
+def test_ranges_float32_resolves_are_silent(domain):
+    assert pdedsl.load(_spec(domain)).warnings == ()

@@ -24,6 +24,7 @@ from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, R
 from .expressions import ExpressionBuilder
 from .extent import conflicting_bounds, extent, unmet_bound
 from .geometry import GeometryBuilder
+from .resolution import judge_range, shortest
 from .scope import Scope
 from .statements import StatementBuilder
 
@@ -155,6 +156,13 @@ class ProblemBuilder(StatementBuilder):
         if not low < high:
             self.sink.error(f"{what} [{low:g}, {high:g}] is empty: its start must be below its end", node.span)
             return None
+        verdict = judge_range(low, high)
+        if verdict is not None:
+            written = f"{what} [{shortest(low)}, {shortest(high)}]"
+            if verdict.error:
+                self.sink.error(f"{written} cannot be sampled: {verdict.reason}", node.span, hint=verdict.hint)
+                return None
+            self.sink.warning(f"{written}: {verdict.reason}", node.span, hint=verdict.hint)
         return low, high
 
     def const_value(self, name: str) -> float | None:

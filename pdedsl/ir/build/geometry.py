@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import sys
+
 from ...errors import did_you_mean
 from ...frontend import ast
 from .. import geometry as geo
 from ..builtins import RESERVED, SHAPES, REQUIRED, Signature, reserved_kind
 from .context import DOMAIN, KIND_NOUN
+from .resolution import judge_range, shortest
 
 _CSG_OPS = {"+": "union", "-": "difference", "&": "intersection"}
 _MAX_CSG_OPERANDS = 64
@@ -195,7 +199,30 @@ class GeometryBuilder:
         if radius <= 0:
             self.sink.error(f"the radius must be positive, not {radius:g}", bound["radius"].span)
             return None
+        spans = {a: (c - radius, c + radius) for a, c in zip(axes, center)}
+        if not all(math.isfinite(end) for pair in spans.values() for end in pair):
+            self.sink.error(f"the {node.func.text} reaches beyond float64's largest number "
+                            f"({sys.float_info.max:.3g}): its center plus or minus its radius overflows",
+                            bound["radius"].span, hint="shift and scale the coordinates (e.g. to [0, 1])")
+            return None
+        if not self._resolvable(spans, f"the {node.func.text}", bound["radius"].span):
+            return None
         return cls(axes, center, radius)
+
+    def _resolvable(self, spans: dict, what: str, span) -> bool:
+        """Report the first axis along which ``what`` spans a range float64 cannot sample (an error: False) or
+        float32 cannot resolve (a warning); see resolution.py."""
+        for axis, (low, high) in spans.items():
+            verdict = judge_range(low, high)
+            if verdict is None:
+                continue
+            written = f"{what} spans [{shortest(low)}, {shortest(high)}] along axis '{axis}'"
+            if verdict.error:
+                self.sink.error(f"{written}, which cannot be sampled: {verdict.reason}", span, hint=verdict.hint)
+                return False
+            self.sink.warning(f"{written}: {verdict.reason}", span, hint=verdict.hint)
+            return True
+        return True
 
     def _shape_polygon(self, node: ast.Call) -> geo.Shape | None:
         vertices, axes_node = [], None
@@ -227,7 +254,12 @@ class GeometryBuilder:
             self.sink.error("the polygon has zero area (its vertices are on one line)", node.span)
             return None
         axes = self._axes(axes_node, 2, node)
-        return None if axes is None else geo.Polygon(axes, tuple(vertices))
+        if axes is None:
+            return None
+        spans = {a: (min(column), max(column)) for a, column in zip(axes, zip(*vertices))}
+        if not self._resolvable(spans, "the polygon", node.span):
+            return None
+        return geo.Polygon(axes, tuple(vertices))
 
     # ---- pieces ----
     def _point(self, node, dimension: int, what: str) -> tuple[float, ...] | None:
