@@ -81,7 +81,11 @@ def draw_instance(problem: Problem, seed: int, points: int = 0) -> Instance:
     known = {**constants, **params, **{p.name: p.value for p in problem.params if p.value is not None}}
     for item in problem.inputs:
         if item.kind == "prior":
-            inputs[item.name] = _sample_input(item.name, item.prior, axes, streams, known)
+            try:
+                inputs[item.name] = _sample_input(item.name, item.prior, axes, streams, known)
+            except _NotFinite:
+                raise InstanceError(problem.locate(item.span, f"input {item.name}: a draw of its prior is not "
+                                                   "finite everywhere; " + _why_not_finite(item.prior))) from None
             piecewise[item.name] = bool(item.prior.atoms(nodes.Threshold))
     return Instance(int(seed), params, axes, inputs, piecewise)
 
@@ -186,8 +190,22 @@ def _sample_input(name, prior, axes, streams, constants) -> np.ndarray:
         raise InstanceError(f"input {name}: cannot evaluate its prior {prior} on a grid ({error})") from None
     array = np.broadcast_to(result.double().numpy(), tuple(len(g) for g in grids)).copy()
     if not np.all(np.isfinite(array)):
-        raise InstanceError(f"input {name}: its drawn values are not all finite")
+        raise _NotFinite
     return array
+
+
+class _NotFinite(Exception):
+    """A drawn input is not finite at some grid node (draw_instance says where its prior is written)."""
+
+
+def _why_not_finite(prior) -> str:
+    """The likely cause of a draw of ``prior`` that is not finite, for the message that refuses it."""
+    undefined = prior.atoms(sympy.log) or any(not p.exp.is_integer or p.exp.is_negative for p in prior.atoms(sympy.Pow))
+    if prior.atoms(nodes.GaussianField) and undefined:
+        return ("a Gaussian field takes negative values and values near zero, where sqrt, log, fractional "
+                "powers and division of it are undefined or infinite: make it positive first, "
+                "such as exp(gaussian_field(...))")
+    return "a value of its prior expression overflows or is undefined at some grid node"
 
 
 def _outermost(expr):

@@ -377,3 +377,33 @@ def test_ranges_float32_cannot_resolve_are_warnings(domain, message):
                                     "disk(center: (0, 0), radius: 1e-9)", "ball(center: (5, 5, 5), radius: 0.01)"])
 def test_ranges_float32_resolves_are_silent(domain):
     assert pdedsl.load(_spec(domain)).warnings == ()
+
+
+@pytest.mark.parametrize("prior, error, start", [
+    ("sqrt(gaussian_field(length: 0.2))", True, "the prior takes sqrt of a Gaussian field, which is undefined where "
+     "it is negative: with mean 0 and standard deviation 1, nearly every draw is negative somewhere"),
+    ("log(gaussian_field(length: 0.2))", True, "the prior takes log of a Gaussian field"),
+    ("gaussian_field(length: 0.2)^0.5", True, "the prior takes the power 0.5 of a Gaussian field"),
+    ("log(gaussian_field(length: 0.2, mean: 2, variance: 0.25))", False, "the prior takes log of a Gaussian field, "
+     "which is undefined where it is negative: with mean 2 and standard deviation 0.5, a point is negative with "
+     "probability 3.2e-05, and a draw with one is refused"),
+    ("1/gaussian_field(length: 0.2)", False, "the prior divides by a Gaussian field, which is unbounded near its "
+     "zeros: with mean 0 and standard deviation 1, its draws have huge spikes"),
+])
+def test_priors_undefined_on_a_gaussian_field_are_reported_at_the_prior(prior, error, start):
+    if error:
+        with pytest.raises(pdedsl.SpecError) as raised:
+            pdedsl.load(_spec(prior=prior))
+        (found,) = raised.value.diagnostics
+    else:
+        (found,) = pdedsl.load(_spec(prior=prior)).warnings
+    assert found.severity == ("error" if error else "warning")
+    assert (found.span.line, found.span.column) == (5, 11) and found.message.startswith(start)
+
+
+@pytest.mark.parametrize("prior", ["sqrt(exp(gaussian_field(length: 0.2)))", "log(1 + exp(gaussian_field(length: 0.2)))",
+                                   "sqrt(gaussian_field(length: 0.2, mean: 10))", "1/gaussian_field(length: 0.2, mean: -6)",
+                                   "sqrt(abs(gaussian_field(length: 0.2)))", "gaussian_field(length: 0.2)^2",
+                                   "log(threshold(gaussian_field(length: 0.2), below: 1, above: 2))"])
+def test_priors_positive_or_bounded_are_silent(prior):
+    assert pdedsl.load(_spec(prior=prior)).warnings == ()

@@ -103,3 +103,15 @@ def test_draws_share_one_sampler_per_prior_and_keep_their_streams():
     x = np.linspace(0.0, 1.0, 29)
     expected = np.where(priors.MaternField(0.471, 1.0).sample([x, x], 1, child)[0] > 0, 10.0, 5.0)
     assert np.array_equal(first.inputs["a"], expected)
+
+
+def test_a_draw_that_is_not_finite_is_refused_at_the_input(tmp_path):
+    spec = tmp_path / "sqrt.pde"  # negative at 6.7% of the points: check warns, the draw is refused
+    spec.write_text("problem p\ndomain O = interval(x: [0, 1])\nfield u\n"
+                    "input a ~ sqrt(3 + 2*gaussian_field(length: 0.2))\n"
+                    "equation in O:\n    -d(a*d(u, x), x) = 1\nboundary on boundary(O):\n    u = 0\n")
+    with pytest.raises(InstanceError) as raised:
+        draw_instance(pdedsl.load(spec), 0, points=257)
+    message = str(raised.value)
+    assert message.startswith(f"{spec}:4:1: input a: a draw of its prior is not finite everywhere")
+    assert "a Gaussian field takes negative values" in message

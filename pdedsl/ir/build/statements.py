@@ -16,6 +16,7 @@ from .. import problem as ir
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, TIME, Context, describe_shape
 from ..numeric import MAX_WRITTEN_DEPTH, folded, written_depth
 from .data_files import check_data_file
+from .prior_hazards import prior_hazards
 
 #: Names an equation or condition may use.
 _PHYSICS_NAMES = frozenset({CONST, PARAM, INPUT, FIELD, LET, AXIS, TIME})
@@ -114,7 +115,18 @@ class StatementBuilder:
                 message, hint = f"the prior of input '{name}' has no random part", f"write 'input {name} = ...' for a formula"
             self.sink.error(message, node.value.span, hint=hint)
             return None
+        self._warn_about_prior_hazards(typed.expr, node.value)
         return ir.Input(name, function, "prior", prior=typed.expr, span=node.span)
+
+    def _warn_about_prior_hazards(self, prior, node) -> None:
+        """sqrt, log or 1/ of a Gaussian field: an error where nearly every draw is undefined, else a warning
+        (see prior_hazards.py)."""
+        def constant(name: str) -> float | None:
+            return self.const_value(name) if self.scope.kind_of(name) == CONST else None
+
+        for hazard in prior_hazards(prior, constant):
+            report = self.sink.error if hazard.error else self.sink.warning
+            report(hazard.message, node.span, hint=hazard.hint)
 
     def _scalar(self, typed, node, what: str) -> bool:
         if typed.shape:
