@@ -75,7 +75,10 @@ def draw_instance(problem: Problem, seed: int, points: int = 0) -> Instance:
     params = {}
     for param in problem.params:
         if param.is_random:
-            params[param.name] = _draw_param(param.name, param.prior, streams, constants)
+            try:
+                params[param.name] = _draw_param(param.name, param.prior, streams, constants)
+            except InstanceError as error:  # at the param's declaration: the draw is of its prior
+                raise InstanceError(problem.locate(param.span, str(error))) from None
     axes = _grid(problem, points or GRID_POINTS[len(problem.axes)])
     inputs, piecewise = {}, {}
     known = {**constants, **params, **{p.name: p.value for p in problem.params if p.value is not None}}

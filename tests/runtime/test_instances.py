@@ -115,3 +115,15 @@ def test_a_draw_that_is_not_finite_is_refused_at_the_input(tmp_path):
     message = str(raised.value)
     assert message.startswith(f"{spec}:4:1: input a: a draw of its prior is not finite everywhere")
     assert "a Gaussian field takes negative values" in message
+
+
+def test_a_param_draw_that_is_not_finite_is_refused_at_the_param(tmp_path):
+    spec = tmp_path / "log.pde"  # the log of a normal number is undefined for half the draws
+    spec.write_text("problem p\ndomain O = interval(x: [0, 1])\nfield u\nparam k ~ log(normal(0, 1))\n"
+                    "equation in O:\n    -k*d(u, x, 2) = 1\nboundary on boundary(O):\n    u = 0\n")
+    problem = pdedsl.load(spec)
+    with pytest.raises(InstanceError) as raised:
+        for seed in range(20):
+            draw_instance(problem, seed, points=9)
+    assert str(raised.value).startswith(f"{spec}:4:1: param k: a draw of its prior log(normal(mean: 0.0, std: 1.0)) is "
+                                        "not finite")
