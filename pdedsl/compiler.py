@@ -23,6 +23,7 @@ from .ir import Problem
 from .ir.build import build_problem
 from .passes import LoweredProblem
 from .passes import lower as run_passes
+from .passes.expand import MAX_DERIVATIVE_SIZE, DerivativeTooLarge
 
 
 def read_source(text: str, name: str = "<spec>", path: str | None = None) -> Source:
@@ -44,8 +45,13 @@ def check(source: Source, observations_read: bool = True) -> Problem:
 def lower(problem: Problem) -> LoweredProblem:
     """Stage 3: Problem -> residuals over placeholders. A residual with no field left once its operators are
     written out (``d(u, x, y) = d(u, y, x)``, one component of ``(u, v) = (u, v)``) can be met by nothing:
-    a located error, as check gives for relations whose fields cancel as written."""
-    lowered = run_passes(problem)
+    a located error, as check gives for relations whose fields cancel as written. So is a relation whose
+    derivatives grow past ``MAX_DERIVATIVE_SIZE`` nodes (``d(exp(exp(exp(exp(u)))), x, 12)``), found in
+    seconds where SymPy took minutes."""
+    try:
+        lowered = run_passes(problem)
+    except DerivativeTooLarge as error:
+        raise _too_large(problem, error) from None
     fields = {f.name for f in problem.fields}
     empty = [r for r in lowered.residuals if not any(q.function in fields for q in r.requests)]
     if empty:
@@ -55,6 +61,18 @@ def lower(problem: Problem) -> LoweredProblem:
                                     r.span, source) for r in empty])
     _refuse_overflows(problem, lowered)
     return lowered
+
+
+def _too_large(problem: Problem, error: DerivativeTooLarge) -> SpecError:
+    """The located error for a relation whose derivatives grow past what lowering takes: SymPy's n-th
+    derivative of a nested function of a field grows by a factor with every order, and so do its time and
+    the generated code; a field standing for the inner function keeps each derivative small."""
+    kind, name, span = error.relation
+    return SpecError([Diagnostic(
+        f"the derivatives in {kind} '{name}' grow too large to write out: at order {error.order} one has "
+        f"{error.size} terms and operators (at most {MAX_DERIVATIVE_SIZE})", span, _source_of(problem),
+        hint="lower the order, or give the inner function a field of its own: for d(exp(exp(u)), x, 10), a field w "
+             "with the equation w = exp(u), and d(exp(w), x, 10)")])
 
 
 def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
@@ -75,7 +93,11 @@ def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
         from .passes.expand import OperatorExpander
 
         expander = expander or OperatorExpander(problem)
-        value = _overflow(expander.scalar(exact.expr).doit())
+        try:
+            value = _overflow(expander.scalar(exact.expr).doit())
+        except DerivativeTooLarge as error:
+            error.relation = ("exact solution", exact.name, exact.span)
+            raise _too_large(problem, error) from None
         if value is not None:
             found.setdefault(f"exact {exact.name}", ("exact solution", exact.span, value))
     if found:

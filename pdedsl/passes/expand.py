@@ -8,16 +8,76 @@ applied functions, differentiated by SymPy's chain and product rules.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Union
 
 import sympy
 
 from ..errors import InternalError
 from ..ir import nodes
+from ..ir.numeric import MAX_WRITTEN_SIZE, written_size
 from ..ir.problem import Problem
 from .lowered import normal_symbol
 
 Lowered = Union[sympy.Expr, tuple]
+
+#: How many nodes (``written_size``) one derivative may have after any order. SymPy's time per order grows
+#: with the size, so a spec past it fails in seconds (half of ``MAX_WRITTEN_SIZE``: at the full size
+#: ``check`` took 7.6 s to refuse ``d(exp(exp(exp(exp(u)))), x, 12)``, at half 3.5 s, on a busy 2-core
+#: machine; before the check, minutes). The bundled specs' largest derivative has 18 nodes.
+MAX_DERIVATIVE_SIZE = MAX_WRITTEN_SIZE // 2
+
+#: Up to this many nodes, a derivative of order 2 or more is taken again in one call to SymPy (its form is a
+#: little smaller, and is the form every generated module had before derivatives were taken order by order);
+#: past it, the order-by-order result is kept, as taking it again costs as much once more.
+ONE_CALL_SIZE = 2_000
+
+
+class DerivativeTooLarge(Exception):
+    """A derivative grew past ``MAX_DERIVATIVE_SIZE`` nodes (``d(exp(exp(exp(exp(u)))), x, 12)``): SymPy would take
+    minutes on it and the generated code would be as large. Lowering reports it against the relation."""
+
+    def __init__(self, order: int, size: int):
+        super().__init__(f"derivative of order {order} has {size} nodes")
+        self.order, self.size = order, size
+        self.relation = None  # (kind, name, span), set by the pass that knows which relation it lowered
+
+
+@lru_cache(maxsize=512)
+def _diff_once(expr: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
+    """One first derivative, remembered: the strong and weak passes differentiate the same terms, and an
+    order-n derivative passes through every lower order."""
+    return sympy.diff(expr, variable)
+
+
+@lru_cache(maxsize=512)
+def _diff_at_once(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
+    """SymPy's derivative in one call (its general Leibniz rule for products), remembered likewise."""
+    return sympy.diff(expr, *variables)
+
+
+def differentiate(expr: sympy.Expr, *variables) -> sympy.Expr:
+    """``sympy.diff(expr, *variables)`` (each a symbol or a ``(symbol, count)`` pair), refusing with
+    ``DerivativeTooLarge`` as soon as one order's result has more than ``MAX_DERIVATIVE_SIZE`` nodes.
+
+    SymPy's n-th derivative of a nested function of a field (``exp(exp(u))``) grows by a factor at every
+    order, and so does its time: checked order by order, such a spec fails in seconds instead of running
+    for minutes. A result that stays small is taken again in one call, for the form it always had.
+    """
+    steps = [(v, 1) if isinstance(v, sympy.Symbol) else (v[0], int(v[1])) for v in variables]
+    value, order, size = expr, 0, 0
+    for variable, count in steps:
+        for _ in range(count):
+            value = _diff_once(value, variable)
+            order += 1
+            size = written_size(value)
+            if size > MAX_DERIVATIVE_SIZE:
+                raise DerivativeTooLarge(order, size)
+    if order == 0:
+        return sympy.diff(expr, *variables)
+    if order == 1 or size > ONE_CALL_SIZE:
+        return value
+    return _diff_at_once(expr, tuple(steps))
 
 
 class OperatorExpander:
@@ -84,29 +144,29 @@ class OperatorExpander:
         inner = self.expand(expr.expr)
         variables = [(v, c) for v, c in expr.variable_count]
         if isinstance(inner, tuple):
-            return tuple(sympy.diff(component, *variables) for component in inner)
-        return sympy.diff(inner, *variables)
+            return tuple(differentiate(component, *variables) for component in inner)
+        return differentiate(inner, *variables)
 
     def _expand_VectorLiteral(self, expr):
         return tuple(self.scalar(a) for a in expr.args)
 
     def _expand_Grad(self, expr):
         value = self.scalar(expr.args[0])
-        return tuple(sympy.diff(value, x) for x in self.space)
+        return tuple(differentiate(value, x) for x in self.space)
 
     def _expand_Div(self, expr):
         vector = self.expand(expr.args[0])
-        return sympy.Add(*(sympy.diff(component, x) for component, x in zip(vector, self.space)))
+        return sympy.Add(*(differentiate(component, x) for component, x in zip(vector, self.space)))
 
     def _expand_Laplace(self, expr):
         value = self.expand(expr.args[0])
         if isinstance(value, tuple):
-            return tuple(sympy.Add(*(sympy.diff(v, x, 2) for x in self.space)) for v in value)
-        return sympy.Add(*(sympy.diff(value, x, 2) for x in self.space))
+            return tuple(sympy.Add(*(differentiate(v, (x, 2)) for x in self.space)) for v in value)
+        return sympy.Add(*(differentiate(value, (x, 2)) for x in self.space))
 
     def _expand_NormalDerivative(self, expr):
         value = self.scalar(expr.args[0])
-        return sympy.Add(*(normal_symbol(x.name) * sympy.diff(value, x) for x in self.space))
+        return sympy.Add(*(normal_symbol(x.name) * differentiate(value, x) for x in self.space))
 
     def _expand_Inner(self, expr):
         left, right = (self.expand(a) for a in expr.args)

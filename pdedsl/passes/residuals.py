@@ -13,7 +13,7 @@ from sympy.core.function import AppliedUndef
 
 from ..ir.printing import spec_text
 from ..ir.problem import Condition, Problem
-from .expand import OperatorExpander
+from .expand import DerivativeTooLarge, OperatorExpander
 from .lowered import DerivativeRequest, LoweredProblem, Residual, normal_symbol
 
 
@@ -23,7 +23,11 @@ def apply_residual_assembly(problem: Problem) -> LoweredProblem:
     inputs = {i.name for i in problem.inputs}
     residuals = []
     for condition in problem.equations + problem.boundary_conditions + problem.initial_conditions:
-        lhs, rhs = expander.expand(condition.lhs), expander.expand(condition.rhs)
+        try:
+            lhs, rhs = expander.expand(condition.lhs), expander.expand(condition.rhs)
+        except DerivativeTooLarge as error:
+            error.relation = (condition.kind, condition.name, condition.span)
+            raise
         source = f"{spec_text(condition.lhs)} = {spec_text(condition.rhs)}"
         if isinstance(lhs, tuple):
             for index, (left, right) in enumerate(zip(lhs, rhs)):

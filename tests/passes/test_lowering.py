@@ -1,6 +1,9 @@
 """Lowering tables: a relation and the residual it lowers to (in spec syntax)."""
 
+import time
+
 import pytest
+import sympy
 
 import pdedsl
 from pdedsl import compiler
@@ -46,3 +49,56 @@ def test_each_derivative_requested_once_across_residuals():
                           "    d(u, x, 2) + d(u, x) = 0\nboundary on boundary(O):\n    d(u, x) + u = 0")
     requests = compiler.lower(problem).requests
     assert [r.display for r in requests] == ["u", "d(u, x)", "d(u, x, 2)"]
+
+
+def _at_point(residual, u, x, point):
+    """The lowered residual with every placeholder replaced by the value of ``u`` (a formula in ``x``) at ``point``."""
+    values = {r.symbol: sympy.diff(u, x, r.order).subs(x, point) for r in residual.requests}
+    return float(residual.expr.xreplace(values))
+
+
+@pytest.mark.parametrize("operand, order, one_call", [("sin(exp(u^2))", 4, True), ("exp(exp(u))", 5, False)])
+def test_nested_derivatives_lower_to_the_chain_rule(operand, order, one_call, monkeypatch):
+    """High orders of a nested function of a field are differentiated order by order (with a size check), then
+    again in one call if small, else kept as they are (forced here with ONE_CALL_SIZE 0): either way the residual
+    must be the derivative, checked against SymPy's derivative of a known u at two points."""
+    from pdedsl.passes import expand
+
+    if not one_call:
+        monkeypatch.setattr(expand, "ONE_CALL_SIZE", 0)
+    problem = pdedsl.load(f"problem p\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n"
+                          f"    d({operand}, x, {order}) = 1\n")
+    (residual,) = compiler.lower(problem).residuals
+    x = sympy.Symbol("x")
+    u = sympy.sin(x) / 2 + x**2 / 5
+    exact = sympy.diff(sympy.sympify(operand.replace("^", "**"), locals={"u": u}), x, order) - 1
+    for point in (0.3, 0.8):
+        expected = float(exact.subs(x, point))
+        assert _at_point(residual, u, x, point) == pytest.approx(expected, rel=1e-9)
+
+
+def test_derivatives_too_large_to_write_out_fail_fast_and_located(tmp_path, capsys):
+    """d(exp(exp(exp(exp(u)))), x, 12) ran for minutes in SymPy (and check lowers every spec): each order is
+    now size-checked, so it is a located error within seconds, with the way out."""
+    from pdedsl.cli import main
+    from pdedsl.passes.expand import MAX_DERIVATIVE_SIZE
+
+    path = tmp_path / "big.pde"
+    path.write_text("problem big\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n"
+                    "    d(exp(exp(exp(exp(u)))), x, 12) = 1\n")
+    start = time.perf_counter()
+    assert main(["check", str(path)]) == 1
+    assert time.perf_counter() - start < 30  # about 3 s on a busy 2-core machine; minutes before
+    err = capsys.readouterr().err
+    assert "big.pde:5:5: error: the derivatives in equation 'equation_1' grow too large to write out" in err
+    assert f"(at most {MAX_DERIVATIVE_SIZE})" in err and "w = exp(u)" in err and "Traceback" not in err
+
+
+def test_derivatives_too_large_in_an_exact_solution_are_located(tmp_path, capsys):
+    from pdedsl.cli import main
+
+    path = tmp_path / "ex.pde"
+    path.write_text("problem ex\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n    d(u, x, 2) = 1\n"
+                    "exact u = d(exp(exp(exp(exp(exp(x))))), x, 12)\n")
+    assert main(["check", str(path)]) == 1
+    assert "ex.pde:6:1: error: the derivatives in exact solution 'u' grow too large" in capsys.readouterr().err
