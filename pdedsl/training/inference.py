@@ -449,7 +449,19 @@ def load_posterior_arrays(folder) -> tuple[dict, dict[str, np.ndarray]]:
             arrays = {k: archive[k] for k in archive.files}
     except (OSError, ValueError) as error:
         raise InferError(f"{folder}: cannot read the inference results ({error})") from None
+    _check_report(folder, report)
     return report, arrays
+
+
+def _check_report(folder: Path, report) -> None:
+    """An ``inference.json`` without what posterior views read (edited by hand, or another program's file of that
+    name) is an InferError saying so, not a KeyError deep inside."""
+    expected = {"model": str, "problem": str, "inferred": list, "axes": list, "observations": dict}
+    wrong = [key for key, kind in expected.items()
+             if not isinstance(report.get(key) if isinstance(report, dict) else None, kind)]
+    if wrong:
+        raise InferError(f"{folder}: inference.json is damaged or not pdedsl's (no usable "
+                         f"{', '.join(map(repr, wrong))}); run 'pdedsl infer' again to rewrite it")
 
 
 def _model_folder(folder: Path, report: dict) -> Path:
@@ -473,6 +485,7 @@ def open_posterior(folder):
             samples, z_map = archive["samples"], archive["z_map"]
     except (OSError, ValueError, KeyError) as error:
         raise InferError(f"{folder}: cannot read the inference results ({error})") from None
+    _check_report(folder, report)
     try:
         run = Run.open(_model_folder(folder, report))
     except RunError as error:

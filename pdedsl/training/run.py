@@ -51,6 +51,9 @@ from .weak import default_precision, mixed_outputs
 #: The data files a run is trained and tested on, kept in its folder under these names (a spec's own data
 #: files are kept beside them under their own names).
 KEPT_DATA = {"data": "members.train.npz", "test_data": "members.test.npz"}
+#: What training writes into a run folder (a retrain in place sets them aside in PREVIOUS first).
+RESULTS = ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz", "inference.json")
+PREVIOUS = "previous"
 #: What a run folder holds before its first training step: nothing learned (see removed_if_left_empty).
 SET_UP_FILES = frozenset({".lock", "config.json", "spec.pde", "solver.py", "instance.npz", DATA_FOLDER,
                           *KEPT_DATA.values()})
@@ -170,8 +173,7 @@ class Run:
         for partial in self.folder.glob(".*.tmp"):  # a write a kill cut short (files.replacing); the lock is ours
             partial.unlink(missing_ok=True)
         if not resume:
-            for stale in ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz", "inference.json"):
-                (self.folder / stale).unlink(missing_ok=True)
+            self._set_aside_previous_run()
         if self.spec_path.resolve() != (self.folder / "spec.pde").resolve():
             copy_spec(self.spec_path, self.problem, self.folder)
         (self.folder / "solver.py").write_text(self.source, encoding="utf-8")
@@ -179,6 +181,29 @@ class Run:
         write_text(self.folder / "config.json", dataclasses.replace(self.config, **kept).to_json())
         if self.objective.instance is not None:  # the drawn problem, for reference solvers and the curious
             self.objective.instance.save(self.folder / "instance.npz")
+
+    def _set_aside_previous_run(self) -> None:
+        """A run retrained in place keeps its predecessor (checkpoint, logs, results, and copies or links of the
+        files that open it) in ``previous/``, one generation deep: a retrain begun by mistake, or killed before
+        its first checkpoint, loses nothing (``pdedsl plot DIR/previous`` still draws the old run)."""
+        old = [self.folder / name for name in RESULTS if (self.folder / name).exists()]
+        if not old:
+            return
+        kept = self.folder / PREVIOUS
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir()
+        for path in old:
+            os.replace(path, kept / path.name)
+        for name in ("config.json", "spec.pde", "solver.py", "instance.npz", *KEPT_DATA.values()):
+            if (self.folder / name).is_file():  # (links only to what is replaced, not rewritten, in the folder)
+                place(self.folder / name, kept / name, link=name in KEPT_DATA.values())
+        data = self.folder / DATA_FOLDER
+        if data.is_dir():
+            for path in data.rglob("*"):
+                if path.is_file():
+                    place(path, kept / path.relative_to(self.folder), link=True)
+        print(f"pdedsl: note: the run {self.folder} held is kept in {kept} (replacing any kept there before)",
+              file=sys.stderr)
 
     def _keep_data_files(self) -> dict[str, str]:
         """Put the ``--data`` and ``--test-data`` files into the folder (hard links where the file system allows),

@@ -786,3 +786,19 @@ def test_lbfgs_steps_with_a_model_set_the_map_searchs_lbfgs(tmp_path, monkeypatc
     assert main(["infer", spec, "--model", str(tmp_path), "--out", str(tmp_path / "o"), "--lbfgs-steps", "7"]) == 1
     assert seen["settings"].lbfgs_steps == 7 and "do nothing" not in capsys.readouterr().err
     assert main(["infer", spec, "--model", str(tmp_path), "--out", str(tmp_path / "o"), "--lbfgs-steps", "-1"]) == 2
+
+
+def test_a_damaged_inference_json_is_named_not_a_crash(trained, tmp_path, capsys):
+    from pdedsl.cli import main
+    from pdedsl.training.inference import infer
+
+    infer("specs/darcy_inverse.pde", trained, tmp_path / "post",
+          Settings(restarts=1, adam_steps=3, lbfgs_steps=2, samples=4, sampler="laplace"), progress=False)
+    report = json.loads((tmp_path / "post" / "inference.json").read_text())
+    del report["model"]
+    (tmp_path / "post" / "inference.json").write_text(json.dumps(report))
+    assert main(["plot", str(tmp_path / "post")]) == 1
+    assert "inference.json is damaged or not pdedsl's (no usable 'model')" in capsys.readouterr().err
+    np.savez(tmp_path / "pts.npz", x=np.array([0.5]), y=np.array([0.5]))
+    assert main(["predict", str(tmp_path / "post"), "--points", str(tmp_path / "pts.npz"), "-o",
+                 str(tmp_path / "out.npz")]) == 1

@@ -183,3 +183,19 @@ def test_a_write_a_kill_cut_short_is_cleared_when_the_run_goes_on(spec, tmp_path
     partial.write_bytes(b"cut short")
     resume(tmp_path / "run", progress=False, steps=12)
     assert not partial.exists() and (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+def test_a_run_retrained_in_place_keeps_its_predecessor_in_previous(spec, tmp_path, capsys):
+    first = train(spec, tiny(steps=20), tmp_path / "run", progress=False)
+    old_weights = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+    train(spec, tiny(steps=30, seed=1), tmp_path / "run", progress=False)
+    assert "is kept in" in capsys.readouterr().err
+    kept = tmp_path / "run" / "previous"
+    assert json.loads((kept / "result.json").read_text())["steps"] == first["steps"] == 20
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["steps"] == 30
+    weights = torch.load(kept / "checkpoint.pt", weights_only=True)["model"]
+    assert all(torch.equal(weights[k], old_weights[k]) for k in weights)
+    assert Run.open(kept).config.steps == 20  # a run folder of its own: plot and predict read it
+    train(spec, tiny(steps=25), tmp_path / "run", progress=False)  # one generation deep
+    assert json.loads((kept / "result.json").read_text())["steps"] == 30
+    assert not (kept / "previous").exists()
