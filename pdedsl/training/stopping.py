@@ -63,7 +63,7 @@ def stop_requests(enabled: bool = True):
         for other, handler in previous.items():  # the next signal acts at once
             signal.signal(other, handler)
 
-    for number in SIGNALS:
+    for number in previous:
         signal.signal(number, ask)
     try:
         yield request

@@ -40,6 +40,28 @@ def _weights(folder):
     return torch.load(folder / "checkpoint.pt", weights_only=True)["model"]
 
 
+@pytest.fixture(autouse=True)
+def _signals_as_in_a_terminal():
+    """SIGINT and SIGTERM as an interactive shell leaves them (a background job starts with SIGINT ignored, and
+    a run leaves an ignored signal ignored), put back afterwards."""
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)
+
+
+def test_an_ignored_signal_stays_ignored_during_and_after_a_run(tmp_path):
+    from pdedsl.training.stopping import stop_requests
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
+    with stop_requests():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # (asks for a stop)
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 @pytest.fixture
 def spec(tmp_path):
     path = tmp_path / "rod.pde"
