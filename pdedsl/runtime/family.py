@@ -237,6 +237,12 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
     if missing:
         raise FamilyError(f"{origin}: no array named {', '.join(map(repr, missing))} (of the names this spec "
                           f"uses, it has {', '.join(sorted(arrays)) or 'none'}); write it with 'pdedsl data'")
+    used = (*problem.axes, *((problem.time.name,) if problem.time is not None else ()), *field_names,
+            *random_params(problem), *varying_inputs(problem))
+    for name in used:  # (text, objects or complex numbers given from Python; files are checked when read)
+        if name in arrays and np.asarray(arrays[name]).dtype.kind not in "biuf":
+            raise FamilyError(f"{origin}: '{name}' holds {np.asarray(arrays[name]).dtype} values; real numbers "
+                              "are needed")
     axes = {a: np.asarray(arrays[a], dtype=np.float64).reshape(-1) for a in problem.axes}
     shape = tuple(len(v) for v in axes.values())
     times = None

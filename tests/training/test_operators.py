@@ -326,6 +326,10 @@ def test_python_api_trains_an_operator_and_answers_for_members(tmp_path):
         solver.predict_members({k: (v[:0] if k in ("k",) or v.ndim > 1 else v) for k, v in given.items()})
     with pytest.raises(pdedsl.errors.PdeError, match="0-d array"):
         solver.predict_members({**given, "k": np.float64(1.0)})
+    with pytest.raises(pdedsl.errors.PdeError, match="'k' holds <U3 values; real numbers are needed"):
+        solver.predict_members({**given, "k": "abc"})
+    with pytest.raises(pdedsl.errors.PdeError, match="'x' holds complex128 values"):
+        solver.predict_members({**given, "x": given["x"] + 0j})
     with pytest.raises(pdedsl.errors.PdeError, match="param 'k' has 1 non-finite values"):
         solver.predict_members({**given, "k": np.where(np.arange(5) == 2, np.nan, given["k"])})
     unknown = solver.predict_members({**members, "u": np.full_like(members["u"], np.nan)})  # labels are ignored
