@@ -4,7 +4,8 @@ With ``--model RUN`` (a DGNO run trained on the same family) the answer is a
 posterior over the latent variables (``inverse.py``). Without it, a spec
 whose unknowns are scalars (``infer D`` for ``param D = 1.0``) is solved the
 PINN way: the network and the unknowns are fitted together to the physics
-and the data, which gives point estimates.
+and the data, and a Laplace posterior at that fit gives their standard
+deviations (``scalar_posterior.py``).
 
 An inference folder holds::
 
@@ -51,6 +52,9 @@ PRIOR_NOTES = {
 }
 #: Time nodes of the posterior fields of a time-dependent problem.
 TIME_NODES = 21
+PINN_METHOD = "a PINN and the unknowns fitted together to the physics and the data"
+LAPLACE_METHOD = ("Laplace (Gauss-Newton) at the fit: readings at their noise, physics terms as virtual observations "
+                  "at the residual level reached, N(0, 1) weights; the unknowns' marginal")
 
 
 def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = None,
@@ -194,7 +198,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     report = {
         "kind": "pinn",
         "problem": problem.name,
-        "method": "a PINN and the unknowns fitted together to the physics and the data (point estimates)",
+        "method": PINN_METHOD,
         "inferred": list(problem.inferred),
         "observations": {key: {"noise": o.noise} for key, o in zip(observation_keys(problem), problem.observations)},
         "params": result["params"],
@@ -202,10 +206,28 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "rms_error": result.get("rms_error", {}),
         "wall_s": result["wall_s"],
     }
+    report.update(_scalar_uncertainty(out_folder, config))
     if instance is not None:  # the draw of the other random inputs and params it was solved on (instance.npz)
         report["instance"] = instance
     write_text(Path(out_folder) / "inference.json", json_text(report, indent=2))
     return report
+
+
+def _scalar_uncertainty(folder, config) -> dict:
+    """The Laplace posterior of the fitted unknowns (scalar_posterior.py) as report keys: ``params`` become its
+    mean, with ``params_std`` and the rest; where it cannot be formed, a note saying why."""
+    from .run import Run, _read_config
+    from .scalar_posterior import NoUncertainty, laplace, with_forward_derivatives
+
+    folder = Path(folder)
+    trained = with_forward_derivatives(_read_config(folder))
+    run = Run(folder / "spec.pde", trained, folder, trained=True)
+    run.load_checkpoint()
+    try:
+        posterior = laplace(run, draw=config.total_steps + 1)
+    except NoUncertainty as error:
+        return {"uncertainty_notes": [str(error)]}
+    return {"params": posterior.mean, "uncertainty": LAPLACE_METHOD, **posterior.report()}
 
 
 def _check_one_problem(problem, spec_path) -> None:

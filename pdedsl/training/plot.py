@@ -590,8 +590,11 @@ def _headline(problem, result: dict, instance=None) -> str:
     if steps is not None:
         parts.append(f"{steps} steps" + (f" in {wall:.1f} s" if isinstance(wall, (int, float)) else ""))
     inferred = result.get("params") or {}
+    spread = result.get("params_std") or {}
     if inferred:
-        parts.append(", ".join(f"{k} = {formatted(v, '.4g')}" for k, v in inferred.items()))
+        parts.append(", ".join(f"{k} = {formatted(v, '.4g')}" + (f" +- {formatted(spread[k], '.2g')}"
+                                                                 if k in spread else "")
+                               for k, v in inferred.items()))
     drawn = {k: v for k, v in (instance.params if instance is not None else {}).items() if k not in inferred}
     if drawn:
         parts.append(", ".join(f"{k} = {v:.4g}" for k, v in drawn.items()) + f" (drawn, --instance {instance.seed})")
@@ -643,11 +646,24 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
         else:
             _draw_images(figure, grid, index, row, view, problem, error, any_truth)
     _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder), result)
-    headline = _headline(problem, result, getattr(run.objective, "instance", None))
+    headline = _headline(problem, {**result, **_inferred_spread(folder)}, getattr(run.objective, "instance", None))
     if not result and run.checkpoint_mark is not None:  # a run still training (or killed)
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+def _inferred_spread(folder: Path) -> dict:
+    """A PINN inference's posterior mean and standard deviation of its unknowns (``inference.json``), for the
+    headline; nothing where the folder has none (or one that does not read: the plot does not need it)."""
+    try:
+        report = json.loads((Path(folder) / "inference.json").read_text(encoding="utf-8"))
+        kept = {key: {name: value for name, value in report[key].items()
+                      if value is None or isinstance(value, (int, float))}
+                for key in ("params", "params_std") if isinstance(report.get(key), dict)}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+    return {key: values for key, values in kept.items() if values}
 
 
 def _refuse_at(at: Optional[dict], what: str) -> None:

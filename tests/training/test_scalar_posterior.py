@@ -1,0 +1,152 @@
+"""Standard deviations of scalar unknowns fitted with a PINN (training/scalar_posterior.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl import api
+from pdedsl.training.scalar_posterior import _marginal_covariance, _truncated, _with_priors
+
+# u = k sin(pi x) solves it, so the readings are linear in k: the exact posterior of k given readings y_i of u at
+# x_i with noise s is Gaussian with std s / sqrt(sum sin(pi x_i)^2) (flat prior).
+LINEAR = """problem linear_toy
+domain L = interval(x: [0, 1])
+field u
+param k {declared}
+equation in L:
+    -d(u, x, x) = k*pi^2*sin(pi*x)
+boundary on boundary(L):
+    u = 0
+observe u from "readings.npz"{noise}
+infer k
+"""
+POINTS = np.linspace(0.05, 0.95, 19)
+
+
+def pdedsl(*args):
+    return subprocess.run([sys.executable, "-m", "pdedsl", *args], capture_output=True, text=True)
+
+
+def _infer(tmp_path, declared="= 1.0", noise=" noise 0.05", stated=0.05, k=2.0, seed=0):
+    readings = k * np.sin(np.pi * POINTS) + stated * np.random.default_rng(seed).standard_normal(POINTS.size)
+    np.savez(tmp_path / "readings.npz", x=POINTS, u=readings)
+    (tmp_path / "toy.pde").write_text(LINEAR.format(declared=declared, noise=noise))
+    done = pdedsl("infer", str(tmp_path / "toy.pde"), "--out", str(tmp_path / "run"), "--steps", "200",
+                  "--lbfgs-steps", "60", "--threads", "1", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout, readings
+
+
+def _exact(readings, stated):
+    """The flat-prior posterior of k: least squares of the readings on sin(pi x)."""
+    basis = np.sin(np.pi * POINTS)
+    return float(basis @ readings / (basis @ basis)), stated / math.sqrt(float(basis @ basis))
+
+
+def test_the_standard_deviation_of_a_linear_unknown_is_the_exact_one(tmp_path):
+    report, printed, readings = _infer(tmp_path)
+    mean, std = _exact(readings, 0.05)
+    assert report["params"]["k"] == pytest.approx(mean, abs=0.05 * std)
+    assert report["params_std"]["k"] == pytest.approx(std, rel=0.03)
+    low, high = report["params_interval_95"]["k"]
+    assert low == pytest.approx(mean - 1.96 * std, abs=0.1 * std) and high == pytest.approx(mean + 1.96 * std,
+                                                                                             abs=0.1 * std)
+    assert report["noise"]["data_u"]["from"] == "spec" and "Laplace" in report["uncertainty"]
+    assert f"k = {report['params']['k']:.6g} +- " in printed and "95%: [" in printed
+
+
+def test_without_a_stated_noise_the_fits_misfit_stands_in_for_it(tmp_path):
+    report, printed, readings = _infer(tmp_path, noise="")
+    mean, _ = _exact(readings, 0.05)
+    misfit = math.sqrt(np.mean((readings - mean * np.sin(np.pi * POINTS)) ** 2))
+    assert report["noise"]["data_u"]["std"] == pytest.approx(misfit, rel=0.02)
+    assert report["params_std"]["k"] == pytest.approx(_exact(readings, misfit)[1], rel=0.03)
+    assert any("states no noise" in note for note in report["uncertainty_notes"]) and "note: data_u" in printed
+
+
+def test_an_understated_noise_is_said_to_make_the_spread_too_small(tmp_path):
+    report, _, _ = _infer(tmp_path, noise=" noise 0.005")  # the readings carry 0.05
+    assert any("10." in note or "9." in note or "times their stated noise" in note
+               for note in report["uncertainty_notes"])
+    assert "too small" in " ".join(report["uncertainty_notes"])
+
+
+def test_a_normal_prior_on_the_unknown_is_combined_with_the_data(tmp_path):
+    report, printed, readings = _infer(tmp_path, declared="~ normal(1.95, 0.02)")
+    mean, std = _exact(readings, 0.05)
+    precision = 1 / std ** 2 + 1 / 0.02 ** 2
+    expected = (mean / std ** 2 + 1.95 / 0.02 ** 2) / precision
+    assert report["params"]["k"] == pytest.approx(expected, abs=0.1 / math.sqrt(precision))
+    assert report["params_std"]["k"] == pytest.approx(precision ** -0.5, rel=0.03)
+    assert report["params_fit"]["k"] == pytest.approx(mean, abs=0.05 * std)  # the fit itself ignores the prior
+    assert "the prior moves it" in printed
+
+
+def test_normal_priors_combine_by_adding_precisions():
+    covariance = torch.tensor([[4.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+
+    class Prior:  # a param as problem.params holds it
+        def __init__(self, name, prior):
+            self.name, self.prior = name, prior
+
+    from pdedsl.ir import nodes
+    problem = type("P", (), {"params": [Prior("a", nodes.NormalPrior(0, 1)), Prior("b", None)]})()
+    mean, posterior, notes = _with_priors(problem, ["a", "b"], {"a": 3.0, "b": -1.0}, covariance)
+    precision = torch.linalg.inv(covariance) + torch.diag(torch.tensor([1.0, 0.0], dtype=torch.float64))
+    expected = torch.linalg.solve(precision, torch.linalg.solve(covariance, torch.tensor([3.0, -1.0],
+                                                                                       dtype=torch.float64)))
+    assert torch.allclose(posterior, torch.linalg.inv(precision)) and not notes
+    assert [mean["a"], mean["b"]] == pytest.approx(expected.tolist())
+
+
+def test_a_uniform_prior_truncates_the_gaussian():
+    mean, std, (low, high) = _truncated(0.9, 0.2, 0.0, 1.0)
+    grid = np.linspace(0.0, 1.0, 200_001)
+    density = np.exp(-0.5 * ((grid - 0.9) / 0.2) ** 2)
+    density /= np.trapezoid(density, grid)
+    expected = np.trapezoid(grid * density, grid)
+    assert mean == pytest.approx(expected, abs=1e-6)
+    assert std == pytest.approx(math.sqrt(np.trapezoid((grid - expected) ** 2 * density, grid)), abs=1e-6)
+    cumulative = np.concatenate([[0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(grid))])
+    assert low == pytest.approx(np.interp(0.025, cumulative, grid), abs=1e-5)
+    assert high == pytest.approx(np.interp(0.975, cumulative, grid), abs=1e-5) and high <= 1.0
+    assert _truncated(5.0, 0.01, 0.0, 1.0) == (1.0, 0.0, (1.0, 1.0))  # all the mass beyond the range
+
+
+def test_the_marginal_covariance_is_the_block_of_the_inverse_even_badly_scaled():
+    generator = torch.Generator().manual_seed(0)
+    factor = torch.randn(6, 6, generator=generator, dtype=torch.float64)
+    scales = torch.tensor([1e6, 1e5, 1.0, 1e-2, 1e3, 1e-3], dtype=torch.float64)
+    precision = (factor @ factor.T + 6 * torch.eye(6, dtype=torch.float64)) * scales[:, None] * scales[None, :]
+    assert torch.allclose(_marginal_covariance(precision, 2), torch.linalg.inv(precision)[4:, 4:], rtol=1e-8)
+    singular = torch.zeros(3, 3, dtype=torch.float64)
+    assert torch.isinf(_marginal_covariance(singular, 1)).all()
+
+
+def test_the_python_api_returns_the_spread_too(tmp_path):
+    readings = 2.0 * np.sin(np.pi * POINTS)
+    np.savez(tmp_path / "readings.npz", x=POINTS, u=readings)
+    (tmp_path / "toy.pde").write_text(LINEAR.format(declared="= 1.0", noise=" noise 0.05"))
+    report = api.infer(tmp_path / "toy.pde", out=tmp_path / "run", steps=40, lbfgs_steps=10, threads=1)
+    assert set(report["params_std"]) == {"k"} and report["params_std"]["k"] > 0
+    assert json.loads((tmp_path / "run" / "inference.json").read_text())["params_std"] == report["params_std"]
+
+
+def test_the_plot_headline_shows_the_spread(tmp_path):
+    from pdedsl.training.plot import _headline, _inferred_spread
+
+    (tmp_path / "toy.pde").write_text(LINEAR.format(declared="= 1.0", noise=" noise 0.05"))
+    np.savez(tmp_path / "readings.npz", x=POINTS, u=np.sin(np.pi * POINTS))
+    problem = api.load(tmp_path / "toy.pde")
+    (tmp_path / "inference.json").write_text(json.dumps({"params": {"k": 2.0}, "params_std": {"k": 0.0158}}))
+    headline = _headline(problem, {"steps": 10, "params": {"k": 1.9}, **_inferred_spread(tmp_path)})
+    assert "k = 2 +- 0.016" in headline
+    (tmp_path / "inference.json").write_text('{"params": {"k": "two"}, "params_std": [1]}')  # damaged: left out
+    assert "k = 1.9 |" in _headline(problem, {"steps": 10, "params": {"k": 1.9}, **_inferred_spread(tmp_path)}) + " |"
