@@ -217,16 +217,18 @@ def _scalar_uncertainty(folder, config) -> dict:
     """The Laplace posterior of the fitted unknowns (scalar_posterior.py) as report keys: ``params`` become its
     mean, with ``params_std`` and the rest; where it cannot be formed, a note saying why."""
     from .run import Run, _read_config
-    from .scalar_posterior import NoUncertainty, laplace, with_forward_derivatives
+    from .scalar_posterior import LAPLACE_FILE, NoUncertainty, laplace, with_forward_derivatives
 
     folder = Path(folder)
     trained = with_forward_derivatives(_read_config(folder))
     run = Run(folder / "spec.pde", trained, folder, trained=True)
     run.load_checkpoint()
+    (folder / LAPLACE_FILE).unlink(missing_ok=True)  # an earlier inference's, in a folder redone in place
     try:
         posterior = laplace(run, draw=config.total_steps + 1)
     except NoUncertainty as error:
         return {"uncertainty_notes": [str(error)]}
+    posterior.save(folder)
     return {"params": posterior.mean, "uncertainty": LAPLACE_METHOD, **posterior.report()}
 
 

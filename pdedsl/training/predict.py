@@ -208,7 +208,7 @@ def point_columns(arrays: Mapping[str, np.ndarray], layout: str, names) -> dict[
 #: What a run or posterior folder keeps (training, infer and their caches write these): never a predict's output.
 FOLDER_FILES = frozenset({"checkpoint.pt", "config.json", "spec.pde", "solver.py", "metrics.jsonl", "result.json",
                           "test.npz", "instance.npz", "members.train.npz", "members.test.npz", "inference.json",
-                          "posterior.npz", "fields.npz", "latent_prior.npz", "model_error.npz", ".lock"})
+                          "posterior.npz", "fields.npz", "latent_prior.npz", "model_error.npz", "laplace.pt", ".lock"})
 
 
 def _check_output(folder, points_path, output_path) -> None:
@@ -221,6 +221,14 @@ def _check_output(folder, points_path, output_path) -> None:
     if (output.parent == own and output.name in FOLDER_FILES) or own / "data" in output.parents:
         raise PredictError(f"{output_path}: the output would overwrite {output.name}, a file of the folder {folder} "
                            "that its run needs; write it elsewhere (-o)")
+
+
+def _spread_or_plain(run, folder, columns) -> dict[str, np.ndarray]:
+    """A PINN inference's fields with their posterior ``_std`` (scalar_posterior.py), else the fields alone."""
+    from .scalar_posterior import field_spread
+
+    spread = field_spread(run, folder, columns) if np.size(next(iter(columns.values()), [])) else None
+    return spread if spread is not None else evaluate_fields(run, columns)
 
 
 def predict(folder, points_path, output_path, layout: str = "auto", run=None) -> dict:
@@ -247,7 +255,7 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     names = coordinate_names(problem)
     arrays, layout, shape = read_points(points_path, problem, layout)
     columns = point_columns(arrays, layout, names)
-    fields = evaluate_fields(run, columns)
+    fields = _spread_or_plain(run, folder, columns)
     output = {a: arrays[a] for a in names}
     output.update({name: values.reshape(shape) for name, values in fields.items()})
     written = write_npz(output_path, output)

@@ -52,7 +52,7 @@ from .weak import default_precision, mixed_outputs
 #: files are kept beside them under their own names).
 KEPT_DATA = {"data": "members.train.npz", "test_data": "members.test.npz"}
 #: What training writes into a run folder (a retrain in place sets them aside in PREVIOUS first).
-RESULTS = ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz", "inference.json")
+RESULTS = ("checkpoint.pt", "metrics.jsonl", "result.json", "test.npz", "inference.json", "laplace.pt")
 PREVIOUS = "previous"
 #: What a run folder holds before its first training step: nothing learned (see removed_if_left_empty).
 SET_UP_FILES = frozenset({".lock", "config.json", "spec.pde", "solver.py", "instance.npz", DATA_FOLDER,

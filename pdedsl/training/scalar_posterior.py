@@ -33,11 +33,14 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import torch
 
 from ..backends.hard import HardDirichlet
+from ..files import replacing
 from ..ir import nodes
 from .levenberg import LevenbergMarquardt
 
@@ -46,6 +49,9 @@ WEIGHT_PRIOR_PRECISION = 1.0  # a standard normal prior on every network weight
 MISFIT_TOO_LARGE = 2.0  # rms misfit / stated noise above which the standard deviations are said to be too small
 MISFIT_TOO_SMALL = 0.5  # ... and below which the stated noise looks too large
 MAX_DRAWS = 8  # draws of collocation points averaged into the physics part of H
+LAPLACE_FILE = "laplace.pt"  # an inference folder's covariance over (weights, unknowns), for fields' spreads
+MAX_KEPT_COLUMNS = 4000  # a larger covariance (over 128 MB) is not kept: fields then get no spread
+POINTS_PER_PASS = 4096  # rows of the fields' Jacobian formed at once
 
 
 class NoUncertainty(Exception):
@@ -63,6 +69,17 @@ class ScalarPosterior:
     correlation: list[list[float]]
     noise: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    covariance: Optional[torch.Tensor] = None  # over (weights, unknowns): what fields' spreads need
+    shift: Optional[torch.Tensor] = None  # posterior mean minus the fit, over (weights, unknowns)
+    point: Optional[torch.Tensor] = None  # the fit's (weights, unknowns), flat: which model the above belong to
+
+    def save(self, folder) -> None:
+        """Keep what :func:`field_spread` needs in ``folder/laplace.pt`` (nothing for a network too large)."""
+        if self.covariance is None or self.covariance.shape[0] > MAX_KEPT_COLUMNS:
+            return
+        with replacing(Path(folder) / LAPLACE_FILE) as handle:
+            torch.save({"covariance": self.covariance, "shift": self.shift, "point": self.point,
+                        "names": list(self.mean)}, handle)
 
     def report(self) -> dict:
         """The keys ``inference.json`` gets (beside ``params``, which become :attr:`mean`)."""
@@ -90,10 +107,21 @@ def laplace(run, draw: int) -> ScalarPosterior:
         raise NoUncertainty(f"no standard deviations: {error}") from None
     precision, noise, notes = _precision(run, linear, draw)
     count = len(unknowns)
-    covariance = _marginal_covariance(precision, count)
-    fit = {name: float(value.detach()) for name, value in zip(names, unknowns)}
-    mean, covariance, prior_notes = _with_priors(run.problem, names, fit, covariance)
-    return _summary(names, fit, mean, covariance, noise, notes + prior_notes, run.problem)
+    prior_mean, prior_precision, prior_notes = _normal_priors(run.problem, names)
+    last = range(precision.shape[0] - count, precision.shape[0])
+    precision[last, last] += prior_precision  # a normal prior is one more Gaussian observation of the unknown
+    covariance = _covariance(precision)
+    point = linear._flat().double()
+    fit = torch.tensor([float(u.detach()) for u in unknowns], dtype=torch.float64)
+    # the Gauss-Newton step from the fit that the prior's pull makes (zero without priors): exact for Gaussians
+    shift = covariance[:, -count:] @ (prior_precision * (prior_mean - fit)) if bool(prior_precision.any()) \
+        else torch.zeros_like(point)
+    mean = dict(zip(names, (fit + shift[-count:]).tolist()))
+    posterior = _summary(names, dict(zip(names, fit.tolist())), mean, covariance[-count:, -count:], noise,
+                         notes + prior_notes, run.problem)
+    if torch.isfinite(covariance).all():
+        posterior.covariance, posterior.shift, posterior.point = covariance, shift, point
+    return posterior
 
 
 # ---- the Gauss-Newton precision ----
@@ -171,43 +199,34 @@ def _misfit_notes(term: str, about: dict) -> list[str]:
     return []
 
 
-def _marginal_covariance(precision: torch.Tensor, count: int) -> torch.Tensor:
-    """The last ``count`` variables' block of ``precision^-1``, solved with the matrix scaled to unit diagonal."""
+def _covariance(precision: torch.Tensor) -> torch.Tensor:
+    """``precision^-1``, by Cholesky with the matrix scaled to unit diagonal (its entries span many orders);
+    infinite where the matrix is not positive definite (something the data and physics leave undetermined)."""
     scale = precision.diagonal().clamp_min(1e-300).sqrt()
     scaled = precision / scale[:, None] / scale[None, :]
     factor, info = torch.linalg.cholesky_ex(scaled)
-    size = precision.shape[0]
     if int(info) != 0 or not torch.isfinite(scaled).all():
-        return torch.full((count, count), math.inf, dtype=torch.float64)
-    unit = torch.zeros((size, count), dtype=torch.float64)
-    unit[range(size - count, size), range(count)] = 1.0
-    solved = torch.cholesky_solve(unit, factor)[size - count:]
-    inner = scale[size - count:]
-    return solved / inner[:, None] / inner[None, :]
+        return torch.full_like(precision, math.inf)
+    return torch.cholesky_inverse(factor) / scale[:, None] / scale[None, :]
 
 
 # ---- the spec's priors on the unknowns ----
-def _with_priors(problem, names: list[str], fit: dict, covariance: torch.Tensor):
-    """Combine the Gaussian likelihood ``N(fit, covariance)`` with plain normal priors (exactly: precisions add)."""
+def _normal_priors(problem, names: list[str]):
+    """Means and precisions of plain ``normal(...)`` priors (zero precision: none), and notes on other shapes."""
     notes = []
-    prior_mean = torch.zeros(len(names), dtype=torch.float64)
-    prior_precision = torch.zeros(len(names), dtype=torch.float64)
+    mean = torch.zeros(len(names), dtype=torch.float64)
+    precision = torch.zeros(len(names), dtype=torch.float64)
     for index, name in enumerate(names):
         prior = _prior_of(problem, name)
         if isinstance(prior, nodes.NormalPrior):
-            mean, std = _numbers(prior, ("mean", "std"))
-            if mean is not None and std:
-                prior_mean[index], prior_precision[index] = mean, 1 / std ** 2
+            centre, std = _numbers(prior, ("mean", "std"))
+            if centre is not None and std:
+                mean[index], precision[index] = centre, 1 / std ** 2
                 continue
         if prior is not None and not isinstance(prior, nodes.UniformPrior):
             notes.append(f"{name}: its prior ({prior}) is not a plain normal(...) or uniform(...), so the "
                          "standard deviation is the data's alone")
-    estimate = torch.tensor([fit[n] for n in names], dtype=torch.float64)
-    if not bool(prior_precision.any()) or not torch.isfinite(covariance).all():
-        return dict(zip(names, estimate.tolist())), covariance, notes
-    posterior = torch.linalg.inv(torch.linalg.inv(covariance) + torch.diag(prior_precision))
-    mean = posterior @ (torch.linalg.solve(covariance, estimate) + prior_precision * prior_mean)
-    return dict(zip(names, mean.tolist())), posterior, notes
+    return mean, precision, notes
 
 
 def _prior_of(problem, name: str):
@@ -270,3 +289,85 @@ def with_forward_derivatives(config):
     if config.derivatives != "autograd":
         return config
     return dataclasses.replace(config, derivatives="auto", optimizer="lbfgs", compile="off")
+
+
+# ---- the fields' spread ----
+def field_spread(run, folder, columns) -> Optional[dict[str, np.ndarray]]:
+    """Every field's posterior mean and standard deviation (``<name>_std``) at the points ``columns``.
+
+    Linearised at the fit: ``u(x) + J(x) shift`` and ``sqrt(diag(J(x) C J(x)^T))``, ``J(x)`` the
+    derivative of the field at ``x`` with respect to (weights, unknowns) and ``C`` the covariance kept in
+    ``folder/laplace.pt``. ``None`` where the folder keeps none; a warning and ``None`` where the run has
+    changed since its inference (retrained or resumed), since the covariance belongs to the model it had.
+    """
+    path = Path(folder) / LAPLACE_FILE
+    if not path.is_file():
+        return None
+    try:
+        kept = torch.load(path, map_location="cpu", weights_only=True)
+        covariance, shift, point = kept["covariance"], kept["shift"], kept["point"]
+    except Exception as error:  # (a damaged file: the fields are still answered, without a spread)
+        _warn(f"{path} does not read ({type(error).__name__}): the fields get no _std")
+        return None
+    network = run.model.model if isinstance(run.model, HardDirichlet) else run.model
+    unknowns = run.objective.trainable_params()
+    linear = LevenbergMarquardt(network, run.objective, unknowns)
+    here = linear._flat().double().cpu()
+    if point.shape != here.shape or not torch.equal(point, here):
+        _warn(f"{path} describes the model this folder held when it was inferred, and the run has changed since "
+              "(retrained or resumed): the fields get no _std (run 'pdedsl infer' again for them)")
+        return None
+    names = [f.name for f in run.problem.fields]
+    parts: dict[str, list[np.ndarray]] = {key: [] for name in names for key in (name, f"{name}_std")}
+    count = len(next(iter(columns.values())))
+    run.model.eval()
+    for start in range(0, count, POINTS_PER_PASS):
+        coords = {a: torch.as_tensor(np.asarray(c[start:start + POINTS_PER_PASS], dtype=np.float64),
+                                     dtype=run.dtype, device=run.device) for a, c in columns.items()}
+        for name, (mean, spread) in _spread_of_pass(run, linear, unknowns, coords, names,
+                                                    covariance, shift).items():
+            parts[name].append(mean)
+            parts[f"{name}_std"].append(spread)
+    return {key: np.concatenate(values) for key, values in parts.items()}
+
+
+def _spread_of_pass(run, linear, unknowns, coords, names, covariance, shift) -> dict:
+    size = len(next(iter(coords.values())))
+    out = {}
+    with linear.capture.active():
+        values = run.model(coords)
+        rows = {name: values[name].reshape(-1).expand(size) for name in names}
+        network_columns = {name: linear.capture.jacobian(rows[name]).double().cpu() for name in names}
+    unknown_columns = _unknown_columns(run, unknowns, coords, names)
+    for name in names:
+        jacobian = torch.cat([network_columns[name], unknown_columns[name]], dim=1)
+        mean = rows[name].detach().double().cpu() + jacobian @ shift
+        variance = ((jacobian @ covariance) * jacobian).sum(dim=1).clamp_min(0.0)
+        out[name] = (mean.numpy(), variance.sqrt().numpy())
+    return out
+
+
+def _unknown_columns(run, unknowns, coords, names) -> dict[str, torch.Tensor]:
+    """``d field / d unknown`` at the points by central differences (hard conditions may hold an unknown)."""
+    columns: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    size = len(next(iter(coords.values())))
+    with torch.no_grad():
+        for parameter in unknowns:
+            value = parameter.detach().clone()
+            h = 1e-3 * max(abs(float(value)), 1.0)
+            shifted = []
+            for moved in (value + h, value - h):
+                parameter.copy_(moved)
+                shifted.append(run.model(coords))
+            parameter.copy_(value)
+            for name in names:
+                difference = (shifted[0][name] - shifted[1][name]).reshape(-1).expand(size)
+                columns[name].append(difference.double().cpu() / (2 * h))
+    return {name: torch.stack(parts, dim=1) if parts else torch.zeros((size, 0), dtype=torch.float64)
+            for name, parts in columns.items()}
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"pdedsl: warning: {message}", file=sys.stderr)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from pdedsl import api
-from pdedsl.training.scalar_posterior import _marginal_covariance, _truncated, _with_priors
+from pdedsl.training.scalar_posterior import _covariance, _truncated
 
 # u = k sin(pi x) solves it, so the readings are linear in k: the exact posterior of k given readings y_i of u at
 # x_i with noise s is Gaussian with std s / sqrt(sum sin(pi x_i)^2) (flat prior).
@@ -87,23 +87,33 @@ def test_a_normal_prior_on_the_unknown_is_combined_with_the_data(tmp_path):
     assert report["params_std"]["k"] == pytest.approx(precision ** -0.5, rel=0.03)
     assert report["params_fit"]["k"] == pytest.approx(mean, abs=0.05 * std)  # the fit itself ignores the prior
     assert "the prior moves it" in printed
+    predicted = _predicted(tmp_path)  # the field follows the unknown's posterior: u = k sin(pi x)
+    shape = np.sin(np.pi * predicted["x"])
+    assert predicted["u"] == pytest.approx(report["params"]["k"] * shape, abs=2e-3)
+    assert predicted["u_std"] == pytest.approx(report["params_std"]["k"] * shape, abs=1e-4)
 
 
-def test_normal_priors_combine_by_adding_precisions():
-    covariance = torch.tensor([[4.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+def _predicted(tmp_path):
+    np.savez(tmp_path / "points.npz", x=np.linspace(0, 1, 9))
+    done = pdedsl("predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
+                  str(tmp_path / "predicted.npz"))
+    assert done.returncode == 0, done.stderr
+    return dict(np.load(tmp_path / "predicted.npz"))
 
-    class Prior:  # a param as problem.params holds it
-        def __init__(self, name, prior):
-            self.name, self.prior = name, prior
 
-    from pdedsl.ir import nodes
-    problem = type("P", (), {"params": [Prior("a", nodes.NormalPrior(0, 1)), Prior("b", None)]})()
-    mean, posterior, notes = _with_priors(problem, ["a", "b"], {"a": 3.0, "b": -1.0}, covariance)
-    precision = torch.linalg.inv(covariance) + torch.diag(torch.tensor([1.0, 0.0], dtype=torch.float64))
-    expected = torch.linalg.solve(precision, torch.linalg.solve(covariance, torch.tensor([3.0, -1.0],
-                                                                                       dtype=torch.float64)))
-    assert torch.allclose(posterior, torch.linalg.inv(precision)) and not notes
-    assert [mean["a"], mean["b"]] == pytest.approx(expected.tolist())
+def test_predict_gives_the_fields_spread_until_the_run_changes(tmp_path):
+    report, _, _ = _infer(tmp_path)
+    predicted = _predicted(tmp_path)
+    shape = np.sin(np.pi * predicted["x"])  # u = k sin(pi x): its spread is k's, scaled
+    assert predicted["u_std"] == pytest.approx(report["params_std"]["k"] * shape, rel=0.03, abs=1e-6)
+    assert predicted["u_std"][[0, -1]] == pytest.approx([0, 0], abs=1e-7)  # held by the boundary condition
+    done = pdedsl("train", "--resume", str(tmp_path / "run"), "--steps", "270", "-q")  # the model moves on
+    assert done.returncode == 0, done.stderr
+    np.savez(tmp_path / "points.npz", x=np.linspace(0, 1, 9))
+    done = pdedsl("predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
+                  str(tmp_path / "again.npz"))
+    assert done.returncode == 0 and "has changed since" in done.stderr
+    assert set(np.load(tmp_path / "again.npz").files) == {"x", "u"}
 
 
 def test_a_uniform_prior_truncates_the_gaussian():
@@ -120,14 +130,14 @@ def test_a_uniform_prior_truncates_the_gaussian():
     assert _truncated(5.0, 0.01, 0.0, 1.0) == (1.0, 0.0, (1.0, 1.0))  # all the mass beyond the range
 
 
-def test_the_marginal_covariance_is_the_block_of_the_inverse_even_badly_scaled():
+def test_the_covariance_is_the_inverse_even_badly_scaled():
     generator = torch.Generator().manual_seed(0)
     factor = torch.randn(6, 6, generator=generator, dtype=torch.float64)
     scales = torch.tensor([1e6, 1e5, 1.0, 1e-2, 1e3, 1e-3], dtype=torch.float64)
     precision = (factor @ factor.T + 6 * torch.eye(6, dtype=torch.float64)) * scales[:, None] * scales[None, :]
-    assert torch.allclose(_marginal_covariance(precision, 2), torch.linalg.inv(precision)[4:, 4:], rtol=1e-8)
+    assert torch.allclose(_covariance(precision), torch.linalg.inv(precision), rtol=1e-8)
     singular = torch.zeros(3, 3, dtype=torch.float64)
-    assert torch.isinf(_marginal_covariance(singular, 1)).all()
+    assert torch.isinf(_covariance(singular)).all()
 
 
 def test_the_python_api_returns_the_spread_too(tmp_path):
