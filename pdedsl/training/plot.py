@@ -38,6 +38,7 @@ from ..files import replacing
 from ..runtime import sampling
 from .data import load_points
 from .predict import coordinate_names, evaluate_fields, exact_fields
+from .scalar_posterior import Z95
 
 CURVE_POINTS = 1001
 IMAGE_POINTS = 240  # pixels per side of an image
@@ -91,6 +92,7 @@ class Row:
     note: str = ""
     observed: Optional[tuple] = None  # (h, v or None, values) of the field's observations on the view
     shown: str = "prediction"  # what the first panel holds ("prediction", or a drawn input)
+    spread: Optional[np.ndarray] = None  # a PINN inference's posterior std on the fine grid (drawn as a band)
 
 
 
@@ -224,6 +226,9 @@ def _rows(run, view: View) -> list[Row]:
     """One row per field, with the truth where the problem has one."""
     problem = run.problem
     fine, predictions, columns = _fine(run, view, view.fixed)
+    spread = _posterior_spread(run, columns, fine.inside.shape)
+    if spread:  # an inference's fields: its posterior mean (the fit, moved by any prior on the unknowns)
+        predictions = {name: spread[name] for name in predictions}
     exact = exact_fields(run, columns) if run.module.EXACT else {}
     references = {r.name: r for r in problem.references}
     rows = []
@@ -251,7 +256,21 @@ def _rows(run, view: View) -> list[Row]:
                         row.fine = Sheet(other.h, other.v, True, other.inside, other.fixed, others[name])
         row.observed = _observed(run, view, row.fine.fixed, name)
         rows.append(row)
+        if spread:
+            row.spread, row.shown = spread[f"{name}_std"], "posterior mean"
+            if view.vertical is not None:  # an image: the spread gets a row of its own
+                rows.append(Row(name, Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, row.spread),
+                                shown="posterior std"))
     return rows + _drawn_inputs(run, fine, columns)
+
+
+def _posterior_spread(run, columns: dict, shape) -> dict:
+    """A PINN inference's posterior mean and ``_std`` of every field on the plot's grid ({} for other runs)."""
+    from .scalar_posterior import field_spread
+
+    folder = getattr(run, "folder", None)
+    spread = field_spread(run, folder, columns) if folder is not None else None
+    return {key: values.reshape(shape) for key, values in spread.items()} if spread else {}
 
 
 def _drawn_inputs(run, fine: Sheet, columns: dict) -> list[Row]:
@@ -518,7 +537,12 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
     fine, data = row.fine, row.data
     x = view.horizontal
     ax = figure.add_subplot(grid[index, 0])
-    ax.plot(fine.h, np.where(fine.inside, fine.prediction, np.nan), color="C0", lw=1.8, label="prediction")
+    ax.plot(fine.h, np.where(fine.inside, fine.prediction, np.nan), color="C0", lw=1.8,
+            label="prediction" if row.spread is None else "posterior mean")
+    if row.spread is not None:
+        ax.fill_between(fine.h, np.where(fine.inside, fine.prediction - Z95 * row.spread, np.nan),
+                        np.where(fine.inside, fine.prediction + Z95 * row.spread, np.nan), color="C0", alpha=0.25,
+                        lw=0, label="95% band")
     if data is not None:
         style = (dict(color="black", lw=1.2, ls="--") if data.grid and data.h.size > 60
                  else dict(color="black", ls="none", marker="o", ms=2.5))
@@ -531,7 +555,7 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
     ax.grid(True, alpha=0.3)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=8, loc="best")
-    title = f"{row.name}: prediction" + (f" and {row.label}" if data is not None else "")
+    title = f"{row.name}: {row.shown}" + (f" and {row.label}" if data is not None else "")
     ax.set_title(title + (f"\n{error}" if error else ""), fontsize=10)
     if row.note:
         ax.text(0.02, 0.02, row.note, transform=ax.transAxes, fontsize=7, color="0.4")
@@ -547,7 +571,7 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
         whole = " (whole domain)" if data.fixed and error else ""  # the slice shown is not all that was measured
         ax.set_title(f"{row.name}: |error|" + (f" at {_at(data.fixed)}" if data.fixed else "")
                      + (f"\n{error}{whole}" if error else ""), fontsize=10)
-    elif any_truth and row.shown == "prediction":
+    elif any_truth and row.shown in ("prediction", "posterior mean"):
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
 
@@ -579,7 +603,7 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
         whole = " (whole domain)" if data.fixed and error else ""  # the slice shown is not all that was measured
         ax.set_title(f"{row.name}: |error|" + (f" at {_at(data.fixed)}" if data.fixed else "")
                      + (f"\n{error}{whole}" if error else ""), fontsize=10)
-    elif any_truth and row.shown == "prediction":
+    elif any_truth and row.shown in ("prediction", "posterior mean"):
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
 
 

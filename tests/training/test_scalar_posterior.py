@@ -60,6 +60,14 @@ def test_the_standard_deviation_of_a_linear_unknown_is_the_exact_one(tmp_path):
                                                                                              abs=0.1 * std)
     assert report["noise"]["data_u"]["from"] == "spec" and "Laplace" in report["uncertainty"]
     assert f"k = {report['params']['k']:.6g} +- " in printed and "95%: [" in printed
+    from pdedsl.training.plot import _rows, _view
+    from pdedsl.training.run import Run
+
+    run = Run.open(tmp_path / "run")
+    row = _rows(run, _view(run.problem))[0]  # a curve: drawn with its 95% band
+    assert row.shown == "posterior mean" and row.spread.max() == pytest.approx(report["params_std"]["k"], rel=0.03)
+    done = pdedsl("plot", str(tmp_path / "run"))
+    assert done.returncode == 0 and (tmp_path / "run" / "plot.png").is_file(), done.stderr
 
 
 def test_without_a_stated_noise_the_fits_misfit_stands_in_for_it(tmp_path):
