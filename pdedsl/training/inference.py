@@ -228,6 +228,9 @@ def _scalar_uncertainty(folder, config) -> dict:
         posterior = laplace(run, draw=config.total_steps + 1)
     except NoUncertainty as error:
         return {"uncertainty_notes": [str(error)]}
+    except (ValueError, RuntimeError) as error:  # (the fit is kept and reported whatever happens here)
+        return {"uncertainty_notes": [f"no standard deviations: the Gauss-Newton matrix could not be formed "
+                                      f"({type(error).__name__}: {error})"]}
     posterior.save(folder)
     return {"params": posterior.mean, "uncertainty": LAPLACE_METHOD, **posterior.report()}
 
