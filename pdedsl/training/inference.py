@@ -53,8 +53,8 @@ PRIOR_NOTES = {
 #: Time nodes of the posterior fields of a time-dependent problem.
 TIME_NODES = 21
 PINN_METHOD = "a PINN and the unknowns fitted together to the physics and the data"
-LAPLACE_METHOD = ("Laplace (Gauss-Newton) at the fit: readings at their noise, physics terms as virtual observations "
-                  "at the residual level reached, N(0, 1) weights; the unknowns' marginal")
+LAPLACE_METHOD = ("Laplace (Gauss-Newton) at the fit: the network follows each unknown through the linearised "
+                  "physics, the readings are Gaussian at their noise")
 
 
 def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = None,

@@ -1,30 +1,29 @@
 """How well the data determine scalar unknowns fitted with a PINN: a Laplace (Gauss-Newton) posterior.
 
-``pdedsl infer`` without a model fits the network's weights ``theta`` and the
+``pdedsl infer`` without a model fits the network's weights ``w`` and the
 spec's scalar unknowns ``k`` together to the physics and the observations.
-This module turns that fit into a posterior by reading every loss term as a
-Gaussian observation at the fit:
+This module turns that fit into a posterior over ``k``, linearised at it:
 
-* each ``observe`` statement: its readings, with the spec's noise standard
-  deviation (or, where the spec gives none, the misfit the fit reached);
-* each physics term (equation, boundary, initial, periodic, weak particles):
-  a virtual observation of zero (DGNO's "virtual observables") whose noise
-  is the residual level the fit reached, so a well-fitted equation acts as a
-  near-exact constraint (scaling the physics' precision by 10^-4 to 10^2
-  moved D's standard deviation on ``specs/heat_inverse.pde`` by at most 1.7%);
-* the weights: a standard normal prior, which only settles the directions
-  nothing else sees;
+* the physics (equations, boundary, initial and periodic conditions, weak
+  particles) is taken to fix the fields once ``k`` is known (a well-posed
+  forward problem), so the network *follows* every change of ``k``: the
+  weights' change is the least-squares solution of the linearised physics
+  (each term's rows weighed by the residual level the fit reached), see
+  :func:`_follow`;
+* each ``observe`` statement's readings are Gaussian with the spec's noise
+  standard deviation (or, where the spec gives none, the misfit the fit
+  reached), so the readings' sensitivity to ``k`` through that follow gives
+  the Fisher information ``S^T S`` (``S``: readings' change over their noise
+  per unit of each unknown);
 * the unknowns: flat, then the spec's own prior where it is a plain
-  ``normal(...)`` (combined exactly) or ``uniform(...)`` (the Gaussian
+  ``normal(...)`` (its precision added) or ``uniform(...)`` (the Gaussian
   truncated to its range).
 
-The Gauss-Newton matrix ``H = sum_t J_t^T J_t / s_t^2`` (``J_t``: the
-Jacobian of term ``t``'s rows with respect to ``(theta, k)``, from the
-Levenberg-Marquardt machinery) is the posterior precision; the unknowns'
-block of ``H^-1`` is their marginal covariance, which lets the network follow
-each value of ``k`` (a Schur complement, not the curvature in ``k`` alone).
-On the heat problem, whose solution is known in closed form, it matches the
-exact linearised posterior standard deviation to 4 digits.
+The Jacobians come from the Levenberg-Marquardt machinery (one row per
+residual point). Checked against exact posteriors: on the heat problem
+(closed-form solution) the standard deviation of D matches the exact one
+to 0.2% over 20 noise draws (benchmarks/scalar_calibration.py), and on two
+nearly collinear unknowns (correlation -0.9993) to 4 digits (tests).
 """
 
 from __future__ import annotations
@@ -45,12 +44,11 @@ from ..ir import nodes
 from .levenberg import LevenbergMarquardt
 
 Z95 = NormalDist().inv_cdf(0.975)
-WEIGHT_PRIOR_PRECISION = 1.0  # a standard normal prior on every network weight
+FOLLOW_DAMPING = 1e-10  # on the physics' weight block scaled to unit diagonal (see _follow)
 MISFIT_TOO_LARGE = 2.0  # rms misfit / stated noise above which the standard deviations are said to be too small
 MISFIT_TOO_SMALL = 0.5  # ... and below which the stated noise looks too large
 MAX_DRAWS = 8  # draws of collocation points averaged into the physics part of H
 LAPLACE_FILE = "laplace.pt"  # an inference folder's covariance over (weights, unknowns), for fields' spreads
-MAX_KEPT_COLUMNS = 4000  # a larger covariance (over 128 MB) is not kept: fields then get no spread
 POINTS_PER_PASS = 4096  # rows of the fields' Jacobian formed at once
 
 
@@ -69,17 +67,18 @@ class ScalarPosterior:
     correlation: list[list[float]]
     noise: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    covariance: Optional[torch.Tensor] = None  # over (weights, unknowns): what fields' spreads need
-    shift: Optional[torch.Tensor] = None  # posterior mean minus the fit, over (weights, unknowns)
+    follow: Optional[torch.Tensor] = None  # [(weights, unknowns), unknowns]: the model's change per unit unknown
+    covariance: Optional[torch.Tensor] = None  # the unknowns' covariance
+    step: Optional[torch.Tensor] = None  # posterior mean minus the fit, in the unknowns
     point: Optional[torch.Tensor] = None  # the fit's (weights, unknowns), flat: which model the above belong to
 
     def save(self, folder) -> None:
-        """Keep what :func:`field_spread` needs in ``folder/laplace.pt`` (nothing for a network too large)."""
-        if self.covariance is None or self.covariance.shape[0] > MAX_KEPT_COLUMNS:
+        """Keep what :func:`field_spread` needs in ``folder/laplace.pt``."""
+        if self.follow is None:
             return
         with replacing(Path(folder) / LAPLACE_FILE) as handle:
-            torch.save({"covariance": self.covariance, "shift": self.shift, "point": self.point,
-                        "names": list(self.mean)}, handle)
+            torch.save({"follow": self.follow, "covariance": self.covariance, "step": self.step,
+                        "point": self.point, "names": list(self.mean)}, handle)
 
     def report(self) -> dict:
         """The keys ``inference.json`` gets (beside ``params``, which become :attr:`mean`)."""
@@ -105,35 +104,34 @@ def laplace(run, draw: int) -> ScalarPosterior:
         linear = LevenbergMarquardt(network, run.objective, unknowns)
     except ValueError as error:
         raise NoUncertainty(f"no standard deviations: {error}") from None
-    precision, noise, notes = _precision(run, linear, draw)
-    count = len(unknowns)
+    physics, readings, noise, notes = _linearisation(run, linear, draw)
+    follow = _follow(physics, len(unknowns))
+    sensitivity = readings @ follow  # the readings' change over their noise, per unit of each unknown
     prior_mean, prior_precision, prior_notes = _normal_priors(run.problem, names)
-    last = range(precision.shape[0] - count, precision.shape[0])
-    precision[last, last] += prior_precision  # a normal prior is one more Gaussian observation of the unknown
-    covariance = _covariance(precision)
-    point = linear._flat().double()
+    covariance = _covariance(sensitivity.T @ sensitivity + torch.diag(prior_precision))
     fit = torch.tensor([float(u.detach()) for u in unknowns], dtype=torch.float64)
-    # the Gauss-Newton step from the fit that the prior's pull makes (zero without priors): exact for Gaussians
-    shift = covariance[:, -count:] @ (prior_precision * (prior_mean - fit)) if bool(prior_precision.any()) \
-        else torch.zeros_like(point)
-    mean = dict(zip(names, (fit + shift[-count:]).tolist()))
-    posterior = _summary(names, dict(zip(names, fit.tolist())), mean, covariance[-count:, -count:], noise,
-                         notes + prior_notes, run.problem)
+    # the Gauss-Newton step from the fit that a prior's pull makes (zero without priors): exact for Gaussians
+    step = covariance @ (prior_precision * (prior_mean - fit)) if bool(prior_precision.any()) else 0 * fit
+    mean = dict(zip(names, (fit + step).tolist()))
+    posterior = _summary(names, dict(zip(names, fit.tolist())), mean, covariance, noise, notes + prior_notes,
+                         run.problem)
     if torch.isfinite(covariance).all():
-        posterior.covariance, posterior.shift, posterior.point = covariance, shift, point
+        posterior.follow, posterior.covariance, posterior.step = follow, covariance, step
+        posterior.point = linear._flat().double()
     return posterior
 
 
-# ---- the Gauss-Newton precision ----
-def _precision(run, linear: LevenbergMarquardt, draw: int):
-    """``H`` over (weights, unknowns), the noise each observation was read with, and notes on the fit."""
+# ---- the linearisation ----
+def _linearisation(run, linear: LevenbergMarquardt, draw: int):
+    """The physics' Gauss-Newton matrix over (weights, unknowns), each term's rows over its residual level
+    and averaged over draws of points until they outnumber the columns; the observations' rows over their
+    noise; the noise each was read with; and notes on the fit."""
     objective = run.objective
     columns = linear.unknowns
     physics = torch.zeros((columns, columns), dtype=torch.float64)
-    data = torch.zeros_like(physics)
     observations = {term: (precision, targets.numel()) for term, _name, _coords, targets, precision
                     in objective.observations}
-    noise, notes = {}, []
+    readings, noise, notes = [], {}, []
     physics_rows, draws = 0, 0
     while draws == 0 or (physics_rows < columns and draws < MAX_DRAWS):
         rows, jacobian = linear._linearise(objective.sample(draw + draws))
@@ -144,19 +142,39 @@ def _precision(run, linear: LevenbergMarquardt, draw: int):
             if term in observations:
                 if draws == 0:  # the readings are the same in every draw
                     scale, noise[term] = _data_scale(run, term, values, observations[term])
-                    data += (block * scale).T @ (block * scale)
+                    readings.append(block * scale)
                 continue
             mean_square = float(values.double().square().mean())
             if mean_square > 0 and torch.isfinite(block).all():
                 physics += block.T @ block / mean_square
                 physics_rows += values.numel()
         draws += 1
-    precision = data + physics / draws
-    weights = columns - len(objective.trainable_params())
-    precision[range(weights), range(weights)] += WEIGHT_PRIOR_PRECISION
     for term, about in noise.items():
         notes += _misfit_notes(term, about)
-    return precision, noise, notes
+    return physics / draws, torch.cat(readings), noise, notes
+
+
+def _follow(physics: torch.Tensor, count: int) -> torch.Tensor:
+    """``[(weights, unknowns), unknowns]``: how the model changes with each unknown while the physics holds.
+
+    The forward problem is taken to be well posed (the equations and their conditions fix the fields once the
+    unknowns are known), so the network follows any change of an unknown: the weights' change is the least-
+    squares solution of the linearised physics, ``dw = -A^-1 B`` (``A``, ``B``: the physics matrix's weight
+    block and its weight-unknown block), damped slightly (FOLLOW_DAMPING, on the matrix scaled to unit
+    diagonal) for directions the physics does not see, which then do not move. How well the network can
+    follow does not enter as information: a joint Gauss-Newton posterior over weights and unknowns would
+    count the network's small approximation error at the residual level the fit reached, and on nearly
+    collinear unknowns it made the standard deviations ten times too small.
+    """
+    weights = physics.shape[0] - count
+    block = physics[:weights, :weights]
+    scale = block.diagonal().clamp_min(1e-300).sqrt()
+    scaled = block / scale[:, None] / scale[None, :] + FOLLOW_DAMPING * torch.eye(weights, dtype=physics.dtype)
+    factor, info = torch.linalg.cholesky_ex(scaled)
+    if int(info) != 0:
+        raise NoUncertainty("no standard deviations: the physics' Gauss-Newton matrix is not positive definite")
+    change = -torch.cholesky_solve(physics[:weights, weights:] / scale[:, None], factor) / scale[:, None]
+    return torch.cat([change, torch.eye(count, dtype=physics.dtype)])
 
 
 def _data_scale(run, term: str, values: torch.Tensor, observation) -> tuple[float, dict]:
@@ -295,9 +313,10 @@ def with_forward_derivatives(config):
 def field_spread(run, folder, columns) -> Optional[dict[str, np.ndarray]]:
     """Every field's posterior mean and standard deviation (``<name>_std``) at the points ``columns``.
 
-    Linearised at the fit: ``u(x) + J(x) shift`` and ``sqrt(diag(J(x) C J(x)^T))``, ``J(x)`` the
-    derivative of the field at ``x`` with respect to (weights, unknowns) and ``C`` the covariance kept in
-    ``folder/laplace.pt``. ``None`` where the folder keeps none; a warning and ``None`` where the run has
+    Linearised at the fit, the field moves with the unknowns by ``G(x) = J(x) F`` (``J(x)``: its derivative
+    with respect to (weights, unknowns); ``F``: the model's follow of each unknown), so its mean is
+    ``u(x) + G(x) step`` and its variance ``diag(G(x) C G(x)^T)``, ``C`` the unknowns' covariance (all kept in
+    ``folder/laplace.pt``). ``None`` where the folder keeps none; a warning and ``None`` where the run has
     changed since its inference (retrained or resumed), since the covariance belongs to the model it had.
     """
     path = Path(folder) / LAPLACE_FILE
@@ -305,7 +324,7 @@ def field_spread(run, folder, columns) -> Optional[dict[str, np.ndarray]]:
         return None
     try:
         kept = torch.load(path, map_location="cpu", weights_only=True)
-        covariance, shift, point = kept["covariance"], kept["shift"], kept["point"]
+        follow, covariance, step, point = kept["follow"], kept["covariance"], kept["step"], kept["point"]
     except Exception as error:  # (a damaged file: the fields are still answered, without a spread)
         _warn(f"{path} does not read ({type(error).__name__}): the fields get no _std")
         return None
@@ -325,13 +344,13 @@ def field_spread(run, folder, columns) -> Optional[dict[str, np.ndarray]]:
         coords = {a: torch.as_tensor(np.asarray(c[start:start + POINTS_PER_PASS], dtype=np.float64),
                                      dtype=run.dtype, device=run.device) for a, c in columns.items()}
         for name, (mean, spread) in _spread_of_pass(run, linear, unknowns, coords, names,
-                                                    covariance, shift).items():
+                                                    follow, covariance, step).items():
             parts[name].append(mean)
             parts[f"{name}_std"].append(spread)
     return {key: np.concatenate(values) for key, values in parts.items()}
 
 
-def _spread_of_pass(run, linear, unknowns, coords, names, covariance, shift) -> dict:
+def _spread_of_pass(run, linear, unknowns, coords, names, follow, covariance, step) -> dict:
     size = len(next(iter(coords.values())))
     out = {}
     with linear.capture.active():
@@ -340,9 +359,9 @@ def _spread_of_pass(run, linear, unknowns, coords, names, covariance, shift) -> 
         network_columns = {name: linear.capture.jacobian(rows[name]).double().cpu() for name in names}
     unknown_columns = _unknown_columns(run, unknowns, coords, names)
     for name in names:
-        jacobian = torch.cat([network_columns[name], unknown_columns[name]], dim=1)
-        mean = rows[name].detach().double().cpu() + jacobian @ shift
-        variance = ((jacobian @ covariance) * jacobian).sum(dim=1).clamp_min(0.0)
+        moves = torch.cat([network_columns[name], unknown_columns[name]], dim=1) @ follow  # [points, unknowns]
+        mean = rows[name].detach().double().cpu() + moves @ step
+        variance = ((moves @ covariance) * moves).sum(dim=1).clamp_min(0.0)
         out[name] = (mean.numpy(), variance.sqrt().numpy())
     return out
 

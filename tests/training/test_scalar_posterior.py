@@ -168,3 +168,39 @@ def test_the_plot_headline_shows_the_spread(tmp_path):
     assert "k = 2 +- 0.016" in headline
     (tmp_path / "inference.json").write_text('{"params": {"k": "two"}, "params_std": [1]}')  # damaged: left out
     assert "k = 1.9 |" in _headline(problem, {"steps": 10, "params": {"k": 1.9}, **_inferred_spread(tmp_path)}) + " |"
+
+
+TWO_UNKNOWNS = """problem two_unknowns
+domain L = interval(x: [0, 1])
+field u
+param k = 1.0
+param c = 0.0
+equation in L:
+    -d(u, x, x) = k*pi^2*sin(pi*x) + 2*c
+boundary on boundary(L):
+    u = 0
+observe u from "readings.npz" noise 0.05
+infer k
+infer c
+"""
+
+
+def test_two_unknowns_get_the_exact_covariance_and_correlation(tmp_path):
+    """u = k sin(pi x) + c x (1 - x): linear in (k, c), whose exact posterior is least squares on two bases."""
+    basis = np.stack([np.sin(np.pi * POINTS), POINTS * (1 - POINTS)], axis=1)
+    readings = basis @ [2.0, 1.0] + 0.05 * np.random.default_rng(1).standard_normal(POINTS.size)
+    np.savez(tmp_path / "readings.npz", x=POINTS, u=readings)
+    (tmp_path / "two.pde").write_text(TWO_UNKNOWNS)
+    done = pdedsl("infer", str(tmp_path / "two.pde"), "--out", str(tmp_path / "run"), "--steps", "200",
+                  "--lbfgs-steps", "60", "--threads", "1", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    covariance = 0.05 ** 2 * np.linalg.inv(basis.T @ basis)
+    mean = np.linalg.solve(basis.T @ basis, basis.T @ readings)
+    std = np.sqrt(np.diag(covariance))
+    assert report["params"]["k"] == pytest.approx(mean[0], abs=0.05 * std[0])
+    assert report["params"]["c"] == pytest.approx(mean[1], abs=0.05 * std[1])
+    assert [report["params_std"]["k"], report["params_std"]["c"]] == pytest.approx(std, rel=0.03)
+    correlation = report["params_correlation"]
+    assert correlation["names"] == ["k", "c"]
+    assert correlation["matrix"][0][1] == pytest.approx(covariance[0, 1] / std[0] / std[1], abs=1e-3)
