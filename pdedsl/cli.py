@@ -160,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--model", metavar="RUN_DIR",
                        help="a dgno run trained on the spec's family: posterior over its latent space "
                             "(MAP, Laplace, Langevin); "
-                            "without it, scalar unknowns are fitted with a PINN (point estimates)")
+                            "without it, scalar unknowns are fitted with a PINN (with Laplace standard deviations)")
     infer.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
     infer.add_argument("--restarts", type=int, default=8, help="with --model: starts of the MAP search (default: 8)")
     infer.add_argument("--map-steps", type=int, default=800, help="with --model: Adam steps of the MAP search")
