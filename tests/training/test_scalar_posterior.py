@@ -204,3 +204,13 @@ def test_two_unknowns_get_the_exact_covariance_and_correlation(tmp_path):
     correlation = report["params_correlation"]
     assert correlation["names"] == ["k", "c"]
     assert correlation["matrix"][0][1] == pytest.approx(covariance[0, 1] / std[0] / std[1], abs=1e-3)
+
+
+def test_a_uniform_prior_on_the_unknown_truncates_its_posterior(tmp_path):
+    report, _, readings = _infer(tmp_path, declared="~ uniform(1.5, 1.98)")
+    mean, std = _exact(readings, 0.05)  # about 1.98 +- 0.016: the range cuts the Gaussian near its middle
+    expected_mean, expected_std, (low, high) = _truncated(mean, std, 1.5, 1.98)
+    assert report["params"]["k"] == pytest.approx(expected_mean, abs=0.1 * std)
+    assert report["params_std"]["k"] == pytest.approx(expected_std, rel=0.05)
+    assert report["params_interval_95"]["k"][1] <= 1.98 and report["params_interval_95"]["k"][1] == pytest.approx(
+        high, abs=0.1 * std)
