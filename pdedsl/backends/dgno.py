@@ -48,6 +48,7 @@ from ..ir.problem import Problem
 from ..runtime import elementwise
 from ..runtime.instances import param_support
 from ..runtime.jets import Jet
+from ..runtime.mixtures import DrawMixture
 from .base import BackendError, glorot_uniform, register
 from .conv_encoder import ConvEncoder
 from .deeponet import ProductNetworks, ScaledCoordinates, _Stack
@@ -379,20 +380,23 @@ class DGNO(ScaledCoordinates, OperatorBackend):
                 out[name] = (decoded[name] + spread * noise(decoded[name])).clamp(*self.param_supports[s])
         return out
 
-    def likelihood_moments(self, decoded: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """Mean and variance of each input field's likelihood p(a | beta) around ``decode_inputs``' values: the
-        moments of :meth:`draw_inputs`' draws without drawing, so a posterior summary at a point depends on the
-        point alone (not on noise drawn per query row)."""
+    def likelihood_mixtures(self, decoded: dict[str, torch.Tensor]) -> dict[str, DrawMixture]:
+        """The posterior of each input field and random param in ``decoded`` (rows: draws of z) as the mixture
+        over the draws of its likelihood around the decoded value: what :meth:`draw_inputs` draws from,
+        summarised without drawing, so a posterior summary at a point depends on the point alone (not on
+        noise drawn per query row) and carries no Monte Carlo noise of its own."""
         out = {}
         for c, name, value, kind, spread in self._input_likelihoods(decoded):
             if kind == "bernoulli":
-                low, high = self.phase_low[c], self.phase_high[c]
-                out[name] = (low + (high - low) * spread, (high - low) ** 2 * spread * (1 - spread))
-            elif kind == "lognormal":  # the decoder gives the median m; log a ~ N(log m, s^2)
-                s2 = spread ** 2
-                out[name] = (value * (s2 / 2).exp(), value.square() * s2.expm1() * s2.exp())
-            else:
-                out[name] = (value, spread ** 2 * torch.ones_like(value))
+                out[name] = DrawMixture(kind, spread, phases=(float(self.phase_low[c]), float(self.phase_high[c])))
+            else:  # (log-normal: the decoder gives the median m; log a ~ N(log m, s^2))
+                out[name] = DrawMixture(kind, value, spread.detach().reshape(1, 1))
+        offset = len(self.layout.channels)
+        for s, name in enumerate(self.layout.scalars):
+            if name in decoded:
+                spread = (self.scalar_scale[s] * self.log_noise[offset + s].exp()).detach()
+                out[name] = DrawMixture("gaussian", decoded[name].reshape(len(decoded[name]), -1),
+                                        spread.reshape(1, 1), bounds=self.param_supports[s])
         return out
 
     def _input_likelihoods(self, decoded: dict[str, torch.Tensor]):

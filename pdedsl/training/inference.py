@@ -32,7 +32,8 @@ from .. import api
 from ..files import json_text, replacing, write_text
 from ..runtime.family import random_params
 from .data import DataError, load_points, observation_keys, statement_axes
-from .inverse import InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of, summarise
+from .inverse import (InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of,
+                      posterior_mixtures, summarise)
 from .model_error import CALIBRATION_MEMBERS, model_error
 from .predict import outside_count, write_npz
 from .progress import Progress
@@ -40,10 +41,11 @@ from .spec_copy import copy_spec
 
 METHODS = {
     "laplace": "Laplace approximation in the latent space (Gauss-Newton Hessian at the MAP); {samples} draws of "
-               "it pushed through the decoders (inputs drawn from their likelihoods)",
+               "it pushed through the decoders, each with its inputs' likelihoods (and the model's error) around "
+               "what it decodes",
     "mala": "MAP, Laplace approximation (Gauss-Newton), then Metropolis-adjusted Langevin in the latent space "
             "preconditioned by it ({chains} chains x {steps} steps, half kept); {samples} posterior draws pushed "
-            "through the decoders (inputs drawn from their likelihoods)",
+            "through the decoders, each with its inputs' likelihoods (and the model's error) around what it decodes",
 }
 PRIOR_NOTES = {
     "aggregate": "z ~ N(m, C), the encoder's aggregate posterior over the training pool (m, C its mean and "
@@ -109,8 +111,9 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     prior = posterior.prior  # from the whitened coordinates back to z
     z_map, covariance, samples = prior.latent(w_map), prior.covariance(whitened), prior.latent(samples)
     coords = _grid_coordinates(axes, run)
-    predictive = torch.Generator().manual_seed(settings.seed + 1)  # inputs drawn from their likelihoods too
-    summary = summarise(posterior.decode(samples, coords, predictive), posterior.decode(z_map[None], coords))
+    # each draw's likelihoods and model error summarised as a mixture, not drawn (runtime/mixtures.py)
+    mixtures = posterior_mixtures(run, posterior.decode(samples, coords), coords, error)
+    summary = summarise(mixtures, posterior.decode(z_map[None], coords))
     summary = {k: _constant_in_time(k, v.reshape(_shape_of(k, run, shape, space_shape)), run)
                for k, v in summary.items()}
     report = {
@@ -338,8 +341,8 @@ def _shape_of(key: str, run, shape: tuple, space_shape: tuple) -> tuple:
 def _constant_in_time(key: str, values: np.ndarray, run) -> np.ndarray:
     """An input's summary in a time-dependent problem: its first time slice at every time node.
 
-    Inputs do not depend on time, but each grid node's posterior draws come with
-    their own likelihood noise; without this a plot of the input would flicker along t.
+    Inputs do not depend on time; their summaries, computed without drawing, are
+    the same at every time node already, and this makes it so to the last bit.
     """
     name = _summarised_name(key)
     if run.problem.time is None or name not in run.layout.channels:

@@ -32,12 +32,16 @@ block of ``v`` is ``w`` either way; the results are stated in ``z``.
   Gauss-Newton Hessian ``J^T J`` of ``v`` (always positive definite: the
   prior block contributes the identity). Samples of z pushed through the
   decoders give the posterior mean, standard deviation and 95% band of every
-  input and field (non-Gaussian in a and u, as the decoders are nonlinear).
+  input and field (non-Gaussian in a and u, as the decoders are nonlinear):
+  at each point, of the mixture over the draws of what each draw gives there
+  (an input's likelihood around its decoded value, a field's model error),
+  computed exactly rather than drawn (:func:`posterior_mixtures`).
 * **Model error** (``model_error.py``): when the run's error against the
   reference solver is known, its mean is added to the model's prediction of
   every observation and its variance to the noise variance (``s`` becomes
-  ``sqrt(s^2 + sigma_e(x_i)^2)``), and every decoded draw of a field gets a
-  draw of that error, so the bands of ``u`` include what the model gets wrong.
+  ``sqrt(s^2 + sigma_e(x_i)^2)``), and every decoded draw of a field becomes
+  N(field + error mean, sigma_e^2) in the summaries, so the bands of ``u``
+  include what the model gets wrong.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from ..errors import PdeError
 from ..files import replacing
 from ..npz import READ_ERRORS
 from ..runtime.family import random_params
+from ..runtime.mixtures import DrawMixture
 from .data import DataError, as_tensors, load_points
 
 SAMPLERS = ("mala", "laplace")
@@ -425,17 +430,17 @@ class LatentPosterior:
         samples = torch.cat(kept)[-settings.samples:] if kept else z.detach()
         return samples, accepted / max(tried, 1)
 
-    def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor], predictive=None) -> dict[str, torch.Tensor]:
+    def decode(self, z: torch.Tensor, coords: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The decoded members of latents ``z`` (not whitened: ``prior.latent(w)``); see :func:`decode_latent`."""
-        return decode_latent(self.run, z, coords, predictive=predictive, model_error=self.model_error)
+        return decode_latent(self.run, z, coords, model_error=self.model_error)
 
 
 def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: int = 64,
-                  predictive: Optional[torch.Generator] = None, model_error=None) -> dict[str, torch.Tensor]:
+                  model_error=None) -> dict[str, torch.Tensor]:
     """Every field, varying input and random param a DGNO run generates from ``z`` (``[K, m]``) at ``coords``:
-    ``[K, n]`` each (params ``[K, 1]``). With a ``predictive`` generator, inputs and params are drawn from
-    their likelihoods instead of taken at the decoders' means. With a ``model_error``, fields get its mean
-    added (and, drawing, a Gaussian draw of the error at each point)."""
+    ``[K, n]`` each (params ``[K, 1]``), at the decoders' means (the likelihoods around them, and the model
+    error's spread, enter through :func:`posterior_mixtures`). With a ``model_error``, fields get its mean
+    added."""
     network = getattr(run.model, "model", run.model)
     run.model.eval()
     out: dict[str, list] = {}
@@ -447,28 +452,43 @@ def decode_latent(run, z: torch.Tensor, coords: dict[str, torch.Tensor], chunk: 
             latent = LatentInputs(z[begin:begin + chunk])
             values = dict(run.model(shared, latent))
             values.update({name: v[:, None] for name, v in network.decode_params(torch.tanh(latent.z)).items()})
-            if predictive is not None:
-                values = network.draw_inputs(values, predictive)
-            for name, (mean, std) in errors.items():
+            for name, (mean, _) in errors.items():
                 values[name] = values[name] + mean
-                if predictive is not None:
-                    draw = torch.randn(values[name].shape, generator=predictive, dtype=torch.float64)
-                    values[name] = values[name] + std * draw.to(std.device, std.dtype)
             for name in (*network.field_names, *network.layout.channels, *network.layout.scalars):
                 out.setdefault(name, []).append(values[name])
     return {name: torch.cat(parts) for name, parts in out.items()}
 
 
-def summarise(samples: dict[str, torch.Tensor], at_map: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    """Posterior mean, std, 2.5% and 97.5% quantiles (over the draws) and MAP (the decoders' values at z_MAP)
-    of every decoded quantity."""
+def posterior_mixtures(run, decoded: dict[str, torch.Tensor], coords: dict[str, torch.Tensor],
+                       model_error=None) -> dict[str, DrawMixture]:
+    """The posterior of every decoded quantity at each point of ``coords`` as a mixture over the draws of z
+    (rows of ``decoded``, from :func:`decode_latent` without drawing): an input's or random param's likelihood
+    around its decoded value, a field's model error (Gaussian, around the decoded field plus the error's mean)
+    where one is used, else the decoded value itself (``runtime/mixtures.py``)."""
+    network = getattr(run.model, "model", run.model)
+    with torch.no_grad():
+        out = dict(network.likelihood_mixtures(decoded))
+    shared = {a: t.reshape(1, -1) for a, t in coords.items()}
+    for name, values in decoded.items():
+        if name in out:
+            continue
+        if model_error is not None and name in model_error.fields:
+            out[name] = DrawMixture("gaussian", values, model_error.at(name, shared)[1])
+        else:
+            out[name] = DrawMixture("point", values)
+    return out
+
+
+def summarise(mixtures: dict[str, DrawMixture], at_map: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """Posterior mean, std, 2.5% and 97.5% quantiles (of the mixture over the draws, :func:`posterior_mixtures`)
+    and MAP (the decoders' values at z_MAP) of every decoded quantity."""
     out = {}
-    for name, values in samples.items():
-        values = values.double().cpu()
-        out[name] = values.mean(0).numpy()
-        out[f"{name}_std"] = values.std(0).numpy()
-        out[f"{name}_low"] = torch.quantile(values, 0.025, dim=0).numpy()
-        out[f"{name}_high"] = torch.quantile(values, 0.975, dim=0).numpy()
+    for name, mixture in mixtures.items():
+        mean, variance = mixture.moments()
+        low, high = mixture.quantiles((0.025, 0.975))
+        out[name] = mean.cpu().numpy()
+        out[f"{name}_std"] = variance.sqrt().cpu().numpy()
+        out[f"{name}_low"], out[f"{name}_high"] = low.cpu().numpy(), high.cpu().numpy()
         out[f"{name}_map"] = at_map[name][0].double().cpu().numpy()
     return out
 

@@ -13,9 +13,11 @@ deviation at every node of the sensor grid in ``model_error.npz`` in the run
 folder (computed once for the model's checkpoint, then read; training on
 makes it again). :class:`ModelError` evaluates them at any
 points. ``pdedsl infer`` then (i) adds the mean to the model's prediction and
-the variance to the noise variance of every observation, and (ii) adds a
-draw of ``e`` (Gaussian, node by node) to every posterior draw of a field,
-so that bands and standard deviations include the model's error.
+the variance to the noise variance of every observation, and (ii) makes
+every posterior draw of a field a Gaussian, node by node, around the decoded
+field plus the mean with the error's variance, and summarises their mixture
+exactly (``runtime/mixtures.py``), so that bands and standard deviations
+include the model's error without Monte Carlo noise of its own.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .inference import load_posterior_arrays, open_posterior
-from .inverse import decode_latent
+from .inverse import decode_latent, posterior_mixtures
 from .model_error import model_error
 from .operator_views import _panel
 from .plot import _save, output_path_of
@@ -47,15 +47,11 @@ def predict_posterior(folder, points_path, output_path, layout: str = "auto") ->
                 parts.setdefault(key, []).append(value.reshape(-1))
     output = {a: arrays[a] for a in names}
     output.update({key: np.concatenate(values).reshape(shape) for key, values in parts.items()})
-    scalars = [name for name in report["inferred"] if name in run.layout.scalars]
-    if scalars:  # one value per draw, the same at every point: drawn from their (clipped) likelihoods
-        predictive = torch.Generator().manual_seed(int(report.get("seed", 0)) + 1)
-        first = {a: torch.as_tensor(v[:1], dtype=run.dtype, device=run.device) for a, v in columns.items()}
-        drawn = decode_latent(run, samples, first, predictive=predictive)
-        for name in scalars:
-            values = drawn[name].double().cpu().numpy().reshape(-1)
-            output[name], output[f"{name}_std"] = np.asarray(values.mean()), np.asarray(values.std(ddof=1))
-            output[f"{name}_map"] = np.asarray(float(best[name].reshape(-1)[0]))
+    # a param has one value, the same in every pass: the mixture over the draws of its clipped likelihood
+    for name in (n for n in report["inferred"] if n in run.layout.scalars):
+        mean, variance = moments[name]
+        output[name], output[f"{name}_std"] = np.asarray(float(mean[0])), np.asarray(float(np.sqrt(variance[0])))
+        output[f"{name}_map"] = np.asarray(float(best[name].reshape(-1)[0]))
     written = write_npz(output_path, output)
     return {"output": str(written), "layout": layout, "shape": list(shape), "points": int(np.prod(shape)),
             "fields": shown, "outside_domain": outside_count(run.problem, columns)}
@@ -68,25 +64,13 @@ def _points_per_pass(draws: int) -> int:
 
 
 def _moments(run, samples: torch.Tensor, coords: dict, error) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Posterior mean and variance at each point of every field and input field, over the draws ``samples``
-    of z: the mixture of the likelihoods (input fields) or of the model error (fields) each draw gives,
-    by the law of total variance, so the answer at a point depends on the point alone."""
-    network = getattr(run.model, "model", run.model)
+    """Posterior mean and variance at each point of every decoded quantity, over the draws ``samples`` of z:
+    the mixture of the likelihoods (inputs, params) or of the model error (fields) each draw gives, by the law
+    of total variance (``infer`` summarises its grid so too), so the answer at a point depends on the point
+    alone."""
     decoded = decode_latent(run, samples, coords, model_error=error)
-    with torch.no_grad():
-        likelihood = network.likelihood_moments(decoded)
-    shared = {a: t.reshape(1, -1) for a, t in coords.items()}
-    out = {}
-    for name, values in decoded.items():
-        if name in likelihood:
-            mean, spread = likelihood[name]
-        elif error is not None and name in error.fields:
-            mean, spread = values, error.at(name, shared)[1].square().expand_as(values)
-        else:
-            mean, spread = values, torch.zeros_like(values)
-        mean, spread = mean.double().cpu().numpy(), spread.double().cpu().numpy()
-        out[name] = (mean.mean(0), mean.var(0, ddof=1) + spread.mean(0))
-    return out
+    mixtures = posterior_mixtures(run, decoded, coords, error)
+    return {name: tuple(m.cpu().numpy() for m in mixture.moments()) for name, mixture in mixtures.items()}
 
 
 def plot_posterior(folder, output_path=None) -> Path:

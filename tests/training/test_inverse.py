@@ -586,6 +586,9 @@ def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):
     predict_posterior(tmp_path / "post", tmp_path / "pts.npz", tmp_path / "p.npz")
     with np.load(tmp_path / "p.npz") as archive:  # a scalar unknown: mean, std and the MAP, as fields have
         assert {"k", "k_std", "k_map"} <= set(archive.files) and np.isfinite(archive["k_map"])
+        # the mixture over the draws of k's clipped likelihood, computed not drawn: infer's own numbers
+        assert float(archive["k"]) == pytest.approx(report["params"]["k"], rel=1e-9)
+        assert float(archive["k_std"]) == pytest.approx(report["params_std"]["k"], rel=1e-9)
     with pytest.raises(InferError, match="truth=.*'kk'.*the model has no 'kk'"):  # a misspelt name was ignored
         infer(spec, tmp_path / "run", tmp_path / "post2", Settings(restarts=1, adam_steps=2, samples=4,
                                                                    sampler="laplace"), truth={"kk": 1.0})
@@ -633,6 +636,48 @@ def test_model_error_is_measured_once_and_widens_the_bands(trained, tmp_path):
              zip("xy", np.meshgrid(error.axes["x"], error.axes["y"], indexing="ij"))}
     mean, std = error.at("u", nodes)
     assert np.allclose(mean.numpy(), error.mean["u"]) and np.allclose(std.numpy(), error.std["u"])
+
+
+def test_infer_summarises_the_model_error_without_drawing_it_as_predict_does(trained, tmp_path):
+    """With the model's error folded in, each draw of z gives u ~ N(decoded u + error mean, sigma_e^2) at a node:
+    the grid's mean, std and band are that mixture's (no draw of the error, whose noise made the mean grainy),
+    so predict at the grid's nodes gives the same numbers (inputs too: their likelihoods are summarised alike)."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    from pdedsl.training.inference import infer, open_posterior
+    from pdedsl.training.inverse import decode_latent
+    from pdedsl.training.model_error import model_error
+    from pdedsl.training.posterior_views import predict_posterior
+
+    out = tmp_path / "post"
+    report = infer("specs/darcy_inverse.pde", trained, out,
+                   Settings(restarts=1, adam_steps=5, lbfgs_steps=5, samples=37, sampler="laplace"), progress=False)
+    assert report["model_error"]["used"]
+    with np.load(out / "fields.npz") as archive:
+        fields = {key: archive[key] for key in archive.files}
+    x, y = np.meshgrid(fields["x"], fields["y"], indexing="ij")
+    np.savez(tmp_path / "nodes.npz", x=x.reshape(-1), y=y.reshape(-1))
+    predict_posterior(out, tmp_path / "nodes.npz", tmp_path / "p.npz")
+    with np.load(tmp_path / "p.npz") as predicted:
+        for key in ("u", "u_std", "a", "a_std", "u_map", "a_map"):
+            assert np.allclose(predicted[key].reshape(9, 9), fields[key], rtol=1e-6, atol=1e-9), key
+    _, _, run, samples, _ = open_posterior(out)
+    error = model_error(run)[0]
+    coords = {a: torch.as_tensor(v.reshape(-1), dtype=run.dtype) for a, v in (("x", x), ("y", y))}
+    decoded = decode_latent(run, samples, coords, model_error=error)["u"].double().numpy()  # + the error's mean
+    sigma = error.at("u", coords)[1].double().numpy()  # its saved std at the nodes, in the model's dtype
+    assert np.allclose(sigma, error.std["u"].reshape(-1), rtol=1e-6)
+    assert np.allclose(fields["u"].reshape(-1), decoded.mean(0), rtol=1e-9, atol=1e-12)
+    assert np.allclose(fields["u_std"].reshape(-1) ** 2, decoded.var(0, ddof=1) + sigma ** 2, rtol=1e-9, atol=1e-15)
+    for node in (10, 40, 60):  # inside, where sigma_e > 0: the band is the root of the mixture's CDF
+        assert sigma[node] > 0
+        for key, level in (("u_low", 0.025), ("u_high", 0.975)):
+            cdf = lambda v: norm.cdf((v - decoded[:, node]) / sigma[node]).mean() - level  # noqa: E731
+            exact = brentq(cdf, decoded[:, node].min() - 10 * sigma[node], decoded[:, node].max() + 10 * sigma[node],
+                           xtol=1e-15)
+            assert fields[key].reshape(-1)[node] == pytest.approx(exact, abs=1e-9), (key, node)
+    assert np.all(fields["u_low"] <= fields["u"]) and np.all(fields["u"] <= fields["u_high"])
 
 
 def test_observations_fold_the_model_error_into_their_noise():
