@@ -39,6 +39,20 @@ def test_a_gaussian_mixtures_band_is_the_root_of_its_cdf_and_what_a_huge_draw_gi
             assert float(found[row, node]) == pytest.approx(brute, abs=0.02 * float(draws[..., node].std()))
 
 
+def test_a_cdf_with_steps_narrow_draws_far_apart_still_gets_its_exact_quantiles():
+    """Newton alone wanders on a staircase CDF; its bisection safeguard keeps every node on the root."""
+    location = 3 * _draws((37, 200), seed=4)
+    scale = torch.linspace(1e-4, 0.05, 200, dtype=torch.float64)[None]
+    found = normal_mixture_quantiles(location, scale, LEVELS)
+    for node in (0, 57, 199):
+        for row, level in enumerate(LEVELS):
+            exact = _root_of_cdf(lambda v: norm.cdf((v - location[:, node].numpy()) / float(scale[0, node])).mean(),
+                                 level)
+            assert float(found[row, node]) == pytest.approx(exact, abs=1e-9)
+    cdf = torch.special.ndtr((found[:, None, :] - location) / scale).mean(1)
+    assert torch.allclose(cdf, torch.tensor(LEVELS, dtype=torch.float64)[:, None], atol=1e-9)
+
+
 def test_the_mixtures_moments_follow_the_law_of_total_variance():
     location, scale = _draws((30, 4)), torch.tensor([[0.5, 1.0, 0.0, 2.0]], dtype=torch.float64)
     mean, variance = DrawMixture("gaussian", location, scale).moments()
