@@ -167,6 +167,24 @@ def test_data_makes_the_observations_an_inverse_spec_names(tmp_path, capsys):
     assert main(["check", str(spec)]) == 1  # where observations are read, the missing file is still an error
 
 
+def test_data_makes_the_truth_an_inverse_spec_names_as_reference(tmp_path, capsys):
+    """An inverse spec's 'reference' truth is made by 'pdedsl data' as much as its observations are (the
+    pattern of specs/heat_random_start.pde): data reads neither, so a missing truth file is no error there."""
+    spec = tmp_path / "fam.pde"
+    spec.write_text("problem fam\ndomain L = interval(x: [0, 1])\nfield u\n"
+                    "input f ~ gaussian_field(length: 0.3)\nequation in L:\n    -d(u, x, 2) = f\n"
+                    "boundary on boundary(L):\n    u = 0\n"
+                    'observe u from "fam_obs.npz" noise 0.01\ninfer f\nreference f from "fam_truth.npz"\n'
+                    'reference u from "fam_u.npz"\n')
+    assert main(["data", str(spec), "--n", "1", "--grid", "9", "-o", str(tmp_path / "all.npz"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "data file 'fam_truth.npz' not found; this command does not read it" in err
+    assert "data file 'fam_u.npz' not found; this command does not read it" in err
+    assert np.load(tmp_path / "all.npz")["f"].shape == (1, 9)
+    assert main(["check", str(spec)]) == 1  # where references are read, the missing file is still an error
+    assert "error: data file 'fam_truth.npz' not found" in capsys.readouterr().err
+
+
 def test_a_periodic_steady_spec_is_refused_for_what_it_is(tmp_path):
     spec = tmp_path / "periodic.pde"
     spec.write_text("domain I = interval(x: [0, 1])\nfield u\nparam k ~ uniform(1, 2)\nequation in I:\n"

@@ -36,8 +36,8 @@ _DECLARES = {
 
 def build_problem(spec: ast.Spec, source: Source, observations_read: bool = True) -> ir.Problem:
     """The checked IR of ``spec``; raises SpecError listing every error found. Without ``observations_read``
-    (a command that does not read them), an observation file not found is a warning, and the statement is
-    left out."""
+    (a command that does not read them: ``pdedsl data``, which makes them), an observation or reference file
+    not found is a warning, and the statement is left out."""
     builder = ProblemBuilder(source)
     builder.observations_read = observations_read
     problem = builder.build(spec)
