@@ -650,6 +650,8 @@ def _weights(items: list[str]) -> dict[str, float]:
     for item in items:
         name, _, value = item.partition("=")
         try:
+            if not name.strip():  # ('=3' named no term: it was warned about as an unknown term named '')
+                raise ValueError
             weights[name.strip()] = float(value)
         except ValueError:
             raise _UsageError(f"--weight expects NAME=NUMBER, got '{item}'") from None

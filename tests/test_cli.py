@@ -59,6 +59,7 @@ def test_a_look_alike_name_is_named_in_the_hint(tmp_path, capsys, declared, used
     (["--lr", "-1"], "learning_rate must be a positive number"), (["--points", "0"], "interior_points must be"),
     (["--width", "0"], "width must be at least 1"), (["--particles", "-3"], "weak form's particles must be"),
     (["--steps", "-5"], "steps must be at least 0"), (["--weight", "equation_1=nan"], "weight of 'equation_1'"),
+    (["--weight", "=3"], "--weight expects NAME=NUMBER, got '=3'"),
     (["--form", "weak(particles: -3)"], "weak form's particles must be"),
     (["--form", "weak(top_k: -1)"], "weak form's top_k must be at least 0"),
     (["--form", "weak(particles: 30)", "--particles", "40"], "both give the particle count"),
