@@ -784,10 +784,23 @@ def _print_inference(report: dict, folder: Path) -> None:
                   f"phase probabilities off by {scores['phase_error']:.3f} (expected calibration error)")
 
 
+def _named_run(path: str) -> str:
+    """A run (or infer) folder that ``predict`` or ``plot`` reads: one that does not exist is a usage error, as it
+    is for ``train --resume`` and ``infer --model`` (other failures to read it, a name too long say, are the
+    run folder's, exit 1, reported where it is opened)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise _UsageError(f"{path}: no such run folder") from None
+    except (OSError, ValueError):
+        pass
+    return path
+
+
 def _predict(args) -> int:
     from .training.predict import predict
 
-    summary = predict(args.run, _existing(args.points), args.output, layout=args.layout)
+    summary = predict(_named_run(args.run), _existing(args.points), args.output, layout=args.layout)
     print(f"wrote {args.output}", file=sys.stderr)
     if summary.get("outside_domain"):
         print(f"pdedsl: warning: {summary['outside_domain']} of the {summary['points']} points lie outside the "
@@ -805,7 +818,7 @@ def _plot(args) -> int:
             at[name.strip()] = float(value)
         except ValueError:
             raise _UsageError(f"--at expects NAME=NUMBER, got '{item}'") from None
-    output = plot(args.run, args.output, at=at)
+    output = plot(_named_run(args.run), args.output, at=at)
     print(f"wrote {output}", file=sys.stderr)
     return EXIT_OK
 

@@ -94,6 +94,10 @@ def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys, monkeypatc
     for argv in (["plot", "q" * 300], ["predict", "q" * 300, "--points", spec, "-o", "out.npz"]):
         assert main(argv) == 1  # was an internal error (OSError from Path.is_file)
         assert "is not a pdedsl run folder" in capsys.readouterr().err
+    for argv in (["plot", str(tmp_path / "nothere")], ["predict", str(tmp_path / "nothere"), "--points", spec, "-o",
+                                                         "out.npz"]):
+        assert main(argv) == 2  # a folder that is not there is a usage error, as for train --resume (was exit 1)
+        assert "nothere: no such run folder" in capsys.readouterr().err
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / "spec.pde").write_text(GOOD)
