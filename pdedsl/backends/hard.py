@@ -44,9 +44,78 @@ def _physics_box(problem: Problem) -> Box:
     return problem.domain(name).shape
 
 
+def _constants(problem: Problem) -> dict:
+    """The values of the consts and fixed params, which hard values may use."""
+    constants = {c.name: c.value for c in problem.constants}
+    constants.update({p.name: p.value for p in problem.params if p.value is not None})
+    return constants
+
+
+def _box_grid(problem: Problem, faces: bool) -> dict[str, torch.Tensor]:
+    """A 17-node grid over the physics box (only its nodes on the faces with ``faces``), in float64."""
+    box = _physics_box(problem)
+    ticks = torch.linspace(0, 1, 17, dtype=torch.float64)
+    grids = torch.meshgrid(*[low + (high - low) * ticks for low, high in zip(box.low, box.high)], indexing="ij")
+    points = {axis: grid.reshape(-1) for axis, grid in zip(box.axes, grids)}
+    if not faces:
+        return points
+    on_face = torch.zeros_like(points[box.axes[0]], dtype=torch.bool)
+    for axis, low, high in zip(box.axes, box.low, box.high):
+        on_face |= (points[axis] == low) | (points[axis] == high)
+    return {axis: values[on_face] for axis, values in points.items()}
+
+
+def _domain_grid(problem: Problem) -> dict[str, torch.Tensor]:
+    """The nodes of a 17-node grid over the bounding box of the (single) physics domain that lie in it, faces
+    included, in float64."""
+    from ..runtime.geometry import sampler
+
+    (name,) = _physics_domains(problem)
+    shape = sampler(problem.domain(name).shape)
+    low, high = shape.bounding_box()
+    ticks = torch.linspace(0, 1, 17, dtype=torch.float64)
+    grids = torch.meshgrid(*[lo + (hi - lo) * ticks for lo, hi in zip(low, high)], indexing="ij")
+    points = torch.stack([grid.reshape(-1) for grid in grids], dim=1)
+    points = points[shape.contains(points)]
+    return {axis: points[:, index] for index, axis in enumerate(shape.axes)}
+
+
+def _defined_in_box(problem: Problem, value: sympy.Expr, times: tuple[float, ...]) -> bool:
+    """Whether ``value`` is finite on a grid of the physics domain, boundary and interior, at each of ``times``.
+
+    A built-in value holds on the boundary and extends itself into the interior (the field is
+    ``g + phi * net``), so it must be defined on both. One undefined on a face (``u = 1/x`` on a face through
+    ``x = 0``, an initial ``sqrt(x - 0.5)``) stays a loss term, and training refuses it at the statement's line
+    before its first step; one defined on the faces alone (``u = 1/(x - 0.5)``) stays a loss term, which reads
+    it on the faces only. Built in, either made the field infinite or NaN, silently."""
+    constants = _constants(problem)
+    grid = _domain_grid(problem)
+    if not len(next(iter(grid.values()))):
+        return True
+    for time in times or (None,):
+        points = dict(grid)
+        if time is not None:
+            points[problem.time.name] = torch.full_like(next(iter(grid.values())), time)
+        try:
+            values = evaluate(value, points, constants) + 0 * next(iter(grid.values()))
+        except (ArithmeticError, ValueError):
+            return False
+        if not bool(torch.isfinite(values).all()):
+            return False
+    return True
+
+
+def _times(problem: Problem) -> tuple[float, ...]:
+    """A few times across the interval (none for a steady problem)."""
+    if problem.time is None:
+        return ()
+    start, end = problem.time.start, problem.time.end
+    return tuple(start + (end - start) * k / 8 for k in range(9))
+
+
 def hard_dirichlet_conditions(problem: Problem, vectors: bool = True) -> dict[str, tuple[str, sympy.Expr]]:
     """``{field: (residual name, g)}`` for every boundary condition that can be enforced exactly (with
-    ``vectors``, components of vector relations too)."""
+    ``vectors``, components of vector relations too): a closed-form value, finite over the box."""
     fields = {f.name for f in problem.fields}
     physics = _physics_domains(problem)
     found: dict[str, tuple[str, sympy.Expr]] = {}
@@ -59,7 +128,7 @@ def hard_dirichlet_conditions(problem: Problem, vectors: bool = True) -> dict[st
         for name, lhs, rhs in _components(condition, vectors):
             if not (isinstance(lhs, AppliedUndef) and lhs.func.__name__ in fields) or lhs.func.__name__ in found:
                 continue
-            if _closed_form(problem, rhs):
+            if _closed_form(problem, rhs) and _defined_in_box(problem, rhs, _times(problem)):
                 found[lhs.func.__name__] = (name, rhs)
     return found
 
@@ -103,6 +172,8 @@ def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict,
             field = lhs.func.__name__
             if field in found or not _closed_form(problem, rhs):
                 continue
+            if not _defined_in_box(problem, rhs, (problem.time.start,)):
+                continue
             if field in boundary and not _agree_on_boundary(problem, rhs, boundary[field][1], constants):
                 continue
             found[field] = (name, rhs)
@@ -111,14 +182,8 @@ def hard_initial_conditions(problem: Problem, boundary: dict, constants: dict,
 
 def _agree_on_boundary(problem: Problem, h: sympy.Expr, g: sympy.Expr, constants: dict) -> bool:
     """Whether ``h(x) == g(x, t0)`` on the faces of the box (checked at a grid of points on every face)."""
+    points = _box_grid(problem, faces=True)
     box = _physics_box(problem)
-    ticks = torch.linspace(0, 1, 17, dtype=torch.float64)
-    grids = torch.meshgrid(*[low + (high - low) * ticks for low, high in zip(box.low, box.high)], indexing="ij")
-    points = {axis: grid.reshape(-1) for axis, grid in zip(box.axes, grids)}
-    on_face = torch.zeros_like(points[box.axes[0]], dtype=torch.bool)
-    for axis, low, high in zip(box.axes, box.low, box.high):
-        on_face |= (points[axis] == low) | (points[axis] == high)
-    points = {axis: values[on_face] for axis, values in points.items()}
     points[problem.time.name] = torch.full_like(points[box.axes[0]], problem.time.start)
     reference = points[box.axes[0]]
     difference = (evaluate(h, points, constants) + 0 * reference) - (evaluate(g, points, constants) + 0 * reference)
@@ -136,8 +201,7 @@ class HardDirichlet(torch.nn.Module):
         self.field_names = getattr(model, "field_names", ())
         self.space_axes = tuple(problem.axes)
         self.box = _physics_box(problem) if self.conditions else None
-        self.constants = {c.name: c.value for c in problem.constants}
-        self.constants.update({p.name: p.value for p in problem.params if p.value is not None})
+        self.constants = _constants(problem)
         self.initial = hard_initial_conditions(problem, self.conditions, self.constants, vectors) if initial else {}
         self.time = problem.time
         # built once: SymPy's substitution on every forward pass cost about as much as the network itself

@@ -183,3 +183,61 @@ def test_run_folders_from_before_hard_initial_values_keep_them_soft(tmp_path):
     del settings["hard_initial"]  # as written by earlier versions
     (tmp_path / "run" / "config.json").write_text(json.dumps(settings))
     assert Run.open(tmp_path / "run").model.enforced == {"boundary_1"}
+
+
+UNDEFINED = """problem undefined_value
+domain O = box(x: [0, 1], y: [0, 1])
+field u
+equation in O:
+    -laplace(u) = 1
+boundary on boundary(O):
+    u = {value}
+"""
+
+
+def test_a_value_undefined_on_a_face_stays_a_loss_term_and_is_refused_at_its_line(tmp_path, capsys):
+    """Built in, u = 1/x made the field infinite on the face x = 0 and huge next to it (a loss of 1e18, exit 0);
+    as a loss term it is refused before the first step, at its line."""
+    from pdedsl.cli import main
+
+    assert hard_dirichlet_conditions(pdedsl.load(UNDEFINED.format(value="1/x"))) == {}
+    spec = tmp_path / "undefined.pde"
+    spec.write_text(UNDEFINED.format(value="1/x"))
+    assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--points", "50", "-q",
+                 "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "undefined.pde:7:5: boundary 'boundary_1' is NaN or infinite" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_value_singular_inside_the_box_stays_a_loss_term(tmp_path):
+    """u = 1/(x - 0.5) is defined on every face, but built in it extends into the interior, where it is
+    infinite: as a loss term it is read on the faces alone, and training is finite."""
+    assert hard_dirichlet_conditions(pdedsl.load(UNDEFINED.format(value="1/(x - 0.5)"))) == {}
+    assert set(hard_dirichlet_conditions(pdedsl.load(UNDEFINED.format(value="1/(x + 0.5)")))) == {"u"}
+    spec = tmp_path / "singular.pde"
+    spec.write_text(UNDEFINED.format(value="1/(x - 0.5)"))
+    result = train(str(spec), TrainConfig(steps=3, lbfgs_steps=0, interior_points=50, optimizer="lbfgs"),
+                   tmp_path / "run", progress=False)
+    assert result["steps"] == 3 and result["skipped_steps"] == 0
+
+
+def test_an_initial_value_undefined_somewhere_stays_a_loss_term():
+    """A periodic rod whose start is sqrt(x - 0.5) (NaN on half of it) was built into the model silently."""
+    from pdedsl.backends.hard import hard_initial_conditions
+
+    rod = ("domain I = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\nequation in I:\n    dt(u) = d(u, x, 2)\n"
+           "periodic u in x\ninitial:\n    u = {}\n")
+    assert hard_initial_conditions(pdedsl.load(rod.format("sqrt(x - 0.5)")), {}, {}) == {}
+    assert set(hard_initial_conditions(pdedsl.load(rod.format("sqrt(x + 0.5)")), {}, {})) == {"u"}
+
+
+def test_an_initial_value_on_a_ball_is_checked_inside_the_ball_alone():
+    """The check of a built-in value reads the physics domain's own points (on a ball, not the corners of its
+    bounding box, where sqrt(1 - r^2) is undefined); a first version read a box and failed on a ball."""
+    from pdedsl.backends.hard import hard_initial_conditions
+
+    ball = ("domain B = ball(center: (0, 0, 0), radius: 1)\ntime t: [0, 1]\nfield u\nequation in B:\n"
+            "    dt(u) = laplace(u)\nboundary on boundary(B):\n    dn(u) = 0\ninitial:\n    u = {}\n")
+    assert set(hard_initial_conditions(pdedsl.load(ball.format("sqrt(1.01 - x^2 - y^2 - z^2)")), {}, {})) == {"u"}
+    assert hard_initial_conditions(pdedsl.load(ball.format("sqrt(0.5 - x^2 - y^2 - z^2)")), {}, {}) == {}
