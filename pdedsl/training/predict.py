@@ -221,6 +221,8 @@ def _check_output(folder, points_path, output_path) -> None:
     if (output.parent == own and output.name in FOLDER_FILES) or own / "data" in output.parents:
         raise PredictError(f"{output_path}: the output would overwrite {output.name}, a file of the folder {folder} "
                            "that its run needs; write it elsewhere (-o)")
+    if output.suffix.lower() == ".pde":  # (as compile -o and data -o refuse it)
+        raise PredictError(f"-o {output_path} would overwrite a spec with predictions; write them to a .npz file")
 
 
 def _spread_or_plain(run, folder, columns) -> dict[str, np.ndarray]:

@@ -224,6 +224,16 @@ def test_predict_never_overwrites_its_points_file(runs, tmp_path):
     assert (tmp_path / "pts.npz").read_bytes() == before
 
 
+def test_predict_never_overwrites_a_spec(runs, tmp_path):
+    """-o spec.pde (a slip for -o out.npz) wrote the predictions over the spec; compile and data refused it."""
+    np.savez(tmp_path / "pts.npz", x=np.array([0.5]), t=np.array([0.1]))
+    for name in ("heat.pde", "HEAT.PDE"):
+        (tmp_path / name).write_text("problem heat\n")
+        with pytest.raises(PredictError, match="would overwrite a spec with predictions"):
+            predict(runs["heat"], tmp_path / "pts.npz", tmp_path / name)
+        assert (tmp_path / name).read_text() == "problem heat\n"
+
+
 def test_predict_reports_files_and_options_that_do_not_fit(runs, tmp_path):
     with pytest.raises(PredictError, match="no such points file"):
         predict(runs["heat"], tmp_path / "missing.npz", tmp_path / "out.npz")
