@@ -214,6 +214,24 @@ def test_dn_on_the_rim_of_a_cut_out_domain_is_warned_about():
     assert pdedsl.load(text.format("u = 1")).warnings == ()  # no normal involved
 
 
+def test_a_condition_on_a_domain_apart_from_its_fields_equations_is_warned_about():
+    """u is solved in A; a condition on a region of C, which A does not touch, constrained the network outside
+    its domain and nothing else, silently. Touching domains (an interface) and holes are not warned about."""
+    text = ("problem p\ndomain A = box(x: [0, 1], y: [0, 1])\ndomain C = box(x: [{}, 3], y: [0, 1])\n"
+            "region r = boundary(C) where x < 2.5\nfield u, v\nequation in A:\n    -laplace(u) = 1\n"
+            "equation in C:\n    -laplace(v) = 1\nboundary on boundary(A):\n    u = 0\nboundary on r:\n"
+            "    v = 0\n    u = 1\n")
+    (warning,) = pdedsl.load(text.format(2)).warnings
+    assert (warning.span.line, warning.span.column) == (14, 5)
+    assert warning.message.startswith("this condition on 'r' (a part of 'C') constrains 'u', whose equations "
+                                      "hold in 'A', which 'C' does not touch")
+    assert pdedsl.load(text.format(1)).warnings == ()  # C shares the face x = 1 with A: an interface
+    hole = ("problem p\ndomain Sq = box(x: [-1, 1], y: [-1, 1])\ndomain Hole = disk(center: (0, 0), radius: 0.3)\n"
+            "domain Plate = Sq - Hole\nfield u\nequation in Plate:\n    -laplace(u) = 1\n"
+            "boundary on boundary(Hole):\n    u = 0\n")
+    assert pdedsl.load(hole).warnings == ()
+
+
 def test_one_file_observed_twice_for_a_name_is_warned_about(tmp_path):
     import numpy as np
 

@@ -65,6 +65,7 @@ class StatementBuilder:
         self._warn_about_boundary_repeats(result["boundary_conditions"])
         self._warn_about_initial_orders(result["equations"], result["initial_conditions"])
         self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
+        self._warn_about_conditions_apart(result["equations"], result["boundary_conditions"])
         self._warn_about_repeated_observations(result["observations"])
         self._warn_about_inferred_exact(result["exact"], result["params"], inferred)
         return result
@@ -495,6 +496,40 @@ class StatementBuilder:
                     break
 
 
+    def _warn_about_conditions_apart(self, equations, conditions) -> None:
+        """A boundary condition on a domain that lies apart from every domain its field's equations hold in
+        (``boundary on boundary(C)`` for a field solved in ``A``, their bounding boxes disjoint): training fits
+        the network there, where nothing else constrains it, and the condition does nothing for the solution;
+        a spec naming the wrong domain or region. Domains that touch (an interface) are not warned about."""
+        fields = {d.name for d in self.scope.of_kind(FIELD)}
+        solved: dict[str, set] = {}
+        for equation in equations:
+            for name in _fields_in(equation, fields):
+                solved.setdefault(name, set()).add(self._domain_of(equation.target))
+        for condition in conditions:
+            home = self._domain_of(condition.target)
+            for name in sorted(_fields_in(condition, fields)):
+                domains = solved.get(name, set())
+                if not domains or home in domains or not all(self._apart(home, d) for d in domains):
+                    continue
+                listed = ", ".join(f"'{d}'" for d in sorted(domains))
+                self.sink.warning(f"this condition on '{condition.target.name}' (a part of '{home}') constrains "
+                                  f"'{name}', whose equations hold in {listed}, which '{home}' does not touch: it "
+                                  f"does nothing for the solution there", condition.span,
+                                  hint=f"name a boundary or region of the domain where '{name}' is solved")
+                break
+
+    def _apart(self, first: str, second: str) -> bool:
+        """Whether two domains' bounding boxes are disjoint (beyond rounding): they surely share no point."""
+        from .extent import extent
+
+        a, b = (extent(self.geometry.shapes.get(name)) if self.geometry.shapes.get(name) is not None else None
+                for name in (first, second))
+        if a is None or b is None or set(a) != set(b):
+            return False
+        scale = max(1.0, *(abs(v) for box in (a, b) for pair in box.values() for v in pair))
+        return any(a[axis][0] > b[axis][1] + 1e-9 * scale or b[axis][0] > a[axis][1] + 1e-9 * scale for axis in a)
+
     def _warn_about_repeated_observations(self, observations) -> None:
         """The same file observed twice for one name counts every reading twice (its noise as if halved)."""
         seen: dict[tuple, int] = {}
@@ -542,6 +577,14 @@ class StatementBuilder:
     def _domain_of(self, target) -> str:
         region = self.region(target.name) if target.kind == "region" else None
         return region.domain if region is not None else target.name
+
+
+def _fields_in(relation, fields: set) -> set:
+    """The fields a relation (equation or condition) mentions."""
+    found = set()
+    for side in (relation.lhs, relation.rhs):
+        found |= {f.func.__name__ for f in side.atoms(AppliedUndef) if f.func.__name__ in fields}
+    return found
 
 
 def _cut_out_of(hole, shape) -> bool:
