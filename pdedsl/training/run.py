@@ -426,6 +426,15 @@ def check_device(config: TrainConfig) -> None:
                        "train with --device cpu")
 
 
+
+def _enforced(model) -> set:
+    """The names of the conditions a model holds exactly (hard Dirichlet and initial values), if any."""
+    for candidate in (model, getattr(model, "module", None)):
+        enforced = getattr(candidate, "enforced", None)
+        if isinstance(enforced, (set, frozenset)):
+            return set(enforced)
+    return set()
+
 def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress: bool = True) -> dict:
     """Train a run into ``folder``; returns the result summary (also written to result.json)."""
     check_device(config)
@@ -905,8 +914,12 @@ class Trainer:
         self.weights_checked = True
         unknown = sorted(set(self.config.weights) - self.config.weights.names_matched(terms))
         if unknown and CONTEXT.main:
+            built_in = sorted(set(unknown) & _enforced(self.run.model))
+            why = (f"; {', '.join(built_in)} {'is' if len(built_in) == 1 else 'are'} built into the model exactly, "
+                   "so no weight can change them (--soft-dirichlet keeps such conditions as loss terms)"
+                   if built_in else "")
             print(f"pdedsl: warning: --weight {', '.join(unknown)}: no loss term of that name (the terms are "
-                  f"{', '.join(sorted(terms))})", file=sys.stderr)
+                  f"{', '.join(sorted(terms))}){why}", file=sys.stderr)
 
     def _finish(self, step: int) -> dict:
         run = self.run

@@ -457,6 +457,16 @@ def test_a_weight_for_no_loss_term_is_warned_about(tmp_path, capsys):
     assert "--weight equaton_1: no loss term of that name" in err and "equation_1," not in err.split("terms are")[0]
 
 
+def test_a_weight_for_a_built_in_condition_says_it_is_built_in(tmp_path, capsys):
+    """--weight boundary_1=10 on a hard Dirichlet condition matched no term, and the warning did not say why."""
+    spec = write(tmp_path)
+    train(spec, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0, "hard_dirichlet": True,
+                               "weights": {"boundary_1": 10.0}}), tmp_path / "run", progress=False)
+    err = capsys.readouterr().err
+    assert "--weight boundary_1: no loss term of that name (the terms are equation_1); boundary_1 is built into " \
+           "the model exactly" in err and "--soft-dirichlet" in err
+
+
 def test_a_finished_run_of_another_problem_is_not_overwritten(tmp_path):
     first = write(tmp_path)
     train(first, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), tmp_path / "run", progress=False)
