@@ -46,6 +46,7 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
     """The members trained on: the labelled data file, or ``samples`` draws from the priors."""
     if config.data:
         pool = load_pool(problem, config.data)
+        _warn_about_foreign_arrays(problem, config.data, "--data")
         if config.samples and config.samples < len(pool):  # the first ``samples`` members
             pool = pool.head(config.samples)
         elif config.samples > len(pool) and config.samples != DEFAULT_SAMPLES:  # asked for more than there are
@@ -60,11 +61,33 @@ def training_pool(problem: Problem, config, progress=None) -> Pool:
     return draw_pool(problem, config.samples, config.grid_points(problem), config.seed, progress)
 
 
+def _warn_about_foreign_arrays(problem: Problem, path, option: str) -> None:
+    """A members file with arrays that name nothing in the spec (a param 'k' the spec lacks, say) is most
+    likely another problem's data, whose labels solve other equations: it trained without a word."""
+    import numpy as np
+
+    names = {*problem.axes, *(f.name for f in problem.fields), *(p.name for p in problem.params),
+             *(i.name for i in problem.inputs)} | ({problem.time.name} if problem.time else set())
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            foreign = sorted(set(archive.files) - names)
+    except (OSError, ValueError):
+        return
+    if foreign:
+        listed = ", ".join(f"'{name}'" for name in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        print(f"pdedsl: warning: {option} {path}: {'an array' if len(foreign) == 1 else 'arrays'} {listed} "
+              f"{'names' if len(foreign) == 1 else 'name'} nothing in problem '{problem.name}' and "
+              f"{'is' if len(foreign) == 1 else 'are'} not read; is the file another problem's data?",
+              file=sys.stderr)
+
+
 def held_out_pool(problem: Problem, config, folder: Path, layout, progress=None) -> tuple[Optional[Pool], str]:
     """The held-out members (saved as test.npz in the run folder), or None and the reason there are none."""
     path = Path(config.test_data) if config.test_data else folder / "test.npz"
     if path.is_file():
         pool = load_pool(problem, path)
+        if config.test_data:
+            _warn_about_foreign_arrays(problem, path, "--test-data")
     elif config.test_data:
         raise FamilyError(f"{path}: no such test data file")
     elif not config.test_samples:

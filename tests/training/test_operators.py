@@ -411,6 +411,24 @@ def test_a_grid_the_data_file_does_not_have_is_warned_about(tmp_path, capsys):
     assert "--samples" not in capsys.readouterr().err
 
 
+def test_a_data_file_with_arrays_the_spec_does_not_name_is_warned_about(tmp_path, capsys):
+    """Another problem's members (a param 'rate' this spec lacks) trained silently on labels of other equations."""
+    import numpy as np
+
+    from pdedsl.reference.dataset import write
+    from pdedsl.training.operators import training_pool
+
+    path, problem = load(tmp_path, FAMILY)
+    arrays = generate(problem, 3, 9, seed=2)
+    write(tmp_path / "own.npz", arrays)
+    training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "own.npz")))
+    assert "warning" not in capsys.readouterr().err
+    np.savez(tmp_path / "other.npz", **arrays, rate=np.ones(3))
+    training_pool(problem, TrainConfig(backend="deeponet", data=str(tmp_path / "other.npz")))
+    assert "--data " + str(tmp_path / "other.npz") + ": an array 'rate' names nothing in problem" \
+           in capsys.readouterr().err
+
+
 def test_a_run_keeps_its_data_files_and_outlives_the_originals(tmp_path):
     from pdedsl.reference.dataset import write
     from pdedsl.training.run import Run
