@@ -26,8 +26,8 @@ COVERAGE_SLACK = 0.02
 
 
 def data_warnings(problem) -> list[str]:
-    """One located warning per observe or reference file with points off the problem, and per input whose
-    data do not reach the domain's edges. Files that do not fit raise DataError (located)."""
+    """One located warning per observe or reference file with points off the problem, per observed input (a
+    single-problem run does not fit it), and per input whose data do not reach the domain's edges. Files that do not fit raise DataError (located)."""
     messages = []
     extent = "domain or time interval" if problem.time is not None else "domain"
     for verb, statements in (("observe", problem.observations), ("reference", problem.references)):
@@ -38,6 +38,13 @@ def data_warnings(problem) -> list[str]:
                 messages.append(problem.locate(statement.span, f"warning: '{verb} {statement.name}': {outside} "
                                                f"of its {len(values)} points lie outside the {extent}; there the "
                                                "network's extrapolation is compared with them"))
+    fields = {f.name for f in problem.fields}
+    for statement in problem.observations:
+        if statement.name not in fields:  # (it raised a KeyError at the first step)
+            messages.append(problem.locate(statement.span, f"warning: 'observe {statement.name}': '{statement.name}' "
+                                           "is an input, which this run holds known (drawn, given or a formula): "
+                                           "its readings are not fitted; they inform 'pdedsl infer --model' with a "
+                                           "dgno model"))
     for item in problem.inputs:
         if item.data is not None:
             gap = _uncovered(problem, item)

@@ -103,7 +103,7 @@ class Objective:
         return [p for p in self.params.values() if isinstance(p, torch.nn.Parameter)]
 
     def _observations(self) -> list:
-        """``(term, field, coords, targets, precision)`` per ``observe`` statement.
+        """``(term, field, coords, targets, precision)`` per ``observe`` statement of a field.
 
         Each statement is its own term: ``data_u``, then ``data_u_2`` for a second file of ``u``. Its
         ``precision`` weighs it against the other statements by their noise, ``(s_min / s)^2``, so the most
@@ -113,7 +113,10 @@ class Objective:
         noises = [o.noise for o in self.problem.observations if o.noise]
         finest = min(noises) if noises else None
         out = []
+        fields = {f.name for f in self.problem.fields}
         for key, observation in zip(observation_keys(self.problem), self.problem.observations):
+            if observation.name not in fields:  # an input's readings: the model does not output it (warned about)
+                continue
             term = f"data_{key}"
             points, values = load_statement(self.problem, observation, "observe", finite=True)
             coords, targets = as_tensors(points, values, self.dtype, self.device)
