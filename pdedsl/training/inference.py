@@ -81,6 +81,7 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
     if any((Path(out_folder) / name).exists() for name in ("config.json", "checkpoint.pt")):
         raise InferError(f"--out {out_folder} holds a training run (of 'pdedsl train', or of 'pdedsl infer' without "
                          "--model); write the posterior elsewhere")
+    _refuse_foreign_files(Path(out_folder))
     names = inferred_names(problem, run)
     observations = observations_of(problem, run)
     _warn_outside(problem, run, observations)
@@ -462,6 +463,22 @@ def _write_folder(out: Path, spec_path, problem, report, z_map, covariance, samp
     write_npz(out / "fields.npz", arrays)
     with replacing(out / "inference.json") as handle:
         handle.write(json_text(report, indent=2).encode("utf-8"))
+
+
+#: Files a posterior writes at the top of its folder.
+POSTERIOR_FILES = ("spec.pde", "inference.json", "posterior.npz", "fields.npz")
+
+
+def _refuse_foreign_files(folder: Path) -> None:
+    """A folder that is no posterior but holds files a posterior writes (the user's own spec.pde, say) is
+    refused: they were overwritten without a word. An earlier posterior is redone in place."""
+    if is_posterior_folder(folder):
+        return
+    foreign = [name for name in POSTERIOR_FILES if (folder / name).exists()]
+    if foreign:
+        raise InferError(f"--out {folder} holds {', '.join(foreign)}, not a posterior of pdedsl's; writing one there "
+                         f"would overwrite {'it' if len(foreign) == 1 else 'them'}: choose another --out, or an empty "
+                         "folder")
 
 
 def is_posterior_folder(folder) -> bool:

@@ -367,6 +367,12 @@ def test_infer_errors_are_explained(trained, tmp_path):
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(another_run))
     assert done.returncode == 1 and "holds a training run" in done.stderr
     assert sorted(p.name for p in another_run.iterdir()) == ["config.json"]
+    mine = tmp_path / "mine"  # a folder of the user's own files: its spec.pde was overwritten by the posterior's
+    mine.mkdir()
+    (mine / "spec.pde").write_text("problem my_own\n")
+    done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(mine))
+    assert done.returncode == 1 and "holds spec.pde, not a posterior of pdedsl's" in done.stderr
+    assert (mine / "spec.pde").read_text() == "problem my_own\n"
 
 
 def test_a_posterior_moved_with_its_model_still_finds_it(trained, tmp_path):

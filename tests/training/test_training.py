@@ -467,6 +467,25 @@ def test_a_weight_for_a_built_in_condition_says_it_is_built_in(tmp_path, capsys)
            "the model exactly" in err and "--soft-dirichlet" in err
 
 
+def test_a_folder_of_the_users_own_files_is_not_overwritten(tmp_path):
+    """--out naming a folder with the user's own spec.pde and solver.py overwrote both without a word; a folder
+    that pdedsl wrote (a run killed before its first checkpoint) is still retrained."""
+    spec = write(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "spec.pde").write_text("problem my_own\n")
+    (mine / "solver.py").write_text("# my own solver\n")
+    with pytest.raises(run_module.RunError, match="holds spec.pde, solver.py, not written by pdedsl"):
+        train(spec, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), mine, progress=False)
+    assert (mine / "spec.pde").read_text() == "problem my_own\n" and (mine / "solver.py").read_text() == "# my own solver\n"
+    early = tmp_path / "early"
+    train(spec, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), early, progress=False)
+    for name in ("checkpoint.pt", "result.json", "metrics.jsonl"):  # as a kill before the first checkpoint leaves it
+        (early / name).unlink()
+    train(spec, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), early, progress=False)
+    assert (early / "result.json").is_file()
+
+
 def test_a_finished_run_of_another_problem_is_not_overwritten(tmp_path):
     first = write(tmp_path)
     train(first, TrainConfig(**{**TINY, "steps": 2, "lbfgs_steps": 0}), tmp_path / "run", progress=False)
