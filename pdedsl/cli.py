@@ -809,7 +809,7 @@ def _predict(args) -> int:
 
 
 def _plot(args) -> int:
-    from .training.plot import plot
+    from .training.plot import PlotOptionError, plot
 
     at = {}
     for item in args.at:
@@ -818,7 +818,10 @@ def _plot(args) -> int:
             at[name.strip()] = float(value)
         except ValueError:
             raise _UsageError(f"--at expects NAME=NUMBER, got '{item}'") from None
-    output = plot(_named_run(args.run), args.output, at=at)
+    try:
+        output = plot(_named_run(args.run), args.output, at=at)
+    except PlotOptionError as error:
+        raise _UsageError(str(error)) from None
     print(f"wrote {output}", file=sys.stderr)
     return EXIT_OK
 

@@ -55,6 +55,10 @@ class PlotError(PdeError):
     """A run cannot be plotted (the message says why)."""
 
 
+class PlotOptionError(PlotError):
+    """An option of the plot (``--at``, the output's format) does not fit the run: a usage error (exit 2)."""
+
+
 # ---- what is shown ----
 @dataclass
 class View:
@@ -131,9 +135,9 @@ def _held_at(view: View, at: dict[str, float]) -> View:
             shown = ", ".join(a for a in (view.horizontal, view.vertical) if a)
             held = ", ".join(view.fixed) or "none"
             what = "is shown along a panel's axis" if name in (view.horizontal, view.vertical) else "is no coordinate"
-            raise PlotError(f"--at {name}: {name} {what}; the panels show {shown} and hold {held}")
+            raise PlotOptionError(f"--at {name}: {name} {what}; the panels show {shown} and hold {held}")
         if not view.low[name] <= value <= view.high[name]:
-            raise PlotError(f"--at {name}={value:g}: outside {name}'s range [{view.low[name]:g}, {view.high[name]:g}]")
+            raise PlotOptionError(f"--at {name}={value:g}: outside {name}'s range [{view.low[name]:g}, {view.high[name]:g}]")
     return View(view.horizontal, view.vertical, {**view.fixed, **at}, view.low, view.high)
 
 
@@ -692,7 +696,7 @@ def _inferred_spread(folder: Path) -> dict:
 
 def _refuse_at(at: Optional[dict], what: str) -> None:
     if at:
-        raise PlotError(f"--at is for PINN runs; the plot of {what} shows its members or posterior whole")
+        raise PlotOptionError(f"--at is for PINN runs; the plot of {what} shows its members or posterior whole")
 
 
 def output_path_of(folder: Path, output_path=None) -> Path:
@@ -704,7 +708,7 @@ def output_path_of(folder: Path, output_path=None) -> Path:
     if os.path.isdir(output) or str(output_path).endswith(("/", os.sep)):  # (isdir: False for a name too long)
         return output / "plot.png"
     if output.suffix.lower()[1:] not in PICTURE_FORMATS:
-        raise PlotError(f"{output}: a plot is written as " + ", ".join(f".{f}" for f in PICTURE_FORMATS)
+        raise PlotOptionError(f"{output}: a plot is written as " + ", ".join(f".{f}" for f in PICTURE_FORMATS)
                         + f" (name the file so), not as '{output.suffix or 'a name without extension'}'")
     return output
 

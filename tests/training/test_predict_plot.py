@@ -450,8 +450,10 @@ def test_plot_holds_time_where_at_says(tmp_path, capsys):
     assert main(["plot", str(folder), "--at", "t=0.25", "-o", str(tmp_path / "early.png")]) == 0
     assert (tmp_path / "early.png").is_file()
     assert main(["plot", str(folder), "--at", "t=soon"]) == 2
-    assert main(["plot", str(folder), "--at", "t=3"]) == 1
+    assert main(["plot", str(folder), "--at", "t=3"]) == 2  # an option that does not fit the run: usage (exit 2)
     assert "outside t's range" in capsys.readouterr().err
+    assert main(["plot", str(folder), "-o", str(tmp_path / "picture.jpg")]) == 2
+    assert "a plot is written as .png, .pdf, .svg" in capsys.readouterr().err
 
 
 def test_the_headline_names_the_params_an_instance_drew(tmp_path):
