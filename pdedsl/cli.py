@@ -652,9 +652,14 @@ def _weights(items: list[str]) -> dict[str, float]:
         try:
             if not name.strip():  # ('=3' named no term: it was warned about as an unknown term named '')
                 raise ValueError
-            weights[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise _UsageError(f"--weight expects NAME=NUMBER, got '{item}'") from None
+        name = name.strip()
+        if name in weights and weights[name] != number:
+            print(f"pdedsl: warning: --weight {name} is given twice ({weights[name]:g}, then {number:g}); the last "
+                  "one counts", file=sys.stderr)
+        weights[name] = number
     return weights
 
 

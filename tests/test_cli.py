@@ -513,3 +513,12 @@ def test_a_spec_naming_an_inferred_inputs_truth_trains_and_plots_as_a_pinn(tmp_p
     assert main(["train", spec, "--instance", "1", "--steps", "2", "--lbfgs-steps", "0", "--points", "20", "-q",
                  "--out", folder]) == 0, capsys.readouterr().err
     assert main(["plot", folder]) == 0
+
+
+def test_a_weight_given_twice_is_warned_about(capsys):
+    from pdedsl.cli import _weights
+
+    assert _weights(["equation_1=2", "data_u=1", "equation_1=5"]) == {"equation_1": 5.0, "data_u": 1.0}
+    assert "--weight equation_1 is given twice (2, then 5); the last one counts" in capsys.readouterr().err
+    assert _weights(["equation_1=2", "equation_1=2"]) == {"equation_1": 2.0}  # the same value twice: no fuss
+    assert capsys.readouterr().err == ""
