@@ -102,8 +102,12 @@ def held_out_pool(problem: Problem, config, folder: Path, layout, progress=None)
         write(path, arrays)
         pool = pool_from_arrays(problem, arrays, str(path))
     if pool.layout.axes != layout.axes:
+        hint = ""
+        if config.test_data and not config.data and len(set(pool.layout.shape)) == 1:  # drawn on --grid's nodes
+            hint = (f" (its own grid is {' x '.join(str(n) for n in pool.layout.shape)}: pass --grid "
+                    f"{pool.layout.shape[0]} to draw the training members on it, or --data with members on it)")
         raise FamilyError(f"{path}: its grid differs from the training grid; the operator reads inputs on "
-                          f"{' x '.join(str(n) for n in layout.shape)} nodes")
+                          f"{' x '.join(str(n) for n in layout.shape)} nodes{hint}")
     return pool, ""
 
 
