@@ -305,7 +305,7 @@ def _read_config(folder: Path) -> TrainConfig:
     return config
 
 
-def _check_folder_is_free(folder: Path, problem: str) -> None:
+def _check_folder_is_free(folder: Path, problem: str, spec_path=None) -> None:
     """A new run of ``problem`` may retrain a folder of the same problem, never overwrite another problem's run
     (finished or killed part way) or a posterior of ``pdedsl infer``."""
     if (folder / "posterior.npz").is_file():
@@ -317,7 +317,7 @@ def _check_folder_is_free(folder: Path, problem: str) -> None:
         raise RunError(f"{folder} holds {what} of problem '{previous}'; train '{problem}' into another folder "
                        "(--out), or delete that one first")
     if previous is None:
-        foreign = _foreign_files(folder)
+        foreign = _foreign_files(folder, spec_path)
         if foreign:
             raise RunError(f"{folder} holds {', '.join(foreign)}, not written by pdedsl; a run there would overwrite "
                            f"{'it' if len(foreign) == 1 else 'them'}: train into another folder (--out), or an empty "
@@ -328,11 +328,13 @@ def _check_folder_is_free(folder: Path, problem: str) -> None:
 RUN_FILES = ("spec.pde", "solver.py", "config.json", "checkpoint.pt", "metrics.jsonl", "result.json")
 
 
-def _foreign_files(folder: Path) -> list[str]:
+def _foreign_files(folder: Path, spec_path=None) -> list[str]:
     """The run files in ``folder`` that are not pdedsl's (a user's own spec.pde or solver.py in the folder named
     by --out were overwritten without a word). A folder whose config.json or solver.py pdedsl wrote is a run
-    (one killed before its first checkpoint, say), and is retrained as such."""
-    present = [name for name in RUN_FILES if (folder / name).exists()]
+    (one killed before its first checkpoint, say), and is retrained as such. The spec being trained is not
+    foreign even there (Python's ``fit`` of a spec's text writes it into the folder first)."""
+    trained = Path(spec_path).resolve() if spec_path is not None else None
+    present = [name for name in RUN_FILES if (folder / name).exists() and (folder / name).resolve() != trained]
     if not present:
         return []
     try:
@@ -449,7 +451,7 @@ def check_new_run(spec_path, config: TrainConfig, folder) -> None:
         raise RunError(f"--init {config.init} is the run folder itself: the new run would overwrite the weights it "
                        "starts from; train into another folder (--out)")
     if Path(folder).is_dir():
-        _check_folder_is_free(Path(folder), api.load(spec_path).name)
+        _check_folder_is_free(Path(folder), api.load(spec_path).name, spec_path)
 
 
 def check_device(config: TrainConfig) -> None:
