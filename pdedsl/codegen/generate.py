@@ -121,6 +121,7 @@ def generate_module(lowered: LoweredProblem, spec_name: str | None = None) -> st
 def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     temporaries = (sympy.Symbol(f"cse[{i}]") for i in range(10**6))
     replacements, (reduced,) = sympy.cse(residual.expr, symbols=temporaries, order="none")
+    replacements, (reduced,) = _constant_temporaries_inlined(replacements, [reduced], printer.constants)
     lines = []
     local = dict(printer.identifiers)
     for index, (symbol, value) in enumerate(replacements):
@@ -153,6 +154,7 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     exprs = [weak.volume] + [value for _, value in weak.flux] + [stiffness.get(a, 0) for a, _ in weak.flux]
     temporaries = (sympy.Symbol(f"cse[{i}]") for i in range(10**6))
     replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
+    replacements, reduced = _constant_temporaries_inlined(replacements, reduced, printer.constants)
     local = dict(printer.identifiers)
     for index, (symbol, _) in enumerate(replacements):
         local[symbol] = _temporary(index)
@@ -180,6 +182,25 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
         "fluxes_repr": repr(tuple(axis for axis, value in weak.flux if value != 0)),
         "derivatives_repr": repr(tuple((r.function, r.orders) for r in weak.requests)),
     }
+
+
+def _constant_temporaries_inlined(replacements, reduced, constants) -> tuple[list, list]:
+    """``sympy.cse``'s result with every temporary of numbers and consts alone put back where it is used.
+
+    The printer folds a sub-expression to one float literal only when it can see that it is constant; a
+    temporary hides that (``exp(-1)`` used twice became ``tmp0``, and ``1/(4 + 2*exp(-1))`` then printed as
+    ``torch.pow(2*tmp0 + 4, -1)``, or ``sin(1 + exp(-1))`` as ``torch.sin(tmp0 + 1)``: torch functions of a
+    Python float, a TypeError when the residual ran). Put back, each constant part folds to one literal.
+    """
+    known = set(constants)
+    values, kept = {}, []
+    for symbol, value in replacements:
+        value = value.xreplace(values)
+        if value.free_symbols <= known:
+            values[symbol] = value
+        else:
+            kept.append((symbol, value))
+    return kept, [expr.xreplace(values) for expr in reduced]
 
 
 def _temporary(index: int) -> str:

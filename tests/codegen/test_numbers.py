@@ -1,5 +1,7 @@
 """Numbers in a spec reach the generated code as literals that combine with tensors."""
 
+import math
+
 import torch
 
 import pdedsl
@@ -43,3 +45,23 @@ def test_several_consts_in_a_product_are_multiplied_first():
     x = torch.linspace(0, 1, 5, dtype=torch.float32)
     value = residuals.evaluate(module, module.RESIDUALS[0], {"x": x}, lambda c: {"u": 0 * c["x"]})
     assert torch.isfinite(value).all() and torch.allclose(value, -x)
+
+
+def test_a_constant_part_shared_by_several_terms_is_still_folded():
+    """sympy.cse pulled exp(-1) (used twice) into a temporary, and the printer, which folds only what it can
+    see is constant, then wrote torch.sin(tmp0 + 1) and torch.pow(tmp0 + 2, 2) of Python floats: a TypeError
+    when the residual ran (an internal error at the first training step)."""
+    source = pdedsl.compile("problem p\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\nequation in O:\n"
+                            "    u = x*sin(1 + exp(-1)) + y*(2 + exp(-1))^2 + exp(-1)/(x + 1)\n"
+                            "boundary on boundary(O): u = 0\n")
+    module = load_module(source)
+    x = torch.linspace(0, 1, 5, dtype=torch.float64)
+    y = torch.linspace(1, 2, 5, dtype=torch.float64)
+    (equation,) = [entry for entry in module.RESIDUALS if entry["kind"] == "equation"]
+    value = residuals.evaluate(module, equation, {"x": x, "y": y}, lambda c: {"u": 0 * c["x"]})
+    c = math.exp(-1)
+    assert torch.allclose(value, -(x * math.sin(1 + c) + y * (2 + c) ** 2 + c / (x + 1)), rtol=1e-12, atol=0)
+    for entry in module.WEAK:  # the weak form shares the printer and the temporaries
+        given = {"coord_x": x, "coord_y": y}
+        volume, _, _ = entry["function"](**{name: given.get(name, 0 * x) for name in entry["arguments"]})
+        assert torch.allclose(volume, value, rtol=1e-12, atol=0)
