@@ -56,6 +56,20 @@ def _diff_at_once(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
     return sympy.diff(expr, *variables)
 
 
+def _pointwise(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with the derivatives of ``sign`` dropped: ``abs(u)`` differentiates to ``sign(u)*d(u, x)``, and
+    the next derivative holds ``d(sign(u), x)`` (SymPy leaves it unevaluated for a field, which reached the
+    generated code as an autograd call on a coordinate it was not given) or ``DiracDelta(x - c)`` for an
+    expression of the coordinates (which no printer knows). Both vanish away from the zeros of their argument,
+    where every sampled point lies (torch gives ``sign`` the same zero gradient); the weak form, the one
+    place a delta would count, integrates such a term by parts before it arises."""
+    if not expr.has(sympy.sign, sympy.DiracDelta):
+        return expr
+    gone = {d: sympy.Integer(0) for d in expr.atoms(sympy.Derivative) if d.expr.has(sympy.sign)}
+    gone.update({d: sympy.Integer(0) for d in expr.atoms(sympy.DiracDelta)})
+    return expr.xreplace(gone) if gone else expr
+
+
 def differentiate(expr: sympy.Expr, *variables) -> sympy.Expr:
     """``sympy.diff(expr, *variables)`` (each a symbol or a ``(symbol, count)`` pair), refusing with
     ``DerivativeTooLarge`` as soon as one order's result has more than ``MAX_DERIVATIVE_SIZE`` nodes.
@@ -68,7 +82,7 @@ def differentiate(expr: sympy.Expr, *variables) -> sympy.Expr:
     value, order, size = expr, 0, 0
     for variable, count in steps:
         for _ in range(count):
-            value = _diff_once(value, variable)
+            value = _pointwise(_diff_once(value, variable))
             order += 1
             size = written_size(value)
             if size > MAX_DERIVATIVE_SIZE:
@@ -77,7 +91,7 @@ def differentiate(expr: sympy.Expr, *variables) -> sympy.Expr:
         return sympy.diff(expr, *variables)
     if order == 1 or size > ONE_CALL_SIZE:
         return value
-    return _diff_at_once(expr, tuple(steps))
+    return _pointwise(_diff_at_once(expr, tuple(steps)))
 
 
 class OperatorExpander:

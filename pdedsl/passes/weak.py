@@ -141,7 +141,10 @@ def flux_stiffness(flux: sympy.Expr, axis: sympy.Symbol, fields: set[str]) -> sy
     for derivative in flux.atoms(sympy.Derivative):
         if (isinstance(derivative.expr, AppliedUndef) and derivative.expr.func.__name__ in fields
                 and tuple(derivative.variable_count) == ((axis, 1),)):
-            total += sympy.diff(flux, derivative)
+            # by a real stand-in: the flux of abs(u) holds re(d(u, x)), and SymPy's derivative of that with
+            # respect to d(u, x) itself stayed unevaluated (an autograd call in the generated code)
+            slope = sympy.Dummy("slope", real=True)
+            total += sympy.diff(flux.xreplace({derivative: slope}), slope).xreplace({slope: derivative})
     return sympy.expand(total)
 
 

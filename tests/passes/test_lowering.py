@@ -4,10 +4,13 @@ import time
 
 import pytest
 import sympy
+import torch
 
 import pdedsl
 from pdedsl import compiler
+from pdedsl.codegen import load_module
 from pdedsl.passes.listing import _readable
+from pdedsl.runtime import residuals
 from pdedsl.ir.printing import spec_text
 
 BASE = """problem p
@@ -102,3 +105,35 @@ def test_derivatives_too_large_in_an_exact_solution_are_located(tmp_path, capsys
                     "exact u = d(exp(exp(exp(exp(exp(x))))), x, 12)\n")
     assert main(["check", str(path)]) == 1
     assert "ex.pde:6:1: error: the derivatives in exact solution 'u' grow too large" in capsys.readouterr().err
+
+
+
+def lowered_spec(spec: str):
+    return [(r.name, spec_text(_readable(r.expr, r.requests))) for r in compiler.lower(pdedsl.load(spec)).residuals]
+
+
+def test_derivatives_of_abs_leave_no_derivative_the_generated_code_cannot_take():
+    """d(abs(u), x) is sign(u)*d(u, x); SymPy left the next derivative, d(sign(u), x), unevaluated (and
+    d(abs(x - c), x, 2) as DiracDelta(x - c)), and the weak form's stiffness as the derivative of re(d(u, x))
+    with respect to d(u, x): each reached the generated code as a torch.autograd.grad call (on a coord_x the
+    function was not given: a NameError at the first step, an internal error). Away from the zeros of the
+    argument of sign, where every sampled point lies, its derivative is 0 (torch's autograd gives sign the
+    same zero gradient); the weak form integrates such a term by parts and never needs it."""
+    spec = ("problem p\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n"
+            "    -d(abs(u), x, 2) + d(abs(x - 0.5), x, 2)*u = 1\nboundary on boundary(O): u = 1\n"
+            "exact u = d(abs(x - 0.5), x, 3) + x\n")
+    (_, text), _ = lowered_spec(spec)
+    assert "sign(u)" in text and "d(sign" not in text and "Delta" not in text
+    source = pdedsl.compile(spec)
+    assert "autograd" not in source
+    module = load_module(source)
+    x = torch.linspace(0.05, 0.95, 6, dtype=torch.float64)  # (not 0.5, where u = 0)
+    (equation,) = [e for e in module.RESIDUALS if e["kind"] == "equation"]
+    value = residuals.evaluate(module, equation, {"x": x}, lambda c: {"u": c["x"] ** 2 - 0.25})
+    assert torch.allclose(value, -torch.sign(x**2 - 0.25) * 2 - 1, rtol=1e-12, atol=0)
+    (weak,) = module.WEAK
+    given = {"f_u": x**2 - 0.25, "f_u__x1": 2 * x, "coord_x": x}
+    _, (flux,), (stiffness,) = weak["function"](**{k: given[k] for k in weak["arguments"]})
+    assert torch.allclose(flux, torch.sign(x**2 - 0.25) * 2 * x, rtol=1e-12, atol=0)
+    assert torch.allclose(stiffness, torch.sign(x**2 - 0.25), rtol=1e-12, atol=0)
+    assert torch.allclose(module.exact_u(coord_x=x), x)
