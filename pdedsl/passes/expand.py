@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Union
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ..errors import InternalError
 from ..ir import nodes
@@ -56,16 +57,30 @@ def _diff_at_once(expr: sympy.Expr, variables: tuple) -> sympy.Expr:
     return sympy.diff(expr, *variables)
 
 
-def _pointwise(expr: sympy.Expr) -> sympy.Expr:
-    """``expr`` with the derivatives of ``sign`` dropped: ``abs(u)`` differentiates to ``sign(u)*d(u, x)``, and
-    the next derivative holds ``d(sign(u), x)`` (SymPy leaves it unevaluated for a field, which reached the
-    generated code as an autograd call on a coordinate it was not given) or ``DiracDelta(x - c)`` for an
-    expression of the coordinates (which no printer knows). Both vanish away from the zeros of their argument,
-    where every sampled point lies (torch gives ``sign`` the same zero gradient); the weak form, the one
-    place a delta would count, integrates such a term by parts before it arises."""
-    if not expr.has(sympy.sign, sympy.DiracDelta):
+def _is_field_value(expr) -> bool:
+    """A value or partial derivative of a field or input: real, though SymPy's undefined functions are not."""
+    return isinstance(expr, AppliedUndef) or (isinstance(expr, sympy.Derivative) and isinstance(expr.expr, AppliedUndef))
+
+
+def pointwise(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` as a pointwise value of real fields.
+
+    SymPy takes undefined functions as complex, so ``abs(u)`` differentiates to ``(re(u)*re(d(u, x)) +
+    im(u)*im(d(u, x)))/abs(u)``: here ``re`` of a field's value or derivative is itself and ``im`` is 0 (the
+    derivative becomes ``sign(u)*d(u, x)``, and the next one no ``1/u`` that is 0/0 where u = 0). The
+    derivatives of ``sign`` are dropped too: SymPy leaves ``d(sign(u), x)`` unevaluated for a field (it reached
+    the generated code as an autograd call on a coordinate the function was not given) and writes
+    ``DiracDelta(x - c)`` for an expression of the coordinates (which no printer knows). Both vanish away from
+    the zeros of their argument, where every sampled point lies (torch gives ``sign`` the same zero
+    gradient); the weak form, the one place a delta would count, integrates such a term by parts first.
+    """
+    if not expr.has(sympy.re, sympy.im, sympy.sign, sympy.DiracDelta):
         return expr
-    gone = {d: sympy.Integer(0) for d in expr.atoms(sympy.Derivative) if d.expr.has(sympy.sign)}
+    gone = {}
+    for part in expr.atoms(sympy.re, sympy.im):
+        if _is_field_value(part.args[0]):
+            gone[part] = part.args[0] if isinstance(part, sympy.re) else sympy.Integer(0)
+    gone.update({d: sympy.Integer(0) for d in expr.atoms(sympy.Derivative) if d.expr.has(sympy.sign)})
     gone.update({d: sympy.Integer(0) for d in expr.atoms(sympy.DiracDelta)})
     return expr.xreplace(gone) if gone else expr
 
@@ -82,16 +97,16 @@ def differentiate(expr: sympy.Expr, *variables) -> sympy.Expr:
     value, order, size = expr, 0, 0
     for variable, count in steps:
         for _ in range(count):
-            value = _pointwise(_diff_once(value, variable))
+            value = pointwise(_diff_once(value, variable))
             order += 1
             size = written_size(value)
             if size > MAX_DERIVATIVE_SIZE:
                 raise DerivativeTooLarge(order, size)
     if order == 0:
         return sympy.diff(expr, *variables)
-    if order == 1 or size > ONE_CALL_SIZE:
-        return value
-    return _pointwise(_diff_at_once(expr, tuple(steps)))
+    if order == 1 or size > ONE_CALL_SIZE or value.has(sympy.sign):
+        return value  # (of abs: SymPy's one call divides by the field, 0/0 where it vanishes)
+    return pointwise(_diff_at_once(expr, tuple(steps)))
 
 
 class OperatorExpander:

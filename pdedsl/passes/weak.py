@@ -34,7 +34,7 @@ from sympy.core.function import AppliedUndef
 from ..ir import nodes
 from ..ir.printing import spec_text
 from ..ir.problem import Problem, TargetRef
-from .expand import OperatorExpander
+from .expand import OperatorExpander, pointwise
 from .lowered import LoweredProblem, WeakResidual
 
 #: The test function: its name holds brackets, which no spec name can, so it never collides.
@@ -121,11 +121,11 @@ def _weak_form(problem, expander, name, target, source, residual) -> WeakForm:
         for axis, value in moved.items():
             flux[axis] = flux[axis] - coefficient * value
         integrated.append(spec_text(term))
-    flux = {a: sympy.expand(flux[a]) for a in axes}
+    flux = {a: sympy.expand(pointwise(flux[a])) for a in axes}  # (laplace's flux is SymPy's diff: re/im of abs)
     fields = {f.name for f in problem.fields}
     return WeakForm(name=name, target=target, source=source,
                     flux=tuple((a, flux[a]) for a in axes),
-                    volume=sympy.Add(*volume), integrated=tuple(integrated), kept_strong=tuple(kept),
+                    volume=pointwise(sympy.Add(*volume)), integrated=tuple(integrated), kept_strong=tuple(kept),
                     stiffness=tuple((x.name, flux_stiffness(flux[x.name], x, fields)) for x in space))
 
 
