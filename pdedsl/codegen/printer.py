@@ -71,6 +71,14 @@ class ResidualPrinter(TorchPrinter):
             raise InternalError(f"the number {sympy.Float(number, 3)} overflows a float64")
         return repr(value)
 
+    # Lowering replaces every derivative by a symbol of the derivative engine's results; one left over would
+    # print as torch.autograd.grad on names the function is not given (broken code at the first training step).
+    def _print_Derivative(self, expr) -> str:
+        raise InternalError(f"the derivative {expr} was left in a residual after lowering")
+
+    def _print_DiracDelta(self, expr) -> str:
+        raise InternalError(f"a Dirac delta {expr} reached a residual (a derivative of a step or sign)")
+
     def _print_Exp1(self, expr) -> str:
         return repr(float(sympy.E))
 

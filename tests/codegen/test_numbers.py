@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 import pdedsl
@@ -65,3 +66,17 @@ def test_a_constant_part_shared_by_several_terms_is_still_folded():
         given = {"coord_x": x, "coord_y": y}
         volume, _, _ = entry["function"](**{name: given.get(name, 0 * x) for name in entry["arguments"]})
         assert torch.allclose(volume, value, rtol=1e-12, atol=0)
+
+
+def test_a_derivative_left_after_lowering_is_an_internal_error_not_broken_code():
+    import sympy
+
+    from pdedsl.codegen.printer import ResidualPrinter
+    from pdedsl.errors import InternalError
+
+    x, u = sympy.Symbol("x"), sympy.Function("u")(sympy.Symbol("x"))
+    printer = ResidualPrinter({x: "coord_x"}, {})
+    with pytest.raises(InternalError, match="left in a residual after lowering"):
+        printer.doprint(sympy.Derivative(u, x))
+    with pytest.raises(InternalError, match="Dirac delta"):
+        printer.doprint(sympy.DiracDelta(x))
