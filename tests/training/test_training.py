@@ -152,7 +152,9 @@ def test_cli_predict_and_plot_on_a_run(tmp_path, capsys):
         assert out["u"].shape == (9,) and np.allclose(out["x"], x)
     assert main(["plot", str(run), "-o", str(tmp_path / "fig.png")]) == 0
     assert (tmp_path / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["plot", str(tmp_path / "not-a-run")]) == 1
+    assert main(["plot", str(tmp_path / "not-a-run")]) == 2  # a folder that is not there: a usage error
+    (tmp_path / "not-a-run").mkdir()
+    assert main(["plot", str(tmp_path / "not-a-run")]) == 1  # a folder that holds no run
 
 
 def test_data_inputs_are_interpolated_with_slopes(tmp_path):
