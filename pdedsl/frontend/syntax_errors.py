@@ -247,6 +247,16 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
             "use '=' in equations and conditions", Span(token.line, column, token.line, column + 2), source,
             hint="'==' compares coordinates in region predicates ('where x == 0')",
         )
+    comparison = re.search(r"<=|>=|!=|<|>", line_text) if "EQUAL" in error.expected else None
+    if comparison is not None and token.column is not None and comparison.start() + 1 < token.column:
+        # 'u >= 0' as an equation parses as a comparison and fails at the line's end: point at the comparison
+        column = comparison.start() + 1
+        return Diagnostic(
+            f"an equation or condition is an equality ('='), not '{comparison.group()}'",
+            Span(token.line, column, token.line, column + len(comparison.group())), source,
+            hint="comparisons belong in region predicates ('region r = D where x > 0'); an inequality "
+                 "constraint on a field is not part of the language",
+        )
     if token.type == "STAR" and token.start_pos and source.text[token.start_pos - 1] == "*":
         return Diagnostic("use '^' for powers, not '**'",
                           Span(token.line, token.column - 1, token.line, token.column + 1), source)
