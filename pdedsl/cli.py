@@ -759,7 +759,7 @@ def _estimate_text(report: dict, name: str, value: float) -> str:
         text += f"; 95%: [{interval[0]:.6g}, {interval[1]:.6g}]"
     fit = report.get("params_fit", {}).get(name)
     if fit is not None and math.isfinite(spread) and abs(fit - value) > 1e-3 * max(spread, 1e-300):
-        text += f"; the fit alone {fit:.6g}, the prior moves it"
+        text += f"; the fit itself {fit:.6g}"
     return text + ")"
 
 

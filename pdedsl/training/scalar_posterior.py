@@ -17,7 +17,10 @@ This module turns that fit into a posterior over ``k``, linearised at it:
   per unit of each unknown);
 * the unknowns: flat, then the spec's own prior where it is a plain
   ``normal(...)`` (its precision added) or ``uniform(...)`` (the Gaussian
-  truncated to its range).
+  truncated to its range);
+* the mean: one Gauss-Newton step from the fit along the follow (the
+  readings' remaining pull and a prior's), exact for a problem linear in the
+  unknowns even where the fit stopped short.
 
 The Jacobians come from the Levenberg-Marquardt machinery (one row per
 residual point). Checked against exact posteriors: on the heat problem
@@ -45,6 +48,7 @@ from .levenberg import LevenbergMarquardt
 
 Z95 = NormalDist().inv_cdf(0.975)
 FOLLOW_DAMPING = 1e-10  # on the physics' weight block scaled to unit diagonal (see _follow)
+UNCONVERGED = 0.5  # a step from the fit, in standard deviations, above which the fit is said not to have converged
 MISFIT_TOO_LARGE = 2.0  # rms misfit / stated noise above which the standard deviations are said to be too small
 MISFIT_TOO_SMALL = 0.5  # ... and below which the stated noise looks too large
 MAX_DRAWS = 8  # draws of collocation points averaged into the physics part of H
@@ -104,16 +108,21 @@ def laplace(run, draw: int) -> ScalarPosterior:
         linear = LevenbergMarquardt(network, run.objective, unknowns)
     except ValueError as error:
         raise NoUncertainty(f"no standard deviations: {error}") from None
-    physics, readings, noise, notes = _linearisation(run, linear, draw)
+    physics, readings, misfit, noise, notes = _linearisation(run, linear, draw)
     follow = _follow(physics, len(unknowns))
     sensitivity = readings @ follow  # the readings' change over their noise, per unit of each unknown
     prior_mean, prior_precision, prior_notes = _normal_priors(run.problem, names)
     covariance = _covariance(sensitivity.T @ sensitivity + torch.diag(prior_precision))
     fit = torch.tensor([float(u.detach()) for u in unknowns], dtype=torch.float64)
-    # the Gauss-Newton step from the fit that a prior's pull makes (zero without priors): exact for Gaussians
-    step = covariance @ (prior_precision * (prior_mean - fit)) if bool(prior_precision.any()) else 0 * fit
+    # the Gauss-Newton step from the fit to the linearised posterior's mean: what the readings still pull (zero
+    # at a converged fit) and a prior's pull; exact for a problem linear in the unknowns, however far the fit
+    # stopped short along a direction the data barely determine
+    step = covariance @ (prior_precision * (prior_mean - fit) - sensitivity.T @ misfit)
+    if not torch.isfinite(step).all():
+        step = torch.zeros_like(fit)
     mean = dict(zip(names, (fit + step).tolist()))
-    posterior = _summary(names, dict(zip(names, fit.tolist())), mean, covariance, noise, notes + prior_notes,
+    posterior = _summary(names, dict(zip(names, fit.tolist())), mean, covariance, noise,
+                         notes + prior_notes + _unconverged_notes(names, step, covariance, prior_precision),
                          run.problem)
     if torch.isfinite(covariance).all():
         posterior.follow, posterior.covariance, posterior.step = follow, covariance, step
@@ -131,7 +140,7 @@ def _linearisation(run, linear: LevenbergMarquardt, draw: int):
     physics = torch.zeros((columns, columns), dtype=torch.float64)
     observations = {term: (precision, targets.numel()) for term, _name, _coords, targets, precision
                     in objective.observations}
-    readings, noise, notes = [], {}, []
+    readings, misfits, noise, notes = [], [], {}, []
     physics_rows, draws = 0, 0
     while draws == 0 or (physics_rows < columns and draws < MAX_DRAWS):
         rows, jacobian = linear._linearise(objective.sample(draw + draws))
@@ -143,6 +152,7 @@ def _linearisation(run, linear: LevenbergMarquardt, draw: int):
                 if draws == 0:  # the readings are the same in every draw
                     scale, noise[term] = _data_scale(run, term, values, observations[term])
                     readings.append(block * scale)
+                    misfits.append(values.detach().double().cpu() * scale)  # (fit - reading) / noise
                 continue
             mean_square = float(values.double().square().mean())
             if mean_square > 0 and torch.isfinite(block).all():
@@ -151,7 +161,20 @@ def _linearisation(run, linear: LevenbergMarquardt, draw: int):
         draws += 1
     for term, about in noise.items():
         notes += _misfit_notes(term, about)
-    return physics / draws, torch.cat(readings), noise, notes
+    return physics / draws, torch.cat(readings), torch.cat(misfits), noise, notes
+
+
+def _unconverged_notes(names, step, covariance, prior_precision) -> list[str]:
+    """A note per unknown whose data-driven step from the fit exceeds half a standard deviation: the fit had
+    not converged along it (more --steps would settle it), and the mean reported is the step's end."""
+    notes = []
+    for index, name in enumerate(names):
+        spread = math.sqrt(max(float(covariance[index, index]), 0.0))
+        if prior_precision[index] == 0 and spread > 0 and abs(float(step[index])) > UNCONVERGED * spread:
+            notes.append(f"{name}: the fit had not converged (the readings still pull it by "
+                         f"{abs(float(step[index])) / spread:.1f} standard deviations); the mean is the "
+                         "Gauss-Newton step from it, and more --steps would make the fit agree")
+    return notes
 
 
 def _follow(physics: torch.Tensor, count: int) -> torch.Tensor:
