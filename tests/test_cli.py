@@ -189,6 +189,17 @@ def test_show_writes_what_was_meant(tmp_path, capsys):
     assert "1⋅" not in capsys.readouterr().out
 
 
+def test_show_gathers_minus_signs_and_drops_factors_of_one(tmp_path, capsys):
+    path = write(tmp_path, "signs.pde", "problem s\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\nconst c = 2\n"
+                 "equation in O:\n    -laplace(u) + 2*(-(x - y))*u + 1.0*y*u + x*(-3)*(-u) = c*(-(x - y))\n")
+    assert main(["show", path]) == 0
+    assert "-Δu - 2⋅(x - y)⋅u + y⋅u + 3⋅x⋅u = -c⋅(x - y)" in capsys.readouterr().out
+    assert main(["show", "--latex", path]) == 0
+    assert r"- \Delta u - 2 \left(x - y\right) u + y u + 3 x u = - c \left(x - y\right)" in capsys.readouterr().out
+    assert main(["emit", "--stage", "ir", path]) == 0  # the language's own listing is left as written
+    assert "2*(-(x - y))*u + 1.0*y*u" in capsys.readouterr().out
+
+
 def test_numbers_lead_a_denominator(tmp_path, capsys):
     path = write(tmp_path, "frac.pde", "problem p\ndomain O = interval(x: [0.5, 1])\nfield u\nconst y0 = 2\n"
                  "equation in O:\n    u/x/2 + 3*u/(x*y0) = 2*x/3\n")

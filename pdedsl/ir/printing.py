@@ -285,8 +285,8 @@ def _displayed(expr):
         return expr
     args = tuple(_displayed(a) for a in expr.args)
     if isinstance(expr, sympy.Mul):
-        kept = tuple(a for a in args if a != sympy.S.One) or (sympy.S.One,)
-        kept = _numbers_first_below(kept)
+        kept = tuple(a for a in args if not _is_one(a)) or (sympy.S.One,)
+        kept = _numbers_first_below(_numbers_first(_signs_in_front(kept)))
         if len(kept) == 1:
             return kept[0]
         if kept != expr.args:
@@ -297,6 +297,42 @@ def _displayed(expr):
     if isinstance(expr, (sympy.Add, sympy.Pow)):
         return expr.func(*args, evaluate=False)
     return expr.func(*args)
+
+
+def _is_one(factor) -> bool:
+    """The number 1, written ``1`` or ``1.0`` (SymPy keeps the two apart)."""
+    return bool(factor.is_Number and factor.is_real and float(factor) == 1)
+
+
+def _negative(factor) -> bool:
+    """Whether ``factor`` is written with a leading minus: a negative number, or a product led by one."""
+    lead = factor.args[0] if isinstance(factor, sympy.Mul) and factor.args else factor
+    return bool(lead.is_Number and lead.is_negative)
+
+
+def _negated(factor):
+    if isinstance(factor, sympy.Mul):
+        lead, rest = -factor.args[0], factor.args[1:]
+        return sympy.Mul(*((lead,) if lead != 1 else ()) + rest, evaluate=False) if rest else lead
+    return -factor
+
+
+def _signs_in_front(factors: tuple) -> tuple:
+    """A product's minus signs gathered in front: ``2*(-(x - y))*u`` reads ``-2 (x - y) u``, not ``2⋅-(x - y)⋅u``."""
+    inner = [index for index, factor in enumerate(factors) if index > 0 and _negative(factor)]
+    if not inner:
+        return factors
+    flipped = [(_negated(f) if i in inner else f) for i, f in enumerate(factors)]
+    if len(inner) % 2:
+        first = flipped[0]
+        flipped = ([-first] if first.is_Number else [sympy.S.NegativeOne, first]) + flipped[1:]
+    return tuple(f for f in flipped if not _is_one(f)) or (sympy.S.One,)
+
+
+def _numbers_first(factors: tuple) -> tuple:
+    """Numbers lead a product, as people write them: ``x*3*u`` reads ``3 x u`` (TeX's ``x 3 u`` reads as x3u)."""
+    numbers = [f for f in factors if f.is_Number]
+    return tuple(numbers + [f for f in factors if not f.is_Number]) if numbers else factors
 
 
 def _numbers_first_below(factors: tuple) -> tuple:
