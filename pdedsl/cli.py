@@ -678,8 +678,11 @@ def _print_result(result: dict, folder: Path) -> None:
 
     for field, error in result["rel_l2"].items():
         print(f"  {describe(field, error, result.get('rms_error', {}).get(field))}")
-    for name, value in result["params"].items():
-        print(f"  inferred {name} = {value:.6g}")
+    posterior = result.get("posterior", {})
+    for name, value in posterior.get("params", result["params"]).items():
+        print(f"  inferred {name} = {_estimate_text(posterior, name, value)}")
+    for note in posterior.get("uncertainty_notes", []):
+        print(f"  note: {note}")
     if result.get("test_samples"):
         print(f"  (mean over {result['test_samples']} held-out members)")
     if result.get("note"):

@@ -199,6 +199,31 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
                   "settings (steps, seed, ...); starting afresh (the same command as before continues it)",
                   file=sys.stderr)
         result = train(spec_path, config, out_folder, progress=progress)
+    return scalar_report(problem, config, result)
+
+
+POSTERIOR_KEYS = ("params", "uncertainty", "params_std", "params_interval_95", "params_fit", "params_correlation",
+                  "noise", "uncertainty_notes")
+
+
+def infers_scalars(problem, config) -> bool:
+    """Whether a run of ``config`` fits ``problem``'s scalar unknowns to its observations: such a run, from
+    ``train`` or ``infer``, ends with their posterior (:func:`posterior_of_fit`)."""
+    return config.backend == "pinn" and bool(problem.observations) and any(
+        p.name in problem.inferred for p in problem.params)
+
+
+def posterior_of_fit(folder, problem, config, result) -> dict:
+    """Add the Laplace posterior of the fitted unknowns to a finished run's ``result`` (as ``posterior``) and
+    write the folder's ``inference.json`` (what ``plot`` and ``infer`` read); returns ``result``."""
+    result["posterior"] = _scalar_uncertainty(folder, config)
+    write_text(Path(folder) / "result.json", json_text(result, indent=2))
+    write_text(Path(folder) / "inference.json", json_text(scalar_report(problem, config, result), indent=2))
+    return result
+
+
+def scalar_report(problem, config, result) -> dict:
+    """``inference.json`` of a PINN fit: the fit's summary with the posterior's keys (``params``: its mean)."""
     report = {
         "kind": "pinn",
         "problem": problem.name,
@@ -210,10 +235,9 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
         "rms_error": result.get("rms_error", {}),
         "wall_s": result["wall_s"],
     }
-    report.update(_scalar_uncertainty(out_folder, config))
-    if instance is not None:  # the draw of the other random inputs and params it was solved on (instance.npz)
-        report["instance"] = instance
-    write_text(Path(out_folder) / "inference.json", json_text(report, indent=2))
+    report.update(result.get("posterior", {}))
+    if config.instance is not None:  # the draw of the other random inputs and params it was solved on (instance.npz)
+        report["instance"] = config.instance
     return report
 
 
@@ -365,11 +389,41 @@ def _references(problem, axes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         mesh = np.meshgrid(*on.values(), indexing="ij")
         if all(len(points[a]) == m.size and np.allclose(points[a], m.reshape(-1)) for a, m in zip(on, mesh)):
             out[reference.name] = values.reshape(mesh[0].shape)
-        else:
+            continue
+        interpolated = _from_other_grid(points, values, on)
+        if interpolated is None:
             grid = ", ".join(f"{a}: {len(v)} nodes in [{v.min():g}, {v.max():g}]" for a, v in on.items())
             raise InferError(problem.locate(reference.span, f"'reference {reference.name}' ({reference.data.path}) "
-                                            f"must be given on the model's sensor grid ({grid}) to be compared"))
+                                            f"must be given on the model's sensor grid ({grid}), or on a grid "
+                                            "that covers it, to be compared"))
+        out[reference.name], text = interpolated
+        print(f"pdedsl: note: 'reference {reference.name}' is given on {text}; it is interpolated linearly "
+              "onto the model's sensor grid to be compared", file=sys.stderr)
     return out
+
+
+def _from_other_grid(points: dict, values: np.ndarray, on: dict) -> Optional[tuple[np.ndarray, str]]:
+    """Reference values on a grid of their own (a finer one, say) that covers the sensor grid ``on``: their
+    linear interpolant there (exact at the nodes the grids share) and the grid's description; None for
+    scattered points or a grid that does not cover it."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    nodes = {a: np.unique(points[a]) for a in on}
+    mesh = np.meshgrid(*nodes.values(), indexing="ij")
+    if values.size != mesh[0].size or any(len(points[a]) != m.size for a, m in zip(on, mesh)):
+        return None
+    order = np.lexsort([points[a] for a in reversed(list(on))])  # the points in the grid's own (ij) order
+    if not all(np.allclose(points[a][order], m.reshape(-1)) for a, m in zip(on, mesh)):
+        return None
+    if any(len(n) < 2 or on[a].min() < n[0] - 1e-9 * (1 + abs(n[0])) or on[a].max() > n[-1] + 1e-9 * (1 + abs(n[-1]))
+           for a, n in nodes.items()):
+        return None
+    gridded = values[order].reshape(mesh[0].shape)
+    inside = [np.clip(v, nodes[a][0], nodes[a][-1]) for a, v in on.items()]
+    wanted = np.stack([m.reshape(-1) for m in np.meshgrid(*inside, indexing="ij")], axis=-1)
+    result = RegularGridInterpolator(tuple(nodes.values()), gridded)(wanted)
+    shape = tuple(len(v) for v in on.values())
+    return result.reshape(shape), "a grid of " + " x ".join(str(len(n)) for n in nodes.values()) + " nodes"
 
 
 def _time_name(problem):

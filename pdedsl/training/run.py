@@ -515,11 +515,31 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
             run.prepare_test()  # before training, so a missing reference solver shows at once
         CONTEXT.barrier()
         result = Trainer(run, progress and CONTEXT.main).fit(resume)
+        if CONTEXT.main:
+            result = _with_posterior(run, config, result)
     # leave the process group before exit: torn down during interpreter shutdown instead, gloo's threads
     # sometimes abort the process ("terminate called without an active exception")
     CONTEXT.barrier()
     CONTEXT.stop()
     return result
+
+
+def _with_posterior(run: Run, config: TrainConfig, result: dict) -> dict:
+    """A fit of scalar unknowns to observations ends with their posterior (inference.py), whether it was started
+    by ``train`` or ``infer``: ``result`` gains ``posterior`` and the folder ``inference.json``."""
+    from .inference import infers_scalars, posterior_of_fit
+
+    if not infers_scalars(run.problem, config):
+        return result
+    if CONTEXT.active:  # (the Jacobians are formed by one process over all the points)
+        result["posterior"] = {"uncertainty_notes": [
+            "no standard deviations for a run of several processes: 'pdedsl infer SPEC' on one gives them"]}
+        write_text(run.folder / "result.json", json_text(result, indent=2))
+        return result
+    if run.progress:
+        print("pdedsl: forming the posterior of " + ", ".join(result["params"]) + " (Laplace, at the fit)",
+              file=sys.stderr)
+    return posterior_of_fit(run.folder, run.problem, config, result)
 
 
 def _warn_if_the_spec_changed(run: Run) -> None:

@@ -115,13 +115,39 @@ def test_predict_gives_the_fields_spread_until_the_run_changes(tmp_path):
     shape = np.sin(np.pi * predicted["x"])  # u = k sin(pi x): its spread is k's, scaled
     assert predicted["u_std"] == pytest.approx(report["params_std"]["k"] * shape, rel=0.03, abs=1e-6)
     assert predicted["u_std"][[0, -1]] == pytest.approx([0, 0], abs=1e-7)  # held by the boundary condition
-    done = pdedsl("train", "--resume", str(tmp_path / "run"), "--steps", "130", "-q")  # the model moves on
+    done = pdedsl("train", "--resume", str(tmp_path / "run"), "--steps", "130", "-q")  # the model moves on...
     assert done.returncode == 0, done.stderr
+    resumed = json.loads((tmp_path / "run" / "inference.json").read_text())  # ...and its posterior with it
+    assert resumed["params_std"]["k"] == pytest.approx(report["params_std"]["k"], rel=0.03)
     np.savez(tmp_path / "points.npz", x=np.linspace(0, 1, 9))
-    done = pdedsl("predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
-                  str(tmp_path / "again.npz"))
+    predict = ["predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
+               str(tmp_path / "again.npz")]
+    done = pdedsl(*predict)
+    assert done.returncode == 0 and "has changed since" not in done.stderr, done.stderr
+    assert set(np.load(tmp_path / "again.npz").files) == {"x", "u", "u_std"}
+    kept = torch.load(tmp_path / "run" / "laplace.pt", weights_only=True)  # one of another model (killed while
+    kept["point"] = kept["point"] + 1e-3  # training on, say) no longer describes the folder's
+    torch.save(kept, tmp_path / "run" / "laplace.pt")
+    done = pdedsl(*predict)
     assert done.returncode == 0 and "has changed since" in done.stderr
     assert set(np.load(tmp_path / "again.npz").files) == {"x", "u"}
+
+
+def test_train_gives_a_fit_of_unknowns_the_same_posterior_as_infer(tmp_path):
+    report, _, readings = _infer(tmp_path)
+    done = pdedsl("train", str(tmp_path / "toy.pde"), "--out", str(tmp_path / "trained"), "--steps", "100",
+                  "--lbfgs-steps", "20", "--threads", "1", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    posterior = result["posterior"]
+    assert posterior["params_std"]["k"] == pytest.approx(report["params_std"]["k"], rel=1e-3)
+    assert posterior["params"]["k"] == pytest.approx(_exact(readings, 0.05)[0], abs=0.05 * report["params_std"]["k"])
+    assert f"inferred k = {posterior['params']['k']:.6g} +- " in done.stdout
+    assert json.loads((tmp_path / "trained" / "result.json").read_text())["posterior"] == posterior
+    assert json.loads((tmp_path / "trained" / "inference.json").read_text())["params_std"] == posterior["params_std"]
+    fitted = api.load(tmp_path / "toy.pde").solver().fit(out=tmp_path / "fitted", steps=40, lbfgs_steps=10,
+                                                          threads=1)
+    assert fitted["posterior"]["params_std"]["k"] == pytest.approx(report["params_std"]["k"], rel=0.03)
 
 
 def test_a_uniform_prior_truncates_the_gaussian():
