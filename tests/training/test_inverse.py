@@ -319,6 +319,28 @@ def test_inference_with_a_known_truth_reports_error_and_coverage(trained, tmp_pa
         assert np.array_equal(archive["true_a"], truth)
 
 
+def test_a_reference_on_a_finer_grid_is_interpolated_onto_the_sensor_grid(trained, tmp_path, capsys):
+    from pdedsl.training.inference import infer
+
+    fine = np.linspace(0, 1, 17)  # every node of the 9 x 9 sensor grid is one of its nodes
+    X, Y = np.meshgrid(fine, fine, indexing="ij")
+    np.savez(tmp_path / "fine.npz", x=fine, y=fine, a=1 + X + 2 * Y)  # linear: exact between the nodes too
+    (tmp_path / "darcy_obs.npz").write_bytes(open("specs/darcy_obs.npz", "rb").read())
+    spec = tmp_path / "fine.pde"
+    spec.write_text(open("specs/darcy_inverse.pde").read() + 'reference a from "fine.npz"\n')
+    settings = Settings(restarts=1, adam_steps=2, lbfgs_steps=2, samples=8, sampler="laplace", prior="standard")
+    report = infer(spec, trained, tmp_path / "post", settings, progress=False)
+    assert "a grid of 17 x 17 nodes; it is interpolated linearly" in capsys.readouterr().err
+    coarse = np.linspace(0, 1, 9)
+    with np.load(tmp_path / "post" / "fields.npz") as archive:
+        assert np.allclose(archive["true_a"], 1 + coarse[:, None] + 2 * coarse[None, :])
+    assert "a" in report["truth"]
+    rng = np.random.default_rng(0)  # scattered points cannot be interpolated from: refused at the statement
+    np.savez(tmp_path / "fine.npz", x=rng.random(50), y=rng.random(50), a=rng.random(50))
+    with pytest.raises(InferError, match=r"fine.pde:19:1: 'reference a' .* or on a grid that covers it"):
+        infer(spec, trained, tmp_path / "post2", settings, progress=False)
+
+
 def test_infer_errors_are_explained(trained, tmp_path):
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--out", str(tmp_path / "x"))
     assert done.returncode == 1 and "--backend dgno" in done.stderr and "Traceback" not in done.stderr
