@@ -51,6 +51,7 @@ FOLLOW_DAMPING = 1e-10  # on the physics' weight block scaled to unit diagonal (
 UNCONVERGED = 0.5  # a step from the fit, in standard deviations, above which the fit is said not to have converged
 MISFIT_TOO_LARGE = 2.0  # rms misfit / stated noise above which the standard deviations are said to be too small
 MISFIT_TOO_SMALL = 0.5  # ... and below which the stated noise looks too large
+FREE_LEVEL = 1.0  # readings' variance under the physics alone (in noise units) above which the data fix a change
 MAX_DRAWS = 8  # draws of collocation points averaged into the physics part of H
 LAPLACE_FILE = "laplace.pt"  # an inference folder's covariance over (weights, unknowns), for fields' spreads
 POINTS_PER_PASS = 4096  # rows of the fields' Jacobian formed at once
@@ -109,19 +110,27 @@ def laplace(run, draw: int) -> ScalarPosterior:
     except ValueError as error:
         raise NoUncertainty(f"no standard deviations: {error}") from None
     physics, readings, misfit, noise, notes = _linearisation(run, linear, draw)
-    follow = _follow(physics, len(unknowns))
-    sensitivity = readings @ follow  # the readings' change over their noise, per unit of each unknown
-    prior_mean, prior_precision, prior_notes = _normal_priors(run.problem, names)
+    count = len(unknowns)
+    factor, scale = _weight_block(physics, count)
+    free = _free_directions(factor, scale, readings, count)
+    if free.shape[1]:
+        notes.append(_free_note(run.problem, free.shape[1]))
+    # the unknowns, then the changes of the fields the physics leaves to the data (flat: they are nuisances)
+    follow = torch.cat([_follow(physics, factor, scale, count), free], dim=1)
+    sensitivity = readings @ follow  # the readings' change over their noise, per unit of each column
+    prior_mean, prior_precision, prior_notes = (torch.cat([part, torch.zeros(free.shape[1], dtype=part.dtype)])
+                                                if isinstance(part, torch.Tensor) else part
+                                                for part in _normal_priors(run.problem, names))
     covariance = _covariance(sensitivity.T @ sensitivity + torch.diag(prior_precision))
-    fit = torch.tensor([float(u.detach()) for u in unknowns], dtype=torch.float64)
+    fit = torch.tensor([float(u.detach()) for u in unknowns] + [0.0] * free.shape[1], dtype=torch.float64)
     # the Gauss-Newton step from the fit to the linearised posterior's mean: what the readings still pull (zero
     # at a converged fit) and a prior's pull; exact for a problem linear in the unknowns, however far the fit
     # stopped short along a direction the data barely determine
     step = covariance @ (prior_precision * (prior_mean - fit) - sensitivity.T @ misfit)
     if not torch.isfinite(step).all():
         step = torch.zeros_like(fit)
-    mean = dict(zip(names, (fit + step).tolist()))
-    posterior = _summary(names, dict(zip(names, fit.tolist())), mean, covariance, noise,
+    mean = dict(zip(names, (fit + step)[:count].tolist()))
+    posterior = _summary(names, dict(zip(names, fit[:count].tolist())), mean, covariance[:count, :count], noise,
                          notes + prior_notes + _unconverged_notes(names, step, covariance, prior_precision),
                          run.problem)
     if torch.isfinite(covariance).all():
@@ -177,27 +186,62 @@ def _unconverged_notes(names, step, covariance, prior_precision) -> list[str]:
     return notes
 
 
-def _follow(physics: torch.Tensor, count: int) -> torch.Tensor:
+def _weight_block(physics: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The Cholesky factor of the physics matrix's weight block, scaled to unit diagonal and damped slightly
+    (FOLLOW_DAMPING) for directions the physics does not see, and the scale (1 for a weight the physics does
+    not see at all, such as the output's bias under Neumann conditions alone)."""
+    weights = physics.shape[0] - count
+    block = physics[:weights, :weights]
+    diagonal = block.diagonal()
+    scale = torch.where(diagonal > 0, diagonal.sqrt(), torch.ones_like(diagonal))
+    scaled = block / scale[:, None] / scale[None, :] + FOLLOW_DAMPING * torch.eye(weights, dtype=physics.dtype)
+    factor, info = torch.linalg.cholesky_ex(scaled)
+    if int(info) != 0:
+        raise NoUncertainty("no standard deviations: the physics' Gauss-Newton matrix is not positive definite")
+    return factor, scale
+
+
+def _follow(physics: torch.Tensor, factor: torch.Tensor, scale: torch.Tensor, count: int) -> torch.Tensor:
     """``[(weights, unknowns), unknowns]``: how the model changes with each unknown while the physics holds.
 
     The forward problem is taken to be well posed (the equations and their conditions fix the fields once the
     unknowns are known), so the network follows any change of an unknown: the weights' change is the least-
     squares solution of the linearised physics, ``dw = -A^-1 B`` (``A``, ``B``: the physics matrix's weight
-    block and its weight-unknown block), damped slightly (FOLLOW_DAMPING, on the matrix scaled to unit
-    diagonal) for directions the physics does not see, which then do not move. How well the network can
-    follow does not enter as information: a joint Gauss-Newton posterior over weights and unknowns would
-    count the network's small approximation error at the residual level the fit reached, and on nearly
+    block and its weight-unknown block; ``factor``, ``scale``: :func:`_weight_block`'s). Where the problem is
+    not well posed, what the physics leaves free is taken care of by :func:`_free_directions`. How well the
+    network can follow does not enter as information: a joint Gauss-Newton posterior over weights and unknowns
+    would count the network's small approximation error at the residual level the fit reached, and on nearly
     collinear unknowns it made the standard deviations ten times too small.
     """
     weights = physics.shape[0] - count
-    block = physics[:weights, :weights]
-    scale = block.diagonal().clamp_min(1e-300).sqrt()
-    scaled = block / scale[:, None] / scale[None, :] + FOLLOW_DAMPING * torch.eye(weights, dtype=physics.dtype)
-    factor, info = torch.linalg.cholesky_ex(scaled)
-    if int(info) != 0:
-        raise NoUncertainty("no standard deviations: the physics' Gauss-Newton matrix is not positive definite")
     change = -torch.cholesky_solve(physics[:weights, weights:] / scale[:, None], factor) / scale[:, None]
     return torch.cat([change, torch.eye(count, dtype=physics.dtype)])
+
+
+def _free_directions(factor: torch.Tensor, scale: torch.Tensor, readings: torch.Tensor, count: int) -> torch.Tensor:
+    """``[(weights, unknowns), q]``: changes of the fields that the readings see and the physics does not fix.
+
+    With the physics as a Gaussian over the weights at the residual level the fit reached (precision ``A``,
+    the weight block), the readings would vary by ``R A^-1 R^T`` (``R``: their weight columns, over their
+    noise). A direction of the readings where that exceeds FREE_LEVEL (their noise) is one the equations and
+    conditions leave to the data: a constant added to u under Neumann conditions alone, say (it measured
+    1e13 there, and 1e-8 to 1e-5 on well-posed problems). Each such direction's cheapest change of the weights
+    becomes a nuisance unknown with a flat prior, so the unknowns' spread is their marginal one and the fields'
+    spread holds it too.
+    """
+    weights = factor.shape[0]
+    scaled = torch.linalg.solve_triangular(factor, (readings[:, :weights] / scale[None, :]).T, upper=False)
+    left, singular, _ = torch.linalg.svd(scaled, full_matrices=False)
+    kept = singular.square() > FREE_LEVEL
+    change = torch.linalg.solve_triangular(factor.T, left[:, kept] / singular[kept], upper=True) / scale[:, None]
+    return torch.cat([change, torch.zeros((count, change.shape[1]), dtype=change.dtype)])
+
+
+def _free_note(problem, count: int) -> str:
+    fields = ", ".join(f.name for f in problem.fields)
+    return (f"the equations and conditions leave {count} change{'s' if count > 1 else ''} of {fields} free that the "
+            "readings see (a constant under Neumann conditions alone, say): the data fix "
+            f"{'them' if count > 1 else 'it'}, and the standard deviations include that (a missing condition?)")
 
 
 def _data_scale(run, term: str, values: torch.Tensor, observation) -> tuple[float, dict]:

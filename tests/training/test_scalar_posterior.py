@@ -250,3 +250,44 @@ def test_a_fit_the_readings_still_pull_is_said_not_to_have_converged():
     notes = _unconverged_notes(["k", "c"], step, covariance, torch.zeros(2, dtype=torch.float64))
     assert len(notes) == 1 and notes[0].startswith("k: the fit had not converged") and "1.5 standard" in notes[0]
     assert not _unconverged_notes(["k", "c"], step, covariance, torch.tensor([1.0, 0.0], dtype=torch.float64))
+
+
+NEUMANN = """problem neumann_toy
+domain L = interval(x: [0, 1])
+field u
+param k = 1.0
+equation in L:
+    -d(u, x, x) = k*pi^2*cos(pi*x)
+boundary on boundary(L):
+    dn(u) = 0
+observe u from "readings.npz" noise 0.05
+infer k
+"""
+
+
+def test_what_the_conditions_leave_free_is_left_to_the_data(tmp_path):
+    """Neumann conditions alone fix u = k cos(pi x) + c only up to the constant c, which the readings fix: the
+    exact posterior of k is then its marginal over c (least squares on cos(pi x) and 1), wider than the one
+    with c known, and u's spread holds c's."""
+    points = np.linspace(0.05, 0.6, 19)  # one-sided, so that k and c are correlated
+    basis = np.stack([np.cos(np.pi * points), np.ones_like(points)], axis=1)
+    readings = basis @ [2.0, 0.3] + 0.05 * np.random.default_rng(0).standard_normal(points.size)
+    np.savez(tmp_path / "readings.npz", x=points, u=readings)
+    (tmp_path / "neumann.pde").write_text(NEUMANN)
+    done = pdedsl("infer", str(tmp_path / "neumann.pde"), "--out", str(tmp_path / "run"), "--steps", "200",
+                  "--lbfgs-steps", "30", "--threads", "1", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    covariance = 0.05 ** 2 * np.linalg.inv(basis.T @ basis)
+    mean = np.linalg.solve(basis.T @ basis, basis.T @ readings)
+    assert report["params_std"]["k"] == pytest.approx(math.sqrt(covariance[0, 0]), rel=0.03)
+    assert report["params"]["k"] == pytest.approx(mean[0], abs=0.05 * math.sqrt(covariance[0, 0]))
+    assert any("leave 1 change of u free" in note for note in report["uncertainty_notes"])
+    x = np.linspace(0, 1, 5)
+    np.savez(tmp_path / "points.npz", x=x)
+    done = pdedsl("predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
+                  str(tmp_path / "out.npz"))
+    assert done.returncode == 0, done.stderr
+    at = np.stack([np.cos(np.pi * x), np.ones_like(x)], axis=1)
+    exact = np.sqrt(np.einsum("ij,jk,ik->i", at, covariance, at))
+    assert np.load(tmp_path / "out.npz")["u_std"] == pytest.approx(exact, rel=0.03)
