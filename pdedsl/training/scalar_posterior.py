@@ -9,7 +9,9 @@ This module turns that fit into a posterior over ``k``, linearised at it:
   forward problem), so the network *follows* every change of ``k``: the
   weights' change is the least-squares solution of the linearised physics
   (each term's rows weighed by the residual level the fit reached), see
-  :func:`_follow`;
+  :func:`_follow`; what the physics leaves free and the readings see (a
+  constant under Neumann conditions alone) is left to the data, as nuisance
+  unknowns with a flat prior (:func:`_free_directions`);
 * each ``observe`` statement's readings are Gaussian with the spec's noise
   standard deviation (or, where the spec gives none, the misfit the fit
   reached), so the readings' sensitivity to ``k`` through that follow gives
