@@ -407,6 +407,13 @@ def test_ranges_float32_resolves_are_silent(domain):
      "probability 3.2e-05, and a draw with one is refused"),
     ("1/gaussian_field(length: 0.2)", False, "the prior divides by a Gaussian field, which is unbounded near its "
      "zeros: with mean 0 and standard deviation 1, its draws have huge spikes"),
+    ("sqrt(gaussian_field(length: 0.2, mean: 1) + 2*gaussian_field(length: 0.5, mean: 1))", False,  # N(3, 5)
+     "the prior takes sqrt of gaussian_field("),
+    ("sqrt(gaussian_field(length: 0.2) - gaussian_field(length: 0.5, mean: -1))", True, "the prior takes sqrt of "),
+    ("tan(gaussian_field(length: 0.2, variance: 0.25))", False, "the prior takes tan of a Gaussian field, which is "
+     "unbounded where it crosses an odd multiple of pi/2: with mean 0 and standard deviation 0.5"),
+    ("tan(gaussian_field(length: 0.2, mean: 4.5, variance: 0.04))", False, "the prior takes tan of a Gaussian field, "
+     "which is unbounded where it crosses an odd multiple of pi/2: with mean 4.5"),  # 3 pi / 2 a std away
 ])
 def test_priors_undefined_on_a_gaussian_field_are_reported_at_the_prior(prior, error, start):
     if error:
@@ -422,6 +429,9 @@ def test_priors_undefined_on_a_gaussian_field_are_reported_at_the_prior(prior, e
 @pytest.mark.parametrize("prior", ["sqrt(exp(gaussian_field(length: 0.2)))", "log(1 + exp(gaussian_field(length: 0.2)))",
                                    "sqrt(gaussian_field(length: 0.2, mean: 10))", "1/gaussian_field(length: 0.2, mean: -6)",
                                    "sqrt(abs(gaussian_field(length: 0.2)))", "gaussian_field(length: 0.2)^2",
-                                   "log(threshold(gaussian_field(length: 0.2), below: 1, above: 2))"])
+                                   "log(threshold(gaussian_field(length: 0.2), below: 1, above: 2))",
+                                   "tan(gaussian_field(length: 0.2, variance: 0.01))",
+                                   "tan(gaussian_field(length: 0.2, mean: 3.14, variance: 0.01))",
+                                   "sqrt(gaussian_field(length: 0.2, mean: 10) + gaussian_field(length: 0.3, mean: 10))"])
 def test_priors_positive_or_bounded_are_silent(prior):
     assert pdedsl.load(_spec(prior=prior)).warnings == ()

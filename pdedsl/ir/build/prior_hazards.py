@@ -1,11 +1,12 @@
-"""Priors whose draws are undefined or unbounded: ``sqrt``, ``log`` or ``1/`` of a Gaussian field.
+"""Priors whose draws are undefined or unbounded: ``sqrt``, ``log``, ``1/`` or ``tan`` of a Gaussian field.
 
 A Gaussian field takes negative values (with its default mean 0, at half the
 points), so ``sqrt(gaussian_field(...))``, ``log(...)`` or ``(...)^0.5`` of it is
 undefined there and every draw is refused (by ``data`` and ``train
---instance``); ``1/gaussian_field(...)`` is unbounded near the field's zeros.
+--instance``); ``1/gaussian_field(...)`` is unbounded near the field's zeros, and
+``tan`` of it where it crosses an odd multiple of pi/2.
 The checker finds these symbolically: such an operation applied to an affine
-function ``c0 + c1*gaussian_field(...)`` with numbers for coefficients (no
+function ``c0 + c1*G1 + c2*G2 + ...`` of Gaussian fields with numbers for coefficients (no
 positive transform such as ``exp`` between them), whose values are then normal
 with a known mean ``m`` and standard deviation ``s``. Anything else (``exp`` of
 the field, ``abs``, a threshold, coordinates, a random param) is left alone:
@@ -44,6 +45,8 @@ def prior_hazards(prior: sympy.Expr, constant: Callable[[str], float | None]) ->
 
 
 def _hazard(node, constant) -> Hazard | None:
+    if isinstance(node, sympy.tan):
+        return _tangent_hazard(node.args[0], constant)
     if isinstance(node, sympy.log):
         base, what = node.args[0], "log of"
     elif isinstance(node, sympy.Pow) and node.exp.is_number and not node.exp.is_integer:
@@ -74,31 +77,45 @@ def _hazard(node, constant) -> Hazard | None:
                   "make the field positive first, such as exp(gaussian_field(...)), or raise its mean")
 
 
+def _tangent_hazard(base, constant) -> Hazard | None:
+    """``tan`` of a normal field is unbounded where the field crosses an odd multiple of pi/2."""
+    normal = _normal(base, constant)
+    if normal is None:
+        return None
+    mean, std, field = normal
+    above = math.pi / 2 + math.ceil((mean - math.pi / 2) / math.pi) * math.pi  # the nearest pole at or above it
+    poles = (above - math.pi, above)
+    if all(abs(pole - mean) >= RISKY * std for pole in poles):
+        return None
+    return Hazard(False, f"the prior takes tan of {field}, which is unbounded where it crosses an odd multiple of "
+                  f"pi/2: with mean {mean:g} and standard deviation {std:g}, its draws have huge spikes",
+                  "keep its argument within (-pi/2, pi/2), such as tan(1.5*tanh(gaussian_field(...)))")
+
+
 def _normal(base, constant) -> tuple[float, float, str] | None:
-    """(mean, standard deviation, its spelling) of ``base`` when it is ``c0 + c1*gaussian_field(...)`` with
-    numbers for ``c0``, ``c1`` and the field's parameters, else None."""
+    """(mean, standard deviation, its spelling) of ``base`` when it is ``c0 + c1*G1 + c2*G2 + ...`` for
+    Gaussian fields ``Gi`` (independent draws) with numbers for the ``ci`` and the fields' parameters, else
+    None."""
     primitives = base.atoms(nodes.RandomPrimitive)
     fields = [p for p in primitives if isinstance(p, nodes.GaussianField)]
-    if len(primitives) != 1 or len(fields) != 1:
+    if not fields or len(primitives) != len(fields):
         return None
-    field = fields[0]
-    values = _numbers(field.args, constant)
-    if values is None:
+    dummies = [sympy.Dummy(f"g{index}") for index in range(len(fields))]
+    affine = base.xreplace(dict(zip(fields, dummies)))
+    slopes = [affine.diff(g) for g in dummies]
+    if any(slope.diff(g) != 0 for slope in slopes for g in dummies):
         return None
-    _length, _smoothness, variance, mean = values
-    g = sympy.Dummy("g")
-    affine = base.xreplace({field: g})
-    slope, offset = affine.diff(g), affine.subs(g, 0)
-    if slope.diff(g) != 0:
+    coefficients = _numbers([affine.subs({g: 0 for g in dummies}), *slopes], constant)
+    moments = [_numbers(field.args, constant) for field in fields]
+    if coefficients is None or any(m is None or m[2] <= 0 for m in moments):
         return None
-    coefficients = _numbers((offset, slope), constant)
-    if coefficients is None or variance <= 0:
-        return None
-    c0, c1 = coefficients
-    std = abs(c1) * variance ** 0.5
+    c0, slopes = coefficients[0], coefficients[1:]
+    mean = c0 + sum(c * m[3] for c, m in zip(slopes, moments))
+    std = sum(c * c * m[2] for c, m in zip(slopes, moments)) ** 0.5
     if std == 0:
         return None
-    return c0 + c1 * mean, std, "a Gaussian field" if c1 == 1 and c0 == 0 else f"{base}"
+    plain = len(fields) == 1 and slopes[0] == 1 and c0 == 0
+    return mean, std, "a Gaussian field" if plain else f"{base}"
 
 
 def _numbers(exprs, constant) -> list[float] | None:
