@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, SpecError
-from .files import json_text, replacing
+from .files import json_text, make_folder_of, replacing
 from .training.stopping import Stopped
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -441,7 +441,8 @@ def _compile(args) -> int:
     output = Path(args.output)
     if output.suffix == ".pde" or (os.path.exists(output) and output.resolve() == Path(args.spec).resolve()):
         raise _UsageError(f"-o {output} would overwrite a spec with Python; write the module to a .py file")
-    try:
+    try:  # (a folder made as predict's and plot's -o are; one that cannot be, under a file say, is refused)
+        make_folder_of(output)
         with replacing(output) as handle:  # never leaves a half-written module behind
             handle.write(source.encode("utf-8"))
     except OSError as error:

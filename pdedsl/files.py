@@ -26,6 +26,19 @@ def replacing(path) -> Iterator[BinaryIO]:
         raise
 
 
+def make_folder_of(path) -> None:
+    """Make the folder ``path`` goes in (and those above it), as every ``-o`` does; a file in the way is an
+    OSError that names it rather than "File exists"."""
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in (folder, *folder.parents) if p.is_file()), None)
+        if blocking is None:
+            raise
+        raise NotADirectoryError(f"{blocking} is a file, not a folder") from None
+
+
 def write_text(path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`replacing`)."""
     with replacing(path) as handle:

@@ -236,6 +236,10 @@ def test_compile_writes_a_module_and_never_over_a_spec(tmp_path, capsys):
     assert open(path).read() == GOOD and not (tmp_path / "other.pde").exists()
     assert main(["compile", path, "-o", str(tmp_path / ("q" * 300 + ".py"))]) == 2  # was exit 3 (OSError)
     assert "cannot write" in capsys.readouterr().err
+    assert main(["compile", path, "-o", str(tmp_path / "new" / "folder" / "solver.py")]) == 0  # made, as for predict
+    assert "RESIDUALS" in (tmp_path / "new" / "folder" / "solver.py").read_text()
+    assert main(["compile", path, "-o", os.path.join(path, "sub", "solver.py")]) == 2
+    assert f"{path} is a file, not a folder" in capsys.readouterr().err
 
 
 def test_data_never_writes_over_a_spec(tmp_path, capsys):

@@ -75,9 +75,10 @@ def _time_dependent(problem: Problem, n: int, grid: int, seed: int, progress) ->
 
 def write(path, arrays: dict[str, np.ndarray]) -> Path:
     """Write the arrays to ``path`` (an .npz), atomically."""
-    from ..files import replacing
+    from ..files import make_folder_of, replacing
 
     path = Path(path)
+    make_folder_of(path)
     with replacing(path) as handle:
         np.savez(handle, **arrays)
     return path

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
-from ..files import replacing
+from ..files import make_folder_of, replacing
 from ..runtime import sampling
 from .data import load_points
 from .predict import coordinate_names, evaluate_fields, exact_fields
@@ -716,7 +716,7 @@ def output_path_of(folder: Path, output_path=None) -> Path:
 def _save(figure, output: Path) -> Path:
     """Save atomically (:func:`pdedsl.files.replacing`), in the format its extension names."""
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
+        make_folder_of(output)
     except OSError as error:
         raise PlotError(f"cannot write {output}: {error.strerror or error}") from None
     try:

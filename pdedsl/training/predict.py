@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
-from ..files import replacing
+from ..files import make_folder_of, replacing
 from ..ir.build.data_files import COORDINATE_LIKE
 from ..npz import NpzError, open_npz, read_array
 from ..runtime import sampling
@@ -189,7 +189,7 @@ def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:
     """Write ``arrays`` to ``path`` atomically: a crash leaves the old file or the new one, never half of one."""
     path = Path(path)
     try:  # (a folder that cannot be made, under a file say, is refused like a file that cannot be written)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder_of(path)
         with replacing(path) as handle:
             np.savez(handle, **arrays)
     except OSError as error:
