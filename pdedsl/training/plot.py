@@ -668,7 +668,7 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(len(rows), columns + 1, width_ratios=[1] * columns + [LOSS_WIDTH / PANEL[0]])
     for index, row in enumerate(rows):
-        error = errors.get(row.name, "")
+        error = errors.get(row.name, "") if row.shown in ("prediction", "posterior mean") else ""  # (not a std's)
         if curve:
             _draw_curves(figure, grid, index, row, view, error, any_truth)
         else:

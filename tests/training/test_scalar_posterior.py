@@ -291,3 +291,42 @@ def test_what_the_conditions_leave_free_is_left_to_the_data(tmp_path):
     at = np.stack([np.cos(np.pi * x), np.ones_like(x)], axis=1)
     exact = np.sqrt(np.einsum("ij,jk,ik->i", at, covariance, at))
     assert np.load(tmp_path / "out.npz")["u_std"] == pytest.approx(exact, rel=0.03)
+
+
+AMPLITUDE = """problem amplitude
+domain L = interval(x: [0, 1])
+time t: [0, 0.5]
+field u
+param A = 1.0
+equation in L:
+    dt(u) = 0.1*d(u, x, x)
+boundary on boundary(L):
+    u = 0
+initial:
+    u = A*sin(pi*x)
+observe u from "obs.npz" noise 0.02
+infer A
+exact u = 1.5*sin(pi*x)*exp(-0.1*pi^2*t)
+"""
+
+
+def test_train_plots_a_fields_spread_in_space_and_time_as_a_row_of_its_own(tmp_path, monkeypatch):
+    from pdedsl.training import plot as plotting
+
+    rng = np.random.default_rng(1)
+    x, t = rng.random(40), 0.2 + 0.3 * rng.random(40)
+    shape = np.sin(np.pi * x) * np.exp(-0.1 * np.pi ** 2 * t)
+    np.savez(tmp_path / "obs.npz", x=x, t=t, u=1.5 * shape + 0.02 * rng.standard_normal(40))
+    (tmp_path / "amp.pde").write_text(AMPLITUDE)
+    done = pdedsl("train", str(tmp_path / "amp.pde"), "--out", str(tmp_path / "run"), "--steps", "150",
+                  "--lbfgs-steps", "30", "--threads", "1", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    posterior = json.loads(done.stdout.strip().splitlines()[-1])["posterior"]
+    assert posterior["params_std"]["A"] == pytest.approx(0.02 / math.sqrt(shape @ shape), rel=0.05)
+    drawn = []
+    monkeypatch.setattr(plotting, "_save", lambda figure, output: drawn.append(figure) or output)
+    plotting.plot(tmp_path / "run")
+    titles = [axes.get_title() for axes in drawn[0].axes]
+    assert "u: posterior mean" in titles and "u: posterior std" in titles  # its own title: no error beside it
+    assert any(title.startswith("u: |error|\nrel. L2") for title in titles)
+    assert " +- " in drawn[0].get_suptitle()
