@@ -456,12 +456,14 @@ def test_the_cap_on_syntax_errors_says_it_stopped(tmp_path, capsys):
     assert "checking stopped" not in capsys.readouterr().err
 
 
-def test_check_and_load_import_neither_torch_nor_the_training_loop(tmp_path):
+@pytest.mark.parametrize("text", [GOOD, GOOD.replace("boundary on boundary(O)", "region left = boundary(O) where x == 0"
+                                                   "\nboundary on left")])  # (a bare boundary: checked on a box)
+def test_check_and_load_import_neither_torch_nor_the_training_loop(tmp_path, text):
     """torch and its compiler take seconds to import; checking a spec needs neither."""
     import subprocess
     import sys
 
-    path = write(tmp_path, "good.pde", GOOD)
+    path = write(tmp_path, "good.pde", text)
     program = ("import sys\nfrom pdedsl.cli import main\nimport pdedsl\npdedsl.load(sys.argv[1])\n"
                "assert main(['check', '-q', sys.argv[1]]) == 0\n"
                "print(sorted(m for m in ('torch', 'pdedsl.training.run', 'pdedsl.codegen') if m in sys.modules))\n")

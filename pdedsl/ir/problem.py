@@ -20,6 +20,10 @@ def _span() -> Optional[Span]:
     return field(default=None, compare=False, repr=False)
 
 
+#: ``==`` in region predicates holds within this fraction of the largest bounding-box side (the language's
+#: "within tolerance" for coordinates).
+RELATIVE_EQUALITY_TOLERANCE = 1e-6
+
 @dataclass(frozen=True)
 class TimeAxis:
     name: str
@@ -219,6 +223,23 @@ class Problem:
 
     def region(self, name: str) -> Region:
         return _by_name(self.regions, name)
+
+    def resolve(self, target: TargetRef) -> tuple[str, bool, list[sympy.Basic]]:
+        """``(domain, on its boundary?, predicates)`` of a target; a refined region collects every parent's
+        predicate. A ValueError for a region that refines itself or a target of another kind."""
+        predicates: list[sympy.Basic] = []
+        seen = set()
+        while target.kind == "region":
+            if target.name in seen:
+                raise ValueError(f"region '{target.name}' refines itself")
+            seen.add(target.name)
+            region = self.region(target.name)
+            if region.predicate is not None:
+                predicates.append(region.predicate)
+            target = region.base
+        if target.kind not in ("domain", "boundary"):
+            raise ValueError(f"unknown target kind '{target.kind}' (expected 'domain', 'boundary' or 'region')")
+        return target.name, target.kind == "boundary", predicates
 
     def field(self, name: str) -> Field:
         return _by_name(self.fields, name)

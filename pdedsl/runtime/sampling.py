@@ -27,16 +27,12 @@ from sympy.core.function import AppliedUndef
 import torch
 
 from ..ir.geometry import Box
-from ..ir.problem import Periodic, Problem, TargetRef
+from ..ir.problem import RELATIVE_EQUALITY_TOLERANCE, Periodic, Problem, TargetRef
 from .base import F64, SamplingError, device_of, rejection, uniform
 from .geometry import ShapeSampler, sampler
 from .predicates import evaluate
 
 Tensor = torch.Tensor
-
-#: ``==`` in region predicates holds within this fraction of the largest bounding-box side.
-RELATIVE_EQUALITY_TOLERANCE = 1e-6
-
 
 @dataclass(frozen=True, eq=False)
 class Batch:
@@ -103,20 +99,11 @@ def _cached_sampler(shape, axes: tuple[str, ...]) -> ShapeSampler:
 
 
 def resolve_target(problem: Problem, target: TargetRef) -> tuple[str, bool, list[sympy.Basic]]:
-    """``(domain, on boundary?, predicates)`` of a target; refined regions collect every parent's predicate."""
-    predicates: list[sympy.Basic] = []
-    seen = set()
-    while target.kind == "region":
-        if target.name in seen:
-            raise SamplingError(f"region '{target.name}' refines itself")
-        seen.add(target.name)
-        region = problem.region(target.name)
-        if region.predicate is not None:
-            predicates.append(region.predicate)
-        target = region.base
-    if target.kind not in ("domain", "boundary"):
-        raise SamplingError(f"unknown target kind '{target.kind}' (expected 'domain', 'boundary' or 'region')")
-    return target.name, target.kind == "boundary", predicates
+    """``(domain, on boundary?, predicates)`` of a target (:meth:`Problem.resolve`), as a SamplingError."""
+    try:
+        return problem.resolve(target)
+    except ValueError as error:
+        raise SamplingError(str(error)) from None
 
 
 def _default_domain(problem: Problem) -> str:
