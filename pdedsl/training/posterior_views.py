@@ -104,8 +104,9 @@ def plot_posterior(folder, output_path=None) -> Path:
         panels = {"mean": (mean, f"{name}: posterior mean"), "std": (std, f"{name}: posterior std")}
         if true is not None:
             panels["truth"] = (true, f"{name}: truth")
-            panels["error"] = (mean - true, f"error, rel. L2 {scores.get('rel_l2', float('nan')):.2e}, "
-                                            f"95% cover {100 * scores.get('coverage_95', float('nan')):.0f}%")
+            panels["error"] = (mean - true, f"{name}: error (mean - truth)\nrel. L2 "
+                                            f"{scores.get('rel_l2', float('nan')):.2e}, 95% band covers "
+                                            f"{100 * scores.get('coverage_95', float('nan')):.0f}%")
         limits = (float(np.nanmin(mean if true is None else np.fmin(mean, true))),
                   float(np.nanmax(mean if true is None else np.fmax(mean, true))))
         for column, key in enumerate(columns):
