@@ -539,3 +539,21 @@ def test_a_weight_given_twice_is_warned_about(capsys):
     assert "--weight equation_1 is given twice (2, then 5); the last one counts" in capsys.readouterr().err
     assert _weights(["equation_1=2", "equation_1=2"]) == {"equation_1": 2.0}  # the same value twice: no fuss
     assert capsys.readouterr().err == ""
+
+
+def test_a_folder_in_place_of_a_runs_checkpoint_is_named(tmp_path, capsys):
+    """checkpoint.pt as a folder read as "no checkpoint yet": a resume trained afresh and failed at its first
+    save (internal error), predict and plot said "no checkpoint"."""
+    run = tmp_path / "run"
+    (run / "checkpoint.pt").mkdir(parents=True)
+    for name in ("config.json", "spec.pde"):
+        (run / name).write_text("{}" if name.endswith(".json") else GOOD)
+    points = tmp_path / "points.npz"
+    import numpy as np
+
+    np.savez(points, x=np.array([0.5]), y=np.array([0.5]))
+    for command in (["train", "--resume", str(run)], ["predict", str(run), "--points", str(points), "-o",
+                                                      str(tmp_path / "out.npz")],
+                    ["plot", str(run)]):
+        assert main(command) == 1
+        assert f"{run / 'checkpoint.pt'} is not a file" in capsys.readouterr().err

@@ -159,6 +159,7 @@ class Run:
         folder = Path(folder)
         if not all(os.path.isfile(folder / name) for name in ("config.json", "spec.pde")):  # (a name too long: False)
             raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
+        _refuse_folders_in_place_of_results(folder)
         config = _read_config(folder)
         run = cls(folder / "spec.pde", config, folder, trained=True)
         state = run.load_checkpoint()
@@ -579,12 +580,23 @@ def check_resume(folder, steps: int | None = None) -> TrainConfig:
     folder = Path(folder)
     if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
         raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
+    _refuse_folders_in_place_of_results(folder)
     config = _read_config(folder)
     if steps is not None:
         if steps < 0:
             raise RunError(f"--steps must be at least 0 (got {steps})")
         _check_steps_reach_checkpoint(folder, config, steps)
     return config
+
+
+def _refuse_folders_in_place_of_results(folder: Path) -> None:
+    """A folder (or anything but a file) named like a result of the run, ``checkpoint.pt`` say, would read as
+    "no checkpoint yet", and a resumed run would train afresh and fail at its first save: refused by name."""
+    for name in RESULTS:
+        path = folder / name
+        if os.path.lexists(path) and not path.is_file():
+            raise RunError(f"{path} is not a file (a folder, or a link to nothing) where the run keeps its {name}: "
+                           "move it away")
 
 
 def _check_steps_reach_checkpoint(folder: Path, config: TrainConfig, steps: int) -> None:
