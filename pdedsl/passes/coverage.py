@@ -104,12 +104,17 @@ def _uncovered(problem, field: str, domain: str, axes: list[str]):
             f"{', '.join(names)} = {where}, for one)")
     equation = next((e for e in problem.equations if field in _fields_of(e)), None)
     return Diagnostic(
-        f"{part}, and the equations differentiate '{field}' twice along {' and '.join(axes)}: the solution is "
+        f"{part}, and the equations differentiate '{field}' twice along {_listed(axes)}: the solution is "
         "not determined there",
         equation.span if equation is not None else None, problem.source,
         hint=f"add a condition on '{field}' for the rest of boundary({domain}) (dn({field}) = 0 where no flux "
              "crosses it), or widen a region's predicate to cover it",
         severity="warning")
+
+
+def _listed(names: list[str]) -> str:
+    """``x``, ``x and y``, ``x, y and z``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _conditions_on(problem, field: str) -> list[tuple[str, list]]:
