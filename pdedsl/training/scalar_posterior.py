@@ -241,9 +241,10 @@ def _free_directions(factor: torch.Tensor, scale: torch.Tensor, readings: torch.
 
 def _free_note(problem, count: int) -> str:
     fields = ", ".join(f.name for f in problem.fields)
-    return (f"the equations and conditions leave {count} change{'s' if count > 1 else ''} of {fields} free that the "
-            "readings see (a constant under Neumann conditions alone, say): the data fix "
-            f"{'them' if count > 1 else 'it'}, and the standard deviations include that (a missing condition?)")
+    return (f"the equations and conditions, as closely as the fit meets them, leave {count} "
+            f"change{'s' if count > 1 else ''} of {fields} free that the readings see (a constant under Neumann "
+            "conditions alone, say; a missing condition, or a fit far from converged): the data fix "
+            f"{'them' if count > 1 else 'it'}, and the standard deviations include that")
 
 
 def _data_scale(run, term: str, values: torch.Tensor, observation) -> tuple[float, dict]:

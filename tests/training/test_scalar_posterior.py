@@ -282,7 +282,7 @@ def test_what_the_conditions_leave_free_is_left_to_the_data(tmp_path):
     mean = np.linalg.solve(basis.T @ basis, basis.T @ readings)
     assert report["params_std"]["k"] == pytest.approx(math.sqrt(covariance[0, 0]), rel=0.03)
     assert report["params"]["k"] == pytest.approx(mean[0], abs=0.05 * math.sqrt(covariance[0, 0]))
-    assert any("leave 1 change of u free" in note for note in report["uncertainty_notes"])
+    assert any("leave 1 change of u free that the readings see" in note for note in report["uncertainty_notes"])
     x = np.linspace(0, 1, 5)
     np.savez(tmp_path / "points.npz", x=x)
     done = pdedsl("predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
