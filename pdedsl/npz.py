@@ -75,6 +75,9 @@ def read_array(archive, key: str) -> "np.ndarray":
         if "allow_pickle" in str(error):
             raise ArrayError(f"'{key}' holds Python objects (a pickle), which are never loaded; save numbers") from None
         raise ArrayError(f"'{key}' cannot be read ({str(error)[:200] or type(error).__name__})") from None
+    except MemoryError as error:  # numpy allocates the shape an array's header claims before reading it
+        raise ArrayError(f"'{key}' cannot be read: {str(error)[:200] or 'out of memory'} (the file is damaged, "
+                         "or the array is larger than this machine's memory)") from None
     if not isinstance(array, np.ndarray):
         raise ArrayError(f"'{key}' is not a numpy array ({WHAT_NPZ_IS})")
     if array.dtype.kind not in "biuf":

@@ -75,3 +75,34 @@ def test_an_array_named_like_a_coordinate_the_problem_lacks_is_warned_about(tmp_
     assert (warning.span.line, warning.span.column) == (10, 16)
     assert warning.message == ("data file 'obs.npz' has an array 't' named like a coordinate, but the problem's "
                                "coordinates are x, y: it is not read")
+
+
+def _lying_npz(path, name="u", shape=(10 ** 15,)):
+    """An archive whose member ``name``'s .npy header claims ``shape`` but holds a few bytes (damage, or a
+    hostile file): numpy tries to allocate the whole claimed array before it reads a byte, and 8e15 bytes are
+    more than any machine's address space, so the allocation fails whatever the system's overcommit policy."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}.npy", header.getvalue() + bytes(64))
+        for axis in ("x", "y"):
+            buffer = io.BytesIO()
+            np.save(buffer, np.linspace(0, 1, 5))
+            archive.writestr(f"{axis}.npy", buffer.getvalue())
+
+
+def test_an_array_whose_header_claims_more_memory_than_there_is_is_refused_at_the_statement(tmp_path):
+    _lying_npz(tmp_path / "obs.npz")
+    spec = tmp_path / "spec.pde"
+    spec.write_text(SPEC.replace('input k from "{data}"', "input k = 1").format(data="obs.npz"))
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(spec)
+    (error,) = raised.value.errors
+    assert (error.span.line, error.span.column) == (10, 16)
+    assert error.message == "data file 'obs.npz' has an array that cannot be used"
+    assert "'u' cannot be read" in error.hint and "(1000000000000000,)" in error.hint and "memory" in error.hint
+    with pytest.raises(DataError, match="'u' cannot be read"):
+        load_points(str(tmp_path / "obs.npz"), "u", ("x", "y"))
