@@ -61,17 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a solver for a spec (or resume a run)")
     train.add_argument("spec", metavar="SPEC", nargs="?", help=".pde file (omit with --resume)")
     train.add_argument("--backend", default="pinn", help="solver backend (default: pinn)")
-    train.add_argument("--steps", type=int, help="Adam steps (default: 1000)")
-    train.add_argument("--lbfgs-steps", type=int,
+    train.add_argument("--steps", type=_whole, help="Adam steps (default: 1000)")
+    train.add_argument("--lbfgs-steps", type=_whole,
                        help="iterations of the optimiser after Adam (default: 2000 for lbfgs, 200 for lm, 500 for lm "
                             "in weak form)")
     train.add_argument("--optimizer", choices=("lbfgs", "lm"),
                        help="the optimiser after Adam: lm (the PINN's default: Levenberg-Marquardt on a width-20 "
                             "network with adaptive points; not with --form mixed) or lbfgs")
-    train.add_argument("--points", type=int, help="collocation points per equation target (default: 1000)")
-    train.add_argument("--width", type=int, help="hidden layer width (default: the PINN 20 under the default "
+    train.add_argument("--points", type=_whole, help="collocation points per equation target (default: 1000)")
+    train.add_argument("--width", type=_whole, help="hidden layer width (default: the PINN 20 under the default "
                        "Levenberg-Marquardt optimizer, else 64; deeponet/multionet 100; fno 32)")
-    train.add_argument("--depth", type=int, help="hidden layers (default: 4)")
+    train.add_argument("--depth", type=_whole, help="hidden layers (default: 4)")
     train.add_argument("--activation", help="hidden-layer activation: tanh, sin, gelu, silu, softplus; for "
                        "deeponet, multionet and dgno also tanh_sin, silu_sin, silu_id (default: tanh; gelu for "
                        "deeponet, multionet and fno)")
@@ -89,9 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                             "functions on particles and integrated by parts (weak; see show --form weak), or weak "
                             "with a learned flux for jumping coefficients (mixed). Options ride along: "
                             "'weak(particles: 300, radius: 0.05, radius_min: 0.01, schedule: linear, top_k: 20, polish: 50)'")
-    train.add_argument("--particles", type=int,
+    train.add_argument("--particles", type=_whole,
                        help="with --form weak/mixed: test balls per equation target (default: 200)")
-    train.add_argument("--instance", type=int, metavar="SEED",
+    train.add_argument("--instance", type=_whole, metavar="SEED",
                        help="for a spec with random inputs or params: solve the one problem drawn from their priors "
                             "with this seed (saved as instance.npz in the run folder)")
     train.add_argument("--sampling", choices=("uniform", "rad"),
@@ -104,24 +104,24 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3)")
     train.add_argument("--decay", type=float,
                        help="the learning rate falls geometrically to lr * decay over the Adam steps (default: 0.1)")
-    train.add_argument("--samples", type=int,
+    train.add_argument("--samples", type=_whole,
                        help="operator backends: members of the family drawn from the priors (default: 1000; "
                             "with --data, the first N members of the file)")
     train.add_argument("--data", metavar="FILE", help="operator backends: labelled members from 'pdedsl data'")
     train.add_argument("--mode", choices=("auto", "physics", "supervised", "hybrid"), default="auto",
                        help="operator backends: learn from the physics, the labels, or both "
                             "(default: supervised with --data, else physics)")
-    train.add_argument("--batch", type=int, help="operator backends: members per step (default: 50)")
-    train.add_argument("--coding-batch", type=int, metavar="N",
+    train.add_argument("--batch", type=_whole, help="operator backends: members per step (default: 50)")
+    train.add_argument("--coding-batch", type=_whole, metavar="N",
                        help="dgno backend: members whose inputs are coded and reconstructed per step, the --batch "
                             "members (which the physics reads) and more (default: the batch)")
-    train.add_argument("--grid", type=int,
+    train.add_argument("--grid", type=_whole,
                        help="operator backends: sensor nodes per axis (default: the data's, else 129/29/17 in 1/2/3-D)")
-    train.add_argument("--test", type=int, metavar="N",
+    train.add_argument("--test", type=_whole, metavar="N",
                        help="operator backends: held-out members solved by the reference solver (default: 100)")
     train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
-    train.add_argument("--modes", type=int, help="fno backend: Fourier modes kept per axis (default: 12)")
-    train.add_argument("--latent", type=int, help="dgno backend: latent variables (default: 128)")
+    train.add_argument("--modes", type=_whole, help="fno backend: Fourier modes kept per axis (default: 12)")
+    train.add_argument("--latent", type=_whole, help="dgno backend: latent variables (default: 128)")
     train.add_argument("--encoder", choices=("mlp", "cnn", "pca"),
                        help="dgno backend: q(z | a)'s mean from a learned MLP, a learned CNN over the sensor grid, "
                             "or the training pool's whitened principal components (default: mlp)")
@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--average", type=float, metavar="DECAY",
                        help="keep an exponential moving average of Adam's iterates with this decay (e.g. 0.999: "
                             "about the last 1000 steps) and end Adam on it; it damps the steps' noise (default: off)")
-    train.add_argument("--eval-every", type=int, metavar="N",
+    train.add_argument("--eval-every", type=_whole, metavar="N",
                        help="measure the held-out error (exact solution, reference or test members) every N steps "
                             "during training, into metrics.jsonl and the plot; 0: only at the end (default: 500)")
     train.add_argument("--seed", type=_seed, default=0)
@@ -140,10 +140,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="bf16: float32 parameters and residuals, bfloat16 matmuls in an operator's label "
                             "term (default: float64 for --form weak under --optimizer lm in 1-D and 2-D, "
                             "where float32 rounding limits small test balls; float32 otherwise)")
-    train.add_argument("--nproc", type=int, metavar="N",
+    train.add_argument("--nproc", type=_whole, metavar="N",
                        help="train on N processes (launches torchrun --standalone --nproc-per-node N; each takes "
                             "1/N of the points, gradients are averaged; gloo on the CPU, NCCL on GPUs)")
-    train.add_argument("--threads", type=int,
+    train.add_argument("--threads", type=_whole,
                        help="CPU threads for torch (0: torch's default; default: 1, and every core for the "
                             "Levenberg-Marquardt solves of a one-process run)")
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
@@ -162,14 +162,14 @@ def _parser() -> argparse.ArgumentParser:
                             "(MAP, Laplace, Langevin); "
                             "without it, scalar unknowns are fitted with a PINN (with Laplace standard deviations)")
     infer.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
-    infer.add_argument("--restarts", type=int, default=8, help="with --model: starts of the MAP search (default: 8)")
-    infer.add_argument("--map-steps", type=int, default=800, help="with --model: Adam steps of the MAP search")
-    infer.add_argument("--draws", type=int, default=256, help="with --model: posterior draws (default: 256)")
+    infer.add_argument("--restarts", type=_whole, default=8, help="with --model: starts of the MAP search (default: 8)")
+    infer.add_argument("--map-steps", type=_whole, default=800, help="with --model: Adam steps of the MAP search")
+    infer.add_argument("--draws", type=_whole, default=256, help="with --model: posterior draws (default: 256)")
     infer.add_argument("--sampler", choices=("mala", "laplace"), default="mala",
                        help="with --model: draws by Langevin chains preconditioned by the Laplace approximation "
                             "(mala, exact) or of the Laplace Gaussian itself (laplace, faster) (default: mala)")
-    infer.add_argument("--chains", type=int, default=8, help="with --sampler mala: chains (default: 8)")
-    infer.add_argument("--mala-steps", type=int, default=600,
+    infer.add_argument("--chains", type=_whole, default=8, help="with --sampler mala: chains (default: 8)")
+    infer.add_argument("--mala-steps", type=_whole, default=600,
                        help="with --sampler mala: steps per chain, the first half discarded (default: 600)")
     infer.add_argument("--no-model-error", action="store_true",
                        help="with --model: trust the model exactly (by default its own error, measured against "
@@ -177,13 +177,13 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--prior", choices=("aggregate", "standard"), default="aggregate",
                        help="with --model: the latent prior: a Gaussian fitted to where the encoder puts the "
                             "training members (aggregate), or the nominal N(0, I) (standard) (default: aggregate)")
-    infer.add_argument("--steps", type=int, help="without --model: Adam steps of the PINN (default: 1000)")
-    infer.add_argument("--lbfgs-steps", type=int, help="steps of the phase after Adam: without --model the PINN's "
+    infer.add_argument("--steps", type=_whole, help="without --model: Adam steps of the PINN (default: 1000)")
+    infer.add_argument("--lbfgs-steps", type=_whole, help="steps of the phase after Adam: without --model the PINN's "
                        "(Levenberg-Marquardt; default: 200), with it the MAP search's L-BFGS (default: 200)")
-    infer.add_argument("--threads", type=int,
+    infer.add_argument("--threads", type=_whole,
                        help="without --model: CPU threads for the PINN fit, as train's --threads (0: torch's "
                             "default; default: 1, and every core for the Levenberg-Marquardt phase)")
-    infer.add_argument("--instance", type=int, metavar="SEED",
+    infer.add_argument("--instance", type=_whole, metavar="SEED",
                        help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
                             "not inferred)")
     infer.add_argument("--seed", type=_seed, default=0)
@@ -210,8 +210,8 @@ def _parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser("data", help="labelled samples (random inputs -> solution) by the reference solver")
     data.add_argument("spec", metavar="SPEC")
-    data.add_argument("--n", type=int, default=1, help="number of samples (default: 1)")
-    data.add_argument("--grid", type=int, default=29, help="grid nodes per axis, boundary included (default: 29)")
+    data.add_argument("--n", type=_whole, default=1, help="number of samples (default: 1)")
+    data.add_argument("--grid", type=_whole, default=29, help="grid nodes per axis, boundary included (default: 29)")
     data.add_argument("--seed", type=_seed, default=0)
     data.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -226,12 +226,26 @@ def _subcommand(parser: argparse.ArgumentParser, command: str) -> argparse.Argum
     return parser.commands.choices[command]
 
 
-def _seed(text: str) -> int:
-    """A --seed: a whole number >= 0 (numpy's generators, which draw members and data, take no other)."""
+#: The largest whole number an option may take: torch and numpy hold counts, sizes and seeds in 64 bits, and a
+#: larger one fails deep inside them ('Overflow when unpacking long long') or, for --nproc, hangs torchrun.
+MAX_WHOLE = 2 ** 63 - 1
+
+
+def _whole(text: str) -> int:
+    """A whole-number option (argparse's ``int``, refusing what 64 bits cannot hold; other limits are the
+    run's to check, where the Python API meets them too)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid int value: '{text}'") from None
+    if abs(value) > MAX_WHOLE:
+        raise argparse.ArgumentTypeError(f"{text} is too large (at most {MAX_WHOLE})")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A --seed: a whole number >= 0 (numpy's generators, which draw members and data, take no other)."""
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0 (got {value})")
     return value

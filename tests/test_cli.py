@@ -78,6 +78,25 @@ def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, opti
     assert not (tmp_path / "run").exists()
 
 
+
+HUGE = "99999999999999999999999"  # more than the 64-bit integers torch and numpy hold
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "{spec}", "--width", HUGE], ["train", "{spec}", "--depth", HUGE], ["train", "{spec}", "--points", HUGE],
+    ["train", "{spec}", "--threads", HUGE], ["train", "{spec}", "--seed", HUGE], ["train", "{spec}", "--nproc", HUGE],
+    ["infer", "{spec}", "--threads", HUGE], ["infer", "{spec}", "--seed", HUGE], ["data", "{spec}", "--grid", HUGE,
+                                                                                   "-o", "{out}.npz"]])
+def test_a_whole_number_too_large_for_64_bits_is_a_usage_error(tmp_path, capsys, argv):
+    """Was an internal error (torch's 'Overflow when unpacking long long') or, for --nproc, a launch of torchrun
+    that never ended."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    argv = [a.format(spec=spec, out=tmp_path / "out") for a in argv]
+    assert main([*argv, *(["--out", str(tmp_path / "run")] if argv[0] != "data" else [])]) == 2
+    option = next(a for a in argv if a.startswith("--") and argv[argv.index(a) + 1] == HUGE)
+    assert f"argument {option}: {HUGE} is too large (at most 9223372036854775807)" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
 def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "taken"
     blocker.write_text("a file")
