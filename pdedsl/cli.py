@@ -22,6 +22,7 @@ from pathlib import Path
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, SpecError
 from .files import json_text, make_folder_of, replacing
+from .training.config import MAX_WHOLE
 from .training.stopping import Stopped
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -226,14 +227,10 @@ def _subcommand(parser: argparse.ArgumentParser, command: str) -> argparse.Argum
     return parser.commands.choices[command]
 
 
-#: The largest whole number an option may take: torch and numpy hold counts, sizes and seeds in 64 bits, and a
-#: larger one fails deep inside them ('Overflow when unpacking long long') or, for --nproc, hangs torchrun.
-MAX_WHOLE = 2 ** 63 - 1
-
-
 def _whole(text: str) -> int:
-    """A whole-number option (argparse's ``int``, refusing what 64 bits cannot hold; other limits are the
-    run's to check, where the Python API meets them too)."""
+    """A whole-number option: argparse's ``int``, refusing what 64 bits cannot hold (``MAX_WHOLE``; beyond it
+    torch fails naming no option, and --nproc hangs torchrun); other limits are the run's to check, where the
+    Python API meets them too."""
     try:
         value = int(text)
     except ValueError:

@@ -42,6 +42,8 @@ def test_fit_without_out_trains_into_a_temporary_folder_even_for_a_long_name():
     ({"activation": 3}, TypeError, "the backend option activation takes a word, not 3"),
     ({"fourier_scale": "a"}, TypeError, "the backend option fourier_scale takes a number, not 'a'"),
     ({"fourier_features": -1}, ValueError, "the backend's fourier_features must be at least 0"),
+    ({"width": 10 ** 23}, ValueError, "the backend's width must be at most 9223372036854775807 (got 10"),
+    ({"depth": 10 ** 23}, ValueError, "the backend's depth must be at most 9223372036854775807"),
 ])
 def test_a_backend_option_of_the_wrong_kind_is_named_before_anything_is_built(tmp_path, options, error, message):
     solver = pdedsl.load(PLATE).solver(**options)
@@ -56,6 +58,14 @@ def test_a_failed_fit_leaves_no_empty_folder_and_refuses_a_negative_instance(tmp
     assert not (tmp_path / "run").exists()
     with pytest.raises(ValueError, match=r"instance must be at least 0 \(got -1\)"):  # as --instance -1 is
         pdedsl.load(PLATE).solver().fit(tmp_path / "run", instance=-1)
+
+
+@pytest.mark.parametrize("setting", ["steps", "interior_points", "threads", "instance"])
+def test_a_count_beyond_64_bits_is_refused_by_name(tmp_path, setting):
+    """As on the command line: torch cannot hold it (was its 'Overflow when unpacking long long')."""
+    with pytest.raises(ValueError, match=re.escape(f"{setting} must be at most 9223372036854775807 (got 10")):
+        pdedsl.load(PLATE).solver(width=4, depth=1).fit(tmp_path / "run", **{setting: 10 ** 23})
+    assert not (tmp_path / "run").exists()
 
 
 def test_fit_of_a_spec_given_as_text_finds_data_whose_path_has_a_backslash(tmp_path, monkeypatch):

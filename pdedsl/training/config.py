@@ -33,10 +33,19 @@ KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
 #: Fewest radial Gauss points a ball rule may have: with 2, weak Poisson trained to an error of 1.2 at a loss
 #: as small as the default rule's (session 27); 4 gave 1.4e-2 and the default 4.4e-3.
 MIN_QUADRATURE = 4
+#: The largest whole number a count, size or seed may be: torch and numpy hold them in 64 bits, and a larger one
+#: fails deep inside them ('Overflow when unpacking long long'), naming no setting.
+MAX_WHOLE = 2 ** 63 - 1
 _KIND_WORDS = {**KIND_NAMES, bool: "True or False", dict: "a dict", type(None): "None"}
 #: Settings that take one of a few words (None, where allowed, picks the default).
 CHOICES = {"sampling": ("uniform", "rad"), "compile": ("auto", "on", "off"),
            "derivatives": ("auto", "forward", "autograd")}
+
+
+def _refuse_beyond_64_bits(label: str, value) -> None:
+    """ValueError naming ``label`` if the whole number ``value`` is beyond :data:`MAX_WHOLE` either way."""
+    if isinstance(value, int) and abs(value) > MAX_WHOLE:
+        raise ValueError(f"{label} must be at most {MAX_WHOLE} (got {value})")
 
 
 def setting_kind_error(name: str, value, allowed: tuple, what: str = "the setting") -> str | None:
@@ -240,9 +249,10 @@ class TrainConfig:
             self._refuse_operator_settings()
         for name, low in at_least.items():
             value = getattr(self, name)
+            label = f"the weak form's {name[5:]}" if name.startswith("weak_") else name
             if value is not None and value < low:
-                label = f"the weak form's {name[5:]}" if name.startswith("weak_") else name
                 raise ValueError(f"{label} must be at least {low} (got {value})")
+            _refuse_beyond_64_bits(label, value)
         if self.coding_batch and self.backend != "dgno":
             raise ValueError(f"coding_batch (--coding-batch) sizes the dgno backend's autoencoder; the {self.backend} "
                              "backend has none")
@@ -276,6 +286,8 @@ class TrainConfig:
             value = self.backend_options.get(name)
             if value is not None and value < low:
                 raise ValueError(f"the backend's {name} must be at least {low} (got {value})")
+            _refuse_beyond_64_bits(f"the backend's {name}", value)
+        _refuse_beyond_64_bits("seed", self.seed)
         for name, weight in self.weights.items():
             if not (math.isfinite(weight) and weight >= 0):
                 raise ValueError(f"the weight of '{name}' must be a number >= 0 (got {weight})")
