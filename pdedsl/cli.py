@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
     compile_ = commands.add_parser("compile", help="generate the PyTorch module for a spec")
     compile_.add_argument("spec", metavar="SPEC")
-    compile_.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    compile_.add_argument("-o", "--output", type=_name, metavar="FILE", help="write here (default: standard output)")
 
     train = commands.add_parser("train", help="train a solver for a spec (or resume a run)")
     train.add_argument("spec", metavar="SPEC", nargs="?", help=".pde file (omit with --resume)")
@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--samples", type=_whole,
                        help="operator backends: members of the family drawn from the priors (default: 1000; "
                             "with --data, the first N members of the file)")
-    train.add_argument("--data", metavar="FILE", help="operator backends: labelled members from 'pdedsl data'")
+    train.add_argument("--data", type=_name, metavar="FILE", help="operator backends: labelled members from 'pdedsl data'")
     train.add_argument("--mode", choices=("auto", "physics", "supervised", "hybrid"), default="auto",
                        help="operator backends: learn from the physics, the labels, or both "
                             "(default: supervised with --data, else physics)")
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="operator backends: sensor nodes per axis (default: the data's, else 129/29/17 in 1/2/3-D)")
     train.add_argument("--test", type=_whole, metavar="N",
                        help="operator backends: held-out members solved by the reference solver (default: 100)")
-    train.add_argument("--test-data", metavar="FILE", help="operator backends: held-out labelled members")
+    train.add_argument("--test-data", type=_name, metavar="FILE", help="operator backends: held-out labelled members")
     train.add_argument("--modes", type=_whole, help="fno backend: Fourier modes kept per axis (default: 12)")
     train.add_argument("--latent", type=_whole, help="dgno backend: latent variables (default: 128)")
     train.add_argument("--encoder", choices=("mlp", "cnn", "pca"),
@@ -147,9 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=_whole,
                        help="CPU threads for torch (0: torch's default; default: 1, and every core for the "
                             "Levenberg-Marquardt solves of a one-process run)")
-    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/PROBLEM)")
-    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
-    train.add_argument("--init", metavar="DIR",
+    train.add_argument("--out", type=_name, metavar="DIR", help="run folder (default: runs/PROBLEM)")
+    train.add_argument("--resume", type=_name, metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    train.add_argument("--init", type=_name, metavar="DIR",
                        help="start from the trained weights of the run in DIR (same spec family, backend and sizes), "
                             "with a fresh optimiser and schedule: fine-tuning, e.g. under other --weight or --form "
                             "options")
@@ -158,11 +158,11 @@ def _parser() -> argparse.ArgumentParser:
 
     infer = commands.add_parser("infer", help="solve the spec's inverse problem (observe/infer statements)")
     infer.add_argument("spec", metavar="SPEC")
-    infer.add_argument("--model", metavar="RUN_DIR",
+    infer.add_argument("--model", type=_name, metavar="RUN_DIR",
                        help="a dgno run trained on the spec's family: posterior over its latent space "
                             "(MAP, Laplace, Langevin); "
                             "without it, scalar unknowns are fitted with a PINN (with Laplace standard deviations)")
-    infer.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
+    infer.add_argument("--out", type=_name, metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
     infer.add_argument("--restarts", type=_whole, default=8, help="with --model: starts of the MAP search (default: 8)")
     infer.add_argument("--map-steps", type=_whole, default=800, help="with --model: Adam steps of the MAP search")
     infer.add_argument("--draws", type=_whole, default=256, help="with --model: posterior draws (default: 256)")
@@ -193,8 +193,8 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="evaluate a trained run at the points of an .npz file")
     predict.add_argument("run", metavar="DIR")
-    predict.add_argument("--points", required=True, metavar="FILE", help=".npz of points (scattered or grid)")
-    predict.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
+    predict.add_argument("--points", type=_name, required=True, metavar="FILE", help=".npz of points (scattered or grid)")
+    predict.add_argument("-o", "--output", type=_name, required=True, metavar="FILE", help="output .npz")
     predict.add_argument("--layout", choices=("auto", "scattered", "grid"), default="auto",
                          help="how to read 1-D coordinate arrays of one length: scattered points, or the axes of a "
                               "grid (auto: a grid when a field array in the file has the grid's shape, else "
@@ -202,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help="plot a run: prediction, truth, error and losses")
     plot.add_argument("run", metavar="DIR")
-    plot.add_argument("-o", "--output", metavar="FILE",
+    plot.add_argument("-o", "--output", type=_name, metavar="FILE",
                       help="a .png, .pdf or .svg file (the extension picks the format), or a folder to hold "
                            "plot.png (default: DIR/plot.png)")
     plot.add_argument("--at", action="append", metavar="NAME=VALUE", default=[],
@@ -214,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--n", type=_whole, default=1, help="number of samples (default: 1)")
     data.add_argument("--grid", type=_whole, default=29, help="grid nodes per axis, boundary included (default: 29)")
     data.add_argument("--seed", type=_seed, default=0)
-    data.add_argument("-o", "--output", required=True, metavar="FILE", help="output .npz")
+    data.add_argument("-o", "--output", type=_name, required=True, metavar="FILE", help="output .npz")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -238,6 +238,14 @@ def _whole(text: str) -> int:
     if abs(value) > MAX_WHOLE:
         raise argparse.ArgumentTypeError(f"{text} is too large (at most {MAX_WHOLE})")
     return value
+
+
+def _name(text: str) -> str:
+    """A file or folder option: an empty name is refused, which ``Path('')`` would take for the working folder
+    and the options' defaults (``args.out or ...``) for the option not given."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty name names no file or folder")
+    return text
 
 
 def _seed(text: str) -> int:

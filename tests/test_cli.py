@@ -97,6 +97,24 @@ def test_a_whole_number_too_large_for_64_bits_is_a_usage_error(tmp_path, capsys,
     assert f"argument {option}: {HUGE} is too large (at most 9223372036854775807)" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
+
+@pytest.mark.parametrize("argv", [
+    ["compile", "{spec}", "-o", ""], ["data", "{spec}", "-o", ""], ["predict", "{run}", "--points", "{pts}", "-o", ""],
+    ["predict", "{run}", "--points", "", "-o", "{out}"], ["plot", "{run}", "-o", ""], ["train", "{spec}", "--out", ""],
+    ["train", "--resume", ""], ["train", "{spec}", "--init", ""], ["train", "{spec}", "--data", ""],
+    ["infer", "{spec}", "--out", ""], ["infer", "{spec}", "--model", ""]])
+def test_an_empty_file_or_folder_name_is_a_usage_error(tmp_path, capsys, monkeypatch, argv):
+    """Was an internal error (compile, data, predict: 'PosixPath('.') has an empty name'), or the option taken as
+    not given: train --resume '' started a new run, --out '' trained into runs/PROBLEM, plot -o '' wrote
+    plot.png into the working folder."""
+    monkeypatch.chdir(tmp_path)
+    spec = write(tmp_path, "good.pde", GOOD)
+    argv = [a.format(spec=spec, run=tmp_path / "run", pts=spec, out=tmp_path / "out.npz") for a in argv]
+    assert main(argv) == 2
+    option = {"-o": "-o/--output"}.get(argv[argv.index("") - 1], argv[argv.index("") - 1])
+    assert f"argument {option}: an empty name names no file or folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.pde"]
+
 def test_a_run_folder_that_cannot_be_one_is_refused(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "taken"
     blocker.write_text("a file")
