@@ -337,11 +337,20 @@ def _peer_lost(error: Exception) -> bool:
     return isinstance(error, DistError) or "Connection closed by peer" in text or "Connection reset by peer" in text
 
 
+#: What torch and numpy say of a size too large for any machine (a count near 2**63 given as an option): a request
+#: for more memory than there is, whatever the error's type.
+_SIZE_OVERFLOWS = ("overflow when unpacking long", "storage size calculation overflowed", "array is too big",
+                   "maximum allowed size exceeded")
+
+
 def _out_of_memory(error: Exception) -> bool:
-    """numpy's MemoryError, or torch's failed allocation (CPU: a RuntimeError; CUDA: OutOfMemoryError)."""
+    """numpy's MemoryError, torch's failed allocation (CPU: a RuntimeError; CUDA: OutOfMemoryError), or a size
+    that overflows their arithmetic."""
     text = str(error).lower()
     return isinstance(error, MemoryError) or (
-        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
+        isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)) or (
+        isinstance(error, (RuntimeError, ValueError, TypeError, OverflowError))
+        and any(overflow in text for overflow in _SIZE_OVERFLOWS))
 
 
 def _say(message: str) -> None:

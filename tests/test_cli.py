@@ -403,6 +403,29 @@ def test_running_out_of_memory_is_explained_not_called_a_bug(tmp_path, capsys, m
     assert "error: out of memory" in err and "fewer points" in err and "bug" not in err
 
 
+
+FAR_TOO_MANY = str(2 ** 62)  # fits in 64 bits, but no size computed from it does
+
+
+@pytest.mark.parametrize("argv", [["train", "{spec}", "--points", FAR_TOO_MANY, "--instance", "0", "--out", "{run}"],
+                                  ["train", "{spec}", "--width", FAR_TOO_MANY, "--instance", "0", "--out", "{run}"],
+                                  ["data", "{spec}", "--grid", FAR_TOO_MANY, "-o", "{run}.npz"]])
+def test_a_size_that_overflows_torch_or_numpy_is_out_of_memory_not_a_bug(tmp_path, capsys, monkeypatch, argv):
+    """Was an internal error: torch's 'Overflow when unpacking long long' or 'Storage size calculation
+    overflowed', numpy's 'array is too big'; these are requests for more memory than there is."""
+    monkeypatch.delenv("PDEDSL_DEBUG", raising=False)
+    spec = write(tmp_path, "good.pde", GOOD.replace("field u", "field u\nparam a ~ uniform(1, 2)").replace("= 1\n", "= a\n", 1))
+    argv = [a.format(spec=spec, run=tmp_path / "run") for a in argv]
+    assert main([*argv, "--steps", "1", "--lbfgs-steps", "0", "-q"] if argv[0] == "train" else [*argv, "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "error: out of memory" in err and "ask for less at once" in err and "bug" not in err
+
+
+def test_more_threads_than_torch_can_take_is_a_usage_error(tmp_path, capsys):
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--threads", str(2 ** 31), "--steps", "1", "--out", str(tmp_path / "run")]) == 2
+    assert "threads must be at most 2147483647 (got 2147483648)" in capsys.readouterr().err
+
 def test_a_coding_batch_for_another_backend_is_a_usage_error(tmp_path, capsys):
     spec = write(tmp_path, "good.pde", GOOD)
     code = main(["train", spec, "--steps", "1", "--out", str(tmp_path / "run"), "--coding-batch", "100"])

@@ -36,6 +36,7 @@ MIN_QUADRATURE = 4
 #: The largest whole number a count, size or seed may be: torch and numpy hold them in 64 bits, and a larger one
 #: fails deep inside them ('Overflow when unpacking long long'), naming no setting.
 MAX_WHOLE = 2 ** 63 - 1
+MAX_THREADS = 2 ** 31 - 1  # torch.set_num_threads takes a C int
 _KIND_WORDS = {**KIND_NAMES, bool: "True or False", dict: "a dict", type(None): "None"}
 #: Settings that take one of a few words (None, where allowed, picks the default).
 CHOICES = {"sampling": ("uniform", "rad"), "compile": ("auto", "on", "off"),
@@ -288,6 +289,8 @@ class TrainConfig:
                 raise ValueError(f"the backend's {name} must be at least {low} (got {value})")
             _refuse_beyond_64_bits(f"the backend's {name}", value)
         _refuse_beyond_64_bits("seed", self.seed)
+        if self.threads is not None and self.threads > MAX_THREADS:
+            raise ValueError(f"threads must be at most {MAX_THREADS} (got {self.threads})")
         for name, weight in self.weights.items():
             if not (math.isfinite(weight) and weight >= 0):
                 raise ValueError(f"the weight of '{name}' must be a number >= 0 (got {weight})")
