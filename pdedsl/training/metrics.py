@@ -57,11 +57,15 @@ def accuracy(problem: Problem, module, model, params: dict, dtype, device,
 
 
 def relative_error(predicted: np.ndarray, truth: np.ndarray) -> Optional[float]:
-    """``||predicted - truth|| / ||truth||``, or None where the truth is zero everywhere (no relative error)."""
-    scale = float(np.linalg.norm(truth))
-    if scale == 0.0:
+    """``||predicted - truth|| / ||truth||``, or None where the truth is zero everywhere (no relative error).
+
+    Both norms are taken of values divided by the truth's largest magnitude, so that a truth near the largest
+    float (finite, so a reference may hold it) does not overflow them into inf / inf."""
+    peak = float(np.max(np.abs(truth), initial=0.0))
+    if peak == 0.0:
         return None
-    return float(np.linalg.norm(predicted - truth) / scale)
+    with np.errstate(over="ignore"):  # a prediction far beyond the truth: an infinite error is the answer
+        return float(np.linalg.norm(predicted / peak - truth / peak) / np.linalg.norm(truth / peak))
 
 
 def describe(name: str, relative: Optional[float], rms: Optional[float]) -> str:

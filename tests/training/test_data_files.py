@@ -305,3 +305,18 @@ def test_readings_of_an_input_are_warned_about_and_left_out_of_a_pinn_run(tmp_pa
     assert "observed_input.pde:9:1: warning: 'observe g': 'g' is an input" in err
     terms = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])["terms"]
     assert "data_u" in terms and not any(name.startswith("data_g") for name in terms)
+
+
+def test_the_relative_error_against_values_near_the_largest_float_is_finite_and_silent():
+    """A reference of values near 1e308 (finite, so accepted) made the error's norms overflow: numpy's
+    'RuntimeWarning: invalid value encountered in scalar divide' was printed under the run's output."""
+    import warnings
+
+    from pdedsl.training.metrics import relative_error
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert relative_error(np.zeros(4), np.full(4, 1e308)) == pytest.approx(1.0)
+        assert relative_error(np.full(4, 0.5e308), np.full(4, 1e308)) == pytest.approx(0.5)
+        assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
+        assert relative_error(np.ones(3), np.zeros(3)) is None
