@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,16 +28,17 @@ def replacing(path) -> Iterator[BinaryIO]:
 
 
 def make_folder_of(path) -> None:
-    """Make the folder ``path`` goes in (and those above it), as every ``-o`` does; a file in the way is an
-    OSError that names it rather than "File exists"."""
-    folder = Path(path).parent
+    """Make the folder ``path`` goes in (and those above it), as every ``-o`` does. A file where one of them must
+    go is named in the OSError (mkdir says only 'File exists', which reads as if the output itself were in the
+    way)."""
+    parent = Path(path).parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocking = next((p for p in (folder, *folder.parents) if p.is_file()), None)
-        if blocking is None:
+        blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is None:
             raise
-        raise NotADirectoryError(f"{blocking} is a file, not a folder") from None
+        raise NotADirectoryError(errno.ENOTDIR, f"{blocker} is a file, not a folder") from None
 
 
 def write_text(path, text: str) -> None:

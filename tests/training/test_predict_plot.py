@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import torch
 from pdedsl.errors import PdeError
 from pdedsl.training import Run, RunError, TrainConfig, train
 from pdedsl.training.predict import PredictError, predict
-from pdedsl.training.plot import plot
+from pdedsl.training.plot import PlotError, plot
 
 TINY = dict(steps=20, lbfgs_steps=0, interior_points=64, boundary_points=16, log_every=5)
 
@@ -192,8 +193,11 @@ def test_an_output_under_a_file_is_refused_with_a_message(runs, tmp_path):
     """-o naming a path through a file (the folder cannot be made) is a PredictError, not an internal error."""
     np.savez(tmp_path / "points.npz", x=np.array([0.5]), t=np.array([0.1]))
     before = (tmp_path / "points.npz").read_bytes()
-    with pytest.raises(PredictError, match="cannot write .*points.npz is a file, not a folder"):
+    blocked = f"cannot write {tmp_path / 'points.npz' / 'out.npz'}: {tmp_path / 'points.npz'} is a file, not a folder"
+    with pytest.raises(PredictError, match=re.escape(blocked)):  # was mkdir's bare 'File exists'
         predict(runs["heat"], tmp_path / "points.npz", tmp_path / "points.npz" / "out.npz")
+    with pytest.raises(PlotError, match=re.escape(blocked.replace("out.npz", "deeper/plot.png"))):
+        plot(runs["heat"], tmp_path / "points.npz" / "deeper" / "plot.png")
     assert (tmp_path / "points.npz").read_bytes() == before
 
 
