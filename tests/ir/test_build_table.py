@@ -358,6 +358,12 @@ def _spec(domain: str = "box(x: [0, 1], y: [0, 1])", time: str = "[0, 1]", prior
      "float64's smallest normal number 2.23e-308, where it keeps only a few digits"),
     ("disk(center: (1e308, 0), radius: 1e308)", "[0, 1]", 45,
      "the disk reaches beyond float64's largest number (1.8e+308): its center plus or minus its radius overflows"),
+    ("interval(x: [-1e160, 1])", "[0, 1]", 24,  # was an internal error in training (OverflowError)
+     "the range of axis 'x' [-1e+160, 1] cannot be sampled: its coordinates reach 1e+160, whose squares overflow "
+     "float64 (beyond 1.34e+154), as the distances and volumes of its points do"),
+    ("box(x: [0, 1], y: [0, 1e308])", "[0, 1]", 30,
+     "the range of axis 'y' [0, 1e+308] cannot be sampled: its coordinates reach 1e+308, whose squares overflow "
+     "float64 (beyond 1.34e+154), as the distances and volumes of its points do"),
 ])
 def test_ranges_float64_cannot_sample_are_errors_at_the_range(domain, time, column, message):
     with pytest.raises(pdedsl.SpecError) as raised:

@@ -1,6 +1,7 @@
 """Whether floating point can tell the points of a coordinate range apart.
 
-A range such as ``[-1e308, 1e308]`` has a width that overflows float64;
+A range such as ``[-1e308, 1e308]`` has a width that overflows float64, and
+one reaching beyond 1.3e154 coordinates whose squares do;
 ``[0, 1e-320]`` is subnormal (float64 keeps a few digits of it, and one over
 its width is infinite); ``[1e6, 1e6 + 1e-9]`` is a few float64 steps wide and
 not one float32 step. Training samples points in float64 and casts them to the
@@ -20,6 +21,9 @@ from typing import NamedTuple
 #: Fewer distinct coordinates than this across a range cannot train a network sensibly.
 MIN_STEPS = 1024
 _F64_TINY = sys.float_info.min  # the smallest normal float64
+#: Coordinates beyond this have squares past float64's largest number: training squares them (distances to the
+#: boundary, areas and volumes, a prior's covariance), so no run can compute with them.
+_F64_SQUARE_MAX = math.sqrt(sys.float_info.max)
 _F32_TINY = 2.0 ** -126  # the smallest normal float32
 _F32_MAX = (2.0 - 2.0 ** -23) * 2.0 ** 127
 _F32_MANTISSA = 24  # bits, the implicit one included
@@ -40,6 +44,10 @@ def judge_range(low: float, high: float) -> Verdict | None:
     scale = max(abs(low), abs(high))
     if not math.isfinite(width):
         return Verdict(True, f"its width overflows float64 (beyond {sys.float_info.max:.3g})",
+                       "shift and scale the coordinates (e.g. to [0, 1])")
+    if scale > _F64_SQUARE_MAX:
+        return Verdict(True, f"its coordinates reach {scale:.3g}, whose squares overflow float64 (beyond "
+                       f"{_F64_SQUARE_MAX:.3g}), as the distances and volumes of its points do",
                        "shift and scale the coordinates (e.g. to [0, 1])")
     if width < _F64_TINY:
         return Verdict(True, f"its width {width:.3g} is below float64's smallest normal number "
