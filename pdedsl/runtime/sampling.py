@@ -198,6 +198,13 @@ def interior_of(problem: Problem, target: Optional[TargetRef]) -> tuple[ShapeSam
     return base, inside
 
 
+def _at_domain(problem: Problem, domain: str, error: SamplingError) -> SamplingError:
+    """``error`` located at the declaration of ``domain``, as the domain is the user's to fix."""
+    span = problem.domain(domain).span
+    where = f" ({problem.source_name}:{span.line}:{span.column})" if span is not None else ""
+    return SamplingError(f"domain '{domain}'{where}: {error}")
+
+
 def sample_target(problem: Problem, target: TargetRef, n: int, generator: Optional[torch.Generator] = None,
                   *, dtype: torch.dtype = F64) -> Batch:
     """``n`` points uniform on a target: a domain's interior, a domain's boundary, or a region."""
@@ -209,10 +216,8 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
                 points, normals = base.sample_boundary(n, generator, dtype=dtype)
                 return Batch(points, normals, axes=base.axes)
             return Batch(base.sample_interior(n, generator, dtype=dtype), axes=base.axes)
-        except SamplingError as error:  # located, as the domain is the user's to fix
-            span = problem.domain(domain).span
-            where = f" ({problem.source_name}:{span.line}:{span.column})" if span is not None else ""
-            raise SamplingError(f"domain '{domain}'{where}: {error}") from None
+        except SamplingError as error:
+            raise _at_domain(problem, domain, error) from None
 
     constants = {c.name: c.value for c in problem.constants}
     low, high = base.bounding_box()
@@ -230,15 +235,18 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
     pins = {} if on_boundary else _pins(predicates, base.axes, constants)
 
     def draw(m):
-        if on_boundary:
-            points, normals = base._boundary(m, generator)
-        elif pins:  # a line or plane inside the domain (x == 0.5): uniform on it, never hit by chance otherwise
-            points = low + (high - low) * uniform((m, len(base.axes)), generator).to(low)
-            for axis, value in pins.items():
-                points[:, base.axes.index(axis)] = value
-            points, normals = points, None
-        else:
-            points, normals = base._interior(m, generator), None
+        try:
+            if on_boundary:
+                points, normals = base._boundary(m, generator)
+            elif pins:  # a line or plane inside the domain (x == 0.5): uniform on it, never hit by chance otherwise
+                points = low + (high - low) * uniform((m, len(base.axes)), generator).to(low)
+                for axis, value in pins.items():
+                    points[:, base.axes.index(axis)] = value
+                points, normals = points, None
+            else:
+                points, normals = base._interior(m, generator), None
+        except SamplingError as error:  # the region's domain itself cannot be sampled
+            raise _at_domain(problem, domain, error) from None
         columns = {a: points[:, i] for i, a in enumerate(base.axes)}
         keep = base.contains(points, tolerance) if pins else torch.ones(m, dtype=torch.bool, device=points.device)
         for predicate in predicates:

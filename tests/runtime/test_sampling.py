@@ -232,3 +232,12 @@ def test_a_region_pinned_on_one_axis_is_a_line_sampled_uniformly(tmp_path):
     half = (1 - 0.5 ** 2) ** 0.5  # the chord at x = 0.5: |y| <= sqrt(3)/2, uniform along it
     assert float(columns["y"].abs().max()) <= half and float(columns["y"].abs().max()) > 0.99 * half
     assert abs(float(columns["y"].std()) - 2 * half / 12 ** 0.5) < 0.02
+
+
+def test_a_region_of_a_domain_whose_boundary_cannot_be_sampled_fails_where_the_domain_is_declared():
+    """Was unlocated ('could not sample the boundary of (box(...) & box(...))'): the region's own draw met it."""
+    problem = pdedsl.load("problem p\ndomain A = box(x: [0, 1], y: [0, 1]) & box(x: [2, 3], y: [0, 1])\n"
+                          "region r = boundary(A) where x < 1\nfield u\nequation in A:\n    u = 1\n"
+                          "boundary on r:\n    u = 0\n")
+    with pytest.raises(SamplingError, match=r"domain 'A' \(<spec>:2:1\): could not sample the boundary"):
+        sample_target(problem, TargetRef("region", "r"), 10, gen(0))
