@@ -368,9 +368,10 @@ def _problem_of_run(folder: Path) -> tuple[str | None, bool]:
 
 
 def _forget_metrics_after(path: Path, step: int) -> None:
-    """Drop the records a killed run logged after its last checkpoint: the resumed run logs those steps again."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+    """Drop the records a killed run logged after its last checkpoint: the resumed run logs those steps again.
+    A line that is not JSON text (cut short by the kill, or bytes a crash left) is dropped too."""
+    try:  # (errors="replace": damaged bytes read as U+FFFD, and a line they break fails to parse and goes)
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return
     kept = []

@@ -43,3 +43,14 @@ def test_a_damaged_model_error_is_measured_again(tmp_path, how):
     x = np.linspace(0, 1, 3)
     ModelError({"x": x}, {"u": x}, {"u": x + 1}, 4, [5.0, 1.0]).save(tmp_path / "good.npz")
     assert _saved(tmp_path / "good.npz", ["u"]).checkpoint == [5.0, 1.0]
+
+
+def test_a_metrics_log_with_bytes_that_are_not_text_loses_only_its_damaged_lines_on_resume(tmp_path):
+    """A crash (or a disk) that leaves non-UTF-8 bytes in metrics.jsonl stopped 'train --resume' with an
+    internal error (UnicodeDecodeError); the damaged line is dropped like one a kill cut short."""
+    from pdedsl.training.run import _forget_metrics_after
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b'{"step": 1, "loss": 0.5}\n{"step": 2, "lo\xff\xfe\n{"step": 9, "loss": 0.1}\n')
+    _forget_metrics_after(path, step=4)
+    assert path.read_text(encoding="utf-8") == '{"step": 1, "loss": 0.5}\n'
