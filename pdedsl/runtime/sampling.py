@@ -88,9 +88,13 @@ def _space_axes(problem: Problem, shape) -> tuple[str, ...]:
 
 
 def target_sampler(problem: Problem, domain_name: str) -> ShapeSampler:
-    """The sampler of a domain, with columns in the problem's axis order (cached: samplers are immutable)."""
+    """The sampler of a domain, with columns in the problem's axis order (cached: samplers are immutable); a
+    shape that cannot be sampled is reported at the domain's declaration."""
     shape = problem.domain(domain_name).shape
-    return _cached_sampler(shape, _space_axes(problem, shape))
+    try:
+        return _cached_sampler(shape, _space_axes(problem, shape))
+    except SamplingError as error:
+        raise _at_domain(problem, domain_name, error) from None
 
 
 @functools.lru_cache(maxsize=64)

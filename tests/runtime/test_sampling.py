@@ -241,3 +241,22 @@ def test_a_region_of_a_domain_whose_boundary_cannot_be_sampled_fails_where_the_d
                           "boundary on r:\n    u = 0\n")
     with pytest.raises(SamplingError, match=r"domain 'A' \(<spec>:2:1\): could not sample the boundary"):
         sample_target(problem, TargetRef("region", "r"), 10, gen(0))
+
+
+def test_a_domain_whose_sampler_cannot_be_built_fails_where_it_is_declared(monkeypatch):
+    """A shape the checker passed but floating point then could not use (a polygon whose area float64 sums to 0,
+    say) was reported as 'polygon(...) has no area', naming no line."""
+    import pdedsl.runtime.sampling as sampling
+
+    def refuse(shape, axes=None):
+        raise SamplingError(f"{shape} has no area")
+
+    problem = pdedsl.load("problem p\ndomain A = polygon((0, 0), (1, 0), (0, 1))\nfield u\nequation in A:\n"
+                          "    u = 1\n")
+    monkeypatch.setattr(sampling, "sampler", refuse)
+    sampling._cached_sampler.cache_clear()
+    try:
+        with pytest.raises(SamplingError, match=r"domain 'A' \(<spec>:2:1\): polygon\(.*\) has no area"):
+            sample_target(problem, TargetRef("domain", "A"), 10, gen(0))
+    finally:
+        sampling._cached_sampler.cache_clear()
