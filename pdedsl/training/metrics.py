@@ -64,7 +64,8 @@ def relative_error(predicted: np.ndarray, truth: np.ndarray) -> Optional[float]:
     peak = float(np.max(np.abs(truth), initial=0.0))
     if peak == 0.0:
         return None
-    with np.errstate(over="ignore"):  # a prediction far beyond the truth: an infinite error is the answer
+    with np.errstate(over="ignore", invalid="ignore"):  # far beyond the truth, or a truth cast to float32 infinite
+        # (1e308 in a float32 run): an infinite or undefined (NaN) error is the answer, said without numpy's warning
         return float(np.linalg.norm(predicted / peak - truth / peak) / np.linalg.norm(truth / peak))
 
 

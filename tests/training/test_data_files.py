@@ -320,3 +320,4 @@ def test_the_relative_error_against_values_near_the_largest_float_is_finite_and_
         assert relative_error(np.full(4, 0.5e308), np.full(4, 1e308)) == pytest.approx(0.5)
         assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
         assert relative_error(np.ones(3), np.zeros(3)) is None
+        assert np.isnan(relative_error(np.zeros(2), np.array([np.inf, 1.0])))  # 1e308 read by a float32 run
