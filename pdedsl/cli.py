@@ -108,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--samples", type=_whole,
                        help="operator backends: members of the family drawn from the priors (default: 1000; "
                             "with --data, the first N members of the file)")
-    train.add_argument("--data", type=_name, metavar="FILE", help="operator backends: labelled members from 'pdedsl data'")
+    train.add_argument("--data", type=_name, metavar="FILE",
+                       help="operator backends: labelled members from 'pdedsl data'")
     train.add_argument("--mode", choices=("auto", "physics", "supervised", "hybrid"), default="auto",
                        help="operator backends: learn from the physics, the labels, or both "
                             "(default: supervised with --data, else physics)")
@@ -193,7 +194,8 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="evaluate a trained run at the points of an .npz file")
     predict.add_argument("run", metavar="DIR")
-    predict.add_argument("--points", type=_name, required=True, metavar="FILE", help=".npz of points (scattered or grid)")
+    predict.add_argument("--points", type=_name, required=True, metavar="FILE",
+                         help=".npz of points (scattered or grid)")
     predict.add_argument("-o", "--output", type=_name, required=True, metavar="FILE", help="output .npz")
     predict.add_argument("--layout", choices=("auto", "scattered", "grid"), default="auto",
                          help="how to read 1-D coordinate arrays of one length: scattered points, or the axes of a "
