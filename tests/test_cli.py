@@ -237,6 +237,21 @@ def test_show_gathers_minus_signs_and_drops_factors_of_one(tmp_path, capsys):
     assert "2*(-(x - y))*u + 1.0*y*u" in capsys.readouterr().out
 
 
+def test_a_negative_number_after_a_symbol_leads_its_product(tmp_path, capsys):
+    """``x*(-2)*u`` reads ``-2 x u``: the sign gathered in front joins the product's number (it read
+    ``-1⋅2⋅x⋅u`` and ``\\left(-1\\right) 2 x u``), also under a power, a fraction and a reciprocal."""
+    path = write(tmp_path, "lead.pde", "problem s\ndomain O = box(x: [0.5, 1], y: [0, 1])\nfield u, v\n"
+                 "equation in O:\n    x*(-2)*u + u*(-1.5)*v + (x*(-2))^2*u + u/(x*(-2)) + u*x^(-1)*(-2) = 1\n"
+                 "    -laplace(v) = 0\n")
+    assert main(["show", path]) == 0
+    out = capsys.readouterr().out
+    assert "-1⋅" not in out and "-2⋅x⋅u - 1.5⋅u⋅v" in out
+    assert main(["show", "--latex", path]) == 0
+    latex = capsys.readouterr().out
+    assert r"\left(-1\right)" not in latex
+    assert r"- 2 x u - 1.5 u v + \left(- 2 x\right)^{2} u" in latex
+
+
 def test_numbers_lead_a_denominator(tmp_path, capsys):
     path = write(tmp_path, "frac.pde", "problem p\ndomain O = interval(x: [0.5, 1])\nfield u\nconst y0 = 2\n"
                  "equation in O:\n    u/x/2 + 3*u/(x*y0) = 2*x/3\n")

@@ -286,7 +286,7 @@ def _displayed(expr):
     args = tuple(_displayed(a) for a in expr.args)
     if isinstance(expr, sympy.Mul):
         kept = tuple(a for a in args if not _is_one(a)) or (sympy.S.One,)
-        kept = _numbers_first_below(_numbers_first(_signs_in_front(kept)))
+        kept = _numbers_first_below(_signs_in_front(_numbers_first(kept)))  # (a number first takes the sign)
         if len(kept) == 1:
             return kept[0]
         if kept != expr.args:
@@ -313,7 +313,7 @@ def _negative(factor) -> bool:
 def _negated(factor):
     if isinstance(factor, sympy.Mul):
         lead, rest = -factor.args[0], factor.args[1:]
-        return sympy.Mul(*((lead,) if lead != 1 else ()) + rest, evaluate=False) if rest else lead
+        return sympy.Mul(*((lead,) if not _is_one(lead) else ()) + rest, evaluate=False) if rest else lead
     return -factor
 
 
