@@ -45,10 +45,24 @@ def uncovered_boundaries(problem, lowered) -> list[Diagnostic]:
         (target,) = targets
         if target.kind != "domain" or _whole_boundary_given(problem, field.name, target.name):
             continue
-        warning = _uncovered(problem, field.name, target.name, axes)
+        warning = _uncovered(problem, field.name, target.name, axes, _twice_in(problem, lowered, field.name))
         if warning is not None:
             warnings.append(warning)
     return warnings
+
+
+def _twice_in(problem, lowered, field: str):
+    """The span of the first equation that differentiates ``field`` twice along a space axis (in a system the
+    first one naming it may use only its value, as ``v`` in ``dt(u) = laplace(u) + v``)."""
+    time = problem.time.name if problem.time is not None else None
+    for residual in lowered.residuals:
+        if residual.kind == "equation" and residual.span is not None and any(
+                request.function == field and not request.of_input and any(
+                    axis != time and count >= 2 for axis, count in request.orders)
+                for request in residual.requests):
+            return residual.span
+    equation = next((e for e in problem.equations if field in _fields_of(e)), None)
+    return equation.span if equation is not None else None
 
 
 def _whole_boundary_given(problem, field: str, domain: str) -> bool:
@@ -88,8 +102,8 @@ def _space_orders(problem, lowered) -> dict[str, dict[str, int]]:
     return orders
 
 
-def _uncovered(problem, field: str, domain: str, axes: list[str]):
-    """The warning for ``field`` if its conditions leave part of ``boundary(domain)`` bare."""
+def _uncovered(problem, field: str, domain: str, axes: list[str], span):
+    """The warning for ``field`` (at ``span``) if its conditions leave part of ``boundary(domain)`` bare."""
     shape = problem.domain(domain).shape
     found = _box_share(problem, field, domain, shape, axes) if isinstance(shape, Box) else None
     if found is None:
@@ -102,11 +116,10 @@ def _uncovered(problem, field: str, domain: str, axes: list[str]):
     part = (f"the boundary of '{domain}' has no condition on '{field}'" if share > 1 - UNCOVERED else
             f"about {100 * share:.0f}% of the boundary of '{domain}' has no condition on '{field}' (at "
             f"{', '.join(names)} = {where}, for one)")
-    equation = next((e for e in problem.equations if field in _fields_of(e)), None)
     return Diagnostic(
         f"{part}, and the equations differentiate '{field}' twice along {_listed(axes)}: the solution is "
         "not determined there",
-        equation.span if equation is not None else None, problem.source,
+        span, problem.source,
         hint=f"add a condition on '{field}' for the rest of boundary({domain}) (dn({field}) = 0 where no flux "
              "crosses it), or widen a region's predicate to cover it",
         severity="warning")

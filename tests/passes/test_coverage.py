@@ -79,3 +79,12 @@ def test_check_prints_the_warning_and_counts_it(tmp_path, capsys):
     assert f"{path}:8:5: warning: about 75% of the boundary of 'Omega'" in captured.err
     assert "hint: add a condition on 'u' for the rest of boundary(Omega)" in captured.err
     assert "conditions, 1 warning)" in captured.out or "condition, 1 warning)" in captured.out
+
+
+def test_the_warning_points_at_the_equation_that_differentiates_the_field_twice():
+    """In a system, the first equation naming the field may only use its value (``dt(u) = laplace(u) + v``):
+    the warning about v points at the one that differentiates it (it pointed at u's)."""
+    problem = pdedsl.load(SQUARE + "field v\nequation in Omega:\n    -laplace(u) + v = 0\n    -laplace(v) = 1\n"
+                                   "boundary on boundary(Omega):\n    u = 0\nboundary on left:\n    v = 0\n")
+    (warning,) = uncovered_boundaries(problem, compiler.lower(problem))
+    assert "no condition on 'v'" in warning.message and warning.span.line == 10
