@@ -250,6 +250,10 @@ def test_a_negative_number_after_a_symbol_leads_its_product(tmp_path, capsys):
     latex = capsys.readouterr().out
     assert r"\left(-1\right)" not in latex
     assert r"- 2 x u - 1.5 u v + \left(- 2 x\right)^{2} u" in latex
+    path = write(tmp_path, "lead2.pde", "problem s\ndomain O = box(x: [0.5, 1], y: [0, 1])\nfield u\n"
+                 "equation in O:\n    (-x)*y*(-u)*(-2) = (-x)*(-y)*u\n")
+    assert main(["show", path]) == 0  # (-x*y*(-u)*(-2): the -1 of -x and the -2 are two numbers)
+    assert "-2⋅x⋅y⋅u = x⋅y⋅u" in capsys.readouterr().out
 
 
 def test_numbers_lead_a_denominator(tmp_path, capsys):

@@ -318,15 +318,20 @@ def _negated(factor):
 
 
 def _signs_in_front(factors: tuple) -> tuple:
-    """A product's minus signs gathered in front: ``2*(-(x - y))*u`` reads ``-2 (x - y) u``, not ``2⋅-(x - y)⋅u``."""
-    inner = [index for index, factor in enumerate(factors) if index > 0 and _negative(factor)]
-    if not inner:
+    """A product's minus signs gathered in front: ``2*(-(x - y))*u`` reads ``-2 (x - y) u``, not ``2⋅-(x - y)⋅u``.
+
+    Every negative factor is negated and, where their count is odd, the product's leading number takes the
+    sign (``-1*(-2)*x*(-u)`` reads ``-2 x u``, not ``-1⋅2⋅x⋅u``), else a ``-1`` in front, which prints as a
+    minus."""
+    negative = [index for index, factor in enumerate(factors) if _negative(factor)]
+    if not negative or negative == [0] and factors[0].is_Number:
         return factors
-    flipped = [(_negated(f) if i in inner else f) for i, f in enumerate(factors)]
-    if len(inner) % 2:
-        first = flipped[0]
-        flipped = ([-first] if first.is_Number else [sympy.S.NegativeOne, first]) + flipped[1:]
-    return tuple(f for f in flipped if not _is_one(f)) or (sympy.S.One,)
+    flipped = [_negated(f) if i in negative else f for i, f in enumerate(factors)]
+    flipped = [f for f in flipped if not _is_one(f)]
+    if len(negative) % 2:
+        lead = flipped[:1] if flipped and flipped[0].is_Number else []
+        flipped = [-lead[0] if lead else sympy.S.NegativeOne] + flipped[len(lead):]
+    return tuple(flipped) or (sympy.S.One,)
 
 
 def _numbers_first(factors: tuple) -> tuple:
