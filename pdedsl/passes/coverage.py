@@ -27,6 +27,10 @@ from ..ir.problem import RELATIVE_EQUALITY_TOLERANCE
 
 POINTS = 4000  # boundary points drawn on a shape other than a box (a fixed seed: the same warning every time)
 FACE_NODES = 9  # points along each side of a box's face
+#: Where in its cell each face node sits (the golden section): off every simple fraction of a side, so that a
+#: face split at its midpoint, a third or a sixth by strict inequalities (x < 0.5, x > 0.5) is not taken to
+#: leave the split's line bare, as nodes at the cells' centres (one of them the midpoint) did.
+NODE_OFFSET = (3 - math.sqrt(5)) / 2
 UNCOVERED = 0.01  # share of the points needing a condition above which the rest is said to have none
 NORMAL_PART = 0.1  # a point needs a condition when its normal's part along a twice-differentiated axis exceeds this
 
@@ -171,9 +175,10 @@ def _box_share(problem, field: str, domain: str, box: Box, axes: list[str]):
 
 
 def _face_points(box: Box, index: int):
-    """Points on the two faces across axis ``index`` (a grid inside each, edges left out) with weights."""
+    """Points on the two faces across axis ``index`` (a grid inside each, edges and simple fractions of the
+    sides left out: NODE_OFFSET) with weights."""
     others = [i for i in range(len(box.axes)) if i != index]
-    nodes = [[lo + (hi - lo) * (k + 0.5) / FACE_NODES for k in range(FACE_NODES)]
+    nodes = [[lo + (hi - lo) * (k + NODE_OFFSET) / FACE_NODES for k in range(FACE_NODES)]
              for lo, hi in ((box.low[i], box.high[i]) for i in others)]
     grid = list(itertools.product(*nodes))
     weight = math.prod(box.high[i] - box.low[i] for i in others) / len(grid)

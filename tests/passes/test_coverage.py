@@ -38,6 +38,11 @@ def test_walls_without_a_condition_are_named():
     "boundary on left:\n    u = 0\nboundary on right:\n    u = 1\nperiodic u in y\n",
     "region rest = boundary(Omega) where not (x == 0)\nboundary on left:\n    u = 0\nboundary on rest:\n"
     "    dn(u) + u = 0\n",
+    # split at the faces' midpoints by strict inequalities: only the points x = 0.5, y = 0.5 are left out
+    "region hot = boundary(Omega) where x < 0.5 and y < 0.5\nregion cold = boundary(Omega) where x > 0.5 or "
+    "y > 0.5\nboundary on hot:\n    u = 1\nboundary on cold:\n    u = 0\n",
+    "region hot = boundary(Omega) where x < 1/6\nregion cold = boundary(Omega) where x > 1/6\n"
+    "boundary on hot:\n    u = 1\nboundary on cold:\n    u = 0\n",
 ])
 def test_a_boundary_covered_by_regions_or_periodic_axes_is_silent(conditions):
     assert _warnings(SQUARE + "equation in Omega:\n    -laplace(u) = 1\n" + conditions) == []
