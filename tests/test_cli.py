@@ -254,6 +254,10 @@ def test_a_negative_number_after_a_symbol_leads_its_product(tmp_path, capsys):
                  "equation in O:\n    (-x)*y*(-u)*(-2) = (-x)*(-y)*u\n")
     assert main(["show", path]) == 0  # (-x*y*(-u)*(-2): the -1 of -x and the -2 are two numbers)
     assert "-2⋅x⋅y⋅u = x⋅y⋅u" in capsys.readouterr().out
+    path = write(tmp_path, "lead3.pde", "problem s\ndomain O = box(x: [0.5, 1], y: [0, 1])\nfield u\n"
+                 "equation in O:\n    u/(x*(-2)) + u/(-x)/(-2) = u*(-x)^(-3)\n")
+    assert main(["show", "--latex", path]) == 0  # a reciprocal of a negative product (an odd power) too
+    assert r"- \frac{u}{2 x} + \frac{u}{2 x} = - \frac{u}{x^{3}}" in capsys.readouterr().out
 
 
 def test_numbers_lead_a_denominator(tmp_path, capsys):

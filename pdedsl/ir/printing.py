@@ -305,16 +305,27 @@ def _is_one(factor) -> bool:
 
 
 def _negative(factor) -> bool:
-    """Whether ``factor`` is written with a leading minus: a negative number, or a product led by one."""
+    """Whether ``factor`` is written with a leading minus: a negative number, a product led by one, or an odd
+    power of either (``1/(-2 x)``)."""
+    if _odd_power(factor):
+        return _negative(factor.base)
     lead = factor.args[0] if isinstance(factor, sympy.Mul) and factor.args else factor
     return bool(lead.is_Number and lead.is_negative)
 
 
 def _negated(factor):
+    """``-factor`` written without its minus (for a factor :func:`_negative` holds of)."""
+    if _odd_power(factor):
+        base = _negated(factor.base)
+        return sympy.S.One if _is_one(base) else sympy.Pow(base, factor.exp, evaluate=False)
     if isinstance(factor, sympy.Mul):
         lead, rest = -factor.args[0], factor.args[1:]
         return sympy.Mul(*((lead,) if not _is_one(lead) else ()) + rest, evaluate=False) if rest else lead
     return -factor
+
+
+def _odd_power(factor) -> bool:
+    return isinstance(factor, sympy.Pow) and factor.exp.is_Integer and bool(factor.exp % 2)
 
 
 def _signs_in_front(factors: tuple) -> tuple:
