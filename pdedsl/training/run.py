@@ -541,7 +541,17 @@ def _with_posterior(run: Run, config: TrainConfig, result: dict) -> dict:
     if run.progress:
         print("pdedsl: forming the posterior of " + ", ".join(result["params"]) + " (Laplace, at the fit)",
               file=sys.stderr)
-    return posterior_of_fit(run.folder, run.problem, config, result)
+    try:
+        return posterior_of_fit(run.folder, run.problem, config, result)
+    except (PdeError, MemoryError, KeyboardInterrupt, Stopped):
+        raise
+    except Exception as error:  # noqa: BLE001 - the trained run is kept whatever goes wrong after it
+        if os.environ.get("PDEDSL_DEBUG"):
+            raise
+        result["posterior"] = {"uncertainty_notes": [f"no standard deviations: forming them failed "
+                                                     f"({type(error).__name__}: {error}); the fit is kept"]}
+        write_text(run.folder / "result.json", json_text(result, indent=2))
+        return result
 
 
 def _warn_if_the_spec_changed(run: Run) -> None:

@@ -330,3 +330,18 @@ def test_train_plots_a_fields_spread_in_space_and_time_as_a_row_of_its_own(tmp_p
     assert "u: posterior mean" in titles and "u: posterior std" in titles  # its own title: no error beside it
     assert any(title.startswith("u: |error|\nrel. L2") for title in titles)
     assert " +- " in drawn[0].get_suptitle()
+
+
+def test_a_failure_forming_the_posterior_keeps_the_trained_run(tmp_path, monkeypatch):
+    from pdedsl.training import inference
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(inference, "posterior_of_fit", broken)
+    np.savez(tmp_path / "readings.npz", x=POINTS, u=2.0 * np.sin(np.pi * POINTS))
+    (tmp_path / "toy.pde").write_text(LINEAR.format(declared="= 1.0", noise=" noise 0.05"))
+    result = api.load(tmp_path / "toy.pde").solver().fit(out=tmp_path / "run", steps=20, lbfgs_steps=0, threads=1)
+    assert "forming them failed (TypeError: a bug); the fit is kept" in result["posterior"]["uncertainty_notes"][0]
+    kept = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert kept["params"] == result["params"] and (tmp_path / "run" / "checkpoint.pt").is_file()
