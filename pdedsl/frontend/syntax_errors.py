@@ -215,9 +215,33 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
     if unicodedata.digit(char, None) is not None:
         return Diagnostic(f"unexpected character '{char}'", span, source,
                           hint="numbers are written with the digits 0-9")
-    if char.isprintable() and not char.isspace():
-        return Diagnostic(f"unexpected character '{char}'", span, source)
-    return Diagnostic(f"unexpected character {ascii(char)}", span, source)
+    shown = f"'{char}'" if char.isprintable() and not char.isspace() else ascii(char)
+    return Diagnostic(f"unexpected character {shown}", span, source, hint=_lookalike_hint(char))
+
+
+# Characters that word processors and PDFs put where a spec needs an ASCII one.
+_LOOKALIKES = {
+    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u2217": "*", "\u2219": "*",
+    "\u00f7": "/", "\u2215": "/",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"',
+}
+
+
+def _lookalike_hint(char: str) -> str | None:
+    """A hint naming the ASCII character that ``char`` (pasted from a document) stands for.
+
+    Unicode minus signs and dashes, multiplication signs, curly quotes and
+    non-breaking or thin spaces look like the spec's own characters but are
+    not, so the error alone would leave a reader staring at a line that looks
+    right.
+    """
+    name = unicodedata.name(char, f"U+{ord(char):04X}")
+    if char in _LOOKALIKES:
+        return f"this is {name} (U+{ord(char):04X}), not '{_LOOKALIKES[char]}': type '{_LOOKALIKES[char]}' instead"
+    if unicodedata.category(char) == "Zs":
+        return f"this is {name} (U+{ord(char):04X}), not an ordinary space: type a space instead"
+    return None
 
 
 def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagnostic:

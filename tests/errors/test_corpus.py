@@ -59,3 +59,22 @@ def test_reports_exactly_the_expected_errors(path: Path):
     rendered = str(error)
     for line, column, message in expected:
         assert f"{path.name}:{line}:{column}: error: {message}" in rendered
+
+
+@pytest.mark.parametrize("pasted, typed", [
+    ("\u2212", "-"),   # a Unicode minus sign, as PDFs and word processors write it
+    ("\u2013", "-"),   # an en dash
+    ("\u00d7", "*"),   # a multiplication sign
+    ("\u22c5", "*"),   # a dot operator
+    ("\u00a0", "space"),  # a non-breaking space
+    ("\u2009", "space"),  # a thin space
+])
+def test_a_character_pasted_from_a_document_names_the_one_to_type(pasted, typed):
+    """'unexpected character' alone leaves a line that looks right unexplained."""
+    text = f"field u\ndomain O = interval(x: [0, 1])\nequation in O:\n    2 {pasted} u = 1\n"
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column) == (4, 7)
+    assert error.message.startswith("unexpected character")
+    assert error.hint is not None and typed in error.hint and f"U+{ord(pasted):04X}" in error.hint
