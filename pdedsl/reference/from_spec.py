@@ -101,6 +101,11 @@ def _sides(problem: Problem, domain, field: str, u) -> dict:
 
 def condition_on(problem: Problem, domain, index: int, end: str, field: str, u) -> tuple[str, sympy.Expr]:
     """``(kind, value)`` of the one boundary condition holding on a side, found by testing the side's centre."""
+    return _condition(condition_holding_on(problem, domain, index, end), u, field)
+
+
+def condition_holding_on(problem: Problem, domain, index: int, end: str):
+    """The one boundary condition holding on a side of the box, found by testing the side's centre."""
     from ..runtime.sampling import resolve_target
 
     box: Box = domain.shape
@@ -117,7 +122,7 @@ def condition_on(problem: Problem, domain, index: int, end: str, field: str, u) 
             found.append(condition)
     if len(found) != 1:
         raise ReferenceError(f"the {end} side of {axis} needs exactly one boundary condition, found {len(found)}")
-    return _condition(found[0], u, field)
+    return found[0]
 
 
 def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:

@@ -27,7 +27,7 @@ from ..ir.problem import Problem
 from ..passes.expand import OperatorExpander
 from ..runtime.interpolation import input_interpolant
 from ..runtime.predicates import evaluate
-from .from_spec import ReferenceError, condition_on, holds
+from .from_spec import ReferenceError, condition_holding_on, condition_on, holds
 from .time1d import solve_time_1d
 
 #: Fewest space nodes the method of lines uses (Burgers' front needs about 500 at nu = 0.01/pi).
@@ -119,7 +119,10 @@ def _ends(problem, domain, field, u, constants):
     for end in ("low", "high"):
         kind, value = condition_on(problem, domain, 0, end, field, u)
         if kind != "dirichlet":
-            raise ReferenceError("the method-of-lines solver takes Dirichlet or periodic ends only")
+            at = domain.shape.low[0] if end == "low" else domain.shape.high[0]
+            name = condition_holding_on(problem, domain, 0, end).name
+            raise ReferenceError(f"the method-of-lines solver takes Dirichlet or periodic ends only, and the end "
+                                 f"{domain.shape.axes[0]} = {at:g} has a {kind} condition ('{name}')")
         values.append(value.subs(constants))
     return tuple(values)
 

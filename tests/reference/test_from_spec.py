@@ -155,6 +155,21 @@ def test_time_specs_the_solver_cannot_take_say_why(tmp_path, declarations, rate,
         time_spec(_rod(tmp_path, declarations, rate, where))
 
 
+def test_a_time_spec_with_a_neumann_end_names_that_end(tmp_path):
+    """'Dirichlet or periodic ends only' alone left the user to find which condition the solver refused."""
+    from pdedsl.reference.time_spec import time_spec
+
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD_IN_TIME.replace("boundary on boundary(Rod):\n    u = 0\n",
+                                        "region inflow = boundary(Rod) where x == 0\n"
+                                        "region outflow = boundary(Rod) where x == 1\n"
+                                        "boundary on inflow:\n    u = 0\n"
+                                        "boundary insulated on outflow:\n    dn(u) = 0\n")
+                    .format(declarations="", rate="0.1", where="", start="sin(pi*x)"))
+    with pytest.raises(ReferenceError, match=r"Dirichlet or periodic ends only.*x = 1.*'insulated'"):
+        time_spec(pdedsl.load(spec))
+
+
 def test_data_makes_the_observations_an_inverse_spec_names(tmp_path, capsys):
     """'pdedsl data' reads no observations, so their file may not exist yet: it is what data will make."""
     spec = tmp_path / "fam.pde"
