@@ -284,6 +284,9 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
     if token.type == "STAR" and token.start_pos and source.text[token.start_pos - 1] == "*":
         return Diagnostic("use '^' for powers, not '**'",
                           Span(token.line, token.column - 1, token.line, token.column + 1), source)
+    if token.type == "NAME" and _is_superscript(token.value[0]):
+        return Diagnostic(f"use '^' for powers, not a superscript ('{token.value[0]}')", span, source,
+                          hint=f"write ^{unicodedata.normalize('NFKC', token.value)}")
     if _bare_exponent(token, source):
         return Diagnostic("a number's exponent needs digits", Span(token.line, token.column - 1, token.line,
                           token.column + 1), source, hint="write 1e3 or 1e-3; for Euler's number write exp(1)")
@@ -303,6 +306,11 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
         hint = _misspelt_call(line_text[: max(token.column - 1, 0)])
     message = f"unexpected {found}; expected {_describe_expected(error.expected)}"
     return Diagnostic(message, span, source, hint=hint)
+
+
+def _is_superscript(char: str) -> bool:
+    """Whether ``char`` is a superscript digit or sign (``²``), which a name may hold but not start with."""
+    return "SUPERSCRIPT" in unicodedata.name(char, "")
 
 
 def _bare_exponent(token: Token, source: Source) -> bool:
