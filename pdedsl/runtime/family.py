@@ -224,6 +224,22 @@ def _check_coordinates_fit(problem: Problem, coordinates: dict[str, np.ndarray],
                               f"not span the problem's domain [{low:g}, {high:g}]: the sensors cover the whole domain")
 
 
+def _members_layout(problem: Problem) -> str:
+    """The arrays of a file of members to predict for, spelt out: 'pdedsl data' writes none where the
+    reference solver refuses the spec (a disk, a Robin condition, a system), and NumPy can."""
+    grid = ", ".join(f"len({a})" for a in problem.axes)
+    parts = [f"the sensor axes {', '.join(problem.axes)} as 1-D arrays"]
+    inputs = [i.name for i in problem.inputs if i.kind == "prior"]
+    if inputs:
+        parts.append(f"each random input ({', '.join(map(repr, inputs))}) as (members, {grid})")
+    params = list(random_params(problem))
+    if params:
+        parts.append(f"each random param ({', '.join(map(repr, params))}) as (members,)")
+    if problem.time is not None:
+        parts.append(f"the times to answer at as a 1-D '{problem.time.name}'")
+    return f" where its reference solver takes the spec, or with numpy.savez: {'; '.join(parts)}"
+
+
 def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True) -> Pool:
     """A pool from ``pdedsl data``'s layout: axis arrays, ``[n, *grid]`` inputs and fields, ``[n]`` params.
 
@@ -236,7 +252,8 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
     missing += [i.name for i in problem.inputs if i.kind == "prior" and i.name not in arrays]
     if missing:
         raise FamilyError(f"{origin}: no array named {', '.join(map(repr, missing))} (of the names this spec "
-                          f"uses, it has {', '.join(sorted(arrays)) or 'none'}); write it with 'pdedsl data'")
+                          f"uses, it has {', '.join(sorted(arrays)) or 'none'}); write it with 'pdedsl data'"
+                          + ("" if labelled else _members_layout(problem)))
     used = (*problem.axes, *((problem.time.name,) if problem.time is not None else ()), *field_names,
             *random_params(problem), *varying_inputs(problem))
     for name in used:  # (text, objects or complex numbers given from Python; files are checked when read)

@@ -470,3 +470,15 @@ def test_a_test_data_file_that_does_not_fit_leaves_the_earlier_run_as_it_was(tmp
             train(path, TrainConfig(**options, test_data=str(tmp_path / name)), tmp_path / "run", progress=False)
         assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()
                 if p.is_file() and p.name != ".lock"} == before
+
+
+def test_members_to_predict_for_that_lack_an_array_are_told_the_layout(tmp_path):
+    """'write it with pdedsl data' alone is a dead end where the reference solver refuses the spec (a disk, a
+    Robin condition, a system): the message spells out the arrays a members file holds."""
+    problem = api.load("problem p\ndomain D = disk(center: (0, 0), radius: 1)\nfield u\n"
+                          "input f ~ gaussian_field(length: 0.3)\nparam k ~ uniform(1, 2)\n"
+                          "equation in D:\n    -laplace(u) + k*u = f\nboundary on boundary(D):\n    u = 0\n")
+    with pytest.raises(FamilyError, match=r"no array named 'k', 'f'.*x, y as 1-D arrays.*\('f'\) as \(members, "
+                                          r"len\(x\), len\(y\)\).*\('k'\) as \(members,\)"):
+        pool_from_arrays(problem, {"x": np.linspace(-1, 1, 5), "y": np.linspace(-1, 1, 5)}, "m.npz",
+                         labelled=False)
