@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..runtime.family import FamilyError, member_arrays, pool_from_arrays
-from .plot import DPI, _draw_losses, _read_metrics, _save, formatted, read_result  # noqa: F401 - shared figure helpers
+from .plot import DPI, _draw_losses, _inside, _read_metrics, _save, formatted, read_result  # noqa: F401 - shared figure helpers
 from .predict import PredictError, write_npz
 
 #: Members a plot shows.
@@ -100,7 +100,8 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             ax = figure.add_subplot(grid[member, index])
             values, title = panels[column]
             shared = next((v for group, v in limits.items() if column in group), None)
-            _panel(figure, ax, input_axes if column in ("input", "generated") else axes, values, title, shared,
+            panel_axes = input_axes if column in ("input", "generated") else axes
+            _panel(figure, ax, panel_axes, _blank_outside(run.problem, panel_axes, values), title, shared,
                    diverging=column == "error", time=time)
     result = read_result(folder)
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder), result)
@@ -112,6 +113,19 @@ def plot_members(run, folder: Path, output: Path) -> Path:
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+def _blank_outside(problem, axes: dict, values: np.ndarray) -> np.ndarray:
+    """``values`` over the nodes ``axes`` (space, then perhaps time), NaN at the nodes outside every domain the
+    equations hold in: the sensor grid of a disk or polygon fills its bounding box, where nothing is solved, and
+    the panels leave that blank as the PINN plot does."""
+    space = [a for a in axes if a in problem.axes]
+    if len(space) < 2:
+        return values
+    mesh = np.meshgrid(*(axes[a] for a in space), indexing="ij")
+    inside = _inside(problem, {a: m.ravel() for a, m in zip(space, mesh)}).reshape(mesh[0].shape)
+    inside = inside.reshape(inside.shape + (1,) * (np.ndim(values) - inside.ndim))
+    return np.where(inside, values, np.nan)
 
 
 def _common_limits(arrays) -> tuple[float, float]:

@@ -482,3 +482,18 @@ def test_members_to_predict_for_that_lack_an_array_are_told_the_layout(tmp_path)
                                           r"len\(x\), len\(y\)\).*\('k'\) as \(members,\)"):
         pool_from_arrays(problem, {"x": np.linspace(-1, 1, 5), "y": np.linspace(-1, 1, 5)}, "m.npz",
                          labelled=False)
+
+
+def test_operator_panels_leave_out_the_sensor_nodes_outside_a_disk():
+    """A disk's sensor grid fills its bounding box; the plot drew the prediction in the corners too, as if
+    the problem held there (the PINN plot leaves them blank). A trailing time axis is masked alike."""
+    from pdedsl.training.operator_views import _blank_outside
+
+    problem = api.load("problem p\ndomain D = disk(center: (0, 0), radius: 1)\ntime t: [0, 1]\nfield u\n"
+                       "input f ~ gaussian_field(length: 0.3)\nequation in D:\n    dt(u) = laplace(u) + f\n"
+                       "boundary on boundary(D):\n    u = 0\ninitial:\n    u = 0\n")
+    nodes = np.linspace(-1, 1, 5)
+    space = _blank_outside(problem, {"x": nodes, "y": nodes}, np.ones((5, 5)))
+    assert np.isnan(space[0, 0]) and np.isnan(space[4, 4]) and space[2, 2] == 1 and space[0, 2] == 1
+    in_time = _blank_outside(problem, {"x": nodes, "y": nodes, "t": np.linspace(0, 1, 3)}, np.ones((5, 5, 3)))
+    assert np.isnan(in_time[0, 0]).all() and (in_time[2, 2] == 1).all()
