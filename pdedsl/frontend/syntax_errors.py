@@ -95,6 +95,12 @@ _EXAMPLES: dict[str, list[str]] = {
         "boundary b:\n    u = 0\n",
         "boundary in O:\n    u = 0\n",
     ],
+    "a block holds on a domain or a named region, not on a 'where' of its own: declare the region "
+    "('region r = boundary(D) where ...', or 'D where ...' inside) and name it ('on r:', 'in r:')": [
+        "boundary on boundary(O) where x == 0:\n    u = 0\n",
+        "boundary on b where x == 0:\n    u = 0\n",
+        "equation in O where x < 1:\n    u = 0\n",
+    ],
     "an equation block says where it holds with 'in': equation NAME in DOMAIN:": [
         "equation on O:\n    u = 0\n",
     ],
