@@ -591,8 +591,7 @@ def _train(args) -> int:
     progress = not args.quiet
     if args.resume:
         if not os.path.isdir(args.resume):
-            raise _UsageError(f"{args.resume}: " + ("a file, not a run folder (train SPEC starts a run; --resume takes "
-                                                    "its folder)" if os.path.exists(args.resume) else "no such run folder"))
+            raise _UsageError(_not_a_folder(args.resume, "train SPEC starts a run; --resume takes its folder"))
         if args.steps is not None and args.steps < 0:
             raise _UsageError(f"--steps must be at least 0 (got {args.steps})")
         if not worker:
@@ -673,7 +672,7 @@ def _new_run(args, warn: bool):
         _warn_if_nothing_to_draw(problem, args.instance)
     if args.init is not None:
         if not os.path.isdir(args.init):
-            raise _UsageError(f"--init {args.init}: no such run folder")
+            raise _UsageError("--init " + _not_a_folder(args.init, "--init takes a trained run's folder"))
         config.init = str(Path(args.init).resolve())
     if warn and args.test is not None and args.test_data is not None:
         print(f"pdedsl: warning: --test {args.test} is ignored: the held-out members are all those of --test-data "
@@ -749,7 +748,7 @@ def _infer(args) -> int:
         from .training.inverse import InferError, Settings
 
         if not os.path.isdir(args.model):
-            raise _UsageError(f"{args.model}: no such run folder")
+            raise _UsageError(_not_a_folder(args.model, "--model takes the folder of a dgno run"))
         for option in ("restarts", "map_steps", "draws", "chains", "mala_steps"):
             if getattr(args, option) < 1:
                 raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
@@ -837,6 +836,11 @@ def _print_inference(report: dict, folder: Path) -> None:
         if "phase_error" in scores:
             print(f"    two-valued: band holds both values at {100 * scores['two_valued_band']:.1f}% of the grid; "
                   f"phase probabilities off by {scores['phase_error']:.3f} (expected calibration error)")
+
+
+def _not_a_folder(path: str, takes: str) -> str:
+    """Why ``path`` is no run folder: not there, or a file (``takes``: what the option wants)."""
+    return f"{path}: a file, not a run folder ({takes})" if os.path.exists(path) else f"{path}: no such run folder"
 
 
 def _named_run(path: str) -> str:

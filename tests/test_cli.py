@@ -640,3 +640,14 @@ def test_a_folder_in_place_of_a_runs_checkpoint_is_named(tmp_path, capsys):
                     ["plot", str(run)]):
         assert main(command) == 1
         assert f"{run / 'checkpoint.pt'} is not a file" in capsys.readouterr().err
+
+
+def test_a_file_given_for_a_run_folder_is_called_a_file(tmp_path, capsys):
+    """--resume, --init and --model given a file say so (infer --model and --init said "no such run folder")."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    for argv, takes in ((["train", "--resume", spec], "--resume takes its folder"),
+                        (["train", spec, "--init", spec], "--init takes a trained run's folder"),
+                        (["infer", spec, "--model", spec], "--model takes the folder of a dgno run")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"{spec}: a file, not a run folder (" in err and takes in err
