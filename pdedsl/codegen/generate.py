@@ -19,7 +19,7 @@ from ..ir.printing import spec_text
 from ..passes.contractions import laplacian_contraction
 from ..passes.expand import OperatorExpander
 from ..passes.lowered import LoweredProblem, Residual, normal_symbol
-from .names import Namer, derivative_readable
+from .names import Namer, derivative_readable, relation_readable
 from .printer import ResidualPrinter
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -132,7 +132,7 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
     arguments = symbols.arguments(residual.expr)
     target = (residual.target.kind, residual.target.name) if residual.target is not None else None
     return {
-        "function": symbols.namer.name("residual_", residual.name, residual.name),
+        "function": symbols.namer.name("residual_", residual.name, relation_readable(residual.name)),
         "signature": _signature(arguments),
         "arguments_repr": _arguments_repr(arguments),
         "comment": _comment(f"{residual.kind} {residual.name}: {residual.source}"),
@@ -167,7 +167,7 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     stiffness = ", ".join(body_printer.doprint(e) for e in reduced[1 + count:])
     trailing = "," if count == 1 else ""
     return {
-        "function": symbols.namer.name("weak_", weak.name, weak.name),
+        "function": symbols.namer.name("weak_", weak.name, relation_readable(weak.name)),
         "signature": _signature(arguments),
         "arguments_repr": _arguments_repr(arguments),
         "comment": _comment(f"equation {weak.name}: {weak.source}"),

@@ -66,3 +66,9 @@ def derivative_readable(function: str, orders) -> str:
     if not orders:
         return function
     return function + "__" + "_".join(f"{axis}{count}" for axis, count in orders)
+
+
+def relation_readable(name: str) -> str:
+    """A relation's name as an identifier part: a vector relation's component ``darcy[0]`` is ``darcy_0``
+    (spelt ``darcy_1x5b0x5d`` by :func:`ascii_part` otherwise)."""
+    return re.sub(r"\[(\d+)\]", r"_\1", name)

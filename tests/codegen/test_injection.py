@@ -91,3 +91,15 @@ def test_shared_sub_expressions_are_tmp_not_t_which_reads_as_a_time():
     u, uxx, ut = torch.rand(3, 5, dtype=torch.float64)
     value = entry["function"](coord_x=x, coord_t=t, f_u=u, f_u__x2=uxx, f_u__t1=ut)
     assert torch.allclose(value, ut - torch.sin(x * t) * uxx - torch.sin(x * t) ** 2 * u)
+
+
+def test_vector_components_get_readable_names_that_never_collide():
+    """A vector relation's components (flux[0], flux[1]) are flux_0 and flux_1 (were flux_1x5b0x5d), and an
+    equation the user named flux_0 keeps a name of its own."""
+    text = ("problem v\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u, qx, qy\nequation flux in O:\n"
+            "    (qx, qy) = -grad(u)\nequation flux_0 in O:\n    div((qx, qy)) = 1\n")
+    source = pdedsl.compile(text)
+    module = load_module(source)
+    names = [entry["function"].__name__ for entry in module.RESIDUALS]
+    assert names[:2] == ["residual_flux_0", "residual_flux_1"] and len(set(names)) == len(names)
+    assert "x5b" not in source
