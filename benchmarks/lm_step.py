@@ -8,7 +8,11 @@ exists: a step costs about ``rows x parameters^2`` (the Gauss-Newton matrix)
 plus the rows' Jacobian, and the mixed form's flux mismatch has a row per
 quadrature point and axis, which is why the mixed form defaults to L-BFGS.
 
-Usage: python benchmarks/lm_step.py [--steps N] [--threads T]
+The fourth-order plate's polish steps evaluate order-3 jets at 1341 balls x
+104 quadrature points, which is why the network is evaluated, and the rows'
+gradients taken, in blocks of points (training/jacobian.py: CHUNK_POINTS).
+
+Usage: python benchmarks/lm_step.py [--steps N] [--threads T] [--only SPEC ...]
 The last line is one JSON object with every row.
 """
 
@@ -33,7 +37,8 @@ from pdedsl.training.run import Run, Trainer  # noqa: E402
 #: (spec, form) pairs timed
 #: (spec, form, phase): "polish" is the weak form's last steps, with at least as many balls as parameters
 CASES = [("poisson", "strong", ""), ("poisson", "weak", ""), ("poisson", "weak", "polish"), ("poisson", "mixed", ""),
-         ("burgers", "strong", ""), ("poisson3d", "strong", ""), ("poisson3d", "weak", "")]
+         ("burgers", "strong", ""), ("poisson3d", "strong", ""), ("poisson3d", "weak", ""),
+         ("plate_bending", "strong", ""), ("plate_bending", "weak", "polish")]
 
 
 def step_times(spec: str, form: str, phase: str, steps: int, folder: Path) -> tuple[list[float], int]:
@@ -61,11 +66,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", nargs="+", metavar="SPEC", help="time only the cases of these specs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for spec, form, phase in CASES:
+            if args.only and spec not in args.only:
+                continue
             times, rows = step_times(spec, form, phase, args.steps, Path(scratch) / f"{spec}_{form}{phase}")
             results.append({"spec": spec, "form": form, "phase": phase or "-", "rows": rows,
                             "median_s": round(statistics.median(times), 3)})

@@ -21,6 +21,13 @@ test functions) is differentiated by plain autograd and may use anything.
 A row owns a contiguous block of the points of each network call: one
 point per row in the strong form, ``n / rows`` consecutive points per row
 (a test ball's quadrature points) in the weak form.
+
+Large draws are worked through in blocks of about :data:`CHUNK_POINTS`
+points: the network's outputs without gradient tracking, and the rows'
+gradients. The weak form's polish steps evaluate order-3 jets at over
+100,000 quadrature points (plate bending), and whole-draw temporaries of
+hundreds of megabytes cost more in page faults than in arithmetic
+(``benchmarks/lm_step.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 from ..runtime.jets import Jet
+
+CHUNK_POINTS = 4096  # points per block of work (a few megabytes per jet part in float64)
 
 
 @dataclass
@@ -69,21 +78,53 @@ class OutputCapture:
 
     @contextmanager
     def active(self):
+        """Capture: the network's outputs become leaves, for :meth:`jacobian`."""
         self.calls = []
-        network = self.network
-        network.forward = self._forward
-        network.jets = self._jets
-        try:
+        with self._replaced(self._forward, self._jets):
             yield self
+
+    @contextmanager
+    def evaluating(self):
+        """Values only: the network is evaluated in blocks without gradient tracking (a trial step's loss)."""
+        def forward(coordinates, *conditions):
+            _refuse_conditions(conditions)
+            return self._evaluate(coordinates, None, ())
+
+        def jets(coordinates, table, axes, *conditions):
+            _refuse_conditions(conditions)
+            return self._evaluate(coordinates, table, tuple(axes))
+
+        with self._replaced(forward, jets):
+            yield self
+
+    @contextmanager
+    def _replaced(self, forward, jets):
+        network = self.network
+        network.forward, network.jets = forward, jets
+        try:
+            yield
         finally:
             del network.forward, network.jets
 
+    def _evaluate(self, coordinates, table, axes) -> dict:
+        """The network's plain outputs (``table`` None) or jets, detached, in blocks of :data:`CHUNK_POINTS`."""
+        count = next(iter(coordinates.values())).shape[0]
+        cls = type(self.network)
+        pieces = []
+        with torch.no_grad():
+            for start in range(0, count, CHUNK_POINTS):
+                block = {a: t[start:start + CHUNK_POINTS] for a, t in coordinates.items()}
+                pieces.append(cls.forward(self.network, block) if table is None
+                              else cls.jets(self.network, block, table, axes))
+        if len(pieces) == 1:
+            return pieces[0]
+        counts = [min(CHUNK_POINTS, count - start) for start in range(0, count, CHUNK_POINTS)]
+        return {name: _joined([piece[name] for piece in pieces], counts) for name in pieces[0]}
+
     # ---- the captured evaluations ----
     def _forward(self, coordinates, *conditions):
-        if conditions:
-            raise ValueError("Gauss-Newton methods need a network of the coordinates alone (the PINN backend)")
-        with torch.no_grad():
-            values = type(self.network).forward(self.network, coordinates)
+        _refuse_conditions(conditions)
+        values = self._evaluate(coordinates, None, ())
         call = self._record(coordinates, None, ())
         out = {}
         for name, value in values.items():
@@ -92,10 +133,8 @@ class OutputCapture:
         return out
 
     def _jets(self, coordinates, table, axes, *conditions):
-        if conditions:
-            raise ValueError("Gauss-Newton methods need a network of the coordinates alone (the PINN backend)")
-        with torch.no_grad():
-            jets = type(self.network).jets(self.network, coordinates, table, axes)
+        _refuse_conditions(conditions)
+        jets = self._evaluate(coordinates, table, tuple(axes))
         call = self._record(coordinates, table, tuple(axes))
         count = next(iter(coordinates.values())).shape[0]
         out = {}
@@ -164,5 +203,32 @@ class OutputCapture:
                 flat.append(part.expand(part.shape[:-1] + (per,)).reshape(-1, per))
             return (torch.cat(flat).T * weights).sum()  # [per, components] against the sensitivities
 
-        gradients = vmap(grad(contracted), in_dims=(None, 0, 0))(parameters, blocks, sensitivity)
-        return torch.cat([gradients[name].reshape(rows, -1) for name in self.names], dim=1)
+        row_gradients = vmap(grad(contracted), in_dims=(None, 0, 0))
+        chunk = max(1, CHUNK_POINTS // per)  # rows per block
+        pieces = []
+        for start in range(0, rows, chunk):
+            gradients = row_gradients(parameters, {a: v[start:start + chunk] for a, v in blocks.items()},
+                                      sensitivity[start:start + chunk])
+            pieces.append(torch.cat([gradients[name].flatten(1) for name in self.names], dim=1))
+        return torch.cat(pieces)
+
+
+def _refuse_conditions(conditions) -> None:
+    if conditions:
+        raise ValueError("Gauss-Newton methods need a network of the coordinates alone (the PINN backend)")
+
+
+def _joined(pieces: list, counts: list):
+    """Blocks' outputs joined along the points axis (the last): tensors, or jets part by part; a part
+    broadcast along the points axis within a block is expanded first."""
+    first = pieces[0]
+    if not isinstance(first, Jet):
+        return torch.cat([p.expand(p.shape[:-1] + (n,)) for p, n in zip(pieces, counts)], dim=-1)
+    parts = []
+    for index, part in enumerate(first.parts):
+        if part is None:
+            parts.append(None)
+            continue
+        blocks = [piece.parts[index] for piece in pieces]
+        parts.append(torch.cat([b.expand(b.shape[:-1] + (n,)) for b, n in zip(blocks, counts)], dim=-1))
+    return Jet(first.table, parts)

@@ -114,7 +114,8 @@ class LevenbergMarquardt:
         return CONTEXT.world if CONTEXT.active else 1
 
     def _loss(self, batches: dict) -> torch.Tensor:
-        rows = self.objective.residual_rows(batches, self._share())  # (with grad: interpolated data need it)
+        with self.capture.evaluating():  # (the rest with grad: interpolated data need it)
+            rows = self.objective.residual_rows(batches, self._share())
         return torch.cat(list(rows.values())).double().square().sum()
 
     def _flat(self) -> torch.Tensor:

@@ -61,6 +61,28 @@ def test_jacobian_rows_match_autograd_row_by_row(tmp_path, spec, settings):
             assert jacobians[name][row].numpy() == pytest.approx(expected.numpy(), rel=1e-7, abs=1e-9), (name, row)
 
 
+@pytest.mark.parametrize("spec, settings", [("burgers", {}), ("robin_cooling", {}), ("poisson", {"form": "weak"}),
+                                            ("poisson", {"form": "mixed"})])
+def test_work_in_blocks_of_points_gives_the_same_rows_jacobian_and_loss(tmp_path, spec, settings, monkeypatch):
+    """Large draws are evaluated in blocks (no gradient tracking) and their row gradients taken in blocks of
+    rows; blocks that split neither the points nor the rows evenly must change nothing."""
+    import pdedsl.training.jacobian as jacobian_module
+    forward, _ = runs(SPECS / f"{spec}.pde", tmp_path, **settings)
+    lm = LevenbergMarquardt(forward.model.model if hasattr(forward.model, "model") else forward.model,
+                            forward.objective)
+    batches = forward.objective.sample(0)
+    whole_rows, whole = lm._linearise(batches)
+    whole_loss = float(lm._loss(batches).detach())
+    monkeypatch.setattr(jacobian_module, "CHUNK_POINTS", 7)
+    rows, blocked = lm._linearise(batches)
+    assert set(rows) == set(whole_rows)
+    for name in rows:
+        assert rows[name].numpy() == pytest.approx(whole_rows[name].numpy(), rel=1e-12, abs=1e-14)
+    assert blocked.numpy() == pytest.approx(whole.numpy(), rel=1e-10, abs=1e-12)
+    assert float(lm._loss(batches).detach()) == pytest.approx(whole_loss, rel=1e-12)
+    assert whole_loss == pytest.approx(float(sum(v.square().sum() for v in whole_rows.values())), rel=1e-12)
+
+
 def test_a_step_lowers_the_loss_and_fresh_points_keep_it_honest(tmp_path):
     path = tmp_path / "rod.pde"
     path.write_text(ROD)
