@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy
 
@@ -38,10 +38,20 @@ REQUIRED = object()
 
 @dataclass(frozen=True)
 class Signature:
-    """Parameter names in order and their defaults (REQUIRED if none)."""
+    """Parameter names in order and their defaults (REQUIRED if none).
+
+    ``aliases`` maps other accepted keyword spellings to a parameter's name
+    (the language floor writes ``uniform(lo, hi)``, the reference ``low``, ``high``).
+    """
 
     names: tuple[str, ...]
     defaults: tuple[object, ...]
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def parameter(self, keyword: str) -> str | None:
+        """The parameter a keyword argument names (through an alias), or None if none."""
+        name = self.aliases.get(keyword, keyword)
+        return name if name in self.names else None
 
     def describe(self) -> str:
         parts = [n if d is REQUIRED else f"{n}: {d}" for n, d in zip(self.names, self.defaults)]
@@ -52,7 +62,7 @@ class Signature:
 PRIORS = {
     "gaussian_field": (nodes.GaussianField, Signature(("length", "smoothness", "variance", "mean"), (REQUIRED, 1.5, 1.0, 0.0))),
     "threshold": (nodes.Threshold, Signature(("field", "below", "above", "at"), (REQUIRED, REQUIRED, REQUIRED, 0.0))),
-    "uniform": (nodes.UniformPrior, Signature(("low", "high"), (REQUIRED, REQUIRED))),
+    "uniform": (nodes.UniformPrior, Signature(("low", "high"), (REQUIRED, REQUIRED), {"lo": "low", "hi": "high"})),
     "normal": (nodes.NormalPrior, Signature(("mean", "std"), (REQUIRED, REQUIRED))),
 }
 

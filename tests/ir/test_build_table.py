@@ -107,6 +107,16 @@ def test_priors_are_data():
     assert float(field.parameter("field").parameter("variance")) == 1.0  # default
 
 
+def test_uniform_takes_the_language_floors_lo_and_hi_by_name():
+    """The floor writes ``uniform(lo, hi)``: a spec may name them so, as the README's ``low``, ``high``."""
+    spellings = ["uniform(0.5, 2.0)", "uniform(lo: 0.5, hi: 2.0)", "uniform(low: 0.5, high: 2.0)", "uniform(hi: 2.0, lo: 0.5)"]
+    priors = [load(f"param k ~ {s}\nequation in Omega:\n    k*u = v").param("k").prior for s in spellings]
+    assert all(prior == priors[0] for prior in priors)
+    assert (float(priors[0].parameter("low")), float(priors[0].parameter("high"))) == (0.5, 2.0)
+    with pytest.raises(pdedsl.SpecError, match="'low' is given twice"):
+        load("param k ~ uniform(low: 0.5, lo: 1)\nequation in Omega:\n    k*u = v")
+
+
 def test_fields_depend_on_space_and_time_inputs_on_space():
     problem = pdedsl.load("domain O = interval(x: [0, 1])\ntime s: [0, 1]\nfield u\ninput a ~ gaussian_field(length: 1)\n"
                           "equation in O:\n    dt(u) = a*d(u, x, 2)\ninitial:\n    u = 0")

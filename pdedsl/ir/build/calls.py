@@ -308,10 +308,10 @@ class CallBuilder:
         for index, arg in enumerate(node.args):
             if isinstance(arg, ast.Keyword):
                 seen_keyword = True
-                key = arg.name.text
-                if key not in signature.names:
-                    self.sink.error(f"{name}() has no parameter '{key}'", arg.name.span,
-                                    hint=did_you_mean(key, signature.names) or f"its parameters are: {usage}")
+                key = signature.parameter(arg.name.text)
+                if key is None:
+                    self.sink.error(f"{name}() has no parameter '{arg.name.text}'", arg.name.span,
+                                    hint=did_you_mean(arg.name.text, signature.names) or f"its parameters are: {usage}")
                     return None
                 if key in bound:
                     self.sink.error(f"'{key}' is given twice", arg.name.span)
