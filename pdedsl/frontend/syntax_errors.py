@@ -48,6 +48,13 @@ _EXAMPLES: dict[str, list[str]] = {
         "boundary on b:\nu = 0\n",
         "initial:\nu = 0\n",
     ],
+    "a block needs at least one equation or condition, on indented lines below its header": [
+        "equation in O:\n",
+        "equation e in O:\n",
+        "boundary on b:\n",
+        "initial:\n",
+        "equation in O:  # a comment\n",
+    ],
     "unexpected indentation: only the lines of an equation, boundary or initial block are indented": [
         "field u\n    field v\n",
         "problem p\n  field u\n",

@@ -1,0 +1,9 @@
+# expect: 7:19: a block needs at least one equation or condition, on indented lines below its header
+problem poisson
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+
+# the block's line was forgotten: the next statement follows at once, and the file goes on
+equation in Omega:
+boundary on boundary(Omega):
+    u = 0
