@@ -228,6 +228,10 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
     if unicodedata.digit(char, None) is not None:
         return Diagnostic(f"unexpected character '{char}'", span, source,
                           hint="numbers are written with the digits 0-9")
+    if char == "\\":
+        return Diagnostic("unexpected character '\\'", span, source,
+                          hint="a statement runs over several lines only inside brackets: put the expression "
+                               "in ( ) and break the line there, with no '\\'")
     shown = f"'{char}'" if char.isprintable() and not char.isspace() else ascii(char)
     return Diagnostic(f"unexpected character {shown}", span, source, hint=_lookalike_hint(char))
 

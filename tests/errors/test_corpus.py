@@ -78,3 +78,14 @@ def test_a_character_pasted_from_a_document_names_the_one_to_type(pasted, typed)
     assert (error.span.line, error.span.column) == (4, 7)
     assert error.message.startswith("unexpected character")
     assert error.hint is not None and typed in error.hint and f"U+{ord(pasted):04X}" in error.hint
+
+
+def test_a_backslash_line_continuation_is_told_to_use_brackets():
+    """Python's and the shell's '\\' at a line's end is no continuation here: the hint names the one there is."""
+    text = "field u\ndomain O = interval(x: [0, 1])\nequation in O:\n    -d(u, x, 2) = 1 + \\\n        x\n"
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column) == (4, 23)
+    assert error.message == "unexpected character '\\'"
+    assert error.hint is not None and "inside brackets" in error.hint
