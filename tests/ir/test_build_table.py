@@ -34,6 +34,9 @@ TABLE = [
     # derivative spellings normalise
     ("equation in Omega:\n    d(u, x, x) + d(u, x, 2) + d(u, x, y) + d(u, x, 2, y) = d(u, t)",
      "equation equation_1 in Omega:\n    d(u, x, 2) + d(u, x, 2) + d(u, x, y) + d(u, x, 2, y) = d(u, t)\n"),
+    # an order written as a whole number with a point or an exponent is that number
+    ("equation in Omega:\n    d(u, x, 2.0) + d(u, y, 2.) + d(u, x, 1e0, y, 2e0) = d(u, t, 1.0)",
+     "equation equation_1 in Omega:\n    d(u, x, 2) + d(u, y, 2) + d(u, x, y, 2) = d(u, t)\n"),
     # vector relations
     ("equation in Omega:\n    (dt(u), dt(v)) = (d(v, x), -d(u, x))",
      "equation equation_1 in Omega:\n    (d(u, t), d(v, t)) = (d(v, x), -d(u, x))\n"),

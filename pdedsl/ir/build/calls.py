@@ -191,10 +191,11 @@ class CallBuilder:
                 if not variables:
                     self.sink.error("a derivative order must follow an axis, as in d(u, x, 2)", arg.span)
                     return None
-                if not arg.text.isdigit() or int(arg.text) < 1 or int(arg.text) > 20:
+                order = _whole_number(arg.text)
+                if order is None or not 1 <= order <= 20:
                     self.sink.error(f"derivative order must be a whole number from 1 to 20, not {arg.text}", arg.span)
                     return None
-                variables[-1][1] += int(arg.text) - 1
+                variables[-1][1] += order - 1
                 continue
             if isinstance(arg, ast.Unary) and isinstance(arg.operand, ast.Number) and variables:
                 self.sink.error(f"derivative order must be a whole number from 1 to 20, not "
@@ -333,6 +334,14 @@ class CallBuilder:
                     return None
                 bound[key] = default
         return bound
+
+
+def _whole_number(text: str) -> int | None:
+    """The whole number a numeral spells (``2``, ``2.``, ``2.0``, ``2e0``), or None for any other."""
+    if text.isdigit():
+        return int(text)
+    value = float(text)
+    return int(value) if value.is_integer() else None
 
 
 def span_of(value, fallback: Span) -> Span:
