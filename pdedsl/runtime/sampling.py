@@ -148,18 +148,55 @@ def _pinned_point(predicates, axes, constants) -> Optional[list[float]]:
     return [pinned[a] for a in axes] if len(pinned) == len(axes) else None
 
 
+def _conjuncts(predicates) -> list:
+    """The parts of the conjunction of ``predicates`` (``a and b`` gives a and b)."""
+    return [c for p in predicates for c in (p.args if isinstance(p, sympy.And) else (p,))]
+
+
+def _pin(equation, axes, known) -> tuple[sympy.Symbol, sympy.Basic] | None:
+    """``(axis, value)`` if ``equation`` is ``axis == value`` with a value of numbers and constants, else None."""
+    for side, other in ((equation.lhs, equation.rhs), (equation.rhs, equation.lhs)):
+        if isinstance(side, sympy.Symbol) and side.name in axes and {s.name for s in other.free_symbols} <= known:
+            return side, other
+    return None
+
+
 def _pins(predicates, axes, constants) -> dict[str, float]:
     """``{axis: number}`` for every conjunct ``axis == number`` of ``predicates`` (a line or plane in the domain)."""
     pinned: dict[str, float] = {}
-    known = set(constants)
-    conjuncts = [c for p in predicates for c in (p.args if isinstance(p, sympy.And) else (p,))]
-    for c in conjuncts:
-        if not isinstance(c, sympy.Eq):
-            continue
-        for side, other in ((c.lhs, c.rhs), (c.rhs, c.lhs)):
-            if isinstance(side, sympy.Symbol) and side.name in axes and {s.name for s in other.free_symbols} <= known:
-                pinned.setdefault(side.name, float(evaluate(other, {}, constants)))
+    for c in _conjuncts(predicates):
+        pin = _pin(c, axes, set(constants)) if isinstance(c, sympy.Eq) else None
+        if pin is not None:
+            pinned.setdefault(pin[0].name, float(evaluate(pin[1], {}, constants)))
     return pinned
+
+
+def _curves(predicates, axes, constants) -> list[sympy.Basic]:
+    """``lhs - rhs`` of every conjunct ``lhs == rhs`` on the coordinates that is no pin (``x == y``,
+    ``x^2 + y^2 == 0.25``): a curve or surface inside the domain, which uniform points never land on."""
+    return [c.lhs - c.rhs for c in _conjuncts(predicates)
+            if isinstance(c, sympy.Eq) and _pin(c, axes, set(constants)) is None
+            and {s.name for s in c.free_symbols} & set(axes)]
+
+
+#: Newton steps that take a point onto the curves of an interior region (quadratic convergence: a handful
+#: reach float64 rounding from anywhere the curve is smooth; points that do not converge are rejected).
+PROJECTION_STEPS = 12
+
+
+def _project(points: Tensor, curves, axes, free: Tensor, constants) -> Tensor:
+    """``points`` moved onto the level sets ``g = 0`` of ``curves`` (each in turn, repeatedly) by Newton steps
+    ``p - g(p) grad g / |grad g|^2`` along the ``free`` axes (a pinned axis keeps its value)."""
+    for _ in range(PROJECTION_STEPS):
+        for curve in curves:
+            moving = points.detach().requires_grad_(True)
+            value = evaluate(curve, {a: moving[:, i] for i, a in enumerate(axes)}, constants)
+            (gradient,) = torch.autograd.grad(value.sum(), moving)
+            gradient = gradient * free
+            norm = (gradient * gradient).sum(dim=1)
+            step = torch.where(norm > 0, value.detach() / torch.where(norm > 0, norm, 1.0), 0.0)
+            points = (points - step[:, None] * gradient).detach()
+    return points
 
 
 def _point_region(base: ShapeSampler, on_boundary, point, predicates, constants, tolerance, n, what):
@@ -237,22 +274,27 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
         return Batch(points.to(device, dtype), None if normals is None else normals.to(device, dtype), axes=base.axes)
 
     pins = {} if on_boundary else _pins(predicates, base.axes, constants)
+    curves = [] if on_boundary else _curves(predicates, base.axes, constants)
 
     def draw(m):
         try:
             if on_boundary:
                 points, normals = base._boundary(m, generator)
-            elif pins:  # a line or plane inside the domain (x == 0.5): uniform on it, never hit by chance otherwise
+            elif pins or curves:  # a line, plane or curve inside the domain (x == 0.5, x == y), never hit by chance
                 points = low + (high - low) * uniform((m, len(base.axes)), generator).to(low)
-                for axis, value in pins.items():
+                for axis, value in pins.items():  # uniform on a pinned line or plane
                     points[:, base.axes.index(axis)] = value
+                if curves:  # uniform points in the box, each taken to the nearby point of the curve
+                    free = torch.tensor([a not in pins for a in base.axes], dtype=points.dtype, device=points.device)
+                    points = _project(points, curves, base.axes, free, constants)
                 points, normals = points, None
             else:
                 points, normals = base._interior(m, generator), None
         except SamplingError as error:  # the region's domain itself cannot be sampled
             raise _at_domain(problem, domain, error) from None
         columns = {a: points[:, i] for i, a in enumerate(base.axes)}
-        keep = base.contains(points, tolerance) if pins else torch.ones(m, dtype=torch.bool, device=points.device)
+        keep = (base.contains(points, tolerance) & torch.isfinite(points).all(dim=1) if pins or curves
+                else torch.ones(m, dtype=torch.bool, device=points.device))
         for predicate in predicates:
             keep &= evaluate(predicate, columns, constants, tolerance)
         return ((points,) if normals is None else (points, normals)), keep

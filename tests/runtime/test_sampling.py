@@ -234,6 +234,25 @@ def test_a_region_pinned_on_one_axis_is_a_line_sampled_uniformly(tmp_path):
     assert abs(float(columns["y"].std()) - 2 * half / 12 ** 0.5) < 0.02
 
 
+@pytest.mark.parametrize("predicate, residual", [
+    ("x == y", lambda c: c["x"] - c["y"]),                                   # '==' between coordinates
+    ("x^2 + y^2 == 0.25", lambda c: c["x"] ** 2 + c["y"] ** 2 - 0.25),       # a circle inside the square
+    ("x + 2*y == 1 and x > 0", lambda c: c["x"] + 2 * c["y"] - 1),
+])
+def test_an_interior_region_on_a_curve_is_sampled_on_it(predicate, residual):
+    """'==' on coordinates is 'within tolerance' on any curve, not only an axis pinned to a number: uniform
+    points never land on one (training stopped: 'could not sample region ...')."""
+    problem = pdedsl.load("domain Omega = box(x: [-1, 1], y: [-1, 1])\nfield u\nregion c = Omega where "
+                          + predicate + "\nequation in Omega:\n    -laplace(u) = 1\nequation in c:\n    u = 0.1\n"
+                          "boundary on boundary(Omega):\n    u = 0\n")
+    batch = region(problem, "c", n=2000)
+    columns = batch.columns()
+    assert len(batch) == 2000 and torch.isfinite(batch.points).all()
+    assert float(residual(columns).abs().max()) < 1e-6
+    assert float(columns["x"].abs().max()) <= 1 and float(columns["y"].abs().max()) <= 1
+    assert float(columns["x"].std()) > 0.2  # spread along the curve, not piled up at one point
+
+
 def test_a_region_of_a_domain_whose_boundary_cannot_be_sampled_fails_where_the_domain_is_declared():
     """Was unlocated ('could not sample the boundary of (box(...) & box(...))'): the region's own draw met it."""
     problem = pdedsl.load("problem p\ndomain A = box(x: [0, 1], y: [0, 1]) & box(x: [2, 3], y: [0, 1])\n"
