@@ -261,12 +261,42 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
             raise _at_domain(problem, domain, error) from None
 
     constants = {c.name: c.value for c in problem.constants}
-    low, high = base.bounding_box()
-    tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
     what = f"region '{target.name}'"
     span = problem.region(target.name).span if target.kind == "region" else None
     if span is not None:  # located, as the region is the user's to fix
         what = f"region '{target.name}' ({problem.source_name}:{span.line}:{span.column})"
+    pieces = None if on_boundary else _pieces(predicates, base.axes)
+    if pieces is None:
+        return _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what)
+    # 'x == 0.25 or x == 0.75' inside: lines (curves, points) that no one draw meets together; each gets its share
+    counts = [n // len(pieces) + (i < n % len(pieces)) for i in range(len(pieces))]
+    parts = [_sample_region(problem, domain, base, False, piece, constants, count, generator, dtype, what)
+             for piece, count in zip(pieces, counts)]
+    points = torch.cat([part.points for part in parts])
+    order = torch.randperm(n, generator=generator, device=device_of(generator)).to(points.device)
+    return Batch(points[order], axes=base.axes)
+
+
+def _pieces(predicates, axes) -> Optional[list[list[sympy.Basic]]]:
+    """The disjuncts of an interior region's predicate, each a list of conjuncts, when one of them is an equality
+    on the coordinates under an 'or' (a union of lines or curves: sampled piece by piece); None otherwise."""
+    def on_coordinates(equation) -> bool:
+        return isinstance(equation, sympy.Eq) and bool({s.name for s in equation.free_symbols} & set(axes))
+
+    whole = sympy.And(*predicates)
+    if not any(any(on_coordinates(a) for a in either.atoms(sympy.Eq)) for either in whole.atoms(sympy.Or)):
+        return None
+    normal = sympy.to_dnf(whole)
+    disjuncts = normal.args if isinstance(normal, sympy.Or) else (normal,)
+    if len(disjuncts) < 2:
+        return None
+    return [list(d.args) if isinstance(d, sympy.And) else [d] for d in disjuncts]
+
+
+def _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what) -> Batch:
+    """``n`` points uniform on the part of ``base`` (its interior, or its boundary) where ``predicates`` hold."""
+    low, high = base.bounding_box()
+    tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
     point = _pinned_point(predicates, base.axes, constants)
     if point is not None:
         points, normals = _point_region(base, on_boundary, point, predicates, constants, tolerance, n, what)

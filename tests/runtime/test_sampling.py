@@ -253,6 +253,22 @@ def test_an_interior_region_on_a_curve_is_sampled_on_it(predicate, residual):
     assert float(columns["x"].std()) > 0.2  # spread along the curve, not piled up at one point
 
 
+def test_an_interior_region_of_several_lines_is_sampled_on_each():
+    """'x == 0.25 or x == 0.75' inside a square: two lines, which one uniform draw never meets (training stopped)."""
+    problem = pdedsl.load("domain Omega = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                          "region cuts = Omega where x == 0.25 or (x == 0.75 and y < 0.5)\n"
+                          "equation in Omega:\n    -laplace(u) = 1\nequation in cuts:\n    u = 0.1\n"
+                          "boundary on boundary(Omega):\n    u = 0\n")
+    columns = region(problem, "cuts", n=3000).columns()
+    first, second = columns["x"] == 0.25, columns["x"] == 0.75
+    assert bool((first | second).all())
+    assert 1200 < int(first.sum()) < 1800  # each piece gets its share
+    assert float(columns["y"][second].max()) < 0.5 and float(columns["y"][first].max()) > 0.99
+    again = region(problem, "cuts", n=3000).columns()
+    assert torch.equal(columns["x"], again["x"])  # reproducible under a seed
+    assert not bool(first[:1500].all())  # the pieces are mixed, not one after the other
+
+
 def test_a_region_of_a_domain_whose_boundary_cannot_be_sampled_fails_where_the_domain_is_declared():
     """Was unlocated ('could not sample the boundary of (box(...) & box(...))'): the region's own draw met it."""
     problem = pdedsl.load("problem p\ndomain A = box(x: [0, 1], y: [0, 1]) & box(x: [2, 3], y: [0, 1])\n"
