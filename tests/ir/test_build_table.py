@@ -120,6 +120,18 @@ def test_uniform_takes_the_language_floors_lo_and_hi_by_name():
         load("param k ~ uniform(low: 0.5, lo: 1)\nequation in Omega:\n    k*u = v")
 
 
+def test_a_block_without_a_target_holds_in_the_one_domain_the_others_build():
+    """'equation:' beside helper domains (Sq, Hole) that only make up the one domain (Plate) holds in Plate."""
+    problem = pdedsl.load("domain Plate = Sq - Hole\ndomain Sq = box(x: [0, 1], y: [0, 1])\n"
+                          "domain Hole = disk(center: (0.5, 0.5), radius: 0.2)\nfield u\nequation:\n    -laplace(u) = 1\n"
+                          "boundary on boundary(Plate):\n    u = 0\n")
+    assert problem.equations[0].target.name == "Plate"
+    with pytest.raises(pdedsl.SpecError, match="there are several domains") as raised:
+        pdedsl.load("domain A = box(x: [0, 1])\ndomain B = box(x: [2, 3])\ndomain C = A + B\ndomain D = box(x: [5, 6])\n"
+                    "field u\nequation:\n    u = 1\n")
+    assert "one of: A, B, C, D" in raised.value.diagnostics[0].hint
+
+
 def test_fields_depend_on_space_and_time_inputs_on_space():
     problem = pdedsl.load("domain O = interval(x: [0, 1])\ntime s: [0, 1]\nfield u\ninput a ~ gaussian_field(length: 1)\n"
                           "equation in O:\n    dt(u) = a*d(u, x, 2)\ninitial:\n    u = 0")

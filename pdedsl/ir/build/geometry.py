@@ -103,6 +103,21 @@ class GeometryBuilder:
         self.shapes[name] = shape
         return shape
 
+    def operand_domains(self) -> set[str]:
+        """The names of the domains that another domain is built from (``Sq`` and ``Hole`` in ``Plate = Sq - Hole``)."""
+        named: set[str] = set()
+
+        def walk(node) -> None:
+            if isinstance(node, ast.Name):
+                named.add(node.id)
+            elif isinstance(node, ast.Chain) and node.kind == "csg":
+                for operand in node.operands:
+                    walk(operand)
+
+        for declaration in self.owner.scope.of_kind(DOMAIN):
+            walk(declaration.node.shape)
+        return named
+
     def shape(self, node: ast.Expr) -> geo.Shape | None:
         if isinstance(node, ast.Call):
             return self._primitive(node)

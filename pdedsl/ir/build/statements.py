@@ -171,8 +171,10 @@ class StatementBuilder:
             if block.kind == "initial":
                 return None, None, False
             domains = self.scope.names(DOMAIN)
-            if len(domains) == 1:
-                return ir.TargetRef("domain", domains[0]), domains[0], False
+            built = [d for d in domains if d not in self.geometry.operand_domains()]  # not only a part of another
+            if len(domains) == 1 or len(built) == 1:
+                name = domains[0] if len(domains) == 1 else built[0]
+                return ir.TargetRef("domain", name), name, False
             if not domains:
                 self.sink.error(f"this {block.kind} has no domain to hold in", block.span,
                                 hint="declare one, e.g. 'domain Omega = box(x: [0, 1])'")
