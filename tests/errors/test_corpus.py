@@ -89,3 +89,16 @@ def test_a_backslash_line_continuation_is_told_to_use_brackets():
     assert (error.span.line, error.span.column) == (4, 23)
     assert error.message == "unexpected character '\\'"
     assert error.hint is not None and "inside brackets" in error.hint
+
+
+def test_a_prior_built_on_another_random_input_says_to_write_that_prior_in_place():
+    """The floor writes threshold(g, below:, above:): a spec naming its Gaussian field 'g' first is told how
+    to write it (the hint used to list only what a prior may use)."""
+    text = ("domain O = box(x: [0, 1], y: [0, 1])\nfield u\ninput g ~ gaussian_field(length: 0.1,  smoothness: 2.5)\n"
+            "input a ~ threshold(g, below: 5, above: 10)\nequation in O:\n    -div(a*grad(u)) = g\n"
+            "boundary on boundary(O):\n    u = 0\n")
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column, error.message) == (4, 21, "input 'g' cannot be used in a prior")
+    assert "gaussian_field(length: 0.1,  smoothness: 2.5)" in error.hint and "in place of 'g'" in error.hint

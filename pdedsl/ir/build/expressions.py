@@ -167,7 +167,9 @@ class ExpressionBuilder(CallBuilder):
             return BAD
         if kind not in ctx.names:
             noun = KIND_NOUN[kind].split(" ", 1)[1]
-            self.sink.error(f"{noun} '{name}' cannot be used in {ctx.purpose}", node.span, hint=_allowed_hint(ctx))
+            hint = (self._prior_in_place_hint(name) if ctx.random and kind in (INPUT, PARAM) else None)
+            self.sink.error(f"{noun} '{name}' cannot be used in {ctx.purpose}", node.span,
+                            hint=hint or _allowed_hint(ctx))
             return BAD
         if kind == AXIS:
             if name not in ctx.axes:
@@ -187,6 +189,19 @@ class ExpressionBuilder(CallBuilder):
             return BAD if function is None else Typed(function)
         assert kind == LET
         return owner.let_value(name, ctx, node.span)
+
+    def _prior_in_place_hint(self, name: str) -> str | None:
+        """For a random input or param named inside a prior (``threshold(g, ...)`` after ``input g ~ ...``):
+        write its prior there instead, quoted from the spec; None if ``name`` has no prior."""
+        declaration = self.owner.scope.get(name)
+        node = getattr(declaration, "node", None)
+        if getattr(node, "kind", None) != "prior":
+            return None
+        span = node.value.span
+        written = self.owner.source.text[span.start:span.end]
+        if not written:
+            return None
+        return f"a prior is made of random primitives, not of other inputs or params: write {written} in place of '{name}'"
 
     def _unknown_name(self, node: ast.Name, ctx: Context) -> Typed:
         owner = self.owner
