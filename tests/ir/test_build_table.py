@@ -132,6 +132,21 @@ def test_a_block_without_a_target_holds_in_the_one_domain_the_others_build():
     assert "one of: A, B, C, D" in raised.value.diagnostics[0].hint
 
 
+def test_an_exact_solution_beside_reference_data_is_warned_about(tmp_path):
+    """Training measures a field against its exact solution, not its reference: said at check."""
+    import numpy as np
+
+    grid = np.linspace(0, 1, 3)
+    np.savez(tmp_path / "u.npz", x=grid, y=grid, u=np.zeros((3, 3)))
+    spec = tmp_path / "both.pde"
+    spec.write_text("domain Omega = box(x: [0, 1], y: [0, 1])\nfield u\nequation in Omega:\n    -laplace(u) = 1\n"
+                    "boundary on boundary(Omega):\n    u = 0\nexact u = x*y\nreference u from \"u.npz\"\n")
+    warning, = pdedsl.load(spec).warnings
+    assert (warning.span.line, warning.span.column) == (8, 1)
+    assert warning.message == ("'u' has an exact solution (line 7) and reference data: training measures its "
+                               "error against the exact solution")
+
+
 def test_fields_depend_on_space_and_time_inputs_on_space():
     problem = pdedsl.load("domain O = interval(x: [0, 1])\ntime s: [0, 1]\nfield u\ninput a ~ gaussian_field(length: 1)\n"
                           "equation in O:\n    dt(u) = a*d(u, x, 2)\ninitial:\n    u = 0")

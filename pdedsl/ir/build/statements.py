@@ -68,6 +68,7 @@ class StatementBuilder:
         self._warn_about_conditions_apart(result["equations"], result["boundary_conditions"])
         self._warn_about_repeated_observations(result["observations"])
         self._warn_about_inferred_exact(result["exact"], result["params"], inferred)
+        self._warn_about_exact_beside_reference(result["exact"], result["references"])
         return result
 
     # ---- knowns and priors ----
@@ -442,6 +443,17 @@ class StatementBuilder:
                 self.sink.warning(f"exact {item.name} uses '{used[0]}', which is inferred: the error is measured "
                                   f"against it at the estimate of {used[0]}, so a wrong estimate goes unnoticed",
                                   item.span, hint=f"write the true value of {used[0]} in the exact solution")
+
+    def _warn_about_exact_beside_reference(self, exact, references) -> None:
+        """A field with both an exact solution and reference data: training measures it against the exact
+        solution alone (training/metrics.py; a posterior of 'infer --model' is scored against the data)."""
+        closed = {item.name: item for item in exact}
+        for reference in references:
+            if reference.name in closed:
+                self.sink.warning(f"'{reference.name}' has an exact solution (line {closed[reference.name].span.line}) "
+                                  "and reference data: training measures its error against the exact solution",
+                                  reference.span,
+                                  hint="keep the one to measure against")
 
     def _warn_about_initial_overlaps(self, conditions) -> None:
         """Two initial conditions giving the same quantity (``u``, or ``dt(u)``) where both hold: training
