@@ -268,11 +268,24 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
     pieces = None if on_boundary else _pieces(predicates, base.axes)
     if pieces is None:
         return _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what)
-    # 'x == 0.25 or x == 0.75' inside: lines (curves, points) that no one draw meets together; each gets its share
-    counts = [n // len(pieces) + (i < n % len(pieces)) for i in range(len(pieces))]
-    parts = [_sample_region(problem, domain, base, False, piece, constants, count, generator, dtype, what)
-             for piece, count in zip(pieces, counts)]
-    points = torch.cat([part.points for part in parts])
+    # 'x == 0.25 or x == 0.75' inside: lines (curves, points) that no one draw meets together; each gets its share,
+    # and a piece with no point in the domain ('or x == 5' on the unit square) leaves its share to the others
+    parts, failures, left = [], [], n
+    for tries in (pieces, None):
+        viable = tries if tries is not None else [piece for piece, _ in parts]
+        if not viable or not left:
+            break
+        shares = [left // len(viable) + (i < left % len(viable)) for i in range(len(viable))]
+        for piece, count in zip(viable, shares):
+            try:
+                parts.append((piece, _sample_region(problem, domain, base, False, piece, constants, count, generator,
+                                                    dtype, what)))
+                left -= count
+            except SamplingError as error:
+                failures.append(error)
+    if not parts:
+        raise failures[0]
+    points = torch.cat([part.points for _, part in parts])
     order = torch.randperm(n, generator=generator, device=device_of(generator)).to(points.device)
     return Batch(points[order], axes=base.axes)
 

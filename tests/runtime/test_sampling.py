@@ -269,6 +269,18 @@ def test_an_interior_region_of_several_lines_is_sampled_on_each():
     assert not bool(first[:1500].all())  # the pieces are mixed, not one after the other
 
 
+def test_a_piece_of_a_region_outside_its_domain_leaves_the_others_all_the_points():
+    problem = pdedsl.load("domain Omega = box(x: [0, 1], y: [0, 1])\nfield u\nregion cuts = Omega where x == 0.25 or x == 5\n"
+                          "equation in Omega:\n    -laplace(u) = 1\nequation in cuts:\n    u = 0.1\n"
+                          "boundary on boundary(Omega):\n    u = 0\n")
+    assert bool((region(problem, "cuts", n=500).columns()["x"] == 0.25).all())
+    nowhere = pdedsl.load("domain Omega = box(x: [0, 1], y: [0, 1])\nfield u\nregion cuts = Omega where x == 3 or x == 5\n"
+                          "equation in Omega:\n    -laplace(u) = 1\nequation in cuts:\n    u = 0.1\n"
+                          "boundary on boundary(Omega):\n    u = 0\n")
+    with pytest.raises(SamplingError, match="region 'cuts'"):
+        region(nowhere, "cuts", n=500)
+
+
 def test_a_region_of_a_domain_whose_boundary_cannot_be_sampled_fails_where_the_domain_is_declared():
     """Was unlocated ('could not sample the boundary of (box(...) & box(...))'): the region's own draw met it."""
     problem = pdedsl.load("problem p\ndomain A = box(x: [0, 1], y: [0, 1]) & box(x: [2, 3], y: [0, 1])\n"
