@@ -186,16 +186,18 @@ PROJECTION_STEPS = 12
 
 def _project(points: Tensor, curves, axes, free: Tensor, constants) -> Tensor:
     """``points`` moved onto the level sets ``g = 0`` of ``curves`` (each in turn, repeatedly) by Newton steps
-    ``p - g(p) grad g / |grad g|^2`` along the ``free`` axes (a pinned axis keeps its value)."""
-    for _ in range(PROJECTION_STEPS):
-        for curve in curves:
-            moving = points.detach().requires_grad_(True)
-            value = evaluate(curve, {a: moving[:, i] for i, a in enumerate(axes)}, constants)
-            (gradient,) = torch.autograd.grad(value.sum(), moving)
-            gradient = gradient * free
-            norm = (gradient * gradient).sum(dim=1)
-            step = torch.where(norm > 0, value.detach() / torch.where(norm > 0, norm, 1.0), 0.0)
-            points = (points - step[:, None] * gradient).detach()
+    ``p - g(p) grad g / |grad g|^2`` along the ``free`` axes (a pinned axis keeps its value). Gradients are on
+    even where the caller turned them off (sampling for an evaluation under ``torch.no_grad``)."""
+    with torch.enable_grad():
+        for _ in range(PROJECTION_STEPS):
+            for curve in curves:
+                moving = points.detach().requires_grad_(True)
+                value = evaluate(curve, {a: moving[:, i] for i, a in enumerate(axes)}, constants)
+                (gradient,) = torch.autograd.grad(value.sum(), moving)
+                gradient = gradient * free
+                norm = (gradient * gradient).sum(dim=1)
+                step = torch.where(norm > 0, value.detach() / torch.where(norm > 0, norm, 1.0), 0.0)
+                points = (points - step[:, None] * gradient).detach()
     return points
 
 
