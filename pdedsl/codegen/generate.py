@@ -149,9 +149,11 @@ def _residual(residual: Residual, symbols: _Symbols, printer: ResidualPrinter) -
 
 
 def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
-    """One function returning ``(volume, (flux_x, ...), (stiffness_x, ...))``, sub-expressions shared."""
+    """One function returning ``(volume, (flux_x, ...), (stiffness_x, ...))``, and ``(hessian_ab, ...)`` after
+    them when a term was integrated by parts twice; sub-expressions shared."""
     stiffness = dict(weak.stiffness)
-    exprs = [weak.volume] + [value for _, value in weak.flux] + [stiffness.get(a, 0) for a, _ in weak.flux]
+    exprs = ([weak.volume] + [value for _, value in weak.flux] + [stiffness.get(a, 0) for a, _ in weak.flux]
+             + [value for _, value in weak.hessian])
     temporaries = (sympy.Symbol(f"cse[{i}]") for i in range(10**6))
     replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
     replacements, reduced = _constant_temporaries_inlined(replacements, reduced, printer.constants)
@@ -164,7 +166,8 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
     target = (weak.target.kind, weak.target.name) if weak.target is not None else None
     count = len(weak.flux)
     flux = ", ".join(body_printer.doprint(e) for e in reduced[1:1 + count])
-    stiffness = ", ".join(body_printer.doprint(e) for e in reduced[1 + count:])
+    stiffness = ", ".join(body_printer.doprint(e) for e in reduced[1 + count:1 + 2 * count])
+    hessian = ", ".join(body_printer.doprint(e) for e in reduced[1 + 2 * count:])
     trailing = "," if count == 1 else ""
     return {
         "function": symbols.namer.name("weak_", weak.name, relation_readable(weak.name)),
@@ -176,6 +179,9 @@ def _weak(weak, symbols: _Symbols, printer: ResidualPrinter) -> dict:
         "volume": body_printer.doprint(reduced[0]),
         "flux": flux + trailing,
         "stiffness": stiffness + trailing,
+        "hessian": hessian + ("," if len(weak.hessian) == 1 else ""),
+        "hessian_repr": repr(tuple(pair for pair, _ in weak.hessian)),
+        "hessian_pairs": ", ".join(f"({a}, {b})" for (a, b), _ in weak.hessian),
         "name_repr": repr(weak.name),
         "target_repr": repr(target),
         "axes_repr": repr(tuple(axis for axis, _ in weak.flux)),

@@ -80,8 +80,13 @@ def flux_symbol(axis: str) -> sympy.Symbol:
 
 def mixed_balance(form: WeakForm, phi: sympy.Expr, space: dict[str, sympy.Symbol]) -> sympy.Expr:
     """The mixed form's balance: the weak integrand with each nonzero flux component replaced by ``s[a]``."""
-    return sympy.Add(*(flux_symbol(a) * sympy.Derivative(phi, space[a]) for a, f in form.flux if f != 0)) \
-        + form.volume * phi
+    return form.integrand(phi, space, {a: flux_symbol(a) for a, f in form.flux if f != 0})
+
+
+def _no_flux(form: WeakForm) -> str:
+    why = "its divergence-form terms move twice onto φ[j], leaving no first-order flux" if form.hessian \
+        else "nothing in divergence form"
+    return f"    no flux: {why}, so the mixed form is the weak form"
 
 
 def format_mixed(problem, forms: tuple[WeakForm, ...]) -> str:
@@ -98,7 +103,7 @@ def format_mixed(problem, forms: tuple[WeakForm, ...]) -> str:
             if flux != 0:
                 lines.append(f"    s[{axis}] = {spec_text(flux)}    (stiffness {spec_text(stiffness[axis])})")
         if not any(f != 0 for _, f in form.flux):
-            lines.append("    no flux: nothing in divergence form, so the mixed form is the weak form")
+            lines.append(_no_flux(form))
     return "\n".join(lines) + "\n"
 
 
@@ -122,5 +127,5 @@ def show_mixed(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str
             for lhs, rhs in relations:
                 out.extend("    " + line for line in math_text(lhs, rhs).split("\n"))
         if not relations:
-            out.append("    no flux: nothing in divergence form, so the mixed form is the weak form")
+            out.append(_no_flux(form))
     return "\n".join(out) + "\n"

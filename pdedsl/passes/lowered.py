@@ -69,7 +69,8 @@ class Residual:
 @dataclass(frozen=True)
 class WeakResidual:
     """An equation's weak form over placeholders: the mean over each test ball of
-    ``volume * phi + sum_a flux[a] * d(phi, a)`` vanishes (see :mod:`pdedsl.passes.weak`)."""
+    ``volume * phi + sum_a flux[a] * d(phi, a) + sum_(a,b) hessian[(a, b)] * d(phi, a, b)`` vanishes
+    (see :mod:`pdedsl.passes.weak`)."""
 
     name: str
     target: Optional[TargetRef]
@@ -80,6 +81,7 @@ class WeakResidual:
     integrated: tuple[str, ...] = ()
     kept_strong: tuple[str, ...] = ()
     stiffness: tuple[tuple[str, sympy.Expr], ...] = ()  # per axis: d(flux)/d(gradient), for the mixed form
+    hessian: tuple[tuple[tuple[str, str], sympy.Expr], ...] = ()  # ((a, b), G): terms moved twice, a <= b
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,8 @@ class WeakTerms:
         flat = [e["name"] for e in module.WEAK if not e["fluxes"]]
         if self.mixed and flat and CONTEXT.main:
             print(f"pdedsl: note: equation{'s' if len(flat) > 1 else ''} {', '.join(flat)} "
-                  f"{'have' if len(flat) > 1 else 'has'} no term in divergence form, so no flux for the mixed "
+                  f"{'have' if len(flat) > 1 else 'has'} no term in divergence form moved once by parts "
+                  f"(moved twice, as fourth-order terms are, they leave no first-order flux), so no flux for the mixed "
                   f"form to stand in for: --form mixed treats {'them' if len(flat) > 1 else 'it'} as --form weak "
                   "(see pdedsl show --form mixed)",
                   file=sys.stderr)
@@ -314,10 +315,15 @@ class WeakTerms:
         computed = derivatives.compute(self.fields, coords, self._requests(entries), self.axes, engine)
         residuals, mismatches = {}, {}
         for entry in entries:
-            volume, flux, stiffness = entry["function"](**bind_arguments(entry, computed, coords, None,
-                                                                          self.params))
+            volume, flux, stiffness, *twice = entry["function"](**bind_arguments(entry, computed, coords, None,
+                                                                                  self.params))
             flux, stiffness = dict(zip(entry["axes"], flux)), dict(zip(entry["axes"], stiffness))
             integrand = _as_grid(volume, count, per, phi) * phi
+            if twice:  # terms integrated by parts twice: against the test function's second derivatives
+                pairs = [(self.space.index(a), self.space.index(b)) for a, b in entry["hessian"]]
+                for value, second in zip(twice[0], self.test_function.second_derivatives(points, centres, radii,
+                                                                                          pairs)):
+                    integrand = integrand + _as_grid(value, count, per, phi) * second
             parts = {}
             for axis_index, axis in enumerate(entry["axes"]):
                 value = _as_grid(flux[axis], count, per, phi)

@@ -211,9 +211,41 @@ def test_every_strong_residual_vanishes_at_the_exact_solution(case):
         assert float(torch.as_tensor(residual).abs().max()) < 1e-9 * _scale(arguments), entry["name"]
 
 
+def _moved(role, key, axes, exact, columns):
+    """d/d(axes) of one argument: the derivative ``len(axes)`` orders up, by SymPy; of a coordinate, 1 along its
+    own axis once and 0 after."""
+    if role == "coordinate":
+        return float(len(axes) == 1 and axes[0] == key)
+    counts = dict(key[1])
+    for axis in axes:
+        counts[axis] = counts.get(axis, 0) + 1
+    return exact(key[0], tuple(counts.items()), columns)
+
+
+def _second_total_derivative(value, varying, entry, exact, columns, a, b):
+    """d2(value)/da db for a value of the arguments, by the chain rule: first partials (autograd) against the
+    arguments' second derivatives, plus second partials against their first derivatives."""
+    names = list(varying)
+    firsts = torch.autograd.grad(value.sum(), list(varying.values()), create_graph=True, allow_unused=True)
+    total = torch.zeros_like(value)
+    for name, first in zip(names, firsts):
+        if first is None:
+            continue
+        total = total + first * _moved(*entry["arguments"][name], (a, b), exact, columns)
+        along_a = _moved(*entry["arguments"][name], (a,), exact, columns)
+        if not first.requires_grad:
+            continue
+        seconds = torch.autograd.grad((first * along_a).sum(), list(varying.values()), retain_graph=True,
+                                      allow_unused=True)
+        for other, second in zip(names, seconds):
+            if second is not None:
+                total = total + second * _moved(*entry["arguments"][other], (b,), exact, columns)
+    return total.detach()
+
+
 def test_every_weak_form_integrates_back_to_the_strong_residual(case):
-    """volume - sum_a d(flux_a)/da vanishes: d/da of each argument (a derivative of a field or input) is the
-    next derivative, by SymPy; of a coordinate argument, 1 along its own axis."""
+    """volume - sum_a d(flux_a)/da + sum_(a,b) d2(hessian_ab)/da db vanishes: d/da of each argument (a derivative
+    of a field or input) is the next derivative, by SymPy; of a coordinate argument, 1 along its own axis."""
     problem, module, exact = case
     assert len(module.WEAK) == sum(1 for e in module.RESIDUALS if e["kind"] == "equation")
     generator = torch.Generator().manual_seed(1)
@@ -221,8 +253,11 @@ def test_every_weak_form_integrates_back_to_the_strong_residual(case):
         columns = _points(problem, "equation", entry["target"], generator).columns()
         arguments = _arguments(entry, module, exact, columns, None)
         varying = {k: v.requires_grad_(True) for k, v in arguments.items() if entry["arguments"][k][0] != "param"}
-        volume, flux, _ = entry["function"](**arguments)
+        volume, flux, _, *twice = entry["function"](**arguments)
         strong = torch.as_tensor(volume).detach().clone()
+        for (a, b), value in zip(entry.get("hessian", ()), twice[0] if twice else ()):
+            if torch.is_tensor(value) and value.requires_grad:
+                strong = strong + _second_total_derivative(value, varying, entry, exact, columns, a, b)
         for axis, component in zip(entry["axes"], flux):
             if not torch.is_tensor(component) or not component.requires_grad:
                 continue  # a flux free of the arguments has no divergence

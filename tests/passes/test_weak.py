@@ -9,6 +9,7 @@ from pdedsl import api
 from pdedsl.cli import main
 from pdedsl.ir.printing import spec_text
 from pdedsl.passes.expand import OperatorExpander
+from pdedsl.passes.listing import format_mixed, format_weak
 from pdedsl.passes.weak import TEST_FUNCTION_NAME, derive_weak_forms, strong_residual
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.pde"))
@@ -50,6 +51,36 @@ def test_divergence_form_moves_one_derivative_onto_the_test_function():
     assert _flux_text(form) == {"x": "x^2*d(u, x) + d(u, x)", "y": "x^2*d(u, y) + d(u, y)"}
     assert form.volume == -1
     assert form.integrated == ("-div(k*grad(u))",) and form.kept_strong == ()
+
+
+def _hessian_text(form):
+    return {pair: spec_text(value) for pair, value in form.hessian}
+
+
+def test_fourth_order_terms_move_two_derivatives_onto_the_test_function():
+    """laplace(laplace(u)) becomes laplace(u) * laplace(phi): the network is differentiated twice, not three times."""
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    laplace(laplace(u)) + u = 1\n"))
+    assert _flux_text(form) == {}
+    assert _hessian_text(form) == {("x", "x"): "d(u, x, 2) + d(u, y, 2)", ("y", "y"): "d(u, x, 2) + d(u, y, 2)"}
+    assert form.integrated == ("laplace(laplace(u)) (twice)",)
+    problem = _load(SQUARE + "equation in O:\n    laplace(laplace(u)) + u = 1\n")
+    for text in (format_weak(problem, (form,)), format_mixed(problem, (form,))):
+        assert "(d(u, x, 2) + d(u, y, 2))*laplace(φ[j])" in text  # the mixed balance keeps the term too
+    assert "move twice onto φ[j]" in format_mixed(problem, (form,))
+    (form,) = derive_weak_forms(_load(SQUARE + "const D = 2\nequation in O:\n    D*d(u, x, x, y, y) - d(u, x, 3) = 1\n"))
+    assert _hessian_text(form) == {("y", "y"): "D*d(u, x, 2)", ("x", "x"): "-d(u, x)"}
+    assert _flux_text(form) == {}
+    (form,) = derive_weak_forms(_load(SQUARE + "const D = 2\nequation in O:\n    div(D*grad(laplace(u))) = 1\n"))
+    assert _hessian_text(form) == {("x", "x"): "D*d(u, x, 2) + D*d(u, y, 2)", ("y", "y"): "D*d(u, x, 2) + D*d(u, y, 2)"}
+
+
+def test_terms_that_one_move_leaves_first_order_move_once():
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    -laplace(u) + 3*d(u, x, 2) = 1\n"))
+    assert form.hessian == ()
+    assert set(_flux_text(form)) == {"x", "y"}
+    # a varying coefficient in front keeps a fourth-order term strong, as it keeps a second-order one
+    (form,) = derive_weak_forms(_load(SQUARE + "equation in O:\n    k*laplace(laplace(u)) = 1\n"))
+    assert form.hessian == () and form.kept_strong
 
 
 def test_a_varying_coefficient_outside_the_divergence_stays_strong_and_is_reported():

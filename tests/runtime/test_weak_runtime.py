@@ -108,6 +108,29 @@ def test_gradients_match_autograd(fn):
 
 
 @pytest.mark.parametrize("fn", TEST_FUNCTIONS, ids=repr)
+def test_second_derivatives_match_autograd_and_stay_finite_at_the_centre(fn):
+    """For terms integrated by parts twice: every (a, b) entry of phi's Hessian, inside, outside and at the centre."""
+    dimension = getattr(fn, "dimension", 2)
+    points, centres, radii = random_particles(dimension)
+    points = torch.cat([points, centres[:, None, :]], dim=1)  # the centres themselves, where r = 0
+    pairs = [(a, b) for a in range(dimension) for b in range(a, dimension)]
+    seconds = fn.second_derivatives(points, centres, radii, pairs)
+    assert len(seconds) == len(pairs)
+    moving = points.clone().requires_grad_(True)
+    (gradients,) = torch.autograd.grad(fn.values(moving, centres, radii).sum(), moving, create_graph=True)
+    for (a, b), second in zip(pairs, seconds):
+        (expected,) = torch.autograd.grad(gradients[..., a].sum(), moving, retain_graph=True)
+        assert torch.isfinite(second).all()
+        torch.testing.assert_close(second[:, :-1], expected[:, :-1, b], rtol=1e-9, atol=1e-9)
+    # at the centre: d2 phi / dx_a dx_b = profile''(0) / R^2 on the diagonal, 0 off it
+    radius = radii[:, None]
+    curvature = fn.slope_over_r(torch.zeros(1, dtype=F64))
+    for (a, b), second in zip(pairs, seconds):
+        centre = second[:, -1:]
+        torch.testing.assert_close(centre, (curvature / radius.square()) if a == b else torch.zeros_like(centre))
+
+
+@pytest.mark.parametrize("fn", TEST_FUNCTIONS, ids=repr)
 def test_centre_has_zero_gradient_and_outside_is_zero(fn):
     dimension = getattr(fn, "dimension", 2)
     centres = torch.tensor([[0.3] * dimension, [-1.0] * dimension], dtype=F64)

@@ -7,7 +7,13 @@ with a profile that is 1 at ``r = 0`` and vanishes for ``r >= 1``, so
     grad phi_j(x) = profile'(r) / r * (x - c_j) / R_j**2,
 
 and each profile supplies ``profile'(r) / r`` in a form that stays finite at
-the centre (where the gradient is zero), so nothing divides by ``r``.
+the centre (where the gradient is zero), so nothing divides by ``r``. With
+``S(r) = profile'(r) / r`` the second derivatives (for terms integrated by
+parts twice) are
+
+    d2 phi_j / dx_a dx_b = S(r) delta_ab / R_j**2 + S'(r) / r * o_a o_b / R_j**4,    o = x - c_j,
+
+and each profile supplies ``S'(r) / r``, again finite at the centre.
 
 Every function takes ``points`` ``[P, K, d]`` (particles x quadrature points x
 dimension), ``centres`` ``[P, d]`` and ``radii`` ``[P]``, and returns values
@@ -47,6 +53,17 @@ class RadialTestFunction:
         """``profile'(r) / r``, finite at ``r = 0`` and 0 for ``r >= 1``."""
         raise NotImplementedError
 
+    def bend_over_r(self, r: Tensor) -> Tensor:
+        """``S'(r) / r`` with ``S = profile'(r) / r``: finite at ``r = 0``, 0 for ``r >= 1``."""
+        raise NotImplementedError
+
+    def second_derivatives(self, points: Tensor, centres: Tensor, radii: Tensor, pairs) -> list[Tensor]:
+        """``[P, K]`` per ``(a, b)`` in ``pairs`` (axis positions): ``d2 phi_j / dx_a dx_b`` at each point."""
+        offset, r, radius = _offsets(points, centres, radii)
+        radius = radius[..., 0]
+        diagonal, bend = self.slope_over_r(r) / radius.square(), self.bend_over_r(r) / radius ** 4
+        return [bend * offset[..., a] * offset[..., b] + (diagonal if a == b else 0) for a, b in pairs]
+
     def slope(self, r: Tensor) -> Tensor:
         """``profile'(r)``."""
         return r * self.slope_over_r(r)
@@ -77,6 +94,7 @@ class Wendland(RadialTestFunction):
         W'(r) = -(l+3)(l+4)/3 * r (1 + (l+1) r) (1 - r)^(l+1),
 
     so ``W'(r) / r`` is a polynomial, and ``W`` and ``W'`` both vanish at ``r = 1``.
+    Once more: ``(W'(r) / r)' / r = (l+1)(l+2)(l+3)(l+4)/3 * (1 - r)^l``.
     In 2-D (``l = 4``): ``W = (1 - r)^6 (35 r^2 + 18 r + 3) / 3``.
     """
 
@@ -94,6 +112,10 @@ class Wendland(RadialTestFunction):
         k, t = self.smoothness, r.clamp(0, 1)
         return -(k + 3) * (k + 4) / 3 * (1 + (k + 1) * t) * (1 - t) ** (k + 1)
 
+    def bend_over_r(self, r: Tensor) -> Tensor:
+        k, t = self.smoothness, r.clamp(0, 1)
+        return (k + 1) * (k + 2) * (k + 3) * (k + 4) / 3 * (1 - t) ** k
+
     def __repr__(self) -> str:
         return f"Wendland(dimension={self.dimension})"
 
@@ -103,7 +125,8 @@ class Bump(RadialTestFunction):
 
     ``profile'(r) / r = -2 exp(1 - 1/s) / s^2`` with ``s = 1 - r^2``; it is
     evaluated as one exponential, ``exp(1 - 1/s - 2 log s)``, so it tends to 0
-    near the rim instead of forming 0 / 0.
+    near the rim instead of forming 0 / 0; likewise
+    ``S'(r) / r = 4 (1 - 2 s) exp(1 - 1/s - 4 log s)``.
     """
 
     @staticmethod
@@ -119,6 +142,10 @@ class Bump(RadialTestFunction):
     def slope_over_r(self, r: Tensor) -> Tensor:
         inside, s = self._inside(r)
         return torch.where(inside, -2 * torch.exp(1 - 1 / s - 2 * torch.log(s)), torch.zeros_like(r))
+
+    def bend_over_r(self, r: Tensor) -> Tensor:
+        inside, s = self._inside(r)
+        return torch.where(inside, 4 * (1 - 2 * s) * torch.exp(1 - 1 / s - 4 * torch.log(s)), torch.zeros_like(r))
 
     def __repr__(self) -> str:
         return "Bump()"

@@ -16,7 +16,10 @@ forward derivative engine may carry that sum instead. WEAK lists each
 equation's weak form: a function returning (volume, flux, stiffness) so that
 the mean over every test ball of volume*phi + flux . grad(phi) vanishes
 ("fluxes" names the axes whose flux is not identically zero; stiffness[a] is
-d(flux[a]) / d(d(field, a)), which weighs the mixed form's flux mismatch). DERIVATIVES
+d(flux[a]) / d(d(field, a)), which weighs the mixed form's flux mismatch);
+where a term was integrated by parts twice, a fourth value holds the factors
+of the test function's second derivatives, one per pair of axes in the
+entry's "hessian". DERIVATIVES
 lists every value and derivative any residual (strong or weak) needs, each
 once.
 """
