@@ -323,7 +323,10 @@ class WeakTerms:
                 pairs = [(self.space.index(a), self.space.index(b)) for a, b in entry["hessian"]]
                 for value, second in zip(twice[0], self.test_function.second_derivatives(points, centres, radii,
                                                                                           pairs)):
-                    integrand = integrand + _as_grid(value, count, per, phi) * second
+                    # each ball's mean of the factor taken out (its integral against d2 phi is zero): in float32
+                    # the products of a factor and phi's second derivatives (~1/R^2) otherwise round to 1e-6 loss
+                    value = _as_grid(value, count, per, phi)
+                    integrand = integrand + (value - (value @ self.weights)[:, None]) * second
             parts = {}
             for axis_index, axis in enumerate(entry["axes"]):
                 value = _as_grid(flux[axis], count, per, phi)
