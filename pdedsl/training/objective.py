@@ -78,16 +78,17 @@ class Objective:
     def _check_supported(self) -> None:
         for item in self.problem.inputs:
             if item.kind == "prior":
-                raise BackendError(
+                raise BackendError(self.problem.locate(
+                    item.span,
                     f"the {self.config.backend} backend needs every input known, but input '{item.name}' is random; "
                     "train on one draw of it (--instance SEED), or learn the whole family with an operator backend "
-                    "(--backend deeponet, multionet, fno or dgno)"
-                )
+                    "(--backend deeponet, multionet, fno or dgno)"))
         for param in self.problem.params:
             if param.is_random and param.name not in self.problem.inferred:
-                raise BackendError(f"param '{param.name}' is random; the {self.config.backend} backend solves "
-                                   "one problem, so give it a value, 'infer' it, train on one draw (--instance SEED), "
-                                 "or learn the whole family with an operator backend (--backend multionet)")
+                raise BackendError(self.problem.locate(
+                    param.span, f"param '{param.name}' is random; the {self.config.backend} backend solves one "
+                    "problem, so give it a value, 'infer' it, train on one draw (--instance SEED), or learn the whole "
+                    "family with an operator backend (--backend multionet)"))
 
     def _make_params(self) -> dict[str, torch.Tensor]:
         params = {}
