@@ -410,18 +410,22 @@ def _check(args) -> int:
 
 
 def _warnings_of(problem, lowered=None) -> list:
-    """The spec's warnings with those that need its operators written out and its boundary drawn: a part of
-    a domain's boundary without a condition on a field its equations differentiate twice (passes/coverage.py).
-    A failure of that check is not the spec's: it is left out (PDEDSL_DEBUG=1 shows it)."""
+    """The spec's warnings with those that need its operators written out: a part of a domain's boundary
+    without a condition on a field its equations differentiate twice (passes/coverage.py), derivatives of a
+    data input that its interpolation makes zero (passes/data_derivatives.py). A failure of either check is
+    not the spec's: that check's warnings are left out (PDEDSL_DEBUG=1 shows it), the other's kept."""
     from .passes.coverage import uncovered_boundaries
+    from .passes.data_derivatives import zero_data_derivatives
 
     lowered = lowered if lowered is not None else compiler.lower(problem)
-    try:
-        return list(problem.warnings) + uncovered_boundaries(problem, lowered)
-    except Exception:  # noqa: BLE001 - a warning's own failure must not stop the command
-        if os.environ.get("PDEDSL_DEBUG"):
-            raise
-        return list(problem.warnings)
+    warnings = list(problem.warnings)
+    for check in (uncovered_boundaries, zero_data_derivatives):
+        try:
+            warnings += check(problem, lowered)
+        except Exception:  # noqa: BLE001 - a warning's own failure must not stop the command
+            if os.environ.get("PDEDSL_DEBUG"):
+                raise
+    return warnings
 
 
 def _summary(problem, warnings: int) -> str:

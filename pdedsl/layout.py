@@ -31,6 +31,22 @@ def layout_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
     return None
 
 
+def interpolation_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
+    """How an input given as data is evaluated between its points: 'linear' (a grid, multilinear; or 1-D
+    points all distinct), 'nearest' (scattered points: the nearest one's value), or None when the arrays fit
+    no layout or a grid has an axis with fewer than 2 distinct nodes (refused)."""
+    layout = layout_of(values, coordinates)
+    if layout == "grid" and len(coordinates) > 1:
+        distinct = all(len(np.unique(c)) == len(c) >= 2 for c in coordinates)
+        return "linear" if distinct else None
+    if layout is None:
+        return None
+    line = coordinates[0].reshape(-1)
+    if len(coordinates) == 1 and len(line) > 1 and len(np.unique(line)) == len(line):  # grid and scattered agree
+        return "linear"
+    return "nearest"
+
+
 def misfit(name: str, values: np.ndarray, axes, coordinates: list[np.ndarray]) -> str:
     """Why the arrays fit neither layout, in the user's terms."""
     shapes = ", ".join(f"{a} {tuple(c.shape)}" for a, c in zip(axes, coordinates))

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
-from ..layout import layout_of, misfit, value_problem
+from ..layout import interpolation_of, layout_of, misfit, value_problem
 from ..npz import NpzError, read_field
 
 
@@ -94,14 +94,13 @@ def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
     if layout is None:
         raise DataInputError(f"{misfit(name, values, axes, coordinates)}; an input given as data depends on "
                              "space alone")
-    if layout == "grid" and len(axes) > 1:
+    kind = interpolation_of(values, coordinates)
+    if kind is None:  # a grid with a repeated node or a single one on some axis
         short = [f"{a}: {len(np.unique(c))} of {len(c)}" for a, c in zip(axes, coordinates)
                  if len(np.unique(c)) < max(len(c), 2)]
-        if short:
-            raise DataInputError(f"a grid needs at least 2 nodes on each axis, all distinct (distinct nodes "
-                                 f"{', '.join(short)}); give the input on scattered points instead")
-        return GridInterpolant(axes, coordinates, values)
-    line = coordinates[0].reshape(-1)
-    if len(axes) == 1 and len(line) > 1 and len(np.unique(line)) == len(line):  # 1-D: grid and scattered agree
-        return GridInterpolant(axes, [line], values.reshape(-1))
+        raise DataInputError(f"a grid needs at least 2 nodes on each axis, all distinct (distinct nodes "
+                             f"{', '.join(short)}); give the input on scattered points instead")
+    if kind == "linear":
+        grids = coordinates if layout == "grid" and len(axes) > 1 else [coordinates[0].reshape(-1)]
+        return GridInterpolant(axes, grids, values.reshape(tuple(len(g) for g in grids)))
     return NearestInterpolant(axes, np.stack([c.reshape(-1) for c in coordinates], axis=-1), values.reshape(-1))

@@ -1,0 +1,58 @@
+"""Derivatives of data inputs that their interpolation makes zero: a warning at ``check`` and ``train``.
+
+An input given as data (``input k from "k.npz"``) is evaluated between its
+points by the interpolation its layout implies (``layout.interpolation_of``):
+multilinear on a grid (and through distinct 1-D points), so every second
+derivative along one axis (``d(k, x, 2)``, and so ``laplace(k)``) is zero; or
+the nearest scattered point's value, so every derivative is zero. A residual
+that needs such a derivative trains against a zero in its place, silently;
+this pass says so at the equation that asks for it.
+"""
+
+from __future__ import annotations
+
+from ..errors import Diagnostic
+from ..layout import interpolation_of
+from ..npz import NpzError, read_field
+
+
+def zero_data_derivatives(problem, lowered) -> list[Diagnostic]:
+    """A warning per data input and residual needing a derivative of it that its interpolation makes zero."""
+    warnings = []
+    for item in problem.inputs:
+        if item.kind != "data" or item.data is None:
+            continue
+        kind = _interpolation(item, problem.axes)
+        if kind is None:
+            continue
+        seen = set()
+        for residual in lowered.residuals:
+            zero = [r.display for r in residual.requests
+                    if r.function == item.name and r.orders and _vanishes(kind, r.orders)]
+            if not zero or residual.span in seen:
+                continue
+            seen.add(residual.span)
+            if kind == "linear":
+                why = "it is interpolated linearly between its grid nodes, so its second derivatives along an axis are"
+                hint = f"give '{item.name}' by a formula (input {item.name} = ...) where its second derivatives matter"
+            else:
+                why = "its scattered points are interpolated by the nearest one's value, so its derivatives are"
+                hint = (f"give '{item.name}' on a grid (1-D axis arrays and values of shape (len(x), len(y), ...)), "
+                        f"interpolated linearly, or by a formula (input {item.name} = ...)")
+            listed = zero[0] if len(zero) == 1 else f"{', '.join(zero[:-1])} and {zero[-1]}"
+            warnings.append(Diagnostic(
+                f"{listed} of data input '{item.name}' {'is' if len(zero) == 1 else 'are'} zero everywhere: "
+                f"{why} zero", residual.span, problem.source, hint=hint, severity="warning"))
+    return warnings
+
+
+def _interpolation(item, axes) -> str | None:
+    try:
+        values, coordinates = read_field(item.data.path, item.name, tuple(axes))
+    except (NpzError, OSError, ValueError):  # a file that does not read is reported elsewhere
+        return None
+    return interpolation_of(values, coordinates)
+
+
+def _vanishes(kind: str, orders) -> bool:
+    return kind == "nearest" or any(count >= 2 for _, count in orders)

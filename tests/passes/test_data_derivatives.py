@@ -1,0 +1,46 @@
+"""Derivatives of data inputs that their interpolation makes zero are warned about at the equation needing them."""
+
+import numpy as np
+
+from pdedsl.cli import main
+
+SPEC = """problem g
+domain O = box(x: [0, 1], y: [0, 1])
+field u
+input k from "{file}"
+equation in O:
+    {equation}
+boundary on boundary(O):
+    u = 0
+"""
+
+
+def _files(folder):
+    x = np.linspace(0, 1, 11)
+    np.savez(folder / "grid.npz", x=x, y=x, k=np.add.outer(x ** 2, x))
+    X, Y = np.meshgrid(x, x)
+    np.savez(folder / "points.npz", x=X.ravel(), y=Y.ravel(), k=(X ** 2 + Y).ravel())
+
+
+def _check(tmp_path, capsys, file, equation):
+    _files(tmp_path)
+    spec = tmp_path / "g.pde"
+    spec.write_text(SPEC.format(file=file, equation=equation))
+    assert main(["check", "-q", str(spec)]) == 0
+    return capsys.readouterr().err
+
+
+def test_second_derivatives_of_grid_data_are_said_to_be_zero_at_the_equation(tmp_path, capsys):
+    err = _check(tmp_path, capsys, "grid.npz", "-laplace(u) = laplace(k) + d(k, x)")
+    assert "g.pde:6:5: warning: d(k, x, 2) and d(k, y, 2) of data input 'k' are zero everywhere" in err
+    assert "interpolated linearly" in err and "d(k, x) " not in err  # first derivatives of a grid are fine
+
+
+def test_any_derivative_of_scattered_data_is_said_to_be_zero(tmp_path, capsys):
+    err = _check(tmp_path, capsys, "points.npz", "-div(k*grad(u)) = 1")
+    assert "d(k, x) and d(k, y) of data input 'k' are zero everywhere" in err and "nearest" in err
+
+
+def test_first_derivatives_of_grid_data_and_values_of_scattered_data_are_not_warned_about(tmp_path, capsys):
+    assert "warning" not in _check(tmp_path, capsys, "grid.npz", "-div(k*grad(u)) = 1")
+    assert "warning" not in _check(tmp_path, capsys, "points.npz", "-k*laplace(u) = 1")
