@@ -207,6 +207,8 @@ class ExpressionBuilder(CallBuilder):
         owner = self.owner
         if node.id in owner.doubtful_axes:
             return BAD  # an axis of a domain in error, which is reported where it is declared
+        if node.id in owner.scope.refused:
+            return BAD  # a reserved name a declaration tried to take: reported there, once
         candidates = owner.scope.names(*(k for k in ctx.names if k not in (AXIS, TIME)))
         candidates += list(ctx.axes) + list(CONSTANTS)
         if owner.time is not None and TIME in ctx.names:
