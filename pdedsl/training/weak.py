@@ -326,7 +326,7 @@ class WeakTerms:
                     # each ball's mean of the factor taken out (its integral against d2 phi is zero): in float32
                     # the products of a factor and phi's second derivatives (~1/R^2) otherwise round to 1e-6 loss
                     value = _as_grid(value, count, per, phi)
-                    integrand = integrand + (value - (value @ self.weights)[:, None]) * second
+                    integrand = integrand + (value - (value @ self.weights)[..., None]) * second
             parts = {}
             for axis_index, axis in enumerate(entry["axes"]):
                 value = _as_grid(flux[axis], count, per, phi)

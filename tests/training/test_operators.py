@@ -497,3 +497,19 @@ def test_operator_panels_leave_out_the_sensor_nodes_outside_a_disk():
     assert np.isnan(space[0, 0]) and np.isnan(space[4, 4]) and space[2, 2] == 1 and space[0, 2] == 1
     in_time = _blank_outside(problem, {"x": nodes, "y": nodes, "t": np.linspace(0, 1, 3)}, np.ones((5, 5, 3)))
     assert np.isnan(in_time[0, 0]).all() and (in_time[2, 2] == 1).all()
+
+
+def test_a_fourth_order_family_trains_in_weak_form_with_its_terms_moved_twice(tmp_path):
+    """Member batches carry a leading axis through the terms against the test function's second derivatives."""
+    spec = tmp_path / "plates.pde"
+    spec.write_text("problem plates\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                    "input a ~ exp(gaussian_field(length: 0.3))\nequation in O:\n"
+                    "    laplace(laplace(u)) - div(a*grad(u)) = 1\n"
+                    "boundary on boundary(O):\n    u = 0\n    laplace(u) = 0\n")
+    config = TrainConfig(backend="multionet", form="weak", steps=2, lbfgs_steps=0, samples=8, batch_size=4,
+                         test_samples=0, weak_particles=8, interior_points=32, boundary_points=16,
+                         backend_options={"width": 8, "depth": 2})
+    result = train(spec, config, tmp_path / "run", progress=False)
+    assert result["steps"] == 2 and result["skipped_steps"] == 0  # (a non-finite loss would skip its step)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records and all(np.isfinite(r["loss"]) for r in records if "loss" in r)
