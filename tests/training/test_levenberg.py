@@ -36,6 +36,7 @@ def runs(spec, tmp_path, **settings):
     ("heat_inverse", {}),                   # observation rows
     ("poisson", {"form": "weak"}),          # test balls: many quadrature points per row
     ("poisson", {"form": "mixed"}),         # flux outputs and mismatch rows
+    ("plate_bending", {"form": "weak"}),    # terms against the test function's second derivatives
     ("poisson", {"hard_dirichlet": False}),  # boundary rows
 ])
 def test_jacobian_rows_match_autograd_row_by_row(tmp_path, spec, settings):
