@@ -501,12 +501,34 @@ def _compile(args) -> int:
     return EXIT_OK
 
 
+#: Processes per CPU core that ``--nproc`` may start: past a few, each holds a copy of the model and the
+#: points and they only wait on one another (100000 of them would swamp the machine before the first step).
+PROCESSES_PER_CORE = 4
+
+
+def _check_process_count(processes: int, device: str) -> None:
+    """Refuse a ``--nproc`` no machine runs well, before torchrun starts any: fewer than 1, more than
+    ``PROCESSES_PER_CORE`` per CPU core, or, with ``--device cuda``, more than the GPUs (each process takes the
+    GPU of its local rank). A resumed run's device is its folder's, read later: the CPU bound holds for it."""
+    if processes < 1:
+        raise _UsageError("--nproc needs at least 1 process")
+    cores = os.cpu_count() or 1
+    if processes > PROCESSES_PER_CORE * cores:
+        raise _UsageError(f"--nproc {processes}: at most {PROCESSES_PER_CORE * cores} processes ({PROCESSES_PER_CORE} "
+                          f"per CPU core, {cores} {'core' if cores == 1 else 'cores'}); more only wait on one another")
+    if device.startswith("cuda"):
+        import torch
+
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if 0 < gpus < processes:  # (none at all: the run says that this machine has no CUDA device)
+            raise _UsageError(f"--nproc {processes}: --device cuda runs one process per GPU, and this machine has "
+                              f"{gpus}")
+
+
 def _launch(argv: list[str], processes: int, folder: Path) -> int:
     """Run this same ``train`` command under torchrun on ``processes`` processes; its exit status."""
     import subprocess
 
-    if processes < 1:
-        raise _UsageError("--nproc needs at least 1 process")
     rest, skip = [], False
     for item in argv:  # drop --nproc and its value
         if skip:
@@ -592,6 +614,8 @@ def _train(args) -> int:
 
     worker = "WORLD_SIZE" in os.environ  # launched by torchrun (the launcher has said everything to say)
     launching = args.nproc is not None and not worker
+    if launching:
+        _check_process_count(args.nproc, args.device if not args.resume else "cpu")
     progress = not args.quiet
     if args.resume:
         if not os.path.isdir(args.resume):

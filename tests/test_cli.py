@@ -651,3 +651,34 @@ def test_a_file_given_for_a_run_folder_is_called_a_file(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert f"{spec}: a file, not a run folder (" in err and takes in err
+
+
+def test_a_process_count_beyond_the_machine_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    """--nproc 100000 started torchrun with that many processes: counts past 4 per CPU core are refused before
+    anything is launched."""
+    import subprocess as launched
+
+    def no_launch(*args, **kwargs):
+        raise AssertionError("torchrun was started")
+    monkeypatch.setattr(launched, "Popen", no_launch)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--nproc", "100000", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "--nproc 100000" in err and "at most 8 processes (4 per CPU core, 2 cores)" in err
+    assert main(["train", "--resume", str(tmp_path), "--nproc", "9"]) == 2
+    assert "at most 8 processes" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_more_processes_than_gpus_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    """Each process takes the GPU of its local rank: a third process on two GPUs would fail once started."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--device", "cuda", "--nproc", "3", "--out", str(tmp_path / "run")]) == 2
+    assert "--nproc 3: --device cuda runs one process per GPU, and this machine has 2" in capsys.readouterr().err
+
