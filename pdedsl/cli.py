@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, SpecError
 from .files import json_text, make_folder_of, replacing
-from .training.config import MAX_WHOLE
+from .training.config import MAX_WHOLE, FormError, is_ascii_number
 from .training.stopping import Stopped
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -102,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--compile", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
                        help="fuse the residual computation with torch.compile (a one-off compile of 5-20 s on a "
                             "CPU); auto (the default) compiles runs of at least 1e7 point-steps, where it pays")
-    train.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3)")
-    train.add_argument("--decay", type=float,
+    train.add_argument("--lr", type=_real, help="Adam learning rate (default: 1e-3)")
+    train.add_argument("--decay", type=_real,
                        help="the learning rate falls geometrically to lr * decay over the Adam steps (default: 0.1)")
     train.add_argument("--samples", type=_whole,
                        help="operator backends: members of the family drawn from the priors (default: 1000; "
@@ -127,10 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--encoder", choices=("mlp", "cnn", "pca"),
                        help="dgno backend: q(z | a)'s mean from a learned MLP, a learned CNN over the sensor grid, "
                             "or the training pool's whitened principal components (default: mlp)")
-    train.add_argument("--kl-warmup", type=float, metavar="F",
+    train.add_argument("--kl-warmup", type=_real, metavar="F",
                        help="dgno backend: the KL term's weight rises from 0 over this fraction of the steps "
                             "(default: 0.5)")
-    train.add_argument("--average", type=float, metavar="DECAY",
+    train.add_argument("--average", type=_real, metavar="DECAY",
                        help="keep an exponential moving average of Adam's iterates with this decay (e.g. 0.999: "
                             "about the last 1000 steps) and end Adam on it; it damps the steps' noise (default: off)")
     train.add_argument("--eval-every", type=_whole, metavar="N",
@@ -231,8 +231,9 @@ def _subcommand(parser: argparse.ArgumentParser, command: str) -> argparse.Argum
 
 def _whole(text: str) -> int:
     """A whole-number option: argparse's ``int``, refusing what 64 bits cannot hold (``MAX_WHOLE``; beyond it
-    torch fails naming no option, and --nproc hangs torchrun); other limits are the run's to check, where the
-    Python API meets them too."""
+    torch fails naming no option, and --nproc hangs torchrun) and digits other than ASCII's; other limits are the
+    run's to check, where the Python API meets them too."""
+    _ascii_only(text)
     try:
         value = int(text)
     except ValueError:
@@ -240,6 +241,23 @@ def _whole(text: str) -> int:
     if abs(value) > MAX_WHOLE:
         raise argparse.ArgumentTypeError(f"{text} is too large (at most {MAX_WHOLE})")
     return value
+
+
+def _real(text: str) -> float:
+    """A number option: argparse's ``float``, written with ASCII digits (see :func:`_ascii_only`)."""
+    _ascii_only(text)
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: '{text}'") from None
+
+
+def _ascii_only(text: str) -> None:
+    """Refuse a number written with other digits than ASCII's 0-9: Python's ``int`` and ``float`` read every
+    script's decimal digits ('--steps ١٠' trained 10 steps), which a reader of the command may not see as a
+    number at all."""
+    if not is_ascii_number(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not written with the ASCII digits 0-9")
 
 
 def _name(text: str) -> str:
@@ -683,6 +701,8 @@ def _new_run(args, warn: bool):
                              form=args.form, mode=args.mode, optimizer=args.optimizer,
                              **({} if args.kl_warmup is None else {"kl_warmup": args.kl_warmup}),
                              **({} if args.average is None else {"average": args.average}))
+    except FormError as error:  # (its message ends with the text and carets under what it cannot take)
+        raise _UsageError(f"--form: {error}") from None
     except ValueError as error:
         raise _UsageError(str(error)) from None
     if args.particles is not None and re.search(r"\bparticles\s*:", args.form or ""):
@@ -724,8 +744,8 @@ def _weights(items: list[str]) -> dict[str, float]:
     for item in items:
         name, _, value = item.partition("=")
         try:
-            if not name.strip():  # ('=3' named no term: it was warned about as an unknown term named '')
-                raise ValueError
+            if not name.strip() or not is_ascii_number(value):  # ('=3' named no term: it was warned about as an
+                raise ValueError  # unknown term named '')
             number = float(value)
         except ValueError:
             raise _UsageError(f"--weight expects NAME=NUMBER, got '{item}'") from None
@@ -902,6 +922,8 @@ def _plot(args) -> int:
     for item in args.at:
         name, _, value = item.partition("=")
         try:
+            if not is_ascii_number(value):
+                raise ValueError
             at[name.strip()] = float(value)
         except ValueError:
             raise _UsageError(f"--at expects NAME=NUMBER, got '{item}'") from None

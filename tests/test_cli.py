@@ -682,3 +682,73 @@ def test_more_processes_than_gpus_is_a_usage_error(tmp_path, capsys, monkeypatch
     assert main(["train", spec, "--device", "cuda", "--nproc", "3", "--out", str(tmp_path / "run")]) == 2
     assert "--nproc 3: --device cuda runs one process per GPU, and this machine has 2" in capsys.readouterr().err
 
+
+@pytest.mark.parametrize("backend, activation", [("pinn", "bogus"), ("pinn", "tanh_sin"), ("deeponet", "bogus"),
+                                                 ("fno", "silu_id"), ("dgno", "nope")])
+def test_an_unknown_activation_is_a_usage_error_listing_the_backends_own(tmp_path, capsys, backend, activation):
+    """Was exit 1 (the backend's error when the network was built), where --backend bogus is exit 2."""
+    from pdedsl.backends.deeponet import OPERATOR_ACTIVATIONS
+    from pdedsl.backends.pinn import ACTIVATIONS
+
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--backend", backend, "--activation", activation,
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    names = ACTIVATIONS if backend in ("pinn", "fno") else OPERATOR_ACTIVATIONS
+    assert f"unknown activation '{activation}' for the {backend} backend (available: " \
+           f"{', '.join(sorted(names))})" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("option, value", [("--steps", "\u0661\u0660"), ("--width", "\uff18"), ("--seed", "\u0967"),
+                                           ("--lr", "\u0661e-3"), ("--decay", "\u0660.\u0661")])
+def test_numbers_are_written_with_ascii_digits(tmp_path, capsys, option, value):
+    """int() and float() read Arabic-Indic, Devanagari and full-width digits: '--steps ١٠' trained 10 steps."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, option, value, "--out", str(tmp_path / "run")]) == 2
+    assert f"argument {option}: '{value}' is not written with the ASCII digits 0-9" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_form_option_numbers_are_written_with_ascii_digits(tmp_path, capsys):
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--form", "weak(particles: \u0663\u0660)", "--out", str(tmp_path / "run")]) == 2
+    assert "form option 'particles' needs a whole number written with the ASCII digits 0-9, got '\u0663\u0660'" \
+        in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend, option, value", [("pinn", "--encoder", "cnn"), ("pinn", "--modes", "4"),
+                                                    ("deeponet", "--latent", "8")])
+def test_an_option_the_backend_lacks_is_a_usage_error(tmp_path, capsys, backend, option, value):
+    """Was exit 1 (the backend's error when the network was built), where --coding-batch on a pinn is exit 2."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--backend", backend, option, value, "--out", str(tmp_path / "run")]) == 2
+    assert f"the {backend} backend has no option(s) {option[2:]} (its options: " in capsys.readouterr().err
+
+
+
+@pytest.mark.parametrize("form, message, carets", [
+    ("__import__('os')", "unknown form '__import__' (the forms: strong, weak, mixed; options ride along, as in "
+                         "weak(particles: 300, radius: 0.05))", "^^^^^^^^^^"),
+    ("weak(particles: 30, 'os')", "unknown form option ''os'' (known: particles, radius", "                    ^^^^"),
+    ("weak(particles: many)", "form option 'particles' needs a whole number, got 'many'", "                ^^^^"),
+    ("weak(particles: 3, particles: 4)", "form option 'particles' is given twice", "                   ^^^^^^^^^^^^"),
+    ("weak particles", "cannot read the form 'weak particles': expected a form, as in weak(particles: 300, radius: "
+                       "0.05)", None)])
+def test_a_form_that_cannot_be_read_is_located_in_the_option_text(tmp_path, capsys, form, message, carets):
+    """--form "__import__('os')" was reported as an unknown option ''os'' of a form that does not exist."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["train", spec, "--form", form, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"pdedsl: error: --form: {message}" in err
+    if carets is not None:
+        assert f"\n    {form}\n    {carets}\n" in err + "\n"
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_form_is_never_evaluated(tmp_path, capsys):
+    spec = write(tmp_path, "good.pde", GOOD)
+    made = tmp_path / "made"
+    assert main(["train", spec, "--form", f"__import__('os').system('touch {made}')", "--out",
+                 str(tmp_path / "run")]) == 2
+    assert "unknown form '__import__'" in capsys.readouterr().err and not made.exists()

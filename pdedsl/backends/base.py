@@ -61,6 +61,12 @@ def glorot_uniform(layer: torch.nn.Linear, generator: torch.Generator) -> torch.
     return layer
 
 
+class BackendOptionError(BackendError, ValueError):
+    """A backend option no run can use (a name the backend lacks, an activation it lacks), found with the
+    other settings: a BackendError as the backend's own refusals are, and a ValueError as other bad settings
+    are (the command line's usage errors)."""
+
+
 def register(name: str):
     """Class decorator: make a backend available as ``name`` (``--backend name``)."""
 
@@ -89,6 +95,11 @@ def new_run_options(name: str) -> dict:
     constructor's original defaults, so its checkpoint still fits.
     """
     return dict(getattr(_REGISTRY.get(name), "new_run_options", {}))
+
+
+def activations(name: str) -> tuple[str, ...]:
+    """The activations backend ``name`` takes (its ``activation`` options), sorted; none for an unknown name."""
+    return tuple(sorted(getattr(_REGISTRY.get(name), "activations", ())))
 
 
 def option_kinds(name: str) -> dict[str, tuple]:

@@ -196,6 +196,7 @@ class _BranchTrunk(ProductNetworks, ScaledCoordinates, OperatorBackend):
     """Shared by DeepONet and MultiONet: the branch reads the standardised inputs."""
 
     supports_jets = True
+    activations = tuple(OPERATOR_ACTIVATIONS)
     #: GELU for new runs (older run folders keep tanh): on smooth Darcy (README: Benchmarks) it cut DeepONet's
     #: held-out error fourfold supervised and threefold physics-informed, and MultiONet's by a quarter
     #: supervised, against tanh at the same budget.

@@ -51,7 +51,7 @@ from ..runtime.jets import Jet
 from ..runtime.mixtures import DrawMixture
 from .base import BackendError, glorot_uniform, register
 from .conv_encoder import ConvEncoder
-from .deeponet import ProductNetworks, ScaledCoordinates, _Stack
+from .deeponet import OPERATOR_ACTIVATIONS, ProductNetworks, ScaledCoordinates, _Stack
 from .operator import OperatorBackend, OperatorInputs, SensorLayout
 
 LIKELIHOODS = ("bernoulli", "lognormal", "gaussian")
@@ -109,6 +109,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
     """Encoder to latent beta, MultiONet decoders from beta to every input and field."""
 
     supports_jets = True
+    activations = tuple(OPERATOR_ACTIVATIONS)  # of the decoders (input_activation, input_branch_activation too)
     new_run_options = NEW_RUN_OPTIONS
 
     def __init__(self, problem: Problem, layout: SensorLayout, latent: int = 128, width: int = 100, depth: int = 4,

@@ -78,6 +78,7 @@ class SpectralConvolution(torch.nn.Module):
 class FNO(OperatorBackend):
     """Lifting, ``depth`` Fourier layers and a pointwise projection, on the sensor grid."""
 
+    activations = tuple(ACTIVATIONS)
     multilinear = True  # second derivatives of the interpolated fields vanish: weak form or labels only
 
     def __init__(self, problem: Problem, layout: SensorLayout, width: int = 32, depth: int = 4, modes: int = 12,

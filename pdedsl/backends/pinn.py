@@ -50,6 +50,7 @@ class PINN(Backend):
     """An MLP; it also propagates derivative jets, so the forward derivative engine serves it."""
 
     supports_jets = True
+    activations = tuple(ACTIVATIONS)  # what its activation option takes (checked with the other settings)
 
     def __init__(self, problem: Problem, width: int = 64, depth: int = 4, activation: str = "tanh",
                  fourier_features: int = 0, fourier_scale: float = 1.0, seed: int = 0, auxiliary: tuple = ()):

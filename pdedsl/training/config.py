@@ -29,6 +29,19 @@ FORM_OPTIONS = {
     "mismatch_power": ("weak_mismatch_power", float),
 }
 
+FORM_EXAMPLE = "weak(particles: 300, radius: 0.05)"
+
+
+class FormError(ValueError):
+    """A form's text (``--form``) that cannot be read, pointing at the part it cannot take: the message, then
+    the text and carets under ``span`` (start, end: character offsets) on lines of their own."""
+
+    def __init__(self, why: str, text: str, span: tuple[int, int] | None = None):
+        self.why, self.text, self.span = why, text, span
+        located = "" if span is None else f"\n    {text}\n    {' ' * span[0]}{'^' * max(span[1] - span[0], 1)}"
+        super().__init__(why + located)
+
+
 KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
 #: Fewest radial Gauss points a ball rule may have: with 2, weak Poisson trained to an error of 1.2 at a loss
 #: as small as the default rule's (session 27); 4 gave 1.4e-2 and the default 4.4e-3.
@@ -41,6 +54,12 @@ _KIND_WORDS = {**KIND_NAMES, bool: "True or False", dict: "a dict", type(None): 
 #: Settings that take one of a few words (None, where allowed, picks the default).
 CHOICES = {"sampling": ("uniform", "rad"), "compile": ("auto", "on", "off"),
            "derivatives": ("auto", "forward", "autograd")}
+
+
+def is_ascii_number(text: str) -> bool:
+    """Whether ``text`` is free of characters beyond ASCII, as a number read from the user must be: ``int`` and
+    ``float`` take every script's decimal digits ('١٠' is 10) and other spaces, which pass unseen."""
+    return text.isascii()
 
 
 def _refuse_beyond_64_bits(label: str, value) -> None:
@@ -170,7 +189,7 @@ class TrainConfig:
             raise ValueError(f"unknown backend '{self.backend}' (available: {', '.join(available())})")
         self.weights = TermWeights(self.weights)
         operator = is_operator(self.backend)  # operators see a new mini-batch of members every step
-        if "(" in self.form:
+        if "(" in self.form or self.form not in FORMS:
             self.apply_form(self.form)
         if self.optimizer is None:  # (mixed: a row per flux point and component makes an lm step ~25x a weak one)
             self.optimizer = ("lm" if self.backend == "pinn" and self.derivatives != "autograd"
@@ -305,38 +324,71 @@ class TrainConfig:
             error = setting_kind_error(name, value, kinds[name], "the backend option") if name in kinds else None
             if error is not None:
                 raise TypeError(error)
+        self._check_backend_option_words()
+
+    def _check_backend_option_words(self) -> None:
+        """Refuse an option the backend lacks (``--encoder`` on a PINN) or an activation it lacks, with those it
+        has: refused with the other settings (a usage error, as ``--backend bogus`` is) rather than when the
+        network is built."""
+        from ..backends import BackendOptionError, activations, option_kinds
+
+        offered = [name for name in option_kinds(self.backend) if name != "seed"]
+        unknown = sorted(set(self.backend_options) - set(offered) - {"seed"})
+        if offered and unknown:
+            raise BackendOptionError(f"the {self.backend} backend has no option(s) {', '.join(unknown)} "
+                                     f"(its options: {', '.join(offered)})")
+        known = activations(self.backend)
+        for name in ("activation", "input_activation", "input_branch_activation"):
+            value = self.backend_options.get(name)
+            if isinstance(value, str) and known and value not in known:
+                what = "activation" if name == "activation" else name.replace("_", " ")
+                raise BackendOptionError(f"unknown {what} '{value}' for the {self.backend} backend "
+                                         f"(available: {', '.join(known)})")
 
     def apply_form(self, text: str) -> None:
         """Set the form and its options from ``"weak(particles: 300, radius: 0.05, schedule: linear)"``.
 
-        The text is split by hand, never evaluated; each option is one of
-        FORM_OPTIONS and its value a number or a word.
+        The text is split by hand, never evaluated; the form is one of FORMS, each option one of FORM_OPTIONS
+        and its value a number or a word. A FormError points into the text at what it cannot take.
         """
         match = re.fullmatch(r"\s*(\w+)\s*(?:\((.*)\))?\s*", text)
         if match is None:
-            raise ValueError(f"cannot read the form '{text}': expected e.g. weak(particles: 300, radius: 0.05)")
+            raise FormError(f"cannot read the form '{text}': expected a form, as in {FORM_EXAMPLE}", text)
+        if match.group(1) not in FORMS:
+            raise FormError(f"unknown form '{match.group(1)}' (the forms: {', '.join(FORMS)}; options ride along, "
+                            f"as in {FORM_EXAMPLE})", text, match.span(1))
         self.form = match.group(1)
         seen = set()
-        for item in filter(str.strip, (match.group(2) or "").split(",")):
+        offset = match.start(2) if match.group(2) is not None else len(text)
+        for item in (match.group(2) or "").split(","):
+            start, offset = offset, offset + len(item) + 1
+            if not item.strip():
+                continue
+            where = (start + len(item) - len(item.lstrip()), start + len(item.rstrip()))
             key, colon, value = item.partition(":") if ":" in item else item.partition("=")
             key, value = key.strip(), value.strip()
+            at_value = (where[1] - len(value), where[1])
             if not colon or key not in FORM_OPTIONS:
-                raise ValueError(f"unknown form option '{item.strip()}' (known: {', '.join(FORM_OPTIONS)}, "
-                                 "written as name: value)")
+                raise FormError(f"unknown form option '{item.strip()}' (known: {', '.join(FORM_OPTIONS)}, "
+                                "written as name: value)", text, where)
             if self.form == "strong":
-                raise ValueError(f"the strong form takes no options (got '{key}'); they are the weak and mixed "
-                                 "forms' test balls")
+                raise FormError(f"the strong form takes no options (got '{key}'); they are the weak and mixed "
+                                "forms' test balls", text, where)
             if key == "mismatch_power" and self.form != "mixed":
-                raise ValueError("mismatch_power weighs the mixed form's flux mismatch: write mixed(mismatch_power: "
-                                 f"...), not {self.form}(...)")
+                raise FormError("mismatch_power weighs the mixed form's flux mismatch: write mixed(mismatch_power: "
+                                f"...), not {self.form}(...)", text, where)
             if key in seen:
-                raise ValueError(f"form option '{key}' is given twice")
+                raise FormError(f"form option '{key}' is given twice", text, where)
             seen.add(key)
             attribute, kind = FORM_OPTIONS[key]
+            if kind is not str and not is_ascii_number(value):
+                raise FormError(f"form option '{key}' needs {KIND_NAMES[kind]} written with the ASCII digits 0-9, "
+                                f"got '{value}'", text, at_value)
             try:
                 setattr(self, attribute, kind(value))
             except ValueError:
-                raise ValueError(f"form option '{key}' needs {KIND_NAMES[kind]}, got '{value}'") from None
+                raise FormError(f"form option '{key}' needs {KIND_NAMES[kind]}, got '{value}'", text,
+                                at_value) from None
 
     def grid_points(self, problem) -> int:
         """Sensor nodes per axis for an operator backend drawing its own members."""
