@@ -4,7 +4,8 @@ Readings (``observe``) or reference values outside the domain or the time
 interval are compared with what the network extrapolates there; an input
 given on a grid that covers only part of the domain is held at its edge
 values beyond it. Neither is an error (the user may mean it), but neither
-should pass unsaid.
+should pass unsaid. Readings that all lie outside observe nothing of the
+problem: that is an error.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..errors import PdeError
 from ..layout import layout_of
 from ..npz import NpzError, read_arrays
 from ..runtime import sampling
-from .data import load_statement
+from .data import DataError, load_statement
 from .predict import equation_domains, outside_count
 
 #: Points this far off an edge (relative to the shape's scale) count as on it: files often hold float32.
@@ -27,13 +28,18 @@ COVERAGE_SLACK = 0.02
 
 def data_warnings(problem) -> list[str]:
     """One located warning per observe or reference file with points off the problem, per observed input (a
-    single-problem run does not fit it), and per input whose data do not reach the domain's edges. Files that do not fit raise DataError (located)."""
+    single-problem run does not fit it), and per input whose data do not reach the domain's edges. Files that do
+    not fit, and observe files whose points all lie off the problem, raise DataError (located)."""
     messages = []
     extent = "domain or time interval" if problem.time is not None else "domain"
     for verb, statements in (("observe", problem.observations), ("reference", problem.references)):
         for statement in statements:
             points, values = load_statement(problem, statement, verb, finite=verb == "observe")
             outside = outside_count(problem, points, slack=DATA_SLACK)
+            if verb == "observe" and outside and outside == len(values):
+                raise DataError(problem.locate(statement.span, f"'observe {statement.name}': all {outside} of its "
+                                               f"points lie outside the {extent}, so none observes the problem (a "
+                                               "file of another problem, or coordinates in other units?)"))
             if outside:
                 messages.append(problem.locate(statement.span, f"warning: '{verb} {statement.name}': {outside} "
                                                f"of its {len(values)} points lie outside the {extent}; there the "

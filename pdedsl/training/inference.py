@@ -490,10 +490,15 @@ def _physics_of(conditions) -> set:
 
 
 def _warn_outside(problem, run, observations) -> None:
-    """Observations outside the model's domain (or time interval) are read where the model extrapolates."""
-    for observed in observations:
+    """Observations outside the model's domain (or time interval) are read where the model extrapolates; a file
+    whose readings all lie outside observes nothing of it (an error at its statement, as training says)."""
+    for statement, observed in zip(problem.observations, observations):  # (observations_of keeps their order)
         columns = {a: t.double().cpu().numpy() for a, t in observed.coords.items()}
         outside = outside_count(run.problem, columns)
+        if outside and outside == len(observed.values):
+            raise InferError(problem.locate(statement.span, f"'observe {observed.name}': all {outside} of its "
+                                            "readings lie outside the model's domain, so none observes the problem "
+                                            "(a file of another problem, or coordinates in other units?)"))
         if outside:
             print(f"pdedsl: warning: {outside} of the {len(observed.values)} readings of '{observed.name}' lie "
                   f"outside the model's domain; the model extrapolates there", file=sys.stderr)

@@ -321,3 +321,17 @@ def test_the_relative_error_against_values_near_the_largest_float_is_finite_and_
         assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
         assert relative_error(np.ones(3), np.zeros(3)) is None
         assert np.isnan(relative_error(np.zeros(2), np.array([np.inf, 1.0])))  # 1e308 read by a float32 run
+
+
+def test_readings_all_outside_the_domain_are_an_error_at_the_observe_statement(tmp_path, capsys):
+    """Some readings outside: a warning (above); all of them: nothing of the problem is observed (a file of
+    another problem, or coordinates in other units), an error located at the statement, before training."""
+    np.savez(tmp_path / "obs.npz", x=np.linspace(2, 3, 11), u=np.zeros(11))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD + 'observe u from "obs.npz" noise 0.1\n')
+    assert main(["train", str(spec), "--steps", "2", "--lbfgs-steps", "0", "--points", "8", "--width", "4",
+                 "--out", str(tmp_path / "run"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "rod.pde:9:1: 'observe u': all 11 of its points lie outside the domain" in err and "pdedsl: error: " in err
+    assert "observe u from" in err and "warning: 'observe u'" not in err
+    assert not (tmp_path / "run").exists()

@@ -476,6 +476,12 @@ def test_a_spec_posed_elsewhere_than_the_model_is_warned_about(trained, tmp_path
     done = pdedsl("infer", str(tmp_path / "renamed.pde"), "--model", str(trained), "--out", str(tmp_path / "far"),
                   *quick)
     assert done.returncode == 0 and "7 of the 120 readings of 'u' lie outside the model's domain" in done.stderr
+    arrays["x"] += 5.0  # all of them: an error at the statement, as training gives
+    np.savez(tmp_path / "darcy_obs.npz", **arrays)
+    done = pdedsl("infer", str(tmp_path / "renamed.pde"), "--model", str(trained), "--out", str(tmp_path / "none"),
+                  *quick)
+    assert done.returncode == 1, done.stderr
+    assert "renamed.pde:17:1: 'observe u': all 120 of its readings lie outside the model's domain" in done.stderr
 
 
 TWO_FILES = """problem p1
