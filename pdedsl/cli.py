@@ -691,9 +691,6 @@ def _new_run(args, warn: bool):
         raise _UsageError("train needs a SPEC (or --resume DIR)")
     spec = _existing(args.spec)
     problem = api.load(spec)
-    if warn:
-        for warning in _warnings_of(problem):
-            print(warning.render(), file=sys.stderr)
     try:
         config = TrainConfig(backend=args.backend, seed=args.seed, device=args.device, precision=args.precision,
                              threads=args.threads, hard_dirichlet=not args.soft_dirichlet,
@@ -736,6 +733,13 @@ def _new_run(args, warn: bool):
         config.check_counts()
     except ValueError as error:
         raise _UsageError(str(error)) from None
+    if warn:  # (not the one that training refuses the spec with: it is said once, as the error)
+        from .training.run import nothing_to_train
+
+        refused = nothing_to_train(problem, config)
+        for warning in _warnings_of(problem):
+            if warning is not refused:
+                print(warning.render(), file=sys.stderr)
     return spec, config, Path(args.out or os.path.join("runs", problem.name))
 
 

@@ -752,3 +752,20 @@ def test_a_form_is_never_evaluated(tmp_path, capsys):
     assert main(["train", spec, "--form", f"__import__('os').system('touch {made}')", "--out",
                  str(tmp_path / "run")]) == 2
     assert "unknown form '__import__'" in capsys.readouterr().err and not made.exists()
+
+
+@pytest.mark.parametrize("backend", ["pinn", "fno"])
+def test_a_spec_with_no_field_is_refused_by_train_where_check_warns(tmp_path, capsys, backend):
+    """train said 'the problem has no fields to learn' (the pinn; fno: that the spec is no family), naming no
+    place, where check warns at the problem statement."""
+    spec = write(tmp_path, "nofield.pde", "problem p\ndomain O = interval(x: [0, 1])\nconst k = 2\n")
+    assert main(["check", spec]) == 0
+    warned = capsys.readouterr().err
+    assert f"{spec}:1:1: warning: the spec declares no field: there is nothing to solve for\n    problem p\n" \
+           "    ^^^^^^^^^\nhint: declare the unknowns" in warned
+    assert main(["train", spec, "--backend", backend, "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert f"pdedsl: error: {spec}:1:1: the spec declares no field: there is nothing to solve for\n    problem p\n" \
+           "    ^^^^^^^^^\nhint: declare the unknowns" in err
+    assert "warning" not in err and err.count("declares no field") == 1
+    assert not (tmp_path / "run").exists()

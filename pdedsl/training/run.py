@@ -31,7 +31,7 @@ from .. import api, compiler
 from ..backends import create, is_operator, new_run_options
 from ..backends.hard import HardDirichlet
 from ..codegen import load_module
-from ..errors import PdeError
+from ..errors import Diagnostic, PdeError
 from ..files import json_text, write_text
 from ..runtime.family import draw_pool, piecewise_inputs
 from . import checkpoint
@@ -42,7 +42,7 @@ from .levenberg import LevenbergMarquardt
 from .data_checks import data_warnings
 from .metrics import accuracy
 from .objective import Objective
-from .operators import OperatorObjective, held_out_pool, training_pool
+from .operators import OperatorObjective, held_out_pool, mode_of, training_pool
 from .spec_copy import DATA_FOLDER, copy_spec, place
 from .stopping import StopRequest, Stopped, stop_requests
 from .progress import Progress
@@ -399,14 +399,27 @@ def _note_uneven_shares(config: TrainConfig, operator: bool) -> None:
               f"(give multiples of {CONTEXT.world} to use them all)", file=sys.stderr)
 
 
-def _check_something_to_train(run: Run) -> None:
-    """Refuse a spec without physics or data (a loss of nothing would fail deep inside the optimiser)."""
-    problem = run.problem
+def nothing_to_train(problem, config: TrainConfig):
+    """check's warning that ``problem`` has nothing to train when this run indeed cannot train anything (else
+    None): no field, or no physics or observation to learn it from (an operator learning from labels needs no
+    physics). Training refuses the spec with it, at the place check names."""
+    from ..ir.build.statements import NO_FIELD, NOTHING_TO_TRAIN
+
     physics = problem.equations or problem.boundary_conditions or problem.initial_conditions
-    labelled = run.operator and run.objective.mode != "physics"
-    if not (physics or problem.observations or labelled):
-        raise RunError(f"{problem.source_name}: nothing to train: the spec has no equation, boundary or initial "
-                       "condition, or observation")
+    labelled = is_operator(config.backend) and mode_of(config) != "physics"
+    if problem.fields and (physics or problem.observations or labelled):
+        return None
+    said = NO_FIELD if not problem.fields else NOTHING_TO_TRAIN
+    return next((w for w in problem.warnings if w.message == said), None) or Diagnostic(said, None)
+
+
+def _check_something_to_train(problem, config: TrainConfig) -> None:
+    """Refuse a spec without fields, physics or data before anything is built (a loss of nothing would fail
+    deep inside the optimiser, a network of no outputs in its constructor), with check's message and place."""
+    refusal = nothing_to_train(problem, config)
+    if refusal is not None:
+        message = problem.locate(refusal.span, refusal.message)
+        raise RunError(message + (f"\nhint: {refusal.hint}" if refusal.hint else ""))
 
 
 def folder_exists(folder) -> bool:
@@ -443,6 +456,8 @@ def check_new_run(spec_path, config: TrainConfig, folder) -> None:
     ``--init`` that are not there, ``--init`` naming the run folder itself, a folder holding another problem's
     run or a posterior. ``pdedsl train --nproc`` checks these before torchrun starts its processes."""
     check_device(config)
+    problem = api.load(spec_path)
+    _check_something_to_train(problem, config)
     for option in ("data", "test_data", "init"):  # (the command line checks these; Python's fit does not)
         given = getattr(config, option)
         if given and not Path(given).exists():
@@ -453,7 +468,7 @@ def check_new_run(spec_path, config: TrainConfig, folder) -> None:
         raise RunError(f"--init {config.init} is the run folder itself: the new run would overwrite the weights it "
                        "starts from; train into another folder (--out)")
     if Path(folder).is_dir():
-        _check_folder_is_free(Path(folder), api.load(spec_path).name, spec_path)
+        _check_folder_is_free(Path(folder), problem.name, spec_path)
 
 
 def check_device(config: TrainConfig) -> None:
@@ -484,7 +499,6 @@ def train(spec_path, config: TrainConfig, folder, resume: bool = False, progress
     except OSError as error:
         raise RunError(f"cannot use {folder} as a run folder: {error.strerror or error}") from None
     run = Run(spec_path, config, folder, progress and CONTEXT.main)
-    _check_something_to_train(run)
     if not run.operator:  # a reference is first needed at the end: a file that does not fit fails now, not then
         for message in data_warnings(run.problem):
             if CONTEXT.main and not resume:

@@ -447,7 +447,8 @@ def test_a_spec_without_physics_or_data_is_refused_before_training(tmp_path):
     spec.write_text("domain D = interval(x: [0, 1])\nfield u\nexact u = x\n")
     problem = pdedsl.load(spec)
     assert any("nothing to train" in w.message for w in problem.warnings)
-    with pytest.raises(run_module.RunError, match="idle.pde: nothing to train"):
+    with pytest.raises(run_module.RunError, match="idle.pde:2:7: the problem has no equation, condition or "
+                                                  "observation: there is nothing to train"):  # where check warns
         train(spec, TrainConfig(**{**TINY, "steps": 2}), tmp_path / "run", progress=False)
 
 

@@ -23,6 +23,10 @@ _PHYSICS_NAMES = frozenset({CONST, PARAM, INPUT, FIELD, LET, AXIS, TIME})
 
 _PURPOSE = {"equation": "an equation", "boundary": "a boundary condition", "initial": "an initial condition"}
 
+#: Warnings of check that training turns into errors (training/run.py: nothing_to_train), by their text.
+NO_FIELD = "the spec declares no field: there is nothing to solve for"
+NOTHING_TO_TRAIN = "the problem has no equation, condition or observation: there is nothing to train"
+
 
 def _fresh_name(stem: str, used: set[str]) -> str:
     """``stem_1``, ``stem_2``, ...: the first not yet used (and now used)."""
@@ -419,12 +423,11 @@ class StatementBuilder:
                     self.sink.warning(f"field '{declaration.name}' appears in no equation or condition",
                                       declaration.span)
         elif not self.scope.of_kind(FIELD):
-            self.sink.warning("the spec declares no field: there is nothing to solve for", self._problem_span,
+            self.sink.warning(NO_FIELD, self._problem_span,
                               hint="declare the unknowns ('field u') and the equations they obey")
         elif not self._observe_count:
             for declaration in self.scope.of_kind(FIELD)[:1]:
-                self.sink.warning("the problem has no equation, condition or observation: there is nothing to "
-                                  "train", declaration.span)
+                self.sink.warning(NOTHING_TO_TRAIN, declaration.span)
         if self.time is not None and result["equations"] and not result["initial_conditions"]:
             self.sink.warning("the problem is time-dependent but has no initial condition", self.time.span)
         if self._infer_spans and not self._observe_count:
