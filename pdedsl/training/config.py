@@ -42,6 +42,9 @@ class FormError(ValueError):
         super().__init__(why + located)
 
 
+#: metrics.jsonl's records by default: every LOG_EVERY steps, and at least LOG_RECORDS of them in a short run.
+LOG_EVERY, LOG_RECORDS = 50, 20
+
 KIND_NAMES = {int: "a whole number", float: "a number", str: "a word"}
 #: Fewest radial Gauss points a ball rule may have: with 2, weak Poisson trained to an error of 1.2 at a loss
 #: as small as the default rule's (session 27); 4 gave 1.4e-2 and the default 4.4e-3.
@@ -161,7 +164,7 @@ class TrainConfig:
     # (operators.py); None: float64 for the weak form under Levenberg-Marquardt in 1-D and 2-D, else float32
     # (resolved by the run, which knows the dimension: training/weak.py default_precision)
     checkpoint_every: int = 250  # steps (Adam or L-BFGS iterations) between checkpoints
-    log_every: int = 50
+    log_every: Optional[int] = None  # steps between records of metrics.jsonl (None: log_interval chooses)
     # steps between held-out evaluations of the current iterate (exact solutions, references or the test
     # members), logged beside the losses in metrics.jsonl and drawn by `plot`; 0: only at the end
     init: Optional[str] = None  # a run folder whose trained weights this run starts from (--init: fine-tuning)
@@ -399,3 +402,12 @@ class TrainConfig:
     @property
     def total_steps(self) -> int:
         return self.steps + self.lbfgs_steps
+
+    @property
+    def log_interval(self) -> int:
+        """Steps between records of ``metrics.jsonl``: ``log_every`` if given, else 50, or fewer so that even a
+        short run logs ``LOG_RECORDS`` records (every step under twice that many): plot's loss panel showed
+        a single point for a run under 50 steps."""
+        if self.log_every is not None:
+            return self.log_every
+        return max(1, min(LOG_EVERY, self.total_steps // LOG_RECORDS))

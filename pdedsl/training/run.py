@@ -951,7 +951,7 @@ class Trainer:
         wall = time.perf_counter() - self.began
         self.bar.update(step, phase, terms)
         evaluating = config.eval_every > 0 and step % config.eval_every == 0 and step < config.total_steps
-        logging = step % config.log_every == 0 or step == config.total_steps or evaluating
+        logging = step % config.log_interval == 0 or step == config.total_steps or evaluating
         if logging and phase == "adam":
             self._settle()
         held_out = self._held_out_errors() if evaluating else {}

@@ -544,3 +544,16 @@ def test_a_vector_relations_weight_applies_to_its_components(tmp_path):
     for name in ("momentum[0]", "momentum[1]"):
         assert float(after[name]) == pytest.approx(3 * float(before[name]))
     assert float(after["boundary_1[0]"]) == pytest.approx(float(before["boundary_1[0]"]))
+
+
+def test_a_short_run_logs_enough_points_for_a_loss_curve(tmp_path):
+    """Logged every 50 steps, a 30-step run left one record, and plot's loss panel a single point: by default
+    a run logs at least 20 records (every step under 40 steps), and 50 steps apart from 1000 steps on."""
+    assert [TrainConfig(steps=n, lbfgs_steps=0).log_interval for n in (1, 30, 39, 100, 999, 1000, 5000)] == \
+        [1, 1, 1, 5, 49, 50, 50]
+    assert TrainConfig(steps=30, lbfgs_steps=0, log_every=7).log_interval == 7  # as given
+    settings = {k: v for k, v in TINY.items() if k != "log_every"}
+    train(write(tmp_path), TrainConfig(**{**settings, "steps": 25, "lbfgs_steps": 5}), tmp_path / "run",
+          progress=False)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 31))
