@@ -91,18 +91,14 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             error = np.linalg.norm(prediction - truth[member]) / max(np.linalg.norm(truth[member]), 1e-300)
             panels["truth"] = (truth[member], f"{field} (reference)")
             panels["error"] = (prediction - truth[member], f"error, rel. L2 {error:.2e}")
-        # one colour scale for the reference and the prediction, and one for the input and its generated version
-        limits = {group: _common_limits([panels[c][0] for c in group if c in panels])
-                  for group in (("truth", "prediction"), ("input", "generated"))
-                  if sum(c in panels for c in group) == 2 or group[0] == "truth"}
+        panels, limits = visible_panels(run.problem, panels, input_axes, axes)
         time = run.problem.time.name if run.problem.time is not None else None
         for index, column in enumerate(columns):
             ax = figure.add_subplot(grid[member, index])
             values, title = panels[column]
             shared = next((v for group, v in limits.items() if column in group), None)
-            panel_axes = input_axes if column in ("input", "generated") else axes
-            _panel(figure, ax, panel_axes, _blank_outside(run.problem, panel_axes, values), title, shared,
-                   diverging=column == "error", time=time)
+            panel_axes = input_axes if column in INPUT_PANELS else axes
+            _panel(figure, ax, panel_axes, values, title, shared, diverging=column == "error", time=time)
     result = read_result(folder)
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder), result)
     headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', run.objective.mode)}"
@@ -113,6 +109,23 @@ def plot_members(run, folder: Path, output: Path) -> Path:
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
     return _save(figure, output)
+
+
+#: The panels drawn over the sensor grid (the others: over the fields' nodes).
+INPUT_PANELS = ("input", "generated")
+
+
+def visible_panels(problem, panels: dict, input_axes: dict, axes: dict) -> tuple[dict, dict]:
+    """``panels`` (column -> (values, title)) with the nodes outside the domain blanked, and the colour limits
+    shared by the reference and the prediction, and by the input and its generated version, taken from the
+    nodes left visible (from all of them, an input large in the corners of a disk's grid squeezed the disk
+    into a sliver of the scale)."""
+    visible = {column: (_blank_outside(problem, input_axes if column in INPUT_PANELS else axes, values), title)
+               for column, (values, title) in panels.items()}
+    limits = {group: _common_limits([visible[c][0] for c in group if c in visible])
+              for group in (("truth", "prediction"), INPUT_PANELS)
+              if sum(c in visible for c in group) == 2 or group[0] == "truth"}
+    return visible, limits
 
 
 def _blank_outside(problem, axes: dict, values: np.ndarray) -> np.ndarray:

@@ -513,3 +513,22 @@ def test_a_fourth_order_family_trains_in_weak_form_with_its_terms_moved_twice(tm
     assert result["steps"] == 2 and result["skipped_steps"] == 0  # (a non-finite loss would skip its step)
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert records and all(np.isfinite(r["loss"]) for r in records if "loss" in r)
+
+
+def test_operator_panels_take_their_colour_limits_from_the_visible_nodes():
+    """The limits were taken before the corners outside a disk were blanked: an input large there (a field
+    drawn over the whole bounding box) squeezed the visible disk into a sliver of the colour scale."""
+    from pdedsl.training.operator_views import visible_panels
+
+    problem = api.load("problem p\ndomain D = disk(center: (0, 0), radius: 1)\nfield u\n"
+                       "input f ~ gaussian_field(length: 0.3)\nequation in D:\n    -laplace(u) = f\n"
+                       "boundary on boundary(D):\n    u = 0\n")
+    nodes = np.linspace(-1, 1, 5)
+    axes = {"x": nodes, "y": nodes}
+    inside = np.hypot(*np.meshgrid(nodes, nodes, indexing="ij")) <= 1
+    raw = {"input": (np.where(inside, 0.5, 100.0), "f"), "generated": (np.where(inside, 0.25, -100.0), "f (gen.)"),
+           "truth": (np.where(inside, 1.0, 50.0), "u"), "prediction": (np.where(inside, 2.0, -50.0), "u (pred.)"),
+           "error": (np.where(inside, 1.0, 9.0), "error")}
+    panels, limits = visible_panels(problem, raw, axes, axes)
+    assert limits[("input", "generated")] == (0.25, 0.5) and limits[("truth", "prediction")] == (1.0, 2.0)
+    assert np.isnan(panels["error"][0][0, 0]) and panels["error"][0][2, 2] == 1.0 and panels["input"][1] == "f"
