@@ -23,7 +23,7 @@ from .ir import Problem
 from .ir.build import build_problem
 from .passes import LoweredProblem
 from .passes import lower as run_passes
-from .passes.expand import MAX_DERIVATIVE_SIZE, DerivativeTooLarge
+from .passes.expand import MAX_DERIVATIVE_SIZE, DerivativesTooLarge, DerivativeTooLarge
 
 
 def read_source(text: str, name: str = "<spec>", path: str | None = None) -> Source:
@@ -47,11 +47,12 @@ def lower(problem: Problem) -> LoweredProblem:
     written out (``d(u, x, y) = d(u, y, x)``, one component of ``(u, v) = (u, v)``) can be met by nothing:
     a located error, as check gives for relations whose fields cancel as written. So is a relation whose
     derivatives grow past ``MAX_DERIVATIVE_SIZE`` nodes (``d(exp(exp(exp(exp(u)))), x, 12)``), found in
-    seconds where SymPy took minutes."""
+    seconds where SymPy took minutes; every such relation is reported, exact solutions too."""
     try:
         lowered = run_passes(problem)
-    except DerivativeTooLarge as error:
-        raise _too_large(problem, error) from None
+    except DerivativesTooLarge as error:
+        errors = error.errors + _expanded_exacts(problem)[1]
+        raise SpecError([_too_large(problem, e) for e in errors]) from None
     fields = {f.name for f in problem.fields}
     empty = [r for r in lowered.residuals if not any(q.function in fields for q in r.requests)]
     if empty:
@@ -63,16 +64,32 @@ def lower(problem: Problem) -> LoweredProblem:
     return lowered
 
 
-def _too_large(problem: Problem, error: DerivativeTooLarge) -> SpecError:
+def _too_large(problem: Problem, error: DerivativeTooLarge) -> Diagnostic:
     """The located error for a relation whose derivatives grow past what lowering takes: SymPy's n-th
     derivative of a nested function of a field grows by a factor with every order, and so do its time and
     the generated code; a field standing for the inner function keeps each derivative small."""
     kind, name, span = error.relation
-    return SpecError([Diagnostic(
+    return Diagnostic(
         f"the derivatives in {kind} '{name}' grow too large to write out: at order {error.order} one has "
         f"{error.size} terms and operators (at most {MAX_DERIVATIVE_SIZE})", span, _source_of(problem),
         hint="lower the order, or give the inner function a field of its own: for d(exp(exp(u)), x, 10), a field w "
-             "with the equation w = exp(u), and d(exp(w), x, 10)")])
+             "with the equation w = exp(u), and d(exp(w), x, 10)")
+
+
+def _expanded_exacts(problem: Problem) -> tuple[list, list[DerivativeTooLarge]]:
+    """``([(exact, its value with operators written out)], [DerivativeTooLarge for each exact solution whose
+    derivatives grow too large])``."""
+    from .passes.expand import OperatorExpander
+
+    expander = OperatorExpander(problem) if problem.exact else None
+    values, too_large = [], []
+    for exact in problem.exact:
+        try:
+            values.append((exact, expander.scalar(exact.expr).doit()))
+        except DerivativeTooLarge as error:
+            error.relation = ("exact solution", exact.name, exact.span)
+            too_large.append(error)
+    return values, too_large
 
 
 def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
@@ -88,16 +105,11 @@ def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
         value = next((v for v in map(_overflow, parts) if v is not None), None)
         if value is not None and w.name in spans:
             found.setdefault(w.name, (spans[w.name].kind, spans[w.name].span, value))
-    expander = None
-    for exact in problem.exact:
-        from .passes.expand import OperatorExpander
-
-        expander = expander or OperatorExpander(problem)
-        try:
-            value = _overflow(expander.scalar(exact.expr).doit())
-        except DerivativeTooLarge as error:
-            error.relation = ("exact solution", exact.name, exact.span)
-            raise _too_large(problem, error) from None
+    exacts, too_large = _expanded_exacts(problem)
+    if too_large:
+        raise SpecError([_too_large(problem, error) for error in too_large])
+    for exact, expanded in exacts:
+        value = _overflow(expanded)
         if value is not None:
             found.setdefault(f"exact {exact.name}", ("exact solution", exact.span, value))
     if found:

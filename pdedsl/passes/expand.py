@@ -44,6 +44,15 @@ class DerivativeTooLarge(Exception):
         self.relation = None  # (kind, name, span), set by the pass that knows which relation it lowered
 
 
+class DerivativesTooLarge(Exception):
+    """Every relation whose derivatives grew too large (each a DerivativeTooLarge with its relation): lowering
+    reports them all, as check reports every error it finds."""
+
+    def __init__(self, errors: list[DerivativeTooLarge]):
+        super().__init__(f"{len(errors)} relation(s) with derivatives too large")
+        self.errors = errors
+
+
 @lru_cache(maxsize=512)
 def _diff_once(expr: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
     """One first derivative, remembered: the strong and weak passes differentiate the same terms, and an

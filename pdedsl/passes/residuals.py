@@ -13,7 +13,7 @@ from sympy.core.function import AppliedUndef
 
 from ..ir.printing import spec_text
 from ..ir.problem import Condition, Problem
-from .expand import DerivativeTooLarge, OperatorExpander
+from .expand import DerivativesTooLarge, DerivativeTooLarge, OperatorExpander
 from .lowered import DerivativeRequest, LoweredProblem, Residual, normal_symbol
 
 
@@ -21,13 +21,14 @@ def apply_residual_assembly(problem: Problem) -> LoweredProblem:
     expander = OperatorExpander(problem)
     coordinates = [c.name for c in problem.coordinates]
     inputs = {i.name for i in problem.inputs}
-    residuals = []
+    residuals, too_large = [], []
     for condition in problem.equations + problem.boundary_conditions + problem.initial_conditions:
         try:
             lhs, rhs = expander.expand(condition.lhs), expander.expand(condition.rhs)
-        except DerivativeTooLarge as error:
+        except DerivativeTooLarge as error:  # (each relation is checked: all of them are reported)
             error.relation = (condition.kind, condition.name, condition.span)
-            raise
+            too_large.append(error)
+            continue
         source = f"{spec_text(condition.lhs)} = {spec_text(condition.rhs)}"
         if isinstance(lhs, tuple):
             for index, (left, right) in enumerate(zip(lhs, rhs)):
@@ -35,6 +36,8 @@ def apply_residual_assembly(problem: Problem) -> LoweredProblem:
                                            coordinates, inputs))
         else:
             residuals.append(_residual(condition, condition.name, lhs - rhs, source, coordinates, inputs))
+    if too_large:
+        raise DerivativesTooLarge(too_large)
     return LoweredProblem(problem, tuple(residuals))
 
 

@@ -142,3 +142,19 @@ def test_derivatives_of_abs_leave_no_derivative_the_generated_code_cannot_take()
     assert torch.allclose(flux, torch.sign(x**2 - 0.25) * 2 * x, rtol=1e-12, atol=0)
     assert torch.allclose(stiffness, torch.sign(x**2 - 0.25), rtol=1e-12, atol=0)
     assert torch.allclose(module.exact_u(coord_x=x), x)
+
+
+def test_every_relation_whose_derivatives_grow_too_large_is_reported(tmp_path, capsys):
+    """Only the first was: a compiler reports every error it finds (exact solutions with the relations)."""
+    from pdedsl.cli import main
+
+    path = tmp_path / "big.pde"
+    path.write_text("problem big\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n"
+                    "    d(exp(exp(exp(exp(u)))), x, 12) = 1\nboundary on boundary(O):\n"
+                    "    d(exp(exp(exp(exp(u)))), x, 12) = 0\nexact u = d(exp(exp(exp(exp(exp(x))))), x, 12)\n")
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "big.pde:5:5: error: the derivatives in equation 'equation_1' grow too large" in err
+    assert "big.pde:7:5: error: the derivatives in boundary 'boundary_1' grow too large" in err
+    assert "big.pde:8:1: error: the derivatives in exact solution 'u' grow too large" in err
+    assert "3 errors" in err
