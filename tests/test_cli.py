@@ -769,3 +769,13 @@ def test_a_spec_with_no_field_is_refused_by_train_where_check_warns(tmp_path, ca
            "    ^^^^^^^^^\nhint: declare the unknowns" in err
     assert "warning" not in err and err.count("declares no field") == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_latex_brackets_a_negated_sum_as_every_other_bracket(tmp_path, capsys):
+    """SymPy wrote -(k - 1) as '- (k - 1)', plain brackets beside the \\left( \\right) of every other place."""
+    path = write(tmp_path, "neg.pde", "problem p\ndomain O = interval(x: [0, 1])\nparam k = 3\nfield u\n"
+                 "equation in O:\n    -(d(u, x, 2) + u) = -(k - 1)\nboundary on boundary(O):\n    u = 0\n")
+    assert main(["show", "--latex", path]) == 0
+    latex = capsys.readouterr().out
+    assert r"- \left(\frac{\partial^{2} u}{\partial x^{2}} + u\right) = - \left(k - 1\right)" in latex
+    assert "- (" not in latex

@@ -204,6 +204,14 @@ class MathLatexPrinter(LatexPrinter):
             return rf"\arctan{{\left({self._print(expr.args[0])} \right)}}" + ("" if exp is None else f"^{{{exp}}}")
         return super()._print_Function(expr, exp)
 
+    def _print_Mul(self, expr) -> str:
+        """SymPy's, but a negated sum in \\left( \\right) as every other bracket here: its own wrote
+        ``- (k - 1)`` with plain brackets (for the products it writes factor by factor, as given, it has none)."""
+        as_given = expr.args[0] is sympy.S.One or any(isinstance(a, sympy.Number) for a in expr.args[1:])
+        if not as_given and expr.could_extract_minus_sign() and (-expr).is_Add:
+            return rf"- \left({self._print(-expr)}\right)"
+        return super()._print_Mul(expr)
+
     def print_ir_node(self, expr, exp=None) -> str:
         text = self._ir_node(expr)
         return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
