@@ -220,6 +220,20 @@ def _folded(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
+#: Characters a reader takes for one another: the digit one, small L and capital i; the digit zero and capital o.
+_GLYPHS = str.maketrans({"1": "l", "I": "l", "0": "O"})
+
+
+def look_alike(name: str, other: str) -> str | None:
+    """How two different names look alike, if they do: "case" (they differ only in case or compatibility form,
+    as ``u`` and ``U``), "glyphs" (only in 1, l, I or 0, O, as ``u1`` and ``ul``); else None."""
+    if _folded(name) == _folded(other):
+        return "case"
+    if _folded(name.translate(_GLYPHS)) == _folded(other.translate(_GLYPHS)):
+        return "glyphs"
+    return None
+
+
 def _named_letters(name: str) -> str:
     """``'х' is U+0445 CYRILLIC SMALL LETTER HA`` for each distinct character of ``name`` that is not ASCII."""
     odd = dict.fromkeys(ch for ch in name if not ch.isascii())

@@ -481,3 +481,23 @@ def test_priors_undefined_on_a_gaussian_field_are_reported_at_the_prior(prior, e
                                    "sqrt(gaussian_field(length: 0.2, mean: 10) + gaussian_field(length: 0.3, mean: 10))"])
 def test_priors_positive_or_bounded_are_silent(prior):
     assert pdedsl.load(_spec(prior=prior)).warnings == ()
+
+
+@pytest.mark.parametrize("declared, later, how", [
+    ("field u, U", "field 'U'", "differ only in case"),
+    ("field u, u1, ul", "field 'ul'", "differ only in look-alike characters (1, l, I; 0, O)"),
+    ("field u\nconst wO = 1\nconst w0 = 2", "const 'w0'", "differ only in look-alike characters"),
+    ("field u, v\ntime T: [0, 1]\nconst t = 1", "const 't'", "differ only in case")])
+def test_declared_names_that_look_alike_are_warned_about(declared, later, how):
+    """Two names one misreads for the other: a use of one meant for the other passes every check."""
+    spec = ("problem p\ndomain O = interval(x: [0, 1])\n" + declared + "\nequation in O:\n    -d(u, x, 2) = 1\n")
+    problem = pdedsl.load(spec)
+    (warning,) = [w for w in problem.warnings if "look" in w.message]
+    assert warning.message.startswith(f"{later} looks like ") and how in warning.message
+    assert warning.hint == "rename one of them: a use of one where the other was meant would pass unnoticed"
+
+
+def test_names_that_differ_visibly_are_not_warned_about():
+    problem = pdedsl.load("problem p\ndomain O = interval(x: [0, 1])\nfield u, v, u2, ux\nconst c1 = 1\nconst c2 = 2\n"
+                          "equation in O:\n    -d(u, x, 2) = 1\n")
+    assert not [w for w in problem.warnings if "look" in w.message]

@@ -14,7 +14,7 @@ from pathlib import Path
 import sympy
 from sympy.core.function import AppliedUndef
 
-from ...errors import DiagnosticSink, Source, Span, did_you_mean
+from ...errors import DiagnosticSink, Source, Span, did_you_mean, look_alike
 from ...frontend import ast
 from .. import geometry as geo
 from .. import problem as ir
@@ -32,6 +32,11 @@ _DECLARES = {
     ast.DomainDecl: DOMAIN, ast.RegionDecl: REGION, ast.ConstDecl: CONST, ast.ParamDecl: PARAM,
     ast.InputDecl: INPUT, ast.LetDecl: LET, ast.TimeDecl: TIME,
 }
+
+
+def _noun(kind: str) -> str:
+    """``field``, ``time axis``: the kind of a declaration without its article."""
+    return KIND_NOUN[kind].split(" ", 1)[1]
 
 
 def build_problem(spec: ast.Spec, source: Source, observations_read: bool = True) -> ir.Problem:
@@ -120,6 +125,23 @@ class ProblemBuilder(StatementBuilder):
             elif isinstance(statement, ast.FieldDecl):
                 for ident in statement.names:
                     self.scope.declare(FIELD, ident, statement)
+        self._warn_about_look_alikes()
+
+    def _warn_about_look_alikes(self) -> None:
+        """Warn at the later of two declared names that a reader takes for one another (``u`` and ``U``, ``u1``
+        and ``ul``): a use of one where the other was meant passes every check."""
+        declared = sorted(self.scope.declarations.values(), key=lambda d: (d.span.line, d.span.column))
+        for index, later in enumerate(declared):
+            for earlier in declared[:index]:
+                how = look_alike(later.name, earlier.name)
+                if how is None:
+                    continue
+                why = "case" if how == "case" else "look-alike characters (1, l, I; 0, O)"
+                self.sink.warning(f"{_noun(later.kind)} '{later.name}' looks like {_noun(earlier.kind)} "
+                                  f"'{earlier.name}' on line {earlier.span.line}: the names differ only in {why}",
+                                  later.span, hint="rename one of them: a use of one where the other was meant "
+                                                   "would pass unnoticed")
+                break
 
     # ---- numbers ----
     def constant_number(self, node: ast.Expr, what: str) -> float | None:
