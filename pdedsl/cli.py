@@ -725,6 +725,9 @@ def _new_run(args, warn: bool):
     for option, attribute in (("data", "data"), ("test_data", "test_data")):
         if getattr(args, option) is not None:
             setattr(config, attribute, str(Path(_existing(getattr(args, option))).resolve()))
+    if config.mode in ("supervised", "hybrid") and config.data is None:  # (an operator's: a pinn refused it)
+        raise _UsageError(f"--mode {config.mode} learns from labelled members: pass --data FILE (written by "
+                          "'pdedsl data')")
     config.backend_options = {k: getattr(args, k) for k in ("width", "depth", "activation", "modes", "latent",
                                                              "encoder")
                               if getattr(args, k) is not None}

@@ -779,3 +779,15 @@ def test_latex_brackets_a_negated_sum_as_every_other_bracket(tmp_path, capsys):
     latex = capsys.readouterr().out
     assert r"- \left(\frac{\partial^{2} u}{\partial x^{2}} + u\right) = - \left(k - 1\right)" in latex
     assert "- (" not in latex
+
+
+@pytest.mark.parametrize("mode", ["supervised", "hybrid"])
+def test_a_mode_that_learns_from_labels_without_data_is_a_usage_error(tmp_path, capsys, mode):
+    """Was exit 1 when the training pool was drawn: the options do not fit together, as --coding-batch on a
+    pinn (exit 2) does not."""
+    spec = write(tmp_path, "family.pde", GOOD.replace("field u", "field u\nparam k ~ uniform(1, 2)")
+                 .replace("= 1\n", "= k\n", 1))
+    assert main(["train", spec, "--backend", "deeponet", "--mode", mode, "--out", str(tmp_path / "run")]) == 2
+    assert f"--mode {mode} learns from labelled members: pass --data FILE (written by 'pdedsl data')" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
