@@ -427,17 +427,17 @@ def _check(args) -> int:
     return status
 
 
-def _warnings_of(problem, lowered=None) -> list:
+def _warnings_of(problem, lowered=None, form: str = "strong") -> list:
     """The spec's warnings with those that need its operators written out: a part of a domain's boundary
     without a condition on a field its equations differentiate twice (passes/coverage.py), derivatives of a
-    data input that its interpolation makes zero (passes/data_derivatives.py). A failure of either check is
+    data input that its interpolation makes zero in ``form`` (passes/data_derivatives.py). A failure of either check is
     not the spec's: that check's warnings are left out (PDEDSL_DEBUG=1 shows it), the other's kept."""
     from .passes.coverage import uncovered_boundaries
     from .passes.data_derivatives import zero_data_derivatives
 
     lowered = lowered if lowered is not None else compiler.lower(problem)
     warnings = list(problem.warnings)
-    for check in (uncovered_boundaries, zero_data_derivatives):
+    for check in (uncovered_boundaries, lambda p, lo: zero_data_derivatives(p, lo, form)):
         try:
             warnings += check(problem, lowered)
         except Exception:  # noqa: BLE001 - a warning's own failure must not stop the command
@@ -740,7 +740,7 @@ def _new_run(args, warn: bool):
         from .training.run import nothing_to_train
 
         refused = nothing_to_train(problem, config)
-        for warning in _warnings_of(problem):
+        for warning in _warnings_of(problem, form=config.form):
             if warning is not refused:
                 print(warning.render(), file=sys.stderr)
     return spec, config, Path(args.out or os.path.join("runs", problem.name))

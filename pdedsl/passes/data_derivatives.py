@@ -6,7 +6,9 @@ multilinear on a grid (and through distinct 1-D points), so every second
 derivative along one axis (``d(k, x, 2)``, and so ``laplace(k)``) is zero; or
 the nearest scattered point's value, so every derivative is zero. A residual
 that needs such a derivative trains against a zero in its place, silently;
-this pass says so at the equation that asks for it.
+this pass says so at the equation that asks for it. Under the weak or mixed
+form an equation reads what its weak form reads (``-div(k*grad(u))`` then
+needs ``k`` alone, ``laplace(k)`` on the right only ``d(k, x)``).
 """
 
 from __future__ import annotations
@@ -16,22 +18,25 @@ from ..layout import interpolation_of
 from ..npz import NpzError, read_field
 
 
-def zero_data_derivatives(problem, lowered) -> list[Diagnostic]:
-    """A warning per data input and residual needing a derivative of it that its interpolation makes zero."""
+def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagnostic]:
+    """A warning per data input and relation needing a derivative of it that its interpolation makes zero,
+    for training in ``form`` ('strong', 'weak' or 'mixed')."""
     warnings = []
+    readers = _readers(problem, lowered, form)
     for item in problem.inputs:
         if item.kind != "data" or item.data is None:
             continue
-        kind = _interpolation(item, problem.axes)
+        kind = _interpolation(item, problem.axes) if any(
+            r.function == item.name and r.orders for _, requests in readers for r in requests) else None
         if kind is None:
             continue
         seen = set()
-        for residual in lowered.residuals:
-            zero = [r.display for r in residual.requests
-                    if r.function == item.name and r.orders and _vanishes(kind, r.orders)]
-            if not zero or residual.span in seen:
+        for span, requests in readers:
+            zero = sorted({r.display for r in requests
+                           if r.function == item.name and r.orders and _vanishes(kind, r.orders)})
+            if not zero or span in seen:
                 continue
-            seen.add(residual.span)
+            seen.add(span)
             if kind == "linear":
                 why = "it is interpolated linearly between its grid nodes, so its second derivatives along an axis are"
                 hint = f"give '{item.name}' by a formula (input {item.name} = ...) where its second derivatives matter"
@@ -42,8 +47,20 @@ def zero_data_derivatives(problem, lowered) -> list[Diagnostic]:
             listed = zero[0] if len(zero) == 1 else f"{', '.join(zero[:-1])} and {zero[-1]}"
             warnings.append(Diagnostic(
                 f"{listed} of data input '{item.name}' {'is' if len(zero) == 1 else 'are'} zero everywhere: "
-                f"{why} zero", residual.span, problem.source, hint=hint, severity="warning"))
+                f"{why} zero", span, problem.source, hint=hint, severity="warning"))
     return warnings
+
+
+def _readers(problem, lowered, form: str) -> list:
+    """``(span, requests)`` per relation as the run reads it: equations by their weak forms unless strong."""
+    readers = [(r.span, r.requests) for r in lowered.residuals if form == "strong" or r.kind != "equation"]
+    if form != "strong":
+        from .weak import apply_weak_lowering
+
+        spans = {e.name: e.span for e in problem.equations}
+        weak = lowered.weak or apply_weak_lowering(lowered).weak
+        readers += [(spans.get(w.name.split("[")[0]), w.requests) for w in weak]
+    return readers
 
 
 def _interpolation(item, axes) -> str | None:

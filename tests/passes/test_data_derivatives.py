@@ -44,3 +44,22 @@ def test_any_derivative_of_scattered_data_is_said_to_be_zero(tmp_path, capsys):
 def test_first_derivatives_of_grid_data_and_values_of_scattered_data_are_not_warned_about(tmp_path, capsys):
     assert "warning" not in _check(tmp_path, capsys, "grid.npz", "-div(k*grad(u)) = 1")
     assert "warning" not in _check(tmp_path, capsys, "points.npz", "-k*laplace(u) = 1")
+
+
+def test_training_in_weak_form_warns_about_what_the_weak_form_reads(tmp_path, capsys):
+    """-div(k*grad(u)) in weak form reads k alone, so scattered k is fine there; laplace(k) on the right reads
+    only d(k, x) and d(k, y) once integrated by parts, so grid data are fine too."""
+    _files(tmp_path)
+    spec = tmp_path / "g.pde"
+
+    def warnings(file, equation, form):
+        spec.write_text(SPEC.format(file=file, equation=equation))
+        main(["train", str(spec), "--form", form, "--steps", "1", "--lbfgs-steps", "0", "--threads", "1", "-q",
+              "--out", str(tmp_path / "run"), "--points", "16"])
+        return [line for line in capsys.readouterr().err.splitlines() if "zero everywhere" in line]
+
+    assert warnings("points.npz", "-div(k*grad(u)) = 1", "strong")
+    assert not warnings("points.npz", "-div(k*grad(u)) = 1", "weak")
+    assert warnings("grid.npz", "-laplace(u) = laplace(k)", "strong")
+    assert not warnings("grid.npz", "-laplace(u) = laplace(k)", "weak")
+    assert warnings("grid.npz", "-laplace(u) = k*d(k, x, 2)", "weak")  # not in divergence form: kept strong
