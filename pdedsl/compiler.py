@@ -101,7 +101,7 @@ def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
         if _overflow(r.expr) is not None:
             found.setdefault(r.name, (r.kind, r.span, _overflow(r.expr)))
     for w in lowered.weak:
-        parts = [w.volume] + [value for _, value in w.flux] + [value for _, value in w.stiffness]
+        parts = [w.volume] + [value for _, value in w.flux + w.stiffness + w.hessian]
         value = next((v for v in map(_overflow, parts) if v is not None), None)
         if value is not None and w.name in spans:
             found.setdefault(w.name, (spans[w.name].kind, spans[w.name].span, value))

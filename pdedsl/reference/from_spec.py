@@ -65,6 +65,10 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     if domain is None or not isinstance(domain.shape, Box):
         raise ReferenceError("the reference solver needs the equation on a whole box or interval domain")
     (form,) = derive_weak_forms(problem)
+    if form.hessian:
+        raise ReferenceError("the reference solver takes second-order equations, not terms of third order or "
+                             "higher (" + ", ".join(t.removesuffix(" (twice)") for t in form.integrated
+                                                    if t.endswith(" (twice)")) + ")")
     field = problem.fields[0].name
     space = list(problem.space_symbols)
     u = sympy.Function(field)(*space)

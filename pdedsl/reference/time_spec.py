@@ -67,6 +67,9 @@ def time_spec(problem: Problem) -> TimeSpec:
     if domain is None or not isinstance(domain.shape, Box):
         raise ReferenceError("the reference solver needs the equation on a whole interval")
     (form,) = derive_weak_forms(problem)
+    if form.hessian:  # (moved twice onto the test function: a term of third order or higher)
+        raise ReferenceError("the equation has derivatives the method-of-lines solver does not take (of third "
+                             "order or higher, or mixed in space and time)")
     field = problem.fields[0].name
     x, t = problem.space_symbols[0], problem.time.symbol
     u = sympy.Function(field)(x, t)

@@ -41,6 +41,15 @@ def test_specs_outside_the_solver_are_refused_with_the_reason(name, reason):
         elliptic_spec(pdedsl.load(SPECS / f"{name}.pde"))
 
 
+def test_a_fourth_order_equation_is_refused_even_with_one_condition_a_side():
+    """Its weak form moves both derivatives of laplace(laplace(u)) onto the test function and leaves no flux:
+    without a check on that, a beam with one condition per end passed as an equation with no diffusion."""
+    beam = ("problem beam\ndomain B = interval(x: [0, 1])\nfield u\nequation in B:\n    d(u, x, 4) + u = 1\n"
+            "boundary on boundary(B):\n    u = 0\n")
+    with pytest.raises(ReferenceError, match=r"third order or higher \(d\(u, x, 4\)\)"):
+        elliptic_spec(pdedsl.load(beam))
+
+
 def test_labelled_data_for_the_two_phase_family(tmp_path):
     problem = pdedsl.load(SPECS / "darcy_two_phase.pde")
     data = generate(problem, 3, 17, seed=5)
