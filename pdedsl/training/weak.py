@@ -79,9 +79,10 @@ LM_RADIAL = {2: 8, 3: 8}  # 1-D: the default rule's floor is already float32 rou
 #: many balls as the network has parameters (see :meth:`WeakTerms.polish`). With fewer rows than parameters
 #: a step nearly interpolates its own draw, and the iterates wander between draws (2-D Poisson, seed 1: the
 #: error of successive iterates swung between 5e-7 and 2e-6). 2-D Poisson with them, seeds 0/1/2: 2.2e-7,
-#: 5.0e-7, 6.2e-7 against 2.4e-7, 7.2e-7, 8.4e-7 without. Not in 3-D by default: with 300-600 quadrature
-#: points per ball such a step costs 10-20 s on one CPU thread (``benchmarks/lm_step.py``).
-POLISH_STEPS = {1: 50, 2: 50, 3: 0}
+#: 5.0e-7, 6.2e-7 against 2.4e-7, 7.2e-7, 8.4e-7 without. 3-D Poisson (session 32, seed 0): 2.7e-6 against
+#: 6.6e-6 without, at about 6 s a step on one CPU thread since the Jacobian is worked in blocks of points
+#: (10-20 s before, when 3-D had none).
+POLISH_STEPS = {1: 50, 2: 50, 3: 50}
 #: Default particle radius as a fraction of the target's narrowest bounding-box side.
 RADIUS_FRACTION = 0.1
 #: Radii below this fraction of the target's narrowest side get a warning: a ball's residual is a difference of

@@ -221,7 +221,7 @@ def test_polish_steps_by_dimension_and_option_and_for_older_run_folders(tmp_path
                        ("poisson", "mixed"), ("poisson", "weak(polish: 0)")):
         run = Run(SPECS / f"{spec}.pde", TrainConfig(**{**SMALL, "form": form}), tmp_path / f"{spec}{len(steps)}")
         steps[spec, form] = run.objective.weak.polish_steps
-    assert list(steps.values()) == [50, 0, 7, 0, 0]
+    assert list(steps.values()) == [50, 50, 7, 0, 0]
     older = {k: v for k, v in json.loads(TrainConfig(form="weak").to_json()).items() if k != "weak_polish"}
     assert TrainConfig.from_dict(older).weak_polish == 0
     assert TrainConfig.from_dict(json.loads(TrainConfig(form="weak").to_json())).weak_polish is None
