@@ -191,10 +191,13 @@ class OperatorObjective(Objective):
         if self.mode != "physics" and not pool.labelled:
             raise FamilyError(f"mode '{self.mode}' needs labelled data (--data FILE)")
         network = getattr(model, "model", model)  # inside a HardDirichlet wrapper
-        if self.mode != "supervised" and config.form == "strong" and getattr(network, "multilinear", False) \
-                and _second_order(module):
+        multilinear = getattr(network, "multilinear", False)
+        if self.mode != "supervised" and multilinear and _second_order(module, config.form):
+            way_out = ("train it with --form weak, or supervised (--data)" if config.form == "strong" else
+                       f"--form {config.form} keeps some strong (terms not in divergence form: see pdedsl show "
+                       "--form weak); train it supervised (--data)")
             raise BackendError(f"the {config.backend} backend's fields are multilinear between grid nodes, so "
-                               "their second derivatives vanish: train it with --form weak, or supervised (--data)")
+                               f"their second derivatives vanish: {way_out}")
         self.pool = pool
         inputs = pool.operator_inputs(dtype).to(device)
         piecewise = piecewise_inputs(problem)
@@ -299,9 +302,17 @@ def _norms(values: torch.Tensor) -> torch.Tensor:
     return torch.where(norms > 0, norms, norms.mean().clamp_min(1e-30))
 
 
-def _second_order(module) -> bool:
-    return any(role == "derivative" and sum(c for _, c in key[1]) >= 2
-               for entry in module.RESIDUALS for role, key in entry["arguments"].values())
+def derivatives_read(module, form: str) -> set:
+    """The (name, ((axis, count), ...)) derivatives the run's residuals read: under --form weak or mixed each
+    equation's weak form stands in for its strong residual."""
+    entries = [e for e in module.RESIDUALS if form == "strong" or e["kind"] != "equation"]
+    entries += list(module.WEAK) if form != "strong" else []
+    return {key for entry in entries for role, key in entry["arguments"].values() if role == "derivative"}
+
+
+def _second_order(module, form: str) -> bool:
+    """Whether the residuals of ``form`` read a derivative of order 2 or more (of a field or an input)."""
+    return any(sum(c for _, c in orders) >= 2 for _, orders in derivatives_read(module, form))
 
 
 def _read_by_residuals(module, name: str) -> bool:

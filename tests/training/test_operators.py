@@ -223,6 +223,18 @@ def test_operator_errors_say_what_to_do(tmp_path):
     assert len(inputs) == 2 and inputs.flat().shape == (2, 1)
 
 
+def test_fno_refuses_a_weak_form_that_keeps_second_derivatives_strong(tmp_path):
+    """--form weak was the way out of the FNO's vanishing second derivatives, but a term not in divergence form
+    stays strong there: a*laplace(u) then trained as 0, silently."""
+    path, _ = load(tmp_path, DARCY.replace("-div(a * grad(u)) = c", "-a * laplace(u) = c"))
+    with pytest.raises(BackendError, match="second derivatives vanish.*keeps some strong"):
+        train(path, TrainConfig(backend="fno", form="weak", steps=1, samples=4, test_samples=0),
+              tmp_path / "weak", progress=False)
+    path, _ = load(tmp_path, DARCY, "divergence.pde")  # all in divergence form: trains
+    train(path, TrainConfig(backend="fno", form="weak", steps=1, samples=4, test_samples=0, weak_particles=4,
+                            backend_options={"width": 4, "depth": 1, "modes": 2}), tmp_path / "ok", progress=False)
+
+
 @pytest.mark.parametrize("backend", ["multionet", "fno"])
 def test_bf16_label_terms_train_with_float32_parameters(tmp_path, backend):
     path, problem = load(tmp_path, DARCY)
