@@ -284,6 +284,8 @@ def test_one_file_observed_twice_for_a_name_is_warned_about(tmp_path):
     (warning,) = pdedsl.load(spec).warnings
     assert warning.span.line == 8
     assert warning.message == "'u' is already observed from this file on line 6: each reading would count twice"
+    spec.write_text(spec.read_text().replace('"b.npz"', f'"../{tmp_path.name}/a.npz"'))  # one file, spelt two ways
+    assert [w.span.line for w in pdedsl.load(spec).warnings] == [7, 8]
 
 
 @pytest.mark.parametrize("equations, initial, expected", [

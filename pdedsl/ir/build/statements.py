@@ -5,6 +5,8 @@ A mix-in of :class:`ProblemBuilder`; each statement kind has one method.
 
 from __future__ import annotations
 
+import os
+
 import sympy
 from sympy.core.function import AppliedUndef
 
@@ -551,7 +553,7 @@ class StatementBuilder:
         """The same file observed twice for one name counts every reading twice (its noise as if halved)."""
         seen: dict[tuple, int] = {}
         for observation in observations:
-            key = (observation.name, observation.data.path)
+            key = (observation.name, os.path.realpath(observation.data.path))  # one file however spelt
             if key in seen:
                 self.sink.warning(f"'{observation.name}' is already observed from this file on line {seen[key]}: "
                                   "each reading would count twice", observation.span)
