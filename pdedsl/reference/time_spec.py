@@ -75,7 +75,7 @@ def time_spec(problem: Problem) -> TimeSpec:
     u = sympy.Function(field)(x, t)
     constants = {c.symbol: c.value for c in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
-    D = _diffusion(problem, form.flux[0][1] / sympy.Derivative(u, x), u, constants)
+    D = _diffusion(problem, sympy.expand(form.flux[0][1] / sympy.Derivative(u, x)), u, constants)  # sums cancel
     volume = form.volume.subs(constants)
     c = _number(sympy.diff(volume, sympy.Derivative(u, t)), {}, "the coefficient of dt(u)")
     if c == 0:

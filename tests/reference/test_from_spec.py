@@ -156,7 +156,9 @@ def test_initial_values_from_formulas_data_and_t_reach_the_time_solver(tmp_path)
 @pytest.mark.parametrize("declarations, rate, where, reason", [
     ("region left = Rod where x < 0.5", "0.1", " on left", "initial value on the whole interval 'Rod', not on "
                                                            "region 'left'"),
-    ("param k ~ uniform(0.05, 0.2)", "k", "", "fixed diffusion coefficient, not one that varies with k")])
+    ("param k ~ uniform(0.05, 0.2)", "k", "", "fixed diffusion coefficient, not one that varies with k"),
+    # a sum of fluxes over d(u, x) was not cancelled: it read as 'derivatives of third order or higher'
+    ("param k ~ uniform(0.05, 0.2)", "(0.1 + k)", "", "fixed diffusion coefficient, not one that varies with k")])
 def test_time_specs_the_solver_cannot_take_say_why(tmp_path, declarations, rate, where, reason):
     from pdedsl.reference.time_spec import time_spec
 
