@@ -16,11 +16,12 @@ import re
 import shlex
 import shutil
 import sys
+import warnings
 
 from pathlib import Path
 
 from . import __version__, api, compiler
-from .errors import InternalError, PdeError, SpecError
+from .errors import InternalError, PdeError, PdeWarning, SpecError
 from .files import json_text, make_folder_of, replacing
 from .training.config import MAX_WHOLE, FormError, is_ascii_number
 from .training.stopping import Stopped
@@ -287,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse has printed its usage message
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
     try:
-        return _COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # put back as it was when the command returns
+            warnings.showwarning = _show_warning
+            return _COMMANDS[args.command](args)
     except SpecError as error:
         _say(error.render())
         return EXIT_SPEC
@@ -371,6 +374,18 @@ def _out_of_memory(error: Exception) -> bool:
         isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)) or (
         isinstance(error, (RuntimeError, ValueError, TypeError, OverflowError))
         and any(overflow in text for overflow in _SIZE_OVERFLOWS))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """pdedsl's own warnings (a prior's sampler, say) as ``pdedsl: warning: ...``, not as Python prints them,
+    with the file, line and source text that raised them; other libraries' as Python prints them."""
+    if issubclass(category, PdeWarning):
+        _say(f"pdedsl: warning: {message}")
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
 
 
 def _say(message: str) -> None:

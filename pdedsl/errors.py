@@ -152,6 +152,10 @@ class SpecError(PdeError):
         return text
 
 
+class PdeWarning(RuntimeWarning):
+    """A warning pdedsl gives on purpose (the command line prints it as ``pdedsl: warning: ...``)."""
+
+
 class InternalError(PdeError):
     """Something went wrong inside pdedsl; never the user's fault."""
 

@@ -791,3 +791,24 @@ def test_a_mode_that_learns_from_labels_without_data_is_a_usage_error(tmp_path, 
     assert f"--mode {mode} learns from labelled members: pass --data FILE (written by 'pdedsl data')" \
         in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_pdedsl_warnings_read_as_its_own_not_as_python_source(tmp_path, capsys, monkeypatch):
+    """A prior's sampler warning reached the user as Python prints warnings: 'pdedsl/runtime/instances.py:187:
+    RuntimeWarning: ...' and the source line that raised it."""
+    import numpy as np
+
+    import pdedsl.api
+    from pdedsl.runtime.priors import MaternField
+
+    check = pdedsl.api.compiler.check
+
+    def sample_then_check(*args, **kwargs):
+        MaternField(2.0, 2.5, dense_limit=0, max_padded_size=64).sample([np.linspace(0, 1, 20)], 1, seed=0)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(pdedsl.api.compiler, "check", sample_then_check)
+    assert main(["show", write(tmp_path, "good.pde", GOOD)]) == 0
+    err = capsys.readouterr().err
+    assert "pdedsl: warning: gaussian_field: circulant embedding" in err
+    assert "RuntimeWarning" not in err and ".py:" not in err

@@ -12,6 +12,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from ...errors import PdeWarning
 from . import _checks
 from .circulant import find_embedding, grid_geometry
 from .dense import DenseEigenSampler
@@ -93,7 +94,7 @@ class MaternField(FieldPrior):
         if embedding.covariance_error > allowed:
             warnings.warn(f"gaussian_field: circulant embedding of size {embedding.padded_shape} still has negative "
                           f"eigenvalues; clipping them changes covariances by up to {embedding.covariance_error:.3g} "
-                          f"(variance {self.variance:.3g})", RuntimeWarning, stacklevel=4)
+                          f"(variance {self.variance:.3g})", PdeWarning, stacklevel=4)
         return embedding
 
     def sample(self, axes, n, seed=None):
