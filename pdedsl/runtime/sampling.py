@@ -201,6 +201,18 @@ def _project(points: Tensor, curves, axes, free: Tensor, constants) -> Tensor:
     return points
 
 
+def pinned_target(problem: Problem, target: Optional[TargetRef]) -> bool:
+    """Whether ``target`` is a region pinned inside its domain (``O where x == 0.5``: a line, a plane or a
+    point; or a curve, ``O where x == y``), which has no volume: no ball of the weak form fits in it, so its
+    equations stay strong there."""
+    if target is None or target.kind != "region":
+        return False
+    _, on_boundary, predicates = resolve_target(problem, target)
+    constants = {c.name: c.value for c in problem.constants}
+    return not on_boundary and bool(_pins(predicates, problem.axes, constants)
+                                    or _curves(predicates, problem.axes, constants))
+
+
 def _point_region(base: ShapeSampler, on_boundary, point, predicates, constants, tolerance, n, what):
     p = torch.tensor([point], dtype=F64)
     inside = base.on_boundary(p, tolerance) if on_boundary else base.contains(p, tolerance)

@@ -46,9 +46,10 @@ class Objective:
         enforced = getattr(model, "enforced", set())  # conditions built into the model need no loss term
         weak_form = config.form in ("weak", "mixed")
         for entry in module.RESIDUALS:
-            if entry["name"] in enforced or (weak_form and entry["kind"] == "equation"):
-                continue
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
+            weak = weak_form and entry["kind"] == "equation" and not sampling.pinned_target(problem, target)
+            if entry["name"] in enforced or weak:  # (an equation on a line or point stays strong: no ball fits)
+                continue
             self.groups.setdefault((entry["kind"], target), []).append(entry)
         self.observations = self._observations() if fields is None else []
         self.data_inputs = {i.name: input_interpolant(problem, i).to(device)

@@ -140,7 +140,9 @@ class WeakTerms:
         if missing:
             raise BackendError(f"no weak form could be derived for equation(s) {', '.join(missing)}; "
                                "use --form strong")
-        flat = [e["name"] for e in module.WEAK if not e["fluxes"]]
+        entries = [e for e in module.WEAK  # an equation on a line or point stays strong (see Objective)
+                   if not sampling.pinned_target(problem, TargetRef(*e["target"]) if e["target"] else None)]
+        flat = [e["name"] for e in entries if not e["fluxes"]]
         if self.mixed and flat and CONTEXT.main:
             print(f"pdedsl: note: equation{'s' if len(flat) > 1 else ''} {', '.join(flat)} "
                   f"{'have' if len(flat) > 1 else 'has'} no term in divergence form moved once by parts "
@@ -148,7 +150,7 @@ class WeakTerms:
                   f"form to stand in for: --form mixed treats {'them' if len(flat) > 1 else 'it'} as --form weak "
                   "(see pdedsl show --form mixed)",
                   file=sys.stderr)
-        for entry in module.WEAK:
+        for entry in entries:
             target = TargetRef(*entry["target"]) if entry["target"] is not None else None
             self.groups.setdefault(target, []).append(entry)
         self.interiors = {target: sampling.interior_of(problem, target) for target in self.groups}

@@ -281,3 +281,21 @@ def test_particles_that_do_not_fit_a_region_are_said_to_at_its_equation(tmp_path
     err = capsys.readouterr().err
     assert f"{spec}:6:5: the weak form's particles do not fit in region 'strip'" in err
     assert 'give them a smaller radius: --form "weak(radius: R)" with R below 0.2' in err
+
+
+def test_an_equation_on_a_point_or_line_stays_strong_in_the_weak_form(tmp_path):
+    """A pure Neumann problem pinned at a point (and along a line) trained in strong form, but --form weak
+    refused the whole spec ('too small to place weak-form particles in'): no ball fits in a point. Such
+    equations keep their strong residuals, at points on the point or line; the others go weak."""
+    spec = write(tmp_path, "problem pinned\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                 "region pin = O where x == 0.5 and y == 0.5\nregion line = O where y == 0.25\n"
+                 "equation in O:\n    -laplace(u) = 2*pi^2*cos(pi*x)*cos(pi*y)\n"
+                 "boundary on boundary(O):\n    dn(u) = 0\nequation anchor in pin:\n    u = 0\n"
+                 "equation cut in line:\n    u = cos(pi*x)*cos(pi*0.25)\n", "pinned.pde")
+    for form in ("weak", "mixed"):
+        run = Run(spec, TrainConfig(**{**TINY, "steps": 2}, form=form), tmp_path / form)
+        assert [t.name for t in run.objective.weak.groups] == ["O"]  # the equation on O alone is weak
+        strong = {entry["name"] for entries in run.objective.groups.values() for entry in entries}
+        assert {"anchor", "cut"} <= strong and "equation_1" not in strong
+    result = train(spec, TrainConfig(**{**TINY, "steps": 2}, form="weak"), tmp_path / "trained", progress=False)
+    assert result["steps"] == 2
