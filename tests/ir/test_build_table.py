@@ -503,3 +503,16 @@ def test_names_that_differ_visibly_are_not_warned_about():
     problem = pdedsl.load("problem p\ndomain O = interval(x: [0, 1])\nfield u, v, u2, ux\nconst c1 = 1\nconst c2 = 2\n"
                           "equation in O:\n    -d(u, x, 2) = 1\n")
     assert not [w for w in problem.warnings if "look" in w.message]
+
+
+def test_names_that_would_clash_with_a_posteriors_output_arrays_are_refused_where_something_is_inferred():
+    """infer's outputs name each field's spread u_std (and a_map, a_low, a_high, true_a for inputs): a field
+    'u_std' beside 'u' made 'pdedsl predict' of the posterior fail with an internal error (a reshape)."""
+    text = ("problem p\ndomain I = interval(x: [0, 1])\nfield u, u_std\nparam k = 1.0\nequation in I:\n"
+            "    -d(u, x, 2) = 1\n    u_std = k*u\nboundary on boundary(I):\n    u = 0\n{infer}")
+    assert pdedsl.load(text.format(infer="")).warnings == ()  # nothing inferred: no posterior arrays
+    with pytest.raises(pdedsl.SpecError) as caught:
+        pdedsl.load(text.format(infer="infer k\n"))
+    (error,) = caught.value.errors
+    assert (error.span.line, error.span.column) == (3, 10)
+    assert error.message.startswith("'u_std' would share its name with the posterior spread of 'u' (u_std)")

@@ -75,7 +75,25 @@ class StatementBuilder:
         self._warn_about_repeated_observations(result["observations"])
         self._warn_about_inferred_exact(result["exact"], result["params"], inferred)
         self._warn_about_exact_beside_reference(result["exact"], result["references"])
+        self._refuse_posterior_name_clashes(inferred)
         return result
+
+    #: What infer and predict of a posterior name after a field, input or param (posterior_views, inverse)
+    POSTERIOR_SUFFIXES = {"_std": "spread", "_map": "MAP estimate", "_low": "lower bound", "_high": "upper bound"}
+
+    def _refuse_posterior_name_clashes(self, inferred) -> None:
+        """A spec that infers gets posterior arrays named ``u_std``, ``a_map``, ... beside ``u`` and ``a`` in the
+        files of infer and predict: a field, input or param of such a name would be overwritten there."""
+        if not inferred:
+            return
+        names = {d.name: d for kind in (FIELD, INPUT, PARAM) for d in self.scope.of_kind(kind)}
+        for name, declaration in names.items():
+            for suffix, what in self.POSTERIOR_SUFFIXES.items():
+                base = name[:-len(suffix)]
+                if name.endswith(suffix) and base in names:
+                    self.sink.error(f"'{name}' would share its name with the posterior {what} of '{base}' ({name}) "
+                                    "in the files of infer and predict", declaration.span,
+                                    hint=f"rename '{name}'")
 
     # ---- knowns and priors ----
     def _param(self, declaration) -> ir.Param | None:
