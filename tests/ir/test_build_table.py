@@ -516,3 +516,24 @@ def test_names_that_would_clash_with_a_posteriors_output_arrays_are_refused_wher
     (error,) = caught.value.errors
     assert (error.span.line, error.span.column) == (3, 10)
     assert error.message.startswith("'u_std' would share its name with the posterior spread of 'u' (u_std)")
+
+
+@pytest.mark.parametrize("block, extra, term", [
+    ("equation data_u in I:", 'observe u from "u.npz" noise 0.1\n', "the loss term of the readings of 'u'"),
+    ("equation kl in I:", "input a ~ gaussian_field(length: 0.3)\n", "the KL term of the dgno backend"),
+    ("equation reconstruct_a in I:", "input a ~ gaussian_field(length: 0.3)\n", "the dgno backend's reconstruction"),
+    ("boundary rim_flux on boundary(I):", "", "the mixed form's flux term of equation 'rim'"),
+])
+def test_a_block_named_like_a_training_term_is_refused(tmp_path, block, extra, term):
+    """An equation named data_u beside 'observe u' shared the data term's name: training logged one term for
+    both (metrics held data_u alone), the physics was lost, and infer found 'D = 1 +- inf'."""
+    import numpy as np
+
+    np.savez(tmp_path / "u.npz", x=np.array([0.5]), u=np.array([0.1]))
+    spec = tmp_path / "p.pde"
+    spec.write_text("problem p\ndomain I = interval(x: [0, 1])\nfield u\nequation rim in I:\n    -d(u, x, 2) = 1\n"
+                    f"{block}\n    u = 0\n" + extra)
+    with pytest.raises(pdedsl.SpecError) as caught:
+        pdedsl.load(spec)
+    (error,) = caught.value.errors
+    assert error.span.line == 6 and term in error.message, error.message

@@ -76,7 +76,31 @@ class StatementBuilder:
         self._warn_about_inferred_exact(result["exact"], result["params"], inferred)
         self._warn_about_exact_beside_reference(result["exact"], result["references"])
         self._refuse_posterior_name_clashes(inferred)
+        self._refuse_training_term_names(result)
         return result
+
+    def _refuse_training_term_names(self, result) -> None:
+        """Training logs and weighs (``--weight NAME=W``) each residual under its name beside terms of its own:
+        ``data_u`` (``data_u_2``, ...) per ``observe`` file, ``kl`` and ``reconstruct_a`` (dgno), ``rim_flux``
+        (the mixed form's, per equation). A residual of one of those names would be taken for that term."""
+        terms, count = {}, {}
+        for observation in result["observations"]:
+            count[observation.name] = count.get(observation.name, 0) + 1
+            key = observation.name + (f"_{count[observation.name]}" if count[observation.name] > 1 else "")
+            terms[f"data_{key}"] = f"the loss term of the readings of '{observation.name}'"
+        random = [i.name for i in result["inputs"] if i.kind == "prior"] + \
+            [p.name for p in result["params"] if p.is_random]
+        for name in random:
+            terms[f"reconstruct_{name}"] = f"the dgno backend's reconstruction term of '{name}'"
+        if random:
+            terms["kl"] = "the KL term of the dgno backend"
+        for equation in result["equations"]:
+            terms[f"{equation.name}_flux"] = f"the mixed form's flux term of equation '{equation.name}'"
+        for condition in (*result["equations"], *result["boundary_conditions"], *result["initial_conditions"]):
+            if condition.name in terms:
+                self.sink.error(f"the name '{condition.name}' is also {terms[condition.name]}: training would "
+                                "log and weigh the two as one", self._name_spans.get(condition.name, condition.span),
+                                hint="name this block otherwise")
 
     #: What infer and predict of a posterior name after a field, input or param (posterior_views, inverse)
     POSTERIOR_SUFFIXES = {"_std": "spread", "_map": "MAP estimate", "_low": "lower bound", "_high": "upper bound"}
@@ -226,6 +250,7 @@ class StatementBuilder:
     def _blocks(self, blocks, targets):
         used = {b.name.text for b in blocks if b.name is not None and len(b.relations) == 1}
         seen: dict[str, int] = {}
+        self._name_spans: dict[str, object] = {}  # each relation's name -> where it is written (or the relation)
         out = {"equation": [], "boundary": [], "initial": []}
         for block in blocks:
             if block.name is not None:
@@ -244,6 +269,7 @@ class StatementBuilder:
                     name = block.name.text
                 else:
                     name = _fresh_name(block.name.text if block.name is not None else block.kind, used)
+                self._name_spans[name] = block.name.span if block.name is not None else relation.span
                 condition = self._relation(block, relation, name, target)
                 if condition is not None:
                     out[block.kind].append(condition)
