@@ -523,6 +523,7 @@ def test_names_that_would_clash_with_a_posteriors_output_arrays_are_refused_wher
     ("equation kl in I:", "input a ~ gaussian_field(length: 0.3)\n", "the KL term of the dgno backend"),
     ("equation reconstruct_a in I:", "input a ~ gaussian_field(length: 0.3)\n", "the dgno backend's reconstruction"),
     ("boundary rim_flux on boundary(I):", "", "the mixed form's flux term of equation 'rim'"),
+    ("boundary periodic_1 on boundary(I):", "periodic u in x\n", "the periodic statement number 1"),
 ])
 def test_a_block_named_like_a_training_term_is_refused(tmp_path, block, extra, term):
     """An equation named data_u beside 'observe u' shared the data term's name: training logged one term for

@@ -82,18 +82,19 @@ class StatementBuilder:
     def _refuse_training_term_names(self, result) -> None:
         """Training logs and weighs (``--weight NAME=W``) each residual under its name beside terms of its own:
         ``data_u`` (``data_u_2``, ...) per ``observe`` file, ``kl`` and ``reconstruct_a`` (dgno), ``rim_flux``
-        (the mixed form's, per equation). A residual of one of those names would be taken for that term."""
+        (the mixed form's, per equation), ``periodic_1``, ... A residual of one of those names would be taken
+        for that term."""
         terms, count = {}, {}
         for observation in result["observations"]:
             count[observation.name] = count.get(observation.name, 0) + 1
             key = observation.name + (f"_{count[observation.name]}" if count[observation.name] > 1 else "")
             terms[f"data_{key}"] = f"the loss term of the readings of '{observation.name}'"
-        random = [i.name for i in result["inputs"] if i.kind == "prior"] + \
-            [p.name for p in result["params"] if p.is_random]
-        for name in random:
-            terms[f"reconstruct_{name}"] = f"the dgno backend's reconstruction term of '{name}'"
-        if random:
+        if any(i.kind == "prior" for i in result["inputs"]) or any(p.is_random for p in result["params"]):
+            for name in [i.name for i in result["inputs"]] + [p.name for p in result["params"]]:
+                terms[f"reconstruct_{name}"] = f"the dgno backend's reconstruction term of '{name}'"
             terms["kl"] = "the KL term of the dgno backend"
+        for index, _ in enumerate(result["periodic"]):
+            terms[f"periodic_{index + 1}"] = f"the loss term of the periodic statement number {index + 1}"
         for equation in result["equations"]:
             terms[f"{equation.name}_flux"] = f"the mixed form's flux term of equation '{equation.name}'"
         for condition in (*result["equations"], *result["boundary_conditions"], *result["initial_conditions"]):
