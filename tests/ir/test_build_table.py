@@ -520,6 +520,9 @@ def test_names_that_would_clash_with_a_posteriors_output_arrays_are_refused_wher
 
 @pytest.mark.parametrize("block, extra, term", [
     ("equation data_u in I:", 'observe u from "u.npz" noise 0.1\n', "the loss term of the readings of 'u'"),
+    ("equation data_u in I:", "", "the data term of 'u' (its readings, or an operator's labels)"),
+    ("equation data_u_2 in I:", 'observe u from "u.npz" noise 0.1\nobserve u from "./u.npz" noise 0.2\n',
+     "the loss term of the readings of 'u'"),
     ("equation kl in I:", "input a ~ gaussian_field(length: 0.3)\n", "the KL term of the dgno backend"),
     ("equation reconstruct_a in I:", "input a ~ gaussian_field(length: 0.3)\n", "the dgno backend's reconstruction"),
     ("boundary rim_flux on boundary(I):", "", "the mixed form's flux term of equation 'rim'"),

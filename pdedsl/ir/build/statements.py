@@ -84,7 +84,9 @@ class StatementBuilder:
         ``data_u`` (``data_u_2``, ...) per ``observe`` file, ``kl`` and ``reconstruct_a`` (dgno), ``rim_flux``
         (the mixed form's, per equation), ``periodic_1``, ... A residual of one of those names would be taken
         for that term."""
-        terms, count = {}, {}
+        terms = {f"data_{f.name}": f"the data term of '{f.name}' (its readings, or an operator's labels)"
+                 for f in result["fields"]}
+        count = {}
         for observation in result["observations"]:
             count[observation.name] = count.get(observation.name, 0) + 1
             key = observation.name + (f"_{count[observation.name]}" if count[observation.name] > 1 else "")
