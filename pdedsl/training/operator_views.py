@@ -45,7 +45,7 @@ def predict_arrays(run, arrays: dict, origin: str = "members") -> dict[str, np.n
                                 labelled=False)
     except FamilyError as error:
         raise PredictError(str(error)) from None
-    if pool.layout != run.layout:
+    if pool.layout != run.layout and not _scalars_alike(pool.layout, run.layout):
         raise PredictError(f"{origin}: its grid or inputs differ from the run's sensor layout "
                            f"({' x '.join(str(n) for n in run.layout.shape)} nodes, inputs "
                            f"{', '.join(run.layout.channels + run.layout.scalars)})")
@@ -58,6 +58,12 @@ def predict_arrays(run, arrays: dict, origin: str = "members") -> dict[str, np.n
     output.update({name: values.double().cpu().numpy().reshape(shape) for name, values in predicted.items()
                    if name in {f.name for f in run.problem.fields}})
     return output
+
+
+def _scalars_alike(layout, other) -> bool:
+    """Whether two sensor layouts read the same random params and no input on a grid: the operator then
+    answers on any grid of the domain (its grid mattered to no input)."""
+    return not layout.channels and not other.channels and layout.scalars == other.scalars
 
 
 def plot_members(run, folder: Path, output: Path) -> Path:

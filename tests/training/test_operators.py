@@ -544,3 +544,25 @@ def test_operator_panels_take_their_colour_limits_from_the_visible_nodes():
     panels, limits = visible_panels(problem, raw, axes, axes)
     assert limits[("input", "generated")] == (0.25, 0.5) and limits[("truth", "prediction")] == (1.0, 2.0)
     assert np.isnan(panels["error"][0][0, 0]) and panels["error"][0][2, 2] == 1.0 and panels["input"][1] == "f"
+
+
+def test_an_operator_of_random_params_alone_answers_on_any_grid(tmp_path):
+    """A family whose members differ only in scalars reads nothing on its sensor grid, yet predict refused a
+    members file made on another grid ('its grid or inputs differ from the run's sensor layout')."""
+    import pdedsl
+    from pdedsl.training.predict import PredictError
+
+    path, problem = load(tmp_path, FAMILY)
+    solver = pdedsl.load(path).solver(backend="deeponet", width=16, depth=2)
+    solver.fit(steps=150, samples=32, batch_size=8, grid=9, interior_points=32, boundary_points=8,
+               learning_rate=3e-3, test_samples=0)
+    members = generate(problem, 5, 17, seed=11)
+    out = solver.predict_members({k: v for k, v in members.items() if k != "u"})
+    assert out["u"].shape == (5, 17)
+    errors = np.linalg.norm(out["u"] - members["u"], axis=1) / np.linalg.norm(members["u"], axis=1)
+    assert errors.mean() < 0.3
+    path, problem = load(tmp_path, DARCY, "darcy.pde")  # an input on the grid: its grid must match
+    solver = pdedsl.load(path).solver(backend="deeponet", width=8, depth=1)
+    solver.fit(steps=1, samples=4, batch_size=4, grid=9, test_samples=0)
+    with pytest.raises(PredictError, match="sensor layout"):
+        solver.predict_members({k: v for k, v in generate(problem, 2, 5, seed=1).items() if k != "u"})
