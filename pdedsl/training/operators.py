@@ -101,7 +101,7 @@ def held_out_pool(problem: Problem, config, folder: Path, layout, progress=None)
             return None, f"no reference solver for this spec ({error})"
         write(path, arrays)
         pool = pool_from_arrays(problem, arrays, str(path))
-    if pool.layout.axes != layout.axes:
+    if pool.layout.axes != layout.axes and layout.channels:  # (params alone: the grid reads no input)
         hint = ""
         if config.test_data and not config.data and len(set(pool.layout.shape)) == 1:  # drawn on --grid's nodes
             hint = (f" (its own grid is {' x '.join(str(n) for n in pool.layout.shape)}: pass --grid "

@@ -467,16 +467,16 @@ def test_a_test_data_file_that_does_not_fit_leaves_the_earlier_run_as_it_was(tmp
     metrics and results are cleared (they used to be deleted first)."""
     from pdedsl.reference.dataset import write
 
-    path, problem = load(tmp_path, FAMILY)
+    path, problem = load(tmp_path, DARCY)  # (its input a is read on the grid, so the grid must match)
     options = dict(backend="deeponet", samples=8, batch_size=4, test_samples=2, grid=9, steps=4,
                    backend_options={"width": 8, "depth": 2})
     train(path, TrainConfig(**options), tmp_path / "run", progress=False)
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file() and p.name != ".lock"}
-    np.savez(tmp_path / "wrong.npz", x=np.zeros(3))
+    np.savez(tmp_path / "wrong.npz", x=np.zeros(3), y=np.zeros(3))
     write(tmp_path / "coarse.npz", generate(problem, 2, 5, seed=5))
     (tmp_path / "text.npz").write_text("not an archive")
     for name, message in (("wrong.npz", "no array named"),
-                          ("coarse.npz", r"grid differs .* on 9 nodes \(its own grid is 5: pass --grid 5"),
+                          ("coarse.npz", r"grid differs .* on 9 x 9 nodes \(its own grid is 5 x 5: pass --grid 5"),
                           ("text.npz", "not a readable .npz")):
         with pytest.raises(FamilyError, match=message):
             train(path, TrainConfig(**options, test_data=str(tmp_path / name)), tmp_path / "run", progress=False)
@@ -561,6 +561,12 @@ def test_an_operator_of_random_params_alone_answers_on_any_grid(tmp_path):
     assert out["u"].shape == (5, 17)
     errors = np.linalg.norm(out["u"] - members["u"], axis=1) / np.linalg.norm(members["u"], axis=1)
     assert errors.mean() < 0.3
+    from pdedsl.reference.dataset import write
+
+    write(tmp_path / "test17.npz", members)  # held-out members on another grid, too
+    result = train(path, TrainConfig(backend="deeponet", steps=2, samples=8, batch_size=4, grid=9,
+                                     test_data=str(tmp_path / "test17.npz")), tmp_path / "run17", progress=False)
+    assert result["test_samples"] == 5 and result["rel_l2"]["u"] is not None
     path, problem = load(tmp_path, DARCY, "darcy.pde")  # an input on the grid: its grid must match
     solver = pdedsl.load(path).solver(backend="deeponet", width=8, depth=1)
     solver.fit(steps=1, samples=4, batch_size=4, grid=9, test_samples=0)
