@@ -73,14 +73,26 @@ MIXED_HEADER = ("the network has an output s[a] for each flux component a; the b
                 "(the mismatch weighted by the flux's stiffness k_a as (mean(k_a) / k_a)^p)")
 
 
-def flux_symbol(axis: str) -> sympy.Symbol:
+def flux_letter(problem) -> str:
+    """``s``, or where the spec has a name ``s`` (an input, say) ``σ``, then ``ς``: the flux output's letter,
+    which must not read as one of the spec's names (``s[x] = d(u, x)*a*s``)."""
+    names = {item.name for group in (problem.fields, problem.inputs, problem.params, problem.constants,
+                                     problem.lets) for item in group}
+    return next(letter for letter in ("s", "σ", "ς", "flux") if letter not in names)
+
+
+def mixed_header(letter: str) -> str:
+    return MIXED_HEADER.replace("s[a]", f"{letter}[a]").replace("with s in", f"with {letter} in")
+
+
+def flux_symbol(axis: str, letter: str = "s") -> sympy.Symbol:
     """``s[axis]``: the mixed form's flux output as shown; brackets keep it apart from every spec name."""
-    return sympy.Symbol(f"s[{axis}]")
+    return sympy.Symbol(f"{letter}[{axis}]")
 
 
-def mixed_balance(form: WeakForm, phi: sympy.Expr, space: dict[str, sympy.Symbol]) -> sympy.Expr:
+def mixed_balance(form: WeakForm, phi: sympy.Expr, space: dict[str, sympy.Symbol], letter: str = "s") -> sympy.Expr:
     """The mixed form's balance: the weak integrand with each nonzero flux component replaced by ``s[a]``."""
-    return form.integrand(phi, space, {a: flux_symbol(a) for a, f in form.flux if f != 0})
+    return form.integrand(phi, space, {a: flux_symbol(a, letter) for a, f in form.flux if f != 0})
 
 
 def _no_flux(form: WeakForm) -> str:
@@ -92,16 +104,17 @@ def _no_flux(form: WeakForm) -> str:
 def format_mixed(problem, forms: tuple[WeakForm, ...]) -> str:
     """``emit --stage lowered --form mixed``: each equation's balance and flux relations in spec syntax."""
     phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
-    lines = [f"# mixed forms of problem {problem.name}: {MIXED_HEADER}"]
+    letter = flux_letter(problem)
+    lines = [f"# mixed forms of problem {problem.name}: {mixed_header(letter)}"]
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
         lines.append(f"equation {form.name} in {target}:")
         lines.append(f"    source:      {form.source}")
-        lines.append(f"    balance:     {spec_text(mixed_balance(form, phi, space))}")
+        lines.append(f"    balance:     {spec_text(mixed_balance(form, phi, space, letter))}")
         stiffness = dict(form.stiffness)
         for axis, flux in form.flux:
             if flux != 0:
-                lines.append(f"    s[{axis}] = {spec_text(flux)}    (stiffness {spec_text(stiffness[axis])})")
+                lines.append(f"    {letter}[{axis}] = {spec_text(flux)}    (stiffness {spec_text(stiffness[axis])})")
         if not any(f != 0 for _, f in form.flux):
             lines.append(_no_flux(form))
     return "\n".join(lines) + "\n"
@@ -110,12 +123,13 @@ def format_mixed(problem, forms: tuple[WeakForm, ...]) -> str:
 def show_mixed(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
     """``show --form mixed``: each balance as mathematics, then the relations that tie s to the fields."""
     phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
-    out = [f"problem {problem.name}: mixed forms: {MIXED_HEADER}"]
+    letter = flux_letter(problem)
+    out = [f"problem {problem.name}: mixed forms: {mixed_header(letter)}"]
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
         out += ["", f"equation {form.name} in {target}:"]
-        balance = mixed_balance(form, phi, space)
-        relations = [(flux_symbol(a), f) for a, f in form.flux if f != 0]
+        balance = mixed_balance(form, phi, space, letter)
+        relations = [(flux_symbol(a, letter), f) for a, f in form.flux if f != 0]
         if latex:
             text = latex_text(balance).replace(latex_name(TEST_FUNCTION_NAME), "\\varphi_j")
             out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")

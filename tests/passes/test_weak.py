@@ -139,6 +139,20 @@ def test_cli_prints_mixed_forms(capsys):
     assert "no flux: nothing in divergence form, so the mixed form is the weak form" in capsys.readouterr().out
 
 
+def test_the_mixed_forms_flux_takes_a_letter_no_spec_name_has(tmp_path, capsys):
+    """With an input named s, 's[x] = d(u, x)*a*s' read as if the flux were defined by itself."""
+    spec = tmp_path / "s.pde"
+    spec.write_text("problem p\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                    "input s ~ exp(gaussian_field(length: 0.3))\n"
+                    "equation in O:\n    -div(s*grad(u)) = 1\nboundary on boundary(O):\n    u = 0\n")
+    assert main(["emit", "--stage", "lowered", "--form", "mixed", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "σ[x] = d(u, x)*s    (stiffness s)" in out and "an output σ[a] for each flux" in out
+    assert "s[x]" not in out
+    assert main(["show", "--form", "mixed", str(spec)]) == 0
+    assert "σ[x]" in capsys.readouterr().out
+
+
 def test_emit_refuses_a_form_for_stages_without_one(capsys):
     assert main(["emit", "--stage", "ir", "--form", "weak", str(SPECS[0].parent / "poisson.pde")]) == 2
     assert "stage 'ir' has no form" in capsys.readouterr().err
