@@ -291,11 +291,12 @@ def test_an_equation_on_a_point_or_line_stays_strong_in_the_weak_form(tmp_path):
                  "region pin = O where x == 0.5 and y == 0.5\nregion line = O where y == 0.25\n"
                  "equation in O:\n    -laplace(u) = 2*pi^2*cos(pi*x)*cos(pi*y)\n"
                  "boundary on boundary(O):\n    dn(u) = 0\nequation anchor in pin:\n    u = 0\n"
-                 "equation cut in line:\n    u = cos(pi*x)*cos(pi*0.25)\n", "pinned.pde")
+                 "equation cut in line:\n    u = cos(pi*x)*cos(pi*0.25)\n"
+                 "region diagonal = O where x == y\nequation slant in diagonal:\n    u = cos(pi*x)^2\n", "pinned.pde")
     for form in ("weak", "mixed"):
         run = Run(spec, TrainConfig(**{**TINY, "steps": 2}, form=form), tmp_path / form)
         assert [t.name for t in run.objective.weak.groups] == ["O"]  # the equation on O alone is weak
         strong = {entry["name"] for entries in run.objective.groups.values() for entry in entries}
-        assert {"anchor", "cut"} <= strong and "equation_1" not in strong
+        assert {"anchor", "cut", "slant"} <= strong and "equation_1" not in strong  # (a curve has no volume)
     result = train(spec, TrainConfig(**{**TINY, "steps": 2}, form="weak"), tmp_path / "trained", progress=False)
     assert result["steps"] == 2
