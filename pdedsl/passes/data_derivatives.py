@@ -6,7 +6,10 @@ multilinear on a grid (and through distinct 1-D points), so every second
 derivative along one axis (``d(k, x, 2)``, and so ``laplace(k)``) is zero; or
 the nearest scattered point's value, so every derivative is zero. A residual
 that needs such a derivative trains against a zero in its place, silently;
-this pass says so at the equation that asks for it. Under the weak or mixed
+this pass says so at the equation that asks for it. A random input without a
+``threshold`` is drawn on a grid and interpolated multilinearly too (one
+instance, or an operator's members), so the same holds for its second
+derivatives. Under the weak or mixed
 form an equation reads what its weak form reads (``-div(k*grad(u))`` then
 needs ``k`` alone, ``laplace(k)`` on the right only ``d(k, x)``).
 """
@@ -24,7 +27,7 @@ def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagno
     warnings = []
     readers = _readers(problem, lowered, form)
     for item in problem.inputs:
-        if item.kind != "data" or item.data is None:
+        if not (item.kind == "data" and item.data is not None or _smooth_prior(item)):
             continue
         kind = _interpolation(item, problem.axes) if any(
             r.function == item.name and r.orders for _, requests in readers for r in requests) else None
@@ -37,7 +40,12 @@ def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagno
             if not zero or span in seen:
                 continue
             seen.add(span)
-            if kind == "linear":
+            if item.kind == "prior":
+                why = ("each draw of it is taken on a grid and interpolated linearly between the nodes, so its second "
+                       "derivatives along an axis are")
+                hint = ("write the equation so that it needs first derivatives of it at most, or train --form weak "
+                        "where that moves them onto the test function")
+            elif kind == "linear":
                 why = "it is interpolated linearly between its grid nodes, so its second derivatives along an axis are"
                 hint = f"give '{item.name}' by a formula (input {item.name} = ...) where its second derivatives matter"
             else:
@@ -45,8 +53,9 @@ def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagno
                 hint = (f"give '{item.name}' on a grid (1-D axis arrays and values of shape (len(x), len(y), ...)), "
                         f"interpolated linearly, or by a formula (input {item.name} = ...)")
             listed = zero[0] if len(zero) == 1 else f"{', '.join(zero[:-1])} and {zero[-1]}"
+            what = "random input" if item.kind == "prior" else "data input"
             warnings.append(Diagnostic(
-                f"{listed} of data input '{item.name}' {'is' if len(zero) == 1 else 'are'} zero everywhere: "
+                f"{listed} of {what} '{item.name}' {'is' if len(zero) == 1 else 'are'} zero everywhere: "
                 f"{why} zero", span, problem.source, hint=hint, severity="warning"))
     return warnings
 
@@ -63,7 +72,17 @@ def _readers(problem, lowered, form: str) -> list:
     return readers
 
 
+def _smooth_prior(item) -> bool:
+    """A random input evaluated multilinearly between its grid nodes (a ``threshold`` one is piecewise constant,
+    by design: two phases stay two phases)."""
+    from ..ir import nodes
+
+    return item.kind == "prior" and item.prior is not None and not item.prior.atoms(nodes.Threshold)
+
+
 def _interpolation(item, axes) -> str | None:
+    if item.kind == "prior":
+        return "linear"
     try:
         values, coordinates = read_field(item.data.path, item.name, tuple(axes))
     except (NpzError, OSError, ValueError):  # a file that does not read is reported elsewhere

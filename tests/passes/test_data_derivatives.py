@@ -63,3 +63,18 @@ def test_training_in_weak_form_warns_about_what_the_weak_form_reads(tmp_path, ca
     assert warnings("grid.npz", "-laplace(u) = laplace(k)", "strong")
     assert not warnings("grid.npz", "-laplace(u) = laplace(k)", "weak")
     assert warnings("grid.npz", "-laplace(u) = k*d(k, x, 2)", "weak")  # not in divergence form: kept strong
+
+
+def test_second_derivatives_of_a_smooth_random_input_are_said_to_be_zero(tmp_path, capsys):
+    """Each draw is taken on a grid and interpolated multilinearly (one instance, or operator members); a
+    threshold input is piecewise constant by design and is left to the weak and mixed forms' notes."""
+    spec = tmp_path / "r.pde"
+    for prior, warned in (("exp(gaussian_field(length: 0.3))", True),
+                          ("threshold(gaussian_field(length: 0.3), below: 1, above: 2)", False)):
+        spec.write_text(f"problem r\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\ninput a ~ {prior}\n"
+                        "equation in O:\n    -div(a*grad(u)) + d(a, x, 2)*u = 1\n"
+                        "boundary on boundary(O):\n    u = 0\n")
+        assert main(["check", "-q", str(spec)]) == 0
+        err = capsys.readouterr().err
+        assert ("r.pde:6:5: warning: d(a, x, 2) of random input 'a' is zero everywhere" in err) == warned, err
+        assert "d(a, x) " not in err  # first derivatives of the interpolant are its slopes
