@@ -184,8 +184,9 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--lbfgs-steps", type=_whole, help="steps of the phase after Adam: without --model the PINN's "
                        "(Levenberg-Marquardt; default: 200), with it the MAP search's L-BFGS (default: 200)")
     infer.add_argument("--threads", type=_whole,
-                       help="without --model: CPU threads for the PINN fit, as train's --threads (0: torch's "
-                            "default; default: 1, and every core for the Levenberg-Marquardt phase)")
+                       help="CPU threads: without --model for the PINN fit, as train's --threads (0: torch's "
+                            "default; default: 1, and every core for the Levenberg-Marquardt phase); with a dgno "
+                            "model for the MAP search and the chains (default: torch's)")
     infer.add_argument("--instance", type=_whole, metavar="SEED",
                        help="without --model: solve with the spec's random inputs and params drawn with SEED (those "
                             "not inferred)")
@@ -833,10 +834,14 @@ def _infer(args) -> int:
             value = getattr(args, option)
             if value is not None and value < 0:
                 raise _UsageError(f"--{option.replace('_', '-')} must be at least 0 (got {value})")
-        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "instance", "threads") if getattr(args, o) is not None]
+        ignored = [f"--{o.replace('_', '-')}" for o in ("steps", "instance") if getattr(args, o) is not None]
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the PINN fit without "
                   "--model; with a dgno model they do nothing", file=sys.stderr)
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
         with _removed_if_left_empty(folder):
             report = infer(spec, args.model, folder, settings, progress=not args.quiet)
     else:

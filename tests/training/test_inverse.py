@@ -588,8 +588,24 @@ def test_a_pinn_inference_takes_threads_as_train_does(tmp_path):
     done = pdedsl(*command, "--threads", "-1")
     assert done.returncode == 2 and "--threads must be at least 0 (got -1)" in done.stderr
     done = pdedsl("infer", "specs/heat_inverse.pde", "--model", str(tmp_path / "heat"), "--out",
-                  str(tmp_path / "post"), "--threads", "1", "-q")  # (not a dgno run: refused after the warning)
-    assert "--threads sets the PINN fit without --model; with a dgno model they do nothing" in done.stderr
+                  str(tmp_path / "post"), "--threads", "1", "--steps", "3", "-q")  # (not a dgno run: refused)
+    assert "--steps sets the PINN fit without --model; with a dgno model they do nothing" in done.stderr
+    assert "--threads" not in done.stderr  # it limits the MAP search and the chains with a model too
+
+
+def test_threads_limit_an_inference_with_a_model(trained, monkeypatch, tmp_path):
+    """--threads said it did nothing with a model, and the MAP search and chains took every core."""
+    import torch
+
+    from pdedsl import cli
+
+    seen = []
+    monkeypatch.setattr(torch, "set_num_threads", seen.append)
+    monkeypatch.setattr("pdedsl.training.inference.infer", lambda *a, **k: (_ for _ in ()).throw(SystemExit(7)))
+    with pytest.raises(SystemExit):
+        cli.main(["infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(tmp_path / "post"),
+                  "--threads", "3", "-q"])
+    assert seen == [3]
 
 
 def test_a_random_param_can_be_inferred_with_its_spread(tmp_path):
