@@ -111,6 +111,15 @@ _EXAMPLES: dict[str, list[str]] = {
     "an equation block says where it holds with 'in': equation NAME in DOMAIN:": [
         "equation on O:\n    u = 0\n",
     ],
+    "a periodic statement takes one axis: write one statement per axis (periodic u in x, then periodic u in y)": [
+        "periodic u in x, y\n",
+        "periodic u in x y\n",
+    ],
+    "a region's predicate compares with '==' ('where x == 0'); '=' makes equations": [
+        "region r = O where x = 0\n",
+        "region r = boundary(O) where x = 0\n",
+        "region r = O where x < 1 and y = 0\n",
+    ],
     "a data file name is a double-quoted string: \"file.npz\"": [
         "observe u from u.npz\n",
         "reference u from u.npz\n",
