@@ -6,7 +6,7 @@ import sympy
 
 from ..ir.printing import latex_name, latex_text, math_text, spec_text
 from .lowered import LoweredProblem
-from .weak import TEST_FUNCTION_NAME, WeakForm, test_function
+from .weak import WeakForm, spec_names, test_function, test_function_letter
 
 
 def format_lowered(lowered: LoweredProblem) -> str:
@@ -33,7 +33,7 @@ def _readable(expr: sympy.Expr, requests) -> sympy.Expr:
 def format_weak(problem, forms: tuple[WeakForm, ...]) -> str:
     """``emit --stage lowered --form weak``: each equation's weak form in spec syntax."""
     phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
-    lines = [f"# weak forms of problem {problem.name}: for every test function {TEST_FUNCTION_NAME} that vanishes "
+    lines = [f"# weak forms of problem {problem.name}: for every test function {phi.func.__name__} that vanishes "
              "outside a small ball inside the target, the integrand's mean over the ball is zero"]
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
@@ -50,14 +50,14 @@ def format_weak(problem, forms: tuple[WeakForm, ...]) -> str:
 def show_weak(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
     """``show --form weak``: each weak form as mathematics, the integral over a test ball B_j."""
     phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
-    out = [f"problem {problem.name}: weak forms, for every test function {TEST_FUNCTION_NAME} supported in a "
+    out = [f"problem {problem.name}: weak forms, for every test function {phi.func.__name__} supported in a "
            "ball B_j inside the target (mean over B_j of each integrand = 0)"]
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
         out += ["", f"equation {form.name} in {target}:"]
         integrand = form.integrand(phi, space)
         if latex:
-            text = latex_text(integrand).replace(latex_name(TEST_FUNCTION_NAME), "\\varphi_j")
+            text = latex_text(integrand).replace(latex_name(phi.func.__name__), test_function_letter(problem)[1] + "_j")
             out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")
         else:
             out.extend("    " + line for line in math_text(integrand, sympy.Integer(0)).split("\n"))
@@ -76,8 +76,7 @@ MIXED_HEADER = ("the network has an output s[a] for each flux component a; the b
 def flux_letter(problem) -> str:
     """``s``, or where the spec has a name ``s`` (an input, say) ``σ``, then ``ς``: the flux output's letter,
     which must not read as one of the spec's names (``s[x] = d(u, x)*a*s``)."""
-    names = {item.name for group in (problem.fields, problem.inputs, problem.params, problem.constants,
-                                     problem.lets) for item in group}
+    names = spec_names(problem)
     return next(letter for letter in ("s", "σ", "ς", "flux") if letter not in names)
 
 
@@ -96,7 +95,7 @@ def mixed_balance(form: WeakForm, phi: sympy.Expr, space: dict[str, sympy.Symbol
 
 
 def _no_flux(form: WeakForm) -> str:
-    why = "its divergence-form terms move twice onto φ[j], leaving no first-order flux" if form.hessian \
+    why = "its divergence-form terms move twice onto the test function, leaving no first-order flux" if form.hessian \
         else "nothing in divergence form"
     return f"    no flux: {why}, so the mixed form is the weak form"
 
@@ -131,7 +130,7 @@ def show_mixed(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str
         balance = mixed_balance(form, phi, space, letter)
         relations = [(flux_symbol(a, letter), f) for a, f in form.flux if f != 0]
         if latex:
-            text = latex_text(balance).replace(latex_name(TEST_FUNCTION_NAME), "\\varphi_j")
+            text = latex_text(balance).replace(latex_name(phi.func.__name__), test_function_letter(problem)[1] + "_j")
             out.append("    \\int_{B_j} \\left(" + text + "\\right) dx = 0")
             out += ["    " + latex_text(lhs, rhs) for lhs, rhs in relations]
         else:

@@ -48,6 +48,9 @@ from .lowered import LoweredProblem, WeakResidual
 
 #: The test function: its name holds brackets, which no spec name can, so it never collides.
 TEST_FUNCTION_NAME = "φ[j]"
+#: Its letters as shown (and in LaTeX), the first one no spec name takes: beside a field φ it is ψ[j], as
+#: 'φ⋅φ[j]' would read as one name twice.
+TEST_FUNCTION_LETTERS = (("φ", "\\varphi"), ("ψ", "\\psi"), ("ϑ", "\\vartheta"))
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,20 @@ class WeakForm:
                 + self.volume * phi)
 
 
+def spec_names(problem: Problem) -> set[str]:
+    """The names a spec declares that an expression may hold (fields, inputs, params, consts, lets)."""
+    return {item.name for group in (problem.fields, problem.inputs, problem.params, problem.constants,
+                                    problem.lets) for item in group}
+
+
+def test_function_letter(problem: Problem) -> tuple[str, str]:
+    """``(letter, LaTeX macro)`` of the test function as shown for ``problem`` (see TEST_FUNCTION_LETTERS)."""
+    names = spec_names(problem)
+    return next((pair for pair in TEST_FUNCTION_LETTERS if pair[0] not in names), TEST_FUNCTION_LETTERS[-1])
+
+
 def test_function(problem: Problem) -> sympy.Expr:
-    return sympy.Function(TEST_FUNCTION_NAME)(*problem.space_symbols)
+    return sympy.Function(f"{test_function_letter(problem)[0]}[j]")(*problem.space_symbols)
 
 
 def derive_weak_forms(problem: Problem, skip_failures: bool = False) -> tuple[WeakForm, ...]:
