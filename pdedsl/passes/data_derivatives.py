@@ -11,7 +11,8 @@ this pass says so at the equation that asks for it. A random input without a
 instance, or an operator's members), so the same holds for its second
 derivatives. Under the weak or mixed
 form an equation reads what its weak form reads (``-div(k*grad(u))`` then
-needs ``k`` alone, ``laplace(k)`` on the right only ``d(k, x)``).
+needs ``k`` alone, ``laplace(k)`` on the right only ``d(k, x)``; an equation on a region
+without volume, ``O where x == 0.5``, stays strong there).
 """
 
 from __future__ import annotations
@@ -61,14 +62,19 @@ def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagno
 
 
 def _readers(problem, lowered, form: str) -> list:
-    """``(span, requests)`` per relation as the run reads it: equations by their weak forms unless strong."""
-    readers = [(r.span, r.requests) for r in lowered.residuals if form == "strong" or r.kind != "equation"]
-    if form != "strong":
-        from .weak import apply_weak_lowering
+    """``(span, requests)`` per relation as the run reads it: equations by their weak forms unless strong, or
+    unless on a region with no volume (``O where x == 0.5``), where training keeps them strong (no ball fits)."""
+    if form == "strong":
+        return [(r.span, r.requests) for r in lowered.residuals]
+    from ..runtime.sampling import pinned_target
+    from .weak import apply_weak_lowering
 
-        spans = {e.name: e.span for e in problem.equations}
-        weak = lowered.weak or apply_weak_lowering(lowered).weak
-        readers += [(spans.get(w.name.split("[")[0]), w.requests) for w in weak]
+    readers = [(r.span, r.requests) for r in lowered.residuals
+               if r.kind != "equation" or pinned_target(problem, r.target)]
+    spans = {e.name: e.span for e in problem.equations}
+    weak = lowered.weak or apply_weak_lowering(lowered).weak
+    readers += [(spans.get(w.name.split("[")[0]), w.requests) for w in weak
+                if not pinned_target(problem, w.target)]
     return readers
 
 

@@ -78,3 +78,15 @@ def test_second_derivatives_of_a_smooth_random_input_are_said_to_be_zero(tmp_pat
         err = capsys.readouterr().err
         assert ("r.pde:6:5: warning: d(a, x, 2) of random input 'a' is zero everywhere" in err) == warned, err
         assert "d(a, x) " not in err  # first derivatives of the interpolant are its slopes
+
+
+def test_an_equation_on_a_line_keeps_its_strong_reading_in_weak_form(tmp_path, capsys):
+    """No ball fits on 'O where x == 0.5', so the weak form trains that equation strong (laplace(k) read as 0)."""
+    _files(tmp_path)
+    spec = tmp_path / "g.pde"
+    spec.write_text(SPEC.format(file="grid.npz", equation="-laplace(u) = 1").replace(
+        "boundary on", "region C = O where x == 0.5\nequation in C:\n    u = laplace(k)\nboundary on"))
+    main(["train", str(spec), "--form", "weak", "--steps", "1", "--lbfgs-steps", "0", "--threads", "1", "-q",
+          "--out", str(tmp_path / "run"), "--points", "16"])
+    err = capsys.readouterr().err
+    assert "g.pde:9:5: warning: d(k, x, 2) and d(k, y, 2) of data input 'k' are zero everywhere" in err, err
