@@ -28,6 +28,7 @@ import torch
 from ..backends import BackendError
 from ..backends.operator import OperatorInputs
 from ..ir.problem import Problem
+from ..passes.lowered import DerivativeRequest
 from ..reference.dataset import generate, write
 from ..reference.from_spec import ReferenceError
 from ..runtime import priors
@@ -194,8 +195,7 @@ class OperatorObjective(Objective):
         multilinear = getattr(network, "multilinear", False)
         if self.mode != "supervised" and multilinear and _second_order(module, config.form):
             way_out = ("train it with --form weak, or supervised (--data)" if config.form == "strong" else
-                       f"--form {config.form} keeps some strong (terms not in divergence form: see pdedsl show "
-                       "--form weak); train it supervised (--data)")
+                       f"--form {config.form} {_why_second_order(module, config.form)}; train it supervised (--data)")
             raise BackendError(f"the {config.backend} backend's fields are multilinear between grid nodes, so "
                                f"their second derivatives vanish: {way_out}")
         self.pool = pool
@@ -313,6 +313,20 @@ def derivatives_read(module, form: str) -> set:
 def _second_order(module, form: str) -> bool:
     """Whether the residuals of ``form`` read a derivative of order 2 or more (of a field or an input)."""
     return any(sum(c for _, c in orders) >= 2 for _, orders in derivatives_read(module, form))
+
+
+def _why_second_order(module, form: str) -> str:
+    """What the weak or mixed form still reads of second order, and where (``d(u, x, 2) in equation_1``): a
+    term kept strong, a factor of a third- or fourth-order term moved twice onto the test function
+    (``laplace(u)`` of ``laplace(laplace(u))``), or a condition."""
+    entries = [e for e in module.RESIDUALS if e["kind"] != "equation"] + list(module.WEAK)
+    read = {}
+    for entry in entries:
+        for role, key in entry["arguments"].values():
+            if role == "derivative" and sum(c for _, c in key[1]) >= 2:
+                read.setdefault(DerivativeRequest(key[0], tuple(key[1])).display, []).append(entry["name"])
+    listed = "; ".join(f"{d} in {', '.join(dict.fromkeys(names))}" for d, names in sorted(read.items()))
+    return f"still reads second derivatives ({listed}; see pdedsl show --form {form})"
 
 
 def _read_by_residuals(module, name: str) -> bool:

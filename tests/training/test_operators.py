@@ -227,12 +227,22 @@ def test_fno_refuses_a_weak_form_that_keeps_second_derivatives_strong(tmp_path):
     """--form weak was the way out of the FNO's vanishing second derivatives, but a term not in divergence form
     stays strong there: a*laplace(u) then trained as 0, silently."""
     path, _ = load(tmp_path, DARCY.replace("-div(a * grad(u)) = c", "-a * laplace(u) = c"))
-    with pytest.raises(BackendError, match="second derivatives vanish.*keeps some strong"):
+    with pytest.raises(BackendError, match=r"second derivatives vanish.*still reads second derivatives \(d\(u, x, 2\)"):
         train(path, TrainConfig(backend="fno", form="weak", steps=1, samples=4, test_samples=0),
               tmp_path / "weak", progress=False)
     path, _ = load(tmp_path, DARCY, "divergence.pde")  # all in divergence form: trains
     train(path, TrainConfig(backend="fno", form="weak", steps=1, samples=4, test_samples=0, weak_particles=4,
                             backend_options={"width": 4, "depth": 1, "modes": 2}), tmp_path / "ok", progress=False)
+
+
+def test_fno_refusing_a_fourth_order_weak_form_names_the_terms_moved_twice(tmp_path):
+    """laplace(laplace(u)) is in divergence form and moves twice, but its factor laplace(u) is a second derivative:
+    the refusal must not send the reader looking for terms outside divergence form."""
+    path, _ = load(tmp_path, DARCY.replace("-div(a * grad(u)) = c", "laplace(laplace(u)) - div(a * grad(u)) = c"))
+    with pytest.raises(BackendError, match="second derivatives vanish") as error:
+        train(path, TrainConfig(backend="fno", form="weak", steps=1, samples=4, test_samples=0),
+              tmp_path / "weak", progress=False)
+    assert "still reads second derivatives (d(u, x, 2) in equation_1; d(u, y, 2) in equation_1;" in str(error.value)
 
 
 @pytest.mark.parametrize("backend", ["multionet", "fno"])
