@@ -38,6 +38,7 @@ def format_weak(problem, forms: tuple[WeakForm, ...]) -> str:
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
         lines.append(f"equation {form.name} in {target}:")
+        lines += _trained_strong(problem, form)
         lines.append(f"    source:      {form.source}")
         lines.append(f"    integrand:   {spec_text(form.integrand(phi, space))}")
         lines.append(f"    by parts:    {', '.join(form.integrated) or 'nothing (no divergence-form term)'}")
@@ -47,6 +48,17 @@ def format_weak(problem, forms: tuple[WeakForm, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _trained_strong(problem, form: WeakForm) -> list[str]:
+    """A line saying that training keeps this equation strong, where its region has no volume (``O where
+    x == 0.5``: no test ball fits; see ``sampling.pinned_target``), else nothing."""
+    from ..runtime.sampling import pinned_target
+
+    if not pinned_target(problem, form.target):
+        return []
+    return [f"    trained strong: region {form.target.name} has no volume (a line, a point or a curve), so no test "
+            "ball fits in it; training keeps the residual as written there"]
+
+
 def show_weak(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
     """``show --form weak``: each weak form as mathematics, the integral over a test ball B_j."""
     phi, space = test_function(problem), {s.name: s for s in problem.space_symbols}
@@ -54,7 +66,7 @@ def show_weak(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str:
            "ball B_j inside the target (mean over B_j of each integrand = 0)"]
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
-        out += ["", f"equation {form.name} in {target}:"]
+        out += ["", f"equation {form.name} in {target}:"] + _trained_strong(problem, form)
         integrand = form.integrand(phi, space)
         if latex:
             text = latex_text(integrand).replace(latex_name(phi.func.__name__), test_function_letter(problem)[1] + "_j")
@@ -108,6 +120,7 @@ def format_mixed(problem, forms: tuple[WeakForm, ...]) -> str:
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
         lines.append(f"equation {form.name} in {target}:")
+        lines += _trained_strong(problem, form)
         lines.append(f"    source:      {form.source}")
         lines.append(f"    balance:     {spec_text(mixed_balance(form, phi, space, letter))}")
         stiffness = dict(form.stiffness)
@@ -126,7 +139,7 @@ def show_mixed(problem, forms: tuple[WeakForm, ...], latex: bool = False) -> str
     out = [f"problem {problem.name}: mixed forms: {mixed_header(letter)}"]
     for form in forms:
         target = str(form.target) if form.target is not None else "the whole domain"
-        out += ["", f"equation {form.name} in {target}:"]
+        out += ["", f"equation {form.name} in {target}:"] + _trained_strong(problem, form)
         balance = mixed_balance(form, phi, space, letter)
         relations = [(flux_symbol(a, letter), f) for a, f in form.flux if f != 0]
         if latex:

@@ -193,3 +193,16 @@ equation in O:
     (form,) = derive_weak_forms(_load(spec))
     assert _flux_text(form) == {"x": "k*d(u, x)"}
     assert "def weak_equation_1" in api.compile(spec)
+
+
+def test_listings_say_an_equation_on_a_line_is_trained_strong():
+    """No ball fits in 'O where x == 0.5': training keeps that equation's strong residual, and the listings say so."""
+    from pdedsl.passes.listing import show_mixed, show_weak
+
+    problem = _load(SQUARE + "region C = O where x == 0.5\nequation in O:\n    -laplace(u) = 1\n"
+                    "equation in C:\n    u = laplace(k)\nboundary on boundary(O):\n    u = 0\n")
+    forms = derive_weak_forms(problem)
+    for listing in (format_weak, format_mixed, show_weak, show_mixed):
+        text = listing(problem, forms)
+        assert text.count("trained strong") == 1, (listing, text)
+        assert text.index("trained strong") > text.index("equation equation_2 in C"), (listing, text)
