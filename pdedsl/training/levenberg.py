@@ -93,7 +93,8 @@ class LevenbergMarquardt:
         return {k: v.detach() for k, v in rows.items()}, jacobian
 
     def _extra_columns(self, batches: dict) -> torch.Tensor:
-        """Columns of inferred scalars by central differences (a handful of extra evaluations)."""
+        """Columns of inferred scalars by central differences (a handful of extra evaluations, each in blocks
+        of points without tracking the network's gradients, like a trial step's loss)."""
         columns = []
         for parameter in self.extra:
             value = parameter.detach().clone()
@@ -102,7 +103,8 @@ class LevenbergMarquardt:
             for shifted in (value + h, value - h):
                 with torch.no_grad():
                     parameter.copy_(shifted)
-                rows = self.objective.residual_rows(batches, self._share())
+                with self.capture.evaluating():
+                    rows = self.objective.residual_rows(batches, self._share())
                 evaluations.append(torch.cat(list(rows.values())).detach().double())
             with torch.no_grad():
                 parameter.copy_(value)

@@ -122,6 +122,28 @@ def test_inferred_params_get_their_columns_too(tmp_path):
     assert result["params"]["k"] == pytest.approx(np.pi**2, rel=1e-3)
 
 
+def test_the_columns_of_inferred_params_are_evaluated_in_blocks_too(tmp_path, monkeypatch):
+    """Their central differences evaluate the whole draw twice per param: in blocks without gradient tracking,
+    like a trial step's loss (whole-draw graphs were what the blocks of points were for)."""
+    import pdedsl.training.jacobian as jacobian_module
+    forward, _ = runs(SPECS / "heat_inverse.pde", tmp_path)
+    network = forward.model.model if hasattr(forward.model, "model") else forward.model
+    lm = LevenbergMarquardt(network, forward.objective, forward.objective.trainable_params())
+    assert len(lm.extra) == 1
+    batches = forward.objective.sample(0)
+    whole = lm._extra_columns(batches)
+    monkeypatch.setattr(jacobian_module, "CHUNK_POINTS", 5)
+    seen = []
+    jets = type(network).jets
+
+    def spy(self, coordinates, *rest):
+        seen.append((next(iter(coordinates.values())).shape[0], torch.is_grad_enabled()))
+        return jets(self, coordinates, *rest)
+    monkeypatch.setattr(type(network), "jets", spy)
+    assert lm._extra_columns(batches).numpy() == pytest.approx(whole.numpy(), rel=1e-9, abs=1e-12)
+    assert seen and all(count <= 5 and not tracked for count, tracked in seen), seen
+
+
 def test_a_run_killed_in_the_levenberg_marquardt_phase_resumes_to_the_same_numbers(tmp_path, train_killed_at):
     spec = tmp_path / "rod.pde"
     spec.write_text(ROD)
