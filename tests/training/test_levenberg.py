@@ -37,6 +37,7 @@ def runs(spec, tmp_path, **settings):
     ("poisson", {"form": "weak"}),          # test balls: many quadrature points per row
     ("poisson", {"form": "mixed"}),         # flux outputs and mismatch rows
     ("plate_bending", {"form": "weak"}),    # terms against the test function's second derivatives
+    ("kdv", {"form": "weak"}),              # the same with time, a third-order term moved twice
     ("poisson", {"hard_dirichlet": False}),  # boundary rows
 ])
 def test_jacobian_rows_match_autograd_row_by_row(tmp_path, spec, settings):
@@ -63,7 +64,8 @@ def test_jacobian_rows_match_autograd_row_by_row(tmp_path, spec, settings):
 
 
 @pytest.mark.parametrize("spec, settings", [("burgers", {}), ("robin_cooling", {}), ("poisson", {"form": "weak"}),
-                                            ("poisson", {"form": "mixed"})])
+                                            ("poisson", {"form": "mixed"}), ("allen_cahn", {}),  # periodic pairs
+                                            ("plate_bending", {"form": "weak"}), ("kdv", {"form": "weak"})])
 def test_work_in_blocks_of_points_gives_the_same_rows_jacobian_and_loss(tmp_path, spec, settings, monkeypatch):
     """Large draws are evaluated in blocks (no gradient tracking) and their row gradients taken in blocks of
     rows; blocks that split neither the points nor the rows evenly must change nothing."""
