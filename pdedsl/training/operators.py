@@ -27,11 +27,11 @@ import torch
 
 from ..backends import BackendError
 from ..backends.operator import OperatorInputs
-from ..ir.problem import Problem
+from ..ir.problem import Problem, TargetRef
 from ..passes.lowered import DerivativeRequest
 from ..reference.dataset import generate, write
 from ..reference.from_spec import ReferenceError
-from ..runtime import priors
+from ..runtime import priors, sampling
 from ..runtime.family import FamilyError, Pool, draw_pool, load_pool, piecewise_inputs, pool_from_arrays
 from ..runtime.jets import Jet, from_autograd
 from .config import TrainConfig
@@ -193,9 +193,10 @@ class OperatorObjective(Objective):
             raise FamilyError(f"mode '{self.mode}' needs labelled data (--data FILE)")
         network = getattr(model, "model", model)  # inside a HardDirichlet wrapper
         multilinear = getattr(network, "multilinear", False)
-        if self.mode != "supervised" and multilinear and _second_order(module, config.form):
+        if self.mode != "supervised" and multilinear and _second_order(module, config.form, problem):
             way_out = ("train it with --form weak, or supervised (--data)" if config.form == "strong" else
-                       f"--form {config.form} {_why_second_order(module, config.form)}; train it supervised (--data)")
+                       f"--form {config.form} {_why_second_order(module, config.form, problem)}; train it "
+                       "supervised (--data)")
             raise BackendError(f"the {config.backend} backend's fields are multilinear between grid nodes, so "
                                f"their second derivatives vanish: {way_out}")
         self.pool = pool
@@ -302,26 +303,37 @@ def _norms(values: torch.Tensor) -> torch.Tensor:
     return torch.where(norms > 0, norms, norms.mean().clamp_min(1e-30))
 
 
-def derivatives_read(module, form: str) -> set:
-    """The (name, ((axis, count), ...)) derivatives the run's residuals read: under --form weak or mixed each
-    equation's weak form stands in for its strong residual."""
-    entries = [e for e in module.RESIDUALS if form == "strong" or e["kind"] != "equation"]
-    entries += list(module.WEAK) if form != "strong" else []
-    return {key for entry in entries for role, key in entry["arguments"].values() if role == "derivative"}
+def _entries_read(module, form: str, problem: Optional[Problem] = None) -> list:
+    """The module's entries the run evaluates: under --form weak or mixed each equation's weak form stands in
+    for its strong residual, except on a region without volume (``O where x == 0.5``: no ball fits, so
+    training keeps it strong; needs ``problem``)."""
+    if form == "strong":
+        return list(module.RESIDUALS)
+
+    def pinned(entry) -> bool:
+        return problem is not None and entry["target"] is not None and \
+            sampling.pinned_target(problem, TargetRef(*entry["target"]))
+    return [e for e in module.RESIDUALS if e["kind"] != "equation" or pinned(e)] + \
+        [e for e in module.WEAK if not pinned(e)]
 
 
-def _second_order(module, form: str) -> bool:
+def derivatives_read(module, form: str, problem: Optional[Problem] = None) -> set:
+    """The (name, ((axis, count), ...)) derivatives the run's residuals read (see :func:`_entries_read`)."""
+    return {key for entry in _entries_read(module, form, problem)
+            for role, key in entry["arguments"].values() if role == "derivative"}
+
+
+def _second_order(module, form: str, problem: Optional[Problem] = None) -> bool:
     """Whether the residuals of ``form`` read a derivative of order 2 or more (of a field or an input)."""
-    return any(sum(c for _, c in orders) >= 2 for _, orders in derivatives_read(module, form))
+    return any(sum(c for _, c in orders) >= 2 for _, orders in derivatives_read(module, form, problem))
 
 
-def _why_second_order(module, form: str) -> str:
+def _why_second_order(module, form: str, problem: Optional[Problem] = None) -> str:
     """What the weak or mixed form still reads of second order, and where (``d(u, x, 2) in equation_1``): a
     term kept strong, a factor of a third- or fourth-order term moved twice onto the test function
-    (``laplace(u)`` of ``laplace(laplace(u))``), or a condition."""
-    entries = [e for e in module.RESIDUALS if e["kind"] != "equation"] + list(module.WEAK)
+    (``laplace(u)`` of ``laplace(laplace(u))``), an equation on a line, or a condition."""
     read = {}
-    for entry in entries:
+    for entry in _entries_read(module, form, problem):
         for role, key in entry["arguments"].values():
             if role == "derivative" and sum(c for _, c in key[1]) >= 2:
                 read.setdefault(DerivativeRequest(key[0], tuple(key[1])).display, []).append(entry["name"])

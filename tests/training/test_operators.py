@@ -245,6 +245,16 @@ def test_fno_refusing_a_fourth_order_weak_form_names_the_terms_moved_twice(tmp_p
     assert "still reads second derivatives (d(u, x, 2) in equation_1; d(u, y, 2) in equation_1;" in str(error.value)
 
 
+def test_fno_refuses_a_weak_form_whose_equation_on_a_line_stays_strong(tmp_path):
+    """No ball fits on 'D where x == 0.5', so --form weak trains that equation strong: laplace(u) there
+    vanished between the FNO's grid nodes, silently."""
+    path, _ = load(tmp_path, DARCY.replace("boundary on", "region C = D where x == 0.5\nequation in C:\n"
+                                                          "    laplace(u) = -1\nboundary on"))
+    with pytest.raises(BackendError, match=r"still reads second derivatives \(d\(u, x, 2\) in equation_2"):
+        train(path, TrainConfig(backend="fno", form="weak", steps=1, samples=4, test_samples=0),
+              tmp_path / "weak", progress=False)
+
+
 @pytest.mark.parametrize("backend", ["multionet", "fno"])
 def test_bf16_label_terms_train_with_float32_parameters(tmp_path, backend):
     path, problem = load(tmp_path, DARCY)
