@@ -112,7 +112,7 @@ class OutputCapture:
         cls = type(self.network)
         pieces = []
         with torch.no_grad():
-            for start in range(0, count, CHUNK_POINTS):
+            for start in range(0, max(count, 1), CHUNK_POINTS):  # (no points: one empty block)
                 block = {a: t[start:start + CHUNK_POINTS] for a, t in coordinates.items()}
                 pieces.append(cls.forward(self.network, block) if table is None
                               else cls.jets(self.network, block, table, axes))

@@ -271,3 +271,12 @@ def test_the_weak_form_under_levenberg_marquardt_works_in_float64_with_smaller_b
         ("float64", torch.float64, 0.1), ("float64", torch.float64, 0.1), ("float32", torch.float32, 0.5),
         ("float32", torch.float32, None), ("float32", torch.float32, 0.5), ("float32", torch.float32, 0.5),
         ("float32", torch.float32, 0.5), ("float64", torch.float64, 0.5)]
+
+
+def test_an_empty_set_of_points_evaluates_to_empty_outputs_as_the_network_does(tmp_path):
+    """The blocks of points must not turn an empty call (no blocks) into an internal error."""
+    forward, _ = runs(SPECS / "poisson.pde", tmp_path)
+    network = forward.model.model if hasattr(forward.model, "model") else forward.model
+    empty = {axis: torch.zeros(0, dtype=torch.float64) for axis in ("x", "y")}
+    outputs = OutputCapture(network)._evaluate(empty, None, ())
+    assert set(outputs) == {"u"} and outputs["u"].shape == (0,)
