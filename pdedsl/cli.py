@@ -443,7 +443,7 @@ def _check(args) -> int:
     return status
 
 
-def _warnings_of(problem, lowered=None, form: str = "strong") -> list:
+def _warnings_of(problem, lowered=None, form: str | None = None) -> list:
     """The spec's warnings with those that need its operators written out: a part of a domain's boundary
     without a condition on a field its equations differentiate twice (passes/coverage.py), derivatives of a
     data input that its interpolation makes zero in ``form`` (passes/data_derivatives.py). A failure of either check is

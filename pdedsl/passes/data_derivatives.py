@@ -22,13 +22,16 @@ from ..layout import interpolation_of
 from ..npz import NpzError, read_field
 
 
-def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagnostic]:
+def zero_data_derivatives(problem, lowered, form: str | None = None) -> list[Diagnostic]:
     """A warning per data input and relation needing a derivative of it that its interpolation makes zero,
-    for training in ``form`` ('strong', 'weak' or 'mixed')."""
+    for training in ``form`` ('strong', 'weak' or 'mixed'; None, as for ``check``: read strong). A two-phase
+    (``threshold``) input is judged only for a run known to be strong: its derivatives are zero by design, and
+    the weak and mixed forms need none of them."""
     warnings = []
-    readers = _readers(problem, lowered, form)
+    readers = _readers(problem, lowered, form or "strong")
     for item in problem.inputs:
-        if not (item.kind == "data" and item.data is not None or _smooth_prior(item)):
+        if not (item.kind == "data" and item.data is not None or _smooth_prior(item)
+                or form == "strong" and _two_phase(item)):
             continue
         kind = _interpolation(item, problem.axes) if any(
             r.function == item.name and r.orders for _, requests in readers for r in requests) else None
@@ -41,7 +44,11 @@ def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagno
             if not zero or span in seen:
                 continue
             seen.add(span)
-            if item.kind == "prior":
+            if _two_phase(item):
+                why = "it is constant on each phase (a draw's value at the nearest grid node), so its derivatives are"
+                hint = (f"the strong form loses the flux across the phases' interface: train --form mixed, which "
+                        f"reads '{item.name}' alone")
+            elif item.kind == "prior":
                 why = ("each draw of it is taken on a grid and interpolated linearly between the nodes, so its second "
                        "derivatives along an axis are")
                 hint = ("write the equation so that it needs first derivatives of it at most, or train --form weak "
@@ -54,7 +61,7 @@ def zero_data_derivatives(problem, lowered, form: str = "strong") -> list[Diagno
                 hint = (f"give '{item.name}' on a grid (1-D axis arrays and values of shape (len(x), len(y), ...)), "
                         f"interpolated linearly, or by a formula (input {item.name} = ...)")
             listed = zero[0] if len(zero) == 1 else f"{', '.join(zero[:-1])} and {zero[-1]}"
-            what = "random input" if item.kind == "prior" else "data input"
+            what = "two-phase input" if _two_phase(item) else "random input" if item.kind == "prior" else "data input"
             warnings.append(Diagnostic(
                 f"{listed} of {what} '{item.name}' {'is' if len(zero) == 1 else 'are'} zero everywhere: "
                 f"{why} zero", span, problem.source, hint=hint, severity="warning"))
@@ -86,9 +93,16 @@ def _smooth_prior(item) -> bool:
     return item.kind == "prior" and item.prior is not None and not item.prior.atoms(nodes.Threshold)
 
 
+def _two_phase(item) -> bool:
+    """A random input holding a ``threshold``: evaluated by nearest grid node, constant on each phase."""
+    from ..ir import nodes
+
+    return item.kind == "prior" and item.prior is not None and bool(item.prior.atoms(nodes.Threshold))
+
+
 def _interpolation(item, axes) -> str | None:
     if item.kind == "prior":
-        return "linear"
+        return "nearest" if _two_phase(item) else "linear"
     try:
         values, coordinates = read_field(item.data.path, item.name, tuple(axes))
     except (NpzError, OSError, ValueError):  # a file that does not read is reported elsewhere

@@ -1,5 +1,7 @@
 """Derivatives of data inputs that their interpolation makes zero are warned about at the equation needing them."""
 
+from pathlib import Path
+
 import numpy as np
 
 from pdedsl.cli import main
@@ -90,3 +92,16 @@ def test_an_equation_on_a_line_keeps_its_strong_reading_in_weak_form(tmp_path, c
           "--out", str(tmp_path / "run"), "--points", "16"])
     err = capsys.readouterr().err
     assert "g.pde:9:5: warning: d(k, x, 2) and d(k, y, 2) of data input 'k' are zero everywhere" in err, err
+
+
+def test_a_two_phase_input_read_strong_is_said_to_lose_the_interface_flux_at_train_only(tmp_path, capsys):
+    """Constant on each phase by design; check does not know the form, the weak and mixed forms read 'a' alone."""
+    spec = str(Path(__file__).resolve().parents[2] / "specs" / "darcy_two_phase.pde")
+    assert main(["check", "-q", spec]) == 0
+    assert "two-phase" not in capsys.readouterr().err
+    for form, warned in (("strong", True), ("mixed", False)):
+        assert main(["train", spec, "--instance", "0", "--form", form, "--steps", "1", "--lbfgs-steps", "0", "-q",
+                     "--out", str(tmp_path / form)]) == 0
+        err = capsys.readouterr().err
+        assert ("d(a, x) and d(a, y) of two-phase input 'a' are zero everywhere" in err) == warned, err
+        assert ("loses the flux across the phases' interface: train --form mixed" in err) == warned
