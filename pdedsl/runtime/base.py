@@ -51,12 +51,13 @@ def choose(weights: Sequence[float], n: int, generator: Optional[torch.Generator
     return torch.multinomial(w, n, replacement=True, generator=generator)
 
 
-def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, what: str) -> tuple[Tensor, ...]:
+def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, what: str,
+              empty_after: int = EMPTY_AFTER) -> tuple[Tensor, ...]:
     """Call ``draw(m) -> (tensors, keep mask)`` until ``n`` rows are kept; return the first ``n``.
 
     Batches grow with the observed acceptance rate. It raises
     :class:`SamplingError` naming ``what`` when no candidate at all was kept
-    after :data:`EMPTY_AFTER` draws (an empty set, or a curve or point that
+    after ``empty_after`` (:data:`EMPTY_AFTER`) draws (an empty set, or a curve or point that
     random points never hit), or when the acceptance rate seen so far would
     need more than :data:`MAX_CANDIDATES` draws in all.
     """
@@ -65,7 +66,7 @@ def rejection(draw: Callable[[int], tuple[tuple[Tensor, ...], Tensor]], n: int, 
     kept: list[tuple[Tensor, ...]] = []
     count, drawn = 0, 0
     while count < n:
-        if (count == 0 and drawn >= EMPTY_AFTER) or (count and n * drawn / count > MAX_CANDIDATES):
+        if (count == 0 and drawn >= empty_after) or (count and n * drawn / count > MAX_CANDIDATES):
             raise SamplingError(
                 f"could not sample {what}: {count} of {drawn} candidate points fell in it ({n} wanted); "
                 "it is empty, or too thin (a curve or a point) or too small to hit by chance")

@@ -11,8 +11,13 @@ bounding-box side, so ``boundary(Omega) where x == 0`` picks out the left edge.
 A region whose predicates pin every axis (``x == 0 and y == 0``, the corner of
 a cavity) is a single point: no random point can hit it, so it is returned
 directly (repeated ``n`` times, with the normal estimated from the signed
-distance: the bisector at a corner). Other regions of zero measure (a curve
-inside a surface) cannot be sampled by rejection and raise :class:`SamplingError`.
+distance: the bisector at a corner). Other regions of zero measure are put on
+their equations: inside a domain (``x == 0.5``, ``x^2 + y^2 == 0.25``) by
+pinning axes and Newton steps; on a boundary, when points drawn on the boundary
+never meet the predicate (an edge of a box, ``boundary(B) where y == 0 and z ==
+0``; the equator of a ball), by Newton steps onto both the equations and the
+shape's surface (its signed distance). A region that still yields no point
+raises :class:`SamplingError`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import torch
 
 from ..ir.geometry import Box
 from ..ir.problem import RELATIVE_EQUALITY_TOLERANCE, Periodic, Problem, TargetRef
-from .base import F64, SamplingError, device_of, rejection, uniform
+from .base import EMPTY_AFTER, F64, SamplingError, device_of, rejection, uniform
 from .geometry import ShapeSampler, sampler
 from .predicates import evaluate
 
@@ -184,21 +189,47 @@ def _curves(predicates, axes, constants) -> list[sympy.Basic]:
 PROJECTION_STEPS = 12
 
 
-def _project(points: Tensor, curves, axes, free: Tensor, constants) -> Tensor:
+def _project(points: Tensor, curves, axes, free: Tensor, constants, surface: Optional[ShapeSampler] = None) -> Tensor:
     """``points`` moved onto the level sets ``g = 0`` of ``curves`` (each in turn, repeatedly) by Newton steps
-    ``p - g(p) grad g / |grad g|^2`` along the ``free`` axes (a pinned axis keeps its value). Gradients are on
+    ``p - g(p) grad g / |grad g|^2`` along the ``free`` axes (a pinned axis keeps its value), and with
+    ``surface`` onto that shape's boundary too (its signed distance is one more ``g``). Gradients are on
     even where the caller turned them off (sampling for an evaluation under ``torch.no_grad``)."""
+    levels = [lambda p, curve=curve: evaluate(curve, {a: p[:, i] for i, a in enumerate(axes)}, constants)
+              for curve in curves]
+    if surface is not None:
+        levels.append(surface.signed_distance)
     with torch.enable_grad():
         for _ in range(PROJECTION_STEPS):
-            for curve in curves:
+            for level in levels:
                 moving = points.detach().requires_grad_(True)
-                value = evaluate(curve, {a: moving[:, i] for i, a in enumerate(axes)}, constants)
+                value = level(moving)
                 (gradient,) = torch.autograd.grad(value.sum(), moving)
-                gradient = gradient * free
+                gradient = torch.nan_to_num(gradient * free, nan=0.0, posinf=0.0, neginf=0.0)
                 norm = (gradient * gradient).sum(dim=1)
                 step = torch.where(norm > 0, value.detach() / torch.where(norm > 0, norm, 1.0), 0.0)
                 points = (points - step[:, None] * gradient).detach()
     return points
+
+
+#: Points drawn on a boundary to decide whether a boundary region is thin (no draw meets its predicate).
+THIN_PROBE = 4096
+
+
+@functools.lru_cache(maxsize=64)
+def _thin_on_boundary(base: ShapeSampler, predicates: tuple, constants: tuple, tolerance: float) -> bool:
+    """Whether a boundary region with an equation on the coordinates is thinner than the boundary: an edge of
+    a box (``y == 0 and z == 0``), the equator of a ball (``z == 0``), two points of a disk's rim (``x ==
+    0``). Points drawn on the boundary (a fixed seed, so the same answer every time) meet none of it, where
+    they meet a face (``x == 0`` on a box) often."""
+    values = dict(constants)
+    if not (_pins(predicates, base.axes, values) or _curves(predicates, base.axes, values)):
+        return False
+    points, _ = base._boundary(THIN_PROBE, torch.Generator().manual_seed(0))
+    columns = {a: points[:, i] for i, a in enumerate(base.axes)}
+    keep = torch.ones(len(points), dtype=torch.bool)
+    for predicate in predicates:
+        keep &= evaluate(predicate, columns, values, tolerance)
+    return not bool(keep.any())
 
 
 def pinned_target(problem: Problem, target: Optional[TargetRef]) -> bool:
@@ -261,8 +292,9 @@ def _at_domain(problem: Problem, domain: str, error: SamplingError) -> SamplingE
 
 
 def sample_target(problem: Problem, target: TargetRef, n: int, generator: Optional[torch.Generator] = None,
-                  *, dtype: torch.dtype = F64) -> Batch:
-    """``n`` points uniform on a target: a domain's interior, a domain's boundary, or a region."""
+                  *, dtype: torch.dtype = F64, candidates: int = EMPTY_AFTER) -> Batch:
+    """``n`` points uniform on a target: a domain's interior, a domain's boundary, or a region (given up as
+    empty after ``candidates`` draws that all missed it: ``check`` asks with few)."""
     domain, on_boundary, predicates = resolve_target(problem, target)
     base = target_sampler(problem, domain)
     if not predicates:
@@ -281,7 +313,8 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
         what = f"region '{target.name}' ({problem.source_name}:{span.line}:{span.column})"
     pieces = None if on_boundary else _pieces(predicates, base.axes)
     if pieces is None:
-        return _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what)
+        return _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what,
+                              candidates)
     # 'x == 0.25 or x == 0.75' inside: lines (curves, points) that no one draw meets together; each gets its share,
     # and a piece with no point in the domain ('or x == 5' on the unit square) leaves its share to the others
     parts, failures, left = [], [], n
@@ -293,7 +326,7 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
         for piece, count in zip(viable, shares):
             try:
                 parts.append((piece, _sample_region(problem, domain, base, False, piece, constants, count, generator,
-                                                    dtype, what)))
+                                                    dtype, what, candidates)))
                 left -= count
             except SamplingError as error:
                 failures.append(error)
@@ -320,8 +353,11 @@ def _pieces(predicates, axes) -> Optional[list[list[sympy.Basic]]]:
     return [list(d.args) if isinstance(d, sympy.And) else [d] for d in disjuncts]
 
 
-def _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what) -> Batch:
-    """``n`` points uniform on the part of ``base`` (its interior, or its boundary) where ``predicates`` hold."""
+def _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what,
+                   candidates=EMPTY_AFTER) -> Batch:
+    """``n`` points uniform on the part of ``base`` (its interior, or its boundary) where ``predicates`` hold:
+    drawn on the base and kept where they hold, or for a region of lower dimension (a line, a curve, an edge)
+    put on its equations (see the module)."""
     low, high = base.bounding_box()
     tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
     point = _pinned_point(predicates, base.axes, constants)
@@ -330,33 +366,40 @@ def _sample_region(problem, domain, base, on_boundary, predicates, constants, n,
         device = device_of(generator)
         return Batch(points.to(device, dtype), None if normals is None else normals.to(device, dtype), axes=base.axes)
 
-    pins = {} if on_boundary else _pins(predicates, base.axes, constants)
-    curves = [] if on_boundary else _curves(predicates, base.axes, constants)
+    try:
+        thin = on_boundary and _thin_on_boundary(base, tuple(predicates), tuple(sorted(constants.items())), tolerance)
+    except SamplingError as error:  # the region's domain itself cannot be sampled
+        raise _at_domain(problem, domain, error) from None
+    pins = _pins(predicates, base.axes, constants) if thin or not on_boundary else {}
+    curves = _curves(predicates, base.axes, constants) if thin or not on_boundary else []
+    onto = pins or curves  # put on its equations, not drawn on its base
 
     def draw(m):
         try:
-            if on_boundary:
+            if on_boundary and not thin:
                 points, normals = base._boundary(m, generator)
-            elif pins or curves:  # a line, plane or curve inside the domain (x == 0.5, x == y), never hit by chance
+            elif onto:  # a line, plane or curve inside the domain (x == 0.5, x == y), an edge of a box: never hit
                 points = low + (high - low) * uniform((m, len(base.axes)), generator).to(low)
                 for axis, value in pins.items():  # uniform on a pinned line or plane
                     points[:, base.axes.index(axis)] = value
-                if curves:  # uniform points in the box, each taken to the nearby point of the curve
+                if curves or thin:  # uniform points in the box, each taken to the nearby point of the curve
                     free = torch.tensor([a not in pins for a in base.axes], dtype=points.dtype, device=points.device)
-                    points = _project(points, curves, base.axes, free, constants)
-                points, normals = points, None
+                    points = _project(points, curves, base.axes, free, constants, surface=base if thin else None)
+                normals = base.estimate_normals(points) if thin else None  # (an edge: the bisector of its faces)
             else:
                 points, normals = base._interior(m, generator), None
         except SamplingError as error:  # the region's domain itself cannot be sampled
             raise _at_domain(problem, domain, error) from None
         columns = {a: points[:, i] for i, a in enumerate(base.axes)}
-        keep = (base.contains(points, tolerance) & torch.isfinite(points).all(dim=1) if pins or curves
+        finite = torch.isfinite(points).all(dim=1)
+        keep = (base.on_boundary(points, tolerance) & finite if thin
+                else base.contains(points, tolerance) & finite if onto
                 else torch.ones(m, dtype=torch.bool, device=points.device))
         for predicate in predicates:
             keep &= evaluate(predicate, columns, constants, tolerance)
         return ((points,) if normals is None else (points, normals)), keep
 
-    found = rejection(draw, n, what)
+    found = rejection(draw, n, what, candidates)
     normals = found[1].to(dtype) if on_boundary else None
     return Batch(found[0].to(dtype), normals, axes=base.axes)
 
