@@ -446,14 +446,16 @@ def _check(args) -> int:
 def _warnings_of(problem, lowered=None, form: str | None = None) -> list:
     """The spec's warnings with those that need its operators written out: a part of a domain's boundary
     without a condition on a field its equations differentiate twice (passes/coverage.py), derivatives of a
-    data input that its interpolation makes zero in ``form`` (passes/data_derivatives.py). A failure of either check is
-    not the spec's: that check's warnings are left out (PDEDSL_DEBUG=1 shows it), the other's kept."""
+    data input that its interpolation makes zero in ``form`` (passes/data_derivatives.py), regions that
+    sampling finds empty (passes/regions.py). A failure of one check is not the spec's: that check's warnings
+    are left out (PDEDSL_DEBUG=1 shows it), the others' kept."""
     from .passes.coverage import uncovered_boundaries
     from .passes.data_derivatives import zero_data_derivatives
+    from .passes.regions import empty_regions
 
     lowered = lowered if lowered is not None else compiler.lower(problem)
     warnings = list(problem.warnings)
-    for check in (uncovered_boundaries, lambda p, lo: zero_data_derivatives(p, lo, form)):
+    for check in (uncovered_boundaries, lambda p, lo: zero_data_derivatives(p, lo, form), empty_regions):
         try:
             warnings += check(problem, lowered)
         except Exception:  # noqa: BLE001 - a warning's own failure must not stop the command
