@@ -103,3 +103,20 @@ def test_vector_components_get_readable_names_that_never_collide():
     names = [entry["function"].__name__ for entry in module.RESIDUALS]
     assert names[:2] == ["residual_flux_0", "residual_flux_1"] and len(set(names)) == len(names)
     assert "x5b" not in source
+
+
+def test_a_greek_name_and_its_spelt_out_twin_stay_two_fields_through_training(tmp_path):
+    """'field α, alpha': both reduce to 'alpha', and the namer's suffix keeps them apart in the generated code
+    (f_alpha, f_alpha_2); a run of a few steps solves for two fields, each fitted to its own equation."""
+    text = ("problem twins\ndomain O = interval(x: [0, 1])\nfield α, alpha\nequation in O:\n    α = 1\n"
+            "    alpha = -1\n")
+    source = pdedsl.compile(text)
+    entries = load_module(source).RESIDUALS
+    assert [e["arguments"] for e in entries] == [{"f_alpha_2": ("derivative", ("α", ()))},
+                                                 {"f_alpha": ("derivative", ("alpha", ()))}]
+    solver = pdedsl.load(text).solver(backend="pinn", width=8, depth=1)
+    solver.fit(steps=3, lbfgs_steps=20, optimizer="lbfgs", interior_points=32, out=str(tmp_path / "run"),
+               progress=False)
+    values = solver.predict({"x": torch.linspace(0, 1, 5).numpy()})
+    assert set(values) >= {"α", "alpha"}
+    assert (values["α"] > 0.5).all() and (values["alpha"] < -0.5).all()
