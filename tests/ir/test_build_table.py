@@ -296,6 +296,13 @@ def test_one_file_observed_twice_for_a_name_is_warned_about(tmp_path):
           "start: the two may disagree")]),
     ("dt(u) = v\n    dt(v) = laplace(u)", "u = x",
      [(3, "'v' is of order 1 in time, but no initial condition gives 'v': the solution is not determined")]),
+    ("d(u, t, 2) = laplace(u)", "dt(u) = 0",  # only the slope of a wave
+     [(3, "'u' is of order 2 in time, but no initial condition gives 'u': the solution is not determined")]),
+    ("dt(u) = laplace(u)", "dt(u) = 0",  # only a slope, no value, for the heat equation: both said
+     [(3, "'u' is of order 1 in time, but no initial condition gives 'u': the solution is not determined"),
+      (8, "this initial condition gives dt(u), but 'u' is of order 1 in time, so its equations decide dt(u) at the "
+          "start: the two may disagree")]),
+    ("d(u, t, 2) = laplace(u)", "u = x\n    dt(u) = 0", []),  # a wave with both: quiet
     ("d(u, t, 2) = laplace(u) + v\n    v = u", "u = x\n    dt(u) = 0", []),
     ("dt(u) = v\n    dt(v) = laplace(u)", "u + v = x", []),  # not of the form u = ...: not judged
 ])
