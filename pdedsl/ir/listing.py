@@ -33,7 +33,7 @@ def format_problem(problem: Problem, resolved_paths: bool = False) -> str:
         lines.append(f"param {param.name} ~ {spec_text(param.prior)}" if param.is_random
                      else f"param {param.name} = {_number(param.value)}")
     for item in problem.inputs:
-        if item.kind == "prior":
+        if item.kind == "prior" or item.prior is not None:  # (a prior over inputs is a formula of them)
             lines.append(f"input {item.name} ~ {spec_text(item.prior)}")
         elif item.kind == "formula":
             lines.append(f"input {item.name} = {spec_text(item.formula)}")
@@ -96,7 +96,8 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
     out += [f"  param {p.name} " + (f"~ {spec_text(p.prior)}" if p.is_random else f"= {_number(p.value)}")
             for p in problem.params]
     for item in problem.inputs:
-        how = {"prior": lambda i: f"~ {spec_text(i.prior)}", "formula": lambda i: f"= {spec_text(i.formula)}",
+        how = {"prior": lambda i: f"~ {spec_text(i.prior)}",
+               "formula": lambda i: f"= {spec_text(i.formula)}" if i.prior is None else f"~ {spec_text(i.prior)}",
                "data": lambda i: f"from {_quoted(i.data.written)}"}[item.kind](item)
         out.append(f"  input {item.name} {how}")
     out += [f"  let {let.name} = {spec_text(let.expr)}" for let in problem.lets]

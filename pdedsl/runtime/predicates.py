@@ -119,6 +119,19 @@ def _pow(expr) -> Stage:
     return lambda env: torch.pow(root(env), power(env))
 
 
+def _piecewise(expr) -> Stage:
+    """``Piecewise((v1, c1), (v2, c2), ...)``: the first value whose condition holds (NaN where none does), as
+    SymPy writes ``sign`` once it simplifies (a threshold of a drawn input)."""
+    pieces = [(_stage(value), _stage(condition)) for value, condition in expr.args]
+
+    def run(env) -> Tensor:
+        result = torch.tensor(float("nan"), dtype=env.dtype, device=env.device)
+        for value, condition in reversed(pieces):
+            result = torch.where(condition(env), value(env), result)
+        return result
+    return run
+
+
 def _truth(value: bool):
     return lambda expr: (lambda env: torch.tensor(value, device=env.device))
 
@@ -142,6 +155,7 @@ BUILDERS: dict[type, Callable[[sympy.Basic], Stage]] = {
     sympy.exp: _unary(torch.exp),
     sympy.log: _unary(torch.log),
     sympy.Abs: _unary(torch.abs),
+    sympy.sign: _unary(torch.sign),  # (a threshold of a drawn input)
     sympy.tanh: _unary(torch.tanh),
     sympy.sinh: _unary(torch.sinh),
     sympy.cosh: _unary(torch.cosh),
@@ -157,6 +171,7 @@ BUILDERS: dict[type, Callable[[sympy.Basic], Stage]] = {
     sympy.And: _fold(torch.logical_and),
     sympy.Or: _fold(torch.logical_or),
     sympy.Not: _unary(torch.logical_not),
+    sympy.Piecewise: _piecewise,
     sympy.logic.boolalg.BooleanTrue: _truth(True),
     sympy.logic.boolalg.BooleanFalse: _truth(False),
 }

@@ -91,14 +91,46 @@ def test_a_backslash_line_continuation_is_told_to_use_brackets():
     assert error.hint is not None and "inside brackets" in error.hint
 
 
-def test_a_prior_built_on_another_random_input_says_to_write_that_prior_in_place():
-    """The floor writes threshold(g, below:, above:): a spec naming its Gaussian field 'g' first is told how
-    to write it (the hint used to list only what a prior may use)."""
+def test_a_prior_built_on_another_random_input_is_a_function_of_it():
+    """The floor writes threshold(g, below:, above:): with its Gaussian field declared first as 'input g ~ ...',
+    'a' is a function of g's draw (session 33; it was refused, with a hint to write g's prior in place)."""
+    import sympy
+
     text = ("domain O = box(x: [0, 1], y: [0, 1])\nfield u\ninput g ~ gaussian_field(length: 0.1,  smoothness: 2.5)\n"
             "input a ~ threshold(g, below: 5, above: 10)\nequation in O:\n    -div(a*grad(u)) = g\n"
             "boundary on boundary(O):\n    u = 0\n")
+    problem = pdedsl.load(text)
+    g, a = problem.inputs
+    assert (g.kind, a.kind) == ("prior", "formula") and problem.warnings == ()
+    assert a.formula.has(g.function) and not a.formula.atoms(sympy.Function) - {g.function} - a.formula.atoms(
+        sympy.sign)
+
+
+@pytest.mark.parametrize("line, column, message, hint", [
+    ("input a ~ threshold(g, below: 5, above: 10) + gaussian_field(length: 0.2)", 11,
+     "the prior of input 'a' reads input 'g', so it is a function of g's draw, and cannot draw "
+     "gaussian_field(...) of its own", "declare that draw as an input of its own"),
+    ("input a ~ threshold(g + gaussian_field(length: 0.2), below: 5, above: 10)", 11,
+     "the prior of input 'a' reads input 'g', so it is a function of g's draw, and cannot draw "
+     "gaussian_field(...) of its own", "declare that draw as an input of its own"),
+])
+def test_a_prior_over_another_input_draws_nothing_of_its_own(line, column, message, hint):
+    text = ("domain O = box(x: [0, 1], y: [0, 1])\nfield u\ninput g ~ gaussian_field(length: 0.1)\n" + line +
+            "\nequation in O:\n    -div(a*grad(u)) = g\n")
     with pytest.raises(pdedsl.SpecError) as raised:
         pdedsl.load(text)
     (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
-    assert (error.span.line, error.span.column, error.message) == (4, 21, "input 'g' cannot be used in a prior")
-    assert "gaussian_field(length: 0.1,  smoothness: 2.5)" in error.hint and "in place of 'g'" in error.hint
+    assert (error.span.line, error.span.column, error.message) == (4, column, message)
+    assert hint in error.hint
+
+
+def test_priors_over_each_other_and_inferring_a_derived_input_are_refused():
+    head = "domain O = box(x: [0, 1], y: [0, 1])\nfield u\nequation in O:\n    -div(a*grad(u)) = 1\n"
+    with pytest.raises(pdedsl.SpecError, match=r"input 'a' is defined in terms of itself \(a -> b -> a\)"):
+        pdedsl.load(head + "input a ~ threshold(b, below: 1, above: 2)\ninput b ~ exp(a)\n")
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(head + "input g ~ gaussian_field(length: 0.1)\ninput a ~ threshold(g, below: 1, above: 2)\n"
+                    'observe u from "nowhere.npz" noise 0.1\ninfer a\n')
+    (error,) = [d for d in raised.value.diagnostics if "infer" in d.message or "inferred" in d.message]
+    assert error.message == "input 'a' is a function of input 'g' and cannot be inferred on its own"
+    assert error.hint == "infer g: a follows from it"

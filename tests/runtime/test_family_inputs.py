@@ -41,6 +41,18 @@ boundary on boundary(Omega):
     u = 0
 """
 
+# a two-phase coefficient thresholded from a random input declared on its own (one draw of g serves both)
+THRESHOLDED = """problem thresholded
+domain Omega = box(x: [0, 1], y: [0, 1])
+field u
+input g ~ gaussian_field(length: 0.3)
+input a ~ threshold(g, below: 5, above: 10)
+equation in Omega:
+    -div(a*grad(u)) = 1 + g^2
+boundary on boundary(Omega):
+    u = 0
+"""
+
 
 def load(tmp_path, text):
     path = tmp_path / "spec.pde"
@@ -83,8 +95,24 @@ def test_a_formula_input_reads_a_data_input_at_the_sensor_nodes(tmp_path):
                                    atol=1e-12)
 
 
+def test_a_prior_over_another_random_input_is_a_function_of_the_same_draw(tmp_path):
+    """'input a ~ threshold(g, below: 5, above: 10)' after 'input g ~ gaussian_field(...)': the language's
+    priors are expressions over random fields, and g is one; a is 5 where the member's own g is negative and
+    10 elsewhere (it was refused: 'input g cannot be used in a prior')."""
+    _, problem = load(tmp_path, THRESHOLDED)
+    assert varying_inputs(problem) == ("g", "a")
+    drawn = draw_pool(problem, 3, 9, seed=2)
+    labelled = pool_from_arrays(problem, generate(problem, 3, 9, seed=2), "generated")
+    for pool in (drawn, labelled):
+        g, a = pool.grid_inputs["g"], pool.grid_inputs["a"]
+        assert a.shape == g.shape == (3, 9, 9) and (g < 0).any() and (g > 0).any()
+        np.testing.assert_array_equal(a, np.where(g < 0, 5.0, 10.0))
+    np.testing.assert_allclose(drawn.grid_inputs["a"], labelled.grid_inputs["a"])
+
+
 @pytest.mark.parametrize("backend", ["deeponet", "dgno"])
-@pytest.mark.parametrize("spec", [FORCED_HEAT, RANDOM_REACTION], ids=["reads_time", "reads_random_input"])
+@pytest.mark.parametrize("spec", [FORCED_HEAT, RANDOM_REACTION, THRESHOLDED],
+                         ids=["reads_time", "reads_random_input", "thresholds_a_random_input"])
 def test_families_with_such_formula_inputs_train(tmp_path, backend, spec):
     path, _ = load(tmp_path, spec)
     options = {"width": 8, "depth": 1} | ({"latent": 4, "encoder_width": 8} if backend == "dgno" else {})

@@ -7,12 +7,13 @@ rule (arity, rank, where it may appear) reads on its own.
 from __future__ import annotations
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ...errors import Span, did_you_mean
 from ...frontend import ast
 from .. import nodes
 from ..builtins import CALLABLES, FUNCTIONS, OPERATORS, PRIORS, REQUIRED, SHAPES, Signature
-from .context import DOMAIN, KIND_NOUN, TIME, BAD, Context, Typed, describe_shape, merged
+from .context import DOMAIN, INPUT, KIND_NOUN, TIME, BAD, Context, Typed, describe_shape, merged
 
 
 def _plural(n: int, word: str) -> str:
@@ -268,6 +269,9 @@ class CallBuilder:
         numbers = [self._prior_number(bound[p], p, "threshold") for p in ("below", "above", "at")]
         if field.bad or any(v is None for v in numbers):
             return BAD
+        if "field" not in field.random and INPUT in ctx.names and field.expr.atoms(AppliedUndef):
+            # threshold(g, ...) of an input g: a function of its draw, drawing nothing itself (see Statements)
+            return merged([field], nodes.Threshold(field.expr, *(sympy.Float(v) for v in numbers)))
         if "field" not in field.random:
             self.sink.error("threshold() needs a random field as its first argument", field_arg.span,
                             hint="for example threshold(gaussian_field(length: 0.1), below: 5, above: 10)")

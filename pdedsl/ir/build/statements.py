@@ -14,6 +14,7 @@ from ...errors import did_you_mean
 from ...frontend import ast
 from .. import geometry as geo
 from .. import nodes
+from ..builtins import PRIORS
 from .. import problem as ir
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, TIME, Context, describe_shape
 from ..numeric import MAX_WRITTEN_DEPTH, folded, written_depth
@@ -157,10 +158,14 @@ class StatementBuilder:
             if typed.bad or not self._scalar(typed, node.value, f"input '{name}'"):
                 return None
             return ir.Input(name, function, "formula", formula=typed.expr, span=node.span)
-        context = Context("a prior", frozenset({CONST, AXIS, LET}), axes=self.axes, random=True)
+        reads = self._inputs_named(node.value)
+        names = {CONST, AXIS, LET} | ({INPUT, PARAM} if reads else set())
+        context = Context("a prior", frozenset(names), axes=self.axes, random=True)
         typed = self.expressions.build(node.value, context)
         if typed.bad or not self._scalar(typed, node.value, f"input '{name}'"):
             return None
+        if reads:
+            return self._derived_input(name, function, node, typed, reads)
         if "field" not in typed.random:
             if typed.random:
                 message, hint = f"input '{name}' is a field, but its prior is a random scalar", f"use 'param {name} ~ ...'"
@@ -170,6 +175,27 @@ class StatementBuilder:
             return None
         self._warn_about_prior_hazards(typed.expr, node.value)
         return ir.Input(name, function, "prior", prior=typed.expr, span=node.span)
+
+    def _inputs_named(self, value) -> list[str]:
+        """The inputs a prior names (``g`` in ``threshold(g, below: 5, above: 10)``), in order of appearance."""
+        return list(dict.fromkeys(n.id for n in ast.walk(value)
+                                  if isinstance(n, ast.Name) and self.scope.kind_of(n.id) == INPUT))
+
+    def _derived_input(self, name: str, function, node, typed, reads: list[str]) -> ir.Input | None:
+        """``input a ~ threshold(g, ...)`` with ``input g ~ gaussian_field(...)``: a prior over another input is a
+        function of that input's draw (one draw of g serves g and a), so ``a`` is a formula input of g (its
+        ``prior`` keeps the written form, for listings), and a random primitive of its own would be a second,
+        independent draw that no formula can hold."""
+        if typed.random:
+            drawn = min((p for p in typed.expr.atoms(nodes.RandomPrimitive) if not isinstance(p, nodes.Threshold)),
+                        key=str)
+            spelled = next(n for n, (cls, _) in PRIORS.items() if isinstance(drawn, cls))
+            self.sink.error(f"the prior of input '{name}' reads input '{reads[0]}', so it is a function of "
+                            f"{reads[0]}'s draw, and cannot draw {spelled}(...) of its own", node.value.span,
+                            hint=f"declare that draw as an input of its own (input h ~ {spelled}(...)) and use h here")
+            return None
+        formula = typed.expr.replace(lambda e: isinstance(e, nodes.Threshold), lambda e: _step(*e.args))
+        return ir.Input(name, function, "formula", formula=formula, prior=typed.expr, span=node.span)
 
     def _warn_about_prior_hazards(self, prior, node) -> None:
         """sqrt, log or 1/ of a Gaussian field: an error where nearly every draw is undefined, else a warning
@@ -189,7 +215,8 @@ class StatementBuilder:
 
     def _check_input_cycles(self) -> None:
         """An input formula may use other inputs, but not (through them) itself."""
-        formulas = {d.name: d.node for d in self.scope.of_kind(INPUT) if d.node.kind == "formula"}
+        formulas = {d.name: d.node for d in self.scope.of_kind(INPUT)  # (a prior over inputs is a formula of them)
+                    if d.node.kind == "formula" or d.node.kind == "prior" and self._inputs_named(d.node.value)}
         uses = {
             name: {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in formulas}
             for name, node in formulas.items()
@@ -384,6 +411,12 @@ class StatementBuilder:
                     self.sink.error(f"'{name}' is already inferred on line {inferred[name].line}", ident.span)
                     continue
                 declaration = self.scope.get(name).node
+                reads = (self._inputs_named(declaration.value)
+                         if isinstance(declaration, ast.InputDecl) and declaration.kind == "prior" else [])
+                if reads:
+                    self.sink.error(f"input '{name}' is a function of input '{reads[0]}' and cannot be inferred on "
+                                    "its own", ident.span, hint=f"infer {reads[0]}: {name} follows from it")
+                    continue
                 if isinstance(declaration, ast.InputDecl) and declaration.kind != "prior":
                     how = "given as data" if declaration.kind == "data" else "given by a formula"
                     self.sink.error(f"input '{name}' is {how} and cannot be inferred", ident.span,
@@ -704,3 +737,11 @@ def _fields_cancel(lhs, rhs) -> bool:
     except (TypeError, ValueError, AttributeError, RecursionError):  # (what SymPy cannot rebuild is left alone)
         return False
     return not difference.atoms(AppliedUndef)
+
+
+def _step(value, below, above, at) -> sympy.Expr:
+    """``threshold(value, below, above, at)`` as a pointwise function of a known ``value`` (an input's draw):
+    ``below`` under ``at``, ``above`` over it (their mean where ``value`` is exactly ``at``, a set of no area
+    for a drawn field). Written with ``sign``, which generated code, the grid evaluator and the derivative
+    rules (its derivative is 0) all know."""
+    return (below + above) / 2 + (above - below) / 2 * sympy.sign(value - at)
