@@ -17,6 +17,8 @@ without volume, ``O where x == 0.5``, stays strong there).
 
 from __future__ import annotations
 
+import sympy
+
 from ..errors import Diagnostic
 from ..layout import interpolation_of
 from ..npz import NpzError, read_field
@@ -65,7 +67,52 @@ def zero_data_derivatives(problem, lowered, form: str | None = None) -> list[Dia
             warnings.append(Diagnostic(
                 f"{listed} of {what} '{item.name}' {'is' if len(zero) == 1 else 'are'} zero everywhere: "
                 f"{why} zero", span, problem.source, hint=hint, severity="warning"))
+    if form == "strong":
+        warnings += _derived_two_phase(problem)
     return warnings
+
+
+def _derived_two_phase(problem) -> list[Diagnostic]:
+    """The two-phase warning for ``input a ~ threshold(g, ...)`` over another input ``g``: a formula input, so
+    the residuals hold a step of ``g`` in its place, whose derivatives vanish there without a request of
+    ``a`` to show it. Each relation is written out once more with ``a`` kept whole, to see what it asks of it."""
+    from ..ir import nodes
+    from .expand import OperatorExpander
+
+    warnings = []
+    for item in problem.inputs:
+        if not (item.kind == "formula" and item.prior is not None and item.prior.atoms(nodes.Threshold)):
+            continue
+        expander = OperatorExpander(problem)
+        expander.formulas.pop(item.name)
+        for relation in problem.equations + problem.boundary_conditions + problem.initial_conditions:
+            sides = [expander.expand(relation.lhs), expander.expand(relation.rhs)]
+            parts = [c for side in sides for c in (side if isinstance(side, tuple) else (side,))]
+            asked = {d for part in parts for d in part.atoms(sympy.Derivative) if d.expr == item.function}
+            if not asked:
+                continue
+            shown = sorted(_display(item.name, d) for d in asked)
+            listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+            warnings.append(Diagnostic(
+                f"{listed} of two-phase input '{item.name}' {'is' if len(shown) == 1 else 'are'} zero everywhere: "
+                f"it is a step of {_reads(item)} (constant on each phase), so its derivatives are zero",
+                relation.span, problem.source,
+                hint=f"the strong form loses the flux across the phases' interface: train --form mixed, which "
+                     f"reads '{item.name}' alone", severity="warning"))
+    return list({(w.span, w.message): w for w in warnings}.values())  # (a vector relation's rows: one warning)
+
+
+def _display(name: str, derivative) -> str:
+    """``d(a, x)``, ``d(a, x, 2)``, ``d(a, x, y)`` as the language writes them."""
+    parts = [f"{v}" if c == 1 else f"{v}, {c}" for v, c in derivative.variable_count]
+    return f"d({name}, {', '.join(parts)})"
+
+
+def _reads(item) -> str:
+    """The inputs a derived input is a function of, quoted: ``'g'``."""
+    from sympy.core.function import AppliedUndef
+
+    return " and ".join(sorted(f"'{f.func.__name__}'" for f in item.formula.atoms(AppliedUndef)))
 
 
 def _readers(problem, lowered, form: str) -> list:

@@ -105,3 +105,21 @@ def test_a_two_phase_input_read_strong_is_said_to_lose_the_interface_flux_at_tra
         err = capsys.readouterr().err
         assert ("d(a, x) and d(a, y) of two-phase input 'a' are zero everywhere" in err) == warned, err
         assert ("loses the flux across the phases' interface: train --form mixed" in err) == warned
+
+
+def test_a_two_phase_input_thresholded_from_another_input_is_warned_about_alike():
+    """'input a ~ threshold(g, ...)' over 'input g ~ gaussian_field(...)' is written into the residuals as a
+    step of g, whose derivatives are zero: read strong it loses the interface flux as a threshold prior does."""
+    import pdedsl
+    from pdedsl import compiler
+    from pdedsl.passes.data_derivatives import zero_data_derivatives
+
+    problem = pdedsl.load("problem p\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\n"
+                          "input g ~ gaussian_field(length: 0.3)\ninput a ~ threshold(g, below: 1, above: 3)\n"
+                          "equation in O:\n    -div(a*grad(u)) = 1\nboundary on boundary(O):\n    u = 0\n")
+    lowered = compiler.lower(problem)
+    (warning,) = zero_data_derivatives(problem, lowered, "strong")
+    assert warning.span.line == 7
+    assert warning.message.startswith("d(a, x) and d(a, y) of two-phase input 'a' are zero everywhere")
+    assert "train --form mixed" in warning.hint
+    assert zero_data_derivatives(problem, lowered, "mixed") == [] and zero_data_derivatives(problem, lowered) == []
