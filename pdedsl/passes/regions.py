@@ -30,9 +30,10 @@ def empty_regions(problem, lowered=None) -> list[Diagnostic]:
     warnings = []
     for region in problem.regions:
         if _needs_sampling(problem, region) and not _holds_a_point(problem, region):
+            where = " (on its boundary)" if region.on_boundary else ""
             warnings.append(Diagnostic(
                 f"region '{region.name}' holds no point: none of {CANDIDATES} points put on its equations lies in "
-                f"domain '{region.domain}' where its predicate holds{' (on its boundary)' if region.on_boundary else ''}",
+                f"domain '{region.domain}' where its predicate holds{where}",
                 region.span, problem.source,
                 hint="check the predicate's numbers against the domain: training cannot sample this region (a "
                      "curve that meets the domain in a tiny part only is missed here, and rarely hit there)",

@@ -351,8 +351,8 @@ def test_an_edge_of_a_box_is_sampled_along_it_with_the_bisector_for_normal():
 ])
 def test_a_curve_or_points_on_a_boundary_are_sampled_on_them(domain, predicate, check):
     batch = region(_on_boundary(domain, predicate), "r", n=1000)
-    assert bool(check(batch.columns()).all()) and torch.allclose(batch.normals.norm(dim=1), torch.ones(1000,
-                                                                                                        dtype=torch.float64))
+    assert bool(check(batch.columns()).all())
+    assert torch.allclose(batch.normals.norm(dim=1), torch.ones(1000, dtype=torch.float64))
 
 
 def test_a_line_through_a_disk_meets_its_rim_nowhere_off_the_disk():
