@@ -443,19 +443,21 @@ def _check(args) -> int:
     return status
 
 
-def _warnings_of(problem, lowered=None, form: str | None = None) -> list:
+def _warnings_of(problem, lowered=None, form: str | None = None, physics: bool = True) -> list:
     """The spec's warnings with those that need its operators written out: a part of a domain's boundary
     without a condition on a field its equations differentiate twice (passes/coverage.py), derivatives of a
-    data input that its interpolation makes zero in ``form`` (passes/data_derivatives.py), regions that
-    sampling finds empty (passes/regions.py). A failure of one check is not the spec's: that check's warnings
-    are left out (PDEDSL_DEBUG=1 shows it), the others' kept."""
+    data input that its interpolation makes zero in ``form`` (passes/data_derivatives.py; not for a run that
+    reads no residual, ``physics=False``: an operator learning from labels alone), regions that sampling finds
+    empty (passes/regions.py). A failure of one check is not the spec's: that check's warnings are left out
+    (PDEDSL_DEBUG=1 shows it), the others' kept."""
     from .passes.coverage import uncovered_boundaries
     from .passes.data_derivatives import zero_data_derivatives
     from .passes.regions import empty_regions
 
     lowered = lowered if lowered is not None else compiler.lower(problem)
     warnings = list(problem.warnings)
-    for check in (uncovered_boundaries, lambda p, lo: zero_data_derivatives(p, lo, form), empty_regions):
+    derivatives = [lambda p, lo: zero_data_derivatives(p, lo, form)] if physics else []
+    for check in [uncovered_boundaries, *derivatives, empty_regions]:
         try:
             warnings += check(problem, lowered)
         except Exception:  # noqa: BLE001 - a warning's own failure must not stop the command
@@ -758,7 +760,9 @@ def _new_run(args, warn: bool):
         from .training.run import nothing_to_train
 
         refused = nothing_to_train(problem, config)
-        for warning in _warnings_of(problem, form=config.form):
+        from .training.operators import mode_of
+
+        for warning in _warnings_of(problem, form=config.form, physics=mode_of(config) != "supervised"):
             if warning is not refused:
                 print(warning.render(), file=sys.stderr)
     return spec, config, Path(args.out or os.path.join("runs", problem.name))

@@ -123,3 +123,17 @@ def test_a_two_phase_input_thresholded_from_another_input_is_warned_about_alike(
     assert warning.message.startswith("d(a, x) and d(a, y) of two-phase input 'a' are zero everywhere")
     assert "train --form mixed" in warning.hint
     assert zero_data_derivatives(problem, lowered, "mixed") == [] and zero_data_derivatives(problem, lowered) == []
+
+
+def test_a_supervised_operator_run_reads_no_physics_and_is_not_warned_about_its_derivatives(tmp_path, capsys):
+    """README's `pdedsl train specs/darcy_two_phase.pde --backend fno --data train.npz` learns from labels
+    alone: no residual reads d(a, x), so pointing it to --form mixed was noise; hybrid reads the physics."""
+    spec = str(Path(__file__).resolve().parents[2] / "specs" / "darcy_two_phase.pde")
+    data = str(tmp_path / "train.npz")
+    assert main(["data", spec, "--n", "4", "--grid", "9", "--seed", "0", "-q", "-o", data]) == 0
+    small = {"fno": ["--modes", "2", "--width", "4"], "multionet": ["--width", "4", "--depth", "1"]}
+    for backend, mode, warned in (("fno", "supervised", False), ("multionet", "hybrid", True)):
+        assert main(["train", spec, "--backend", backend, "--data", data, "--test-data", data, "--mode", mode,
+                     *small[backend], "--steps", "1", "--batch", "2", "-q", "--out", str(tmp_path / mode)]) == 0
+        err = capsys.readouterr().err
+        assert ("of two-phase input 'a' are zero everywhere" in err) == warned, err
