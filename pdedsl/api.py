@@ -22,8 +22,10 @@ MAX_SPEC_BYTES = 16 * 1024 * 1024
 def load(path_or_text: PathOrText, observations_read: bool = True) -> Problem:
     """Parse and check a spec; returns the Problem or raises SpecError (every error, located).
 
-    A ``Path`` (or a string naming an existing file, or ending in ``.pde``
-    with no newline in it) is read as a file; any other string is the spec's text.
+    A ``Path`` (or a string naming an existing file or folder, or ending in ``.pde``, with no newline in it) is
+    read as a file, a folder being refused as one; ``bytes`` are the spec's UTF-8 text, as is any other string.
+    Anything else is a TypeError. With ``observations_read=False`` an ``observe`` or ``reference`` file that is
+    not there is a warning and its statement is left out (``pdedsl data`` makes such files from the spec).
     """
     with _room_to_recurse():
         return compiler.check(source_of(path_or_text), observations_read)
