@@ -981,6 +981,10 @@ def _data(args) -> int:
     problem = api.load(_existing(args.spec), observations_read=False)  # (the data may be what they will be)
     for warning in problem.warnings:
         print(warning.render(), file=sys.stderr)
+    try:  # before the samples are solved: a folder that cannot be made (a file in the way) would waste them
+        make_folder_of(output)
+    except OSError as error:
+        raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
     bar = Progress(args.n, enabled=not args.quiet)
     arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
     bar.close()

@@ -311,6 +311,20 @@ def test_data_never_writes_over_a_spec(tmp_path, capsys):
     assert open(path).read() == GOOD and not (tmp_path / "other.pde").exists()
 
 
+def test_data_names_a_file_in_the_way_of_its_output_before_solving(tmp_path, capsys, monkeypatch):
+    """-o under a file cannot be written: said before the samples are solved (1000 of them take minutes), not after."""
+    import pdedsl.reference.dataset as dataset
+
+    def solved(*args, **kwargs):
+        raise AssertionError("the samples were solved before the output was found unwritable")
+
+    monkeypatch.setattr(dataset, "generate", solved)
+    path = write(tmp_path, "good.pde", GOOD)
+    assert main(["data", path, "--n", "1", "-q", "-o", os.path.join(path, "sub", "data.npz")]) == 2
+    assert f"cannot write {os.path.join(path, 'sub', 'data.npz')}: {path} is a file, not a folder" \
+        in capsys.readouterr().err
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0
