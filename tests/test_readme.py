@@ -114,3 +114,46 @@ def test_language_reference_fragment_checks_in_context(line, fragment, tmp_path)
     path.write_text(in_context(fragment), encoding="utf-8")
     problem = pdedsl.load(path)
     assert problem.equations
+
+
+COMMANDS = ("check", "show", "emit", "compile", "train", "infer", "predict", "plot", "data")
+OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
+
+
+def synopsis() -> dict[str, str]:
+    """The README's "Command line" block, as the text of each command's lines (continuations joined)."""
+    block = README_TEXT.split("## Command line", 1)[1].split("```", 2)[1]
+    lines: dict[str, str] = {}
+    command = None
+    for line in block.splitlines():
+        match = re.match(r"pdedsl (\w+)", line)
+        if match:
+            command = match.group(1)
+        if command is not None:
+            lines[command] = lines.get(command, "") + " " + line
+    return lines
+
+
+def help_text(command: str, capsys) -> str:
+    from pdedsl.cli import main
+
+    assert main([command, "--help"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_synopsis_lists_every_option_of_a_command_and_no_other(command, capsys):
+    text = help_text(command, capsys)
+    usage = text.split("\n\n", 1)[0]
+    assert set(OPTION.findall(synopsis()[command])) == set(OPTION.findall(usage)) - {"-h"}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_defaults_the_synopsis_gives_are_those_of_the_help(command, capsys):
+    """`[--restarts R (8)]` in the README and `(default: 8)` in `--help` say the same."""
+    described = {}
+    for entry in re.split(r"\n  (?=-)", help_text(command, capsys))[1:]:  # argparse's entry per option
+        head = entry.split("\n")[0].split("  ")[0]  # '-o FILE, --output FILE', before the description
+        described.update((name, " ".join(entry.split())) for name in OPTION.findall(head))
+    for option, default in re.findall(r"\[(--[\w-]+) [A-Z_]+ \(([^)]+)\)\]", synopsis()[command]):
+        assert f"(default: {default})" in described[option], (option, described[option])
