@@ -157,3 +157,19 @@ def test_the_defaults_the_synopsis_gives_are_those_of_the_help(command, capsys):
         described.update((name, " ".join(entry.split())) for name in OPTION.findall(head))
     for option, default in re.findall(r"\[(--[\w-]+) [A-Z_]+ \(([^)]+)\)\]", synopsis()[command]):
         assert f"(default: {default})" in described[option], (option, described[option])
+
+
+def test_the_first_python_example_runs_as_written_and_says_what_its_comments_say(monkeypatch, capsys):
+    """The "## Python" section's loading example (nothing trained), run from the repository's root."""
+    python = [body for line, info, body in BLOCKS if info == "python"]
+    example = python[0]
+    assert 'pdedsl.load("specs/poisson.pde")' in example
+    monkeypatch.chdir(README.parent)
+    namespace: dict = {}
+    exec(compile(example, "README.md (Python example)", "exec"), namespace)  # the README's own code, not a spec's
+    problem = namespace["problem"]
+    assert (problem.axes, problem.time) == (("x", "y"), None)
+    assert str(problem.equations[0].lhs) == "-laplace(u(x, y))"
+    assert str(problem.field("u").function) == "u(x, y)"
+    assert problem.warnings == ()
+    assert "<spec>:2:13: error: missing operator between two operands" in capsys.readouterr().out  # print(error)
