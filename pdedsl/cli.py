@@ -166,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
                             "without it, scalar unknowns are fitted with a PINN (with Laplace standard deviations)")
     infer.add_argument("--out", type=_name, metavar="DIR", help="output folder (default: runs/PROBLEM_infer)")
     infer.add_argument("--restarts", type=_whole, default=8, help="with --model: starts of the MAP search (default: 8)")
-    infer.add_argument("--map-steps", type=_whole, default=800, help="with --model: Adam steps of the MAP search (default: 800)")
+    infer.add_argument("--map-steps", type=_whole, default=800,
+                       help="with --model: Adam steps of the MAP search (default: 800)")
     infer.add_argument("--draws", type=_whole, default=256, help="with --model: posterior draws (default: 256)")
     infer.add_argument("--sampler", choices=("mala", "laplace"), default="mala",
                        help="with --model: draws by Langevin chains preconditioned by the Laplace approximation "
