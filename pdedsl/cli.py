@@ -29,8 +29,37 @@ from .training.stopping import Stopped
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but an option it does not know is reported before an argument that is missing:
+    ``pdedsl check --bogus`` said only that SPEC was required, sending the user to fix something else first."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message):
+        if message.startswith("the following arguments are required"):
+            given = getattr(self, "_given", [])
+            given = given[:given.index("--")] if "--" in given else given  # (after '--' every token is a value)
+            unknown = [token for token in given if self._unknown_option(token)]
+            if unknown:
+                message = f"unrecognized arguments: {' '.join(unknown)}"
+        super().error(message)
+
+    def _unknown_option(self, token: str) -> bool:
+        """Whether ``token`` reads as an option no one of this parser's names, or abbreviates (as argparse allows);
+        a negative number is a value."""
+        if not token.startswith("-") or token == "-" or self._negative_number_matcher.match(token):
+            return False
+        name = token.split("=", 1)[0]
+        names = self._option_string_actions
+        if not name.startswith("--"):
+            return name[:2] not in names  # '-q', '-ofile'
+        return not any(known.startswith(name) for known in names)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pdedsl",
         description="Compile .pde specifications of PDE problems.",
     )

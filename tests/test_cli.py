@@ -179,6 +179,22 @@ def test_an_unknown_option_is_reported_with_its_commands_usage(command, capsys):
     assert f"usage: pdedsl {command} " in err and f"pdedsl {command}: error: unrecognized arguments: --bogus" in err
 
 
+
+@pytest.mark.parametrize("argv", [["check", "--bogus"], ["predict", "--bogus"], ["data", "--bogus", "--n", "-1"],
+                                  ["plot", "--bogus=1"], ["compile", "-x"]])
+def test_an_unknown_option_is_reported_before_a_missing_argument(argv, capsys):
+    """README: `pdedsl check --bogus` shows check's usage, and the option typed is what is wrong: it was
+    'the following arguments are required: SPEC', which sent the user to fix something else first."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"usage: pdedsl {argv[0]} " in err and f"pdedsl {argv[0]}: error: unrecognized arguments: {argv[1]}" in err
+
+
+def test_a_missing_argument_is_still_named_beside_known_options_and_abbreviations(capsys):
+    for argv in (["check", "-q"], ["predict", "--poi", "p.npz", "-o", "o.npz"], ["data", "--n", "-1"]):
+        assert main(argv) == 2
+        assert "the following arguments are required" in capsys.readouterr().err, argv
+
 def test_missing_file_is_a_usage_error(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.pde")]) == 2
     assert "no such file" in capsys.readouterr().err
