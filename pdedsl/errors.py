@@ -224,8 +224,15 @@ def _folded(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-#: Characters a reader takes for one another: the digit one, small L and capital i; the digit zero and capital o.
-_GLYPHS = str.maketrans({"1": "l", "I": "l", "0": "O"})
+#: Characters a reader takes for one another, each mapped to its class: the digit one, small L and capital i;
+#: the digit zero and the letter o.
+_GLYPHS = {"1": "\0l", "l": "\0l", "I": "\0l", "0": "\0o", "O": "\0o", "o": "\0o"}
+
+
+def _glyph_key(name: str) -> str:
+    """``name`` with each look-alike character replaced by its class and the others case-folded. The classes
+    are taken before folding: folded first, a capital L (as 'l') would join the class of 'I' and '1'."""
+    return "".join(_GLYPHS.get(ch, ch.casefold()) for ch in unicodedata.normalize("NFKC", name))
 
 
 def look_alike(name: str, other: str) -> str | None:
@@ -233,7 +240,7 @@ def look_alike(name: str, other: str) -> str | None:
     as ``u`` and ``U``), "glyphs" (only in 1, l, I or 0, O, as ``u1`` and ``ul``); else None."""
     if _folded(name) == _folded(other):
         return "case"
-    if _folded(name.translate(_GLYPHS)) == _folded(other.translate(_GLYPHS)):
+    if _glyph_key(name) == _glyph_key(other):
         return "glyphs"
     return None
 

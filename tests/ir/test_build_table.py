@@ -506,6 +506,15 @@ def test_declared_names_that_look_alike_are_warned_about(declared, later, how):
     assert warning.hint == "rename one of them: a use of one where the other was meant would pass unnoticed"
 
 
+@pytest.mark.parametrize("declared", ["field u\nconst I = 1\nconst L = 2", "field u\nconst aL = 1\nconst a1 = 2",
+                                      "field u\nconst kL = 1\nconst kI = 2"])
+def test_a_capital_l_is_not_taken_for_capital_i_or_one(declared):
+    """'l' looks like 'I' and '1', but its capital does not: the README's own domains I and L were warned about,
+    the check having folded case (L to l) before comparing glyphs."""
+    spec = ("problem p\ndomain O = interval(x: [0, 1])\n" + declared + "\nequation in O:\n    -d(u, x, 2) = 1\n")
+    assert [w.message for w in pdedsl.load(spec).warnings if "look" in w.message] == []
+
+
 def test_names_that_differ_visibly_are_not_warned_about():
     problem = pdedsl.load("problem p\ndomain O = interval(x: [0, 1])\nfield u, v, u2, ux\nconst c1 = 1\nconst c2 = 2\n"
                           "equation in O:\n    -d(u, x, 2) = 1\n")
