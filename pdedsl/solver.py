@@ -51,7 +51,10 @@ class Solver:
         return path
 
     def predict(self, points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Every field at the given points (coordinate name -> 1-D array, all of one length)."""
+        """Every field at the given points: coordinate name -> array, list, torch tensor or scalar (a scalar
+        stands for every point), all of one length; unknown or missing names, unequal lengths and values that
+        are not real numbers are a ValueError. A run with an infer posterior gives no ``_std`` here (``pdedsl
+        predict`` on its folder does)."""
         _check_mapping("predict", points, "coordinate names to arrays")
         if self.run is None:
             raise RuntimeError("call fit() before predict()")
