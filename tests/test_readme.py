@@ -173,3 +173,31 @@ def test_the_first_python_example_runs_as_written_and_says_what_its_comments_say
     assert str(problem.field("u").function) == "u(x, y)"
     assert problem.warnings == ()
     assert "<spec>:2:13: error: missing operator between two operands" in capsys.readouterr().out  # print(error)
+
+
+def _block(predicate) -> str:
+    (body,) = [body for _, _, body in BLOCKS if predicate(body)]
+    return body
+
+
+def _output(argv: list[str], capsys) -> str:
+    from pdedsl.cli import main
+
+    assert main(argv) == 0
+    return "\n".join(line.rstrip() for line in capsys.readouterr().out.splitlines()) + "\n"
+
+
+def test_the_shown_outputs_are_what_the_commands_print(monkeypatch, capsys):
+    """The listings the README prints for specs/burgers.pde and specs/plate_bending.pde (show, emit --form weak,
+    compile) are what those commands print today, and `show --latex` gives the equation it quotes."""
+    monkeypatch.chdir(README.parent)
+    shown = _block(lambda body: body.startswith("problem burgers: "))
+    assert _output(["show", "specs/burgers.pde"], capsys).startswith(shown.split("...\n")[0])
+    weak = _output(["emit", "--stage", "lowered", "--form", "weak", "specs/burgers.pde"], capsys)
+    assert _block(lambda body: "integrand:" in body and "d(u, t)" in body) in weak
+    plate = _output(["emit", "--stage", "lowered", "--form", "weak", "specs/plate_bending.pde"], capsys)
+    assert _block(lambda body: "(twice)" in body) in plate
+    module = _output(["compile", "specs/burgers.pde"], capsys)
+    assert _block(lambda body: body.startswith("def residual_equation_1(")) in module
+    latex = re.search(r"With `--latex` the same equation reads\n`([^`]+)`", README_TEXT).group(1)
+    assert latex in _output(["show", "--latex", "specs/burgers.pde"], capsys)
