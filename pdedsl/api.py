@@ -60,13 +60,17 @@ _PINN_INFER_SETTINGS = ("steps", "lbfgs_steps", "seed", "instance", "threads")
 
 
 def infer(spec: PathOrText, model=None, out="runs/infer", truth=None, progress: bool = False, **settings) -> dict:
-    """Solve a spec's inverse problem (its ``observe``/``infer`` statements); returns the report.
+    """Solve a spec's inverse problem (its ``observe``/``infer`` statements) into the folder ``out``; returns the
+    report, the content of ``out/inference.json``.
 
-    With ``model`` (a folder of a ``dgno`` run on the same family): a Laplace posterior in its latent space,
-    written to ``out`` (``settings``: restarts, adam_steps, lbfgs_steps, learning_rate, samples, particles,
-    sampler, chains, mala_steps, model_error, prior, seed; ``truth``: arrays on the sensor grid by name, for errors
-    and coverage). Without it: scalar unknowns fitted with a PINN (``settings``: steps, lbfgs_steps, seed,
-    instance, threads). An unknown setting, or one of the wrong kind, is a TypeError naming it.
+    With ``model`` (a folder of a ``dgno`` run on the same family): the posterior in its latent space (MAP,
+    the Laplace approximation there, then Langevin chains preconditioned by it; ``sampler="laplace"`` draws
+    the Gaussian itself), with ``settings`` restarts, adam_steps, lbfgs_steps, learning_rate, samples,
+    particles, sampler, chains, mala_steps, model_error, prior, seed (the command line's --draws is
+    ``samples``, --map-steps ``adam_steps``); ``truth``: arrays by name on the sensor grid, for errors and
+    coverage. Without it: scalar unknowns fitted with a PINN, with Laplace standard deviations (``settings``:
+    steps, lbfgs_steps, seed, instance, threads). An unknown setting, or one of the wrong kind, is a TypeError
+    naming it, before any folder is made. ``progress`` shows progress bars.
     """
     import dataclasses
 
