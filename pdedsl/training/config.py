@@ -128,12 +128,13 @@ class TrainConfig:
     form: str = "strong"  # "weak" or "mixed": equations tested against Wendland functions (training/weak.py)
     weak_particles: int = 200  # particles (test balls) per equation target and draw
     weak_radius: float = 0.0  # largest particle radius (0: a tenth of the target's narrowest side)
-    weak_radius_min: float = 0.0  # smallest particle radius (0: half of weak_radius)
+    weak_radius_min: float = 0.0  # smallest particle radius (0: a tenth of the radius in float64, half of it in
+    # float32 and for the mixed form; training/weak.py RADIUS_MIN_FRACTION)
     weak_schedule: str = "fixed"  # or "linear": the largest radius grows from weak_radius_min over the Adam steps
     weak_quadrature: int = 0  # radial Gauss points of the ball rule (0: 8 in 1-D (both halves), 5 in 2-D and 6 in
     # 3-D; 8 in 2-D and 3-D in the Levenberg-Marquardt phase; training/weak.py)
     weak_polish: Optional[int] = None  # last Levenberg-Marquardt steps with at least a ball per parameter (None:
-    # 50 in 1-D and 2-D, 0 in 3-D, where such a step costs ~12 s on a CPU; training/weak.py)
+    # 50 in every dimension, 3-D since session 32; training/weak.py POLISH_STEPS)
     weak_mismatch_power: float = 2.0  # the mixed form's flux mismatch is weighed by stiffness^-p (2: the gradient's
     # fit to flux / stiffness, unbiased across a jump; 1: the energy norm, before session 24; training/weak.py)
     weak_top_k: int = 0  # add the mean of the k largest squared particle residuals to each weak loss (0: off)
