@@ -1,9 +1,13 @@
-"""The README is the user manual: every spec it shows must be accepted as written.
+"""The README is the user manual: what it shows must work as written. Nothing is trained here.
 
-Code blocks that start with ``problem`` are complete specs and must check on their own. The blocks of the
-language reference ("## The language") are also fragments that use each other's names (``a``, ``left``, ``walls``,
-``ux``...); each is checked verbatim inside a context that declares whatever it uses but does not declare itself,
-with the data files it names. Only ``check`` runs here: nothing is trained.
+* Specs: code blocks that start with ``problem NAME`` are complete specs and must check on their own. The blocks
+  of the language reference ("## The language") are also fragments that use each other's names (``a``,
+  ``left``, ``walls``, ``ux``...); each is checked verbatim inside a context that declares whatever it uses but
+  does not declare itself, with the data files it names.
+* The command line: the synopsis ("## Command line") lists exactly the options of each command's ``--help``,
+  with the defaults ``--help`` gives; the listings the README prints (``show``, ``emit``, ``compile``) are what
+  those commands print.
+* Python: the "## Python" section's loading example runs and gives what its comments say.
 """
 
 import re
