@@ -650,8 +650,9 @@ def _terminate_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(set_death_signal, signal.SIGTERM)
 
 
-#: ``train`` options that --resume honours; every other one given with it is ignored (and said to be)
-RESUME_OPTIONS = {"command", "argv", "resume", "steps", "quiet", "json", "nproc"}
+#: ``train`` options that --resume honours (--threads: the machine's, not the run's); every other one given with it
+#: is ignored (and said to be)
+RESUME_OPTIONS = {"command", "argv", "resume", "steps", "threads", "quiet", "json", "nproc"}
 
 
 def _warn_ignored_on_resume(args) -> None:
@@ -698,7 +699,7 @@ def _train(args) -> int:
                 raise _UsageError(str(error)) from None
         if launching:
             return _launch(args.argv, args.nproc, Path(args.resume))
-        result = resume(args.resume, progress=progress, steps=args.steps)
+        result = resume(args.resume, progress=progress, steps=args.steps, threads=args.threads)
         folder = Path(args.resume)
     else:
         spec, config, folder = _new_run(args, warn=not worker)

@@ -590,12 +590,16 @@ def _generated_body(source: str) -> str:
     return "\n".join(line for line in lines if not line.startswith(("SPEC = ", "COMPILER_VERSION = ")))
 
 
-def resume(folder, progress: bool = True, steps: int | None = None) -> dict:
-    """Continue the run in ``folder`` from its last checkpoint (with more Adam steps if ``steps`` is given)."""
+def resume(folder, progress: bool = True, steps: int | None = None, threads: int | None = None) -> dict:
+    """Continue the run in ``folder`` from its last checkpoint (with more Adam steps if ``steps`` is given, on
+    ``threads`` CPU threads if given: a setting of the machine, not of the training, so a resume may change it;
+    config.json keeps it for the resumes after)."""
     folder = Path(folder)
     config = check_resume(folder, steps)
     if steps is not None:
         config.steps = steps
+    if threads is not None:
+        config.threads = threads
     return train(folder / "spec.pde", config, folder, resume=True, progress=progress)
 
 

@@ -130,6 +130,13 @@ def test_python_api_and_cli(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "24", "--form=strong", "-q"]) == 0
     assert "ignoring --form" in capsys.readouterr().err  # given at its default value, still ignored: said so
+    # threads are the machine's, not the run's: honoured on resume, silently, and kept for the resumes after it
+    import torch
+
+    assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "26", "--threads", "3", "-q"]) == 0
+    assert "warning" not in capsys.readouterr().err and torch.get_num_threads() == 3
+    assert main(["train", "--resume", str(tmp_path / "cli"), "--steps", "28", "-q"]) == 0
+    assert torch.get_num_threads() == 3 and json.loads((tmp_path / "cli" / "config.json").read_text())["threads"] == 3
 
 
 def test_backend_refuses_random_inputs_with_a_clear_error(tmp_path, capsys):
