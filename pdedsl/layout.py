@@ -32,9 +32,10 @@ def layout_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
 
 
 def interpolation_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
-    """How an input given as data is evaluated between its points: 'linear' (a grid, multilinear; or 1-D
-    points all distinct), 'nearest' (scattered points: the nearest one's value), or None when the arrays fit
-    no layout or a grid has an axis with fewer than 2 distinct nodes (refused)."""
+    """How an input given as data is evaluated between its points: 'linear' (multilinear between grid nodes:
+    a grid; 1-D points all distinct; scattered points in 2-D or 3-D that span the space, fitted on a fine grid
+    first), 'nearest' (scattered points that do not span it, all on one line say: the nearest one's value), or
+    None when the arrays fit no layout or a grid has an axis with fewer than 2 distinct nodes (refused)."""
     layout = layout_of(values, coordinates)
     if layout == "grid" and len(coordinates) > 1:
         distinct = all(len(np.unique(c)) == len(c) >= 2 for c in coordinates)
@@ -42,9 +43,20 @@ def interpolation_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str |
     if layout is None:
         return None
     line = coordinates[0].reshape(-1)
-    if len(coordinates) == 1 and len(line) > 1 and len(np.unique(line)) == len(line):  # grid and scattered agree
-        return "linear"
-    return "nearest"
+    if len(coordinates) == 1:  # grid and scattered agree
+        return "linear" if len(line) > 1 and len(np.unique(line)) == len(line) else "nearest"
+    return "linear" if spans_space(np.stack([c.reshape(-1) for c in coordinates], axis=-1)) else "nearest"
+
+
+def spans_space(points: np.ndarray) -> bool:
+    """Whether scattered ``points`` ``[N, d]`` are not all on one hyperplane (a line in 2-D, a plane in 3-D),
+    so that a field can be fitted to them in every direction."""
+    finite = points[np.isfinite(points).all(axis=1)]
+    if len(finite) <= points.shape[1]:
+        return False
+    centred = finite - finite.mean(axis=0)
+    scale = np.abs(centred).max()
+    return bool(scale > 0 and np.linalg.matrix_rank(centred / scale, tol=1e-9) == points.shape[1])
 
 
 def misfit(name: str, values: np.ndarray, axes, coordinates: list[np.ndarray]) -> str:

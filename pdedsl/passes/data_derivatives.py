@@ -2,9 +2,11 @@
 
 An input given as data (``input k from "k.npz"``) is evaluated between its
 points by the interpolation its layout implies (``layout.interpolation_of``):
-multilinear on a grid (and through distinct 1-D points), so every second
-derivative along one axis (``d(k, x, 2)``, and so ``laplace(k)``) is zero; or
-the nearest scattered point's value, so every derivative is zero. A residual
+multilinear on a grid (through distinct 1-D points; scattered 2-D and 3-D
+points on the fine grid they are fitted on), so every second derivative along
+one axis (``d(k, x, 2)``, and so ``laplace(k)``) is zero; or, for scattered
+points that do not span the space (all on one line in 2-D), the nearest
+point's value, so every derivative is zero. A residual
 that needs such a derivative trains against a zero in its place, silently;
 this pass says so at the equation that asks for it. A random input without a
 ``threshold`` is drawn on a grid and interpolated multilinearly too (one
@@ -56,12 +58,14 @@ def zero_data_derivatives(problem, lowered, form: str | None = None) -> list[Dia
                 hint = ("write the equation so that it needs first derivatives of it at most, or train --form weak "
                         "where that moves them onto the test function")
             elif kind == "linear":
-                why = "it is interpolated linearly between its grid nodes, so its second derivatives along an axis are"
+                why = ("it is interpolated linearly between grid nodes (its own, or those of the fine grid its scattered "
+                       "points are fitted on), so its second derivatives along an axis are")
                 hint = f"give '{item.name}' by a formula (input {item.name} = ...) where its second derivatives matter"
             else:
-                why = "its scattered points are interpolated by the nearest one's value, so its derivatives are"
-                hint = (f"give '{item.name}' on a grid (1-D axis arrays and values of shape (len(x), len(y), ...)), "
-                        f"interpolated linearly, or by a formula (input {item.name} = ...)")
+                why = ("its scattered points lie on one line or plane, so it takes the nearest one's value, and its "
+                       "derivatives are")
+                hint = (f"give '{item.name}' on points that span the domain, on a grid (1-D axis arrays and values of "
+                        f"shape (len(x), len(y), ...)), or by a formula (input {item.name} = ...)")
             listed = zero[0] if len(zero) == 1 else f"{', '.join(zero[:-1])} and {zero[-1]}"
             what = "two-phase input" if _two_phase(item) else "random input" if item.kind == "prior" else "data input"
             warnings.append(Diagnostic(

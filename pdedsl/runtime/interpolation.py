@@ -2,8 +2,16 @@
 
 Grid data are interpolated multilinearly (1-3 axes), which is differentiable
 in the coordinates, so ``d(k, x)`` in a residual gets the slope of the
-interpolant through autograd. Scattered data take the value of the nearest
-data point (piecewise constant, so its derivatives are zero).
+interpolant through autograd. Scattered points in 2-D and 3-D are fitted once,
+on a fine grid over their bounding box, and then read like grid data: up to
+:data:`GLOBAL_FIT_POINTS` points by a cubic radial basis function with a linear
+term (``|x - x_j|^3``, the polyharmonic spline that is smooth between the
+points and exact at them), more by linear interpolation on their Delaunay
+triangulation; the fit is clipped to the data's range, so a jump in the data
+(two materials) does not ring below or above its values. Before session 33
+they took the nearest point's value, whose derivatives are zero: a strong-form
+``-div(k*grad(u))`` lost ``grad(k)``. Scattered points that do not span the
+space (all on one line in 2-D) still take the nearest point's value.
 """
 
 from __future__ import annotations
@@ -65,6 +73,39 @@ class NearestInterpolant(torch.nn.Module):
         return self.values[nearest].to(reference.dtype)
 
 
+#: Scattered points fitted by one global radial basis function (a dense system of this order); more are
+#: interpolated linearly on their triangulation, which is accurate enough where data are that dense.
+GLOBAL_FIT_POINTS = 4000
+
+#: Nodes per axis of the fine grid a scattered fit is read from (its slopes are the derivatives training sees).
+FIT_NODES = {2: 257, 3: 49}
+
+
+def fitted_grid(points: np.ndarray, values: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """``(axis grids, values on them)``: scattered ``points`` ``[N, d]`` (spanning the space, d = 2 or 3)
+    fitted on a fine grid over their bounding box (see the module docstring). Repeated points are averaged."""
+    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator, RBFInterpolator
+
+    points, inverse = np.unique(points, axis=0, return_inverse=True)
+    values = np.bincount(inverse.reshape(-1), weights=values) / np.bincount(inverse.reshape(-1))
+    dimension = points.shape[1]
+    nodes = FIT_NODES[dimension]
+    grids = [np.linspace(lo, hi, nodes) for lo, hi in zip(points.min(axis=0), points.max(axis=0))]
+    query = np.stack([m.reshape(-1) for m in np.meshgrid(*grids, indexing="ij")], axis=-1)
+    scale = points.max(axis=0) - points.min(axis=0)  # each axis to [0, 1]: the kernel sees no units
+    origin = points.min(axis=0)
+    try:
+        if len(points) > GLOBAL_FIT_POINTS:
+            raise np.linalg.LinAlgError
+        fitted = RBFInterpolator((points - origin) / scale, values, kernel="cubic", degree=1)((query - origin) / scale)
+    except np.linalg.LinAlgError:  # many points, or a system too ill-conditioned: piecewise linear instead
+        fitted = LinearNDInterpolator(points, values)(query)
+        outside = ~np.isfinite(fitted)  # corners of the box outside the points' hull
+        fitted[outside] = NearestNDInterpolator(points, values)(query[outside])
+    fitted = np.clip(fitted, values.min(), values.max())
+    return grids, fitted.reshape((nodes,) * dimension)
+
+
 class DataInputError(PdeError):
     """An ``input ... from`` file does not fit the input (the message says where and how)."""
 
@@ -100,7 +141,10 @@ def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
                  if len(np.unique(c)) < max(len(c), 2)]
         raise DataInputError(f"a grid needs at least 2 nodes on each axis, all distinct (distinct nodes "
                              f"{', '.join(short)}); give the input on scattered points instead")
+    points = np.stack([c.reshape(-1) for c in coordinates], axis=-1)
+    if kind == "linear" and layout == "scattered" and len(axes) > 1:
+        return GridInterpolant(axes, *fitted_grid(points, values.reshape(-1)))
     if kind == "linear":
         grids = coordinates if layout == "grid" and len(axes) > 1 else [coordinates[0].reshape(-1)]
         return GridInterpolant(axes, grids, values.reshape(tuple(len(g) for g in grids)))
-    return NearestInterpolant(axes, np.stack([c.reshape(-1) for c in coordinates], axis=-1), values.reshape(-1))
+    return NearestInterpolant(axes, points, values.reshape(-1))

@@ -22,6 +22,7 @@ def _files(folder):
     np.savez(folder / "grid.npz", x=x, y=x, k=np.add.outer(x ** 2, x))
     X, Y = np.meshgrid(x, x)
     np.savez(folder / "points.npz", x=X.ravel(), y=Y.ravel(), k=(X ** 2 + Y).ravel())
+    np.savez(folder / "line.npz", x=x, y=0.5 * x, k=x ** 2)  # scattered points on one line: nearest value
 
 
 def _check(tmp_path, capsys, file, equation):
@@ -38,9 +39,16 @@ def test_second_derivatives_of_grid_data_are_said_to_be_zero_at_the_equation(tmp
     assert "interpolated linearly" in err and "d(k, x) " not in err  # first derivatives of a grid are fine
 
 
-def test_any_derivative_of_scattered_data_is_said_to_be_zero(tmp_path, capsys):
-    err = _check(tmp_path, capsys, "points.npz", "-div(k*grad(u)) = 1")
+def test_any_derivative_of_scattered_data_on_one_line_is_said_to_be_zero(tmp_path, capsys):
+    err = _check(tmp_path, capsys, "line.npz", "-div(k*grad(u)) = 1")
     assert "d(k, x) and d(k, y) of data input 'k' are zero everywhere" in err and "nearest" in err
+
+
+def test_scattered_data_that_span_the_plane_lose_only_second_derivatives(tmp_path, capsys):
+    """Scattered points in 2-D are fitted on a fine grid and read multilinearly there, as grid data are."""
+    assert "warning" not in _check(tmp_path, capsys, "points.npz", "-div(k*grad(u)) = 1")
+    err = _check(tmp_path, capsys, "points.npz", "-laplace(u) = laplace(k)")
+    assert "d(k, x, 2) and d(k, y, 2) of data input 'k' are zero everywhere" in err and "fitted on" in err
 
 
 def test_first_derivatives_of_grid_data_and_values_of_scattered_data_are_not_warned_about(tmp_path, capsys):
@@ -49,7 +57,7 @@ def test_first_derivatives_of_grid_data_and_values_of_scattered_data_are_not_war
 
 
 def test_training_in_weak_form_warns_about_what_the_weak_form_reads(tmp_path, capsys):
-    """-div(k*grad(u)) in weak form reads k alone, so scattered k is fine there; laplace(k) on the right reads
+    """-div(k*grad(u)) in weak form reads k alone, so scattered k on one line (nearest value) is fine there; laplace(k) on the right reads
     only d(k, x) and d(k, y) once integrated by parts, so grid data are fine too."""
     _files(tmp_path)
     spec = tmp_path / "g.pde"
@@ -60,8 +68,8 @@ def test_training_in_weak_form_warns_about_what_the_weak_form_reads(tmp_path, ca
               "--out", str(tmp_path / "run"), "--points", "16"])
         return [line for line in capsys.readouterr().err.splitlines() if "zero everywhere" in line]
 
-    assert warnings("points.npz", "-div(k*grad(u)) = 1", "strong")
-    assert not warnings("points.npz", "-div(k*grad(u)) = 1", "weak")
+    assert warnings("line.npz", "-div(k*grad(u)) = 1", "strong")
+    assert not warnings("line.npz", "-div(k*grad(u)) = 1", "weak")
     assert warnings("grid.npz", "-laplace(u) = laplace(k)", "strong")
     assert not warnings("grid.npz", "-laplace(u) = laplace(k)", "weak")
     assert warnings("grid.npz", "-laplace(u) = k*d(k, x, 2)", "weak")  # not in divergence form: kept strong
