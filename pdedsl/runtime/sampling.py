@@ -16,8 +16,10 @@ their equations: inside a domain (``x == 0.5``, ``x^2 + y^2 == 0.25``) by
 pinning axes and Newton steps; on a boundary, when points drawn on the boundary
 never meet the predicate (an edge of a box, ``boundary(B) where y == 0 and z ==
 0``; the equator of a ball), by Newton steps onto both the equations and the
-shape's surface (its signed distance). A region that still yields no point
-raises :class:`SamplingError`.
+shape's surface (its signed distance); a union of such pieces (``z == 0 or z ==
+0.5`` on a ball) piece by piece, each with its share (a union of faces is
+drawn whole, by their sizes). A region that still yields no point raises
+:class:`SamplingError`.
 """
 
 from __future__ import annotations
@@ -311,12 +313,15 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
     span = problem.region(target.name).span if target.kind == "region" else None
     if span is not None:  # located, as the region is the user's to fix
         what = f"region '{target.name}' ({problem.source_name}:{span.line}:{span.column})"
-    pieces = None if on_boundary else _pieces(predicates, base.axes)
+    pieces = _pieces(predicates, base.axes)
+    if pieces is not None and on_boundary and not _thin_union(problem, domain, base, pieces, constants):
+        pieces = None  # a union of faces ('y == 0 or x == 0' on a box): drawn on the boundary whole, by their sizes
     if pieces is None:
         return _sample_region(problem, domain, base, on_boundary, predicates, constants, n, generator, dtype, what,
                               candidates)
-    # 'x == 0.25 or x == 0.75' inside: lines (curves, points) that no one draw meets together; each gets its share,
-    # and a piece with no point in the domain ('or x == 5' on the unit square) leaves its share to the others
+    # 'x == 0.25 or x == 0.75' inside, 'z == 0 or z == 0.5' on a ball's sphere: lines (curves, points) that no one
+    # draw meets together; each gets its share, and a piece with no point in the domain ('or x == 5' on the unit
+    # square) leaves its share to the others
     parts, failures, left = [], [], n
     for tries in (pieces, None):
         viable = tries if tries is not None else [piece for piece, _ in parts]
@@ -325,8 +330,8 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
         shares = [left // len(viable) + (i < left % len(viable)) for i in range(len(viable))]
         for piece, count in zip(viable, shares):
             try:
-                parts.append((piece, _sample_region(problem, domain, base, False, piece, constants, count, generator,
-                                                    dtype, what, candidates)))
+                parts.append((piece, _sample_region(problem, domain, base, on_boundary, piece, constants, count,
+                                                    generator, dtype, what, candidates)))
                 left -= count
             except SamplingError as error:
                 failures.append(error)
@@ -334,11 +339,24 @@ def sample_target(problem: Problem, target: TargetRef, n: int, generator: Option
         raise failures[0]
     points = torch.cat([part.points for _, part in parts])
     order = torch.randperm(n, generator=generator, device=device_of(generator)).to(points.device)
-    return Batch(points[order], axes=base.axes)
+    normals = torch.cat([part.normals for _, part in parts])[order] if on_boundary else None
+    return Batch(points[order], normals, axes=base.axes)
+
+
+def _thin_union(problem, domain, base, pieces, constants) -> bool:
+    """Whether a union on a boundary is of pieces all thinner than it (circles cut from a sphere), which are
+    sampled piece by piece, rather than of faces, which boundary draws meet (see :func:`_thin_on_boundary`)."""
+    low, high = base.bounding_box()
+    tolerance = RELATIVE_EQUALITY_TOLERANCE * float((high - low).max())
+    values = tuple(sorted(constants.items()))
+    try:
+        return all(_thin_on_boundary(base, tuple(piece), values, tolerance) for piece in pieces)
+    except SamplingError as error:  # the region's domain itself cannot be sampled
+        raise _at_domain(problem, domain, error) from None
 
 
 def _pieces(predicates, axes) -> Optional[list[list[sympy.Basic]]]:
-    """The disjuncts of an interior region's predicate, each a list of conjuncts, when one of them is an equality
+    """The disjuncts of a region's predicate, each a list of conjuncts, when one of them is an equality
     on the coordinates under an 'or' (a union of lines or curves: sampled piece by piece); None otherwise."""
     def on_coordinates(equation) -> bool:
         return isinstance(equation, sympy.Eq) and bool({s.name for s in equation.free_symbols} & set(axes))

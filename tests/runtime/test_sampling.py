@@ -359,3 +359,57 @@ def test_a_line_through_a_disk_meets_its_rim_nowhere_off_the_disk():
     """'boundary(D) where x == 0 and y == 0.5': the point is inside the disk, not on its rim: still an error."""
     with pytest.raises(SamplingError, match="region 'r'"):
         region(_on_boundary("disk(center: (0, 0), radius: 1)", "x == 0 and y == 0.5"), "r", n=10)
+
+
+def test_a_ball_s_equator_is_sampled_on_it():
+    """'boundary(B) where z == 0' on a ball is a circle on its sphere, which boundary points never land on
+    (check passed it and training stopped: 'could not sample region')."""
+    problem = pdedsl.load("domain B = ball(center: (0, 0, 0), radius: 1)\nfield u\n"
+                          "region equator = boundary(B) where z == 0\nequation in B:\n    -laplace(u) = 1\n"
+                          "boundary on boundary(B):\n    dn(u) = 0\nboundary on equator:\n    u = 0\n")
+    batch = region(problem, "equator", n=2000)
+    columns = batch.columns()
+    assert len(batch) == 2000 and bool((columns["z"].abs() < 1e-6).all())
+    radius = (columns["x"] ** 2 + columns["y"] ** 2).sqrt()
+    assert float((radius - 1).abs().max()) < 1e-6
+    angle = torch.atan2(columns["y"], columns["x"])  # uniform around the circle
+    assert abs(float(angle.mean())) < 0.15 and abs(float(angle.std()) - math.pi / 3 ** 0.5) < 0.1
+    assert float((batch.normals - batch.points).abs().max()) < 1e-4  # the sphere's outward normal
+
+
+@pytest.mark.parametrize("predicate, expected", [
+    ("x == 0 and y < 0", (0.0, -1.0)),                 # one point of the circle, the other excluded
+    ("x + y == 0 and x > 0", (0.5 ** 0.5, -0.5 ** 0.5)),  # a curve crossing the circle
+])
+def test_a_curve_crossing_a_disk_s_rim_is_sampled_where_it_crosses(predicate, expected):
+    problem = pdedsl.load("domain D = disk(center: (0, 0), radius: 1)\nfield u\nregion p = boundary(D) where "
+                          + predicate + "\nequation in D:\n    -laplace(u) = 1\nboundary on boundary(D):\n    u = 0\n"
+                          "boundary on p:\n    dn(u) = 0\n")
+    batch = region(problem, "p", n=300)
+    assert float((batch.points - vec(*expected)).abs().max()) < 1e-6
+    assert float((batch.normals - vec(*expected)).abs().max()) < 1e-4
+
+
+def test_a_box_face_picked_by_a_pin_stays_uniform_on_the_face():
+    """The projection onto a thin set is for sets boundary points miss: a face stays sampled by rejection."""
+    problem = pdedsl.load("domain O = box(x: [0, 1], y: [0, 1], z: [0, 1])\nfield u\n"
+                          "region bottom = boundary(O) where z == 0\nequation in O:\n    -laplace(u) = 1\n"
+                          "boundary on boundary(O):\n    u = 0\nboundary on bottom:\n    dn(u) = 0\n")
+    columns = region(problem, "bottom", n=4000).columns()
+    assert bool((columns["z"] == 0).all())
+    assert abs(float(columns["x"].std()) - 1 / 12 ** 0.5) < 0.02 and float(columns["x"].min()) < 0.01
+def test_a_union_of_crossings_of_a_sphere_is_sampled_on_each():
+    """'boundary(B) where z == 0 or z == 0.5': two circles on the sphere, each with its share of the points."""
+    problem = pdedsl.load("domain B = ball(center: (0, 0, 0), radius: 1)\nfield u\n"
+                          "region rings = boundary(B) where z == 0 or z == 0.5\nequation in B:\n    -laplace(u) = 1\n"
+                          "boundary on boundary(B):\n    dn(u) = 0\nboundary on rings:\n    u = 0\n")
+    batch = region(problem, "rings", n=1000)
+    z = batch.columns()["z"]
+    first, second = z.abs() < 1e-6, (z - 0.5).abs() < 1e-6
+    assert bool((first | second).all()) and 400 < int(first.sum()) < 600
+    assert float((batch.points.norm(dim=1) - 1).abs().max()) < 1e-6
+    assert float((batch.normals - batch.points).abs().max()) < 1e-4  # each point keeps its own normal
+    box = pdedsl.load("domain O = box(x: [0, 3], y: [0, 1])\nfield u\nregion ends = boundary(O) where y == 0 or x == 0\n"
+                      "equation in O:\n    -laplace(u) = 1\nboundary on boundary(O):\n    u = 0\n")
+    columns = region(box, "ends", n=4000).columns()  # faces stay sampled whole: by their lengths, 3 to 1
+    assert 2800 < int((columns["y"] == 0).sum()) < 3200
