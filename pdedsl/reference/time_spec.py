@@ -45,7 +45,7 @@ class TimeSpec:
     time: str  # the time coordinate's name
     start: float
     end: float
-    D: float
+    D: float | sympy.Expr  # an expression of random params for a family (a number per member)
     c: float
     P: sympy.Expr  # of U
     Q: sympy.Expr  # of U, x, t
@@ -93,18 +93,23 @@ def time_spec(problem: Problem) -> TimeSpec:
                     data_inputs)
 
 
-def _diffusion(problem, ratio, u, constants) -> float:
-    """The number D of the flux ``D * d(u, x)``, or why the flux is not of that form."""
+def _diffusion(problem, ratio, u, constants) -> float | sympy.Expr:
+    """The number D of the flux ``D * d(u, x)`` (an expression of random params, ``k`` or ``0.1 + k``, for a
+    family: each member's number), or why the flux is not of that form."""
     ratio = sympy.sympify(ratio).subs(constants)
     if ratio.atoms(sympy.Derivative):
         raise ReferenceError("the equation has derivatives the method-of-lines solver does not take (of third "
                              "order or higher, or mixed in space and time)")
-    varying = ({p.symbol for p in problem.params if p.is_random} & ratio.free_symbols) | {
-        f for f in ratio.atoms(AppliedUndef) if f != u}
+    varying = {f for f in ratio.atoms(AppliedUndef) if f != u}
     if varying:
-        names = ", ".join(sorted(v.func.__name__ if isinstance(v, AppliedUndef) else v.name for v in varying))
-        raise ReferenceError(f"the method-of-lines solver takes a fixed diffusion coefficient, not one that varies "
-                             f"with {names}")
+        names = ", ".join(sorted(v.func.__name__ for v in varying))
+        raise ReferenceError(f"the method-of-lines solver takes a diffusion coefficient constant in space, not "
+                             f"one that varies with {names}")
+    random = {p.symbol for p in problem.params if p.is_random} & ratio.free_symbols
+    if random:  # a number for each member (its drawn params), found when it is solved
+        if ratio.free_symbols - random:
+            _number(ratio, {}, "the diffusion coefficient")  # (says what else it depends on)
+        return sympy.simplify(ratio)
     return _number(ratio, {}, "the diffusion coefficient")
 
 
@@ -192,7 +197,7 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
     flux = sympy.integrate(spec.P, U)
     if flux.has(sympy.Integral):
         raise ReferenceError(f"cannot integrate the transport speed {spec.P} to a flux")
-    kwargs = dict(initial=lambda xs: numeric(spec.initial, **{axis: xs}), diffusion=spec.D / spec.c,
+    kwargs = dict(initial=lambda xs: numeric(spec.initial, **{axis: xs}), diffusion=_member_diffusion(spec, known) / spec.c,
                   flux=None if spec.P == 0 else (lambda v: numeric(flux, **{U.name: v}) / spec.c),
                   flux_derivative=None if spec.P == 0 else (lambda v: numeric(spec.P, **{U.name: v}) / spec.c),
                   reaction=None if spec.Q == 0 else (
@@ -208,6 +213,17 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
     except (ValueError, RuntimeError) as error:
         raise ReferenceError(f"the method-of-lines solve failed: {error}") from None
     return u[:, ::factor].T
+
+
+def _member_diffusion(spec: TimeSpec, known: Mapping[sympy.Symbol, float]) -> float:
+    """The diffusion coefficient of one member: ``spec.D`` with its random params' drawn values."""
+    if isinstance(spec.D, float):
+        return spec.D
+    value = spec.D.subs(known)
+    if not value.is_number:
+        missing = ", ".join(sorted(s.name for s in value.free_symbols))
+        raise ReferenceError(f"the diffusion coefficient {spec.D} needs the values of {missing}")
+    return float(value)
 
 
 def _end_value(expr, axis: str, position: float, time: str, numeric, known=frozenset()):
