@@ -223,6 +223,12 @@ def _member_diffusion(spec: TimeSpec, known: Mapping[sympy.Symbol, float]) -> fl
     if not value.is_number:
         missing = ", ".join(sorted(s.name for s in value.free_symbols))
         raise ReferenceError(f"the diffusion coefficient {spec.D} needs the values of {missing}")
+    if float(value) / spec.c < 0:  # backward diffusion: no solution to march to (a prior reaching below 0)
+        drawn = ", ".join(f"{s.name} = {v:g}" for s, v in known.items() if s in spec.D.free_symbols)
+        written = str(spec.D) if spec.c == 1 else f"({spec.D})/{spec.c:g}"
+        raise ReferenceError(f"the diffusion coefficient {written} is {float(value) / spec.c:g} for a "
+                             f"member drawn with {drawn}: backward diffusion has no solution; give the params "
+                             "a prior that keeps it positive (uniform(lo, hi) with lo > 0)")
     return float(value)
 
 

@@ -179,6 +179,9 @@ def test_a_random_param_in_the_diffusion_coefficient_is_solved_member_by_member(
     assert slower[4, -1] > exact[4, -1] + 1e-3  # another member, another solution
     with pytest.raises(ReferenceError, match="needs the values of k"):
         solve_time_spec(spec, x, t)
+    if rate != "k^2":  # a member whose coefficient is negative is named with its drawn k
+        with pytest.raises(ReferenceError, match=r"is -0\.1 for a member drawn with k = -?0\.\d+: backward"):
+            solve_time_spec(spec, x, t, params={"k": -0.1 if rate == "k" else -0.15})
 
 
 def test_a_time_spec_with_a_neumann_end_names_that_end(tmp_path):
