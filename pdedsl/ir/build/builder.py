@@ -316,6 +316,8 @@ class ProblemBuilder(StatementBuilder):
         return None
 
     def _unknown_target(self, target: ast.Target, kinds) -> None:
+        if target.name.text in self.scope.refused:
+            return  # a reserved or taken name a declaration tried: reported there, once
         what = " or ".join(k for k in kinds)
         self.sink.error(f"unknown {what} '{target.name.text}'", target.name.span,
                         hint=did_you_mean(target.name.text, self.scope.names(*kinds)))

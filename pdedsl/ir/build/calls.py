@@ -63,7 +63,8 @@ class CallBuilder:
 
     def _space_dimension(self, node: ast.Call, ctx: Context) -> int | None:
         if not ctx.axes:
-            if not self.owner.scope.names(DOMAIN):  # else a domain failed to build and was reported
+            refused = DOMAIN in self.owner.scope.refused.values()  # a domain's name was refused, and reported
+            if not self.owner.scope.names(DOMAIN) and not refused:  # else a domain failed to build and was reported
                 self.sink.error(f"{node.func.text}() needs space axes, but no domain is declared", node.func.span)
             return None
         return len(ctx.axes)

@@ -135,7 +135,7 @@ class GeometryBuilder:
             return self.domain_shape(node.id)
         if kind is not None:
             self.sink.error(f"'{node.id}' is {KIND_NOUN[kind]}, not a domain", node.span)
-        else:
+        elif node.id not in self.owner.scope.refused:  # (a refused declaration was reported there, once)
             self.sink.error(f"unknown domain '{node.id}'", node.span,
                             hint=did_you_mean(node.id, self.owner.scope.names(DOMAIN)))
         return None
