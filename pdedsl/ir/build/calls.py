@@ -13,7 +13,7 @@ from ...errors import Span, did_you_mean
 from ...frontend import ast
 from .. import nodes
 from ..builtins import CALLABLES, FUNCTIONS, OPERATORS, PRIORS, REQUIRED, SHAPES, Signature
-from .context import DOMAIN, INPUT, KIND_NOUN, TIME, BAD, Context, Typed, describe_shape, merged
+from .context import DOMAIN, INPUT, KIND_NOUN, TIME, BAD, Context, Typed, describe_shape, merged, shortened
 
 
 def _plural(n: int, word: str) -> str:
@@ -186,19 +186,23 @@ class CallBuilder:
         """``x, 2, y`` -> [(x, 2), (y, 1)]; axes must be in scope, orders positive integers."""
         owner = self.owner
         variables: list[list] = []
+        after_order = False  # the previous argument was an order
         for arg in args:
             if isinstance(arg, ast.Unary) and arg.op == "+" and isinstance(arg.operand, ast.Number):
                 arg = arg.operand  # d(u, x, +2) is d(u, x, 2)
             if isinstance(arg, ast.Number):
-                if not variables:
+                if not variables or after_order:  # d(u, 2) or d(u, x, 2, 3), which SymPy refuses too
                     self.sink.error("a derivative order must follow an axis, as in d(u, x, 2)", arg.span)
                     return None
                 order = _whole_number(arg.text)
                 if order is None or not 1 <= order <= 20:
-                    self.sink.error(f"derivative order must be a whole number from 1 to 20, not {arg.text}", arg.span)
+                    self.sink.error(f"derivative order must be a whole number from 1 to 20, not {shortened(arg.text)}",
+                                    arg.span)
                     return None
                 variables[-1][1] += order - 1
+                after_order = True
                 continue
+            after_order = False
             if isinstance(arg, ast.Unary) and isinstance(arg.operand, ast.Number) and variables:
                 self.sink.error(f"derivative order must be a whole number from 1 to 20, not "
                                 f"{arg.op}{arg.operand.text}", arg.span)
@@ -342,9 +346,10 @@ class CallBuilder:
 
 
 def _whole_number(text: str) -> int | None:
-    """The whole number a numeral spells (``2``, ``2.``, ``2.0``, ``2e0``), or None for any other."""
-    if text.isdigit():
-        return int(text)
+    """The whole number a numeral spells (``2``, ``2.``, ``2.0``, ``2e0``), or None for any other.
+
+    Read through float, which is exact for the small orders that matter and, unlike ``int``, takes a
+    numeral of any length (thousands of digits become inf, which is no whole number)."""
     value = float(text)
     return int(value) if value.is_integer() else None
 

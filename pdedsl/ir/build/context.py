@@ -77,5 +77,11 @@ def describe_shape(typed: Typed) -> str:
     return "a scalar"
 
 
+def shortened(text: str) -> str:
+    """``text`` cut to its first 20 characters when longer than 24: a numeral or an excerpt in a message
+    (a number of thousands of digits would otherwise fill the terminal)."""
+    return text if len(text) <= 24 else text[:20] + "..."
+
+
 def ctx_with(ctx: Context, **changes) -> Context:
     return replace(ctx, **changes)

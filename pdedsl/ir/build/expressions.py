@@ -17,7 +17,7 @@ from ..builtins import CONSTANTS
 from ..numeric import MAX_EXACT_DIGITS, UNDEFINED, NotFinite, evaluate, exact_digits, folds_to_undefined, is_constant
 from .calls import CallBuilder
 from .context import (AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, BAD,
-                      Context, Typed, describe_shape, merged)
+                      Context, Typed, describe_shape, merged, shortened)
 
 _COMPARISONS = {
     "==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge,
@@ -106,7 +106,7 @@ class ExpressionBuilder(CallBuilder):
         values = {symbol: self.owner.const_value(symbol.name) for symbol in expr.free_symbols}
         if None in values.values():
             return typed  # that const's own error is reported
-        text = _short(" ".join(self.owner.source.text[node.span.start:node.span.end].split()))
+        text = shortened(" ".join(self.owner.source.text[node.span.start:node.span.end].split()))
         try:
             evaluate(expr, values)
             digits = exact_digits(expr)
@@ -143,7 +143,7 @@ class ExpressionBuilder(CallBuilder):
     def _build_Number(self, node: ast.Number, ctx: Context) -> Typed:
         value = number_value(node.text)
         if not math.isfinite(value):
-            self.sink.error(f"number {_short(node.text)} is too large to represent", node.span)
+            self.sink.error(f"number {shortened(node.text)} is too large to represent", node.span)
             return BAD
         if node.text.isdigit():
             return Typed(sympy.Integer(int(node.text)))
@@ -347,7 +347,3 @@ def _allowed_hint(ctx: Context) -> str | None:
     if not allowed:
         return "only numbers and built-in constants are allowed there"
     return f"{ctx.purpose} may use numbers, pi, e, " + ", ".join(allowed[:-1]) + (" and " if len(allowed) > 1 else "") + allowed[-1]
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 24 else text[:20] + "..."
