@@ -86,7 +86,22 @@ def value_problem(label: str, array: np.ndarray, every: bool) -> str | None:
     if not every:
         return f"every value of '{label}' is NaN or infinite" if bad.all() else None
     if bad.any():
-        first = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), array.shape))
-        return (f"'{label}' has {int(bad.sum())} value(s) that are NaN or infinite (the first at index "
-                f"{first if len(first) > 1 else first[0]})")
+        return f"'{label}' has {int(bad.sum())} value(s) that are NaN or infinite (the first at index {_first(bad)})"
     return None
+
+
+def beyond_range(label: str, array: np.ndarray, largest: float, precision: str) -> str | None:
+    """Why ``array`` cannot be held at a run's ``precision``: finite values past its ``largest`` magnitude
+    (1e300 in float32), which become infinite there and leave every loss non-finite; None when it can."""
+    with np.errstate(invalid="ignore"):
+        over = np.isfinite(array) & (np.abs(array) > largest)
+    if not over.any():
+        return None
+    return (f"'{label}' has {int(over.sum())} value(s) beyond the range of {precision} (+-{largest:.2g}; the "
+            f"first at index {_first(over)}): train with --precision float64, or rescale the data")
+
+
+def _first(mask: np.ndarray):
+    """The index of the first True entry of ``mask``: a number for a 1-D array, else a tuple."""
+    first = tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+    return first if len(first) > 1 else first[0]

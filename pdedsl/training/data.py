@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
-from ..layout import flat_points, misfit, value_problem
+from ..layout import beyond_range, flat_points, misfit, value_problem
 from ..npz import ArrayError, NpzError, read_field
 
 
@@ -14,13 +14,14 @@ class DataError(PdeError):
     """A data file does not fit the problem (the message says how)."""
 
 
-def load_points(path: str, name: str, axes: tuple[str, ...], finite: bool = False
+def load_points(path: str, name: str, axes: tuple[str, ...], finite: bool = False, dtype=None
                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """``({axis: coordinates}, values)`` as flat arrays, from scattered or grid layout.
 
     Coordinates must be finite numbers. ``finite`` (observations) refuses NaN or infinite values too;
     references may hold NaN where they have no value (grid nodes outside the domain), which their users mask,
-    but not only NaN.
+    but not only NaN. With ``dtype`` (the torch dtype the arrays will be used in) a value it cannot hold is
+    refused as well.
     """
     try:
         values, coordinates = read_field(path, name, axes)
@@ -29,7 +30,7 @@ def load_points(path: str, name: str, axes: tuple[str, ...], finite: bool = Fals
     except NpzError as error:
         raise DataError(f"{path}: not a readable .npz archive: {error}") from None
     for label, array in ((name, values), *zip(axes, coordinates)):
-        problem = value_problem(label, array, every=finite or label != name)
+        problem = value_problem(label, array, every=finite or label != name) or _beyond(label, array, dtype)
         if problem:
             raise DataError(f"{path}: {problem}")
     flat = flat_points(values, axes, coordinates)
@@ -38,13 +39,20 @@ def load_points(path: str, name: str, axes: tuple[str, ...], finite: bool = Fals
     return flat
 
 
-def load_statement(problem, statement, verb: str, finite: bool = False):
+def _beyond(label: str, array: np.ndarray, dtype) -> str | None:
+    """:func:`~pdedsl.layout.beyond_range` at torch's ``dtype`` (None: no limit)."""
+    if dtype is None:
+        return None
+    return beyond_range(label, array, torch.finfo(dtype).max, str(dtype).removeprefix("torch."))
+
+
+def load_statement(problem, statement, verb: str, finite: bool = False, dtype=None):
     """:func:`load_points` of an ``observe`` or ``reference`` statement's file over the problem's coordinates
     (space, then time; space alone for a reference of an input, which does not vary in time); a file that does
-    not fit is a DataError located at the statement."""
+    not fit (or, with ``dtype``, holds values it cannot) is a DataError located at the statement."""
     axes = statement_axes(problem, statement, verb)
     try:
-        return load_points(statement.data.path, statement.name, axes, finite=finite)
+        return load_points(statement.data.path, statement.name, axes, finite=finite, dtype=dtype)
     except DataError as error:
         raise DataError(problem.locate(statement.span, f"'{verb} {statement.name}': {error}")) from None
 

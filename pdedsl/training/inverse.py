@@ -211,7 +211,7 @@ def observations_of(problem, run) -> list[Observed]:
             raise InferError(problem.locate(observation.span, f"'observe {observation.name}': the model generates "
                                             f"{', '.join(sorted(produced))}, not '{observation.name}'"))
         try:
-            points, values = load_points(observation.data.path, observation.name, axes, finite=True)
+            points, values = load_points(observation.data.path, observation.name, axes, finite=True, dtype=run.dtype)
         except DataError as error:
             raise InferError(problem.locate(observation.span, f"'observe {observation.name}': {error}")) from None
         coords, targets = as_tensors(points, values, run.dtype, run.device)

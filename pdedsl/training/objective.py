@@ -120,7 +120,7 @@ class Objective:
             if observation.name not in fields:  # an input's readings: the model does not output it (warned about)
                 continue
             term = f"data_{key}"
-            points, values = load_statement(self.problem, observation, "observe", finite=True)
+            points, values = load_statement(self.problem, observation, "observe", finite=True, dtype=self.dtype)
             coords, targets = as_tensors(points, values, self.dtype, self.device)
             precision = (finest / observation.noise) ** 2 if observation.noise and finest else 1.0
             out.append((term, observation.name, coords, targets, precision))

@@ -335,3 +335,17 @@ def test_readings_all_outside_the_domain_are_an_error_at_the_observe_statement(t
     assert "rod.pde:9:1: 'observe u': all 11 of its points lie outside the domain" in err and "pdedsl: error: " in err
     assert "observe u from" in err and "warning: 'observe u'" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_readings_beyond_the_range_of_the_training_precision_are_refused_at_their_line(tmp_path):
+    """1e300 is a finite float64 but inf in float32: every step's loss was non-finite and skipped, and the run
+    ended 'trained' without naming the file or the precision."""
+    x = np.linspace(0, 1, 5)
+    np.savez(tmp_path / "obs.npz", x=x, u=np.array([0, -1e300, 0, 1e300, 0.0]))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD + 'observe u from "obs.npz" noise 0.1\n')
+    with pytest.raises(pdedsl.errors.PdeError, match=r"rod.pde:9:1: 'observe u': .*obs.npz: 'u' has 2 value.s. "
+                       r"beyond the range of float32 \(\+-3.4e\+38; the first at index 1\): train with --precision "
+                       r"float64, or rescale"):
+        train(spec, TrainConfig(**{**QUICK, "precision": "float32"}), tmp_path / "run", progress=False)
+    train(spec, TrainConfig(**QUICK), tmp_path / "run64", progress=False)  # float64 holds them
