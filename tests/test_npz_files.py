@@ -106,3 +106,42 @@ def test_an_array_whose_header_claims_more_memory_than_there_is_is_refused_at_th
     assert "'u' cannot be read" in error.hint and "(1000000000000000,)" in error.hint and "memory" in error.hint
     with pytest.raises(DataError, match="'u' cannot be read"):
         load_points(str(tmp_path / "obs.npz"), "u", ("x", "y"))
+
+
+def _nan_at(index, n=5):
+    values = np.zeros(n)
+    values[index] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("statement, line, arrays, expected", [
+    ('observe u from "d.npz" noise 0.1', 10, dict(x=_nan_at(2), y=np.zeros(5), u=np.zeros(5)),
+     "'x' has 1 value(s) that are NaN or infinite (the first at index 2)"),
+    ('observe u from "d.npz" noise 0.1', 10, dict(x=np.zeros(5), y=np.zeros(5), u=_nan_at(1) + _nan_at(3)),
+     "'u' has 2 value(s) that are NaN or infinite (the first at index 1)"),
+    ('reference u from "d.npz"', 10, dict(x=np.zeros(5), y=np.zeros(5), u=np.full(5, np.nan)),
+     "every value of 'u' is NaN or infinite"),
+    ('input k from "d.npz"', 5, dict(x=np.zeros(5), y=np.zeros(5), k=_nan_at(0)),
+     "'k' has 1 value(s) that are NaN or infinite (the first at index 0)"),
+])
+def test_check_warns_about_values_that_training_refuses(tmp_path, statement, line, arrays, expected):
+    """check passed readings with a NaN as 'ok', and train then refused them at the same line."""
+    np.savez(tmp_path / "d.npz", **arrays)
+    spec = tmp_path / "spec.pde"
+    text = SPEC.replace('observe u from "{data}" noise 0.1', "").replace('input k from "{data}"', "input k = 1")
+    if statement.startswith("input"):
+        text = text.replace("input k = 1", statement)
+    else:
+        text = text.rstrip("\n") + "\n" + statement + "\n"
+    spec.write_text(text)
+    (warning,) = [w for w in pdedsl.load(spec).warnings if "NaN" in w.message]
+    assert warning.span.line == line
+    assert warning.message == f"data file 'd.npz' holds values training refuses: {expected}"
+
+
+def test_a_reference_may_leave_points_without_a_value(tmp_path):
+    np.savez(tmp_path / "d.npz", x=np.zeros(5), y=np.zeros(5), u=_nan_at(2))
+    spec = tmp_path / "spec.pde"
+    spec.write_text(SPEC.replace('observe u from "{data}" noise 0.1', 'reference u from "d.npz"')
+                    .replace('input k from "{data}"', "input k = 1"))
+    assert not [w for w in pdedsl.load(spec).warnings if "NaN" in w.message]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ...errors import DiagnosticSink
 from ...frontend import ast
-from ...layout import HINT, layout_of, misfit
+from ...layout import HINT, layout_of, misfit, value_problem
 from ...npz import ArrayError, NpzError, read_arrays
 from ..problem import DataFile
 
@@ -40,11 +40,14 @@ def _listed(names: list[str]) -> str:
 def check_data_file(
     literal: ast.StringLit, spec_path: str | None, sink: DiagnosticSink, name: str, axes: tuple[str, ...],
     unused_axis: str | None = None, missing_ok: bool = False, shared_axes: tuple[str, ...] = (),
+    values_may_be_missing: bool = False,
 ) -> DataFile | None:
     """Check that ``literal`` names a readable .npz with arrays for ``axes`` and ``name``; an array named
     ``unused_axis`` (the time axis, for an input given as data: a function of space alone) is an error rather
     than being silently ignored. ``shared_axes`` are the problem's coordinates the statement does not read but
-    the file may hold for others (the time of a truth file that also holds the field's readings)."""
+    the file may hold for others (the time of a truth file that also holds the field's readings).
+    ``values_may_be_missing`` (a reference): NaN values mark points without one, and only all of them NaN
+    is warned about."""
     if not literal.value.strip():
         sink.error("the data file name is empty", literal.span)
         return None
@@ -92,6 +95,10 @@ def check_data_file(
     if problem:
         sink.warning(f"data file '{literal.value}' does not match the problem: {problem}", literal.span,
                      hint=HINT)
+    else:
+        refused = _refused_values(arrays, name, axes, values_may_be_missing)
+        if refused:
+            sink.warning(f"data file '{literal.value}' holds values training refuses: {refused}", literal.span)
     return DataFile(literal.value, os.fspath(path), literal.span)
 
 
@@ -113,6 +120,16 @@ def _layout_problem(arrays: dict, name: str, axes: tuple[str, ...]) -> str | Non
     coordinates = [arrays[a] for a in axes]
     if layout_of(arrays[name], coordinates) is None:
         return misfit(name, arrays[name], axes, coordinates)
+    return None
+
+
+def _refused_values(arrays: dict, name: str, axes: tuple[str, ...], values_may_be_missing: bool) -> str | None:
+    """What training refuses at the statement in arrays that fit the problem (NaN or infinite coordinates or
+    values), in the words and order of its own check (training/data.py), so check does not pass it as ok."""
+    for label in (name, *axes):
+        problem = value_problem(label, arrays[label], every=label != name or not values_may_be_missing)
+        if problem:
+            return problem
     return None
 
 

@@ -489,7 +489,8 @@ class StatementBuilder:
                 continue
             shared = (self.time.name,) if self.time is not None and kind == INPUT else ()
             data = check_data_file(node.path, self.source.path, self.sink, name, self._data_axes(name),
-                                   shared_axes=shared, missing_ok=not self.observations_read)  # (data makes truths)
+                                   shared_axes=shared, missing_ok=not self.observations_read,  # (data makes truths)
+                                   values_may_be_missing=True)
             if data is not None:
                 references[name] = ir.Reference(name, data, node.span)
         return tuple(references.values())
