@@ -253,10 +253,6 @@ class Run:
         path = Path(other) / "checkpoint.pt"
         if not path.is_file():
             raise RunError(f"--init {other}: no checkpoint there (a run folder of 'pdedsl train' is needed)")
-        theirs, _ = _problem_of_run(Path(other))
-        if theirs is not None and theirs != self.problem.name and CONTEXT.main:
-            print(f"pdedsl: warning: --init {other} was trained on problem '{theirs}', not '{self.problem.name}'; "
-                  "its weights fit this network's shapes, so they are used", file=sys.stderr)
         try:
             state = self._read_checkpoint(path)
         except RunError as error:  # (its advice to delete the checkpoint is for the run it belongs to)
@@ -266,6 +262,10 @@ class Run:
         except (RuntimeError, KeyError, TypeError, AttributeError) as error:  # missing, unexpected or mis-sized
             raise RunError(f"--init {other}: its network does not fit this run's (the same backend, sizes and "
                            f"fields are needed): {_detail(error)}") from None
+        theirs, _ = _problem_of_run(Path(other))  # (said once the weights are known to fit, as it claims)
+        if theirs is not None and theirs != self.problem.name and CONTEXT.main:
+            print(f"pdedsl: warning: --init {other} was trained on problem '{theirs}', not '{self.problem.name}'; "
+                  "its weights fit this network's shapes, so they are used", file=sys.stderr)
 
     def _read_checkpoint(self, path: Path) -> dict:
         try:

@@ -76,6 +76,19 @@ def test_init_from_another_problems_run_is_warned_about(spec, tmp_path, capsys):
     assert "was trained on problem 'rod', not 'other_rod'" in capsys.readouterr().err
 
 
+def test_init_from_another_problems_run_of_another_size_is_only_refused(spec, tmp_path, capsys):
+    """The warning said "its weights fit this network's shapes, so they are used" just before the error that they
+    do not: one message, the error."""
+    other = tmp_path / "other.pde"
+    other.write_text(OTHER)
+    train(spec, tiny(steps=5), tmp_path / "base", progress=False)
+    capsys.readouterr()
+    with pytest.raises(RunError, match="does not fit this run's"):
+        train(other, tiny(steps=5, init=str(tmp_path / "base"), backend_options={"width": 4, "depth": 2}),
+              tmp_path / "tuned", progress=False)
+    assert "weights fit" not in capsys.readouterr().err
+
+
 def test_init_from_a_damaged_checkpoint_names_the_option_and_leaves_it(spec, tmp_path):
     """--init naming a run whose checkpoint is cut short is an error about --init; the advice to delete that
     checkpoint (which is for resuming its own run) is not given, and nothing there is touched."""
