@@ -842,3 +842,22 @@ def test_pdedsl_warnings_read_as_its_own_not_as_python_source(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "pdedsl: warning: gaussian_field: circulant embedding" in err
     assert "RuntimeWarning" not in err and ".py:" not in err
+
+
+def test_a_run_folder_missing_one_file_or_its_first_checkpoint_says_which_and_what_to_do(tmp_path, capsys):
+    """'no config.json or spec.pde' left the user to find which; 'has no checkpoint yet' did not say that the run
+    was stopped before its first one, nor how to go on."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    run = tmp_path / "run"
+    assert main(["train", spec, "--steps", "2", "--lbfgs-steps", "0", "--points", "8", "--width", "4", "-q",
+                 "--out", str(run)]) == 0
+    (run / "checkpoint.pt").unlink()
+    capsys.readouterr()
+    for argv in (["plot", str(run)], ["predict", str(run), "--points", spec, "-o", str(tmp_path / "o.npz")]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert f"{run} has no checkpoint yet" in err and f"pdedsl train --resume {run}" in err
+    (run / "spec.pde").unlink()
+    for argv in (["plot", str(run)], ["train", "--resume", str(run)]):
+        assert main(argv) == 1
+        assert f"{run} is not a pdedsl run folder (no spec.pde)" in capsys.readouterr().err

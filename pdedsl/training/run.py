@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import sys
 import time
@@ -157,14 +158,14 @@ class Run:
     @classmethod
     def open(cls, folder: Path) -> "Run":
         folder = Path(folder)
-        if not all(os.path.isfile(folder / name) for name in ("config.json", "spec.pde")):  # (a name too long: False)
-            raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
+        _refuse_a_folder_without_run_files(folder)
         _refuse_folders_in_place_of_results(folder)
         config = _read_config(folder)
         run = cls(folder / "spec.pde", config, folder, trained=True)
         state = run.load_checkpoint()
         if state is None:
-            raise RunError(f"{folder} has no checkpoint yet")
+            raise RunError(f"{folder} has no checkpoint yet: it was stopped (or is still training) before its first; "
+                           f"train it on with: pdedsl train --resume {shlex.quote(str(folder))}")
         run.model.eval()  # an opened run answers questions (training builds its own, in train mode)
         return run
 
@@ -603,12 +604,18 @@ def resume(folder, progress: bool = True, steps: int | None = None, threads: int
     return train(folder / "spec.pde", config, folder, resume=True, progress=progress)
 
 
+def _refuse_a_folder_without_run_files(folder: Path) -> None:
+    """A RunError naming which of a run's own files ``folder`` lacks (config.json, spec.pde), if any."""
+    missing = [name for name in ("config.json", "spec.pde") if not os.path.isfile(folder / name)]  # (too long: False)
+    if missing:
+        raise RunError(f"{folder} is not a pdedsl run folder (no {' or '.join(missing)})")
+
+
 def check_resume(folder, steps: int | None = None) -> TrainConfig:
     """The configuration of the run to resume in ``folder``, after refusing what cannot be resumed: no run
     there, or ``steps`` below what it has taken."""
     folder = Path(folder)
-    if not (folder / "config.json").is_file() or not (folder / "spec.pde").is_file():
-        raise RunError(f"{folder} is not a pdedsl run folder (no config.json or spec.pde)")
+    _refuse_a_folder_without_run_files(folder)
     _refuse_folders_in_place_of_results(folder)
     config = _read_config(folder)
     if steps is not None:
