@@ -564,7 +564,7 @@ def _compile(args) -> int:
         with replacing(output) as handle:  # never leaves a half-written module behind
             handle.write(source.encode("utf-8"))
     except OSError as error:
-        raise _UsageError(f"cannot write {output}: {error.strerror or error}") from None
+        raise _unwritable(output, error) from None
     print(f"wrote {output}", file=sys.stderr)
     return EXIT_OK
 
@@ -572,6 +572,29 @@ def _compile(args) -> int:
 #: Processes per CPU core that ``--nproc`` may start: past a few, each holds a copy of the model and the
 #: points and they only wait on one another (100000 of them would swamp the machine before the first step).
 PROCESSES_PER_CORE = 4
+
+
+def _unwritable(output, error: OSError) -> Exception:
+    """The error for an ``-o`` that could not be written: exit 1 where the file system refused the write
+    (permissions, a read-only or full disk), as predict and plot answer it; a usage error (exit 2) for a name
+    that cannot be a file (a file in the way of its folder, a name too long)."""
+    message = f"cannot write {output}: {error.strerror or error}"
+    if error.errno in _FILE_SYSTEM_REFUSALS - {errno.ENAMETOOLONG}:
+        return PdeError(message)
+    return _UsageError(message)
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse an ``-o`` before the work that fills it (``data``'s samples can take minutes, lost if the write
+    then fails): its folder is made and a scratch file is created there and removed."""
+    import tempfile
+
+    try:
+        make_folder_of(output)
+        with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"):
+            pass
+    except OSError as error:
+        raise _unwritable(output, error) from None
 
 
 def _check_process_count(processes: int, device: str) -> None:
@@ -1012,17 +1035,14 @@ def _data(args) -> int:
     problem = api.load(_existing(args.spec), observations_read=False)  # (the data may be what they will be)
     for warning in problem.warnings:
         print(warning.render(), file=sys.stderr)
-    try:  # before the samples are solved: a folder that cannot be made (a file in the way) would waste them
-        make_folder_of(output)
-    except OSError as error:
-        raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
+    _check_writable(output)
     bar = Progress(args.n, enabled=not args.quiet)
     arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
     bar.close()
     try:
         write(args.output, arrays)
     except OSError as error:
-        raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
+        raise _unwritable(args.output, error) from None
     shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items())
     print(f"wrote {args.output}: {shapes}", file=sys.stderr)
     return EXIT_OK

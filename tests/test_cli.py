@@ -341,6 +341,25 @@ def test_data_names_a_file_in_the_way_of_its_output_before_solving(tmp_path, cap
         in capsys.readouterr().err
 
 
+def test_an_output_the_file_system_refuses_is_exit_1_and_data_says_so_before_generating(tmp_path, capsys,
+                                                                                       monkeypatch):
+    """compile and data answered a folder no one may write in (/sys) as a usage error (exit 2), where predict and
+    plot, and the README, say exit 1; and data generated every sample first (minutes, for many) and then lost
+    them."""
+    import pdedsl.reference.dataset
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("samples generated for an output that cannot be written")
+
+    monkeypatch.setattr(pdedsl.reference.dataset, "generate", never)
+    path = write(tmp_path, "good.pde", GOOD)
+    for argv in (["compile", path, "-o", "/sys/pdedsl-test/solver.py"],
+                 ["data", path, "--n", "1", "-q", "-o", "/sys/pdedsl-test/d.npz"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert f"pdedsl: error: cannot write {argv[-1]}: " in err and "bug" not in err
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0
