@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import sys
 import warnings
 
@@ -983,11 +984,13 @@ def _named_run(path: str) -> str:
     is for ``train --resume`` and ``infer --model`` (other failures to read it, a name too long say, are the
     run folder's, exit 1, reported where it is opened)."""
     try:
-        os.stat(path)
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise _UsageError(f"{path}: no such run folder") from None
     except (OSError, ValueError):
-        pass
+        return path
+    if stat.S_ISREG(mode):
+        raise _UsageError(_not_a_folder(path, "predict and plot take the folder of a run or of 'pdedsl infer'"))
     return path
 
 

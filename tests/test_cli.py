@@ -360,6 +360,15 @@ def test_an_output_the_file_system_refuses_is_exit_1_and_data_says_so_before_gen
         assert f"pdedsl: error: cannot write {argv[-1]}: " in err and "bug" not in err
 
 
+def test_predict_and_plot_given_a_file_for_the_run_say_so(tmp_path, capsys):
+    """'good.pde is not a pdedsl run folder (no config.json or spec.pde)' (exit 1) read as a damaged run; a file
+    given for the folder is a usage error naming it, as train --resume and infer --model say."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    for argv in (["plot", spec], ["predict", spec, "--points", spec, "-o", str(tmp_path / "o.npz")]):
+        assert main(argv) == 2
+        assert f"pdedsl: error: {spec}: a file, not a run folder" in capsys.readouterr().err
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0
