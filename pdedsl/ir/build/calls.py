@@ -12,8 +12,8 @@ from sympy.core.function import AppliedUndef
 from ...errors import Span, did_you_mean
 from ...frontend import ast
 from .. import nodes
-from ..builtins import CALLABLES, FUNCTIONS, OPERATORS, PRIORS, REQUIRED, SHAPES, Signature
-from .context import DOMAIN, INPUT, KIND_NOUN, TIME, BAD, Context, Typed, describe_shape, merged, shortened
+from ..builtins import CALLABLES, CONSTANTS, FUNCTIONS, OPERATORS, PRIORS, REQUIRED, SHAPES, Signature
+from .context import AXIS, DOMAIN, INPUT, KIND_NOUN, TIME, BAD, Context, Typed, describe_shape, merged, shortened
 
 
 def _plural(n: int, word: str) -> str:
@@ -33,8 +33,11 @@ class CallBuilder:
             self.sink.error(f"{name}() describes geometry and can only be used in a 'domain' statement", node.func.span)
             return BAD
         kind = self.owner.scope.kind_of(name)
-        if kind is not None:
-            self.sink.error(f"'{name}' is {KIND_NOUN[kind]}, not a function", node.func.span)
+        if kind is None and name in self.owner.all_axes:
+            kind = AXIS  # (as a name alone is told: 'x(u)' is no unknown function)
+        if kind is not None or name in CONSTANTS:
+            noun = KIND_NOUN[kind] if kind is not None else "a built-in constant"
+            self.sink.error(f"'{name}' is {noun}, not a function", node.func.span)
             return BAD
         hint = did_you_mean(name, CALLABLES)
         closest = hint.split("'")[1] if hint else None
