@@ -21,6 +21,7 @@ from .frontend import ast, parse_spec
 from .frontend.parser import normalise
 from .ir import Problem
 from .ir.build import build_problem
+from .ir.numeric import UNDEFINED, exactly_undefined
 from .passes import LoweredProblem
 from .passes import lower as run_passes
 from .passes.expand import MAX_DERIVATIVE_SIZE, DerivativesTooLarge, DerivativeTooLarge
@@ -118,6 +119,32 @@ def _refuse_overflows(problem: Problem, lowered: LoweredProblem) -> None:
                                     f"taken (about {value})", span, source,
                                     hint="rescale the problem so that its coefficients stay well below 1e300")
                          for name, (kind, span, value) in found.items()])
+    _refuse_undefined(problem, lowered, exacts)
+
+
+def _refuse_undefined(problem: Problem, lowered: LoweredProblem, exacts: list) -> None:
+    """A relation or exact solution that SymPy folds to an infinity, NaN or an imaginary number once written
+    out (``1/(x - x)`` is ``zoo``, ``sqrt(x - x - 1)`` is ``I``) is a located error: check passed it, and
+    training met it as NaN residuals, or a relative error of nan at the end."""
+    found = {}
+    for r in lowered.residuals:
+        found.setdefault(r.name, (r.kind, r.span, _undefined(r.expr)))
+    for exact, expanded in exacts:
+        found.setdefault(f"exact {exact.name}", ("exact solution", exact.span, _undefined(expanded)))
+    errors = [(kind, name.removeprefix("exact "), span, why) for name, (kind, span, why) in found.items() if why]
+    if errors:
+        source = _source_of(problem)
+        raise SpecError([Diagnostic(f"{kind} '{name}' cannot be evaluated once its operators are written out: "
+                                    f"{why}", span, source) for kind, name, span, why in errors])
+
+
+def _undefined(expr) -> str | None:
+    """Why ``expr`` has no finite real value (see :func:`_refuse_undefined`), or None when it may have one."""
+    if exactly_undefined(expr):
+        return UNDEFINED
+    if isinstance(expr, sympy.Basic) and expr.has(sympy.I):
+        return "its value is not real (a square root, log or fractional power of a negative number)"
+    return None
 
 
 def _overflow(expr) -> str | None:

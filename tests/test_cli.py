@@ -628,6 +628,20 @@ def test_fields_that_cancel_only_once_written_out_are_located_errors(tmp_path, c
     assert "c.pde:6:5: error: the fields cancel out of equation 'equation_2'" in capsys.readouterr().err
 
 
+def test_relations_that_fold_to_no_real_number_once_written_out_are_located_errors(tmp_path, capsys):
+    """1/(x - x) is zoo and sqrt(x - x - 1) is I once SymPy evaluates them: check passed both, and training met
+    NaN residuals, or reported a relative error of nan after every step had been taken."""
+    text = ("problem p\ndomain O = interval(x: [0, 1])\nfield u\nequation in O:\n    -d(u, x, 2) = 1/(x - x)\n"
+            "boundary on boundary(O):\n    u = 0\nexact u = x + sqrt(x - x - 1)\n")
+    path = write(tmp_path, "p.pde", text)
+    assert main(["check", path]) == 1
+    err = capsys.readouterr().err
+    assert ("p.pde:5:5: error: equation 'equation_1' cannot be evaluated once its operators are written out: its "
+            "exact value is infinite or undefined") in err
+    assert ("p.pde:8:1: error: exact solution 'u' cannot be evaluated once its operators are written out: its value "
+            "is not real") in err
+
+
 def test_numbers_that_overflow_only_once_differentiated_are_located_errors(tmp_path, capsys):
     """Check sees 1e200; d(exp(1e200*u), x, 2) holds 1e400, which the generated module printed as 'inf', a name
     it does not define (a NameError in training). Exact solutions are checked too."""
