@@ -434,11 +434,15 @@ class _UsageError(Exception):
 
 def _existing(path: str) -> Path:
     """The spec file ``path`` as a Path (so that the API reads it as a file whatever characters it holds)."""
-    if not os.path.exists(path):
-        raise _UsageError(f"{path}: no such file")
-    if os.path.isdir(path):
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise _UsageError(f"{path}: no such file") from None
+    except (OSError, ValueError) as error:  # a loop of links, a name too long, a NUL byte: said as such
+        raise _UsageError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
+    if stat.S_ISDIR(mode):
         raise _UsageError(f"{path}: is a directory")
-    if not os.path.isfile(path):  # a pipe would block the read, a device give no spec
+    if not stat.S_ISREG(mode):  # a pipe would block the read, a device give no spec
         raise _UsageError(f"{path}: is not a regular file")
     return Path(path)
 
@@ -446,14 +450,14 @@ def _existing(path: str) -> Path:
 def _check(args) -> int:
     status = EXIT_OK
     for path in args.specs:
-        if not os.path.isfile(path):
-            why = ("is a directory" if os.path.isdir(path) else "is not a regular file" if os.path.exists(path)
-                   else "no such file")
-            print(f"pdedsl: error: {path}: {why}", file=sys.stderr)
+        try:
+            spec = _existing(path)
+        except _UsageError as error:  # said, and the other specs are still checked
+            print(f"pdedsl: error: {error}", file=sys.stderr)
             status = max(status, EXIT_USAGE)
             continue
         try:
-            problem = api.load(Path(path))
+            problem = api.load(spec)
             lowered = compiler.lower(problem)  # (cheap) what only writing the operators out shows is found here too
             warnings = _warnings_of(problem, lowered)
         except SpecError as error:

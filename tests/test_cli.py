@@ -369,6 +369,14 @@ def test_predict_and_plot_given_a_file_for_the_run_say_so(tmp_path, capsys):
         assert f"pdedsl: error: {spec}: a file, not a run folder" in capsys.readouterr().err
 
 
+def test_a_spec_behind_a_loop_of_links_is_named_as_such(tmp_path, capsys):
+    """os.path.exists is False for a link that leads to itself: it was reported as 'no such file'."""
+    loop = tmp_path / "loop.pde"
+    loop.symlink_to(loop)
+    assert main(["check", str(loop)]) == 2
+    assert f"pdedsl: error: {loop}: Too many levels of symbolic links" in capsys.readouterr().err
+
+
 def test_emit_stages(tmp_path, capsys):
     path = write(tmp_path, "good.pde", GOOD)
     assert main(["emit", "--stage", "ast", path]) == 0
