@@ -71,6 +71,9 @@ def test_a_look_alike_name_is_named_in_the_hint(tmp_path, capsys, declared, used
     (["--form", "weak(particles: 30, particles: 40)"], "form option 'particles' is given twice"),
     (["--device", "gpu"], "unknown device 'gpu'"),
     (["--form", "weak(radius: -1)"], "weak form's radius must be a positive number"),
+    # (a subnormal radius's inverse overflows: every residual was NaN, and the error blamed the equation)
+    (["--form", "weak(radius: 1e-320)"], "weak form's radius must be a positive number of at least 2.2e-308"),
+    (["--form", "weak(radius: 0.1, radius_min: 1e-310)"], "weak form's radius_min must be a positive number"),
     (["--form", "weak(radius: 0.01, radius_min: 0.1)"], "radius_min (0.1) is larger than its radius (0.01)")])
 def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, option, message):
     assert main(["train", write(tmp_path, "good.pde", GOOD), "--out", str(tmp_path / "run"), *option]) == 2

@@ -262,6 +262,7 @@ class TrainConfig:
     def check_counts(self) -> None:
         """Refuse counts, rates and sizes no run can use (a negative step count, a batch of 0, lr <= 0)."""
         import math
+        import sys
 
         at_least = {"steps": 0, "lbfgs_steps": 0, "interior_points": 1, "boundary_points": 1, "weak_particles": 1,
                     "batch_size": 1, "coding_batch": 0, "samples": 1, "test_samples": 0, "grid": 0, "checkpoint_every": 1,
@@ -298,9 +299,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive number (got {value})")
         for option, name in (("radius", "weak_radius"), ("radius_min", "weak_radius_min")):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"the weak form's {option} must be a positive number, or 0 for the default "
-                                 f"(got {value:g})")
+            if not (math.isfinite(value) and (value == 0 or value >= sys.float_info.min)):  # (1/r must not overflow)
+                raise ValueError(f"the weak form's {option} must be a positive number of at least "
+                                 f"{sys.float_info.min:.2g}, or 0 for the default (got {value:g})")
         if 0 < self.weak_radius < self.weak_radius_min:
             raise ValueError(f"the weak form's radius_min ({self.weak_radius_min:g}) is larger than its radius "
                              f"({self.weak_radius:g})")
