@@ -141,10 +141,10 @@ def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
                  if len(np.unique(c)) < max(len(c), 2)]
         raise DataInputError(f"a grid needs at least 2 nodes on each axis, all distinct (distinct nodes "
                              f"{', '.join(short)}); give the input on scattered points instead")
-    points = np.stack([c.reshape(-1) for c in coordinates], axis=-1)
-    if kind == "linear" and layout == "scattered" and len(axes) > 1:
-        return GridInterpolant(axes, *fitted_grid(points, values.reshape(-1)))
-    if kind == "linear":
+    if kind == "linear" and (layout == "grid" or len(axes) == 1):
         grids = coordinates if layout == "grid" and len(axes) > 1 else [coordinates[0].reshape(-1)]
         return GridInterpolant(axes, grids, values.reshape(tuple(len(g) for g in grids)))
+    points = np.stack([c.reshape(-1) for c in coordinates], axis=-1)  # scattered
+    if kind == "linear":
+        return GridInterpolant(axes, *fitted_grid(points, values.reshape(-1)))
     return NearestInterpolant(axes, points, values.reshape(-1))

@@ -53,3 +53,10 @@ def test_scattered_points_on_one_line_take_the_nearest_value():
     x = np.linspace(0, 1, 9)
     assert interpolation_of(x ** 2, [x, 2 * x]) == "nearest"
     assert interpolation_of(x ** 2, [x, x ** 2]) == "linear"  # (a curve spans the plane)
+
+
+def test_a_grid_with_axes_of_different_lengths_is_still_read_as_a_grid(tmp_path):
+    x, y = np.linspace(0, 1, 11), np.linspace(0, 2, 21)
+    np.savez(tmp_path / "k.npz", x=x, y=y, k=np.add.outer(3 * x, y))
+    value, slope = _evaluate(tmp_path / "k.npz", ("x", "y"), np.array([[0.35, 1.3], [0.8, 0.1]]))
+    assert value == pytest.approx([2.35, 2.5]) and np.allclose(slope, [3.0, 1.0])
