@@ -557,3 +557,49 @@ def test_a_block_named_like_a_training_term_is_refused(tmp_path, block, extra, t
         pdedsl.load(spec)
     (error,) = caught.value.errors
     assert error.span.line == 6 and term in error.message, error.message
+
+
+def _overdetermined(problem) -> list:
+    return [(w.span.line, w.message) for w in problem.warnings if "both hold in" in w.message]
+
+
+def test_an_equation_on_a_region_beside_the_whole_domain_equations_for_its_fields_is_warned_about():
+    """``-laplace(u) = 1`` in Omega and ``-laplace(u) = 2`` in a disc inside it: two equations for one field
+    in the disc, which no u meets; the warning sits at the later of the two."""
+    core = "region core = Omega where x^2 + y^2 < 0.25\n"
+    found = _overdetermined(load(core + "equation in Omega:\n    -laplace(u) = 1\n    v = 0\n"
+                                        "equation in core:\n    -laplace(u) = 2\n"))
+    assert found == [(9, "'u' already has an equation on line 6 (in 'Omega'); both hold in 'core': 3 "
+                         "equations for 2 fields (u, v) there; where they differ, none is met")]
+    found = _overdetermined(load(core + "equation in core:\n    -laplace(u) = 2\n"
+                                        "equation in Omega:\n    -laplace(u) = 1\n    v = 0\n"))
+    assert found == [(8, "'u' already has an equation on line 6 (in 'core'); both hold in 'core': 3 "
+                         "equations for 2 fields (u, v) there; where they differ, none is met")]
+    # a region of a region is inside its parent
+    found = _overdetermined(load(core + "region inner = core where x > 0\nequation in core:\n    -laplace(u) = 2\n"
+                                        "    v = 0\nequation in inner:\n    v = 1\n"))
+    assert found == [(10, "'v' already has an equation on line 8 (in 'core'); both hold in 'inner': 3 "
+                          "equations for 2 fields (u, v) there; where they differ, none is met")]
+
+
+def test_systems_pinned_regions_and_inverse_problems_are_not_said_to_be_overdetermined():
+    core = "region core = Omega where x^2 + y^2 < 0.25\n"
+    for snippet in [
+            # a system: two equations for two fields, the second on a region only (v is left free elsewhere)
+            core + "equation in Omega:\n    -laplace(u) = v\nequation in core:\n    v = 1\n",
+            # the region's equation names a field the domain's equations do not solve
+            core + "equation in Omega:\n    -laplace(u) = 1\nequation in core:\n    v = u\n",
+            # two regions that split the domain: each holds one equation
+            core + "region rest = Omega where x^2 + y^2 >= 0.25\nequation in core:\n    -laplace(u) = 1\n"
+                   "    v = 0\nequation in rest:\n    -laplace(u) = 0\n    v = 0\n",
+            # a region without volume (a line) is an interior condition, not a second equation in an area
+            "region mid = Omega where x == 0.5\nequation in Omega:\n    -laplace(u) = 1\n    v = 0\n"
+            "equation in mid:\n    u = 0\n",
+            # an inferred input is one more unknown: the region's equation may be what decides it
+            "input a ~ gaussian_field(length: 0.2)\ninfer a\n" + core
+            + "equation in Omega:\n    -div(a*grad(u)) = 1\n    v = 0\nequation in core:\n    u = a\n"]:
+        assert _overdetermined(load(snippet)) == [], snippet
+    # a Stokes-like system: three equations, one a vector relation, for three fields
+    stokes = pdedsl.load("problem p\ndomain Omega = box(x: [0, 1], y: [0, 1])\nfield ux, uy, p\n"
+                         "equation in Omega:\n    -laplace((ux, uy)) + grad(p) = (0, 0)\n    div((ux, uy)) = 0\n")
+    assert _overdetermined(stokes) == []

@@ -73,6 +73,7 @@ class StatementBuilder:
         self._warn_about_initial_orders(result["equations"], result["initial_conditions"])
         self._warn_about_cut_out_normals(result["equations"], result["boundary_conditions"])
         self._warn_about_conditions_apart(result["equations"], result["boundary_conditions"])
+        self._warn_about_overdetermined_regions(result["equations"], inferred)
         self._warn_about_repeated_observations(result["observations"])
         self._warn_about_inferred_exact(result["exact"], result["params"], inferred)
         self._warn_about_exact_beside_reference(result["exact"], result["references"])
@@ -619,6 +620,49 @@ class StatementBuilder:
                                   hint=f"name a boundary or region of the domain where '{name}' is solved")
                 break
 
+    def _warn_about_overdetermined_regions(self, equations, inferred) -> None:
+        """An equation on an interior region for fields that the equations of a target around it (its domain, or
+        a region it refines) already determine: ``-laplace(u) = 1`` in Omega and ``-laplace(u) = 2`` in a disc
+        of it give the disc two equations for one field, which no u meets. Conservative: the equations around
+        must be at least as many as their unknowns (fields, and inferred inputs; a problem inferring a param is
+        left alone), the region's fields among theirs, and every region on the way of full dimension (an
+        equation on a line, ``x == 0.5``, is an interior condition). Regions side by side are not compared.
+        The warning sits at the later of the two equations."""
+        if any(self.scope.kind_of(name) == PARAM for name in inferred):
+            return
+        unknowns = {d.name for d in self.scope.of_kind(FIELD)} | set(inferred)
+        for equation in equations:
+            around = self._targets_around(equation.target)
+            mine = _fields_in(equation, unknowns)
+            outer = [e for e in equations if e.target in around]
+            theirs = set().union(*(_fields_in(e, unknowns) for e in outer))
+            if not around or not mine or not mine <= theirs or sum(map(_components, outer)) < len(theirs):
+                continue
+            earlier = next(e for e in outer if _fields_in(e, unknowns) & mine)
+            first, later = sorted((earlier, equation), key=lambda e: (e.span.line, e.span.column))
+            shared = sorted(_fields_in(earlier, unknowns) & mine)[0]
+            count = sum(map(_components, outer)) + _components(equation)
+            names = ", ".join(sorted(theirs))
+            self.sink.warning(f"'{shared}' already has an equation on line {first.span.line} (in "
+                              f"'{first.target.name}'); both hold in '{equation.target.name}': {count} equations "
+                              f"for {len(theirs)} field{'s' if len(theirs) != 1 else ''} ({names}) there; where "
+                              "they differ, none is met", later.span,
+                              hint=f"to pose another equation in '{equation.target.name}', split "
+                                   f"'{self._domain_of(equation.target)}' into regions and give each its own")
+
+    def _targets_around(self, target) -> list:
+        """The targets that hold all of interior region ``target`` (the regions it refines, then its domain),
+        or none where a region on the way is on a boundary or pins an axis (no volume: see above)."""
+        around = []
+        while target.kind == "region":
+            region = self.region(target.name)
+            if region is None or region.on_boundary or (region.predicate is not None
+                                                         and region.predicate.atoms(sympy.Eq)):
+                return []
+            target = region.base
+            around.append(target)
+        return around
+
     def _apart(self, first: str, second: str) -> bool:
         """Whether two domains' bounding boxes are disjoint (beyond rounding): they surely share no point."""
         from .extent import extent
@@ -685,6 +729,12 @@ def _fields_in(relation, fields: set) -> set:
     for side in (relation.lhs, relation.rhs):
         found |= {f.func.__name__ for f in side.atoms(AppliedUndef) if f.func.__name__ in fields}
     return found
+
+
+def _components(relation) -> int:
+    """How many scalar equations a relation stands for (a vector relation, one per component)."""
+    shape = getattr(relation.lhs, "shape", ())
+    return int(sympy.prod(shape)) if shape else 1
 
 
 def _cut_out_of(hole, shape) -> bool:
