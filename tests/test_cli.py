@@ -245,6 +245,22 @@ def test_show_writes_what_was_meant(tmp_path, capsys):
     assert "1⋅" not in capsys.readouterr().out
 
 
+def test_latex_sets_long_names_upright_and_vectors_in_one_bracket(tmp_path, capsys):
+    """A name of several letters (``kk``, ``Re``) read as a product of letters slanted side by side: it is set
+    upright, as its subscripts are; Greek names stay letters and ``u1``/``u_x`` subscripted. A vector literal's
+    matrix is its own bracket: ``div((u, u1))`` had a pair of round brackets around it as well."""
+    path = write(tmp_path, "long.pde", "problem p\ndomain B = box(x: [0, 1], y: [0, 1])\nfield u, u1, u_x, vel\n"
+                 "const kk = 2\nconst alpha = 1\nconst nu_eff = 0.1\nconst Re = 3\nequation in B:\n"
+                 "    -kk*laplace(u) + div((u, u1)) + alpha*Re*nu_eff*u_x = 1\n    vel = dot(laplace((u, u1)), (u1, u))\n")
+    assert main(["show", "--latex", path]) == 0
+    out = capsys.readouterr().out
+    assert (r"- \mathrm{kk} \Delta u + \nabla \cdot \begin{pmatrix}u \\ u_{1}\end{pmatrix} + \alpha \mathrm{Re} "
+            r"\nu_{\mathrm{eff}} u_{x} = 1") in out
+    assert (r"\mathrm{vel} = \left(\Delta \begin{pmatrix}u \\ u_{1}\end{pmatrix}\right) \cdot "
+            r"\begin{pmatrix}u_{1} \\ u\end{pmatrix}") in out
+    assert r"\left(\begin{pmatrix}" not in out
+
+
 def test_show_gathers_minus_signs_and_drops_factors_of_one(tmp_path, capsys):
     path = write(tmp_path, "signs.pde", "problem s\ndomain O = box(x: [0, 1], y: [0, 1])\nfield u\nconst c = 2\n"
                  "equation in O:\n    -laplace(u) + 2*(-(x - y))*u + 1.0*y*u + x*(-3)*(-u) = c*(-(x - y))\n")

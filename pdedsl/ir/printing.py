@@ -11,7 +11,8 @@ import unicodedata
 
 import sympy
 from sympy.core.function import AppliedUndef
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter, translate
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
@@ -192,9 +193,23 @@ class MathLatexPrinter(LatexPrinter):
         written as such become TeX's letters (:func:`_tex_letters`)."""
         if name.startswith("_") or name.endswith("_") or "__" in name:
             return _tex_letters(r"\mathrm{" + name.replace("_", r"\_") + "}")
-        text = _tex_letters(self._deal_with_super_sub(name))
+        text = _tex_letters(self._super_sub(name))
         if text in (r"\Delta", r"{\Delta}"):  # a name, beside the Laplacian: upright if spelt, slanted if Greek
             return r"\mathrm{Delta}" if name == "Delta" else r"\mathit{\Delta}"
+        return text
+
+    @staticmethod
+    def _super_sub(name: str) -> str:
+        """SymPy's split of a name into letters, superscripts and subscripts (``u1`` is u with subscript 1,
+        ``nu_eff`` nu with subscript eff), glued as SymPy does, with each part of several letters that is no
+        TeX letter or accent set upright: ``kk`` slanted read as k times k, ``\\mathrm{kk}`` reads as one name.
+        (For user names only: SymPy's own functions, ``\\sin``, keep its spelling.)"""
+        base, supers, subs = split_super_sub(name)
+        text = _upright(base)
+        if supers:
+            text += "^{%s}" % " ".join(map(_upright, supers))
+        if subs:
+            text += "_{%s}" % " ".join(map(_upright, subs))
         return text
 
     def _print_Function(self, expr, exp=None) -> str:
@@ -219,20 +234,26 @@ class MathLatexPrinter(LatexPrinter):
     def _ir_node(self, expr) -> str:
         args = [self._print(a) for a in expr.args]
         simple = isinstance(expr.args[0], (sympy.Symbol, AppliedUndef)) if expr.args else True
-        wrapped = args[0] if simple else rf"\left({args[0]}\right)" if args else ""
+        wrapped = args[0] if simple else self._bracket(expr.args[0], args[0]) if args else ""
         if isinstance(expr, nodes.Grad):
             return rf"\nabla {wrapped}"
         if isinstance(expr, nodes.Div):
-            return rf"\nabla \cdot \left({args[0]}\right)"
+            return rf"\nabla \cdot {self._bracket(expr.args[0], args[0])}"
         if isinstance(expr, nodes.Laplace):
             return rf"\Delta {wrapped}"
         if isinstance(expr, nodes.NormalDerivative):
             return rf"\partial_{{n}} {wrapped}"
         if isinstance(expr, nodes.Inner):
-            return rf"\left({args[0]}\right) \cdot \left({args[1]}\right)"
+            return rf"{self._bracket(expr.args[0], args[0])} \cdot {self._bracket(expr.args[1], args[1])}"
         if isinstance(expr, nodes.VectorLiteral):
             return r"\begin{pmatrix}" + r" \\ ".join(args) + r"\end{pmatrix}"
         return r"\operatorname{" + expr.spelling.replace("_", r"\_") + "}" + rf"\left({', '.join(args)}\right)"
+
+    @staticmethod
+    def _bracket(arg, text: str) -> str:
+        """``text`` (the printed ``arg``) in round brackets, unless ``arg`` is a vector literal: its matrix is
+        a bracket already (``\\left(\\begin{pmatrix}`` drew two)."""
+        return text if isinstance(arg, nodes.VectorLiteral) else rf"\left({text}\right)"
 
     def _print_Derivative(self, expr) -> str:
         total = sum(count for _, count in expr.variable_count)
@@ -260,6 +281,15 @@ _LATIN_CAPITALS = {"ALPHA": "A", "BETA": "B", "EPSILON": "E", "ZETA": "Z", "ETA"
 _TEX_SPECIAL = {"\u03c6": r"\varphi", "\u03d5": r"\phi", "\u03b5": r"\varepsilon", "\u03f5": r"\epsilon",
                 "\u03d1": r"\vartheta", "\u03c2": r"\varsigma", "\u03f1": r"\varrho", "\u03d6": r"\varpi",
                 "\u03bf": "o", "\u03bb": r"\lambda", "\u039b": r"\Lambda"}
+
+
+def _upright(part: str) -> str:
+    """One part of a name as SymPy translates it (``alpha`` is ``\\alpha``, ``xdot`` a dotted x), or, when
+    that leaves several letters as written (``kk``, ``Re``, ``eff``), those letters upright; numbers stay."""
+    text = translate(part)
+    if text == part and len(part) > 1 and not part.isdigit():
+        return r"\mathrm{" + part + "}"
+    return text
 
 
 def _tex_letters(text: str) -> str:
