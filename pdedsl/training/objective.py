@@ -78,6 +78,13 @@ class Objective:
     # ---- set-up ----
     def _check_supported(self) -> None:
         for item in self.problem.inputs:
+            if item.kind == "prior" and item.name in self.problem.inferred:
+                spec = self.problem.source_name
+                raise BackendError(self.problem.locate(
+                    self.problem.infer_span(item.name) or item.span,
+                    f"'infer {item.name}' asks for the posterior of a field, which needs a generative model of the "
+                    f"family: train one (pdedsl train {spec} --backend dgno --out RUN), then pdedsl infer {spec} "
+                    "--model RUN"))
             if item.kind == "prior":
                 raise BackendError(self.problem.locate(
                     item.span,

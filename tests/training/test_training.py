@@ -147,6 +147,20 @@ def test_backend_refuses_random_inputs_with_a_clear_error(tmp_path, capsys):
     assert f"{spec}:3:1: the pinn backend needs every input known, but input 'a' is random" in capsys.readouterr().err
 
 
+def test_training_an_inverse_spec_for_a_field_points_to_the_generative_model(tmp_path, capsys):
+    """'infer a' for a random input field: a draw (--instance) would throw the unknown away; the way is a DGNO
+    model of the family, then 'pdedsl infer SPEC --model RUN', as infer itself says. Located at 'infer a'."""
+    spec = tmp_path / "d.pde"
+    spec.write_text("domain O = interval(x: [0, 1])\nfield u\ninput a ~ gaussian_field(length: 0.2)\n"
+                    "equation in O:\n    -d(a*d(u, x), x) = 1\nboundary on boundary(O):\n    u = 0\ninfer a\n")
+    assert main(["train", str(spec), "--out", str(tmp_path / "r"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert (f"{spec}:8:7: 'infer a' asks for the posterior of a field, which needs a generative model of the "
+            f"family: train one (pdedsl train {spec} --backend dgno --out RUN), then pdedsl infer {spec} --model RUN"
+            in err), err
+    assert "--instance" not in err
+
+
 def test_cli_predict_and_plot_on_a_run(tmp_path, capsys):
     spec = write(tmp_path)
     run = tmp_path / "run"
