@@ -1031,6 +1031,7 @@ def _plot(args) -> int:
 
 def _data(args) -> int:
     from .reference.dataset import generate, write
+    from .reference.from_spec import ReferenceError
     from .training.progress import Progress
 
     if args.n < 1 or (args.grid is not None and args.grid < 3):
@@ -1044,8 +1045,12 @@ def _data(args) -> int:
         print(warning.render(), file=sys.stderr)
     _check_writable(output)
     bar = Progress(args.n, enabled=not args.quiet)
-    arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
-    bar.close()
+    try:
+        arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
+    except ReferenceError as error:  # at the statement the solver cannot take, like any error in a spec
+        raise PdeError(error.located(problem)) from None
+    finally:
+        bar.close()
     try:
         write(args.output, arrays)
     except OSError as error:

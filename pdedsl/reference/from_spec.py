@@ -33,7 +33,16 @@ from .elliptic import Side, side_slice, solve_elliptic
 
 
 class ReferenceError(PdeError):
-    """The spec is outside what the reference solver handles (the message says what)."""
+    """The spec is outside what the reference solver handles (the message says what); ``span`` is the statement
+    it cannot take, where there is one, so that ``pdedsl data`` points at it (:meth:`located`)."""
+
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.span = span
+
+    def located(self, problem: Problem) -> str:
+        """The message at ``file:line:col`` of its statement, with the line, or after the file's name."""
+        return problem.locate(self.span, str(self))
 
 
 @dataclass(frozen=True)
@@ -53,22 +62,24 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     from ..passes.weak import derive_weak_forms
 
     if problem.time is not None:
-        raise ReferenceError("the reference solver for specs handles steady problems only (this one has time)")
+        raise ReferenceError("the reference solver for specs handles steady problems only (this one has time)",
+                             problem.time.span)
     if len(problem.fields) != 1 or len(problem.equations) != 1:
-        raise ReferenceError("the reference solver handles one field with one equation")
+        raise ReferenceError("the reference solver handles one field with one equation", extra_statement(problem))
     if problem.periodic:
         raise ReferenceError("the steady reference solver handles Dirichlet, Neumann and Robin sides, not periodic "
-                             "conditions")
+                             "conditions", problem.periodic[0].span)
     equation = problem.equations[0]
     target = equation.target
     domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None
     if domain is None or not isinstance(domain.shape, Box):
-        raise ReferenceError("the reference solver needs the equation on a whole box or interval domain")
+        raise ReferenceError("the reference solver needs the equation on a whole box or interval domain",
+                             equation.span)
     (form,) = derive_weak_forms(problem)
     if form.hessian:
         raise ReferenceError("the reference solver takes second-order equations, not terms of third order or "
                              "higher (" + ", ".join(t.removesuffix(" (twice)") for t in form.integrated
-                                                    if t.endswith(" (twice)")) + ")")
+                                                    if t.endswith(" (twice)")) + ")", equation.span)
     field = problem.fields[0].name
     space = list(problem.space_symbols)
     u = sympy.Function(field)(*space)
@@ -76,20 +87,28 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     for (axis, flux), x in zip(form.flux, space):
         ratio = sympy.simplify(flux / sympy.Derivative(u, x)) if flux != 0 else sympy.Integer(0)
         if holds(ratio, u):
-            raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}")
+            raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}",
+                                 equation.span)
         coefficients.append(ratio)
     if any(sympy.simplify(c - coefficients[0]) != 0 for c in coefficients[1:]):
-        raise ReferenceError("the reference solver needs one scalar coefficient for every axis (isotropic)")
+        raise ReferenceError("the reference solver needs one scalar coefficient for every axis (isotropic)",
+                             equation.span)
     if any(d.has(u) for d in form.volume.atoms(sympy.Derivative)):
-        raise ReferenceError("the equation has derivative terms outside divergence form")
+        raise ReferenceError("the equation has derivative terms outside divergence form", equation.span)
     marker = sympy.Dummy("u")
     volume = form.volume.xreplace({u: marker})
     C = sympy.diff(volume, marker)
     G = volume.subs(marker, 0)
     if C.has(marker) or holds(C, u) or holds(G, u):
-        raise ReferenceError("the equation is not linear in the field")
+        raise ReferenceError("the equation is not linear in the field", equation.span)
     return EllipticSpec(field, domain.shape, coefficients[0], sympy.simplify(C), G,
                         _sides(problem, domain, field, u))
+
+
+def extra_statement(problem: Problem):
+    """Where a problem with more than one field or equation first has one too many (None with none at all)."""
+    extra = problem.equations[1:2] or problem.fields[1:2] or problem.equations[:1]
+    return extra[0].span if extra else None
 
 
 def holds(expr, u) -> bool:
@@ -125,7 +144,8 @@ def condition_holding_on(problem: Problem, domain, index: int, end: str):
                 bool(evaluate(p, centre, constants, tolerance)) for p in predicates):
             found.append(condition)
     if len(found) != 1:
-        raise ReferenceError(f"the {end} side of {axis} needs exactly one boundary condition, found {len(found)}")
+        raise ReferenceError(f"the {end} side of {axis} needs exactly one boundary condition, found {len(found)}",
+                             found[1].span if found else domain.span)
     return found[0]
 
 
@@ -139,14 +159,14 @@ def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
         rest = replaced.subs(marker, 0)
         if normal[0].args[0] != u or k == 0 or k.has(marker) or holds(rest, u) or holds(k, u):
             raise ReferenceError(f"boundary condition '{condition.name}' is not dn({field}) = g (Robin and "
-                                 "nonlinear conditions are not supported by the reference solver)")
+                                 "nonlinear conditions are not supported by the reference solver)", condition.span)
         return "neumann", sympy.simplify(-rest / k)
     marker = sympy.Dummy("u")
     replaced = residual.xreplace({u: marker})
     k = sympy.diff(replaced, marker)
     rest = replaced.subs(marker, 0)
     if k == 0 or k.has(marker) or holds(rest, u) or holds(k, u) or replaced.atoms(sympy.Derivative):
-        raise ReferenceError(f"boundary condition '{condition.name}' is not {field} = g")
+        raise ReferenceError(f"boundary condition '{condition.name}' is not {field} = g", condition.span)
     return "dirichlet", sympy.simplify(-rest / k)
 
 

@@ -27,7 +27,7 @@ from ..ir.problem import Problem
 from ..passes.expand import OperatorExpander
 from ..runtime.interpolation import input_interpolant
 from ..runtime.predicates import evaluate
-from .from_spec import ReferenceError, condition_holding_on, condition_on, holds
+from .from_spec import ReferenceError, extra_statement, condition_holding_on, condition_on, holds
 from .time1d import solve_time_1d
 
 #: Fewest space nodes the method of lines uses (Burgers' front needs about 500 at nu = 0.01/pi).
@@ -59,17 +59,19 @@ def time_spec(problem: Problem) -> TimeSpec:
     from ..passes.weak import derive_weak_forms
 
     if problem.time is None or len(problem.axes) != 1:
-        raise ReferenceError("the time-dependent reference solver handles one space axis with time")
+        raise ReferenceError("the time-dependent reference solver handles one space axis with time",
+                             problem.domains[0].span if problem.time is not None and problem.domains else None)
     if len(problem.fields) != 1 or len(problem.equations) != 1:
-        raise ReferenceError("the reference solver handles one field with one equation")
-    target = problem.equations[0].target
+        raise ReferenceError("the reference solver handles one field with one equation", extra_statement(problem))
+    equation = problem.equations[0]
+    target = equation.target
     domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None
     if domain is None or not isinstance(domain.shape, Box):
-        raise ReferenceError("the reference solver needs the equation on a whole interval")
+        raise ReferenceError("the reference solver needs the equation on a whole interval", equation.span)
     (form,) = derive_weak_forms(problem)
     if form.hessian:  # (moved twice onto the test function: a term of third order or higher)
         raise ReferenceError("the equation has derivatives the method-of-lines solver does not take (of third "
-                             "order or higher, or mixed in space and time)")
+                             "order or higher, or mixed in space and time)", equation.span)
     field = problem.fields[0].name
     x, t = problem.space_symbols[0], problem.time.symbol
     u = sympy.Function(field)(x, t)
@@ -79,14 +81,15 @@ def time_spec(problem: Problem) -> TimeSpec:
     volume = form.volume.subs(constants)
     c = _number(sympy.diff(volume, sympy.Derivative(u, t)), {}, "the coefficient of dt(u)")
     if c == 0:
-        raise ReferenceError("the method-of-lines solver needs an equation first order in time (dt(u))")
+        raise ReferenceError("the method-of-lines solver needs an equation first order in time (dt(u))",
+                             equation.span)
     rest = volume.xreplace({sympy.Derivative(u, t): sympy.Integer(0), sympy.Derivative(u, x): UX}).xreplace({u: U})
     if rest.atoms(sympy.Derivative) or holds(rest, u):
         raise ReferenceError("the equation has terms the method-of-lines solver does not take "
-                             "(higher derivatives outside divergence form)")
+                             "(higher derivatives outside divergence form)", equation.span)
     P, Q = sympy.expand(sympy.diff(rest, UX)), sympy.expand(rest.subs(UX, 0))
     if P.has(UX) or P.has(x) or P.has(t):
-        raise ReferenceError("the transport term must be a function of the field times d(u, x)")
+        raise ReferenceError("the transport term must be a function of the field times d(u, x)", equation.span)
     data_inputs = tuple((i.name, input_interpolant(problem, i)) for i in problem.inputs if i.kind == "data")
     return TimeSpec(field, domain.shape, problem.time.name, problem.time.start, problem.time.end, D, c, P, Q,
                     _ends(problem, domain, field, u, constants), _initial(problem, domain, u, constants),
@@ -128,9 +131,10 @@ def _ends(problem, domain, field, u, constants):
         kind, value = condition_on(problem, domain, 0, end, field, u)
         if kind != "dirichlet":
             at = domain.shape.low[0] if end == "low" else domain.shape.high[0]
-            name = condition_holding_on(problem, domain, 0, end).name
+            condition = condition_holding_on(problem, domain, 0, end)
             raise ReferenceError(f"the method-of-lines solver takes Dirichlet or periodic ends only, and the end "
-                                 f"{domain.shape.axes[0]} = {at:g} has a {kind} condition ('{name}')")
+                                 f"{domain.shape.axes[0]} = {at:g} has a {kind} condition ('{condition.name}')",
+                                 condition.span)
         values.append(value.subs(constants))
     return tuple(values)
 
@@ -138,11 +142,12 @@ def _ends(problem, domain, field, u, constants):
 def _initial(problem, domain, u, constants) -> sympy.Expr:
     """``g(x)`` of the initial condition ``u = g``: formula inputs written out, ``t`` at the start."""
     if len(problem.initial_conditions) != 1:
-        raise ReferenceError("the reference solver needs one initial condition")
+        raise ReferenceError("the reference solver needs one initial condition",
+                             problem.initial_conditions[1].span if problem.initial_conditions else problem.time.span)
     condition = problem.initial_conditions[0]
     if condition.target is not None and condition.target.name != domain.name:
         raise ReferenceError(f"the reference solver needs the initial value on the whole interval '{domain.name}', "
-                             f"not on {condition.target.kind} '{condition.target.name}'")
+                             f"not on {condition.target.kind} '{condition.target.name}'", condition.span)
     expander = OperatorExpander(problem)
     residual = (expander.scalar(condition.lhs) - expander.scalar(condition.rhs)).subs(constants)
     residual = residual.subs(problem.time.symbol, problem.time.start)
@@ -151,7 +156,7 @@ def _initial(problem, domain, u, constants) -> sympy.Expr:
     k = sympy.diff(replaced, marker)
     rest = replaced.subs(marker, 0)
     if k == 0 or k.has(marker) or holds(rest, u) or rest.atoms(sympy.Derivative):
-        raise ReferenceError(f"the initial condition must be {problem.fields[0].name} = g(x)")
+        raise ReferenceError(f"the initial condition must be {problem.fields[0].name} = g(x)", condition.span)
     return sympy.simplify(-rest / k)
 
 

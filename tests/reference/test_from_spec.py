@@ -235,3 +235,23 @@ def test_a_periodic_steady_spec_is_refused_for_what_it_is(tmp_path):
                     "    -d(u, x, 2) + u = k*sin(2*pi*x)\nperiodic u in x\n")
     with pytest.raises(ReferenceError, match="not periodic conditions"):
         elliptic_spec(pdedsl.load(spec))
+
+
+@pytest.mark.parametrize("domain, equation, condition, line, column, reason", [
+    # an equation on a shape the solver has no grid for: at the equation
+    ("disk(center: (0, 0), radius: 1)", "-laplace(u) = k", "u = 0", 6, 5,
+     "the reference solver needs the equation on a whole box or interval domain"),
+    # an equation outside divergence form: at the equation
+    ("box(x: [0, 1], y: [0, 1])", "-laplace(u) + u*d(u, x) = k", "u = 0", 6, 5, "derivative terms outside divergence form"),
+    # a boundary condition it cannot take: at that condition
+    ("box(x: [0, 1], y: [0, 1])", "-laplace(u) = k", "u^2 = 0", 8, 5, "boundary condition 'boundary_1' is not u = g")])
+def test_data_refusals_point_at_the_statement_the_solver_cannot_take(tmp_path, capsys, domain, equation, condition,
+                                                                    line, column, reason):
+    """'pdedsl data' names the statement it refuses (file:line:col and the line), like any error in a spec."""
+    spec = tmp_path / "s.pde"
+    spec.write_text(f"problem s\ndomain O = {domain}\nfield u\nparam k ~ uniform(1, 2)\nequation in O:\n"
+                    f"    {equation}\nboundary on boundary(O):\n    {condition}\n")
+    assert main(["data", str(spec), "--n", "1", "--grid", "5", "-o", str(tmp_path / "d.npz"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:{line}:{column}: " in err and reason in err, err
+    assert f"        {equation if line == 6 else condition}\n        ^" in err, err
