@@ -34,6 +34,7 @@ from ..backends.operator import OperatorInputs, SensorLayout
 from ..errors import PdeError
 from ..ir import nodes
 from ..ir.problem import Problem
+from ..layout import beyond_range
 from ..npz import ArrayError, NpzError, read_arrays
 from .instances import draw_instance
 from .interpolation import interpolant
@@ -240,10 +241,12 @@ def _members_layout(problem: Problem) -> str:
     return f" where its reference solver takes the spec, or with numpy.savez: {'; '.join(parts)}"
 
 
-def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True) -> Pool:
+def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: str, labelled: bool = True,
+                     precision: str | None = None) -> Pool:
     """A pool from ``pdedsl data``'s layout: axis arrays, ``[n, *grid]`` inputs and fields, ``[n]`` params.
 
-    With ``labelled=False`` the fields may be missing (members to predict for).
+    With ``labelled=False`` the fields may be missing (members to predict for). With a run's ``precision``
+    ('float32', 'bf16' or 'float64'), values it cannot hold (1e300 in float32, where it is inf) are refused.
     """
     _check_family(problem)
     field_names = [f.name for f in problem.fields if labelled or f.name in arrays]
@@ -302,6 +305,9 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
             if not np.isfinite(values).all():
                 raise FamilyError(f"{origin}: {kind} '{name}' has {int(np.size(values) - np.isfinite(values).sum())}"
                                   " non-finite values (nan or inf)")
+            too_large = _beyond_precision(name, values, precision)
+            if too_large is not None:
+                raise FamilyError(f"{origin}: {too_large}")
     random = [i.name for i in problem.inputs if i.kind == "prior"]
     formulas = [name for name in varying_inputs(problem) if name not in grid_inputs]  # evaluated per member
     evaluated = [formula_inputs(problem, axes, {k: v[i] for k, v in params.items()},
@@ -310,9 +316,18 @@ def pool_from_arrays(problem: Problem, arrays: dict[str, np.ndarray], origin: st
     return Pool(layout_of(problem, axes), grid_inputs, params, fields, times)
 
 
-def load_pool(problem: Problem, path, labelled: bool = True) -> Pool:
-    """A pool from an .npz written by ``pdedsl data`` (``labelled=False``: fields optional)."""
-    return pool_from_arrays(problem, member_arrays(problem, path), str(path), labelled)
+def _beyond_precision(name: str, values: np.ndarray, precision: str | None) -> str | None:
+    """:func:`~pdedsl.layout.beyond_range` at a run's ``precision`` (bf16 keeps its values in float32)."""
+    if precision is None:
+        return None
+    held = np.float64 if precision == "float64" else np.float32
+    return beyond_range(name, values, float(np.finfo(held).max), np.dtype(held).name)
+
+
+def load_pool(problem: Problem, path, labelled: bool = True, precision: str | None = None) -> Pool:
+    """A pool from an .npz written by ``pdedsl data`` (``labelled=False``: fields optional; ``precision``:
+    see :func:`pool_from_arrays`)."""
+    return pool_from_arrays(problem, member_arrays(problem, path), str(path), labelled, precision)
 
 
 def member_arrays(problem: Problem, path) -> dict[str, np.ndarray]:

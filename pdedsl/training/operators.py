@@ -46,7 +46,7 @@ DEFAULT_SAMPLES = TrainConfig.samples  # (a --samples equal to it cannot be told
 def training_pool(problem: Problem, config, progress=None) -> Pool:
     """The members trained on: the labelled data file, or ``samples`` draws from the priors."""
     if config.data:
-        pool = load_pool(problem, config.data)
+        pool = load_pool(problem, config.data, precision=config.precision)
         _warn_about_foreign_arrays(problem, config.data, "--data")
         if config.samples and config.samples < len(pool):  # the first ``samples`` members
             pool = pool.head(config.samples)
@@ -86,7 +86,7 @@ def held_out_pool(problem: Problem, config, folder: Path, layout, progress=None)
     """The held-out members (saved as test.npz in the run folder), or None and the reason there are none."""
     path = Path(config.test_data) if config.test_data else folder / "test.npz"
     if path.is_file():
-        pool = load_pool(problem, path)
+        pool = load_pool(problem, path, precision=config.precision)
         if config.test_data:
             _warn_about_foreign_arrays(problem, path, "--test-data")
     elif config.test_data:

@@ -592,3 +592,25 @@ def test_an_operator_of_random_params_alone_answers_on_any_grid(tmp_path):
     solver.fit(steps=1, samples=4, batch_size=4, grid=9, test_samples=0)
     with pytest.raises(PredictError, match="sensor layout"):
         solver.predict_members({k: v for k, v in generate(problem, 2, 5, seed=1).items() if k != "u"})
+
+
+@pytest.mark.parametrize("option", ["--data", "--test-data"])
+def test_members_beyond_the_range_of_the_training_precision_are_refused_naming_the_file(tmp_path, capsys, option):
+    """1e300 is finite, so the finiteness check let it through, and float32 holds it as inf: every loss was
+    non-finite. Refused as observations are (layout.beyond_range), naming the file and --precision float64."""
+    from pdedsl.cli import main
+
+    path, problem = load(tmp_path, FAMILY)
+    members = generate(problem, 4, 9, seed=3)
+    members["u"][1, 4] = 1e300
+    np.savez(tmp_path / "big.npz", **members)
+    np.savez(tmp_path / "fine.npz", **generate(problem, 4, 9, seed=4))
+    data = {"--data": ["--data", str(tmp_path / "big.npz")],
+            "--test-data": ["--data", str(tmp_path / "fine.npz"), "--test-data", str(tmp_path / "big.npz")]}[option]
+    argv = ["train", str(path), "--backend", "deeponet", "--mode", "supervised", *data, "--steps", "2", "--threads", "1",
+            "-q", "--width", "8"]
+    assert main([*argv, "--precision", "float32", "--out", str(tmp_path / "r32")]) == 1
+    err = capsys.readouterr().err
+    assert (f"{tmp_path / 'big.npz'}: 'u' has 1 value(s) beyond the range of float32 (+-3.4e+38; the first at index "
+            "(1, 4)): train with --precision float64, or rescale the data") in err, err
+    assert main([*argv, "--precision", "float64", "--out", str(tmp_path / "r64")]) == 0, capsys.readouterr().err
