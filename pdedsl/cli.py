@@ -999,9 +999,14 @@ def _named_run(path: str) -> str:
 
 
 def _predict(args) -> int:
-    from .training.predict import predict
+    from .training.predict import PredictError, check_output, predict
 
-    summary = predict(_named_run(args.run), _existing(args.points), args.output, layout=args.layout)
+    run, points = _named_run(args.run), _existing(args.points)
+    try:  # an -o over a spec, the points or the run is a slip of the command line, as compile -o x.pde is
+        check_output(run, points, args.output)
+    except PredictError as error:
+        raise _UsageError(str(error)) from None
+    summary = predict(run, points, args.output, layout=args.layout)
     print(f"wrote {args.output}", file=sys.stderr)
     if summary.get("outside_domain"):
         print(f"pdedsl: warning: {summary['outside_domain']} of the {summary['points']} points lie outside the "

@@ -379,6 +379,26 @@ def test_an_output_the_file_system_refuses_is_exit_1_and_data_says_so_before_gen
         assert f"pdedsl: error: cannot write {argv[-1]}: " in err and "bug" not in err
 
 
+def test_predict_never_writes_over_a_spec_its_points_or_its_run_and_says_so_as_a_usage_error(tmp_path, capsys):
+    """compile -o x.pde and data -o x.pde are usage errors (exit 2); predict -o x.pde was exit 1. Every -o
+    that would overwrite something it must not (a spec, the points file, a file of the run) is now exit 2,
+    refused before the run is read (an empty folder does here)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    spec = write(tmp_path, "good.pde", GOOD)
+    import numpy as np
+
+    points = tmp_path / "pts.npz"
+    np.savez(points, x=np.array([0.5]))
+    for output, said in [(spec, "would overwrite a spec with predictions"),
+                         (str(tmp_path / "other.pde"), "would overwrite a spec with predictions"),
+                         (str(points), "would overwrite the points file"),
+                         (str(run / "checkpoint.pt"), "would overwrite checkpoint.pt")]:
+        assert main(["predict", str(run), "--points", str(points), "-o", output]) == 2, output
+        assert said in capsys.readouterr().err
+    assert open(spec).read() == GOOD and not (tmp_path / "other.pde").exists()
+
+
 def test_predict_and_plot_given_a_file_for_the_run_say_so(tmp_path, capsys):
     """'good.pde is not a pdedsl run folder (no config.json or spec.pde)' (exit 1) read as a damaged run; a file
     given for the folder is a usage error naming it, as train --resume and infer --model say."""

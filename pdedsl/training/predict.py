@@ -211,7 +211,7 @@ FOLDER_FILES = frozenset({"checkpoint.pt", "config.json", "spec.pde", "solver.py
                           "posterior.npz", "fields.npz", "latent_prior.npz", "model_error.npz", "laplace.pt", ".lock"})
 
 
-def _check_output(folder, points_path, output_path) -> None:
+def check_output(folder, points_path, output_path) -> None:
     """Refuse an output that would replace the points file, or a file of the folder answering (its checkpoint,
     say, or a data file under data/): a slip of -o would lose the run."""
     output = Path(output_path).resolve()
@@ -243,7 +243,7 @@ def predict(folder, points_path, output_path, layout: str = "auto", run=None) ->
     from .inference import is_posterior_folder
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
-    _check_output(folder, points_path, output_path)
+    check_output(folder, points_path, output_path)
     if run is None and is_posterior_folder(folder):  # written by 'pdedsl infer --model'
         from .posterior_views import predict_posterior
 
