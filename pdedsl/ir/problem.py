@@ -130,6 +130,11 @@ class Input:
     data: Optional[DataFile] = None
     span: Optional[Span] = _span()
 
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The coordinates it is a function of: space, and time for a formula reading time or data over time."""
+        return tuple(str(a) for a in self.function.args)
+
 
 @dataclass(frozen=True)
 class Let:

@@ -1,8 +1,8 @@
 """Known input fields given as data (``input k from "k.npz"``), evaluated anywhere.
 
-Grid data are interpolated multilinearly (1-3 axes), which is differentiable
+Grid data are interpolated multilinearly (1-4 axes), which is differentiable
 in the coordinates, so ``d(k, x)`` in a residual gets the slope of the
-interpolant through autograd. Scattered points in 2-D and 3-D are fitted once,
+interpolant through autograd. Scattered points on 2 to 4 axes are fitted once,
 on a fine grid over their bounding box, and then read like grid data: up to
 :data:`GLOBAL_FIT_POINTS` points by a cubic radial basis function with a linear
 term (``|x - x_j|^3``, the polyharmonic spline that is smooth between the
@@ -12,6 +12,10 @@ triangulation; the fit is clipped to the data's range, so a jump in the data
 they took the nearest point's value, whose derivatives are zero: a strong-form
 ``-div(k*grad(u))`` lost ``grad(k)``. Scattered points that do not span the
 space (all on one line in 2-D) still take the nearest point's value.
+
+An input whose file holds the time array (in a problem with time) is a
+function of space and time: time is one more axis of the grid, or of the
+scattered points' fit (1-D space and time are fitted as 2-D points).
 """
 
 from __future__ import annotations
@@ -78,11 +82,12 @@ class NearestInterpolant(torch.nn.Module):
 GLOBAL_FIT_POINTS = 4000
 
 #: Nodes per axis of the fine grid a scattered fit is read from (its slopes are the derivatives training sees).
-FIT_NODES = {2: 257, 3: 49}
+FIT_NODES = {2: 257, 3: 49, 4: 21}  # (4: three space axes and time, or two and time)
 
 
 def fitted_grid(points: np.ndarray, values: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """``(axis grids, values on them)``: scattered ``points`` ``[N, d]`` (spanning the space, d = 2 or 3)
+    """``(axis grids, values on them)``: scattered ``points`` ``[N, d]`` (spanning the space, d = 2 to 4: time
+    is one more axis, scaled to [0, 1] like the others)
     fitted on a fine grid over their bounding box (see the module docstring). Repeated points are averaged."""
     from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator, RBFInterpolator
 
@@ -114,7 +119,7 @@ def input_interpolant(problem, item) -> torch.nn.Module:
     """The interpolant of the data input ``item`` of ``problem``; a file that does not fit it is refused here,
     located at the ``from`` clause (``check`` only warns, as the file may still change before training)."""
     try:
-        return interpolant(item.data.path, item.name, tuple(problem.axes))
+        return interpolant(item.data.path, item.name, item.axes)  # (space, and time when its file has it)
     except DataInputError as error:
         span = item.data.span
         where = f"{problem.source_name}:{span.line}:{span.column}: " if span is not None else ""
@@ -133,8 +138,8 @@ def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
             raise DataInputError(f"{problem}; an input needs a value at every point it is given on")
     layout = layout_of(values, coordinates)
     if layout is None:
-        raise DataInputError(f"{misfit(name, values, axes, coordinates)}; an input given as data depends on "
-                             "space alone")
+        raise DataInputError(f"{misfit(name, values, axes, coordinates)}; an input given as data is a function "
+                             f"of {', '.join(axes)} here")
     kind = interpolation_of(values, coordinates)
     if kind is None:  # a grid with a repeated node or a single one on some axis
         short = [f"{a}: {len(np.unique(c))} of {len(c)}" for a, c in zip(axes, coordinates)

@@ -20,6 +20,7 @@ from .. import geometry as geo
 from .. import problem as ir
 from ..numeric import (MAX_EXACT_DIGITS, MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE, UNDEFINED, NotFinite, evaluate,
                        exact_digits, folds_to_undefined, written_depth, written_size)
+from .data_files import file_has_array
 from .context import AXIS, CONST, DOMAIN, FIELD, INPUT, KIND_NOUN, LET, PARAM, REGION, TIME, Context, Typed
 from .expressions import ExpressionBuilder
 from .extent import conflicting_bounds, extent, unmet_bound
@@ -357,9 +358,9 @@ class ProblemBuilder(StatementBuilder):
             self._functions[declaration.name] = sympy.Function(declaration.name)(*space, *time)
         for declaration in self.scope.of_kind(INPUT):
             node = declaration.node
-            uses_time = self.time is not None and node.kind == "formula" and any(
+            uses_time = self.time is not None and (node.kind == "formula" and any(
                 isinstance(n, ast.Name) and n.id == self.time.name for n in ast.walk(node.value)
-            )
+            ) or node.kind == "data" and file_has_array(node.value, self.source.path, self.time.name))
             self._functions[declaration.name] = sympy.Function(declaration.name)(*space, *(time if uses_time else ()))
 
     def field_function(self, name: str) -> sympy.Expr | None:

@@ -43,8 +43,9 @@ def check_data_file(
     values_may_be_missing: bool = False,
 ) -> DataFile | None:
     """Check that ``literal`` names a readable .npz with arrays for ``axes`` and ``name``; an array named
-    ``unused_axis`` (the time axis, for an input given as data: a function of space alone) is an error rather
-    than being silently ignored. ``shared_axes`` are the problem's coordinates the statement does not read but
+    ``unused_axis`` (``t`` for an input given as data in a problem without time: its readings over time would
+    be fitted as readings over space) is an error rather than being silently ignored; in a problem with time,
+    an input's file with the time array is read over space and time (``axes`` holds it). ``shared_axes`` are the problem's coordinates the statement does not read but
     the file may hold for others (the time of a truth file that also holds the field's readings).
     ``values_may_be_missing`` (a reference): NaN values mark points without one, and only all of them NaN
     is warned about."""
@@ -83,9 +84,10 @@ def check_data_file(
         sink.error(f"data file '{literal.value}' is not a readable .npz archive", literal.span, hint=str(error))
         return None
     if unused_axis is not None and unused_axis in _names_in(path):
-        sink.error(f"data file '{literal.value}' has an array '{unused_axis}', but an input given as data is a "
-                   f"function of space alone ({', '.join(axes)})", literal.span,
-                   hint=f"make '{name}' a field and observe it, or give its values at one time without '{unused_axis}'")
+        sink.error(f"data file '{literal.value}' has an array '{unused_axis}', but the problem has no time: an input "
+                   f"given as data is a function of {', '.join(axes)} here", literal.span,
+                   hint=f"declare 'time {unused_axis}: [start, end]' if '{name}' varies in time, or give its values "
+                        f"at one time without '{unused_axis}'")
         return None
     stray = sorted((COORDINATE_LIKE & _names_in(path)) - set(axes) - set(shared_axes) - {name})
     if stray:
@@ -100,6 +102,15 @@ def check_data_file(
         if refused:
             sink.warning(f"data file '{literal.value}' holds values training refuses: {refused}", literal.span)
     return DataFile(literal.value, os.fspath(path), literal.span)
+
+
+def file_has_array(literal: ast.StringLit, spec_path: str | None, name: str) -> bool:
+    """Whether the .npz file ``literal`` names holds an array ``name`` (the time axis: an input given as data
+    then varies in time); False for a file that cannot be read, which :func:`check_data_file` reports."""
+    try:
+        return name in _names_in(resolve(literal, spec_path))
+    except Exception:  # noqa: BLE001 - any unreadable file (missing, a folder, not an archive) is reported later
+        return False
 
 
 def _names_in(path: Path) -> set[str]:

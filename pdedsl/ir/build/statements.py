@@ -149,8 +149,9 @@ class StatementBuilder:
         name = node.name.text
         function = self.field_function(name)
         if node.kind == "data":
-            data = check_data_file(node.value, self.source.path, self.sink, name, self.axes,
-                                   unused_axis=self.time.name if self.time else None)
+            data = check_data_file(node.value, self.source.path, self.sink, name,
+                                   tuple(str(a) for a in function.args),  # (space, and time if the file has it)
+                                   unused_axis=None if self.time else "t")
             return None if data is None else ir.Input(name, function, "data", data=data, span=node.span)
         if node.kind == "formula":
             context = Context(f"the formula of input '{name}'", frozenset({CONST, PARAM, INPUT, AXIS, TIME, LET}),
