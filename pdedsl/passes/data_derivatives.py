@@ -37,7 +37,7 @@ def zero_data_derivatives(problem, lowered, form: str | None = None) -> list[Dia
         if not (item.kind == "data" and item.data is not None or _smooth_prior(item)
                 or form == "strong" and _two_phase(item)):
             continue
-        kind = _interpolation(item, problem.axes) if any(
+        kind = _interpolation(item, item.axes) if any(
             r.function == item.name and r.orders for _, requests in readers for r in requests) else None
         if kind is None:
             continue

@@ -188,9 +188,10 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
             if name in (inputs or {}):
                 nodes, samples = inputs[name]
                 values[name] = np.interp(where, nodes, samples)
-            elif name in data_inputs:
-                flat = torch.as_tensor(np.array(where, dtype=np.float64)).reshape(-1)
-                values[name] = data_inputs[name]({axis: flat}).double().numpy().reshape(np.shape(where))
+            elif name in data_inputs:  # (data over time read at the points' times; the start's where none)
+                at = np.broadcast_arrays(where, values.get(spec.time, spec.start))
+                flat = {a: torch.as_tensor(np.array(v, dtype=np.float64)).reshape(-1) for a, v in zip((axis, spec.time), at)}
+                values[name] = data_inputs[name](flat).double().numpy().reshape(np.shape(at[0]))
             else:
                 raise ReferenceError(f"input '{name}' has no values to solve with")
             expr = expr.xreplace({applied: sympy.Symbol(name)})

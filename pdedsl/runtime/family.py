@@ -55,12 +55,16 @@ def random_params(problem: Problem) -> tuple[str, ...]:
 
 def varying_inputs(problem: Problem) -> tuple[str, ...]:
     """Inputs that change from member to member on the sensor grid: random ones, and formulas of random params
-    or inputs that do not read time."""
+    or inputs that do not vary in time (read neither time nor data over time)."""
     random = set(random_params(problem)) | {i.name for i in problem.inputs if i.kind == "prior"}
-    time = {problem.time.name} if problem.time is not None else set()
     reads = formula_reads(problem)
     return tuple(item.name for item in problem.inputs if item.kind == "prior" or
-                 (item.kind == "formula" and reads[item.name] & random and not reads[item.name] & time))
+                 (item.kind == "formula" and reads[item.name] & random and not _over_time(problem, item)))
+
+
+def _over_time(problem: Problem, item) -> bool:
+    """Whether input ``item`` varies in time (a formula reading time, or data over time, directly or not)."""
+    return problem.time is not None and problem.time.name in item.axes
 
 
 def formula_reads(problem: Problem) -> dict[str, set[str]]:

@@ -65,7 +65,8 @@ def _uncovered(problem, item) -> str | None:
     equations are posed on, by more than COVERAGE_SLACK of their extent or the data's spacing."""
     try:
         shapes = [sampling.target_sampler(problem, d) for d in equation_domains(problem)]
-        axes = shapes[0].axes
+        space = shapes[0].axes
+        axes = space + tuple(a for a in item.axes if a not in space)  # (and time, for data over time)
         arrays = read_arrays(item.data.path, set(axes) | {item.name})
     except (PdeError, NpzError):
         return None  # no domain to compare with, or a file the interpolant reports on its own
@@ -75,7 +76,10 @@ def _uncovered(problem, item) -> str | None:
     boxes = [[b.tolist() for b in shape.bounding_box()] for shape in shapes]
     short = []
     for index, axis in enumerate(axes):
-        lo, hi = min(b[0][index] for b in boxes), max(b[1][index] for b in boxes)
+        if index < len(space):
+            lo, hi = min(b[0][index] for b in boxes), max(b[1][index] for b in boxes)
+        else:
+            lo, hi = problem.time.start, problem.time.end
         nodes = np.unique(np.asarray(arrays[axis], dtype=np.float64))
         nodes = nodes[np.isfinite(nodes)]
         if len(nodes) == 0:

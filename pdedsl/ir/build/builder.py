@@ -356,12 +356,27 @@ class ProblemBuilder(StatementBuilder):
         time = (self.time.symbol,) if self.time else ()
         for declaration in self.scope.of_kind(FIELD):
             self._functions[declaration.name] = sympy.Function(declaration.name)(*space, *time)
+        timed = self._inputs_over_time()
         for declaration in self.scope.of_kind(INPUT):
-            node = declaration.node
-            uses_time = self.time is not None and (node.kind == "formula" and any(
-                isinstance(n, ast.Name) and n.id == self.time.name for n in ast.walk(node.value)
-            ) or node.kind == "data" and file_has_array(node.value, self.source.path, self.time.name))
+            uses_time = declaration.name in timed
             self._functions[declaration.name] = sympy.Function(declaration.name)(*space, *(time if uses_time else ()))
+
+    def _inputs_over_time(self) -> set[str]:
+        """The inputs that vary in time: data whose file holds the time array, and formulas that read time or
+        such an input (``input g = k*s`` over data ``s(x, t)``), through any chain of formulas."""
+        if self.time is None:
+            return set()
+        formulas = {d.name: {n.id for n in ast.walk(d.node.value) if isinstance(n, ast.Name)}
+                    for d in self.scope.of_kind(INPUT) if d.node.kind == "formula"}
+        timed = {d.name for d in self.scope.of_kind(INPUT)
+                 if d.node.kind == "data" and file_has_array(d.node.value, self.source.path, self.time.name)}
+        reading = {self.time.name} | timed
+        while True:
+            more = {name for name, names in formulas.items() if names & reading} - timed
+            if not more:
+                return timed
+            timed |= more
+            reading |= more
 
     def field_function(self, name: str) -> sympy.Expr | None:
         return self._functions.get(name)
