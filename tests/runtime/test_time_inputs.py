@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import pdedsl
+from pdedsl.cli import main
 from pdedsl.runtime.interpolation import interpolant
 
 HEAT = ('domain I = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\ninput s from "s.npz"\nequation in I:\n'
@@ -88,6 +89,7 @@ def test_a_time_array_is_refused_in_a_problem_without_time(tmp_path):
                                        "equation in I:\n    -d(u, x, 2) = s\nboundary on boundary(I):\n    u = 0\n")
     with pytest.raises(pdedsl.SpecError, match=r"spec.pde:3:14: .*has an array 't', but the problem has no time"):
         pdedsl.load(tmp_path / "spec.pde")
+    assert main(["check", str(tmp_path / "spec.pde")]) == 1
 
 
 def test_the_zero_derivative_warning_knows_the_time_axis(tmp_path):
