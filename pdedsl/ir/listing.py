@@ -98,7 +98,7 @@ def show_problem(problem: Problem, latex: bool = False) -> str:
     for item in problem.inputs:
         how = {"prior": lambda i: f"~ {spec_text(i.prior)}",
                "formula": lambda i: f"= {spec_text(i.formula)}" if i.prior is None else f"~ {spec_text(i.prior)}",
-               "data": lambda i: f"from {_quoted(i.data.written)}"}[item.kind](item)
+               "data": lambda i: f"from {_quoted(i.data.written)} (over {', '.join(i.axes)})"}[item.kind](item)
         out.append(f"  input {item.name} {how}")
     out += [f"  let {let.name} = {spec_text(let.expr)}" for let in problem.lets]
     for condition in problem.equations + problem.boundary_conditions + problem.initial_conditions:

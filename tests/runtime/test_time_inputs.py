@@ -71,13 +71,15 @@ def test_scattered_points_over_three_space_axes_and_time_are_fitted(tmp_path):
     assert np.abs(slope - [1.0, 2.0, 3.0, 4.0]).max() < 1e-6
 
 
-def test_an_input_over_time_is_a_function_of_space_and_time_in_the_ir(tmp_path):
+def test_an_input_over_time_is_a_function_of_space_and_time_in_the_ir(tmp_path, capsys):
     x, t = np.linspace(0, 1, 9), np.linspace(0, 1, 5)
     np.savez(tmp_path / "s.npz", x=x, t=t, s=np.outer(x, t))
     (tmp_path / "spec.pde").write_text(HEAT.replace('input s from "s.npz"',
                                                     'input s from "s.npz"\ninput g = 2*s\ninput h = 3*x'))
     problem = pdedsl.load(tmp_path / "spec.pde")
     assert {i.name: i.axes for i in problem.inputs} == {"s": ("x", "t"), "g": ("x", "t"), "h": ("x",)}
+    assert main(["show", str(tmp_path / "spec.pde")]) == 0
+    assert '  input s from "s.npz" (over x, t)\n' in capsys.readouterr().out
     np.savez(tmp_path / "s.npz", x=x, s=x ** 2)  # a file over space alone: constant in time, as before
     assert pdedsl.load(tmp_path / "spec.pde").inputs[0].axes == ("x",)
 
