@@ -180,10 +180,19 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
     known = {sympy.Symbol(k, real=True): float(v) for k, v in (params or {}).items()}
     data_inputs = dict(spec.data_inputs)
 
+    prepared: dict = {}  # each expression's member values substituted once (the solver calls it per step)
+
+    def prepare(expr):
+        if expr not in prepared:
+            plain = expr.subs(known) if known else expr
+            applied = plain.atoms(AppliedUndef)
+            prepared[expr] = (plain.xreplace({a: sympy.Symbol(a.func.__name__) for a in applied}),
+                              sorted({a.func.__name__ for a in applied}))
+        return prepared[expr]
+
     def numeric(expr, **values):
-        expr = expr.subs(known) if known else expr
-        for applied in expr.atoms(AppliedUndef):  # an input: its drawn values at the points, or its data's
-            name = applied.func.__name__
+        expr, names = prepare(expr)
+        for name in names:  # an input: its drawn values at the points, or its data's
             where = np.broadcast_to(values[axis], np.shape(values[axis]))
             if name in (inputs or {}):
                 nodes, samples = inputs[name]
@@ -194,7 +203,6 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
                 values[name] = data_inputs[name](flat).double().numpy().reshape(np.shape(at[0]))
             else:
                 raise ReferenceError(f"input '{name}' has no values to solve with")
-            expr = expr.xreplace({applied: sympy.Symbol(name)})
         tensors = {k: torch.as_tensor(np.array(v, dtype=np.float64)) for k, v in values.items()}
         shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
         return np.broadcast_to(evaluate(expr, tensors).double().numpy(), shape)
