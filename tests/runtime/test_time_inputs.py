@@ -120,3 +120,17 @@ def test_the_time_reference_solver_reads_a_source_over_time(tmp_path):
     u = solve_time_spec(time_spec(pdedsl.load(tmp_path / "spec.pde")), xo, to)
     exact = np.exp(-to)[None, :] * np.sin(np.pi * xo)[:, None]
     assert np.linalg.norm(u - exact) / np.linalg.norm(exact) < 1e-2
+
+
+def test_a_formula_over_data_over_time_is_not_an_operator_channel(tmp_path):
+    """``input g = k*s`` with random k and s over (x, t): g varies in time, so it is not sampled on the family's
+    space grid (the operator backends read it in the residuals, as a formula that reads t)."""
+    from pdedsl.runtime.family import varying_inputs
+
+    x, t = np.linspace(0, 1, 9), np.linspace(0, 1, 5)
+    np.savez(tmp_path / "s.npz", x=x, t=t, s=np.outer(x, t))
+    text = HEAT.replace('input s from "s.npz"', 'param k ~ uniform(1, 2)\ninput s from "s.npz"\ninput g = k*s')
+    (tmp_path / "spec.pde").write_text(text.replace("+ s\n", "+ g\n"))
+    assert varying_inputs(pdedsl.load(tmp_path / "spec.pde")) == ()
+    np.savez(tmp_path / "s.npz", x=x, s=x ** 2)  # over space alone: a channel, as before
+    assert varying_inputs(pdedsl.load(tmp_path / "spec.pde")) == ("g",)
