@@ -82,7 +82,7 @@ class NearestInterpolant(torch.nn.Module):
 GLOBAL_FIT_POINTS = 4000
 
 #: Nodes per axis of the fine grid a scattered fit is read from (its slopes are the derivatives training sees).
-FIT_NODES = {2: 257, 3: 49, 4: 21}  # (4: three space axes and time, or two and time)
+FIT_NODES = {2: 257, 3: 49, 4: 21}  # (3: three space axes, or two and time; 4: three and time)
 
 
 def fitted_grid(points: np.ndarray, values: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
