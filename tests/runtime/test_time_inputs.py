@@ -134,3 +134,13 @@ def test_a_formula_over_data_over_time_is_not_an_operator_channel(tmp_path):
     assert varying_inputs(pdedsl.load(tmp_path / "spec.pde")) == ()
     np.savez(tmp_path / "s.npz", x=x, s=x ** 2)  # over space alone: a channel, as before
     assert varying_inputs(pdedsl.load(tmp_path / "spec.pde")) == ("g",)
+
+
+def test_a_formula_reaching_data_over_time_or_time_through_a_let_varies_in_time(tmp_path):
+    x, t = np.linspace(0, 1, 9), np.linspace(0, 1, 5)
+    np.savez(tmp_path / "s.npz", x=x, t=t, s=np.outer(x, t))
+    (tmp_path / "spec.pde").write_text(HEAT.replace(
+        'input s from "s.npz"', 'input s from "s.npz"\nlet L = s\nlet T = exp(-t)\nlet X = x\n'
+        'input g = 2*L\ninput w = T*x\ninput h = 3*X'))
+    axes = {i.name: i.axes for i in pdedsl.load(tmp_path / "spec.pde").inputs}
+    assert axes == {"s": ("x", "t"), "g": ("x", "t"), "w": ("x", "t"), "h": ("x",)}

@@ -363,11 +363,13 @@ class ProblemBuilder(StatementBuilder):
 
     def _inputs_over_time(self) -> set[str]:
         """The inputs that vary in time: data whose file holds the time array, and formulas that read time or
-        such an input (``input g = k*s`` over data ``s(x, t)``), through any chain of formulas."""
+        such an input (``input g = k*s`` over data ``s(x, t)``), through any chain of formulas and lets (``let
+        T = exp(-t)``, ``input w = T*x``)."""
         if self.time is None:
             return set()
         formulas = {d.name: {n.id for n in ast.walk(d.node.value) if isinstance(n, ast.Name)}
-                    for d in self.scope.of_kind(INPUT) if d.node.kind == "formula"}
+                    for d in [*self.scope.of_kind(INPUT), *self.scope.of_kind(LET)]
+                    if isinstance(d.node, ast.LetDecl) or d.node.kind == "formula"}
         timed = {d.name for d in self.scope.of_kind(INPUT)
                  if d.node.kind == "data" and file_has_array(d.node.value, self.source.path, self.time.name)}
         reading = {self.time.name} | timed
