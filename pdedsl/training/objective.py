@@ -123,10 +123,12 @@ class Objective:
         finest = min(noises) if noises else None
         out = []
         fields = {f.name for f in self.problem.fields}
+        self.observation_statements = {}
         for key, observation in zip(observation_keys(self.problem), self.problem.observations):
             if observation.name not in fields:  # an input's readings: the model does not output it (warned about)
                 continue
             term = f"data_{key}"
+            self.observation_statements[term] = observation
             points, values = load_statement(self.problem, observation, "observe", finite=True, dtype=self.dtype)
             coords, targets = as_tensors(points, values, self.dtype, self.device)
             precision = (finest / observation.noise) ** 2 if observation.noise and finest else 1.0
@@ -237,6 +239,15 @@ class Objective:
                 if bool(bad.any()):
                     found.append((name, int(bad.sum()), bad.numel(), {}))
         return found
+
+    def overflowing_observations(self) -> list[tuple[str, float]]:
+        """``(term, largest |reading|)`` per data term whose mean square, at a model near zero, is beyond the
+        working precision's range: each reading is finite (and refused when it is not representable), but the
+        term's sum of squares overflows (readings of 1e19 in float32), so every step's loss would be infinite."""
+        limit = torch.finfo(self.dtype).max
+        return [(term, float(targets.double().abs().max()))
+                for term, _, _, targets, precision in self.observations
+                if float(targets.double().square().sum() * max(precision, 1e-300)) > limit]
 
     def residual_rows(self, batches: dict, share: float = 1.0) -> "OrderedDict[str, torch.Tensor]":
         """Every loss term as a vector of rows whose squares sum to the term (for Gauss-Newton methods).

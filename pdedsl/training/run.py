@@ -737,10 +737,19 @@ class Trainer:
     def _refuse_undefined_terms(self, batches: dict) -> None:
         """Before the first step: a residual that is NaN or infinite on the first points would have every step
         skipped; say which, where in the spec, and at which point."""
+        problem = self.run.problem
+        for term, largest in self.run.objective.overflowing_observations():
+            statement = self.run.objective.observation_statements[term]
+            precision = str(self.run.dtype).replace("torch.", "")
+            raise RunError(problem.locate(
+                statement.span, f"the readings of '{statement.name}' reach {largest:.3g}: the sum of their squares "
+                f"is beyond {precision} (its largest number is {torch.finfo(self.run.dtype).max:.3g}), so the "
+                f"data term '{term}' would be infinite and every step skipped; "
+                + ("rescale the data (other units)" if self.run.dtype == torch.float64
+                   else "train with --precision float64, or rescale the data (other units)")))
         undefined = self.run.objective.undefined_terms(batches)
         if not undefined:
             return
-        problem = self.run.problem
         statements = {c.name: c for c in problem.equations + problem.conditions}
         name, count, total, at = undefined[0]
         statement = statements.get(re.split(r"\[|_flux#", name)[0])

@@ -347,10 +347,10 @@ def test_readings_all_outside_the_domain_are_an_error_at_the_observe_statement(t
 
 
 def test_readings_beyond_the_range_of_the_training_precision_are_refused_at_their_line(tmp_path):
-    """1e300 is a finite float64 but inf in float32: every step's loss was non-finite and skipped, and the run
+    """1e100 is a finite float64 but inf in float32: every step's loss was non-finite and skipped, and the run
     ended 'trained' without naming the file or the precision."""
     x = np.linspace(0, 1, 5)
-    np.savez(tmp_path / "obs.npz", x=x, u=np.array([0, -1e300, 0, 1e300, 0.0]))
+    np.savez(tmp_path / "obs.npz", x=x, u=np.array([0, -1e100, 0, 1e100, 0.0]))
     spec = tmp_path / "rod.pde"
     spec.write_text(ROD + 'observe u from "obs.npz" noise 0.1\n')
     with pytest.raises(pdedsl.errors.PdeError, match=r"rod.pde:9:1: 'observe u': .*obs.npz: 'u' has 2 value.s. "
@@ -358,3 +358,22 @@ def test_readings_beyond_the_range_of_the_training_precision_are_refused_at_thei
                        r"float64, or rescale"):
         train(spec, TrainConfig(**{**QUICK, "precision": "float32"}), tmp_path / "run", progress=False)
     train(spec, TrainConfig(**QUICK), tmp_path / "run64", progress=False)  # float64 holds them
+
+
+def test_readings_whose_squares_overflow_the_precision_are_an_error_at_the_observe_statement(tmp_path, capsys):
+    """Readings of 2^62 are finite in float32, but their mean square is not: every step's loss was infinite and
+    skipped, and the run still ended 'trained'. Said at the statement; float64 holds them."""
+    x = np.linspace(0, 1, 101)
+    np.savez(tmp_path / "obs.npz", x=x, u=np.full(101, 2.0 ** 62))
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD + 'observe u from "obs.npz" noise 0.1\n')
+    small = ["--steps", "2", "--lbfgs-steps", "0", "--points", "8", "--width", "4", "-q"]
+    assert main(["train", str(spec), *small, "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "rod.pde:9:1: the readings of 'u' reach 4.61e+18: the sum of their squares is beyond float32" in err
+    assert "--precision float64" in err
+    assert main(["train", str(spec), *small, "--precision", "float64", "--out", str(tmp_path / "run64")]) == 0
+    np.savez(tmp_path / "obs.npz", x=x, u=np.full(101, 1e300))  # beyond float64's squares too: rescale, no more
+    assert main(["train", str(spec), *small, "--precision", "float64", "--out", str(tmp_path / "run300")]) == 1
+    err = capsys.readouterr().err
+    assert "is beyond float64" in err and "rescale the data" in err and "--precision float64" not in err
