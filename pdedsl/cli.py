@@ -1023,9 +1023,12 @@ def _plot(args) -> int:
         try:
             if not is_ascii_number(value):
                 raise ValueError
-            at[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise _UsageError(f"--at expects NAME=NUMBER, got '{item}'") from None
+        if not math.isfinite(number):
+            raise _UsageError(f"--at {name.strip()}={value.strip()}: the value must be a finite number")
+        at[name.strip()] = number
     try:
         output = plot(_named_run(args.run), args.output, at=at)
     except PlotOptionError as error:

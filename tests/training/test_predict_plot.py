@@ -456,6 +456,9 @@ def test_plot_holds_time_where_at_says(tmp_path, capsys):
     assert main(["plot", str(folder), "--at", "t=soon"]) == 2
     assert main(["plot", str(folder), "--at", "t=3"]) == 2  # an option that does not fit the run: usage (exit 2)
     assert "outside t's range" in capsys.readouterr().err
+    for value in ("nan", "inf", "-Infinity"):
+        assert main(["plot", str(folder), "--at", f"t={value}"]) == 2
+        assert f"--at t={value}: the value must be a finite number" in capsys.readouterr().err
     assert main(["plot", str(folder), "-o", str(tmp_path / "picture.jpg")]) == 2
     assert "a plot is written as .png, .pdf, .svg" in capsys.readouterr().err
 
