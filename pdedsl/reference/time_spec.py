@@ -2,7 +2,7 @@
 
 A spec fits when its one equation, on an interval, has the weak form
 
-    flux = D * d(u, x)   (D a number),   volume = c * dt(u) + P(u) * d(u, x) + Q(u, x, t)   (c a number),
+    flux = D * d(u, x),   volume = c * dt(u) + P(u) * d(u, x) + Q(u, x, t)   (D, c numbers, or of random params),
 
 that is ``u_t = (D u_xx - F(u)_x - Q) / c`` with ``F' = P``: heat
 (``P = Q = 0``), Burgers (``P = u``), reaction-diffusion (``Q(u)``). The ends
@@ -46,7 +46,7 @@ class TimeSpec:
     start: float
     end: float
     D: float | sympy.Expr  # an expression of random params for a family (a number per member)
-    c: float
+    c: float | sympy.Expr  # the same
     P: sympy.Expr  # of U
     Q: sympy.Expr  # of U, x, t
     ends: Optional[tuple[sympy.Expr, sympy.Expr]]  # Dirichlet values at the low and high end; None: periodic
@@ -79,7 +79,7 @@ def time_spec(problem: Problem) -> TimeSpec:
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
     D = _diffusion(problem, sympy.expand(form.flux[0][1] / sympy.Derivative(u, x)), u, constants)  # sums cancel
     volume = form.volume.subs(constants)
-    c = _number(sympy.diff(volume, sympy.Derivative(u, t)), {}, "the coefficient of dt(u)")
+    c = _per_member(problem, sympy.diff(volume, sympy.Derivative(u, t)), "the coefficient of dt(u)")
     if c == 0:
         raise ReferenceError("the method-of-lines solver needs an equation first order in time (dt(u))",
                              equation.span)
@@ -108,12 +108,19 @@ def _diffusion(problem, ratio, u, constants) -> float | sympy.Expr:
         names = ", ".join(sorted(v.func.__name__ for v in varying))
         raise ReferenceError(f"the method-of-lines solver takes a diffusion coefficient constant in space, not "
                              f"one that varies with {names}")
-    random = {p.symbol for p in problem.params if p.is_random} & ratio.free_symbols
+    return _per_member(problem, ratio, "the diffusion coefficient")
+
+
+def _per_member(problem, expr, what: str) -> float | sympy.Expr:
+    """``expr`` as a number, or as an expression of random params whose number each member's draw gives
+    (``k``, ``0.1 + k``); anything else it depends on is refused, naming ``what``."""
+    expr = sympy.sympify(expr)
+    random = {p.symbol for p in problem.params if p.is_random} & expr.free_symbols
     if random:  # a number for each member (its drawn params), found when it is solved
-        if ratio.free_symbols - random:
-            _number(ratio, {}, "the diffusion coefficient")  # (says what else it depends on)
-        return sympy.simplify(ratio)
-    return _number(ratio, {}, "the diffusion coefficient")
+        if expr.free_symbols - random:
+            _number(expr, {}, what)  # (says what else it depends on)
+        return sympy.simplify(expr)
+    return _number(expr, {}, what)
 
 
 def _number(expr, constants, what: str) -> float:
@@ -211,11 +218,12 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
     flux = sympy.integrate(spec.P, U)
     if flux.has(sympy.Integral):
         raise ReferenceError(f"cannot integrate the transport speed {spec.P} to a flux")
-    kwargs = dict(initial=lambda xs: numeric(spec.initial, **{axis: xs}), diffusion=_member_diffusion(spec, known) / spec.c,
-                  flux=None if spec.P == 0 else (lambda v: numeric(flux, **{U.name: v}) / spec.c),
-                  flux_derivative=None if spec.P == 0 else (lambda v: numeric(spec.P, **{U.name: v}) / spec.c),
+    c, rate = _member_rates(spec, known)
+    kwargs = dict(initial=lambda xs: numeric(spec.initial, **{axis: xs}), diffusion=rate,
+                  flux=None if spec.P == 0 else (lambda v: numeric(flux, **{U.name: v}) / c),
+                  flux_derivative=None if spec.P == 0 else (lambda v: numeric(spec.P, **{U.name: v}) / c),
                   reaction=None if spec.Q == 0 else (
-                      lambda v, xs, ts: -numeric(spec.Q, **{U.name: v, axis: xs, time: ts}) / spec.c))
+                      lambda v, xs, ts: -numeric(spec.Q, **{U.name: v, axis: xs, time: ts}) / c))
     if spec.ends is None:
         kwargs["boundary"] = "periodic"
     else:
@@ -229,21 +237,38 @@ def solve_time_spec(spec: TimeSpec, x_out: np.ndarray, t_out: np.ndarray,
     return u[:, ::factor].T
 
 
-def _member_diffusion(spec: TimeSpec, known: Mapping[sympy.Symbol, float]) -> float:
-    """The diffusion coefficient of one member: ``spec.D`` with its random params' drawn values."""
-    if isinstance(spec.D, float):
-        return spec.D
-    value = spec.D.subs(known)
+def _member_value(expr: float | sympy.Expr, known: Mapping[sympy.Symbol, float], what: str) -> float:
+    """``expr`` (a number, or an expression of random params) for one member: its drawn params substituted."""
+    if isinstance(expr, float):
+        return expr
+    value = expr.subs(known)
     if not value.is_number:
         missing = ", ".join(sorted(s.name for s in value.free_symbols))
-        raise ReferenceError(f"the diffusion coefficient {spec.D} needs the values of {missing}")
-    if float(value) / spec.c < 0:  # backward diffusion: no solution to march to (a prior reaching below 0)
-        drawn = ", ".join(f"{s.name} = {v:g}" for s, v in known.items() if s in spec.D.free_symbols)
-        written = str(spec.D) if spec.c == 1 else f"({spec.D})/{spec.c:g}"
-        raise ReferenceError(f"the diffusion coefficient {written} is {float(value) / spec.c:g} for a "
-                             f"member drawn with {drawn}: backward diffusion has no solution; give the params "
-                             "a prior that keeps it positive (uniform(lo, hi) with lo > 0)")
+        raise ReferenceError(f"{what} {expr} needs the values of {missing}")
     return float(value)
+
+
+def _member_rates(spec: TimeSpec, known: Mapping[sympy.Symbol, float]) -> tuple[float, float]:
+    """``(c, D / c)`` of one member: the coefficient of dt(u) it divides by and its diffusion rate; a zero ``c``
+    or a negative rate (backward diffusion: no solution to march to, a prior reaching below 0) is named with the
+    member's drawn params."""
+    c = _member_value(spec.c, known, "the coefficient of dt(u)")
+    D = _member_value(spec.D, known, "the diffusion coefficient")
+
+    def drawn(*exprs):
+        used = set().union(*(sympy.sympify(e).free_symbols for e in exprs))
+        return ", ".join(f"{s.name} = {v:g}" for s, v in known.items() if s in used)
+
+    if c == 0:
+        raise ReferenceError(f"the coefficient {spec.c} of dt(u) is 0 for a member drawn with {drawn(spec.c)}: "
+                             "the equation then holds no time derivative; give the params a prior that keeps it "
+                             "away from 0")
+    if D / c < 0:
+        written = str(spec.D) if spec.c == 1 else f"({spec.D})/({spec.c})"
+        raise ReferenceError(f"the diffusion coefficient {written} is {D / c:g} for a member drawn with "
+                             f"{drawn(spec.D, spec.c)}: backward diffusion has no solution; give the params "
+                             "a prior that keeps it positive (uniform(lo, hi) with lo > 0)")
+    return c, D / c
 
 
 def _end_value(expr, axis: str, position: float, time: str, numeric, known=frozenset()):

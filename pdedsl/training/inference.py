@@ -35,6 +35,7 @@ from .data import DataError, load_points, observation_keys, statement_axes
 from .inverse import (InferError, LatentPosterior, Settings, calibration, inferred_names, observations_of,
                       posterior_mixtures, summarise)
 from .model_error import CALIBRATION_MEMBERS, model_error
+from .objective import field_inverse_hint
 from .predict import outside_count, write_npz
 from .progress import Progress
 from .spec_copy import copy_spec
@@ -172,10 +173,7 @@ def infer_scalars(spec_path, out_folder, steps: Optional[int] = None, seed: int 
     problem = api.load(spec_path)
     fields = [n for n in problem.inferred if n not in {p.name for p in problem.params}]
     if fields:
-        raise InferError(problem.locate(problem.infer_span(fields[0]),
-                                        f"'infer {fields[0]}' asks for a field, which needs a generative model of "
-                                        f"the family: train one (pdedsl train {spec_path} --backend dgno --out RUN), "
-                                        "then pass --model RUN"))
+        raise InferError(problem.locate(problem.infer_span(fields[0]), field_inverse_hint(fields[0], spec_path)))
     if not problem.inferred:
         raise InferError(f"{problem.source_name}: the spec has no 'infer' statement: nothing to infer")
     if not problem.observations:

@@ -29,6 +29,13 @@ from .weak import WeakBatch, WeakTerms
 RAD_POOL = 8  # candidate points per kept point in adaptive sampling
 
 
+def field_inverse_hint(name: str, spec) -> str:
+    """What to do about ``infer NAME`` of a field: its posterior needs a generative model of the family (``train``
+    and ``infer`` without ``--model`` both say so)."""
+    return (f"'infer {name}' asks for the posterior of a field, which needs a generative model of the family: "
+            f"train one (pdedsl train {spec} --backend dgno --out RUN), then pdedsl infer {spec} --model RUN")
+
+
 class Objective:
     """The loss of one problem; ``fields`` replaces what residuals read (operators: a batch of members)."""
 
@@ -80,11 +87,8 @@ class Objective:
         for item in self.problem.inputs:
             if item.kind == "prior" and item.name in self.problem.inferred:
                 spec = self.problem.source_name
-                raise BackendError(self.problem.locate(
-                    self.problem.infer_span(item.name) or item.span,
-                    f"'infer {item.name}' asks for the posterior of a field, which needs a generative model of the "
-                    f"family: train one (pdedsl train {spec} --backend dgno --out RUN), then pdedsl infer {spec} "
-                    "--model RUN"))
+                raise BackendError(self.problem.locate(self.problem.infer_span(item.name) or item.span,
+                                                       field_inverse_hint(item.name, spec)))
             if item.kind == "prior":
                 raise BackendError(self.problem.locate(
                     item.span,

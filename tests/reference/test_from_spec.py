@@ -184,6 +184,26 @@ def test_a_random_param_in_the_diffusion_coefficient_is_solved_member_by_member(
             solve_time_spec(spec, x, t, params={"k": -0.1 if rate == "k" else -0.15})
 
 
+def test_a_random_param_multiplying_dt_is_solved_member_by_member(tmp_path):
+    """'c*dt(u) = 0.1*d(u, x, 2)' with 'param c ~ uniform(...)' (a random heat capacity) was refused ('the
+    coefficient of dt(u) must be a number'): each member's c is a number, and with c = 1 the solution is
+    exp(-0.1 pi^2 (t - 1)) sin(pi x); with c = 2 it decays half as fast."""
+    from pdedsl.reference.time_spec import solve_time_spec, time_spec
+
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD_IN_TIME.format(declarations="param c ~ uniform(0.5, 2)", rate="0.1", where="",
+                                       start="sin(pi*x)").replace("dt(u) =", "c*dt(u) ="))
+    solver = time_spec(pdedsl.load(spec))
+    x, t = np.linspace(0, 1, 9), np.linspace(1, 1.2, 5)
+    for c in (1.0, 2.0):
+        exact = np.exp(-0.1 / c * np.pi ** 2 * (t[None, :] - 1)) * np.sin(np.pi * x[:, None])
+        assert np.abs(solve_time_spec(solver, x, t, params={"c": c}) - exact).max() < 1e-4
+    with pytest.raises(ReferenceError, match="needs the values of c"):
+        solve_time_spec(solver, x, t)
+    with pytest.raises(ReferenceError, match=r"the coefficient c of dt\(u\) is 0 for a member drawn with c = 0"):
+        solve_time_spec(solver, x, t, params={"c": 0.0})
+
+
 def test_a_time_spec_with_a_neumann_end_names_that_end(tmp_path):
     """'Dirichlet or periodic ends only' alone left the user to find which condition the solver refused."""
     from pdedsl.reference.time_spec import time_spec

@@ -344,7 +344,7 @@ def test_a_reference_on_a_finer_grid_is_interpolated_onto_the_sensor_grid(traine
 def test_infer_errors_are_explained(trained, tmp_path):
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--out", str(tmp_path / "x"))
     assert done.returncode == 1 and "--backend dgno" in done.stderr and "Traceback" not in done.stderr
-    assert "specs/darcy_inverse.pde:18:7: 'infer a' asks for a field" in done.stderr
+    assert "specs/darcy_inverse.pde:18:7: 'infer a' asks for the posterior of a field" in done.stderr
     both = tmp_path / "both.pde"  # a fixed param beside the field: the model generates no such unknown
     both.write_text(open("specs/darcy_inverse.pde").read().replace("infer a ", "param q = 1\ninfer a, q ")
                     .replace("grad(u)) = 1", "grad(u)) = q"))
