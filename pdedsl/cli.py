@@ -336,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"pdedsl: error: {error}")
         return EXIT_USAGE
     except Stopped as stop:
+        if args.command == "data":
+            print(f"pdedsl: stopped after {stop.step} of {stop.total} samples, kept in {stop.folder}; run the same "
+                  "'pdedsl data' command again to continue", file=sys.stderr)
+            return stop.exit_code
         how = ("rerun the same 'pdedsl infer' command" if args.command == "infer"
                else f"pdedsl train --resume {shlex.quote(str(stop.folder))}")
         print(f"pdedsl: stopped at step {stop.step} of {stop.total}, checkpoint saved; continue with: {how}",
@@ -1038,7 +1042,7 @@ def _plot(args) -> int:
 
 
 def _data(args) -> int:
-    from .reference.dataset import generate, write
+    from .reference.data_file import generate_into
     from .reference.from_spec import ReferenceError
     from .training.progress import Progress
 
@@ -1054,15 +1058,14 @@ def _data(args) -> int:
     _check_writable(output)
     bar = Progress(args.n, enabled=not args.quiet)
     try:
-        arrays = generate(problem, args.n, args.grid, args.seed, progress=bar)
+        arrays, _ = generate_into(problem, api.source_of(Path(args.spec)).text, args.n, args.grid, args.seed,
+                                  output, progress=bar, say=lambda line: print(f"pdedsl: {line}", file=sys.stderr))
     except ReferenceError as error:  # at the statement the solver cannot take, like any error in a spec
         raise PdeError(error.located(problem)) from None
-    finally:
-        bar.close()
-    try:
-        write(args.output, arrays)
     except OSError as error:
         raise _unwritable(args.output, error) from None
+    finally:
+        bar.close()
     shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items())
     print(f"wrote {args.output}: {shapes}", file=sys.stderr)
     return EXIT_OK

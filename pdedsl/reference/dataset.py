@@ -13,6 +13,7 @@ array per random input and per field, and one ``(n,)`` array per random param.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -29,6 +30,18 @@ def sample_seed(seed: int, index: int) -> int:
 
 def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) -> dict[str, np.ndarray]:
     """``n`` labelled samples of ``problem`` on a grid of ``grid`` nodes per axis."""
+    check_request(problem, n, grid)
+    axes, arrays = None, {}
+    for index, (axes, values) in enumerate(solved_members(problem, grid, seed, range(n))):
+        for name, value in values.items():
+            arrays.setdefault(name, []).append(value)
+        if progress is not None:
+            progress.update(index + 1, "data", {})
+    return {**axes, **{name: np.asarray(values) for name, values in arrays.items()}}
+
+
+def check_request(problem: Problem, n: int, grid: int) -> None:
+    """ReferenceError unless ``n`` samples on ``grid`` nodes per axis make sense for ``problem``."""
     if n < 1 or grid < 3:
         raise ReferenceError(f"need at least one sample and 3 grid points per axis, got n={n}, grid={grid}")
     random = [i.name for i in problem.inputs if i.kind == "prior"] + [p.name for p in problem.params
@@ -36,24 +49,23 @@ def generate(problem: Problem, n: int, grid: int, seed: int = 0, progress=None) 
     if not random and n != 1:
         raise ReferenceError(f"problem '{problem.name}' has no random inputs or params, so it has one solution: "
                              "use --n 1")
+
+
+def solved_members(problem: Problem, grid: int, seed: int, indices) -> Iterator[tuple[dict, dict]]:
+    """``(axes, values)`` of each sample in ``indices``: the axis arrays, and the sample's random inputs and
+    params with the field's solution. The spec is recognised (or refused) before the first sample is drawn."""
     if problem.time is not None:
-        return _time_dependent(problem, n, grid, seed, progress)
+        yield from _time_dependent(problem, grid, seed, indices)
+        return
     spec = elliptic_spec(problem)
-    arrays: dict[str, list] = {}
-    axes = None
-    for index in range(n):
+    for index in indices:
         instance = draw_instance(problem, sample_seed(seed, index), points=grid)
-        axes = instance.axes
         solution = solve_spec(problem, spec, instance.axes, instance.inputs, instance.params)
-        for name, values in {**instance.inputs, **instance.params, spec.field: solution}.items():
-            arrays.setdefault(name, []).append(values)
-        if progress is not None:
-            progress.update(index + 1, "data", {})
-    return {**axes, **{name: np.asarray(values) for name, values in arrays.items()}}
+        yield instance.axes, {**instance.inputs, **instance.params, spec.field: solution}
 
 
-def _time_dependent(problem: Problem, n: int, grid: int, seed: int, progress) -> dict[str, np.ndarray]:
-    """``n`` solutions of a 1-D time-dependent spec on ``grid`` nodes in space and in time.
+def _time_dependent(problem: Problem, grid: int, seed: int, indices) -> Iterator[tuple[dict, dict]]:
+    """Solutions of a 1-D time-dependent spec on ``grid`` nodes in space and in time.
 
     Random inputs (a random initial state, say) are drawn on the same space nodes.
     """
@@ -61,16 +73,11 @@ def _time_dependent(problem: Problem, n: int, grid: int, seed: int, progress) ->
     axis = spec.box.axes[0]
     x = np.linspace(spec.box.low[0], spec.box.high[0], grid)
     t = np.linspace(spec.start, spec.end, grid)
-    arrays: dict[str, list] = {}
-    for index in range(n):
+    for index in indices:
         instance = draw_instance(problem, sample_seed(seed, index), points=grid)
         inputs = {name: (instance.axes[axis], values) for name, values in instance.inputs.items()}
         solution = solve_time_spec(spec, x, t, inputs, instance.params)
-        for name, values in {**instance.inputs, **instance.params, spec.field: solution}.items():
-            arrays.setdefault(name, []).append(values)
-        if progress is not None:
-            progress.update(index + 1, "data", {})
-    return {axis: x, spec.time: t, **{name: np.asarray(values) for name, values in arrays.items()}}
+        yield {axis: x, spec.time: t}, {**instance.inputs, **instance.params, spec.field: solution}
 
 
 def write(path, arrays: dict[str, np.ndarray]) -> Path:
