@@ -41,7 +41,7 @@ import scipy.sparse.linalg as spla
 
 Value = Union[float, np.ndarray, Callable[..., np.ndarray]]
 
-_KINDS = ("dirichlet", "neumann")
+_KINDS = ("dirichlet", "neumann", "robin")
 _ENDS = ("low", "high")
 
 
@@ -49,14 +49,17 @@ _ENDS = ("low", "high")
 class Side:
     """Boundary condition on one side of the box.
 
-    kind:  "dirichlet" (u = value) or "neumann" (outward du/dn = value).
+    kind:  "dirichlet" (u = value), "neumann" (outward du/dn = value) or
+           "robin" (du/dn + coefficient * u = value).
     value: a scalar, or a callable of the coordinate arrays of the nodes on
            that side (one array per axis, like ``np.meshgrid(..., indexing="ij")``
            restricted to the side) returning values broadcastable to them.
+    coefficient: the Robin coefficient (scalar or callable, as ``value``).
     """
 
     kind: str
     value: Union[float, Callable[..., np.ndarray]] = 0.0
+    coefficient: Union[float, Callable[..., np.ndarray]] = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -131,7 +134,7 @@ def solve_elliptic(
     if np.any(a_n <= 0):
         raise ValueError("the coefficient a must be positive at every node")
     f_n = _field("f", f, coords)
-    c_n = _field("c", c, coords)
+    c_n = np.array(_field("c", c, coords))  # (a copy: Robin sides add to it)
 
     sides = dict(sides or {})
     for key in sides:
@@ -154,8 +157,11 @@ def solve_elliptic(
             u[sl] = np.where(new, g, u[sl])
             fixed[sl] = True
         else:
-            # Boundary flux a*g into the half cell of width h/2.
+            # Boundary flux a*g into the half cell of width h/2 (Robin: a*(g - b*u), b*u's part on the diagonal).
             rhs[sl] += a_n[sl] * g / (0.5 * spacings[k])
+            if side.kind == "robin":
+                b = _field(f"Robin coefficient of side ({k}, {end!r})", side.coefficient, side_coords)
+                c_n[sl] += a_n[sl] * b / (0.5 * spacings[k])
 
     # Face couplings along each axis: rows/cols/values of the full operator.
     index = np.arange(a_n.size).reshape(shape)

@@ -7,7 +7,8 @@ equation, on one box, has
     flux_a = A * d(u, a)  for every axis (one A, free of u),  volume = C * u + G  (C, G free of u),
 
 that is ``-div(A grad u) + C u = -G``, and every side of the box carries one
-boundary condition ``u = g`` (Dirichlet) or ``k * dn(u) = h`` (Neumann).
+boundary condition ``u = g`` (Dirichlet), ``k * dn(u) = h`` (Neumann) or
+``k * dn(u) + b * u = h`` (Robin).
 ``A``, ``C``, ``G`` and ``g``, ``h`` may hold coordinates, constants, params
 and inputs (given by formula, data file or a drawn instance): they are
 evaluated on the grid without evaluating any user text (the predicate
@@ -54,7 +55,8 @@ class EllipticSpec:
     A: sympy.Expr
     C: sympy.Expr
     G: sympy.Expr
-    sides: Mapping[tuple[int, str], tuple[str, sympy.Expr]]  # (axis, "low"/"high") -> ("dirichlet"/"neumann", value)
+    # (axis, "low"/"high") -> ("dirichlet"/"neumann", value) or ("robin", (value, coefficient))
+    sides: Mapping[tuple[int, str], tuple[str, sympy.Expr | tuple[sympy.Expr, sympy.Expr]]]
 
 
 def elliptic_spec(problem: Problem) -> EllipticSpec:
@@ -157,10 +159,17 @@ def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
         replaced = residual.xreplace({normal[0]: marker})
         k = sympy.diff(replaced, marker)
         rest = replaced.subs(marker, 0)
-        if normal[0].args[0] != u or k == 0 or k.has(marker) or holds(rest, u) or holds(k, u):
-            raise ReferenceError(f"boundary condition '{condition.name}' is not dn({field}) = g (Robin and "
-                                 "nonlinear conditions are not supported by the reference solver)", condition.span)
-        return "neumann", sympy.simplify(-rest / k)
+        value = sympy.Dummy("u")
+        rest = rest.xreplace({u: value})
+        b, g = sympy.diff(rest, value), rest.subs(value, 0)
+        if (normal[0].args[0] != u or k == 0 or k.has(marker) or holds(k, u) or b.has(value) or holds(b, u)
+                or holds(g, u) or k.has(value)):
+            raise ReferenceError(f"boundary condition '{condition.name}' is not dn({field}) = g or "
+                                 f"dn({field}) + b*{field} = g (the reference solver takes those and {field} = g)",
+                                 condition.span)
+        if b == 0:
+            return "neumann", sympy.simplify(-g / k)
+        return "robin", (sympy.simplify(-g / k), sympy.simplify(b / k))
     marker = sympy.Dummy("u")
     replaced = residual.xreplace({u: marker})
     k = sympy.diff(replaced, marker)
@@ -204,7 +213,10 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
         values = {name: torch.as_tensor(np.asarray(a, dtype=np.float64)[index]) for name, a in arrays.items()}
         return lambda *coordinates: evaluate(plain, values, known).double().numpy()
 
-    sides = {key: Side(kind, side_value(value, key)) for key, (kind, value) in spec.sides.items()}
+    sides = {}
+    for key, (kind, value) in spec.sides.items():
+        value, coefficient = value if kind == "robin" else (value, sympy.Integer(0))
+        sides[key] = Side(kind, side_value(value, key), side_value(coefficient, key))
     A, C, f = on_grid(spec.A), on_grid(spec.C), -on_grid(spec.G)
     if np.all(np.asarray(A) < 0):  # written as div(grad(u)) = 0: the same equation times -1
         A, C, f = -A, -C, -f

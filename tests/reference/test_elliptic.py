@@ -230,4 +230,16 @@ def test_bad_inputs_raise_value_error(axes, a, f, c, sides, message):
 
 def test_bad_side_kind_raises_value_error():
     with pytest.raises(ValueError, match="kind"):
-        Side("robin", 1.0)
+        Side("cauchy", 1.0)
+
+
+def test_a_robin_side_matches_the_exact_solution_of_a_manufactured_problem():
+    """-u'' = 0 with u(0) = 2 and u'(1) + 4 u(1) = 1: u = 2 + s x with s + 4 (2 + s) = 1, s = -7/5 (linear,
+    so exact on any grid); in 2-D with the same data along x and a zero-flux y, the same profile."""
+    x = np.linspace(0, 1, 11)
+    sides = {(0, "low"): Side("dirichlet", 2.0), (0, "high"): Side("robin", 1.0, 4.0)}
+    assert np.abs(solve_elliptic([x], 1.0, 0.0, sides=sides) - (2 - 1.4 * x)).max() < 1e-12
+    y = np.linspace(0, 1, 5)
+    sides.update({(1, "low"): Side("neumann", 0.0), (1, "high"): Side("neumann", 0.0)})
+    u = solve_elliptic([x, y], 3.0, 0.0, sides=sides)
+    assert np.abs(u - (2 - 1.4 * x)[:, None]).max() < 1e-12
