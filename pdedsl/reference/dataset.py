@@ -20,6 +20,7 @@ import numpy as np
 from ..ir.problem import Problem
 from ..runtime.instances import draw_instance
 from .from_spec import ReferenceError, elliptic_spec, solve_spec
+from .time_box import solve_time_box, time_box_spec
 from .time_spec import solve_time_spec, time_spec
 
 
@@ -65,11 +66,17 @@ def solved_members(problem: Problem, grid: int, seed: int, indices) -> Iterator[
 
 
 def _time_dependent(problem: Problem, grid: int, seed: int, indices) -> Iterator[tuple[dict, dict]]:
-    """Solutions of a 1-D time-dependent spec on ``grid`` nodes in space and in time.
+    """Solutions of a time-dependent spec on ``grid`` nodes in space and in time: 1-D specs by the nonlinear
+    method of lines (``time_spec.py``), linear ones on boxes in 1-3 D by finite volumes in space
+    (``time_box.py``; 1-D specs the first refuses, for Neumann or Robin ends, say, go there too).
 
     Random inputs (a random initial state, say) are drawn on the same space nodes.
     """
-    spec = time_spec(problem)
+    try:
+        spec = time_spec(problem)
+    except ReferenceError as refusal:
+        yield from _time_box(problem, grid, seed, indices, refusal if len(problem.axes) == 1 else None)
+        return
     axis = spec.box.axes[0]
     x = np.linspace(spec.box.low[0], spec.box.high[0], grid)
     t = np.linspace(spec.start, spec.end, grid)
@@ -78,6 +85,20 @@ def _time_dependent(problem: Problem, grid: int, seed: int, indices) -> Iterator
         inputs = {name: (instance.axes[axis], values) for name, values in instance.inputs.items()}
         solution = solve_time_spec(spec, x, t, inputs, instance.params)
         yield {axis: x, spec.time: t}, {**instance.inputs, **instance.params, spec.field: solution}
+
+
+def _time_box(problem: Problem, grid: int, seed: int, indices, refusal) -> Iterator[tuple[dict, dict]]:
+    """Solutions of a linear time-dependent spec on a box; ``refusal`` (the 1-D solver's reason, if it had one)
+    is what a spec this solver refuses too is told, being the likelier fix."""
+    try:
+        spec = time_box_spec(problem)
+    except ReferenceError as error:
+        raise (refusal or error) from None
+    t = np.linspace(spec.start, spec.end, grid)
+    for index in indices:
+        instance = draw_instance(problem, sample_seed(seed, index), points=grid)
+        solution = solve_time_box(problem, spec, instance.axes, t, instance.inputs, instance.params)
+        yield {**instance.axes, spec.time: t}, {**instance.inputs, **instance.params, spec.field: solution}
 
 
 def write(path, arrays: dict[str, np.ndarray]) -> Path:

@@ -125,83 +125,110 @@ def solve_elliptic(
     Raises ValueError for bad shapes, non-uniform grids, a <= 0, unknown
     sides, and the singular all-Neumann problem with c = 0.
     """
-    axes, spacings = _check_axes(axes)
-    ndim = len(axes)
-    shape = tuple(ax.size for ax in axes)
-    coords = np.meshgrid(*axes, indexing="ij")
-
-    a_n = _field("a", a, coords)
-    if np.any(a_n <= 0):
-        raise ValueError("the coefficient a must be positive at every node")
-    f_n = _field("f", f, coords)
-    c_n = np.array(_field("c", c, coords))  # (a copy: Robin sides add to it)
-
-    sides = dict(sides or {})
-    for key in sides:
-        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in range(ndim) and key[1] in _ENDS):
-            raise ValueError(f"unknown side {key!r}: use (axis, 'low'|'high') with axis < {ndim}")
-    bc = {(k, e): sides.get((k, e), Side("dirichlet", 0.0)) for k in range(ndim) for e in _ENDS}
-    if all(s.kind == "neumann" for s in bc.values()) and np.all(c_n == 0):
-        raise ValueError("all sides are Neumann and c = 0: the problem is singular (u is fixed only up to a constant)")
-
-    # Dirichlet nodes and values; the first Dirichlet side in order wins.
-    fixed = np.zeros(shape, dtype=bool)
-    u = np.zeros(shape)
-    rhs = f_n.copy()
-    for (k, end), side in bc.items():
-        sl = side_slice(ndim, k, end)
-        side_coords = [np.asarray(X[sl]) for X in coords]  # 0-d arrays in 1-D
-        g = _field(f"value of side ({k}, {end!r})", side.value, side_coords)
-        if side.kind == "dirichlet":
-            new = ~fixed[sl]
-            u[sl] = np.where(new, g, u[sl])
-            fixed[sl] = True
-        else:
-            # Boundary flux a*g into the half cell of width h/2 (Robin: a*(g - b*u), b*u's part on the diagonal).
-            rhs[sl] += a_n[sl] * g / (0.5 * spacings[k])
-            if side.kind == "robin":
-                b = _field(f"Robin coefficient of side ({k}, {end!r})", side.coefficient, side_coords)
-                c_n[sl] += a_n[sl] * b / (0.5 * spacings[k])
-
-    # Face couplings along each axis: rows/cols/values of the full operator.
-    index = np.arange(a_n.size).reshape(shape)
-    rows, cols, vals = [], [], []
-    for k, h in enumerate(spacings):
-        lo = [slice(None)] * ndim
-        hi = [slice(None)] * ndim
-        lo[k], hi[k] = slice(0, -1), slice(1, None)
-        lo, hi = tuple(lo), tuple(hi)
-        a_lo, a_hi = a_n[lo], a_n[hi]
-        face = 2.0 * a_lo * a_hi / (a_lo + a_hi)
-        # Control-volume width along axis k: h inside, h/2 at the two ends.
-        width = np.full(shape[k], h)
-        width[[0, -1]] = 0.5 * h
-        w_shape = [1] * ndim
-        w_shape[k] = -1
-        width = width.reshape(w_shape)
-        w_lo = np.broadcast_to(width, shape)[lo]
-        w_hi = np.broadcast_to(width, shape)[hi]
-        i, j = index[lo].ravel(), index[hi].ravel()
-        t_lo = (face / (h * w_lo)).ravel()
-        t_hi = (face / (h * w_hi)).ravel()
-        rows += [i, i, j, j]
-        cols += [i, j, j, i]
-        vals += [t_lo, -t_lo, t_hi, -t_hi]
-    rows.append(index.ravel())
-    cols.append(index.ravel())
-    vals.append(c_n.ravel())
-    n = a_n.size
-    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
-
-    # Eliminate the Dirichlet nodes and solve for the rest.
-    free = ~fixed.ravel()
-    values = u.ravel()
-    rows_free = matrix[free]
-    b = rhs.ravel()[free] - rows_free[:, ~free] @ values[~free]
+    grid = Discretisation(axes, a, c, sides)
+    forcing, values = grid.boundary_terms(grid.side_values())
+    free = ~grid.fixed
+    rows = grid.matrix[free]
+    b = (_field("f", f, grid.coords).ravel() + forcing)[free] - rows[:, ~free] @ values[~free]
     # The operator is structurally symmetric, so order for A + A^T (much less
     # fill-in than the default COLAMD on 3-D grids).
-    solution = spla.spsolve(rows_free[:, free].tocsc(), b, permc_spec="MMD_AT_PLUS_A")
+    solution = spla.spsolve(rows[:, free].tocsc(), b, permc_spec="MMD_AT_PLUS_A")
     if not np.all(np.isfinite(solution)):
         raise ValueError("the linear system is singular (check c and the boundary conditions)")
     values[free] = solution
-    return values.reshape(shape)
+    return values.reshape(grid.shape)
+
+
+class Discretisation:
+    """The finite-volume operator ``-div(a grad u) + c u`` (Robin sides' ``a b u / (h/2)`` on the diagonal) on
+    the grid of ``axes``, and what each side's condition adds: :meth:`boundary_terms`. A steady solve uses it
+    once; a time-dependent one (``time_box.py``) once per time, with the sides' values at that time."""
+
+    def __init__(self, axes: Sequence[np.ndarray], a: Value, c: Value = 0.0,
+                 sides: Mapping[tuple[int, str], Side] | None = None, steady: bool = True):
+        self.axes, self.spacings = _check_axes(axes)
+        ndim = len(self.axes)
+        self.shape = tuple(ax.size for ax in self.axes)
+        self.coords = np.meshgrid(*self.axes, indexing="ij")
+        self.a = _field("a", a, self.coords)
+        if np.any(self.a <= 0):
+            raise ValueError("the coefficient a must be positive at every node")
+        c_n = np.array(_field("c", c, self.coords))  # (a copy: Robin sides add to it)
+        sides = dict(sides or {})
+        for key in sides:
+            if not (isinstance(key, tuple) and len(key) == 2 and key[0] in range(ndim) and key[1] in _ENDS):
+                raise ValueError(f"unknown side {key!r}: use (axis, 'low'|'high') with axis < {ndim}")
+        self.sides = {(k, e): sides.get((k, e), Side("dirichlet", 0.0)) for k in range(ndim) for e in _ENDS}
+        if steady and all(s.kind == "neumann" for s in self.sides.values()) and np.all(c_n == 0):
+            raise ValueError("all sides are Neumann and c = 0: the problem is singular (u is fixed only up to a "
+                             "constant)")
+        fixed = np.zeros(self.shape, dtype=bool)
+        for (k, end), side in self.sides.items():
+            sl = side_slice(ndim, k, end)
+            if side.kind == "dirichlet":
+                fixed[sl] = True
+            elif side.kind == "robin":  # the flux a*(g - b*u) into the half cell: b*u's part on the diagonal
+                b = _field(f"Robin coefficient of side ({k}, {end!r})", side.coefficient, self.side_coords(k, end))
+                c_n[sl] += self.a[sl] * b / (0.5 * self.spacings[k])
+        self.fixed = fixed.ravel()
+        self.matrix = self._operator(c_n)
+
+    def side_coords(self, k: int, end: str) -> list[np.ndarray]:
+        """The coordinate arrays of the nodes on side ``(k, end)`` (0-d arrays in 1-D)."""
+        sl = side_slice(len(self.axes), k, end)
+        return [np.asarray(X[sl]) for X in self.coords]
+
+    def side_values(self, *extra) -> dict:
+        """Each side's value on its nodes (a callable value gets the side's coordinates, then ``extra``)."""
+        return {(k, end): _field(f"value of side ({k}, {end!r})",
+                                 (lambda *xs, v=side.value: v(*xs, *extra)) if callable(side.value) else side.value,
+                                 self.side_coords(k, end))
+                for (k, end), side in self.sides.items()}
+
+    def boundary_terms(self, values: Mapping) -> tuple[np.ndarray, np.ndarray]:
+        """``(forcing, u)`` for the sides' ``values``: the Neumann/Robin flux ``a g`` into each half cell, to add
+        to ``f``, and the Dirichlet values at the fixed nodes (the first Dirichlet side in order wins at
+        corners; zeros elsewhere), both flat."""
+        ndim = len(self.axes)
+        forcing, u = np.zeros(self.shape), np.zeros(self.shape)
+        taken = np.zeros(self.shape, dtype=bool)
+        for (k, end), side in self.sides.items():
+            sl = side_slice(ndim, k, end)
+            if side.kind == "dirichlet":
+                u[sl] = np.where(taken[sl], u[sl], values[(k, end)])
+                taken[sl] = True
+            else:
+                forcing[sl] += self.a[sl] * values[(k, end)] / (0.5 * self.spacings[k])
+        return forcing.ravel(), u.ravel()
+
+    def _operator(self, c_n: np.ndarray) -> sp.csr_matrix:
+        """Face couplings along each axis (harmonic means of ``a``, per control-volume width) plus ``c``."""
+        ndim, shape, a_n = len(self.axes), self.shape, self.a
+        index = np.arange(a_n.size).reshape(shape)
+        rows, cols, vals = [], [], []
+        for k, h in enumerate(self.spacings):
+            lo = [slice(None)] * ndim
+            hi = [slice(None)] * ndim
+            lo[k], hi[k] = slice(0, -1), slice(1, None)
+            lo, hi = tuple(lo), tuple(hi)
+            a_lo, a_hi = a_n[lo], a_n[hi]
+            face = 2.0 * a_lo * a_hi / (a_lo + a_hi)
+            # Control-volume width along axis k: h inside, h/2 at the two ends.
+            width = np.full(shape[k], h)
+            width[[0, -1]] = 0.5 * h
+            w_shape = [1] * ndim
+            w_shape[k] = -1
+            width = width.reshape(w_shape)
+            w_lo = np.broadcast_to(width, shape)[lo]
+            w_hi = np.broadcast_to(width, shape)[hi]
+            i, j = index[lo].ravel(), index[hi].ravel()
+            t_lo = (face / (h * w_lo)).ravel()
+            t_hi = (face / (h * w_hi)).ravel()
+            rows += [i, i, j, j]
+            cols += [i, j, j, i]
+            vals += [t_lo, -t_lo, t_hi, -t_hi]
+        rows.append(index.ravel())
+        cols.append(index.ravel())
+        vals.append(c_n.ravel())
+        n = a_n.size
+        return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))

@@ -85,16 +85,7 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     field = problem.fields[0].name
     space = list(problem.space_symbols)
     u = sympy.Function(field)(*space)
-    coefficients = []
-    for (axis, flux), x in zip(form.flux, space):
-        ratio = sympy.simplify(flux / sympy.Derivative(u, x)) if flux != 0 else sympy.Integer(0)
-        if holds(ratio, u):
-            raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}",
-                                 equation.span)
-        coefficients.append(ratio)
-    if any(sympy.simplify(c - coefficients[0]) != 0 for c in coefficients[1:]):
-        raise ReferenceError("the reference solver needs one scalar coefficient for every axis (isotropic)",
-                             equation.span)
+    A = isotropic_coefficient(form, u, space, field, equation.span)
     if any(d.has(u) for d in form.volume.atoms(sympy.Derivative)):
         raise ReferenceError("the equation has derivative terms outside divergence form", equation.span)
     marker = sympy.Dummy("u")
@@ -103,8 +94,21 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     G = volume.subs(marker, 0)
     if C.has(marker) or holds(C, u) or holds(G, u):
         raise ReferenceError("the equation is not linear in the field", equation.span)
-    return EllipticSpec(field, domain.shape, coefficients[0], sympy.simplify(C), G,
-                        _sides(problem, domain, field, u))
+    return EllipticSpec(field, domain.shape, A, sympy.simplify(C), G, sides_of(problem, domain, field, u))
+
+
+def isotropic_coefficient(form, u, space, field: str, span) -> sympy.Expr:
+    """The one coefficient ``A`` of a weak form whose flux along every axis is ``A * d(u, axis)``, or a
+    ReferenceError at ``span`` saying which axis breaks that."""
+    coefficients = []
+    for (axis, flux), x in zip(form.flux, space):
+        ratio = sympy.simplify(flux / sympy.Derivative(u, x)) if flux != 0 else sympy.Integer(0)
+        if holds(ratio, u):
+            raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}", span)
+        coefficients.append(ratio)
+    if any(sympy.simplify(c - coefficients[0]) != 0 for c in coefficients[1:]):
+        raise ReferenceError("the reference solver needs one scalar coefficient for every axis (isotropic)", span)
+    return coefficients[0]
 
 
 def extra_statement(problem: Problem):
@@ -118,7 +122,7 @@ def holds(expr, u) -> bool:
     return expr.has(u) or any(isinstance(f, AppliedUndef) and f.func == u.func for f in expr.atoms(AppliedUndef))
 
 
-def _sides(problem: Problem, domain, field: str, u) -> dict:
+def sides_of(problem: Problem, domain, field: str, u) -> dict:
     """The condition on each side of the box."""
     return {(index, end): condition_on(problem, domain, index, end, field, u)
             for index in range(len(domain.shape.axes)) for end in ("low", "high")}

@@ -153,17 +153,19 @@ def _initial(problem, domain, u, constants) -> sympy.Expr:
                              problem.initial_conditions[1].span if problem.initial_conditions else problem.time.span)
     condition = problem.initial_conditions[0]
     if condition.target is not None and condition.target.name != domain.name:
-        raise ReferenceError(f"the reference solver needs the initial value on the whole interval '{domain.name}', "
+        whole = "interval" if len(problem.axes) == 1 else "domain"
+        raise ReferenceError(f"the reference solver needs the initial value on the whole {whole} '{domain.name}', "
                              f"not on {condition.target.kind} '{condition.target.name}'", condition.span)
     expander = OperatorExpander(problem)
     residual = (expander.scalar(condition.lhs) - expander.scalar(condition.rhs)).subs(constants)
     residual = residual.subs(problem.time.symbol, problem.time.start)
     marker = sympy.Dummy("u")
-    replaced = residual.xreplace({u: marker, u.func(problem.space_symbols[0], problem.time.start): marker})
+    replaced = residual.xreplace({u: marker, u.func(*problem.space_symbols, problem.time.start): marker})
     k = sympy.diff(replaced, marker)
     rest = replaced.subs(marker, 0)
     if k == 0 or k.has(marker) or holds(rest, u) or rest.atoms(sympy.Derivative):
-        raise ReferenceError(f"the initial condition must be {problem.fields[0].name} = g(x)", condition.span)
+        space = ", ".join(problem.axes)
+        raise ReferenceError(f"the initial condition must be {problem.fields[0].name} = g({space})", condition.span)
     return sympy.simplify(-rest / k)
 
 

@@ -1,0 +1,204 @@
+"""Reference solutions of linear time-dependent specs on boxes in 1-3 D, by the method of lines.
+
+A spec fits when its one equation, on one box, has the weak form
+
+    flux = A grad(u)   (one A for every axis, free of u and t),
+    volume = c dt(u) + C u + G   (c a number or of random params; C free of u and t; G any of x, t, inputs),
+
+that is ``c u_t - div(A grad u) + C u + G = 0`` (heat in 2-D and 3-D, with
+sources, absorption and a conductivity that varies in space), every side of
+the box carries one condition ``u = g``, ``dn(u) = h`` or ``dn(u) + b u = h``
+(``g``, ``h`` may vary with t; ``b`` may not), and the initial condition is
+``u = u0(x)`` on the whole box. Space is discretised by the steady solver's
+finite volumes (``elliptic.Discretisation``, second order, on the output
+grid's nodes), and the stiff linear system ``c du/dt = f(t) - M u`` is
+integrated by ``solve_ivp``'s BDF method with its constant sparse Jacobian.
+1-D specs the nonlinear method-of-lines solver (``time_spec.py``) refuses for
+their Neumann or Robin ends come here too. Anything else is refused with the
+reason; no user text is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+import numpy as np
+import sympy
+import torch
+from scipy.integrate import solve_ivp
+from sympy.core.function import AppliedUndef
+
+from ..ir.geometry import Box
+from ..ir.problem import Problem
+from ..runtime.predicates import evaluate
+from .elliptic import Discretisation, Side, side_slice
+from .from_spec import ReferenceError, extra_statement, holds, isotropic_coefficient, sides_of
+from .time_spec import _initial, _member_value, _per_member
+
+
+@dataclass(frozen=True)
+class TimeBoxSpec:
+    """``c u_t - div(A grad u) + C u + G = 0`` on ``box`` over ``[start, end]`` with one condition per side."""
+
+    field: str
+    box: Box
+    time: str
+    start: float
+    end: float
+    A: sympy.Expr
+    C: sympy.Expr
+    G: sympy.Expr
+    c: float | sympy.Expr
+    sides: Mapping
+    initial: sympy.Expr
+
+
+def time_box_spec(problem: Problem) -> TimeBoxSpec:
+    """Recognise a linear time-dependent ``problem`` on a box, or raise ReferenceError saying why not."""
+    from ..passes.weak import derive_weak_forms
+
+    if problem.time is None:
+        raise ReferenceError("the time-dependent box solver needs a problem with time")
+    if len(problem.fields) != 1 or len(problem.equations) != 1:
+        raise ReferenceError("the reference solver handles one field with one equation", extra_statement(problem))
+    if problem.periodic:
+        raise ReferenceError("the time-dependent box solver handles Dirichlet, Neumann and Robin sides, not "
+                             "periodic conditions", problem.periodic[0].span)
+    equation = problem.equations[0]
+    target = equation.target
+    domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None
+    if domain is None or not isinstance(domain.shape, Box):
+        raise ReferenceError("the reference solver needs the equation on a whole box or interval domain",
+                             equation.span)
+    (form,) = derive_weak_forms(problem)
+    if form.hessian:
+        raise ReferenceError("the equation has derivatives the reference solver does not take (of third order or "
+                             "higher, or mixed in space and time)", equation.span)
+    field, time = problem.fields[0].name, problem.time.symbol
+    u = sympy.Function(field)(*problem.space_symbols, time)
+    A = isotropic_coefficient(form, u, problem.space_symbols, field, equation.span)
+    if A.has(time):
+        raise ReferenceError("the time-dependent box solver takes a diffusion coefficient constant in time",
+                             equation.span)
+    rate = sympy.Derivative(u, time)
+    c = _per_member(problem, sympy.diff(form.volume, rate), "the coefficient of dt(u)")
+    if c == 0:
+        raise ReferenceError("the time-dependent box solver needs an equation first order in time (dt(u))",
+                             equation.span)
+    rest = form.volume.xreplace({rate: sympy.Integer(0)})
+    if any(d.has(u) for d in rest.atoms(sympy.Derivative)):
+        raise ReferenceError("the equation has derivative terms outside divergence form (transport), which the "
+                             "time-dependent box solver does not take", equation.span)
+    marker = sympy.Dummy("u")
+    volume = rest.xreplace({u: marker})
+    C, G = sympy.diff(volume, marker), volume.subs(marker, 0)
+    if C.has(marker) or holds(C, u) or holds(G, u):
+        raise ReferenceError("the equation is not linear in the field (the time-dependent box solver takes linear "
+                             "equations)", equation.span)
+    if C.has(time):
+        raise ReferenceError("the time-dependent box solver takes a coefficient of u constant in time", equation.span)
+    sides = sides_of(problem, domain, field, u)
+    for key, (kind, value) in sides.items():
+        if kind == "robin" and value[1].has(time):
+            raise ReferenceError("the time-dependent box solver takes a Robin coefficient constant in time",
+                                 equation.span)
+    constants = {s.symbol: s.value for s in problem.constants}
+    constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
+    return TimeBoxSpec(field, domain.shape, problem.time.name, float(problem.time.start), float(problem.time.end),
+                       A, sympy.simplify(C), G, c, sides, _initial(problem, domain, u, constants))
+
+
+def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.ndarray], t_out: np.ndarray,
+                   inputs: Mapping[str, np.ndarray], params: Mapping[str, float]) -> np.ndarray:
+    """``u[len(x), (len(y), ...), len(t_out)]`` on the node grid ``axes`` (the box's, ends included) at the
+    times ``t_out`` (the first is the start); random inputs given on that grid, random params by value."""
+    grids = [np.asarray(axes[a], dtype=np.float64) for a in spec.box.axes]
+    mesh = dict(zip(spec.box.axes, np.meshgrid(*grids, indexing="ij")))
+    known = {c.name: c.value for c in problem.constants}
+    known.update({p.name: p.value for p in problem.params if p.value is not None})
+    known.update(params)
+    data = {i.name: i for i in problem.inputs if i.kind == "data" and i.name not in inputs}
+
+    def at(expr, where: Mapping[str, np.ndarray], t: float, index=...) -> np.ndarray:
+        """``expr`` at the nodes ``where`` (the grid's, or a side's) at time ``t``."""
+        plain = expr.xreplace({f: sympy.Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)})
+        values = {name: torch.as_tensor(np.asarray(v, dtype=np.float64)) for name, v in where.items()}
+        values[spec.time] = torch.full(np.shape(next(iter(where.values()))), float(t), dtype=torch.float64)
+        for name in {s.name for s in plain.free_symbols}:
+            if name in inputs:
+                values[name] = torch.as_tensor(np.asarray(inputs[name], dtype=np.float64)[index])
+            elif name in data:
+                from ..runtime.interpolation import input_interpolant
+
+                columns = {a: v.reshape(-1) for a, v in values.items() if a in (*spec.box.axes, spec.time)}
+                values[name] = input_interpolant(problem, data[name])(columns).double().reshape(values[spec.time].shape)
+        missing = {s.name for s in plain.free_symbols} - set(values) - set(known)
+        if missing:
+            raise ReferenceError(f"no value for {', '.join(sorted(missing))} (a random input or param needs an "
+                                 "instance)")
+        return np.broadcast_to(evaluate(plain, values, known).double().numpy(), np.shape(values[spec.time]))
+
+    members = {sympy.Symbol(k, real=True): float(v) for k, v in params.items()}
+    c = _member_value(spec.c, members, "the coefficient of dt(u)")
+    A, C = at(spec.A, mesh, spec.start), at(spec.C, mesh, spec.start)
+    if np.all(A < 0):  # written as dt(u) = div(grad(u)): the same equation times -1
+        A, C, sign = -A, -C, -1.0
+    else:
+        sign = 1.0
+    if c * sign <= 0:
+        raise ReferenceError(f"the coefficient {spec.c} of dt(u) is {c:g} against a diffusion of the other sign: "
+                             "backward diffusion has no solution to march to")
+
+    kinds, side_at = {}, {}
+    for key, (kind, value) in spec.sides.items():
+        index = side_slice(len(grids), *key)
+        where = {a: m[index] for a, m in mesh.items()}
+        value, coefficient = value if kind == "robin" else (value, sympy.Integer(0))
+        side_at[key] = lambda t, v=value, w=where, i=index: at(v, w, t, i)
+        kinds[key] = Side(kind, 0.0, at(coefficient, where, spec.start, index) if kind == "robin" else 0.0)
+    try:
+        grid = Discretisation(grids, A, C, kinds, steady=False)
+    except ValueError as error:
+        raise ReferenceError(f"the finite-volume set-up failed: {error}") from None
+    free = ~grid.fixed
+    M_ff, M_fd = grid.matrix[free][:, free].tocsc(), grid.matrix[free][:, ~free]
+    steady_source = not spec.G.has(sympy.Symbol(spec.time, real=True)) and not _reads_time(spec.G, data, problem)
+    source_cache = {}
+
+    def boundary(t: float):
+        return grid.boundary_terms({key: value(t) for key, value in side_at.items()})
+
+    def source(t: float) -> np.ndarray:
+        if steady_source and "f" in source_cache:
+            return source_cache["f"]
+        f = -sign * at(spec.G, mesh, t).ravel()
+        source_cache["f"] = f
+        return f
+
+    def rhs(t: float, v: np.ndarray) -> np.ndarray:
+        forcing, fixed_values = boundary(t)
+        return ((source(t) + forcing)[free] - M_fd @ fixed_values[grid.fixed] - M_ff @ v) / (c * sign)
+
+    u0 = at(spec.initial, mesh, spec.start).ravel()
+    t_out = np.asarray(t_out, dtype=np.float64)
+    if t_out[-1] > t_out[0]:
+        result = solve_ivp(rhs, (t_out[0], t_out[-1]), u0[free], method="BDF", t_eval=t_out,
+                           jac=-M_ff / (c * sign), rtol=1e-7, atol=1e-10)
+        if not result.success:
+            raise ReferenceError(f"the method-of-lines solve failed: {result.message}")
+        interior = result.y
+    else:
+        interior = np.tile(u0[free][:, None], (1, len(t_out)))
+    u = np.empty((u0.size, len(t_out)))
+    u[free] = interior
+    for j, t in enumerate(t_out):
+        u[grid.fixed, j] = boundary(float(t))[1][grid.fixed]
+    return u.reshape(*grid.shape, len(t_out))
+
+
+def _reads_time(expr, data: Mapping, problem: Problem) -> bool:
+    """Whether ``expr`` reads an input given as data over time."""
+    names = {f.func.__name__ for f in expr.atoms(AppliedUndef)} | {s.name for s in expr.free_symbols}
+    return any(name in data and problem.time is not None and problem.time.name in getattr(data[name], "axes", ())
+               for name in names)

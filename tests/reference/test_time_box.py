@@ -1,0 +1,109 @@
+"""Linear time-dependent specs on boxes in 1-3 D (reference/time_box.py): `pdedsl data` for 2-D and 3-D heat,
+and 1-D ends the nonlinear method-of-lines solver does not take."""
+
+import numpy as np
+import pytest
+
+import pdedsl
+from pdedsl.reference.dataset import generate
+from pdedsl.reference.from_spec import ReferenceError
+from pdedsl.reference.time_box import solve_time_box, time_box_spec
+
+PLATE = """problem plate
+domain P = box(x: [0, 1], y: [0, 1])
+time t: [0, 0.5]
+field u
+{declarations}
+equation in P:
+    {equation}
+boundary on boundary(P):
+    {condition}
+initial:
+    u = {start}
+"""
+
+
+def _plate(**parts):
+    values = dict(declarations="", equation="dt(u) = 0.1*laplace(u)", condition="u = 0",
+                  start="sin(pi*x)*sin(pi*y)")
+    values.update(parts)
+    return pdedsl.load(PLATE.format(**values))
+
+
+def _max_error(problem, exact, nodes, params=None):
+    spec = time_box_spec(problem)
+    x = np.linspace(0, 1, nodes)
+    t = np.linspace(0, 0.5, 6)
+    u = solve_time_box(problem, spec, {"x": x, "y": x}, t, {}, params or {})
+    X, Y, T = np.meshgrid(x, x, t, indexing="ij")
+    return np.abs(u - exact(X, Y, T)).max()
+
+
+def test_two_dimensional_heat_converges_at_second_order_in_space():
+    def exact(x, y, t):
+        return np.exp(-0.2 * np.pi ** 2 * t) * np.sin(np.pi * x) * np.sin(np.pi * y)
+
+    coarse, fine = _max_error(_plate(), exact, 9), _max_error(_plate(), exact, 17)
+    assert fine < 5e-3 and 3.0 < coarse / fine < 5.5
+
+
+def test_sources_time_varying_sides_neumann_robin_and_random_params_are_taken():
+    """u = (1 + t) * (x + 2 y) is harmonic in space, so c dt(u) - laplace(u) = c (x + 2 y): a source; its
+    sides: u = (1 + t)(x + 2y) at x = 0 and y = 0, dn(u) = 2(1 + t) at y = 1, dn(u) + u = (1 + t)(2 + 2y) at
+    x = 1; c a random param. Linear in space: the finite volumes are exact up to the time integration."""
+    sides = ("region left = boundary(P) where x == 0\nregion bottom = boundary(P) where y == 0\n"
+             "region top = boundary(P) where y == 1\nregion right = boundary(P) where x == 1\nparam c ~ uniform(1, 3)")
+    text = PLATE.format(declarations=sides, equation="c*dt(u) - laplace(u) = c*(x + 2*y)",
+                        condition="u = (1 + t)*(x + 2*y)", start="x + 2*y").replace(
+        "boundary on boundary(P):\n    u = (1 + t)*(x + 2*y)\n",
+        "boundary on left:\n    u = (1 + t)*2*y\nboundary on bottom:\n    u = (1 + t)*x\n"
+        "boundary on top:\n    dn(u) = 2*(1 + t)\nboundary on right:\n    dn(u) + u = (1 + t)*(2 + 2*y)\n")
+    problem = pdedsl.load(text)
+    for c in (1.0, 2.5):
+        assert _max_error(problem, lambda x, y, t: (1 + t) * (x + 2 * y), 9, {"c": c}) < 1e-5
+
+
+def test_data_for_a_family_in_two_and_three_dimensions_and_for_neumann_ends_in_one():
+    """`pdedsl data` wrote nothing for time-dependent specs beyond one space axis, nor for a 1-D one with an
+    insulated end: each now solves, member by member."""
+    plate = _plate(declarations="input s ~ gaussian_field(length: 0.3)", equation="dt(u) = 0.1*laplace(u) + s")
+    data = generate(plate, 2, 9, seed=1)
+    assert data["u"].shape == (2, 9, 9, 9) and data["s"].shape == (2, 9, 9) and data["t"].shape == (9,)
+    assert np.all(data["u"][:, 0] == 0) and not np.allclose(data["u"][0], data["u"][1])
+    cube = pdedsl.load("problem cube\ndomain C = box(x: [0, 1], y: [0, 1], z: [0, 1])\ntime t: [0, 0.1]\n"
+                       "field u\nequation in C:\n    dt(u) = laplace(u)\nboundary on boundary(C):\n    dn(u) = 0\n"
+                       "initial:\n    u = x\n")
+    u = generate(cube, 1, 7)["u"][0]
+    weights = np.ones(7)
+    weights[[0, -1]] = 0.5
+    volume = np.einsum("i,j,k->ijk", weights, weights, weights)
+    heat = np.einsum("ijk,ijkt->t", volume, u)  # insulated: the finite-volume heat is kept
+    assert np.allclose(heat, heat[0], rtol=1e-6) and u[..., -1].std() < u[..., 0].std()
+    rod = pdedsl.load("problem rod\ndomain R = interval(x: [0, 1])\ntime t: [0, 0.2]\nfield u\n"
+                      "equation in R:\n    dt(u) = d(u, x, 2)\nboundary on boundary(R):\n    dn(u) = 0\n"
+                      "initial:\n    u = cos(pi*x)\n")
+    data = generate(rod, 1, 33)
+    exact = np.exp(-np.pi ** 2 * data["t"])[None, :] * np.cos(np.pi * data["x"])[:, None]
+    assert np.abs(data["u"][0] - exact).max() < 3e-3
+
+
+@pytest.mark.parametrize("equation, reason", [
+    ("dt(u) = 0.1*laplace(u) - u^2", "not linear in the field"),
+    ("dt(u) + d(u, x) = 0.1*laplace(u)", "outside divergence form"),
+    ("dt(u) = (1 + t)*laplace(u)", "constant in time"),
+])
+def test_what_the_box_solver_cannot_take_is_refused_with_the_reason(equation, reason):
+    with pytest.raises(ReferenceError, match=reason):
+        time_box_spec(_plate(equation=equation))
+
+
+def test_a_one_dimensional_spec_refused_by_both_solvers_hears_the_nonlinear_solvers_reason(tmp_path, capsys):
+    from pdedsl.cli import main
+
+    spec = tmp_path / "rod.pde"
+    spec.write_text("problem rod\ndomain R = interval(x: [0, 1])\ntime t: [0, 1]\nfield u\nequation in R:\n"
+                    "    dt(u) + u*d(u, x) = 0.1*d(u, x, 2)\nregion tip = boundary(R) where x == 1\n"
+                    "region base = boundary(R) where x == 0\nboundary on base:\n    u = 0\nboundary on tip:\n"
+                    "    dn(u) = 0\ninitial:\n    u = sin(pi*x)\n")
+    assert main(["data", str(spec), "-q", "-o", str(tmp_path / "d.npz")]) == 1
+    assert "rod.pde:12:5: the method-of-lines solver takes Dirichlet or periodic ends only" in capsys.readouterr().err
