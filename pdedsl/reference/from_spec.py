@@ -4,10 +4,12 @@ The weak-form pass already writes each equation as ``flux . grad(phi) +
 volume * phi``. A spec fits the finite-difference solver when its one
 equation, on one box, has
 
-    flux_a = A * d(u, a)  for every axis (one A, free of u),  volume = C * u + G  (C, G free of u),
+    flux_a = A * d(u, a)  for every axis (one A, free of u),
+    volume = v . grad(u) + C * u + G  (v, C, G free of u),
 
-that is ``-div(A grad u) + C u = -G``, and every side of the box carries one
-boundary condition ``u = g`` (Dirichlet), ``k * dn(u) = h`` (Neumann) or
+that is ``-div(A grad u) + v . grad(u) + C u = -G`` (v of coordinates,
+constants and params), and every side of the box carries one boundary
+condition ``u = g`` (Dirichlet), ``k * dn(u) = h`` (Neumann) or
 ``k * dn(u) + b * u = h`` (Robin).
 ``A``, ``C``, ``G`` and ``g``, ``h`` may hold coordinates, constants, params
 and inputs (given by formula, data file or a drawn instance): they are
@@ -57,6 +59,7 @@ class EllipticSpec:
     G: sympy.Expr
     # (axis, "low"/"high") -> ("dirichlet"/"neumann", value) or ("robin", (value, coefficient))
     sides: Mapping[tuple[int, str], tuple[str, sympy.Expr | tuple[sympy.Expr, sympy.Expr]]]
+    velocity: tuple[sympy.Expr, ...] = ()  # v of a transport term v . grad(u), one per axis (zeros: none)
 
 
 def elliptic_spec(problem: Problem) -> EllipticSpec:
@@ -86,15 +89,38 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     space = list(problem.space_symbols)
     u = sympy.Function(field)(*space)
     A = isotropic_coefficient(form, u, space, field, equation.span)
-    if any(d.has(u) for d in form.volume.atoms(sympy.Derivative)):
-        raise ReferenceError("the equation has derivative terms outside divergence form", equation.span)
+    velocity, rest = transport_of(problem, form.volume, u, space, equation.span)
     marker = sympy.Dummy("u")
-    volume = form.volume.xreplace({u: marker})
+    volume = rest.xreplace({u: marker})
     C = sympy.diff(volume, marker)
     G = volume.subs(marker, 0)
     if C.has(marker) or holds(C, u) or holds(G, u):
         raise ReferenceError("the equation is not linear in the field", equation.span)
-    return EllipticSpec(field, domain.shape, A, sympy.simplify(C), G, sides_of(problem, domain, field, u))
+    return EllipticSpec(field, domain.shape, A, sympy.simplify(C), G, sides_of(problem, domain, field, u), velocity)
+
+
+def transport_of(problem: Problem, volume, u, space, span) -> tuple[tuple[sympy.Expr, ...], sympy.Expr]:
+    """``(v, rest)`` with ``volume = v . grad(u) + rest``: the transport velocity (zeros without transport) and
+    what is left, which must hold no derivative of ``u``. A velocity that reads ``u`` (Burgers) or an input
+    (whose derivatives the solver would need for ``div v``) is refused at ``span`` with the reason."""
+    slopes = [sympy.Derivative(u, x) for x in space]
+    markers = [sympy.Dummy(f"slope_{x}") for x in space]
+    replaced = volume.xreplace(dict(zip(slopes, markers)))
+    velocity = tuple(sympy.diff(replaced, m) for m in markers)
+    rest = replaced.subs({m: 0 for m in markers})
+    if any(d.has(u) for d in rest.atoms(sympy.Derivative)):
+        raise ReferenceError("the equation has derivative terms outside divergence form (other than a "
+                             "transport term v . grad(u))", span)
+    inputs = {i.name for i in problem.inputs}
+    for v in velocity:
+        if v.has(*markers) or holds(v, u):
+            raise ReferenceError("the transport term must be linear in the field (a velocity free of it, not "
+                                 "Burgers' u d(u, x))", span)
+        read = sorted({f.func.__name__ for f in v.atoms(AppliedUndef)} & inputs)
+        if read:
+            raise ReferenceError(f"the reference solver takes a transport velocity of coordinates, constants and "
+                                 f"params, not one that reads input '{read[0]}'", span)
+    return velocity, rest
 
 
 def isotropic_coefficient(form, u, space, field: str, span) -> sympy.Expr:
@@ -222,9 +248,11 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
         value, coefficient = value if kind == "robin" else (value, sympy.Integer(0))
         sides[key] = Side(kind, side_value(value, key), side_value(coefficient, key))
     A, C, f = on_grid(spec.A), on_grid(spec.C), -on_grid(spec.G)
+    velocity = [on_grid(v) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
     if np.all(np.asarray(A) < 0):  # written as div(grad(u)) = 0: the same equation times -1
         A, C, f = -A, -C, -f
+        velocity = velocity and [-v for v in velocity]
     try:
-        return solve_elliptic(grids, A, f, C, sides)
+        return solve_elliptic(grids, A, f, C, sides, velocity=velocity)
     except ValueError as error:
         raise ReferenceError(f"the finite-difference solve failed: {error}") from None

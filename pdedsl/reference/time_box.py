@@ -3,10 +3,12 @@
 A spec fits when its one equation, on one box, has the weak form
 
     flux = A grad(u)   (one A for every axis, free of u and t),
-    volume = c dt(u) + C u + G   (c a number or of random params; C free of u and t; G any of x, t, inputs),
+    volume = c dt(u) + v . grad(u) + C u + G   (c a number or of random params; v, C free of u and t;
+                                                 G any of x, t, inputs),
 
-that is ``c u_t - div(A grad u) + C u + G = 0`` (heat in 2-D and 3-D, with
-sources, absorption and a conductivity that varies in space), every side of
+that is ``c u_t - div(A grad u) + v . grad(u) + C u + G = 0`` (heat in 2-D
+and 3-D, with sources, absorption, a conductivity that varies in space, and
+transport by a velocity of coordinates and params), every side of
 the box carries one condition ``u = g``, ``dn(u) = h`` or ``dn(u) + b u = h``
 (``g``, ``h`` may vary with t; ``b`` may not), and the initial condition is
 ``u = u0(x)`` on the whole box. Space is discretised by the steady solver's
@@ -33,7 +35,7 @@ from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
-from .from_spec import ReferenceError, extra_statement, holds, isotropic_coefficient, sides_of
+from .from_spec import ReferenceError, extra_statement, holds, isotropic_coefficient, sides_of, transport_of
 from .time_spec import _initial, _member_value, _per_member
 
 
@@ -52,6 +54,7 @@ class TimeBoxSpec:
     c: float | sympy.Expr
     sides: Mapping
     initial: sympy.Expr
+    velocity: tuple = ()  # v of a transport term v . grad(u), one per axis (zeros: none)
 
 
 def time_box_spec(problem: Problem) -> TimeBoxSpec:
@@ -86,10 +89,11 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
     if c == 0:
         raise ReferenceError("the time-dependent box solver needs an equation first order in time (dt(u))",
                              equation.span)
-    rest = form.volume.xreplace({rate: sympy.Integer(0)})
-    if any(d.has(u) for d in rest.atoms(sympy.Derivative)):
-        raise ReferenceError("the equation has derivative terms outside divergence form (transport), which the "
-                             "time-dependent box solver does not take", equation.span)
+    velocity, rest = transport_of(problem, form.volume.xreplace({rate: sympy.Integer(0)}), u,
+                                  problem.space_symbols, equation.span)
+    if any(v.has(time) for v in velocity):
+        raise ReferenceError("the time-dependent box solver takes a transport velocity constant in time",
+                             equation.span)
     marker = sympy.Dummy("u")
     volume = rest.xreplace({u: marker})
     C, G = sympy.diff(volume, marker), volume.subs(marker, 0)
@@ -106,7 +110,7 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
     constants = {s.symbol: s.value for s in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
     return TimeBoxSpec(field, domain.shape, problem.time.name, float(problem.time.start), float(problem.time.end),
-                       A, sympy.simplify(C), G, c, sides, _initial(problem, domain, u, constants))
+                       A, sympy.simplify(C), G, c, sides, _initial(problem, domain, u, constants), velocity)
 
 
 def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.ndarray], t_out: np.ndarray,
@@ -142,10 +146,9 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
     members = {sympy.Symbol(k, real=True): float(v) for k, v in params.items()}
     c = _member_value(spec.c, members, "the coefficient of dt(u)")
     A, C = at(spec.A, mesh, spec.start), at(spec.C, mesh, spec.start)
-    if np.all(A < 0):  # written as dt(u) = div(grad(u)): the same equation times -1
-        A, C, sign = -A, -C, -1.0
-    else:
-        sign = 1.0
+    velocity = [at(v, mesh, spec.start) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
+    sign = -1.0 if np.all(A < 0) else 1.0  # written as dt(u) = div(grad(u)): the same equation times -1
+    A, C, velocity = sign * A, sign * C, velocity and [sign * v for v in velocity]
     if c * sign <= 0:
         raise ReferenceError(f"the coefficient {spec.c} of dt(u) is {c:g} against a diffusion of the other sign: "
                              "backward diffusion has no solution to march to")
@@ -158,7 +161,7 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
         side_at[key] = lambda t, v=value, w=where, i=index: at(v, w, t, i)
         kinds[key] = Side(kind, 0.0, at(coefficient, where, spec.start, index) if kind == "robin" else 0.0)
     try:
-        grid = Discretisation(grids, A, C, kinds, steady=False)
+        grid = Discretisation(grids, A, C, kinds, steady=False, velocity=velocity)
     except ValueError as error:
         raise ReferenceError(f"the finite-volume set-up failed: {error}") from None
     free = ~grid.fixed

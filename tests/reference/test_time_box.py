@@ -89,7 +89,7 @@ def test_data_for_a_family_in_two_and_three_dimensions_and_for_neumann_ends_in_o
 
 @pytest.mark.parametrize("equation, reason", [
     ("dt(u) = 0.1*laplace(u) - u^2", "not linear in the field"),
-    ("dt(u) + d(u, x) = 0.1*laplace(u)", "outside divergence form"),
+    ("dt(u) + u*d(u, x) = 0.1*laplace(u)", "transport term must be linear"),
     ("dt(u) = (1 + t)*laplace(u)", "constant in time"),
 ])
 def test_what_the_box_solver_cannot_take_is_refused_with_the_reason(equation, reason):
@@ -107,3 +107,17 @@ def test_a_one_dimensional_spec_refused_by_both_solvers_hears_the_nonlinear_solv
                     "    dn(u) = 0\ninitial:\n    u = sin(pi*x)\n")
     assert main(["data", str(spec), "-q", "-o", str(tmp_path / "d.npz")]) == 1
     assert "rod.pde:12:5: the method-of-lines solver takes Dirichlet or periodic ends only" in capsys.readouterr().err
+
+
+def test_transport_in_time_follows_a_travelling_profile():
+    """dt(u) + d(u, x) = 0.1 laplace(u) + f for u = exp(-t) sin(pi x) sin(pi y): the source f makes it exact;
+    the transport term was refused before. Second order in space."""
+    source = "-u_e + pi*exp(-t)*cos(pi*x)*sin(pi*y) + 0.2*pi^2*u_e"
+    problem_of = lambda: _plate(declarations="let u_e = exp(-t)*sin(pi*x)*sin(pi*y)",
+                                equation=f"dt(u) + d(u, x) = 0.1*laplace(u) + {source}")
+
+    def exact(x, y, t):
+        return np.exp(-t) * np.sin(np.pi * x) * np.sin(np.pi * y)
+
+    coarse, fine = _max_error(problem_of(), exact, 9), _max_error(problem_of(), exact, 17)
+    assert fine < 2e-2 and 3.0 < coarse / fine < 5.5
