@@ -41,7 +41,10 @@ from .predict import coordinate_names, evaluate_fields, exact_fields
 from .scalar_posterior import Z95
 
 CURVE_POINTS = 1001
+SNAPSHOTS = 4  # times at which a 1-D + time field is drawn as curves
 IMAGE_POINTS = 240  # pixels per side of an image
+OUTLINE_POINTS = 400  # nodes per side of the grid whose signed distance outlines a domain
+TICKS = 5  # at most about this many tick labels along an image's axis: more collide in a panel's width
 PANEL = (4.3, 3.6)  # inches per panel
 LOSS_WIDTH = 5.0  # inches
 DPI = 110
@@ -97,6 +100,20 @@ class Row:
     observed: Optional[tuple] = None  # (h, v or None, values) of the field's observations on the view
     shown: str = "prediction"  # what the first panel holds ("prediction", or a drawn input)
     spread: Optional[np.ndarray] = None  # a PINN inference's posterior std on the fine grid (drawn as a band)
+    snapshots: Optional["Snapshots"] = None  # 1-D + time: curves at a few times
+
+
+@dataclass
+class Snapshots:
+    """A field of a 1-D + time problem at a few times: the prediction (with its band after an inference), the
+    truth and the observations taken at each time, read as curves where the space-time image gives only colour."""
+
+    x: np.ndarray
+    times: list[float]
+    prediction: list[np.ndarray]
+    spread: Optional[list[np.ndarray]] = None
+    truth: Optional[list[Optional[tuple[np.ndarray, np.ndarray]]]] = None  # (x, values) at each time, if any
+    observed: Optional[list[Optional[tuple[np.ndarray, np.ndarray]]]] = None
 
 
 
@@ -150,6 +167,34 @@ def _inside(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
         found = s.contains(points).numpy()
         inside = found if inside is None else inside | found
     return inside
+
+
+def _signed_distance(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Distance to the boundary of the union of the physics domains: negative inside, positive outside."""
+    distance = None
+    for name in _physics_domains(problem):
+        s = sampling.target_sampler(problem, name)
+        points = torch.as_tensor(np.stack([np.asarray(columns[a], dtype=np.float64) for a in s.axes], axis=1))
+        found = s.signed_distance(points).numpy()
+        distance = found if distance is None else np.minimum(distance, found)
+    return distance
+
+
+def _outline(problem, view: View, fixed: dict[str, float]) -> Optional[tuple]:
+    """``(h, v, distance)``: the signed distance to the domain's boundary on a grid over the view's box, whose
+    zero contour is drawn over every image of a domain that does not fill its box (a disk, an L-shape, a
+    hole), so the cut-out reads as a smooth edge rather than as a staircase of blank pixels; None for a box
+    (and for space against time)."""
+    if view.vertical is None or view.vertical not in problem.axes:
+        return None
+    h, v = (np.linspace(view.low[a], view.high[a], OUTLINE_POINTS) for a in (view.horizontal, view.vertical))
+    H, V = np.meshgrid(h, v, indexing="ij")
+    columns = _columns(view, {view.horizontal: H.reshape(-1), view.vertical: V.reshape(-1)}, fixed)
+    distance = _signed_distance(problem, columns).reshape(H.shape)
+    inner = distance[1:-1, 1:-1]
+    if not (inner > 0).any():  # the box itself: its edges are the panel's frame
+        return None
+    return h, v, distance
 
 
 def _centres(low: float, high: float, count: int) -> np.ndarray:
@@ -259,6 +304,8 @@ def _rows(run, view: View) -> list[Row]:
                         other, others, _ = _fine(run, view, data.fixed)
                         row.fine = Sheet(other.h, other.v, True, other.inside, other.fixed, others[name])
         row.observed = _observed(run, view, row.fine.fixed, name)
+        if _is_space_time(problem, view):
+            row.snapshots = _snapshots(run, view, row, with_spread=bool(spread))
         rows.append(row)
         if spread:
             row.spread, row.shown = spread[f"{name}_std"], "posterior mean"
@@ -266,6 +313,74 @@ def _rows(run, view: View) -> list[Row]:
                 rows.append(Row(name, Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, row.spread),
                                 shown="posterior std"))
     return rows + _drawn_inputs(run, fine, columns)
+
+
+def _is_space_time(problem, view: View) -> bool:
+    """Whether the panels show one space axis against time (a 1-D + time problem)."""
+    return problem.time is not None and view.vertical == problem.time.name
+
+
+def _near(values: np.ndarray, target: float, view: View, axis: str) -> np.ndarray:
+    """Which ``values`` of coordinate ``axis`` equal ``target`` up to a millionth of its range."""
+    return np.abs(values - target) <= 1e-6 * max(view.high[axis] - view.low[axis], 1e-12)
+
+
+def _snapshot_times(view: View, row: Row) -> list[float]:
+    """``SNAPSHOTS`` times spread over the interval, each moved to the nearest time the reference grid or the
+    observations hold (so their values are drawn exactly where they were given), first and last included."""
+    t = view.vertical
+    targets = np.linspace(view.low[t], view.high[t], SNAPSHOTS)
+    given = None
+    if row.data is not None and row.data.grid and row.label != "exact":
+        given = np.asarray(row.data.v)
+    elif row.observed is not None:
+        given = np.unique(row.observed[1])
+    if given is None or given.size == 0:
+        return [float(a) for a in targets]
+    times = []
+    for target in targets:
+        nearest = float(given[np.argmin(np.abs(given - target))])
+        if nearest not in times:
+            times.append(nearest)
+    return times
+
+
+def _snapshots(run, view: View, row: Row, with_spread: bool) -> Snapshots:
+    """Row ``row``'s field at a few times (:func:`_snapshot_times`) on a fine line of ``x``."""
+    x_axis, t_axis = view.horizontal, view.vertical
+    times = _snapshot_times(view, row)
+    x = np.linspace(view.low[x_axis], view.high[x_axis], CURVE_POINTS)
+    columns = {x_axis: np.tile(x, len(times)), t_axis: np.repeat(np.asarray(times, dtype=float), len(x))}
+    shape = (len(times), len(x))
+    predicted = evaluate_fields(run, columns)[row.name].reshape(shape)
+    snapshots = Snapshots(x, times, list(predicted))
+    if with_spread:
+        spread = _posterior_spread(run, columns, shape)
+        if spread:
+            snapshots.prediction = list(spread[row.name])
+            snapshots.spread = list(spread[f"{row.name}_std"])
+    if row.label == "exact":
+        exact = exact_fields(run, columns)[row.name].reshape(shape)
+        snapshots.truth = [(x, values) for values in exact]
+    elif row.data is not None:
+        data = row.data
+        h, v = (np.broadcast_to(data.h[:, None], data.truth.shape), np.broadcast_to(data.v[None, :], data.truth.shape)) \
+            if data.grid else (data.h, data.v)
+        snapshots.truth = [_points_at(h, v, data.truth, time, view) for time in times]
+    if row.observed is not None:
+        snapshots.observed = [_points_at(row.observed[0], row.observed[1], row.observed[2], time, view)
+                              for time in times]
+    return snapshots
+
+
+def _points_at(h, v, values, time: float, view: View) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """The ``(x, values)`` given at ``time`` (sorted along x), None where there are none."""
+    keep = _near(np.asarray(v, dtype=float).reshape(-1), time, view, view.vertical)
+    if not keep.any():
+        return None
+    x, values = np.asarray(h, dtype=float).reshape(-1)[keep], np.asarray(values, dtype=float).reshape(-1)[keep]
+    order = np.argsort(x, kind="stable")
+    return x[order], values[order]
 
 
 def _posterior_spread(run, columns: dict, shape) -> dict:
@@ -430,6 +545,7 @@ def _draw_losses(ax, records: list[dict], final: Optional[dict] = None) -> None:
     else:
         ax.set_yscale("log")
     ax.set_xlabel("step")
+    ax.set_ylabel("loss")
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.08)
     adam = [r.get("step", 0) for r in records if r.get("phase") == "adam"]
@@ -516,11 +632,15 @@ def _image(figure, ax, problem, view: View, sheet: Sheet, values, cmap, vmin, vm
     colorbar.ax.tick_params(labelsize=7)
     colorbar.formatter.set_powerlimits((-3, 4))
     colorbar.update_ticks()
+    outline = _outline(problem, view, sheet.fixed)
+    if outline is not None:
+        ax.contour(outline[0], outline[1], outline[2].T, levels=[0.0], colors="0.15", linewidths=0.9)
     ax.set_xlabel(view.horizontal)
     ax.set_ylabel(view.vertical)
     ax.set_xlim(view.low[view.horizontal], view.high[view.horizontal])
     ax.set_ylim(view.low[view.vertical], view.high[view.vertical])
     ax.tick_params(labelsize=8)
+    ax.locator_params(axis="both", nbins=TICKS)
     if view.vertical in problem.axes:  # space against space: true proportions, unless very elongated
         width = view.high[view.horizontal] - view.low[view.horizontal]
         height = view.high[view.vertical] - view.low[view.vertical]
@@ -568,7 +688,11 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
         difference = np.abs(data.prediction - data.truth)
         shown = np.where(data.inside & (difference > 0), difference, np.nan)
         ax.semilogy(data.h, shown, color="C3", lw=1.2, **({} if data.h.size > 60 else dict(marker="o", ms=2.5)))
+        floor = _error_floor(shown)
+        if floor is not None:
+            ax.set_ylim(bottom=floor)
         ax.set_xlabel(x)
+        ax.set_ylabel(f"|{row.name} - {row.label.split(' ')[0]}|")
         ax.set_xlim(view.low[x], view.high[x])
         ax.grid(True, which="both", alpha=0.25)
         ax.tick_params(labelsize=8)
@@ -577,6 +701,17 @@ def _draw_curves(figure, grid, index: int, row: Row, view: View, error: str, any
                      + (f"\n{error}{whole}" if error else ""), fontsize=10)
     elif any_truth and row.shown in ("prediction", "posterior mean"):
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
+
+
+def _error_floor(errors: np.ndarray) -> Optional[float]:
+    """The bottom of a log error axis: a decade under the error's 1st percentile, so that the few points where
+    prediction and truth agree exactly (an end both hold by construction: 1e-16) do not stretch the axis over
+    ten empty decades and squash the curve; None where the lowest error is above it anyway."""
+    finite = errors[np.isfinite(errors) & (errors > 0)]
+    if finite.size < 2:
+        return None
+    floor = float(np.percentile(finite, 1)) / 10
+    return floor if floor > finite.min() else None
 
 
 def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error: str, any_truth: bool) -> None:
@@ -601,14 +736,50 @@ def _draw_images(figure, grid, index: int, row: Row, view: View, problem, error:
         _image(figure, ax, problem, view, data, data.truth, cmap, vmin, vmax)
         ax.set_title(f"{row.name}: {row.label}" + (f" at {_at(data.fixed)}" if data.fixed else ""), fontsize=10)
         ax = figure.add_subplot(grid[index, 2])
-        difference = np.abs(data.prediction - data.truth)
-        top = _limits(np.where(data.inside, difference, np.nan))[1]
-        _image(figure, ax, problem, view, data, difference, "magma", 0.0, max(top, 1e-300))
+        difference = data.prediction - data.truth  # signed: where the model is high (red) or low (blue)
+        bound = _limits(np.abs(np.where(data.inside, difference, np.nan)))[1]
+        _image(figure, ax, problem, view, data, difference, "RdBu_r", -max(bound, 1e-300), max(bound, 1e-300))
         whole = " (whole domain)" if data.fixed and error else ""  # the slice shown is not all that was measured
-        ax.set_title(f"{row.name}: |error|" + (f" at {_at(data.fixed)}" if data.fixed else "")
+        ax.set_title(f"{row.name}: error ({row.shown} - {row.label.split(' ')[0]})"
+                     + (f" at {_at(data.fixed)}" if data.fixed else "")
                      + (f"\n{error}{whole}" if error else ""), fontsize=10)
     elif any_truth and row.shown in ("prediction", "posterior mean"):
         _empty(figure.add_subplot(grid[index, 1]), f"{row.name}: no exact solution or reference")
+
+
+def _draw_snapshots(ax, row: Row, view: View) -> None:
+    """Row ``row``'s snapshots: one colour per time (dark early, light late), the prediction solid (with its 95%
+    band after an inference), the truth dashed black over it, the observations as dots of the time's colour."""
+    import matplotlib
+
+    snapshots = row.snapshots
+    colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.85, len(snapshots.times)))
+    truth_label = row.label.split(" ")[0] if row.label else "truth"
+    for k, (time, colour) in enumerate(zip(snapshots.times, colours)):
+        prediction = snapshots.prediction[k]
+        ax.plot(snapshots.x, prediction, color=colour, lw=1.6, label=f"{view.vertical} = {time:.3g}", zorder=2)
+        if snapshots.spread is not None:
+            ax.fill_between(snapshots.x, prediction - Z95 * snapshots.spread[k], prediction + Z95 * snapshots.spread[k],
+                            color=colour, alpha=0.2, lw=0)
+        truth = snapshots.truth[k] if snapshots.truth else None
+        if truth is not None:
+            style = (dict(ls="--", lw=1.0) if truth[0].size > 60 else dict(ls="none", marker="s", ms=2.5))
+            ax.plot(truth[0], truth[1], color="black", zorder=3, label=truth_label if k == 0 else None, **style)
+        observed = snapshots.observed[k] if snapshots.observed else None
+        if observed is not None:
+            ax.plot(observed[0], observed[1], ls="none", marker="o", ms=4, mfc=colour, mec="black", mew=0.5,
+                    zorder=4, label="observed" if not any(l.get_label() == "observed" for l in ax.lines) else None)
+    ax.set_xlabel(view.horizontal)
+    ax.set_ylabel(row.name)
+    ax.set_xlim(view.low[view.horizontal], view.high[view.horizontal])
+    ax.grid(True, alpha=0.3)
+    ax.tick_params(labelsize=8)
+    ax.locator_params(axis="x", nbins=TICKS)
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(f"{view.vertical} ="))  # times first
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=7, loc="best", framealpha=0.8)
+    what = "posterior mean, 95% band" if snapshots.spread is not None else row.shown
+    ax.set_title(f"{row.name}: {what} at {len(snapshots.times)} times", fontsize=10)
 
 
 def _headline(problem, result: dict, instance=None) -> str:
@@ -635,9 +806,6 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
     ``run`` may be an already opened :class:`~pdedsl.training.Run` of ``folder``. ``at`` holds the coordinates
     the panels do not show (time, a third axis) at other values than the default (the final time, the middle).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     from .inference import is_posterior_folder
     from .run import Run  # here, not at the top: run.py imports the training machinery
 
@@ -654,6 +822,16 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
 
         _refuse_at(at, "an operator run")
         return plot_members(run, folder, output)
+    return _save(figure_of(run, folder, at), output)
+
+
+def figure_of(run, folder, at: Optional[dict[str, float]] = None):
+    """The matplotlib Figure of a PINN run (what :func:`plot` saves), so that tests can read its axes, titles
+    and images rather than pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    folder = Path(folder)
     problem = run.problem
     view = _held_at(_view(problem), at or {})
     rows = _rows(run, view)
@@ -663,6 +841,8 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
     curve = view.vertical is None
     any_truth = any(row.data is not None for row in rows)
     columns = (2 if curve else 3) if any_truth else 1
+    snapshot_column = columns if any(row.snapshots is not None for row in rows) else None
+    columns += snapshot_column is not None
     figure = Figure(figsize=(columns * PANEL[0] + LOSS_WIDTH, max(len(rows) * PANEL[1], 3.8) + 0.3),
                     layout="constrained")
     FigureCanvasAgg(figure)
@@ -673,12 +853,14 @@ def plot(folder, output_path=None, run=None, at: Optional[dict[str, float]] = No
             _draw_curves(figure, grid, index, row, view, error, any_truth)
         else:
             _draw_images(figure, grid, index, row, view, problem, error, any_truth)
+        if row.snapshots is not None:
+            _draw_snapshots(figure.add_subplot(grid[index, snapshot_column]), row, view)
     _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder), result)
     headline = _headline(problem, {**result, **_inferred_spread(folder)}, getattr(run.objective, "instance", None))
     if not result and run.checkpoint_mark is not None:  # a run still training (or killed)
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)
-    return _save(figure, output)
+    return figure
 
 
 def _inferred_spread(folder: Path) -> dict:

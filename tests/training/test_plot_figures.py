@@ -1,0 +1,168 @@
+"""What the PINN plot draws, read from matplotlib's objects rather than pixels: tick labels that never collide,
+outlines and masks of domains that do not fill their box, signed errors on a diverging scale, snapshots of
+1-D + time fields with their truth and observations, labelled axes."""
+
+import numpy as np
+import pytest
+import torch
+
+from pdedsl.training import Run, TrainConfig, train
+from pdedsl.training.plot import SNAPSHOTS, figure_of
+
+TINY = dict(steps=20, lbfgs_steps=0, interior_points=64, boundary_points=16, log_every=5)
+
+RING = """problem ring
+domain A = disk(center: (0, 0), radius: 1) - disk(center: (0, 0), radius: 0.5)
+field u
+equation in A:
+    -laplace(u) = 0
+boundary on boundary(A):
+    u = log(sqrt(x^2 + y^2)) / log(2) + 1
+exact u = log(sqrt(x^2 + y^2)) / log(2) + 1
+"""
+
+HEAT = """problem rod_heat
+domain Rod = interval(x: [0, 1])
+time t: [0, 0.5]
+field u
+equation in Rod:
+    dt(u) = 0.1 * d(u, x, 2)
+boundary on boundary(Rod):
+    u = 0
+initial:
+    u = sin(pi*x)
+exact u = exp(-0.1*pi^2*t) * sin(pi*x)
+"""
+
+OBSERVED_HEAT = """problem observed_heat
+domain Rod = interval(x: [0, 1])
+time t: [0, 0.5]
+field u
+equation in Rod:
+    dt(u) = 0.1 * d(u, x, 2)
+boundary on boundary(Rod):
+    u = 0
+initial:
+    u = sin(pi*x)
+observe u from "readings.npz" noise 0.01
+"""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_torch():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _figure(root, name, text, files=None):
+    folder = root / f"{name}_spec"
+    folder.mkdir()
+    for file_name, arrays in (files or {}).items():
+        np.savez(folder / file_name, **arrays)
+    (folder / f"{name}.pde").write_text(text)
+    train(folder / f"{name}.pde", TrainConfig(**TINY), root / name, progress=False)
+    figure = figure_of(Run.open(root / name), root / name)
+    figure.canvas.draw()  # lays the figure out: tick labels get their places
+    return figure
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    root = tmp_path_factory.mktemp("figures")
+    x, t = np.linspace(0, 1, 11), np.array([0.0, 0.25, 0.5])
+    readings = np.exp(-0.1 * np.pi**2 * t)[None, :] * np.sin(np.pi * x)[:, None]
+    return {"ring": _figure(root, "ring", RING), "heat": _figure(root, "heat", HEAT),
+            "observed": _figure(root, "observed", OBSERVED_HEAT, {"readings.npz": {"x": x, "t": t, "u": readings}})}
+
+
+def _titled(figure, start):
+    found = [ax for ax in figure.axes if ax.get_title().startswith(start)]
+    assert found, [ax.get_title() for ax in figure.axes]
+    return found[0]
+
+
+def _image_of(ax):
+    from matplotlib.collections import QuadMesh
+
+    return next(c for c in ax.collections if isinstance(c, QuadMesh))
+
+
+def test_tick_labels_of_a_panel_never_collide(figures):
+    """The annulus's x axis from -1 to 1 had nine labels that ran into each other ('-1.00-0.75-0.50')."""
+    renderer = figures["ring"].canvas.get_renderer()
+    checked = 0
+    for figure in figures.values():
+        for ax in figure.axes:
+            labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+            boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+            for left, right in zip(boxes, boxes[1:]):
+                assert left.x1 + 2 <= right.x0, (ax.get_title(), [t.get_text() for t in labels])
+            checked += len(boxes) > 2
+    assert checked >= 6
+
+
+def test_a_domain_short_of_its_box_is_masked_outlined_and_true_to_scale(figures):
+    ax = _titled(figures["ring"], "u: prediction")
+    image = _image_of(ax)
+    values = image.get_array()
+    side = int(round(np.sqrt(values.size)))
+    mask = np.ma.getmaskarray(values).reshape(side, side)
+    assert mask[0, 0] and mask[side // 2, side // 2] and not mask[side // 2, side // 20 + 2]  # corner, hole, ring
+    contours = [c for c in ax.collections if type(c).__name__ == "QuadContourSet" or hasattr(c, "levels")]
+    assert contours and list(contours[0].levels) == [0.0]  # the boundary drawn over the blank pixels
+    assert ax.get_aspect() == 1.0 and ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
+
+
+def test_a_box_gets_no_outline(figures):
+    ax = _titled(figures["heat"], "u: prediction")
+    assert not [c for c in ax.collections if hasattr(c, "levels")]
+
+
+def test_the_error_image_is_signed_on_a_diverging_scale_centred_on_zero(figures):
+    ax = _titled(figures["ring"], "u: error (prediction - exact)")
+    image = _image_of(ax)
+    low, high = image.get_clim()
+    assert image.get_cmap().name == "RdBu_r" and low == pytest.approx(-high) and high > 0
+    assert np.nanmin(image.get_array()) < 0 < np.nanmax(image.get_array())  # a tiny run errs both ways
+    assert "rel. L2" in ax.get_title()
+
+
+def test_a_time_problem_gets_snapshots_with_its_truth(figures):
+    figure = figures["heat"]
+    ax = _titled(figure, f"u: prediction at {SNAPSHOTS} times")
+    lines = ax.get_lines()
+    times = [line for line in lines if line.get_label().startswith("t = ")]
+    assert [line.get_label() for line in times] == ["t = 0", "t = 0.167", "t = 0.333", "t = 0.5"]
+    dashed = [line for line in lines if line.get_linestyle() == "--"]
+    assert len(dashed) == SNAPSHOTS  # the exact solution at each time
+    x, values = dashed[-1].get_data()
+    assert values == pytest.approx(np.exp(-0.1 * np.pi**2 * 0.5) * np.sin(np.pi * x))
+    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "u"
+    assert len(figure.axes) - sum(a.get_label() == "<colorbar>" for a in figure.axes) == 5  # 3 images, snapshots, loss
+
+
+def test_snapshots_are_taken_at_the_observation_times_and_show_them(figures):
+    ax = _titled(figures["observed"], "u: prediction at 3 times")
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines if line.get_label().startswith("t = ")] == \
+        ["t = 0", "t = 0.25", "t = 0.5"]  # the readings' times, not 0, 1/6, 1/3, 1/2
+    dots = [line for line in lines if line.get_marker() == "o"]
+    assert len(dots) == 3 and all(len(line.get_xdata()) == 11 for line in dots)
+    assert ax.get_legend().get_texts()[-1].get_text() == "observed"  # after the times
+
+
+def test_the_loss_panel_is_labelled(figures):
+    ax = _titled(figures["heat"], "training loss")
+    assert ax.get_xlabel() == "step" and ax.get_ylabel() == "loss" and ax.get_yscale() == "log"
+
+
+def test_a_log_error_axis_is_not_stretched_by_a_point_of_exact_agreement():
+    from pdedsl.training.plot import _error_floor
+
+    errors = np.full(1001, 1e-6)
+    errors[-1] = 1e-16  # a hard boundary condition: prediction and truth agree to rounding at the end
+    assert _error_floor(errors) == pytest.approx(1e-7)
+    assert _error_floor(np.geomspace(1e-8, 1e-5, 50)) is None  # an honest dip is kept whole
+    assert _error_floor(np.array([np.nan, 0.0])) is None
