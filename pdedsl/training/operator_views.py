@@ -96,7 +96,7 @@ def plot_members(run, folder: Path, output: Path) -> Path:
         if truth is not None:
             error = np.linalg.norm(prediction - truth[member]) / max(np.linalg.norm(truth[member]), 1e-300)
             panels["truth"] = (truth[member], f"{field} (reference)")
-            panels["error"] = (prediction - truth[member], f"error, rel. L2 {error:.2e}")
+            panels["error"] = (prediction - truth[member], f"{field}: error, rel. L2 {error:.2e}")
         panels, limits = visible_panels(run.problem, panels, input_axes, axes)
         time = run.problem.time.name if run.problem.time is not None else None
         for index, column in enumerate(columns):
@@ -203,7 +203,7 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool, 
         title += "\nat " + ", ".join(f"{name} = {n[m]:.3g}" for name, n, m in zip(list(axes)[2:], nodes[2:], middles))
     ax.set_title(title, fontsize=9)
     names = list(axes)
-    ax.set_xlabel(names[0], fontsize=8, labelpad=1)
+    ax.set_xlabel(names[0], fontsize=8, labelpad=2)
     if len(nodes) == 1:
         ax.plot(nodes[0], values, lw=1.4)
         if limits is not None:
@@ -220,9 +220,17 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool, 
     # true proportions unless they would squash the panel into a strip (space-time, say: x in [0, 2], t in [0, 0.3])
     spacetime = time in names[:2]
     aspect = "equal" if max(width, height) <= 4 * min(width, height) and not spacetime else "auto"
-    image = ax.imshow(values.T, origin="lower", extent=extent, cmap=cmap, vmin=limits[0], vmax=limits[1],
-                      aspect=aspect, interpolation="nearest")
-    figure.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_ylabel(names[1], fontsize=8, labelpad=1)  # (which axis is which: x across, t up, say)
-    ax.tick_params(labelsize=7, length=2, pad=1)
+    # one cell per node, centred on it (imshow spread the nodes over equal cells from the first node to the last,
+    # half a cell off at the ends); NaN (a node outside the domain) is left blank
+    image = ax.pcolormesh(nodes[0], nodes[1], np.ma.masked_invalid(np.asarray(values, dtype=float).T),
+                          shading="nearest", cmap=cmap, vmin=limits[0], vmax=limits[1], rasterized=True)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect(aspect)
+    colorbar = figure.colorbar(image, ax=ax, shrink=0.8)
+    colorbar.ax.tick_params(labelsize=7)  # as the axes' ticks (matplotlib's default, 10, dwarfed them)
+    colorbar.formatter.set_powerlimits((-3, 4))
+    colorbar.update_ticks()
+    ax.set_ylabel(names[1], fontsize=8, labelpad=2)  # (which axis is which: x across, t up, say)
+    ax.tick_params(labelsize=7, length=2.5, pad=2)  # (pad 1 ran the corner's two '0.00' into each other)
     ax.locator_params(nbins=4)
