@@ -531,7 +531,8 @@ def _draw_losses(ax, records: list[dict], final: Optional[dict] = None) -> None:
     curves.update({name: _finite([r.get("terms", {}).get(name) for r in records]) for name in terms})
     values = np.concatenate(list(curves.values()))
     values = values[np.isfinite(values)]
-    signed = bool(values.size and values.min() <= 0)  # a log-likelihood term (DGNO's Gaussian inputs) can be < 0
+    signed = bool(values.size and values.min() < 0)  # a log-likelihood term (DGNO's Gaussian inputs) can be < 0; a
+    # term at exactly 0 (the KL at the first step) is no reason for a signed axis: the log axis leaves it out
     for i, (name, curve) in enumerate(curves.items()):
         # the total as a wide grey band under the terms: a single term (or a dominant one) equals it, and drawn
         # on top it would hide that term's line

@@ -204,3 +204,19 @@ def test_an_operator_panel_puts_each_value_at_its_node_and_its_labels_apart():
     assert not collisions(figure)
     colorbar = [a for a in figure.axes if a is not ax][0]
     assert max(t.get_fontsize() for t in colorbar.get_yticklabels()) <= 8  # as the axes' ticks, not 10
+
+
+def test_a_term_that_starts_at_exactly_zero_keeps_the_loss_axis_logarithmic():
+    """DGNO's KL term is 0 at its first record (the latents start at the prior): that is no negative term, and
+    the symmetric axis it used to switch to gave a linear band around 0 where no curve goes."""
+    from matplotlib.figure import Figure
+
+    from pdedsl.training.plot import _draw_losses
+
+    records = [{"step": s, "loss": 50.0 / s, "terms": {"reconstruct_a": 50.0 / s, "kl": 0.0 if s == 1 else 0.1 * s}}
+               for s in (1, 2, 3)]
+    ax = Figure().add_subplot()
+    _draw_losses(ax, records)
+    assert ax.get_yscale() == "log"
+    kl = next(line for line in ax.get_lines() if line.get_label() == "kl")
+    assert np.isnan(kl.get_ydata()[0]) and list(kl.get_ydata()[1:]) == pytest.approx([0.2, 0.3])
