@@ -107,7 +107,9 @@ def plot_members(run, folder: Path, output: Path) -> Path:
             _panel(figure, ax, panel_axes, values, title, shared, diverging=column == "error", time=time)
     result = read_result(folder)
     _draw_losses(figure.add_subplot(grid[:, len(columns)]), _read_metrics(folder), result)
-    headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', run.objective.mode)}"
+    form = getattr(run.config, "form", "strong")
+    headline = f"{run.problem.name}  |  {run.config.backend}, {result.get('mode', run.objective.mode)}" + \
+        (f", {form} form" if form != "strong" else "")
     if result.get("rel_l2"):
         headline += f"  |  mean rel. L2 over {result.get('test_samples')} held-out members: " + \
             ", ".join(f"{k} {formatted(v, '.2e')}" for k, v in result["rel_l2"].items())

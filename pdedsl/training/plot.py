@@ -783,9 +783,12 @@ def _draw_snapshots(ax, row: Row, view: View) -> None:
     ax.set_title(f"{row.name}: {what} at {len(snapshots.times)} times", fontsize=10)
 
 
-def _headline(problem, result: dict, instance=None) -> str:
-    """Problem, dimension, steps and time, the inferred params, and the params ``--instance`` drew."""
+def _headline(problem, result: dict, instance=None, form: str = "strong") -> str:
+    """Problem, dimension, the form where it is not the strong one (a weak-form run looked like any other), steps
+    and time, the inferred params, and the params ``--instance`` drew."""
     parts = [problem.name, f"{len(problem.axes)}-D" + (" + time" if problem.time is not None else "")]
+    if form != "strong":
+        parts.append(f"{form} form")
     steps, wall = result.get("steps"), result.get("wall_s")
     if steps is not None:
         parts.append(f"{steps} steps" + (f" in {wall:.1f} s" if isinstance(wall, (int, float)) else ""))
@@ -857,7 +860,8 @@ def figure_of(run, folder, at: Optional[dict[str, float]] = None):
         if row.snapshots is not None:
             _draw_snapshots(figure.add_subplot(grid[index, snapshot_column]), row, view)
     _draw_losses(figure.add_subplot(grid[:, columns]), _read_metrics(folder), result)
-    headline = _headline(problem, {**result, **_inferred_spread(folder)}, getattr(run.objective, "instance", None))
+    headline = _headline(problem, {**result, **_inferred_spread(folder)}, getattr(run.objective, "instance", None),
+                         getattr(run.config, "form", "strong"))
     if not result and run.checkpoint_mark is not None:  # a run still training (or killed)
         headline += f"  |  unfinished: checkpoint of step {run.checkpoint_mark[0]:.0f} of {run.config.total_steps}"
     figure.suptitle(headline, fontsize=11)

@@ -220,3 +220,13 @@ def test_a_term_that_starts_at_exactly_zero_keeps_the_loss_axis_logarithmic():
     assert ax.get_yscale() == "log"
     kl = next(line for line in ax.get_lines() if line.get_label() == "kl")
     assert np.isnan(kl.get_ydata()[0]) and list(kl.get_ydata()[1:]) == pytest.approx([0.2, 0.3])
+
+
+def test_the_headline_names_a_form_other_than_the_strong_one(figures):
+    from pdedsl import api
+    from pdedsl.training.plot import _headline
+
+    problem = api.load(HEAT)
+    assert _headline(problem, {"steps": 5}, form="weak") == "rod_heat  |  1-D + time  |  weak form  |  5 steps"
+    assert "form" not in _headline(problem, {"steps": 5})
+    assert "form" not in figures["heat"]._suptitle.get_text()
