@@ -75,11 +75,16 @@ def _moments(run, samples: torch.Tensor, coords: dict, error) -> dict[str, tuple
 
 def plot_posterior(folder, output_path=None) -> Path:
     """Truth, posterior mean (with the observations), std and error of every inferred input and field."""
+    output = output_path_of(Path(folder), output_path)
+    return _save(posterior_figure(folder), output)
+
+
+def posterior_figure(folder):
+    """The matplotlib Figure :func:`plot_posterior` saves (tests read its axes and titles)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     folder = Path(folder)
-    output = output_path_of(folder, output_path)
     report, arrays = load_posterior_arrays(folder)
     axes = list(report["axes"])
     nodes = [arrays[a] for a in axes]
@@ -104,8 +109,9 @@ def plot_posterior(folder, output_path=None) -> Path:
         panels = {"mean": (mean, f"{name}: posterior mean"), "std": (std, f"{name}: posterior std")}
         if true is not None:
             panels["truth"] = (true, f"{name}: truth")
+            # a line each: on one, the two ran past the panel into its colour bar
             panels["error"] = (mean - true, f"{name}: error (mean - truth)\nrel. L2 "
-                                            f"{scores.get('rel_l2', float('nan')):.2e}, 95% band covers "
+                                            f"{scores.get('rel_l2', float('nan')):.2e}\n95% band covers "
                                             f"{100 * scores.get('coverage_95', float('nan')):.0f}%")
         limits = (float(np.nanmin(mean if true is None else np.fmin(mean, true))),
                   float(np.nanmax(mean if true is None else np.fmax(mean, true))))
@@ -124,7 +130,7 @@ def plot_posterior(folder, output_path=None) -> Path:
     sliced = f"  |  at {axes[2]} = {nodes[2][len(nodes[2]) // 2]:.3g}" if len(axes) == 3 else ""
     figure.suptitle(f"{report['problem']}  |  infer {', '.join(report['inferred'])}  |  "
                     f"{sum(o['points'] for o in report['observations'].values())} observations{sliced}", fontsize=11)
-    return _save(figure, output)
+    return figure
 
 
 def _spec_problem(folder: Path):
@@ -187,3 +193,5 @@ def _observations(ax, arrays: dict, name: str, axes: list[str], limits) -> None:
     elif len(located) == 2 and all(v is not None for v in located):
         ax.scatter(located[0], located[1], s=10, c=arrays[f"obs_{name}"], cmap="viridis", vmin=limits[0],
                    vmax=limits[1], edgecolors="black", linewidths=0.4, label="observed")
+        # said in the title: a legend in a corner would hide the observations there
+        ax.set_title(ax.get_title() + f"\n{len(located[0])} observations as dots", fontsize=9)

@@ -230,3 +230,46 @@ def test_the_headline_names_a_form_other_than_the_strong_one(figures):
     assert _headline(problem, {"steps": 5}, form="weak") == "rod_heat  |  1-D + time  |  weak form  |  5 steps"
     assert "form" not in _headline(problem, {"steps": 5})
     assert "form" not in figures["heat"]._suptitle.get_text()
+
+
+def _posterior_folder(folder):
+    """An inference folder as 'pdedsl infer --model' writes it, with made-up numbers (no model is needed to draw)."""
+    import json
+
+    folder.mkdir()
+    (folder / "spec.pde").write_text("problem p\ndomain D = box(x: [0, 1], y: [0, 1])\nfield u\ninput a ~ "
+                                     "gaussian_field(length: 0.2)\nequation in D:\n    -div(a * grad(u)) = 1\n"
+                                     "boundary on boundary(D):\n    u = 0\n")
+    report = {"model": "m", "problem": "darcy_two_phase_inverse", "inferred": ["a"], "axes": ["x", "y"],
+              "fields": ["u"], "observations": {"u": {"points": 5}},
+              "truth": {"a": {"rel_l2": 0.38, "coverage_95": 1.0}, "u": {"rel_l2": 0.139, "coverage_95": 0.81}}}
+    (folder / "inference.json").write_text(json.dumps(report))
+    (folder / "posterior.npz").write_bytes(b"")
+    x = y = np.linspace(0, 1, 17)
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    arrays = {"x": x, "y": y}
+    for name, values in (("a", 5 + 5 * (X > 0.5)), ("u", X * (1 - X) * Y * (1 - Y))):
+        arrays.update({name: values * 1.1, f"{name}_std": 0.1 * values + 1e-3, f"true_{name}": values,
+                       f"{name}_low": values * 0.9, f"{name}_high": values * 1.3})
+    arrays.update(obs_u=np.linspace(0, 0.06, 5), obs_u_x=np.linspace(0.1, 0.9, 5), obs_u_y=np.full(5, 0.5))
+    np.savez(folder / "fields.npz", **arrays)
+    return folder
+
+
+def test_a_posterior_plot_keeps_its_titles_over_their_panels(tmp_path):
+    """'rel. L2 3.80e-01, 95% band covers 100%' was wider than its panel and ran into the colour bar."""
+    from pdedsl.training.posterior_views import posterior_figure
+
+    figure = posterior_figure(_posterior_folder(tmp_path / "post"))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    assert len(panels) == 8  # truth, mean, std, error of a and of u
+    for ax in panels:
+        title, box = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert box.x0 - 2 <= title.x0 and title.x1 <= box.x1 + 2, ax.get_title()
+    error = next(ax for ax in panels if ax.get_title().startswith("a: error"))
+    assert "3.80e-01" in error.get_title() and "100%" in error.get_title()
+    assert not collisions(figure)
+    mean = next(ax for ax in panels if ax.get_title().startswith("u: posterior mean"))
+    assert mean.get_title() == "u: posterior mean\n5 observations as dots" and len(mean.collections[-1].get_offsets()) == 5
