@@ -50,6 +50,10 @@ LOSS_WIDTH = 5.0  # inches
 DPI = 110
 
 
+#: The loss terms' colours: matplotlib's cycle without its grey (C7), the total's colour (Stokes' eighth term
+#: read as the total).
+TERM_COLOURS = tuple(f"C{k}" for k in range(10) if k != 7)
+
 #: The formats ``plot -o`` writes, chosen by the file's extension.
 PICTURE_FORMATS = ("png", "pdf", "svg")
 
@@ -537,7 +541,7 @@ def _draw_losses(ax, records: list[dict], final: Optional[dict] = None) -> None:
         # the total as a wide grey band under the terms: a single term (or a dominant one) equals it, and drawn
         # on top it would hide that term's line
         style = dict(color="0.55", lw=4.0, alpha=0.5, zorder=1) if name == "total" else \
-            dict(color=f"C{(i - 1) % 10}", lw=1.1, zorder=2)
+            dict(color=TERM_COLOURS[(i - 1) % len(TERM_COLOURS)], lw=1.1, zorder=2)
         ax.plot(steps, curve if signed else np.where(curve > 0, curve, np.nan), label=name, **style, **marker)
     if signed:  # logarithmic away from zero, linear within the smallest magnitude's reach of it
         magnitudes = np.abs(values[values != 0])

@@ -273,3 +273,18 @@ def test_a_posterior_plot_keeps_its_titles_over_their_panels(tmp_path):
     assert not collisions(figure)
     mean = next(ax for ax in panels if ax.get_title().startswith("u: posterior mean"))
     assert mean.get_title() == "u: posterior mean\n5 observations as dots" and len(mean.collections[-1].get_offsets()) == 5
+
+
+def test_no_loss_term_is_drawn_in_the_total_s_grey():
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    from pdedsl.training.plot import _draw_losses
+
+    names = [f"term_{k}" for k in range(12)]
+    ax = Figure().add_subplot()
+    _draw_losses(ax, [{"step": s, "loss": 12.0 / s, "terms": {n: 1.0 / s for n in names}} for s in (1, 2)])
+    colours = {line.get_label(): to_rgb(line.get_color()) for line in ax.get_lines()}
+    grey = to_rgb("C7")
+    assert all(colours[n] != grey and max(colours[n]) - min(colours[n]) > 0.1 for n in names)
+    assert len({colours[n] for n in names[:9]}) == 9
