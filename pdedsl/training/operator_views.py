@@ -210,6 +210,10 @@ def _panel(figure, ax, axes: dict, values, title: str, limits, diverging: bool, 
         ax.plot(nodes[0], values, lw=1.4)
         if limits is not None:
             ax.set_ylim(limits[0] - 0.05 * abs(limits[1] - limits[0]), limits[1] + 0.05 * abs(limits[1] - limits[0]))
+        ax.set_xlim(nodes[0][0], nodes[0][-1])
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelsize=7, length=2.5, pad=2)  # as the images' beside it (matplotlib's 10 dwarfed them)
+        ax.locator_params(nbins=4)
         return
     if diverging:
         bound = float(np.nanmax(np.abs(values))) or 1.0

@@ -288,3 +288,10 @@ def test_no_loss_term_is_drawn_in_the_total_s_grey():
     grey = to_rgb("C7")
     assert all(colours[n] != grey and max(colours[n]) - min(colours[n]) > 0.1 for n in names)
     assert len({colours[n] for n in names[:9]}) == 9
+
+
+def test_a_curve_panel_of_an_operator_run_reads_like_the_images_beside_it():
+    figure, ax, nodes = _operator_panel_figure(np.sin(np.linspace(0, 3, 33)))
+    assert max(t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()) <= 8
+    assert ax.get_xlim() == pytest.approx((0, 1)) and ax.xaxis.get_gridlines()[0].get_visible()
+    assert not collisions(figure)
