@@ -328,7 +328,7 @@ def test_train_plots_a_fields_spread_in_space_and_time_as_a_row_of_its_own(tmp_p
     plotting.plot(tmp_path / "run")
     titles = [axes.get_title() for axes in drawn[0].axes]
     assert "u: posterior mean" in titles and "u: posterior std" in titles  # its own title: no error beside it
-    assert any(title.startswith("u: |error|\nrel. L2") for title in titles)
+    assert any(title.startswith("u: error (posterior mean - exact)\nrel. L2") for title in titles)  # signed
     assert " +- " in drawn[0].get_suptitle()
 
 
