@@ -758,7 +758,7 @@ def _draw_snapshots(ax, row: Row, view: View) -> None:
     import matplotlib
 
     snapshots = row.snapshots
-    colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.85, len(snapshots.times)))
+    colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.78, len(snapshots.times)))  # (past 0.8: too pale on white)
     truth_label = row.label.split(" ")[0] if row.label else "truth"
     for k, (time, colour) in enumerate(zip(snapshots.times, colours)):
         prediction = snapshots.prediction[k]
