@@ -269,3 +269,57 @@ def _bernoulli(z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         value = z / np.expm1(np.where(small, 1.0, z))
     return np.where(small, 1.0 - z / 2, np.where(np.isfinite(value), value, 0.0))
+
+
+def solve_nonlinear(
+    axes: Sequence[np.ndarray],
+    a: Value,
+    reaction: Callable[[np.ndarray], np.ndarray],
+    slope: Callable[[np.ndarray], np.ndarray],
+    sides: Mapping[tuple[int, str], Side] | None = None,
+    velocity: Sequence[Value] | None = None,
+    tolerance: float = 1e-10,
+    iterations: int = 200,
+) -> np.ndarray:
+    """Solve -div(a grad u) + v . grad u + reaction(u) = 0 by Newton's method with pseudo-transient continuation.
+
+    ``reaction(u)`` and ``slope(u)`` (its derivative in u) take and return node arrays of the grid's shape
+    (the source is part of the reaction: ``reaction(0)`` is ``-f``). The first iterate is the harmonic
+    extension of the boundary data (the problem without reaction). Plain Newton from there can wander off where
+    the Jacobian ``M + diag(slope)`` is indefinite (Allen-Cahn's u - u^3 near 0), so each step solves
+    ``(M + diag(slope) + I/dt) du = -F`` instead, a backward Euler step of ``u_t = -F(u)``, with ``dt`` growing
+    as the residual falls (by the ratio of successive residual norms) and halved when a step would raise it:
+    the iteration follows the flow to a stable steady state and ends as Newton's method. Raises ValueError if
+    it does not settle: a problem with no solution may do that.
+    """
+    grid = Discretisation(axes, a, 0.0, sides, steady=False, velocity=velocity)
+    forcing, values = grid.boundary_terms(grid.side_values())
+    free = ~grid.fixed
+    operator = grid.matrix[free][:, free].tocsc()
+    known = forcing[free] - grid.matrix[free][:, ~free] @ values[~free]
+
+    def at(u_free, function):
+        values[free] = u_free
+        return np.asarray(function(values.reshape(grid.shape)), dtype=float).reshape(-1)[free]
+
+    def residual(u_free):
+        return operator @ u_free + at(u_free, reaction) - known
+
+    u = spla.spsolve(operator, known) if np.any(grid.fixed) or velocity is not None else np.zeros(free.sum())
+    u = np.where(np.isfinite(u), u, 0.0)
+    r, dt = residual(u), 0.1
+    for _ in range(iterations):
+        norm = np.linalg.norm(r)
+        step = spla.spsolve((operator + sp.diags(at(u, slope) + 1.0 / dt)).tocsc(), -r)
+        trial = u + step
+        r_trial = residual(trial) if np.all(np.isfinite(step)) else np.full_like(r, np.inf)
+        if not np.linalg.norm(r_trial) < norm * 1.5 and dt > 1e-8:  # too long a step: a shorter one
+            dt /= 4
+            continue
+        settled = np.max(np.abs(step)) <= tolerance * (1 + np.max(np.abs(trial))) and dt > 1e6
+        u, r = trial, r_trial
+        dt = min(1e12, dt * max(1.0, min(10.0, norm / max(np.linalg.norm(r), 1e-300))))
+        if settled or np.linalg.norm(r) == 0:
+            values[free] = u
+            return values.reshape(grid.shape)
+    raise ValueError(f"Newton's method did not settle in {iterations} steps (the problem may have no solution)")

@@ -20,7 +20,7 @@ evaluator walks the SymPy tree). Anything else is refused with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Optional
 
 import numpy as np
 import sympy
@@ -32,7 +32,7 @@ from ..ir import nodes
 from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
-from .elliptic import Side, side_slice, solve_elliptic
+from .elliptic import Side, side_slice, solve_elliptic, solve_nonlinear
 
 
 class ReferenceError(PdeError):
@@ -60,6 +60,11 @@ class EllipticSpec:
     # (axis, "low"/"high") -> ("dirichlet"/"neumann", value) or ("robin", (value, coefficient))
     sides: Mapping[tuple[int, str], tuple[str, sympy.Expr | tuple[sympy.Expr, sympy.Expr]]]
     velocity: tuple[sympy.Expr, ...] = ()  # v of a transport term v . grad(u), one per axis (zeros: none)
+    reaction: Optional[sympy.Expr] = None  # C u + G written out, of FIELD_VALUE, where it is nonlinear in u
+
+
+#: The field's value in a nonlinear reaction term (a name no spec symbol can take: it has a dot).
+FIELD_VALUE = sympy.Symbol("u.value", real=True)
 
 
 def elliptic_spec(problem: Problem) -> EllipticSpec:
@@ -90,13 +95,17 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     u = sympy.Function(field)(*space)
     A = isotropic_coefficient(form, u, space, field, equation.span)
     velocity, rest = transport_of(problem, form.volume, u, space, equation.span)
-    marker = sympy.Dummy("u")
-    volume = rest.xreplace({u: marker})
-    C = sympy.diff(volume, marker)
-    G = volume.subs(marker, 0)
-    if C.has(marker) or holds(C, u) or holds(G, u):
-        raise ReferenceError("the equation is not linear in the field", equation.span)
-    return EllipticSpec(field, domain.shape, A, sympy.simplify(C), G, sides_of(problem, domain, field, u), velocity)
+    volume = rest.xreplace({u: FIELD_VALUE})
+    C = sympy.diff(volume, FIELD_VALUE)
+    G = volume.subs(FIELD_VALUE, 0)
+    if holds(C, u) or holds(G, u):
+        raise ReferenceError("the equation reads the field in a way the reference solver does not take",
+                             equation.span)
+    reaction = None
+    if C.has(FIELD_VALUE):  # a nonlinear reaction (Bratu's exp(u), Allen-Cahn's u - u^3): Newton's method
+        reaction, C = volume, C.subs(FIELD_VALUE, 0)
+    return EllipticSpec(field, domain.shape, A, sympy.simplify(C), G, sides_of(problem, domain, field, u), velocity,
+                        reaction)
 
 
 def transport_of(problem: Problem, volume, u, space, span) -> tuple[tuple[sympy.Expr, ...], sympy.Expr]:
@@ -226,9 +235,9 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
             arrays[item.name] = module({a: torch.as_tensor(m.ravel()) for a, m in mesh.items()}) \
                 .detach().numpy().reshape(mesh[spec.box.axes[0]].shape)
 
-    def on_grid(expr) -> np.ndarray:
+    def on_grid(expr, extra=None) -> np.ndarray:
         plain = expr.xreplace({f: sympy.Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)})
-        values = {name: torch.as_tensor(a) for name, a in arrays.items()}
+        values = {name: torch.as_tensor(a) for name, a in {**arrays, **(extra or {})}.items()}
         missing = {s.name for s in plain.free_symbols} - set(values) - set(known)
         if missing:
             raise ReferenceError(f"no value for {', '.join(sorted(missing))} (a random input or param needs an "
@@ -249,6 +258,8 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
         sides[key] = Side(kind, side_value(value, key), side_value(coefficient, key))
     A, C, f = on_grid(spec.A), on_grid(spec.C), -on_grid(spec.G)
     velocity = [on_grid(v) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
+    if spec.reaction is not None:
+        return _solve_nonlinear(spec, grids, A, velocity, sides, on_grid)
     factor = _refinement(grids, A, velocity)
     if factor > 1:  # a flow the grid does not resolve: solve on a finer one, inputs read linearly in between
         fine = {a: np.linspace(g[0], g[-1], (len(g) - 1) * factor + 1) for a, g in zip(spec.box.axes, grids)}
@@ -290,3 +301,21 @@ def _refined(grids, values: np.ndarray, fine) -> np.ndarray:
         return values
     mesh = np.meshgrid(*fine, indexing="ij")
     return RegularGridInterpolator(tuple(grids), values)(np.stack(mesh, axis=-1))
+
+
+def _solve_nonlinear(spec: EllipticSpec, grids, A, velocity, sides, on_grid) -> np.ndarray:
+    """A steady problem with a nonlinear reaction, by Newton's method (``elliptic.solve_nonlinear``)."""
+    sign = -1.0 if np.all(np.asarray(A) < 0) else 1.0  # written as laplace(u) + ... = 0: times -1
+    slope = sympy.diff(spec.reaction, FIELD_VALUE)
+
+    def reaction(u):
+        return sign * on_grid(spec.reaction, {FIELD_VALUE.name: u})
+
+    def derivative(u):
+        return sign * np.broadcast_to(on_grid(slope, {FIELD_VALUE.name: u}), u.shape)
+
+    try:
+        return solve_nonlinear(grids, sign * A, reaction, derivative, sides,
+                               velocity=velocity and [sign * v for v in velocity])
+    except ValueError as error:
+        raise ReferenceError(f"the finite-difference solve failed: {error}") from None
