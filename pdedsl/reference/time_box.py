@@ -1,4 +1,4 @@
-"""Reference solutions of linear time-dependent specs on boxes in 1-3 D, by the method of lines.
+"""Reference solutions of time-dependent specs on boxes in 1-3 D, by the method of lines.
 
 A spec fits when its one equation, on one box, has the weak form
 
@@ -8,7 +8,9 @@ A spec fits when its one equation, on one box, has the weak form
 
 that is ``c u_t - div(A grad u) + v . grad(u) + C u + G = 0`` (heat in 2-D
 and 3-D, with sources, absorption, a conductivity that varies in space, and
-transport by a velocity of coordinates and params), every side of
+transport by a velocity of coordinates and params; a volume term nonlinear in
+u, Allen-Cahn's or Fisher's, enters the right-hand side and its slope the
+Jacobian), every side of
 the box carries one condition ``u = g``, ``dn(u) = h`` or ``dn(u) + b u = h``
 (``g``, ``h`` may vary with t; ``b`` may not), and the initial condition is
 ``u = u0(x)`` on the whole box. Space is discretised by the steady solver's
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 import numpy as np
+import scipy.sparse as sp
 import sympy
 import torch
 from scipy.integrate import solve_ivp
@@ -35,7 +38,8 @@ from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
-from .from_spec import ReferenceError, extra_statement, holds, isotropic_coefficient, sides_of, transport_of
+from .from_spec import (FIELD_VALUE, ReferenceError, extra_statement, holds, isotropic_coefficient, sides_of,
+                        transport_of)
 from .time_spec import _initial, _member_value, _per_member
 
 
@@ -55,6 +59,7 @@ class TimeBoxSpec:
     sides: Mapping
     initial: sympy.Expr
     velocity: tuple = ()  # v of a transport term v . grad(u), one per axis (zeros: none)
+    reaction: Optional[sympy.Expr] = None  # C u + G written out, of FIELD_VALUE (and x, t), where nonlinear in u
 
 
 def time_box_spec(problem: Problem) -> TimeBoxSpec:
@@ -94,12 +99,14 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
     if any(v.has(time) for v in velocity):
         raise ReferenceError("the time-dependent box solver takes a transport velocity constant in time",
                              equation.span)
-    marker = sympy.Dummy("u")
-    volume = rest.xreplace({u: marker})
-    C, G = sympy.diff(volume, marker), volume.subs(marker, 0)
-    if C.has(marker) or holds(C, u) or holds(G, u):
-        raise ReferenceError("the equation is not linear in the field (the time-dependent box solver takes linear "
-                             "equations)", equation.span)
+    volume = rest.xreplace({u: FIELD_VALUE})
+    C, G = sympy.diff(volume, FIELD_VALUE), volume.subs(FIELD_VALUE, 0)
+    if holds(C, u) or holds(G, u):
+        raise ReferenceError("the equation reads the field in a way the reference solver does not take",
+                             equation.span)
+    reaction = None
+    if C.has(FIELD_VALUE):  # a nonlinear reaction (Allen-Cahn, Fisher-KPP): in the right-hand side and Jacobian
+        reaction, C, G = volume, sympy.Integer(0), sympy.Integer(0)
     if C.has(time):
         raise ReferenceError("the time-dependent box solver takes a coefficient of u constant in time", equation.span)
     sides = sides_of(problem, domain, field, u)
@@ -110,7 +117,8 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
     constants = {s.symbol: s.value for s in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
     return TimeBoxSpec(field, domain.shape, problem.time.name, float(problem.time.start), float(problem.time.end),
-                       A, sympy.simplify(C), G, c, sides, _initial(problem, domain, u, constants), velocity)
+                       A, sympy.simplify(C), G, c, sides, _initial(problem, domain, u, constants), velocity,
+                       reaction)
 
 
 def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.ndarray], t_out: np.ndarray,
@@ -179,15 +187,32 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
         source_cache["f"] = f
         return f
 
+    def reaction(t: float, v: np.ndarray, expr) -> np.ndarray:
+        """``sign * expr`` (the reaction or its slope) at the free nodes, the field ``v`` there."""
+        whole = boundary(t)[1]
+        whole[free] = v
+        where = {**mesh, FIELD_VALUE.name: whole.reshape(grid.shape)}
+        return sign * np.broadcast_to(at(expr, where, t), grid.shape).ravel()[free]
+
     def rhs(t: float, v: np.ndarray) -> np.ndarray:
         forcing, fixed_values = boundary(t)
-        return ((source(t) + forcing)[free] - M_fd @ fixed_values[grid.fixed] - M_ff @ v) / (c * sign)
+        change = (source(t) + forcing)[free] - M_fd @ fixed_values[grid.fixed] - M_ff @ v
+        if spec.reaction is not None:
+            change -= reaction(t, v, spec.reaction)
+        return change / (c * sign)
+
+    jacobian = -M_ff / (c * sign)
+    if spec.reaction is not None:
+        slope = sympy.diff(spec.reaction, FIELD_VALUE)
+
+        def jacobian(t: float, v: np.ndarray):
+            return -(M_ff + sp.diags(reaction(t, v, slope))) / (c * sign)
 
     u0 = at(spec.initial, mesh, spec.start).ravel()
     t_out = np.asarray(t_out, dtype=np.float64)
     if t_out[-1] > t_out[0]:
         result = solve_ivp(rhs, (t_out[0], t_out[-1]), u0[free], method="BDF", t_eval=t_out,
-                           jac=-M_ff / (c * sign), rtol=1e-7, atol=1e-10)
+                           jac=jacobian, rtol=1e-7, atol=1e-10)
         if not result.success:
             raise ReferenceError(f"the method-of-lines solve failed: {result.message}")
         interior = result.y
