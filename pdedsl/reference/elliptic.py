@@ -118,7 +118,9 @@ def solve_elliptic(
 
     axes:  1-D uniform node arrays, one per axis (boundary nodes included).
     a, f, c: scalars, arrays of the grid's shape, or callables of the
-           meshgrid coordinate arrays (``indexing="ij"``). ``a`` must be > 0.
+           meshgrid coordinate arrays (``indexing="ij"``). ``a`` must be > 0;
+           a list of such values, one per axis, is a diagonal (anisotropic)
+           coefficient: -sum_k d_k(a_k d_k u).
     sides: ``{(axis, "low"|"high"): Side(...)}``; missing sides are
            homogeneous Dirichlet (u = 0).
     velocity: the transport velocity v, one value per axis (as ``a``); None: 0.
@@ -159,8 +161,11 @@ class Discretisation:
         ndim = len(self.axes)
         self.shape = tuple(ax.size for ax in self.axes)
         self.coords = np.meshgrid(*self.axes, indexing="ij")
-        self.a = _field("a", a, self.coords)
-        if np.any(self.a <= 0):
+        per_axis = a if isinstance(a, (list, tuple)) else [a] * ndim  # (a list: one coefficient per axis)
+        if len(per_axis) != ndim:
+            raise ValueError(f"a needs one value per axis ({ndim}) when given as a list, got {len(per_axis)}")
+        self.a = [_field("a", value, self.coords) for value in per_axis]
+        if any(np.any(value <= 0) for value in self.a):
             raise ValueError("the coefficient a must be positive at every node")
         c_n = np.array(_field("c", c, self.coords))  # (a copy: Robin sides and transport add to it)
         self.velocity = None
@@ -188,7 +193,7 @@ class Discretisation:
                 if side.kind == "robin":  # the flux a*(g - b*u) into the half cell: b*u's part on the diagonal
                     b = _field(f"Robin coefficient of side ({k}, {end!r})", side.coefficient,
                                self.side_coords(k, end))
-                    c_n[sl] += self.a[sl] * b / (0.5 * self.spacings[k])
+                    c_n[sl] += self.a[k][sl] * b / (0.5 * self.spacings[k])
                 if self.velocity is not None:  # what the flow carries out through the side's face
                     outward = self.velocity[k][sl] if end == "high" else -self.velocity[k][sl]
                     c_n[sl] += outward / (0.5 * self.spacings[k])
@@ -220,20 +225,20 @@ class Discretisation:
                 u[sl] = np.where(taken[sl], u[sl], values[(k, end)])
                 taken[sl] = True
             else:
-                forcing[sl] += self.a[sl] * values[(k, end)] / (0.5 * self.spacings[k])
+                forcing[sl] += self.a[k][sl] * values[(k, end)] / (0.5 * self.spacings[k])
         return forcing.ravel(), u.ravel()
 
     def _operator(self, c_n: np.ndarray) -> sp.csr_matrix:
         """Face couplings along each axis (harmonic means of ``a``, per control-volume width) plus ``c``."""
-        ndim, shape, a_n = len(self.axes), self.shape, self.a
-        index = np.arange(a_n.size).reshape(shape)
+        ndim, shape = len(self.axes), self.shape
+        index = np.arange(int(np.prod(shape))).reshape(shape)
         rows, cols, vals = [], [], []
         for k, h in enumerate(self.spacings):
             lo = [slice(None)] * ndim
             hi = [slice(None)] * ndim
             lo[k], hi[k] = slice(0, -1), slice(1, None)
             lo, hi = tuple(lo), tuple(hi)
-            a_lo, a_hi = a_n[lo], a_n[hi]
+            a_lo, a_hi = self.a[k][lo], self.a[k][hi]
             face = 2.0 * a_lo * a_hi / (a_lo + a_hi)
             if self.velocity is None:
                 upwind = downwind = np.ones_like(face)
@@ -258,7 +263,7 @@ class Discretisation:
         rows.append(index.ravel())
         cols.append(index.ravel())
         vals.append(c_n.ravel())
-        n = a_n.size
+        n = index.size
         return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
 

@@ -50,11 +50,12 @@ class ReferenceError(PdeError):
 
 @dataclass(frozen=True)
 class EllipticSpec:
-    """``-div(A grad u) + C u = -G`` on ``box`` with one condition per side."""
+    """``-div(A grad u) + v . grad(u) + C u = -G`` on ``box`` (``A`` one coefficient per axis) with one condition
+    per side."""
 
     field: str
     box: Box
-    A: sympy.Expr
+    A: tuple[sympy.Expr, ...]
     C: sympy.Expr
     G: sympy.Expr
     # (axis, "low"/"high") -> ("dirichlet"/"neumann", value) or ("robin", (value, coefficient))
@@ -93,7 +94,7 @@ def elliptic_spec(problem: Problem) -> EllipticSpec:
     field = problem.fields[0].name
     space = list(problem.space_symbols)
     u = sympy.Function(field)(*space)
-    A = isotropic_coefficient(form, u, space, field, equation.span)
+    A = diffusion_coefficients(form, u, space, field, equation.span)
     velocity, rest = transport_of(problem, form.volume, u, space, equation.span)
     volume = rest.xreplace({u: FIELD_VALUE})
     C = sympy.diff(volume, FIELD_VALUE)
@@ -132,18 +133,25 @@ def transport_of(problem: Problem, volume, u, space, span) -> tuple[tuple[sympy.
     return velocity, rest
 
 
-def isotropic_coefficient(form, u, space, field: str, span) -> sympy.Expr:
-    """The one coefficient ``A`` of a weak form whose flux along every axis is ``A * d(u, axis)``, or a
-    ReferenceError at ``span`` saying which axis breaks that."""
+def diffusion_coefficients(form, u, space, field: str, span) -> tuple[sympy.Expr, ...]:
+    """The coefficients ``A_k`` of a weak form whose flux along every axis is ``A_k * d(u, axis_k)`` (one per
+    axis: a diagonal, possibly anisotropic, diffusion), or a ReferenceError at ``span`` saying which axis breaks
+    that (a cross term such as ``d(u, x, y)``, a coefficient that reads the field)."""
     coefficients = []
     for (axis, flux), x in zip(form.flux, space):
         ratio = sympy.simplify(flux / sympy.Derivative(u, x)) if flux != 0 else sympy.Integer(0)
         if holds(ratio, u):
             raise ReferenceError(f"the flux along {axis} is not a coefficient times d({field}, {axis}): {flux}", span)
         coefficients.append(ratio)
-    if any(sympy.simplify(c - coefficients[0]) != 0 for c in coefficients[1:]):
-        raise ReferenceError("the reference solver needs one scalar coefficient for every axis (isotropic)", span)
-    return coefficients[0]
+    return tuple(coefficients)
+
+
+def evaluated_diffusion(coefficients, evaluate_one) -> tuple[list[np.ndarray], float]:
+    """``(A, sign)``: each axis's coefficient on the grid, times ``sign`` = -1 where every one of them is
+    negative everywhere (an equation written as ``laplace(u) + ... = 0``: the same equation times -1)."""
+    values = [np.asarray(evaluate_one(a), dtype=np.float64) for a in coefficients]
+    sign = -1.0 if all(np.all(v < 0) for v in values) else 1.0
+    return [sign * v for v in values], sign
 
 
 def extra_statement(problem: Problem):
@@ -256,10 +264,11 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
     for key, (kind, value) in spec.sides.items():
         value, coefficient = value if kind == "robin" else (value, sympy.Integer(0))
         sides[key] = Side(kind, side_value(value, key), side_value(coefficient, key))
-    A, C, f = on_grid(spec.A), on_grid(spec.C), -on_grid(spec.G)
-    velocity = [on_grid(v) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
+    A, sign = evaluated_diffusion(spec.A, on_grid)
+    C, f = sign * on_grid(spec.C), -sign * on_grid(spec.G)
+    velocity = [sign * on_grid(v) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
     if spec.reaction is not None:
-        return _solve_nonlinear(spec, grids, A, velocity, sides, on_grid)
+        return _solve_nonlinear(spec, grids, A, sign, velocity, sides, on_grid)
     factor = _refinement(grids, A, velocity)
     if factor > 1:  # a flow the grid does not resolve: solve on a finer one, inputs read linearly in between
         fine = {a: np.linspace(g[0], g[-1], (len(g) - 1) * factor + 1) for a, g in zip(spec.box.axes, grids)}
@@ -267,9 +276,6 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
                  for name, values in inputs.items()}
         solution = solve_spec(problem, spec, fine, finer, params)
         return solution[tuple(slice(None, None, factor) for _ in grids)]
-    if np.all(np.asarray(A) < 0):  # written as div(grad(u)) = 0: the same equation times -1
-        A, C, f = -A, -C, -f
-        velocity = velocity and [-v for v in velocity]
     try:
         return solve_elliptic(grids, A, f, C, sides, velocity=velocity)
     except ValueError as error:
@@ -288,7 +294,7 @@ def _refinement(grids, A, velocity) -> int:
     if velocity is None:
         return 1
     spacing = [(g[-1] - g[0]) / (len(g) - 1) for g in grids]
-    diffusion = np.min(np.abs(A))
+    diffusion = min(float(np.min(np.abs(a))) for a in A)
     peclet = max(float(np.max(np.abs(v))) * h for v, h in zip(velocity, spacing)) / max(diffusion, 1e-300)
     return int(min(MAX_REFINEMENT, max(1, np.ceil(peclet / CELL_PECLET))))
 
@@ -303,9 +309,9 @@ def _refined(grids, values: np.ndarray, fine) -> np.ndarray:
     return RegularGridInterpolator(tuple(grids), values)(np.stack(mesh, axis=-1))
 
 
-def _solve_nonlinear(spec: EllipticSpec, grids, A, velocity, sides, on_grid) -> np.ndarray:
-    """A steady problem with a nonlinear reaction, by Newton's method (``elliptic.solve_nonlinear``)."""
-    sign = -1.0 if np.all(np.asarray(A) < 0) else 1.0  # written as laplace(u) + ... = 0: times -1
+def _solve_nonlinear(spec: EllipticSpec, grids, A, sign: float, velocity, sides, on_grid) -> np.ndarray:
+    """A steady problem with a nonlinear reaction, by Newton's method (``elliptic.solve_nonlinear``); ``A`` and
+    ``velocity`` already times ``sign``."""
     slope = sympy.diff(spec.reaction, FIELD_VALUE)
 
     def reaction(u):
@@ -315,7 +321,6 @@ def _solve_nonlinear(spec: EllipticSpec, grids, A, velocity, sides, on_grid) -> 
         return sign * np.broadcast_to(on_grid(slope, {FIELD_VALUE.name: u}), u.shape)
 
     try:
-        return solve_nonlinear(grids, sign * A, reaction, derivative, sides,
-                               velocity=velocity and [sign * v for v in velocity])
+        return solve_nonlinear(grids, A, reaction, derivative, sides, velocity=velocity)
     except ValueError as error:
         raise ReferenceError(f"the finite-difference solve failed: {error}") from None

@@ -2,7 +2,7 @@
 
 A spec fits when its one equation, on one box, has the weak form
 
-    flux = A grad(u)   (one A for every axis, free of u and t),
+    flux_k = A_k d(u, x_k)   (one A_k per axis, free of u and t),
     volume = c dt(u) + v . grad(u) + C u + G   (c a number or of random params; v, C free of u and t;
                                                  G any of x, t, inputs),
 
@@ -38,7 +38,7 @@ from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
-from .from_spec import (FIELD_VALUE, ReferenceError, extra_statement, holds, isotropic_coefficient, sides_of,
+from .from_spec import (FIELD_VALUE, ReferenceError, extra_statement, holds, diffusion_coefficients, evaluated_diffusion, sides_of,
                         transport_of)
 from .time_spec import _initial, _member_value, _per_member
 
@@ -52,7 +52,7 @@ class TimeBoxSpec:
     time: str
     start: float
     end: float
-    A: sympy.Expr
+    A: tuple  # one coefficient per axis
     C: sympy.Expr
     G: sympy.Expr
     c: float | sympy.Expr
@@ -85,8 +85,8 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
                              "higher, or mixed in space and time)", equation.span)
     field, time = problem.fields[0].name, problem.time.symbol
     u = sympy.Function(field)(*problem.space_symbols, time)
-    A = isotropic_coefficient(form, u, problem.space_symbols, field, equation.span)
-    if A.has(time):
+    A = diffusion_coefficients(form, u, problem.space_symbols, field, equation.span)
+    if any(a.has(time) for a in A):
         raise ReferenceError("the time-dependent box solver takes a diffusion coefficient constant in time",
                              equation.span)
     rate = sympy.Derivative(u, time)
@@ -153,10 +153,9 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
 
     members = {sympy.Symbol(k, real=True): float(v) for k, v in params.items()}
     c = _member_value(spec.c, members, "the coefficient of dt(u)")
-    A, C = at(spec.A, mesh, spec.start), at(spec.C, mesh, spec.start)
-    velocity = [at(v, mesh, spec.start) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
-    sign = -1.0 if np.all(A < 0) else 1.0  # written as dt(u) = div(grad(u)): the same equation times -1
-    A, C, velocity = sign * A, sign * C, velocity and [sign * v for v in velocity]
+    A, sign = evaluated_diffusion(spec.A, lambda a: at(a, mesh, spec.start))  # (-1: written dt(u) = laplace(u))
+    C = sign * at(spec.C, mesh, spec.start)
+    velocity = [sign * at(v, mesh, spec.start) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
     if c * sign <= 0:
         raise ReferenceError(f"the coefficient {spec.c} of dt(u) is {c:g} against a diffusion of the other sign: "
                              "backward diffusion has no solution to march to")

@@ -333,8 +333,9 @@ def test_a_flow_the_data_grid_does_not_resolve_is_solved_on_a_finer_one():
     s = RegularGridInterpolator(tuple(instance.axes.values()), instance.inputs["s"])(mesh)
     fine = solve_spec(problem, spec, fine_axes, {"s": s}, instance.params)[::8, ::8]
     assert np.linalg.norm(u - fine) / np.linalg.norm(fine) < 1e-2
-    assert _refinement([instance.axes["x"], instance.axes["y"]], 0.01, [np.ones((29, 29)), 0.1 * np.ones((29, 29))]) == 4
-    assert _refinement([instance.axes["x"]], 1.0, None) == 1
+    grids = [instance.axes["x"], instance.axes["y"]]
+    assert _refinement(grids, [0.01, 0.01], [np.ones((29, 29)), 0.1 * np.ones((29, 29))]) == 4
+    assert _refinement([instance.axes["x"]], [1.0], None) == 1
 
 
 @pytest.mark.parametrize("name, coarse_points", [("bratu", 17), ("kink", 129)])
@@ -359,3 +360,22 @@ def test_a_nonlinear_family_gets_data_and_a_problem_without_a_steady_state_is_re
                           "    d(u, x, 2) + 10*exp(u) = 0\nboundary on boundary(R):\n    u = 0\n")
     with pytest.raises(ReferenceError, match="did not settle"):  # past Bratu's turning point (3.51): none
         solve_spec(blow_up, elliptic_spec(blow_up), {"x": np.linspace(0, 1, 33)}, {}, {})
+
+
+def test_a_diagonal_anisotropic_diffusion_is_solved_and_a_cross_term_still_refused():
+    """'-(2*d(u, x, 2) + 0.5*d(u, y, 2)) = f' was refused ('one scalar coefficient for every axis'): each axis now
+    keeps its own coefficient. u = sin(pi x) sin(pi y) exact; second order."""
+    problem = pdedsl.load("problem aniso\ndomain B = box(x: [0, 1], y: [0, 1])\nfield u\nequation in B:\n"
+                          "    -(2*d(u, x, 2) + 0.5*d(u, y, 2)) = 2.5*pi^2*sin(pi*x)*sin(pi*y)\n"
+                          "boundary on boundary(B):\n    u = 0\nexact u = sin(pi*x)*sin(pi*y)\n")
+
+    def error(points):
+        instance = draw_instance(problem, 0, points=points)
+        u = solve_spec(problem, elliptic_spec(problem), instance.axes, {}, {})
+        X, Y = np.meshgrid(instance.axes["x"], instance.axes["y"], indexing="ij")
+        return np.abs(u - np.sin(np.pi * X) * np.sin(np.pi * Y)).max()
+
+    coarse, fine = error(17), error(33)
+    assert fine < 2e-3 and 3.5 < coarse / fine < 4.5
+    with pytest.raises(ReferenceError, match="not a coefficient times d"):
+        elliptic_spec(pdedsl.load(SPECS / "anisotropic.pde"))
