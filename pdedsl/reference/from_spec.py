@@ -62,6 +62,7 @@ class EllipticSpec:
     sides: Mapping[tuple[int, str], tuple[str, sympy.Expr | tuple[sympy.Expr, sympy.Expr]]]
     velocity: tuple[sympy.Expr, ...] = ()  # v of a transport term v . grad(u), one per axis (zeros: none)
     reaction: Optional[sympy.Expr] = None  # C u + G written out, of FIELD_VALUE, where it is nonlinear in u
+    pieces: tuple = (sympy.true,)  # where each equation holds (A, v, C, G are Piecewise over them when several)
 
 
 #: The field's value in a nonlinear reaction term (a name no spec symbol can take: it has a dot).
@@ -69,44 +70,88 @@ FIELD_VALUE = sympy.Symbol("u.value", real=True)
 
 
 def elliptic_spec(problem: Problem) -> EllipticSpec:
-    """Recognise ``problem`` as a steady divergence-form problem, or raise ReferenceError saying why not."""
+    """Recognise ``problem`` as a steady divergence-form problem, or raise ReferenceError saying why not.
+
+    Several equations of the one field on interior regions of one box (a source on a disc, another material
+    in a strip) are one problem: at each node the first equation whose region holds it."""
     from ..passes.weak import derive_weak_forms
 
     if problem.time is not None:
         raise ReferenceError("the reference solver for specs handles steady problems only (this one has time)",
                              problem.time.span)
-    if len(problem.fields) != 1 or len(problem.equations) != 1:
+    if len(problem.fields) != 1 or not problem.equations:
         raise ReferenceError("the reference solver handles one field with one equation", extra_statement(problem))
     if problem.periodic:
         raise ReferenceError("the steady reference solver handles Dirichlet, Neumann and Robin sides, not periodic "
                              "conditions", problem.periodic[0].span)
-    equation = problem.equations[0]
-    target = equation.target
-    domain = problem.domain(target.name) if target is not None and target.kind == "domain" else None
-    if domain is None or not isinstance(domain.shape, Box):
-        raise ReferenceError("the reference solver needs the equation on a whole box or interval domain",
-                             equation.span)
-    (form,) = derive_weak_forms(problem)
-    if form.hessian:
-        raise ReferenceError("the reference solver takes second-order equations, not terms of third order or "
-                             "higher (" + ", ".join(t.removesuffix(" (twice)") for t in form.integrated
-                                                    if t.endswith(" (twice)")) + ")", equation.span)
+    domain, predicates = equation_pieces(problem)
+    forms = derive_weak_forms(problem)
+    if len(forms) != len(problem.equations):
+        raise ReferenceError("the reference solver handles one field with one equation", extra_statement(problem))
     field = problem.fields[0].name
     space = list(problem.space_symbols)
     u = sympy.Function(field)(*space)
-    A = diffusion_coefficients(form, u, space, field, equation.span)
-    velocity, rest = transport_of(problem, form.volume, u, space, equation.span)
-    volume = rest.xreplace({u: FIELD_VALUE})
+    parts = [_equation_parts(problem, form, equation, u, space) for form, equation in zip(forms, problem.equations)]
+    if predicates == [sympy.true]:  # one equation on the whole box
+        A, velocity, volume = parts[0]
+    else:
+        def piecewise(values):
+            return sympy.Piecewise(*zip(values, predicates))
+        A = tuple(piecewise([p[0][k] for p in parts]) for k in range(len(space)))
+        velocity = tuple(piecewise([p[1][k] for p in parts]) for k in range(len(space)))
+        volume = piecewise([p[2] for p in parts])
     C = sympy.diff(volume, FIELD_VALUE)
     G = volume.subs(FIELD_VALUE, 0)
-    if holds(C, u) or holds(G, u):
-        raise ReferenceError("the equation reads the field in a way the reference solver does not take",
-                             equation.span)
     reaction = None
     if C.has(FIELD_VALUE):  # a nonlinear reaction (Bratu's exp(u), Allen-Cahn's u - u^3): Newton's method
         reaction, C = volume, C.subs(FIELD_VALUE, 0)
     return EllipticSpec(field, domain.shape, A, sympy.simplify(C), G, sides_of(problem, domain, field, u), velocity,
-                        reaction)
+                        reaction, tuple(predicates))
+
+
+def equation_pieces(problem: Problem):
+    """``(domain, predicates)``: the one box the equations are posed on, and where each equation holds on it
+    (``true`` for the whole box, a region's conditions for an interior region), or why not."""
+    from ..runtime.sampling import SamplingError, resolve_target
+
+    domain, predicates = None, []
+    for equation in problem.equations:
+        if equation.target is None:
+            raise ReferenceError("the reference solver needs the equation on a whole box or interval domain",
+                                 equation.span)
+        try:
+            name, on_boundary, conditions = resolve_target(problem, equation.target)
+        except SamplingError as error:
+            raise ReferenceError(str(error), equation.span) from None
+        if on_boundary:
+            raise ReferenceError("the reference solver takes equations on a box and its interior regions, not on "
+                                 "its boundary", equation.span)
+        if domain is not None and name != domain.name:
+            raise ReferenceError(f"the reference solver takes equations on one box; this one is on '{name}', the "
+                                 f"first on '{domain.name}'", equation.span)
+        domain = problem.domain(name)
+        if not isinstance(domain.shape, Box):
+            raise ReferenceError("the reference solver needs the equation on a whole box or interval domain",
+                                 equation.span)
+        predicates.append(sympy.And(*conditions) if conditions else sympy.true)
+    return domain, predicates
+
+
+def _equation_parts(problem: Problem, form, equation, u, space):
+    """``(A, v, volume)`` of one equation's weak form: the diffusion per axis, the transport velocity, and the
+    rest of the volume term with the field's value as :data:`FIELD_VALUE`; or why the solver cannot take it."""
+    if form.hessian:
+        raise ReferenceError("the reference solver takes second-order equations, not terms of third order or "
+                             "higher (" + ", ".join(t.removesuffix(" (twice)") for t in form.integrated
+                                                    if t.endswith(" (twice)")) + ")", equation.span)
+    field = u.func.__name__
+    A = diffusion_coefficients(form, u, space, field, equation.span)
+    velocity, rest = transport_of(problem, form.volume, u, space, equation.span)
+    volume = rest.xreplace({u: FIELD_VALUE})
+    if holds(volume, u):
+        raise ReferenceError("the equation reads the field in a way the reference solver does not take",
+                             equation.span)
+    return A, velocity, volume
 
 
 def transport_of(problem: Problem, volume, u, space, span) -> tuple[tuple[sympy.Expr, ...], sympy.Expr]:
@@ -146,11 +191,27 @@ def diffusion_coefficients(form, u, space, field: str, span) -> tuple[sympy.Expr
     return tuple(coefficients)
 
 
-def evaluated_diffusion(coefficients, evaluate_one) -> tuple[list[np.ndarray], float]:
-    """``(A, sign)``: each axis's coefficient on the grid, times ``sign`` = -1 where every one of them is
-    negative everywhere (an equation written as ``laplace(u) + ... = 0``: the same equation times -1)."""
+def evaluated_diffusion(coefficients, evaluate_one, pieces=None) -> tuple[list[np.ndarray], np.ndarray | float]:
+    """``(A, sign)``: each axis's coefficient on the grid, times ``sign``: -1 on the nodes of an equation whose
+    coefficients are all negative on all of them (written as ``laplace(u) + ... = 0``: the same equation times
+    -1), else 1. ``pieces`` are the node masks of the equations (first match), one equation without them; a
+    node no equation holds at is a ReferenceError."""
     values = [np.asarray(evaluate_one(a), dtype=np.float64) for a in coefficients]
-    sign = -1.0 if all(np.all(v < 0) for v in values) else 1.0
+    shape = np.broadcast_shapes(*(v.shape for v in values))
+    values = [np.broadcast_to(v, shape) for v in values]
+    if any(np.isnan(v).any() for v in values):
+        missing = int(np.isnan(values[0]).sum()) if np.isnan(values[0]).any() else "some"
+        raise ReferenceError(f"no equation holds at {missing} of the grid's nodes: the regions of the equations "
+                             "must cover the box")
+    masks = [np.broadcast_to(np.asarray(m, dtype=bool), shape) for m in (pieces or [np.ones(shape, dtype=bool)])]
+    sign, taken = np.ones(shape), np.zeros(shape, dtype=bool)
+    for mask in masks:
+        nodes = mask & ~taken
+        if nodes.any() and all(np.all(v[nodes] < 0) for v in values):
+            sign[nodes] = -1.0
+        taken |= mask
+    if np.all(sign == sign.flat[0]):
+        sign = float(sign.flat[0])
     return [sign * v for v in values], sign
 
 
@@ -264,7 +325,7 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
     for key, (kind, value) in spec.sides.items():
         value, coefficient = value if kind == "robin" else (value, sympy.Integer(0))
         sides[key] = Side(kind, side_value(value, key), side_value(coefficient, key))
-    A, sign = evaluated_diffusion(spec.A, on_grid)
+    A, sign = evaluated_diffusion(spec.A, on_grid, [on_grid(p) for p in spec.pieces])
     C, f = sign * on_grid(spec.C), -sign * on_grid(spec.G)
     velocity = [sign * on_grid(v) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
     if spec.reaction is not None:

@@ -38,8 +38,8 @@ from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
-from .from_spec import (FIELD_VALUE, ReferenceError, extra_statement, holds, diffusion_coefficients, evaluated_diffusion, sides_of,
-                        transport_of)
+from .from_spec import (FIELD_VALUE, ReferenceError, diffusion_coefficients, evaluated_diffusion, extra_statement,
+                        holds, sides_of, transport_of)
 from .time_spec import _initial, _member_value, _per_member
 
 

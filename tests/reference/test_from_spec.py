@@ -379,3 +379,25 @@ def test_a_diagonal_anisotropic_diffusion_is_solved_and_a_cross_term_still_refus
     assert fine < 2e-3 and 3.5 < coarse / fine < 4.5
     with pytest.raises(ReferenceError, match="not a coefficient times d"):
         elliptic_spec(pdedsl.load(SPECS / "anisotropic.pde"))
+
+
+def test_equations_on_regions_that_cover_the_box_are_one_problem():
+    """'equation in inside: -laplace(u) = q' beside 'equation in outside: -laplace(u) = 0' (the interior_source
+    spec) was refused ('one field with one equation'). At each node the first equation whose region holds it:
+    in 1-D, -u'' = 1 on x < 0.5 and 0 beyond, u = 0 at the ends, is -x^2/2 + 3x/8, then (1 - x)/8; one piece
+    written the other way round (u'' = -1) is the same problem; a region left without an equation is named."""
+    rod = ("problem pieces\ndomain R = interval(x: [0, 1])\nregion left = R where x < 0.5\n"
+           "region right = R where x >= 0.5\nfield u\nequation in left:\n    {left}\nequation in right:\n"
+           "    -d(u, x, 2) = 0\nboundary on boundary(R):\n    u = 0\n")
+    x = np.linspace(0, 1, 129)
+    exact = np.where(x < 0.5, -x ** 2 / 2 + 3 * x / 8, (1 - x) / 8)
+    for left in ("-d(u, x, 2) = 1", "d(u, x, 2) = -1"):
+        problem = pdedsl.load(rod.format(left=left))
+        u = solve_spec(problem, elliptic_spec(problem), {"x": x}, {}, {})
+        assert np.abs(u - exact).max() < 1e-3, left
+    half = pdedsl.load(rod.format(left="-d(u, x, 2) = 1").replace("equation in right:\n    -d(u, x, 2) = 0\n", ""))
+    with pytest.raises(ReferenceError, match="no equation holds at 65 of the grid's nodes"):
+        solve_spec(half, elliptic_spec(half), {"x": x}, {}, {})
+    disc = pdedsl.load(SPECS / "interior_source.pde")
+    u = generate(disc, 1, 33)["u"][0]
+    assert np.unravel_index(np.argmax(u), u.shape) == (16, 16) and np.allclose(u, u.T) and u.min() >= 0
