@@ -293,7 +293,8 @@ def solve_nonlinear(
     extension of the boundary data (the problem without reaction). Plain Newton from there can wander off where
     the Jacobian ``M + diag(slope)`` is indefinite (Allen-Cahn's u - u^3 near 0), so each step solves
     ``(M + diag(slope) + I/dt) du = -F`` instead, a backward Euler step of ``u_t = -F(u)``, with ``dt`` growing
-    as the residual falls (by the ratio of successive residual norms) and halved when a step would raise it:
+    as the residual falls (by the ratio of successive residual norms, at least doubling: a residual at rounding
+    level stops falling) and quartered when a step would raise it half again:
     the iteration follows the flow to a stable steady state and ends as Newton's method. Raises ValueError if
     it does not settle: a problem with no solution may do that.
     """
@@ -313,17 +314,19 @@ def solve_nonlinear(
     u = spla.spsolve(operator, known) if np.any(grid.fixed) or velocity is not None else np.zeros(free.sum())
     u = np.where(np.isfinite(u), u, 0.0)
     r, dt = residual(u), 0.1
+    floor = 1e-9 * max(np.linalg.norm(r), 1e-300)  # a residual this small is rounding: no step can halve it
     for _ in range(iterations):
         norm = np.linalg.norm(r)
         step = spla.spsolve((operator + sp.diags(at(u, slope) + 1.0 / dt)).tocsc(), -r)
         trial = u + step
         r_trial = residual(trial) if np.all(np.isfinite(step)) else np.full_like(r, np.inf)
-        if not np.linalg.norm(r_trial) < norm * 1.5 and dt > 1e-8:  # too long a step: a shorter one
+        if not np.linalg.norm(r_trial) < max(norm * 1.5, floor) and dt > 1e-8:  # too long a step: a shorter one
             dt /= 4
             continue
-        settled = np.max(np.abs(step)) <= tolerance * (1 + np.max(np.abs(trial))) and dt > 1e6
+        small = np.max(np.abs(step)) <= tolerance * (1 + np.max(np.abs(trial)))
+        settled = small and (dt > 1e6 or np.linalg.norm(r_trial) <= floor)
         u, r = trial, r_trial
-        dt = min(1e12, dt * max(1.0, min(10.0, norm / max(np.linalg.norm(r), 1e-300))))
+        dt = min(1e12, dt * max(2.0, min(10.0, norm / max(np.linalg.norm(r), 1e-300))))
         if settled or np.linalg.norm(r) == 0:
             values[free] = u
             return values.reshape(grid.shape)
