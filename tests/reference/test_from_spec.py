@@ -346,7 +346,7 @@ def test_nonlinear_reactions_are_solved_by_newton_and_converge_at_second_order(n
     coarse, fine = _exact_error(name, coarse_points), _exact_error(name, 2 * coarse_points - 1)
     assert fine < 2e-2 and 3.5 < coarse / fine < 4.5
     if name == "bratu":  # on 5 and 9 nodes the residual reached rounding before the step grew long: it settles
-        assert _exact_error(name, 5) < 5e-3 and _exact_error(name, 9) < 1e-3
+        assert _exact_error(name, 5) < 1e-2 and _exact_error(name, 9) < 2e-3
 
 
 def test_a_nonlinear_family_gets_data_and_a_problem_without_a_steady_state_is_refused(tmp_path):
