@@ -13,7 +13,9 @@ u, Allen-Cahn's or Fisher's, enters the right-hand side and its slope the
 Jacobian), every side of
 the box carries one condition ``u = g``, ``dn(u) = h`` or ``dn(u) + b u = h``
 (``g``, ``h`` may vary with t; ``b`` may not), and the initial condition is
-``u = u0(x)`` on the whole box. Space is discretised by the steady solver's
+``u = u0(x)`` on the whole box (a wave equation, with ``c2 d(u, t, 2)``, also
+needs ``dt(u) = v0(x)`` and is integrated as the system ``u_t = w`` by Radau,
+which is stable on the imaginary axis where BDF is not). Space is discretised by the steady solver's
 finite volumes (``elliptic.Discretisation``, second order, on the output
 grid's nodes), and the stiff linear system ``c du/dt = f(t) - M u`` is
 integrated by ``solve_ivp``'s BDF method with its constant sparse Jacobian.
@@ -40,7 +42,7 @@ from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
 from .from_spec import (FIELD_VALUE, ReferenceError, diffusion_coefficients, evaluated_diffusion, extra_statement,
                         holds, sides_of, transport_of)
-from .time_spec import _initial, _member_value, _per_member
+from .time_spec import _initial, _member_value, _per_member, initial_pair
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class TimeBoxSpec:
     initial: sympy.Expr
     velocity: tuple = ()  # v of a transport term v . grad(u), one per axis (zeros: none)
     reaction: Optional[sympy.Expr] = None  # C u + G written out, of FIELD_VALUE (and x, t), where nonlinear in u
+    c2: float | sympy.Expr = 0.0  # the coefficient of d(u, t, 2) (a wave equation; then dt(u) = start_rate too)
+    start_rate: Optional[sympy.Expr] = None
 
 
 def time_box_spec(problem: Problem) -> TimeBoxSpec:
@@ -89,12 +93,15 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
     if any(a.has(time) for a in A):
         raise ReferenceError("the time-dependent box solver takes a diffusion coefficient constant in time",
                              equation.span)
-    rate = sympy.Derivative(u, time)
-    c = _per_member(problem, sympy.diff(form.volume, rate), "the coefficient of dt(u)")
-    if c == 0:
-        raise ReferenceError("the time-dependent box solver needs an equation first order in time (dt(u))",
-                             equation.span)
-    velocity, rest = transport_of(problem, form.volume.xreplace({rate: sympy.Integer(0)}), u,
+    rate, acceleration = sympy.Derivative(u, time), sympy.Derivative(u, (time, 2))
+    c2 = (_per_member(problem, sympy.diff(form.volume, acceleration), "the coefficient of d(u, t, 2)")
+          if form.volume.has(acceleration) else 0.0)
+    volume = form.volume.xreplace({acceleration: sympy.Integer(0)})
+    c = _per_member(problem, sympy.diff(volume, rate), "the coefficient of dt(u)")
+    if c == 0 and c2 == 0:
+        raise ReferenceError("the time-dependent box solver needs an equation first or second order in time "
+                             "(dt(u) or d(u, t, 2))", equation.span)
+    velocity, rest = transport_of(problem, volume.xreplace({rate: sympy.Integer(0)}), u,
                                   problem.space_symbols, equation.span)
     if any(v.has(time) for v in velocity):
         raise ReferenceError("the time-dependent box solver takes a transport velocity constant in time",
@@ -116,9 +123,12 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
                                  equation.span)
     constants = {s.symbol: s.value for s in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
+    if c2 == 0:
+        start, start_rate = _initial(problem, domain, u, constants), None
+    else:
+        start, start_rate = initial_pair(problem, domain, u, constants)
     return TimeBoxSpec(field, domain.shape, problem.time.name, float(problem.time.start), float(problem.time.end),
-                       A, sympy.simplify(C), G, c, sides, _initial(problem, domain, u, constants), velocity,
-                       reaction)
+                       A, sympy.simplify(C), G, c, sides, start, velocity, reaction, c2, start_rate)
 
 
 def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.ndarray], t_out: np.ndarray,
@@ -156,9 +166,11 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
     A, sign = evaluated_diffusion(spec.A, lambda a: at(a, mesh, spec.start))  # (-1: written dt(u) = laplace(u))
     C = sign * at(spec.C, mesh, spec.start)
     velocity = [sign * at(v, mesh, spec.start) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
-    if c * sign <= 0:
-        raise ReferenceError(f"the coefficient {spec.c} of dt(u) is {c:g} against a diffusion of the other sign: "
-                             "backward diffusion has no solution to march to")
+    c2 = _member_value(spec.c2, members, "the coefficient of d(u, t, 2)")
+    if c2 * sign < 0 or (c2 == 0 and c * sign <= 0):
+        which, value = ("dt(u)", spec.c) if c2 == 0 else ("d(u, t, 2)", spec.c2)
+        raise ReferenceError(f"the coefficient {value} of {which} is {c if c2 == 0 else c2:g} against a diffusion "
+                             "of the other sign: an ill-posed (backward) problem with no solution to march to")
 
     kinds, side_at = {}, {}
     for key, (kind, value) in spec.sides.items():
@@ -193,28 +205,46 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
         where = {**mesh, FIELD_VALUE.name: whole.reshape(grid.shape)}
         return sign * np.broadcast_to(at(expr, where, t), grid.shape).ravel()[free]
 
-    def rhs(t: float, v: np.ndarray) -> np.ndarray:
+    def pull(t: float, v: np.ndarray) -> np.ndarray:
+        """``f - M u - R(u)`` at the free nodes (times ``sign``): what drives the field at time ``t``."""
         forcing, fixed_values = boundary(t)
         change = (source(t) + forcing)[free] - M_fd @ fixed_values[grid.fixed] - M_ff @ v
         if spec.reaction is not None:
             change -= reaction(t, v, spec.reaction)
-        return change / (c * sign)
+        return change
 
-    jacobian = -M_ff / (c * sign)
-    if spec.reaction is not None:
-        slope = sympy.diff(spec.reaction, FIELD_VALUE)
-
-        def jacobian(t: float, v: np.ndarray):
-            return -(M_ff + sp.diags(reaction(t, v, slope))) / (c * sign)
+    def stiffness(t: float, v: np.ndarray):
+        """The derivative of ``M u + R(u)`` at ``v``."""
+        if spec.reaction is None:
+            return M_ff
+        return M_ff + sp.diags(reaction(t, v, sympy.diff(spec.reaction, FIELD_VALUE)))
 
     u0 = at(spec.initial, mesh, spec.start).ravel()
     t_out = np.asarray(t_out, dtype=np.float64)
+    n = int(free.sum())
+    if c2 == 0:  # c u_t = f - M u - R(u): stiff, BDF with the exact Jacobian
+        state0, method = u0[free], "BDF"
+
+        def rhs(t, v):
+            return pull(t, v) / (c * sign)
+
+        def jacobian(t, v):
+            return -stiffness(t, v) / (c * sign)
+    else:  # c2 w_t + c w = f - M u - R(u), u_t = w: waves, by Radau (A-stable on the imaginary axis; BDF is not)
+        state0, method = np.concatenate([u0[free], at(spec.start_rate, mesh, spec.start).ravel()[free]]), "Radau"
+
+        def rhs(t, y):
+            return np.concatenate([y[n:], (pull(t, y[:n]) - c * sign * y[n:]) / (c2 * sign)])
+
+        def jacobian(t, y):
+            return sp.bmat([[None, sp.identity(n)],
+                            [-stiffness(t, y[:n]) / (c2 * sign), -(c / c2) * sp.identity(n)]], format="csc")
     if t_out[-1] > t_out[0]:
-        result = solve_ivp(rhs, (t_out[0], t_out[-1]), u0[free], method="BDF", t_eval=t_out,
+        result = solve_ivp(rhs, (t_out[0], t_out[-1]), state0, method=method, t_eval=t_out,
                            jac=jacobian, rtol=1e-7, atol=1e-10)
         if not result.success:
             raise ReferenceError(f"the method-of-lines solve failed: {result.message}")
-        interior = result.y
+        interior = result.y[:n]
     else:
         interior = np.tile(u0[free][:, None], (1, len(t_out)))
     u = np.empty((u0.size, len(t_out)))

@@ -151,21 +151,42 @@ def _initial(problem, domain, u, constants) -> sympy.Expr:
     if len(problem.initial_conditions) != 1:
         raise ReferenceError("the reference solver needs one initial condition",
                              problem.initial_conditions[1].span if problem.initial_conditions else problem.time.span)
-    condition = problem.initial_conditions[0]
+    return _initial_value(problem, domain, u, constants, problem.initial_conditions[0], u)
+
+
+def initial_pair(problem, domain, u, constants) -> tuple[sympy.Expr, sympy.Expr]:
+    """``(g, h)`` of the two initial conditions ``u = g`` and ``dt(u) = h`` a problem second order in time
+    needs (one each, in either order)."""
+    rate = sympy.Derivative(u, problem.time.symbol)
+    on_rate = [c for c in problem.initial_conditions if (c.lhs - c.rhs).has(rate)]
+    on_value = [c for c in problem.initial_conditions if c not in on_rate]
+    if len(on_value) != 1 or len(on_rate) != 1:
+        extra = (on_value[1:] or on_rate[1:] or [None])[0]
+        raise ReferenceError(f"an equation second order in time needs two initial conditions, "
+                             f"{problem.fields[0].name} = g and dt({problem.fields[0].name}) = h",
+                             extra.span if extra is not None else problem.time.span)
+    return (_initial_value(problem, domain, u, constants, on_value[0], u),
+            _initial_value(problem, domain, u, constants, on_rate[0], rate))
+
+
+def _initial_value(problem, domain, u, constants, condition, of) -> sympy.Expr:
+    """``g(x)`` of the initial condition ``of = g`` (``of`` the field, or its time derivative): formula inputs
+    written out, ``t`` at the start."""
     if condition.target is not None and condition.target.name != domain.name:
         whole = "interval" if len(problem.axes) == 1 else "domain"
         raise ReferenceError(f"the reference solver needs the initial value on the whole {whole} '{domain.name}', "
                              f"not on {condition.target.kind} '{condition.target.name}'", condition.span)
     expander = OperatorExpander(problem)
     residual = (expander.scalar(condition.lhs) - expander.scalar(condition.rhs)).subs(constants)
-    residual = residual.subs(problem.time.symbol, problem.time.start)
     marker = sympy.Dummy("u")
-    replaced = residual.xreplace({u: marker, u.func(*problem.space_symbols, problem.time.start): marker})
+    residual = residual.xreplace({of: marker}).subs(problem.time.symbol, problem.time.start)
+    replaced = residual.xreplace({u.func(*problem.space_symbols, problem.time.start): marker} if of == u else {})
     k = sympy.diff(replaced, marker)
     rest = replaced.subs(marker, 0)
     if k == 0 or k.has(marker) or holds(rest, u) or rest.atoms(sympy.Derivative):
         space = ", ".join(problem.axes)
-        raise ReferenceError(f"the initial condition must be {problem.fields[0].name} = g({space})", condition.span)
+        what = problem.fields[0].name if of == u else f"dt({problem.fields[0].name})"
+        raise ReferenceError(f"the initial condition must be {what} = g({space})", condition.span)
     return sympy.simplify(-rest / k)
 
 
