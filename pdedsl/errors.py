@@ -235,6 +235,13 @@ def _glyph_key(name: str) -> str:
     return "".join(_GLYPHS.get(ch, ch.casefold()) for ch in unicodedata.normalize("NFKC", name))
 
 
+def look_alike_keys(name: str) -> tuple[str, str]:
+    """``(case key, glyph key)`` of ``name``: two names look alike when one of their keys is the same (see
+    :func:`look_alike`). Keyed in a dict, they find a name's look-alikes among thousands without comparing
+    every pair."""
+    return _folded(name), _glyph_key(name)
+
+
 def look_alike(name: str, other: str) -> str | None:
     """How two different names look alike, if they do: "case" (they differ only in case or compatibility form,
     as ``u`` and ``U``), "glyphs" (only in 1, l, I or 0, O, as ``u1`` and ``ul``); else None."""

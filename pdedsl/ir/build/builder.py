@@ -14,7 +14,7 @@ from pathlib import Path
 import sympy
 from sympy.core.function import AppliedUndef
 
-from ...errors import DiagnosticSink, Source, Span, did_you_mean, look_alike
+from ...errors import DiagnosticSink, Source, Span, did_you_mean, look_alike, look_alike_keys
 from ...frontend import ast
 from .. import geometry as geo
 from .. import problem as ir
@@ -130,19 +130,24 @@ class ProblemBuilder(StatementBuilder):
 
     def _warn_about_look_alikes(self) -> None:
         """Warn at the later of two declared names that a reader takes for one another (``u`` and ``U``, ``u1``
-        and ``ul``): a use of one where the other was meant passes every check."""
+        and ``ul``): a use of one where the other was meant passes every check. The earliest look-alike is
+        named; each name's keys are taken once, so thousands of names do not cost millions of comparisons."""
         declared = sorted(self.scope.declarations.values(), key=lambda d: (d.span.line, d.span.column))
+        first_by_key: list[dict] = [{}, {}]  # case key -> (index, declaration); glyph key -> (index, declaration)
         for index, later in enumerate(declared):
-            for earlier in declared[:index]:
-                how = look_alike(later.name, earlier.name)
-                if how is None:
-                    continue
-                why = "case" if how == "case" else "look-alike characters (1, l, I; 0, O)"
-                self.sink.warning(f"{_noun(later.kind)} '{later.name}' looks like {_noun(earlier.kind)} "
-                                  f"'{earlier.name}' on line {earlier.span.line}: the names differ only in {why}",
-                                  later.span, hint="rename one of them: a use of one where the other was meant "
-                                                   "would pass unnoticed")
-                break
+            keys = look_alike_keys(later.name)
+            matches = [seen[key] for seen, key in zip(first_by_key, keys) if key in seen]
+            for seen, key in zip(first_by_key, keys):
+                seen.setdefault(key, (index, later))
+            if not matches:
+                continue
+            _, earlier = min(matches, key=lambda match: match[0])
+            how = look_alike(later.name, earlier.name)
+            why = "case" if how == "case" else "look-alike characters (1, l, I; 0, O)"
+            self.sink.warning(f"{_noun(later.kind)} '{later.name}' looks like {_noun(earlier.kind)} "
+                              f"'{earlier.name}' on line {earlier.span.line}: the names differ only in {why}",
+                              later.span, hint="rename one of them: a use of one where the other was meant "
+                                               "would pass unnoticed")
 
     # ---- numbers ----
     def constant_number(self, node: ast.Expr, what: str) -> float | None:
