@@ -134,3 +134,39 @@ def test_priors_over_each_other_and_inferring_a_derived_input_are_refused():
     (error,) = [d for d in raised.value.diagnostics if "infer" in d.message or "inferred" in d.message]
     assert error.message == "input 'a' is a function of input 'g' and cannot be inferred on its own"
     assert error.hint == "infer g: a follows from it"
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x1c", "\x1d", "\x1e"])
+def test_a_line_break_other_than_newline_in_a_comment_is_refused_where_it_is(separator):
+    """Editors (and Python's splitlines) show U+2028, U+2029, NEL, VT and FS/GS/RS as line breaks; pdedsl's
+    comment ran on past them, so the 'domain' line an editor showed below a comment was silently commented
+    out, and the error was 'unknown domain' at its use."""
+    text = (f"# the unit interval{separator}domain O = interval(x: [0, 1])\nfield u\nequation in O:\n"
+            "    -d(u, x, 2) = 1\n")
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column) == (1, 20)
+    assert error.message == f"a comment holds {ascii(separator)[1:-1]}, which some editors show as a line break"
+    assert "ordinary line break" in error.hint and f"U+{ord(separator):04X}" in error.hint
+
+
+@pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                     "\u2069"])
+def test_a_text_direction_control_in_a_comment_is_refused(control):
+    """A bidirectional override or isolate in a comment makes a line display in another order than the one it
+    is read in (the 'Trojan Source' attack, CVE-2021-42574); outside comments it was already refused."""
+    text = f"domain O = interval(x: [0, 1])\nfield u  # unknown {control}u\nequation in O:\n    -d(u, x, 2) = 1\n"
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column) == (2, 20)
+    assert error.message == f"a comment holds {ascii(control)[1:-1]}, a control of text direction"
+    assert f"U+{ord(control):04X}" in error.hint
+
+
+def test_right_to_left_text_and_marks_in_comments_stay_allowed():
+    """Comments in Arabic or Hebrew, and the right-to-left mark they may carry, are no attack."""
+    text = ("domain O = interval(x: [0, 1])\nfield u  # \u05d8\u05de\u05e4\u05e8\u05d8\u05d5\u05e8\u05d4 \u200f\n"
+            "equation in O:\n    -d(u, x, 2) = 1\nboundary on boundary(O):\n    u = 0\n")
+    pdedsl.load(text)
