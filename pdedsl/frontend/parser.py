@@ -11,14 +11,14 @@ import dataclasses
 
 import re
 
-from lark import Tree
+from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..errors import Diagnostic, Source, Span, SpecError
 from . import ast
 from .grammar import lark_parser
 from .indenter import BadDedent
-from .syntax_errors import describe_syntax_error
+from .syntax_errors import _span_of_token, describe_syntax_error
 from .to_ast import span_of_meta, tree_to_ast
 
 #: Deepest nesting of a parse tree accepted (brackets, unary signs, powers...).
@@ -73,8 +73,10 @@ def parse_tree(source: Source) -> Tree:
     try:
         tree = _parse(text)
     except (LarkError, RecursionError) as first:
-        diagnostics = _errors_by_statement(source) or [_diagnose(first, source)]
-        raise SpecError(diagnostics) from None
+        syntax, keywords = _errors_by_statement(source)
+        diagnostics = (syntax or [_diagnose(first, source)]) + keywords
+        in_order = sorted(diagnostics, key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
+        raise SpecError(in_order) from None
     _check_nesting(tree, source)
     return tree
 
@@ -91,8 +93,9 @@ def _diagnose(error: Exception, source: Source) -> Diagnostic:
     return Diagnostic(f"cannot parse the spec: {error}", None, source)
 
 
-def _errors_by_statement(source: Source) -> list[Diagnostic]:
-    """Parse each top-level statement separately and diagnose the ones that fail.
+def _errors_by_statement(source: Source) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Parse each top-level statement separately and diagnose the ones that fail; second, the keywords that
+    the statements which parse declare as names (see :func:`_keywords_declared`).
 
     A statement starts at a line that begins (column 1) with a statement
     keyword. Text outside the statement is blanked to spaces, so line and
@@ -105,12 +108,13 @@ def _errors_by_statement(source: Source) -> list[Diagnostic]:
         starts.insert(0, 0)
     bounds = list(zip(starts, starts[1:] + [len(text)]))
     found: list[Diagnostic] = []
+    keywords: list[Diagnostic] = []
     for begin, end in bounds:
         masked = _blank(text[:begin]) + text[begin:end]
         if not masked.strip():
             continue
         try:
-            _parse(masked.rstrip(" \t\f\n") + "\n")
+            tree = _parse(masked.rstrip(" \t\f\n") + "\n")
         except (LarkError, RecursionError) as error:
             found.append(_diagnose(error, source))
             if len(found) >= MAX_SYNTAX_ERRORS and (begin, end) != bounds[-1]:
@@ -118,6 +122,28 @@ def _errors_by_statement(source: Source) -> list[Diagnostic]:
                 last = found[-1]
                 found[-1] = dataclasses.replace(last, hint=f"{last.hint}; {stop}" if last.hint else stop)
                 break
+        else:
+            keywords.extend(_keywords_declared(tree, source))
+    return found, keywords
+
+
+def _keywords_declared(tree: Tree, source: Source) -> list[Diagnostic]:
+    """An error at each keyword a statement that parsed declares as a name ('field not', 'domain boundary').
+
+    The grammar takes a keyword for a name where only a name can come, so such a declaration parses and only
+    its uses fail, with syntax errors that cannot say why; the checker, which names the keyword, runs only
+    once the whole spec parses. Said here, the cause comes beside those errors (same message as the checker).
+    """
+    from ..ir.builtins import KEYWORDS
+
+    found = []
+    for statement in tree.children:
+        if not isinstance(statement, Tree):
+            continue
+        for token in statement.children:
+            if isinstance(token, Token) and token.type == "NAME" and token.value in KEYWORDS:
+                found.append(Diagnostic(f"'{token.value}' is a keyword and cannot be used as a name",
+                                        _span_of_token(token), source, hint="choose another name"))
     return found
 
 

@@ -170,3 +170,29 @@ def test_right_to_left_text_and_marks_in_comments_stay_allowed():
     text = ("domain O = interval(x: [0, 1])\nfield u  # \u05d8\u05de\u05e4\u05e8\u05d8\u05d5\u05e8\u05d4 \u200f\n"
             "equation in O:\n    -d(u, x, 2) = 1\nboundary on boundary(O):\n    u = 0\n")
     pdedsl.load(text)
+
+
+@pytest.mark.parametrize("declaration, use, line, column", [
+    ("field not, v", "dt(not) = laplace(not)", 2, 7),
+    ("domain boundary = interval(x: [0, 1])", "dt(u) = laplace(u)", 2, 8),
+    ("param not = 2", "dt(u) = not*laplace(u)", 2, 7),
+])
+def test_a_keyword_declared_as_a_name_is_named_at_its_declaration_beside_the_syntax_errors_of_its_uses(
+        declaration, use, line, column):
+    """The grammar reads a keyword as a name where only a name can come ('field not'), so the declaration
+    parsed and only the uses failed, with 'unexpected ...' errors that did not say why (the keyword check
+    runs after parsing, which stopped)."""
+    name = declaration.split()[1].rstrip(",")
+    target = name if declaration.startswith("domain") else "O"
+    text = ("domain O = interval(x: [0, 1])\n" * (not declaration.startswith("domain")) + declaration + "\n"
+            + "field u\n" * (not declaration.startswith("field")) + f"time t: [0, 1]\nequation in {target}:\n"
+            f"    {use}\n")
+    if declaration.startswith("domain"):
+        line, text = 1, text
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    errors = [d for d in raised.value.diagnostics if d.severity == "error"]
+    first = errors[0]
+    assert (first.span.line, first.span.column) == (line, column)
+    assert first.message == f"'{name}' is a keyword and cannot be used as a name"
+    assert len(errors) >= 2 and all(e.message.startswith("unexpected") for e in errors[1:])
