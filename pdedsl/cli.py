@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__, api, compiler
 from .errors import InternalError, PdeError, PdeWarning, SpecError
 from .files import json_text, make_folder_of, replacing
-from .training.config import MAX_WHOLE, FormError, is_ascii_number
+from .training.config import MAX_THREADS, MAX_WHOLE, FormError, is_ascii_number
 from .training.stopping import Stopped
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -176,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--nproc", type=_whole, metavar="N",
                        help="train on N processes (launches torchrun --standalone --nproc-per-node N; each takes "
                             "1/N of the points, gradients are averaged; gloo on the CPU, NCCL on GPUs)")
-    train.add_argument("--threads", type=_whole,
+    train.add_argument("--threads", type=_threads,
                        help="CPU threads for torch (0: torch's default; default: 1, and every core for the "
                             "Levenberg-Marquardt solves of a one-process run)")
     train.add_argument("--out", type=_name, metavar="DIR", help="run folder (default: runs/PROBLEM)")
@@ -214,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--steps", type=_whole, help="without --model: Adam steps of the PINN (default: 1000)")
     infer.add_argument("--lbfgs-steps", type=_whole, help="steps of the phase after Adam: without --model the PINN's "
                        "(Levenberg-Marquardt; default: 200), with it the MAP search's L-BFGS (default: 200)")
-    infer.add_argument("--threads", type=_whole,
+    infer.add_argument("--threads", type=_threads,
                        help="CPU threads: without --model for the PINN fit, as train's --threads (0: torch's "
                             "default; default: 1, and every core for the Levenberg-Marquardt phase); with a dgno "
                             "model for the MAP search and the chains (default: torch's)")
@@ -273,6 +273,15 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid int value: '{text}'") from None
     if abs(value) > MAX_WHOLE:
         raise argparse.ArgumentTypeError(f"{text} is too large (at most {MAX_WHOLE})")
+    return value
+
+
+def _threads(text: str) -> int:
+    """A --threads: a whole number of at most MAX_THREADS (below 0 is the run's to refuse, as from Python)."""
+    value = _whole(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_THREADS} threads (got {value}): more than any machine has "
+                                         "cores, which only slow a run down")
     return value
 
 

@@ -52,7 +52,9 @@ MIN_QUADRATURE = 4
 #: The largest whole number a count, size or seed may be: torch and numpy hold them in 64 bits, and a larger one
 #: fails deep inside them ('Overflow when unpacking long long'), naming no setting.
 MAX_WHOLE = 2 ** 63 - 1
-MAX_THREADS = 2 ** 31 - 1  # torch.set_num_threads takes a C int
+#: Most CPU threads a run may ask for: more than any machine has cores (torch.set_num_threads takes up to 2^31 - 1,
+#: but OpenMP, failing to start some 100000 threads, ends the process with no word of pdedsl's).
+MAX_THREADS = 1024
 _KIND_WORDS = {**KIND_NAMES, bool: "True or False", dict: "a dict", type(None): "None"}
 #: Settings that take one of a few words (None, where allowed, picks the default).
 CHOICES = {"sampling": ("uniform", "rad"), "compile": ("auto", "on", "off"),
