@@ -70,6 +70,9 @@ def test_a_look_alike_name_is_named_in_the_hint(tmp_path, capsys, declared, used
     (["--form", "weak(mismatch_power: 1)"], "mismatch_power weighs the mixed form's flux mismatch"),
     (["--form", "weak(particles: 30, particles: 40)"], "form option 'particles' is given twice"),
     (["--device", "gpu"], "unknown device 'gpu'"),
+    # (the rate rose to lr * 1e30, every step was skipped as non-finite, and the run ended 'trained')
+    (["--decay", "1e30"], "decay is the factor the learning rate falls by over the Adam steps, in (0, 1] (got 1e+30)"),
+    (["--decay", "2"], "decay is the factor the learning rate falls by over the Adam steps, in (0, 1] (got 2)"),
     (["--form", "weak(radius: -1)"], "weak form's radius must be a positive number"),
     # (a subnormal radius's inverse overflows: every residual was NaN, and the error blamed the equation)
     (["--form", "weak(radius: 1e-320)"], "weak form's radius must be a positive number of at least 2.2e-308"),

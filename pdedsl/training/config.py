@@ -299,6 +299,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number (got {value})")
+        if self.decay > 1:  # a rate rising to lr * decay: no schedule anyone means, and soon non-finite
+            raise ValueError(f"decay is the factor the learning rate falls by over the Adam steps, in (0, 1] "
+                             f"(got {self.decay:g})")
         for option, name in (("radius", "weak_radius"), ("radius_min", "weak_radius_min")):
             value = getattr(self, name)
             if not (math.isfinite(value) and (value == 0 or value >= sys.float_info.min)):  # (1/r must not overflow)
