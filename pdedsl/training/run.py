@@ -277,7 +277,14 @@ class Run:
                            "truncated or not a pdedsl checkpoint; delete it to start the run afresh") from None
         if not isinstance(state, dict) or "model" not in state or "step" not in state:
             raise RunError(f"{path} is not a pdedsl checkpoint (no model weights or step in it)")
-        return state
+        wall = state.get("wall", 0.0)
+        if not _is_step(state["step"]):
+            wrong = f"its step is {state['step']!r}, not a whole number >= 0"
+        elif isinstance(wall, bool) or not isinstance(wall, (int, float)):
+            wrong = f"its wall time is {wall!r}, not a number of seconds"
+        else:
+            return state
+        raise RunError(f"{path} is not a pdedsl checkpoint ({wrong}); delete it to start the run afresh")
 
     def _load_weights(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -286,6 +293,11 @@ class Run:
                 if name not in self.objective.params:
                     raise RuntimeError(f"no parameter '{name}' here")
                 self.objective.params[name].copy_(value)
+
+
+def _is_step(value) -> bool:
+    """Whether a checkpoint's 'step' is one: a whole number >= 0 (not text, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _detail(error: BaseException) -> str:
@@ -645,6 +657,8 @@ def _check_steps_reach_checkpoint(folder: Path, config: TrainConfig, steps: int)
         state = checkpoint.load(path)
     except Exception:  # noqa: BLE001 - an unreadable checkpoint is reported when the run opens it
         return
+    if not isinstance(state, dict) or not _is_step(state.get("step", 0)):
+        return  # (as is one that is not a run's)
     adam_done = int(state.get("step", 0)) if state.get("phase") == "adam" else config.steps
     if steps < adam_done:
         raise StepsBelowCheckpoint(f"--steps {steps}: {folder} has already taken {adam_done} Adam steps; --steps "
@@ -691,18 +705,7 @@ class Trainer:
         if resume and CONTEXT.main:  # records after the checkpoint (all of them, without one) are logged again
             _forget_metrics_after(run.folder / "metrics.jsonl", int(state["step"]) if state is not None else 0)
         if state is not None:
-            step, wall_before = int(state["step"]), float(state["wall"])
-            (adam if state["phase"] == "adam" else refiner).load_state_dict(state["optimizer"])
-            for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
-                group.update(fused=True, foreach=None)
-            torch.set_rng_state(state["torch_rng"].cpu())  # the checkpoint was mapped onto the run's device
-            if state.get("cuda_rng") is not None and run.device.type == "cuda":
-                torch.cuda.set_rng_state(state["cuda_rng"].cpu(), run.device)
-            if state.get("learning_rate") is not None:  # lowered after non-finite losses: stays lowered
-                config.learning_rate = float(state["learning_rate"])
-            if state.get("batches") is not None:
-                self.restored = run.objective.batches_from_state(state["batches"])
-            self.drawn_at = state.get("drawn_at")
+            step, wall_before = self._restore(state, adam, refiner)
         self._start_average(state, step)
         self.began = time.perf_counter() - wall_before
         self.base_rate = config.learning_rate  # halved once per skipped step: base_rate * 0.5 ** skips
@@ -716,6 +719,30 @@ class Trainer:
         optimizer, phase = (refiner, config.optimizer) if step > config.steps else (adam, "adam")
         self._checkpoint(step, optimizer, phase, time.perf_counter() - self.began)
         return self._finish(step)
+
+    def _restore(self, state: dict, adam, refiner) -> tuple[int, float]:
+        """Put the optimisers, random state and points back as the checkpoint ``state`` holds them; ``(step,
+        wall time)`` it was taken at. An entry missing or of the wrong kind (a damaged or foreign file that
+        loads) is a RunError naming the file, which is left as it is."""
+        run, config = self.run, self.config
+        try:
+            step, wall_before = int(state["step"]), float(state["wall"])
+            (adam if state["phase"] == "adam" else refiner).load_state_dict(state["optimizer"])
+            for group in adam.param_groups:  # (checkpoints written before the fused optimiser)
+                group.update(fused=True, foreach=None)
+            torch.set_rng_state(state["torch_rng"].cpu())  # the checkpoint was mapped onto the run's device
+            if state.get("cuda_rng") is not None and run.device.type == "cuda":
+                torch.cuda.set_rng_state(state["cuda_rng"].cpu(), run.device)
+            if state.get("learning_rate") is not None:  # lowered after non-finite losses: stays lowered
+                config.learning_rate = float(state["learning_rate"])
+            if state.get("batches") is not None:
+                self.restored = run.objective.batches_from_state(state["batches"])
+            self.drawn_at = state.get("drawn_at")
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as error:
+            what = f"no '{error.args[0]}'" if isinstance(error, KeyError) else _detail(error)
+            raise RunError(f"{run.folder / 'checkpoint.pt'} is not a pdedsl checkpoint a run can resume from "
+                           f"({what}); delete it to start the run afresh") from None
+        return step, wall_before
 
     def _adam_phase(self, adam, step: int) -> int:
         config = self.config

@@ -10,6 +10,7 @@ import pytest
 import torch
 from rod_spec import ROD
 
+from pdedsl.cli import main
 from pdedsl.training import TrainConfig, resume, train
 from pdedsl.training.distributed import Context
 from pdedsl.training.run import Run, RunError, Trainer
@@ -212,3 +213,34 @@ def test_a_run_retrained_in_place_keeps_its_predecessor_in_previous(spec, tmp_pa
     train(spec, tiny(steps=25), tmp_path / "run", progress=False)  # one generation deep
     assert json.loads((kept / "result.json").read_text())["steps"] == 30
     assert not (kept / "previous").exists()
+
+
+@pytest.mark.parametrize("damage", ["a tensor", "step is text", "step is negative", "no optimizer", "no phase",
+                                    "wall is text", "no torch_rng"])
+def test_a_checkpoint_with_damaged_entries_is_named_by_resume_predict_and_plot(spec, tmp_path, capsys, damage):
+    """A checkpoint that loads but whose entries are not a run's ('step' as text, no optimiser state, a bare
+    tensor) was an internal error in 'train --resume' (and, for the step, in predict and plot too)."""
+    train(spec, tiny(steps=3), tmp_path / "run", progress=False)
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = torch.load(path, weights_only=True)
+    changes = {"step is text": ("step", "x"), "step is negative": ("step", -5), "wall is text": ("wall", "x")}
+    if damage == "a tensor":
+        state = torch.zeros(3)
+    elif damage in changes:
+        state[changes[damage][0]] = changes[damage][1]
+    else:
+        del state[damage.split()[1]]
+    torch.save(state, path)
+    kept = path.read_bytes()
+    numpy.savez(tmp_path / "points.npz", x=numpy.array([0.5]))
+    for command in (["train", "--resume", str(tmp_path / "run"), "--steps", "5"],
+                    ["predict", str(tmp_path / "run"), "--points", str(tmp_path / "points.npz"), "-o",
+                     str(tmp_path / "out.npz")],
+                    ["plot", str(tmp_path / "run"), "-o", str(tmp_path / "plot.png")]):
+        code, err = main([*command, "-q"] if command[0] == "train" else command), capsys.readouterr().err
+        if code == 0:  # predict and plot need only the weights
+            assert command[0] != "train" and damage not in ("a tensor", "step is text", "step is negative")
+            continue
+        assert code == 1 and "internal error" not in err and "Traceback" not in err
+        assert f"{path} is not a pdedsl checkpoint" in err, err
+        assert path.read_bytes() == kept  # (left for the user to look at or delete)
