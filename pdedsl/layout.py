@@ -33,7 +33,7 @@ def layout_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
 
 def interpolation_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str | None:
     """How an input given as data is evaluated between its points: 'linear' (multilinear between grid nodes:
-    a grid; 1-D points all distinct; scattered points in 2-D or 3-D that span the space, fitted on a fine grid
+    a grid; 1-D points, at least 2 distinct ones (repeated points are averaged); scattered points in 2-D or 3-D that span the space, fitted on a fine grid
     first), 'nearest' (scattered points that do not span it, all on one line say: the nearest one's value), or
     None when the arrays fit no layout or a grid has an axis with fewer than 2 distinct nodes (refused)."""
     layout = layout_of(values, coordinates)
@@ -44,7 +44,7 @@ def interpolation_of(values: np.ndarray, coordinates: list[np.ndarray]) -> str |
         return None
     line = coordinates[0].reshape(-1)
     if len(coordinates) == 1:  # grid and scattered agree
-        return "linear" if len(line) > 1 and len(np.unique(line)) == len(line) else "nearest"
+        return "linear" if len(np.unique(line)) >= 2 else "nearest"
     return "linear" if spans_space(np.stack([c.reshape(-1) for c in coordinates], axis=-1)) else "nearest"
 
 

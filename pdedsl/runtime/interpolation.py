@@ -91,8 +91,7 @@ def fitted_grid(points: np.ndarray, values: np.ndarray) -> tuple[list[np.ndarray
     fitted on a fine grid over their bounding box (see the module docstring). Repeated points are averaged."""
     from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator, RBFInterpolator
 
-    points, inverse = np.unique(points, axis=0, return_inverse=True)
-    values = np.bincount(inverse.reshape(-1), weights=values) / np.bincount(inverse.reshape(-1))
+    points, values = averaged_repeats(points, values)
     dimension = points.shape[1]
     nodes = FIT_NODES[dimension]
     grids = [np.linspace(lo, hi, nodes) for lo, hi in zip(points.min(axis=0), points.max(axis=0))]
@@ -109,6 +108,14 @@ def fitted_grid(points: np.ndarray, values: np.ndarray) -> tuple[list[np.ndarray
         fitted[outside] = NearestNDInterpolator(points, values)(query[outside])
     fitted = np.clip(fitted, values.min(), values.max())
     return grids, fitted.reshape((nodes,) * dimension)
+
+
+def averaged_repeats(points: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct points [M, d], the mean of the values at each)`` of points ``[N, d]``, sorted: data joined
+    from pieces repeat their shared points, and readings there may differ a little."""
+    points, inverse = np.unique(points, axis=0, return_inverse=True)
+    values = np.bincount(inverse.reshape(-1), weights=values) / np.bincount(inverse.reshape(-1))
+    return points, values
 
 
 class DataInputError(PdeError):
@@ -146,9 +153,11 @@ def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
                  if len(np.unique(c)) < max(len(c), 2)]
         raise DataInputError(f"a grid needs at least 2 nodes on each axis, all distinct (distinct nodes "
                              f"{', '.join(short)}); give the input on scattered points instead")
-    if kind == "linear" and (layout == "grid" or len(axes) == 1):
-        grids = coordinates if layout == "grid" and len(axes) > 1 else [coordinates[0].reshape(-1)]
-        return GridInterpolant(axes, grids, values.reshape(tuple(len(g) for g in grids)))
+    if kind == "linear" and len(axes) == 1:
+        nodes, averaged = averaged_repeats(coordinates[0].reshape(-1, 1), values.reshape(-1))
+        return GridInterpolant(axes, [nodes[:, 0]], averaged)
+    if kind == "linear" and layout == "grid":
+        return GridInterpolant(axes, coordinates, values.reshape(tuple(len(g) for g in coordinates)))
     points = np.stack([c.reshape(-1) for c in coordinates], axis=-1)  # scattered
     if kind == "linear":
         return GridInterpolant(axes, *fitted_grid(points, values.reshape(-1)))

@@ -187,6 +187,26 @@ def test_a_grid_input_needs_two_distinct_nodes_per_axis(tmp_path):
     assert value.tolist() == [2.0, 2.0]
 
 
+def test_1d_input_data_with_a_repeated_point_is_interpolated_linearly_with_the_repeats_averaged(tmp_path, capsys):
+    """Two segments of data that share an end point (x = 0.5 twice, as joined files have it) switched the whole
+    input to the nearest point's value: d(k, x) was zero everywhere, and check blamed points 'on one line'.
+    Repeated points are averaged, as the fit of scattered points in 2-D and 3-D averages them."""
+    import torch
+
+    from pdedsl.runtime.interpolation import interpolant
+
+    x = np.concatenate([np.linspace(0, 0.5, 6), np.linspace(0.5, 1, 6)])
+    k = 1 + x ** 2
+    k[6] += 0.1  # the second segment's first reading differs: the two at x = 0.5 are averaged
+    np.savez(tmp_path / "k.npz", x=x, k=k)
+    value = interpolant(str(tmp_path / "k.npz"), "k", ("x",))({"x": torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64)})
+    assert value.tolist() == pytest.approx([1 + 0.5 * (0.2 ** 2 + 0.3 ** 2), 1.25 + 0.05, 1 + 0.5 * (0.7 ** 2 + 0.8 ** 2)])
+    spec = tmp_path / "rod.pde"
+    spec.write_text(ROD.replace("field u", 'field u\ninput k from "k.npz"').replace("-d(u, x, 2) =", "-d(k*d(u, x), x) ="))
+    assert main(["check", str(spec)]) == 0
+    assert "zero everywhere" not in capsys.readouterr().err
+
+
 def test_an_operator_members_file_is_read_for_the_names_the_problem_uses(tmp_path):
     from pdedsl.runtime.family import FamilyError, member_arrays
 
