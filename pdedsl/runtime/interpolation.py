@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import PdeError
-from ..layout import interpolation_of, layout_of, misfit, value_problem
+from ..layout import beyond_range, interpolation_of, layout_of, misfit, value_problem
 from ..npz import NpzError, read_field
 
 
@@ -122,25 +122,28 @@ class DataInputError(PdeError):
     """An ``input ... from`` file does not fit the input (the message says where and how)."""
 
 
-def input_interpolant(problem, item) -> torch.nn.Module:
-    """The interpolant of the data input ``item`` of ``problem``; a file that does not fit it is refused here,
+def input_interpolant(problem, item, dtype=None) -> torch.nn.Module:
+    """The interpolant of the data input ``item`` of ``problem``; a file that does not fit it (or, with
+    ``dtype``, the torch dtype it will be evaluated in, holds values that dtype cannot) is refused here,
     located at the ``from`` clause (``check`` only warns, as the file may still change before training)."""
     try:
-        return interpolant(item.data.path, item.name, item.axes)  # (space, and time when its file has it)
+        return interpolant(item.data.path, item.name, item.axes, dtype)  # (space, and time when its file has it)
     except DataInputError as error:
         span = item.data.span
         where = f"{problem.source_name}:{span.line}:{span.column}: " if span is not None else ""
         raise DataInputError(f"{where}input '{item.name}' from '{item.data.written}': {error}") from None
 
 
-def interpolant(path: str, name: str, axes: tuple[str, ...]) -> torch.nn.Module:
-    """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout)."""
+def interpolant(path: str, name: str, axes: tuple[str, ...], dtype=None) -> torch.nn.Module:
+    """The interpolant of data input ``name`` stored in ``path`` (grid or scattered layout); with ``dtype``,
+    values beyond its range are refused (they would be infinite there, and every residual with them)."""
     try:
         values, coordinates = read_field(path, name, axes)
     except NpzError as error:
         raise DataInputError(str(error)) from None
     for label, array in ((name, values), *zip(axes, coordinates)):
-        problem = value_problem(label, array, every=True)
+        problem = value_problem(label, array, every=True) or (
+            dtype is not None and beyond_range(label, array, torch.finfo(dtype).max, str(dtype).removeprefix("torch.")))
         if problem:
             raise DataInputError(f"{problem}; an input needs a value at every point it is given on")
     layout = layout_of(values, coordinates)

@@ -59,7 +59,7 @@ class Objective:
                 continue
             self.groups.setdefault((entry["kind"], target), []).append(entry)
         self.observations = self._observations() if fields is None else []
-        self.data_inputs = {i.name: input_interpolant(problem, i).to(device)
+        self.data_inputs = {i.name: input_interpolant(problem, i, dtype).to(device)
                             for i in problem.inputs if i.kind == "data"}
         if self.instance is not None:
             self.data_inputs.update({name: self.instance.interpolant(name).to(device) for name in self.instance.inputs})

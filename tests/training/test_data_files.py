@@ -175,6 +175,18 @@ def test_input_data_without_a_value_everywhere_is_refused_at_its_line(tmp_path, 
         train(_rod_with_input(tmp_path, **arrays), TrainConfig(**QUICK), tmp_path / "run", progress=False)
 
 
+def test_input_data_beyond_the_training_precision_is_refused_at_its_line(tmp_path):
+    """Values past float32's range became infinite in training, and the error blamed the equation ('NaN or
+    infinite at 16 of its 16 points: a log or square root of a negative number?'); readings of an observe
+    statement were refused at their line already (session 33)."""
+    spec = _rod_with_input(tmp_path, x=np.linspace(0, 1, 5), k=np.array([1, 1, 1e300, 1, 1.0]))
+    with pytest.raises(pdedsl.errors.PdeError, match=r"rod.pde:4:14: input 'k' from 'k.npz': 'k' has 1 value.s. "
+                       r"beyond the range of float32 .* train with --precision float64, or rescale the data"):
+        train(spec, TrainConfig(**{**QUICK, "precision": "float32"}), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+    train(spec, TrainConfig(**QUICK), tmp_path / "run64", progress=False)  # float64 holds them
+
+
 def test_a_grid_input_needs_two_distinct_nodes_per_axis(tmp_path):
     from pdedsl.runtime.interpolation import DataInputError, interpolant
 
