@@ -100,8 +100,9 @@ def source_of(path_or_text: PathOrText) -> Source:
 
 def _looks_like_path(text: str) -> bool:
     """A string is a path if it ends in .pde or names something on disk (a file, or a folder, which is then
-    refused as one rather than parsed as spec text); a spec's text has a newline or is no existing name."""
-    if "\n" in text or len(text) > 4096:
+    refused as one rather than parsed as spec text); a spec's text has a newline, is blank, or is no existing
+    name."""
+    if "\n" in text or len(text) > 4096 or not text.strip():  # (Path("") and Path(" ") are no file's name)
         return False
     if text.endswith(".pde"):
         return True

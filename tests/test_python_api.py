@@ -144,3 +144,12 @@ def test_infer_names_a_setting_it_cannot_take(tmp_path, settings, error, message
     with pytest.raises(error, match=re.escape(message)):  # were raw TypeErrors from inside (or none: a run)
         pdedsl.infer(spec, out=tmp_path / "out", **settings)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+def test_empty_spec_text_is_a_spec_with_nothing_in_it_not_the_working_folder(text):
+    """pdedsl.load("") took the empty string for a path, Path("") for the working folder, and said
+    '.: is a directory, not a spec file'; an empty file is checked as a spec (it declares no field)."""
+    problem = pdedsl.load(text)
+    assert problem.fields == () or list(problem.fields) == []
+    assert any("declares no field" in w.message for w in problem.warnings)
