@@ -262,6 +262,25 @@ def _subcommand(parser: argparse.ArgumentParser, command: str) -> argparse.Argum
     return parser.commands.choices[command]
 
 
+#: train's options (argparse names) that set a TrainConfig count or rate, and the setting each sets.
+_OPTION_SETTINGS = (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
+                    ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"),
+                    ("decay", "decay"), ("samples", "samples"), ("batch", "batch_size"),
+                    ("coding_batch", "coding_batch"), ("grid", "grid"), ("test", "test_samples"),
+                    ("eval_every", "eval_every"))
+
+
+def _with_option(message: str, args) -> str:
+    """A TrainConfig check's ``message``, which names a setting as the Python API knows it ('interior_points
+    must be at least 1'), led by the option and value it was given with here ('--points 0: ...')."""
+    for option, attribute in _OPTION_SETTINGS:
+        value = getattr(args, option, None)
+        if value is not None and message.startswith(f"{attribute} "):
+            shown = f"{value:g}" if isinstance(value, float) else value
+            return f"--{option.replace('_', '-')} {shown}: {message}"
+    return message
+
+
 def _whole(text: str) -> int:
     """A whole-number option: argparse's ``int``, refusing what 64 bits cannot hold (``MAX_WHOLE``; beyond it
     torch fails naming no option, and --nproc hangs torchrun) and digits other than ASCII's; other limits are the
@@ -797,10 +816,7 @@ def _new_run(args, warn: bool):
     if args.particles is not None and re.search(r"\bparticles\s*:", args.form or ""):
         raise _UsageError(f"--particles {args.particles} and the form's 'particles:' both give the particle count; "
                           "keep one")
-    for option, attribute in (("steps", "steps"), ("lbfgs_steps", "lbfgs_steps"), ("points", "interior_points"),
-                              ("particles", "weak_particles"), ("instance", "instance"), ("lr", "learning_rate"), ("decay", "decay"),
-                              ("samples", "samples"), ("batch", "batch_size"), ("coding_batch", "coding_batch"), ("grid", "grid"),
-                              ("test", "test_samples"), ("eval_every", "eval_every")):
+    for option, attribute in _OPTION_SETTINGS:
         if getattr(args, option) is not None:
             setattr(config, attribute, getattr(args, option))
     if args.instance is not None and args.instance < 0:
@@ -827,7 +843,7 @@ def _new_run(args, warn: bool):
     try:
         config.check_counts()
     except ValueError as error:
-        raise _UsageError(str(error)) from None
+        raise _UsageError(_with_option(str(error), args)) from None
     if warn:  # (not the one that training refuses the spec with: it is said once, as the error)
         from .training.run import nothing_to_train
 

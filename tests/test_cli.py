@@ -85,6 +85,19 @@ def test_training_options_no_run_can_use_are_usage_errors(tmp_path, capsys, opti
 
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--points", "0"], "--points 0: interior_points must be at least 1 (got 0)"),
+    (["--lr", "-1"], "--lr -1: learning_rate must be a positive number (got -1.0)"),
+    (["--batch", "5"], "--batch 5: batch_size sets how operator backends learn a family of problems"),
+    (["--test", "3"], "--test 3: test_samples sets how operator backends learn a family of problems"),
+    (["--eval-every", "-2"], "--eval-every -2: eval_every must be at least 0 (got -2)")])
+def test_a_refused_count_names_the_option_it_was_given_with(tmp_path, capsys, option, message):
+    """The checks are the Python API's too, so they name its settings ('interior_points'), which the command
+    line does not know: the option and value typed come first."""
+    assert main(["train", write(tmp_path, "good.pde", GOOD), "--out", str(tmp_path / "run"), *option]) == 2
+    assert f"pdedsl: error: {message}" in capsys.readouterr().err
+
+
 HUGE = "99999999999999999999999"  # more than the 64-bit integers torch and numpy hold
 
 
