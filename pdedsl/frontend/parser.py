@@ -69,7 +69,7 @@ def parse_spec(source: Source) -> ast.Spec:
 def parse_tree(source: Source) -> Tree:
     text = source.text
     _check_size(source)
-    _check_comments(source)
+    _check_comments_and_strings(source)
     try:
         tree = _parse(text)
     except (LarkError, RecursionError) as first:
@@ -188,31 +188,57 @@ _DIRECTION_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _HIDDEN_IN_COMMENT = re.compile(f"[{_LINE_BREAKS}{_DIRECTION_CONTROLS}]")
 
 
-def _check_comments(source: Source) -> None:
-    """Refuse comments that hide text: a line break other than newline shows the rest of the comment as
-    a line of its own (a 'domain' statement after it looked declared and was not), and a text-direction
-    control reorders what is shown. Outside comments the lexer refuses these characters already."""
+def _check_comments_and_strings(source: Source) -> None:
+    """Refuse comments and strings that hide text. In a comment, a line break other than newline shows the
+    rest of the comment as a line of its own (a 'domain' statement after it looked declared and was not), and
+    a text-direction control reorders what is shown; a string (a data file's name, echoed in messages) may
+    hold no control character at all (an escape sequence reached the terminal raw). Outside both the lexer
+    refuses these characters already."""
     found = []
     for match in _TOKEN.finditer(source.text):
-        hidden = _HIDDEN_IN_COMMENT.search(match.group()) if match.group().startswith("#") else None
+        token = match.group()
+        if token.startswith("#"):
+            hidden = _HIDDEN_IN_COMMENT.search(token)
+        elif token.startswith('"'):
+            hidden = next((m for m in _CHARACTER.finditer(token) if _is_control(m.group())), None)
+        else:
+            continue
         if hidden is None:
             continue
         at = match.start() + hidden.start()
         char = hidden.group()
         line = source.text.count("\n", 0, at) + 1
         column = at - (source.text.rfind("\n", 0, at) + 1) + 1
-        shown = ascii(char)[1:-1]
-        if char in _LINE_BREAKS:
-            message = f"a comment holds {shown}, which some editors show as a line break"
-            hint = (f"pdedsl reads the rest of the line as part of the comment: replace U+{ord(char):04X} "
-                    "with an ordinary line break (or a space)")
-        else:
-            message = f"a comment holds {shown}, a control of text direction"
-            hint = (f"U+{ord(char):04X} can make the line display in another order than the one pdedsl reads "
-                    "it in: delete it")
-        found.append(Diagnostic(message, Span(line, column, line, column + 1, at, at + 1), source, hint=hint))
+        found.append(_hidden_character(char, token.startswith("#"), Span(line, column, line, column + 1, at, at + 1),
+                                       source))
     if found:
         raise SpecError(found[:MAX_SYNTAX_ERRORS])
+
+
+_CHARACTER = re.compile(".", re.DOTALL)
+
+
+def _is_control(char: str) -> bool:
+    """A character a string may not hold: a control character (C0, DEL, C1: tab too), a line break other
+    than newline, or a text-direction control."""
+    import unicodedata
+
+    return unicodedata.category(char) == "Cc" or char in _LINE_BREAKS or char in _DIRECTION_CONTROLS
+
+
+def _hidden_character(char: str, in_comment: bool, span: Span, source: Source) -> Diagnostic:
+    """The error for a character that hides text (see :func:`_check_comments_and_strings`)."""
+    shown, code = ascii(char)[1:-1], f"U+{ord(char):04X}"
+    if not in_comment:
+        return Diagnostic(f"a string holds {shown}, a control character", span, source,
+                          hint=f"a data file's name is written in printable characters: delete {code}")
+    if char in _LINE_BREAKS:
+        return Diagnostic(f"a comment holds {shown}, which some editors show as a line break", span, source,
+                          hint=f"pdedsl reads the rest of the line as part of the comment: replace {code} "
+                               "with an ordinary line break (or a space)")
+    return Diagnostic(f"a comment holds {shown}, a control of text direction", span, source,
+                      hint=f"{code} can make the line display in another order than the one pdedsl reads it in: "
+                           "delete it")
 
 
 def _blank(text: str) -> str:

@@ -196,3 +196,18 @@ def test_a_keyword_declared_as_a_name_is_named_at_its_declaration_beside_the_syn
     assert (first.span.line, first.span.column) == (line, column)
     assert first.message == f"'{name}' is a keyword and cannot be used as a name"
     assert len(errors) >= 2 and all(e.message.startswith("unexpected") for e in errors[1:])
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\x00", "\t", "\x7f", "\x9b", "\u2028", "\u202e"])
+def test_a_control_character_in_a_string_is_refused_where_it_is(char):
+    """Strings took any character but '"' and newline: an escape sequence in a data file's name reached the
+    terminal raw through 'data file ... not found' (ESC [2J cleared the screen), and a text-direction control
+    reordered the name as shown."""
+    text = ("domain O = interval(x: [0, 1])\nfield u\nequation in O:\n    -d(u, x, 2) = 1\n"
+            f'observe u from "a{char}b.npz" noise 0.1\n')
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.span.line, error.span.column) == (5, 18)
+    assert error.message == f"a string holds {ascii(char)[1:-1]}, a control character"
+    assert char not in str(raised.value).split("\n", 1)[0]  # (the message line shows it escaped)
