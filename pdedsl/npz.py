@@ -28,6 +28,13 @@ class ArrayError(NpzError):
     """An archive opens, but an array in it cannot be used (damaged, not an array, not real numbers)."""
 
 
+def shown_name(name: str) -> str:
+    """An array's name as a message may show it: names come from whoever wrote the file, and one holding a
+    control or text-direction character (an escape sequence) would reach the terminal raw; those characters
+    are written as escapes (``\\x1b``), the rest as it is."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in name)
+
+
 def not_npz_reason(path) -> str | None:
     """Why the file at ``path`` is not an .npz archive, judged from its first bytes (None: it looks like one)."""
     try:
@@ -69,19 +76,20 @@ def read_array(archive, key: str) -> "np.ndarray":
     :class:`ArrayError` says why not: damaged, not an array (a zip of other files), pickled objects, text, ..."""
     import numpy as np
 
+    shown = shown_name(key)
     try:
         array = archive[key]
     except READ_ERRORS as error:
         if "allow_pickle" in str(error):
-            raise ArrayError(f"'{key}' holds Python objects (a pickle), which are never loaded; save numbers") from None
-        raise ArrayError(f"'{key}' cannot be read ({str(error)[:200] or type(error).__name__})") from None
+            raise ArrayError(f"'{shown}' holds Python objects (a pickle), which are never loaded; save numbers") from None
+        raise ArrayError(f"'{shown}' cannot be read ({str(error)[:200] or type(error).__name__})") from None
     except MemoryError as error:  # numpy allocates the shape an array's header claims before reading it
-        raise ArrayError(f"'{key}' cannot be read: {str(error)[:200] or 'out of memory'} (the file is damaged, "
+        raise ArrayError(f"'{shown}' cannot be read: {str(error)[:200] or 'out of memory'} (the file is damaged, "
                          "or the array is larger than this machine's memory)") from None
     if not isinstance(array, np.ndarray):
-        raise ArrayError(f"'{key}' is not a numpy array ({WHAT_NPZ_IS})")
+        raise ArrayError(f"'{shown}' is not a numpy array ({WHAT_NPZ_IS})")
     if array.dtype.kind not in "biuf":
-        raise ArrayError(f"'{key}' holds {_HOLDS.get(array.dtype.kind, 'values that are not numbers')} "
+        raise ArrayError(f"'{shown}' holds {_HOLDS.get(array.dtype.kind, 'values that are not numbers')} "
                        f"(dtype {array.dtype}); real numbers are needed")
     return array
 
@@ -104,7 +112,7 @@ def read_field(path, name: str, axes) -> tuple:
         missing = [key for key in (*axes, name) if key not in archive.files]
         if missing:
             raise ArrayError(f"no array named {', '.join(map(repr, missing))} (the file has "
-                             f"{', '.join(archive.files) or 'none'})")
+                             f"{', '.join(map(shown_name, archive.files)) or 'none'})")
         values = read_array(archive, name).astype(np.float64)
         return values, [read_array(archive, axis).astype(np.float64) for axis in axes]
 

@@ -145,3 +145,21 @@ def test_a_reference_may_leave_points_without_a_value(tmp_path):
     spec.write_text(SPEC.replace('observe u from "{data}" noise 0.1', 'reference u from "d.npz"')
                     .replace('input k from "{data}"', "input k = 1"))
     assert not [w for w in pdedsl.load(spec).warnings if "NaN" in w.message]
+
+
+def test_array_names_from_a_file_are_shown_escaped_in_messages(tmp_path):
+    """An archive's array names come from whoever wrote the file: 'no array named ... (the file has ...)'
+    printed them raw, so an escape sequence in one reached the terminal (ESC [2J cleared it) and a
+    text-direction control reordered the line."""
+    import numpy as np
+
+    from pdedsl.npz import NpzError, read_arrays, read_field
+
+    path = tmp_path / "evil.npz"
+    np.savez(path, x=np.linspace(0, 1, 5), **{"\x1b[2Jevil": np.array(["a"]), "u\u202egnp": np.zeros(5)})
+    with pytest.raises(NpzError) as raised:
+        read_field(path, "u", ("x",))
+    assert "(the file has x, \\x1b[2Jevil, u\\u202egnp)" in str(raised.value)
+    with pytest.raises(NpzError) as raised:
+        read_arrays(path)
+    assert str(raised.value).startswith("'\\x1b[2Jevil' holds text")

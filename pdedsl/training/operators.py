@@ -28,6 +28,7 @@ import torch
 from ..backends import BackendError
 from ..backends.operator import OperatorInputs
 from ..ir.problem import Problem, TargetRef
+from ..npz import shown_name
 from ..passes.lowered import DerivativeRequest
 from ..reference.dataset import generate, write
 from ..reference.from_spec import ReferenceError
@@ -75,7 +76,7 @@ def _warn_about_foreign_arrays(problem: Problem, path, option: str) -> None:
     except (OSError, ValueError):
         return
     if foreign:
-        listed = ", ".join(f"'{name}'" for name in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        listed = ", ".join(f"'{shown_name(name)}'" for name in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         print(f"pdedsl: warning: {option} {path}: {'an array' if len(foreign) == 1 else 'arrays'} {listed} "
               f"{'names' if len(foreign) == 1 else 'name'} nothing in problem '{problem.name}' and "
               f"{'is' if len(foreign) == 1 else 'are'} not read; is the file another problem's data?",
