@@ -172,6 +172,8 @@ class DiagnosticSink:
 
     source: Source
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _seen: set = field(default_factory=set, repr=False)  # (message, span, hint, severity) of each one held
+    error_count: int = 0
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self._add(Diagnostic(message, span, self.source, hint, "error"))
@@ -180,13 +182,17 @@ class DiagnosticSink:
         self._add(Diagnostic(message, span, self.source, hint, "warning"))
 
     def _add(self, diagnostic: Diagnostic) -> None:
-        # The same text reached twice (a let used in two places) is reported once.
-        if diagnostic not in self.diagnostics:
+        # The same text reached twice (a let used in two places) is reported once; a set finds it, as a
+        # spec may hold thousands of errors (comparing each with all before it took minutes).
+        key = (diagnostic.message, diagnostic.span, diagnostic.hint, diagnostic.severity)
+        if key not in self._seen:
+            self._seen.add(key)
             self.diagnostics.append(diagnostic)
+            self.error_count += diagnostic.severity == "error"
 
     @property
     def has_errors(self) -> bool:
-        return any(d.severity == "error" for d in self.diagnostics)
+        return self.error_count > 0
 
     def sorted(self) -> list[Diagnostic]:
         def key(d: Diagnostic):

@@ -621,3 +621,25 @@ def test_the_look_alike_check_compares_each_name_once_not_every_pair(monkeypatch
                         "field 'ul2' looks like field 'u12' on line 2: the names differ only in look-alike "
                         "characters (1, l, I; 0, O)"]
     assert len(calls) <= 2 * len(names)
+
+
+def test_thousands_of_errors_are_collected_in_time_linear_in_their_number(monkeypatch):
+    """A generated spec with 3000 unknown names took 50 s to check: each error searched every declared name
+    for a did-you-mean hint, and was compared with every error before it (to report a repeat once). Past
+    the first MAX_HINTED errors unknown names get no hint, and repeats are found by a set."""
+    import pdedsl.ir.build.expressions as expressions
+    from pdedsl.errors import Diagnostic
+
+    searches, comparisons = [], []
+    real = expressions.did_you_mean
+    monkeypatch.setattr(expressions, "did_you_mean", lambda *a: searches.append(a) or real(*a))
+    monkeypatch.setattr(Diagnostic, "__eq__", lambda self, other: comparisons.append(1) or self is other)
+    spec = ("domain O = interval(x: [0, 1])\nfield u\nequation in O:\n    -d(u, x, 2) = 1\n"
+            + "".join(f"const c{i} = nosuch{i}\n" for i in range(300)) + "const k = c1 + 1\nconst k2 = nosuch0\n")
+    with pytest.raises(pdedsl.SpecError) as raised:
+        pdedsl.load(spec)
+    errors = raised.value.errors
+    assert len(errors) == 301 and errors[0].message == "unknown name 'nosuch0'"
+    assert errors[0].hint is None or "did you mean" in errors[0].hint
+    assert len(searches) <= expressions.MAX_HINTED
+    assert len(comparisons) < 300

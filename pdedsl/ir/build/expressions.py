@@ -23,6 +23,10 @@ _COMPARISONS = {
     "==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge,
 }
 
+#: Errors after which an unknown name gets no did-you-mean hint: each is a search of every declared name, and a
+#: generated spec with thousands of unknown names took minutes to check.
+MAX_HINTED = 50
+
 
 def negate(expr: sympy.Basic) -> sympy.Basic:
     """``-expr``, folding the sign into a leading number (``-2``, ``-(2*x)`` -> ``-2*x``, ``-(-x)`` -> ``x``)."""
@@ -213,7 +217,7 @@ class ExpressionBuilder(CallBuilder):
         candidates += list(ctx.axes) + list(CONSTANTS)
         if owner.time is not None and TIME in ctx.names:
             candidates.append(owner.time.name)
-        hint = did_you_mean(node.id, candidates)
+        hint = did_you_mean(node.id, candidates) if self.sink.error_count < MAX_HINTED else None
         if hint is None and node.id == "t" and owner.time is None:
             hint = "declare a time axis with 'time t: [0, 1]'"
         self.sink.error(f"unknown name '{node.id}'", node.span, hint=hint)
