@@ -53,7 +53,89 @@ def test_the_jacobian_is_the_same_whatever_the_rows_per_backward_pass(monkeypatc
     expected = torch.cat([matrix / 0.5, torch.eye(3, dtype=torch.float64)])
     for rows in (1, 4, 256):  # one row, chunks with a ragged end, everything at once
         monkeypatch.setattr(inverse, "JACOBIAN_ROWS", rows)
-        assert torch.allclose(toy.jacobian(z), expected)
+        assert torch.allclose(toy.jacobian_by_rows(z), expected)
+    for columns in (1, 2, 128):  # the same by columns (forward-mode, through two reverse passes)
+        monkeypatch.setattr(inverse, "JACOBIAN_COLUMNS", columns)
+        assert torch.allclose(toy.jacobian_by_columns(z), expected)
+
+
+class Curved(LinearGaussian):
+    """Many residual rows, few latents, nonlinear: the shape of a DGNO posterior's residual vector."""
+
+    def residuals(self, z):
+        return torch.cat([torch.tanh(z @ self.matrix.T) * torch.exp(0.3 * z[:, :1]) / self.noise, z], dim=1)
+
+
+def test_the_jacobian_goes_by_columns_when_rows_far_outnumber_latents(monkeypatch):
+    """A mixed-form posterior has tens of thousands of rows for 128 latents: m column passes, not K row
+    passes (the row version is what it must equal)."""
+    generator = torch.Generator().manual_seed(5)
+    toy = Curved(torch.randn(3000, 4, generator=generator, dtype=torch.float64), None, 0.5, Settings())
+    z = torch.randn(4, generator=generator, dtype=torch.float64)
+    expected = toy.jacobian_by_rows(z)
+    monkeypatch.setattr(LatentPosterior, "jacobian_by_rows", lambda self, z: pytest.fail("went by rows"))
+    assert torch.allclose(toy.jacobian(z), expected, rtol=1e-12, atol=1e-14)
+
+
+class _NotTwiceDifferentiable(torch.autograd.Function):
+    """y = 2 x whose backward is not itself differentiable: its gradient is cut from the graph."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (2 * grad).detach()
+
+
+def test_a_jacobian_that_cannot_go_by_columns_goes_by_rows():
+    """An operation whose backward is not differentiable would give columns of zeros without a word: the
+    columns are checked against a plain reverse pass, and the rows are formed instead."""
+    generator = torch.Generator().manual_seed(6)
+
+    class Cut(Curved):  # (the prior rows stay differentiable, so only the check can tell)
+        def residuals(self, z):
+            return torch.cat([_NotTwiceDifferentiable.apply(super().residuals(z)[:, :40]), z], dim=1)
+
+    toy = Cut(torch.randn(40, 3, generator=generator, dtype=torch.float64), None, 0.5, Settings())
+    z = torch.randn(3, generator=generator, dtype=torch.float64)
+    expected = toy.jacobian_by_rows(z)
+    assert expected.abs().max() > 0.1
+    assert toy.jacobian_by_columns(z) is None
+    assert torch.allclose(toy.jacobian(z), expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.fixture(scope="module")
+def two_phase(tmp_path_factory):
+    """A tiny DGNO run on the two-phase family in the mixed form (a Bernoulli input, flux outputs)."""
+    from pdedsl.training import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("two_phase") / "run"
+    config = TrainConfig(backend="dgno", form="mixed", steps=2, samples=4, batch_size=2, grid=29, test_samples=0,
+                         weak_particles=8, backend_options={"latent": 5, "width": 8, "depth": 1, "encoder_width": 8})
+    train("specs/darcy_two_phase.pde", config, folder, progress=False)
+    return folder
+
+
+def _two_phase_posterior(folder):
+    from pdedsl import api
+    from pdedsl.training.inverse import observations_of
+    from pdedsl.training.run import Run
+
+    run = Run.open(folder)
+    return LatentPosterior(run, observations_of(api.load("specs/darcy_two_phase_inverse.pde"), run),
+                           Settings(particles=10))
+
+
+def test_a_dgno_posteriors_jacobian_by_columns_equals_it_by_rows(two_phase):
+    """On a tiny two-phase mixed-form model (its jet maps, flux decoders and model error): the same matrix."""
+    posterior = _two_phase_posterior(two_phase)
+    run = posterior.run
+    z = 0.5 * torch.randn(5, generator=torch.Generator().manual_seed(7), dtype=torch.float64).to(run.dtype)
+    rows = posterior.jacobian_by_rows(z)
+    assert rows.shape[0] > 500 and rows.abs().max() > 0
+    assert torch.allclose(posterior.jacobian_by_columns(z), rows, rtol=1e-5, atol=1e-6 * rows.abs().max())
 
 
 def test_mala_samples_the_exact_posterior_of_a_nonlinear_toy():
