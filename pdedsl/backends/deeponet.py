@@ -21,7 +21,7 @@ branch features then combine with every derivative of the trunk's features.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Mapping, Optional
 
 import torch
 
@@ -110,15 +110,19 @@ class ProductNetworks:
         features = self.branch.features(vector, self.branch_activation)
         return features if self.every_layer else features[-1:]
 
-    def _combine(self, branch: list[torch.Tensor], trunk_parts: list) -> list:
+    def _combine(self, branch: list[torch.Tensor], trunk_parts: list, outputs: Optional[list] = None) -> list:
         """Per output, ``(1/l) sum_k w_k <b_k, t_k>`` for one part of the trunk features (``[..., n, w]``).
 
-        Returns ``[..., B, n]`` per output (None where every trunk part is None).
+        Returns ``[..., B, n]`` per output (None where every trunk part is None, or where ``outputs``, a flag
+        per output, leaves it out).
         """
         scale = 1.0 / len(branch)
         results = []
         for o, group in enumerate(self.groups):
             total = None
+            if outputs is not None and not outputs[o]:
+                results.append(None)
+                continue
             for k, (b, t) in enumerate(zip(branch, trunk_parts)):
                 if t is None:
                     continue
@@ -137,10 +141,15 @@ class ProductNetworks:
         """``[B, n]`` per output from trunk and branch features."""
         return [value + self.output_bias[o] for o, value in enumerate(self._combine(branch, trunk))]
 
-    def _jets_from(self, trunk: list[Jet], branch: list[torch.Tensor]) -> list[Jet]:
-        """A jet per output from the trunk's feature jets: every derivative part combines with the branch."""
+    def _jets_from(self, trunk: list[Jet], branch: list[torch.Tensor], derived: Optional[list] = None) -> list[Jet]:
+        """A jet per output from the trunk's feature jets: every derivative part combines with the branch.
+
+        ``derived`` (a flag per output) leaves the derivatives of the outputs it flags False out: their jets
+        carry the value alone (what nothing reads costs nothing; the values are those computed otherwise).
+        """
         table = trunk[0].table
-        per_part = [self._combine(branch, [t.parts[m] for t in trunk]) for m in range(table.order + 1)]
+        per_part = [self._combine(branch, [t.parts[m] for t in trunk], None if m == 0 else derived)
+                    for m in range(table.order + 1)]
         out = []
         for o in range(len(self.groups)):
             parts = [per_part[m][o] for m in range(table.order + 1)]

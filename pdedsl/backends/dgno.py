@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Optional
 
 import numpy as np
 import sympy
@@ -109,6 +109,7 @@ class DGNO(ScaledCoordinates, OperatorBackend):
     """Encoder to latent beta, MultiONet decoders from beta to every input and field."""
 
     supports_jets = True
+    skips_derivatives = True  # jets() takes ``differentiated``
     activations = tuple(OPERATOR_ACTIVATIONS)  # of the decoders (input_activation, input_branch_activation too)
     new_run_options = NEW_RUN_OPTIONS
 
@@ -424,15 +425,26 @@ class DGNO(ScaledCoordinates, OperatorBackend):
             out.update({name: decoded[name] for name in self.layout.channels})
         return out
 
-    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, inputs) -> dict[str, Jet]:
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, inputs,
+             differentiated: Optional[frozenset] = None) -> dict[str, Jet]:
+        """The fields (and, for latent inputs, the decoded input channels) as jets for ``table``.
+
+        With ``differentiated`` (the names whose derivatives are read, ``runtime/derivatives.py``) the others
+        come as values alone: the mixed form reads the input and the fluxes without their slopes, which were
+        a third of an inverse problem's step.
+        """
+        def derived(names) -> Optional[list]:
+            return None if differentiated is None else [name in differentiated for name in names]
+
         beta = self.beta(inputs)
         trunk = self._trunk(self.decoder, coordinates, table, axes)
-        out = dict(zip(self.output_names, self.decoder._jets_from(trunk, self.decoder._branch_of(beta))))
+        out = dict(zip(self.output_names, self.decoder._jets_from(trunk, self.decoder._branch_of(beta),
+                                                                  derived(self.output_names))))
         if isinstance(inputs, LatentInputs):
             for c, name in enumerate(self.layout.channels):
                 decoder = self.input_decoders[name]
                 trunk = self._trunk(decoder, coordinates, table, axes)
-                out[name] = self._physical(c, decoder._jets_from(trunk, decoder._branch_of(beta))[0])
+                out[name] = self._physical(c, decoder._jets_from(trunk, decoder._branch_of(beta), derived([name]))[0])
         return out
 
 

@@ -20,7 +20,7 @@ one) stays soft too. On Burgers this took the default run from 0.18 to 0.068.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional
 
 import sympy
 import torch
@@ -213,6 +213,11 @@ class HardDirichlet(torch.nn.Module):
         return bool(getattr(self.model, "supports_jets", False))
 
     @property
+    def skips_derivatives(self) -> bool:
+        """Whether :meth:`jets` takes ``differentiated`` (when the wrapped model does)."""
+        return bool(getattr(self.model, "skips_derivatives", False))
+
+    @property
     def enforced(self) -> set[str]:
         """Names of the conditions that no longer need a loss term."""
         return {name for name, _ in self.conditions.values()} | {name for name, _ in self.initial.values()}
@@ -247,9 +252,12 @@ class HardDirichlet(torch.nn.Module):
             values[field] = known.to(reference.dtype) + factor * values[field]
         return values
 
-    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, *conditions) -> dict[str, Jet]:
-        """As :meth:`forward`, on jets: ``G`` by autograd (it holds no parameters), ``phi`` and ``tau`` in closed form."""
-        jets = dict(self.model.jets(coordinates, table, axes, *conditions))
+    def jets(self, coordinates: Mapping[str, torch.Tensor], table, axes, *conditions,
+             differentiated: Optional[frozenset] = None) -> dict[str, Jet]:
+        """As :meth:`forward`, on jets: ``G`` by autograd (it holds no parameters), ``phi`` and ``tau`` in closed form.
+        ``differentiated`` goes to the wrapped model (:attr:`skips_derivatives`)."""
+        skip = {} if differentiated is None else {"differentiated": differentiated}
+        jets = dict(self.model.jets(coordinates, table, axes, *conditions, **skip))
         if not self.conditions and not self.initial:
             return jets
         axes = list(axes)

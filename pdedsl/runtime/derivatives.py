@@ -129,7 +129,10 @@ def _forward(fields, coordinates, requests, order, contraction) -> dict[Request,
     indices = {request: multi_index(request[1], order) for request in requests if request not in contracted}
     sums = [tuple((order.index(axis), weight) for axis, weight in contraction)] if contracted else []
     table = JetTable.cached(indices.values(), len(order), sums)
-    jets = fields.jets(coordinates, table, order)
+    if getattr(fields, "skips_derivatives", False):  # it may give the names no derivative is read of as values
+        jets = fields.jets(coordinates, table, order, differentiated=frozenset(f for f, orders in requests if orders))
+    else:
+        jets = fields.jets(coordinates, table, order)
     out = {request: jets[request[0]].derivative(index) for request, index in indices.items()}
     first = contraction[0][0] if contracted else None
     for function, orders in contracted:

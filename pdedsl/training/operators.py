@@ -131,6 +131,7 @@ class OperatorFields:
     """
 
     supports_jets = True
+    skips_derivatives = True  # jets() takes ``differentiated`` (passed on to a model that takes it)
 
     def __init__(self, model, inputs: OperatorInputs, grid_fields: dict, piecewise: set):
         self.model, self.all_inputs, self.grid_fields, self.piecewise = model, inputs, grid_fields, piecewise
@@ -161,14 +162,18 @@ class OperatorFields:
             values[name] = field(shared)
         return values
 
-    def jets(self, coords: dict[str, torch.Tensor], table, axes) -> dict:
+    def jets(self, coords: dict[str, torch.Tensor], table, axes, differentiated: Optional[frozenset] = None) -> dict:
+        """Every field and input as a jet for ``table``; with ``differentiated`` (the names whose derivatives are
+        read), a model that can gives the others as values alone (``runtime/derivatives.py``)."""
+        skip = {"differentiated": differentiated} if differentiated is not None and \
+            getattr(self.model, "skips_derivatives", False) else {}
         shared = {a: t.detach().reshape(1, -1) for a, t in coords.items()}
         members = len(self.inputs)
         with torch.enable_grad():
             leaves = {a: t.expand(members, -1).clone().requires_grad_(True) for a, t in shared.items()}
             points = [leaves[a] for a in axes]
             if getattr(self.model, "supports_jets", False):
-                jets = dict(self.model.jets(shared, table, axes, self.inputs))
+                jets = dict(self.model.jets(shared, table, axes, self.inputs, **skip))
             else:
                 jets = {name: from_autograd(value, points, table)
                         for name, value in self.model(leaves, self.inputs).items()}

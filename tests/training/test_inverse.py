@@ -138,6 +138,39 @@ def test_a_dgno_posteriors_jacobian_by_columns_equals_it_by_rows(two_phase):
     assert torch.allclose(posterior.jacobian_by_columns(z), rows, rtol=1e-5, atol=1e-6 * rows.abs().max())
 
 
+def test_derivatives_nothing_reads_are_not_computed_and_change_nothing(two_phase, monkeypatch):
+    """The mixed form reads a and the fluxes without their slopes: their jets come as values alone, and the
+    posterior's residuals and gradient are the same to the last bit as with every derivative computed."""
+    from pdedsl.backends.dgno import DGNO
+
+    posterior = _two_phase_posterior(two_phase)
+    w = 0.5 * torch.randn(3, 5, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    w = w.to(posterior.run.dtype)
+    seen = {}
+    jets = DGNO.jets
+
+    def spy(self, *args, **kwargs):
+        out = jets(self, *args, **kwargs)
+        seen.update({name: all(p is None for p in jet.parts[1:]) for name, jet in out.items()})
+        return out
+
+    def value_and_gradient():
+        point = w.clone().requires_grad_(True)
+        value = posterior.residuals(point)
+        (gradient,) = torch.autograd.grad(value.square().sum(), point)
+        return value.detach(), gradient
+
+    monkeypatch.setattr(DGNO, "jets", spy)
+    skipped = value_and_gradient()
+    assert seen["a"] and not seen["u"]  # a's slope is not read; u's is
+    assert any(seen[name] for name in seen if name not in ("a", "u"))  # nor the fluxes' slopes
+    monkeypatch.setattr(DGNO, "skips_derivatives", False)
+    seen.clear()
+    every = value_and_gradient()
+    assert not seen["a"]
+    assert torch.equal(skipped[0], every[0]) and torch.equal(skipped[1], every[1])
+
+
 def test_mala_samples_the_exact_posterior_of_a_nonlinear_toy():
     """Where Laplace is wrong (a curved model), the preconditioned Langevin chains still find the posterior."""
     toy = LinearGaussian(torch.eye(2, dtype=torch.float64), torch.tensor([1.0, -0.5], dtype=torch.float64), 0.5,
