@@ -208,6 +208,10 @@ def _parser() -> argparse.ArgumentParser:
     infer.add_argument("--no-model-error", action="store_true",
                        help="with --model: trust the model exactly (by default its own error, measured against "
                             "the reference solver on 100 fresh members, widens the noise and the bands)")
+    infer.add_argument("--particles", type=_whole, metavar="N",
+                       help="with --model (weak or mixed form): particles of the posterior's physics, one fixed draw; "
+                            "fewer make each step cheaper and the physics rougher (default: the model's training "
+                            "count, at least 400)")
     infer.add_argument("--prior", choices=("aggregate", "standard"), default="aggregate",
                        help="with --model: the latent prior: a Gaussian fitted to where the encoder puts the "
                             "training members (aggregate), or the nominal N(0, I) (standard) (default: aggregate)")
@@ -914,13 +918,14 @@ def _infer(args) -> int:
 
         if not os.path.isdir(args.model):
             raise _UsageError(_not_a_folder(args.model, "--model takes the folder of a dgno run"))
-        for option in ("restarts", "map_steps", "draws", "chains", "mala_steps"):
-            if getattr(args, option) < 1:
+        for option in ("restarts", "map_steps", "draws", "chains", "mala_steps", "particles"):
+            if getattr(args, option) is not None and getattr(args, option) < 1:
                 raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
         try:  # options that do not fit together (too few draws for a band, too short chains) are usage errors
             settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws,
                                 seed=args.seed, sampler=args.sampler, chains=args.chains,
                                 mala_steps=args.mala_steps, model_error=not args.no_model_error, prior=args.prior,
+                                particles=args.particles or 0,
                                 **({} if args.lbfgs_steps is None else {"lbfgs_steps": args.lbfgs_steps}))
         except InferError as error:
             raise _UsageError(str(error)) from None
@@ -950,7 +955,7 @@ def _infer(args) -> int:
                 raise _UsageError(f"--{option.replace('_', '-')} must be at least 0 (got {value})")
         infer_defaults = vars(_parser().parse_args(["infer", args.spec]))
         ignored = [f"--{o.replace('_', '-')}" for o in ("restarts", "map_steps", "draws", "chains", "mala_steps",
-                                                        "sampler", "prior")
+                                                        "sampler", "prior", "particles")
                    if getattr(args, o) != infer_defaults[o]] + (["--no-model-error"] if args.no_model_error else [])
         if ignored:
             print(f"pdedsl: warning: {', '.join(ignored)} set{'s' if len(ignored) == 1 else ''} the posterior of a "

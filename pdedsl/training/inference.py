@@ -136,6 +136,7 @@ def infer(spec_path, model_folder, out_folder, settings: Optional[Settings] = No
                          for key, o in zip(observation_keys(problem), observations)},
         "model_error": _model_error_report(error, error_note),
         "latent": posterior.latent_size,
+        "particles": posterior.particles,  # of the posterior's physics (None: a strong form)
         "negative_log_posterior_map": misfit,
         "params": {n: float(summary[n].reshape(-1)[0]) for n in names if n in run.layout.scalars},
         "params_std": {n: float(summary[f"{n}_std"].reshape(-1)[0]) for n in names if n in run.layout.scalars},

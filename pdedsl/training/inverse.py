@@ -66,6 +66,7 @@ SAMPLERS = ("mala", "laplace")
 PRIORS = ("aggregate", "standard")  # z's prior in the inverse problem (module docstring)
 TARGET_ACCEPTANCE = 0.574  # optimal for MALA (Roberts and Rosenthal 1998)
 PHYSICS_DRAW = 10_000_019  # the particle draw the posterior's physics uses (past any training draw)
+MIN_PARTICLES = 400  # by default the posterior's physics uses the model's training particles, at least this many
 JACOBIAN_ROWS = 256  # rows of the residual Jacobian per batched backward pass (bounds its memory)
 JACOBIAN_COLUMNS = 128  # its columns per batched pass where it goes by columns (all of a 128-latent model)
 
@@ -100,7 +101,7 @@ class Settings:
     lbfgs_steps: int = 200
     learning_rate: float = 0.05
     samples: int = 256  # posterior draws of z behind every mean, std and band
-    particles: int = 400  # weak-form particles of the posterior's physics (one fixed draw)
+    particles: int = 0  # weak-form particles of the posterior's physics (one fixed draw); 0: DEFAULT_PARTICLES
     sampler: str = "mala"  # "laplace": draws of the Gaussian itself; "mala": exact posterior draws (below)
     chains: int = 8  # MALA chains, run together as one batch
     mala_steps: int = 600  # per chain; the first half adapts the step size and is discarded
@@ -121,6 +122,9 @@ class Settings:
             raise InferError(f"unknown prior '{self.prior}' (expected one of: {', '.join(PRIORS)})")
         if self.samples < 2:
             raise InferError(f"--draws {self.samples}: a standard deviation needs at least 2 posterior draws")
+        if self.particles < 0:
+            raise InferError(f"--particles {self.particles}: the posterior's physics needs at least 1 particle "
+                             "(or 0 in Python: the model's training count, at least 400)")
         kept = self.chains * (self.mala_steps - self.mala_steps // 2)
         if self.sampler == "mala" and kept < self.samples:
             raise InferError(f"--chains {self.chains} keep {kept} draws from the second half of --mala-steps "
@@ -245,8 +249,11 @@ class LatentPosterior:
         network.freeze_trunks()
         weak = self.objective.weak
         saved = weak.particles if weak is not None else None
+        #: the weak form's particles of the posterior's physics (None without a weak form): as many as asked,
+        #: else the training count, at least MIN_PARTICLES; each step's cost grows with them
+        self.particles = None if weak is None else (self.settings.particles or max(saved, MIN_PARTICLES))
         if weak is not None:
-            weak.particles = max(saved, self.settings.particles)
+            weak.particles = self.particles
         self.batches = self.objective.sample(PHYSICS_DRAW + self.settings.seed)
         if weak is not None:
             weak.particles = saved

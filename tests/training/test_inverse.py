@@ -303,7 +303,8 @@ def test_too_few_posterior_draws_are_refused_before_any_work():
     assert Settings(chains=2, mala_steps=16, samples=16).samples == 16
 
 
-@pytest.mark.parametrize("options", [["--draws", "1"], ["--draws", "0"], ["--chains", "2", "--mala-steps", "4"]])
+@pytest.mark.parametrize("options", [["--draws", "1"], ["--draws", "0"], ["--chains", "2", "--mala-steps", "4"],
+                                     ["--particles", "0"], ["--particles", "-5"]])
 def test_posterior_options_that_do_not_fit_are_usage_errors(tmp_path, capsys, options):
     from pdedsl.cli import main
 
@@ -311,6 +312,29 @@ def test_posterior_options_that_do_not_fit_are_usage_errors(tmp_path, capsys, op
     out = tmp_path / "inferred"
     assert main(["infer", str(spec), "--model", str(tmp_path), "--out", str(out), *options]) == 2
     assert "pdedsl: error: --" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_negative_particle_count_is_refused():
+    with pytest.raises(InferError, match="--particles -1: .*at least 1"):
+        Settings(particles=-1)
+
+
+def test_the_posteriors_particles_default_to_the_training_count_or_400_and_can_be_set_either_way(two_phase):
+    """Session 33: at least max(training count, 400) whatever was asked, so an inverse step could not be made
+    cheaper; now a count given is the count used (fewer: faster, a rougher physics), the default unchanged."""
+    from pdedsl import api
+    from pdedsl.training.inverse import observations_of
+    from pdedsl.training.run import Run
+
+    run = Run.open(two_phase)  # trained with 8 particles
+    observations = observations_of(api.load("specs/darcy_two_phase_inverse.pde"), run)
+    counts = {}
+    for asked in (0, 5, 12, 500):
+        posterior = LatentPosterior(run, observations, Settings(particles=asked))
+        (batch,) = posterior.batches["weak"].values()
+        counts[asked] = (len(batch.centres), posterior.particles)
+        assert run.objective.weak.particles == 8  # (the run's own objective is left as it was)
+    assert counts == {0: (400, 400), 5: (5, 5), 12: (12, 12), 500: (500, 500)}
 
 
 def test_calibration_counts_the_truth_inside_the_band():
@@ -362,10 +386,12 @@ def trained(tmp_path_factory):
 def test_infer_writes_a_posterior_that_predict_and_plot_read(trained, tmp_path):
     out = tmp_path / "posterior"
     done = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(trained), "--out", str(out), "--map-steps",
-                  "20", "--draws", "16", "--restarts", "2", "--chains", "2", "--mala-steps", "16", "--json", "-q")
+                  "20", "--draws", "16", "--restarts", "2", "--chains", "2", "--mala-steps", "16", "--particles", "30",
+                  "--json", "-q")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["inferred"] == ["a"] and report["observations"]["u"]["points"] == 120
+    assert report["particles"] == 30  # (trained with 20: fewer than the default 400, as asked)
     assert "Laplace" in report["method"] and "Langevin" in report["method"]
     assert "aggregate posterior" in report["prior"]
     assert 0.0 <= report["acceptance"] <= 1.0
@@ -633,8 +659,9 @@ def test_two_files_of_one_field_both_count_weighed_by_their_noise(tmp_path, full
 
 def test_scalar_unknowns_are_fitted_the_pinn_way(tmp_path):
     done = pdedsl("infer", "specs/heat_inverse.pde", "--out", str(tmp_path / "heat"), "--steps", "30",
-                  "--lbfgs-steps", "10", "--json", "-q")
+                  "--lbfgs-steps", "10", "--particles", "50", "--json", "-q")
     assert done.returncode == 0, done.stderr
+    assert "--particles sets the posterior of a dgno model (--model); without one they do nothing" in done.stderr
     refused = pdedsl("infer", "specs/darcy_inverse.pde", "--model", str(tmp_path / "heat"), "--out",
                      str(tmp_path / "posterior"))  # a PINN run is no generative model
     assert refused.returncode == 1 and "needs a dgno run" in refused.stderr and "Traceback" not in refused.stderr
