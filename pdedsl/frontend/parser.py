@@ -12,7 +12,7 @@ import dataclasses
 import re
 
 from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import LarkError, UnexpectedInput
 
 from ..errors import Diagnostic, Source, Span, SpecError
 from . import ast

@@ -15,7 +15,6 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from ..errors import InternalError
-from ..ir import nodes
 from ..ir.numeric import MAX_WRITTEN_SIZE, written_size
 from ..ir.problem import Problem
 from .lowered import normal_symbol

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..runtime.family import FamilyError, member_arrays, pool_from_arrays
-from .plot import DPI, _draw_losses, _inside, _read_metrics, _save, formatted, read_result  # noqa: F401 - shared figure helpers
+from .plot import _draw_losses, _inside, _read_metrics, _save, formatted, read_result
 from .predict import PredictError, write_npz
 
 #: Members a plot shows.
