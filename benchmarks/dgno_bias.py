@@ -64,8 +64,9 @@ def physics_scales(run: Run, particles: int, seed: int = 5) -> dict:
     fields, zeroed = objective.fields, {"names": ()}
     jets = fields.jets
 
-    def scaled_jets(coords, table, axes):  # the outputs in zeroed["names"] set to zero (flux(u) and s are linear)
-        return {name: (jet * 0.0 if name in zeroed["names"] else jet) for name, jet in jets(coords, table, axes).items()}
+    def scaled_jets(coords, table, axes, **options):  # the outputs in zeroed["names"] set to zero (flux(u), s linear)
+        return {name: (jet * 0.0 if name in zeroed["names"] else jet)
+                for name, jet in jets(coords, table, axes, **options).items()}
 
     fields.jets = scaled_jets
     batch = objective.weak.sample(torch.Generator().manual_seed(seed))
