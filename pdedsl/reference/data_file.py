@@ -102,11 +102,21 @@ def _resumed(partial: Path, stamp: str, n: int, say) -> tuple[dict, dict[str, li
             if len({len(values) for values in arrays.values()}) != 1:
                 raise ValueError("its arrays hold different numbers of samples")
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as error:
-        aside = partial.with_name(partial.name + ".old")
+        aside = _free_name(partial.with_name(partial.name + ".old"))
         partial.replace(aside)
         say(f"set aside {partial} as {aside.name} ({error}); solving every sample anew")
         return {}, {}
     return axes, arrays
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path`` with the first number 2, 3, ... that names no file yet: a partial file set aside
+    must not replace one set aside before (either may hold hours of solves)."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}{number}")
+    return candidate
 
 
 def _save(partial: Path, axes: dict, arrays: dict[str, list], stamp: str) -> None:

@@ -132,3 +132,17 @@ def test_samples_are_saved_as_they_come_so_a_hard_kill_loses_only_the_last_secon
     arrays, resumed = data_file.generate_into(problem, ROD, 5, 9, 1, output)
     assert resumed == 2
     np.testing.assert_array_equal(arrays["u"], generate(problem, 5, 9, 1)["u"])
+
+
+def test_a_partial_file_set_aside_twice_keeps_both(tmp_path, rod):
+    """A second partial file made otherwise was renamed onto the first one's '.old', losing its samples (hours
+    of solves, perhaps): each now gets a name of its own."""
+    spec, problem = rod
+    output = tmp_path / "pairs.npz"
+    for seed in (3, 4):
+        with pytest.raises(data_file.DataStopped):
+            data_file.generate_into(problem, ROD, 4, 9, seed, output, progress=InterruptAt(seed - 1))
+    data_file.generate_into(problem, ROD, 4, 9, 5, output, say=lambda line: None)
+    kept = sorted(tmp_path.glob("pairs.npz.partial.npz.old*"))
+    assert len(kept) == 2, kept
+    assert sorted(len(np.load(path)["k"]) for path in kept) == [2, 3]
