@@ -40,8 +40,8 @@ from ..ir.geometry import Box
 from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
-from .from_spec import (FIELD_VALUE, ReferenceError, diffusion_coefficients, evaluated_diffusion, extra_statement,
-                        holds, sides_of, transport_of)
+from .from_spec import (FIELD_VALUE, ReferenceError, condition_holding_on, diffusion_coefficients, evaluated_diffusion,
+                        extra_statement, holds, sides_of, transport_of)
 from .time_spec import _initial, _member_value, _per_member, initial_pair
 
 
@@ -94,10 +94,11 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
         raise ReferenceError("the time-dependent box solver takes a diffusion coefficient constant in time",
                              equation.span)
     rate, acceleration = sympy.Derivative(u, time), sympy.Derivative(u, (time, 2))
-    c2 = (_per_member(problem, sympy.diff(form.volume, acceleration), "the coefficient of d(u, t, 2)")
+    c2 = (_per_member(problem, sympy.diff(form.volume, acceleration), "the coefficient of d(u, t, 2)",
+                       equation.span)
           if form.volume.has(acceleration) else 0.0)
     volume = form.volume.xreplace({acceleration: sympy.Integer(0)})
-    c = _per_member(problem, sympy.diff(volume, rate), "the coefficient of dt(u)")
+    c = _per_member(problem, sympy.diff(volume, rate), "the coefficient of dt(u)", equation.span)
     if c == 0 and c2 == 0:
         raise ReferenceError("the time-dependent box solver needs an equation first or second order in time "
                              "(dt(u) or d(u, t, 2))", equation.span)
@@ -120,7 +121,7 @@ def time_box_spec(problem: Problem) -> TimeBoxSpec:
     for key, (kind, value) in sides.items():
         if kind == "robin" and value[1].has(time):
             raise ReferenceError("the time-dependent box solver takes a Robin coefficient constant in time",
-                                 equation.span)
+                                 condition_holding_on(problem, domain, *key).span)
     constants = {s.symbol: s.value for s in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
     if c2 == 0:

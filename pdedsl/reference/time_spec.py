@@ -77,9 +77,10 @@ def time_spec(problem: Problem) -> TimeSpec:
     u = sympy.Function(field)(x, t)
     constants = {c.symbol: c.value for c in problem.constants}
     constants.update({p.symbol: p.value for p in problem.params if p.value is not None})
-    D = _diffusion(problem, sympy.expand(form.flux[0][1] / sympy.Derivative(u, x)), u, constants)  # sums cancel
+    D = _diffusion(problem, sympy.expand(form.flux[0][1] / sympy.Derivative(u, x)), u, constants,  # sums cancel
+                   equation.span)
     volume = form.volume.subs(constants)
-    c = _per_member(problem, sympy.diff(volume, sympy.Derivative(u, t)), "the coefficient of dt(u)")
+    c = _per_member(problem, sympy.diff(volume, sympy.Derivative(u, t)), "the coefficient of dt(u)", equation.span)
     if c == 0:
         raise ReferenceError("the method-of-lines solver needs an equation first order in time (dt(u))",
                              equation.span)
@@ -96,37 +97,38 @@ def time_spec(problem: Problem) -> TimeSpec:
                     data_inputs)
 
 
-def _diffusion(problem, ratio, u, constants) -> float | sympy.Expr:
+def _diffusion(problem, ratio, u, constants, span=None) -> float | sympy.Expr:
     """The number D of the flux ``D * d(u, x)`` (an expression of random params, ``k`` or ``0.1 + k``, for a
-    family: each member's number), or why the flux is not of that form."""
+    family: each member's number), or why the flux is not of that form (at ``span``, the equation)."""
     ratio = sympy.sympify(ratio).subs(constants)
     if ratio.atoms(sympy.Derivative):
         raise ReferenceError("the equation has derivatives the method-of-lines solver does not take (of third "
-                             "order or higher, or mixed in space and time)")
+                             "order or higher, or mixed in space and time)", span)
     varying = {f for f in ratio.atoms(AppliedUndef) if f != u}
     if varying:
         names = ", ".join(sorted(v.func.__name__ for v in varying))
         raise ReferenceError(f"the method-of-lines solver takes a diffusion coefficient constant in space, not "
-                             f"one that varies with {names}")
-    return _per_member(problem, ratio, "the diffusion coefficient")
+                             f"one that varies with {names}", span)
+    return _per_member(problem, ratio, "the diffusion coefficient", span)
 
 
-def _per_member(problem, expr, what: str) -> float | sympy.Expr:
+def _per_member(problem, expr, what: str, span=None) -> float | sympy.Expr:
     """``expr`` as a number, or as an expression of random params whose number each member's draw gives
-    (``k``, ``0.1 + k``); anything else it depends on is refused, naming ``what``."""
+    (``k``, ``0.1 + k``); anything else it depends on is refused, naming ``what``, at ``span`` (its statement)."""
     expr = sympy.sympify(expr)
     random = {p.symbol for p in problem.params if p.is_random} & expr.free_symbols
     if random:  # a number for each member (its drawn params), found when it is solved
         if expr.free_symbols - random:
-            _number(expr, {}, what)  # (says what else it depends on)
+            _number(expr, {}, what, span)  # (says what else it depends on)
         return sympy.simplify(expr)
-    return _number(expr, {}, what)
+    return _number(expr, {}, what, span)
 
 
-def _number(expr, constants, what: str) -> float:
+def _number(expr, constants, what: str, span=None) -> float:
+    """``expr`` with ``constants`` as a float, or a ReferenceError at ``span`` naming ``what`` it should be."""
     value = sympy.simplify(sympy.sympify(expr).subs(constants))
     if not value.is_number:
-        raise ReferenceError(f"{what} must be a number, got {value}")
+        raise ReferenceError(f"{what} must be a number, got {value}", span)
     return float(value)
 
 

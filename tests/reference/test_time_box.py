@@ -161,3 +161,31 @@ def test_waves_second_order_in_time_are_integrated_with_both_initial_conditions(
     assert error < 2e-2
     with pytest.raises(ReferenceError, match="needs two initial conditions"):
         time_box_spec(_plate(equation="d(u, t, 2) = laplace(u)"))
+
+
+@pytest.mark.parametrize("domain", ["box(x: [0, 1], y: [0, 1])", "interval(x: [0, 1])"])
+def test_a_capacity_that_varies_in_space_is_refused_at_the_equation(tmp_path, capsys, domain):
+    """'(1 + x)*dt(u) = ...' was refused as 'pdedsl: error: s.pde: the coefficient of dt(u) must be a number',
+    naming no line: the refusal now points at the equation, in 1-D and 2-D alike."""
+    from pdedsl.cli import main
+
+    spec = tmp_path / "s.pde"
+    spec.write_text(f"problem s\ndomain P = {domain}\ntime t: [0, 0.5]\nfield u\nequation in P:\n"
+                    "    (1 + x)*dt(u) - laplace(u) = 0\nboundary on boundary(P):\n    u = 0\ninitial:\n"
+                    "    u = sin(pi*x)\n")
+    assert main(["data", str(spec), "-q", "--grid", "5", "-o", str(tmp_path / "d.npz")]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:6:5: the coefficient of dt(u) must be a number, got x + 1" in err, err
+
+
+def test_a_robin_coefficient_that_varies_in_time_is_refused_at_its_condition(tmp_path, capsys):
+    """The refusal pointed at the equation, which is not what needs changing."""
+    from pdedsl.cli import main
+
+    spec = tmp_path / "s.pde"
+    spec.write_text(PLATE.format(declarations="", equation="dt(u) = laplace(u)", condition="dn(u) + t*u = 0",
+                                 start="x"))
+    assert main(["data", str(spec), "-q", "--grid", "5", "-o", str(tmp_path / "d.npz")]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:9:5: the time-dependent box solver takes a Robin coefficient constant in time" in err, err
+    assert "        dn(u) + t*u = 0\n        ^" in err, err
