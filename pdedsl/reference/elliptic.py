@@ -168,6 +168,7 @@ class Discretisation:
         if any(np.any(value <= 0) for value in self.a):
             raise ValueError("the coefficient a must be positive at every node")
         c_n = np.array(_field("c", c, self.coords))  # (a copy: Robin sides and transport add to it)
+        absorbs = bool(np.any(c_n != 0))  # (constants solve v . grad u = 0 too: transport is no c)
         self.velocity = None
         if velocity is not None:
             if len(velocity) != ndim:
@@ -181,7 +182,7 @@ class Discretisation:
             if not (isinstance(key, tuple) and len(key) == 2 and key[0] in range(ndim) and key[1] in _ENDS):
                 raise ValueError(f"unknown side {key!r}: use (axis, 'low'|'high') with axis < {ndim}")
         self.sides = {(k, e): sides.get((k, e), Side("dirichlet", 0.0)) for k in range(ndim) for e in _ENDS}
-        if steady and all(s.kind == "neumann" for s in self.sides.values()) and np.all(c_n == 0):
+        if steady and all(s.kind == "neumann" for s in self.sides.values()) and not absorbs:
             raise ValueError("all sides are Neumann and c = 0: the problem is singular (u is fixed only up to a "
                              "constant)")
         fixed = np.zeros(self.shape, dtype=bool)

@@ -275,3 +275,17 @@ def test_transport_with_an_outflow_neumann_side_converges_in_two_dimensions():
 
     coarse, fine = error(9), error(17)
     assert fine < 2e-3 and coarse / fine > 3.0
+
+
+@pytest.mark.parametrize("velocity", [
+    lambda x, y: (x ** 2, 0 * y),  # div v = 2x: the -(div v) u of the conservation form is not a c
+    lambda x, y: (np.sin(np.pi * y), 0 * x),  # div v = 0 up to rounding (1e-17), which passed for a c
+])
+def test_all_neumann_sides_with_transport_and_no_c_are_singular_too(velocity):
+    """-laplace(u) + v . grad(u) = f with dn(u) = 0 all round holds for u + 1 as well as u: it returned values
+    near 1e14 (or growing like 1/h^2) instead of saying so."""
+    x = np.linspace(0, 1, 17)
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    sides = {(k, e): Side("neumann", 0.0) for k in range(2) for e in ("low", "high")}
+    with pytest.raises(ValueError, match="singular"):
+        solve_elliptic([x, x], 1.0, np.cos(np.pi * X), 0.0, sides, velocity=list(velocity(X, Y)))
