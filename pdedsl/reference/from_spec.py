@@ -345,19 +345,27 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
 
 #: The most a transport-dominated problem's grid is refined by (per axis), and the cell Peclet number aimed at.
 MAX_REFINEMENT, CELL_PECLET = 8, 2.0
+#: The most nodes a refined grid may have, by dimension: the sparse LU's fill grows fast in 3-D (one solve on
+#: 41^3 nodes took 10 s, on 49^3 42 s, on 61^3 6 minutes and 3.4 GB), slowly in 2-D (225^2: 0.24 s).
+MAX_REFINED_NODES = {1: 10 ** 7, 2: 10 ** 6, 3: 70_000}
 
 
 def _refinement(grids, A, velocity) -> int:
     """How many times finer than ``grids`` a problem with transport is solved: until the cell Peclet number
-    ``|v| h / A`` is about :data:`CELL_PECLET` (at most :data:`MAX_REFINEMENT`); 1 without transport. On the
-    29-node grid of the advection-diffusion family (eps 0.01) the data grid alone erred by 6% against an 8x
-    finer solve, 4x finer (what this picks) by 0.4%."""
+    ``|v| h / A`` is about :data:`CELL_PECLET` (at most :data:`MAX_REFINEMENT`, and no more than keeps the
+    refined grid within :data:`MAX_REFINED_NODES`: a 3-D grid is then solved less finely than its flow asks,
+    rather than for minutes a sample); 1 without transport. On the 29-node grid of the advection-diffusion
+    family (eps 0.01) the data grid alone erred by 6% against an 8x finer solve, 4x finer (what this picks) by
+    0.4%."""
     if velocity is None:
         return 1
     spacing = [(g[-1] - g[0]) / (len(g) - 1) for g in grids]
     diffusion = min(float(np.min(np.abs(a))) for a in A)
     peclet = max(float(np.max(np.abs(v))) * h for v, h in zip(velocity, spacing)) / max(diffusion, 1e-300)
-    return int(min(MAX_REFINEMENT, max(1, np.ceil(peclet / CELL_PECLET))))
+    factor = int(min(MAX_REFINEMENT, max(1, np.ceil(peclet / CELL_PECLET))))
+    while factor > 1 and np.prod([(len(g) - 1) * factor + 1 for g in grids]) > MAX_REFINED_NODES[len(grids)]:
+        factor -= 1
+    return factor
 
 
 def _refined(grids, values: np.ndarray, fine) -> np.ndarray:

@@ -403,3 +403,17 @@ def test_equations_on_regions_that_cover_the_box_are_one_problem():
     disc = pdedsl.load(SPECS / "interior_source.pde")
     u = generate(disc, 1, 33)["u"][0]
     assert np.unravel_index(np.argmax(u), u.shape) == (16, 16) and np.allclose(u, u.T) and u.min() >= 0
+
+
+def test_grid_refinement_for_transport_in_three_dimensions_stays_within_a_direct_solve_s_reach():
+    """A 3-D spec with eps = 0.01 on 13 nodes a side was refined 5x, to 61^3 nodes: one sample took 6 minutes
+    and 3.4 GB (the sparse LU's fill grows fast in 3-D). The refinement now stops at the node budget of the
+    grid's dimension; 2-D grids, cheap to solve, are refined as before."""
+    from pdedsl.reference.from_spec import MAX_REFINED_NODES, _refinement
+
+    for nodes in (9, 13, 17, 29):
+        grids = [np.linspace(0, 1, nodes)] * 3
+        factor = _refinement(grids, [np.full((nodes,) * 3, 0.01)] * 3, [np.ones((nodes,) * 3)] * 3)
+        assert factor >= 1 and ((nodes - 1) * factor + 1) ** 3 <= max(MAX_REFINED_NODES[3], nodes ** 3)
+    assert _refinement([np.linspace(0, 1, 9)] * 3, [0.01] * 3, [np.ones((9,) * 3)] * 3) == 5  # (41^3 nodes: 10 s)
+    assert _refinement([np.linspace(0, 1, 29)] * 2, [0.001] * 2, [np.ones((29, 29))] * 2) == 8
