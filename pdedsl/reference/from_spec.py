@@ -234,7 +234,7 @@ def sides_of(problem: Problem, domain, field: str, u) -> dict:
 
 def condition_on(problem: Problem, domain, index: int, end: str, field: str, u) -> tuple[str, sympy.Expr]:
     """``(kind, value)`` of the one boundary condition holding on a side, found by testing the side's centre."""
-    return _condition(condition_holding_on(problem, domain, index, end), u, field)
+    return _condition(condition_holding_on(problem, domain, index, end), u, field, problem)
 
 
 def condition_holding_on(problem: Problem, domain, index: int, end: str):
@@ -259,8 +259,21 @@ def condition_holding_on(problem: Problem, domain, index: int, end: str):
     return found[0]
 
 
-def _condition(condition, u, field: str) -> tuple[str, sympy.Expr]:
-    residual = condition.lhs - condition.rhs
+def written_out(problem: Problem, expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every formula input replaced by its formula, through formulas of formulas: the solvers are
+    given coordinates, params and drawn or data inputs, and a formula input (``input g = b*x``) is none of them."""
+    formulas = {i.function: i.formula for i in problem.inputs if i.kind == "formula" and i.formula is not None}
+    for _ in range(len(formulas) + 1):  # (the checker refuses formulas that reach themselves)
+        replaced = expr.xreplace(formulas)
+        if replaced == expr:
+            break
+        expr = replaced
+    return expr
+
+
+def _condition(condition, u, field: str, problem: Problem) -> tuple[str, sympy.Expr]:
+    """``(kind, value)`` of a boundary condition ``u = g`` or ``k*dn(u) = h``, formula inputs written out in it."""
+    residual = written_out(problem, condition.lhs - condition.rhs)
     normal = [n for n in sympy.preorder_traversal(residual) if isinstance(n, nodes.NormalDerivative)]
     if normal:
         marker = sympy.Dummy("dn")

@@ -417,3 +417,46 @@ def test_grid_refinement_for_transport_in_three_dimensions_stays_within_a_direct
         assert factor >= 1 and ((nodes - 1) * factor + 1) ** 3 <= max(MAX_REFINED_NODES[3], nodes ** 3)
     assert _refinement([np.linspace(0, 1, 9)] * 3, [0.01] * 3, [np.ones((9,) * 3)] * 3) == 5  # (41^3 nodes: 10 s)
     assert _refinement([np.linspace(0, 1, 29)] * 2, [0.001] * 2, [np.ones((29, 29))] * 2) == 8
+
+
+@pytest.mark.parametrize("declarations, value, exact", [
+    ("input g = 1 + x*y", "g", lambda x, y, b: 1 + x * y),
+    ("param b ~ uniform(1, 2)\ninput g = b*x*y\ninput h = g + 1", "h", lambda x, y, b: b * x * y + 1)])
+def test_a_formula_input_may_set_the_boundary_values(tmp_path, declarations, value, exact):
+    """'u = g' with g a formula input (of random params, or of another formula): the steady solver evaluated
+    the condition with g unknown and stopped with 'no value for 'g' (known names: x, y)', unlocated; the
+    formula is written out now, and the harmonic x*y (plus a constant) is reproduced to rounding."""
+    spec = tmp_path / "formula.pde"
+    spec.write_text(f"domain Omega = box(x: [0, 1], y: [0, 1])\nfield u\n{declarations}\n"
+                    f"equation in Omega:\n    -laplace(u) = 0\nboundary on boundary(Omega):\n    u = {value}\n")
+    problem = pdedsl.load(spec)
+    data = generate(problem, 1, 9, seed=3)
+    X, Y = np.meshgrid(data["x"], data["y"], indexing="ij")
+    np.testing.assert_allclose(data["u"][0], exact(X, Y, data.get("b", [None])[0]), atol=1e-12)
+
+
+def test_a_formula_input_may_set_the_end_values_of_a_time_spec(tmp_path):
+    """The method-of-lines solver wrote formula inputs out in the initial value but not at the ends, and
+    refused 'u = g' there with "input 'g' has no values to solve with". With g = b*x, u = b*x is steady."""
+    from pdedsl.reference.time_spec import solve_time_spec, time_spec
+
+    _rod(tmp_path, "param b ~ uniform(1, 2)\ninput g = b*x", start="g")  # (writes rod.pde)
+    text = (tmp_path / "rod.pde").read_text().replace("    u = 0\n", "    u = g\n")
+    (tmp_path / "rod.pde").write_text(text)
+    x, t = np.linspace(0, 1, 9), np.linspace(1, 1.2, 5)
+    u = solve_time_spec(time_spec(pdedsl.load(tmp_path / "rod.pde")), x, t, params={"b": 1.5})
+    np.testing.assert_allclose(u, np.broadcast_to(1.5 * x[:, None], u.shape), atol=1e-9)
+
+
+def test_a_diffusion_coefficient_varying_in_space_is_refused_at_the_equation(tmp_path):
+    """The refusal of a coefficient that varies with an input had no place: 'rod.pde: the method-of-lines
+    solver takes ...'. It points at the equation now, as the other refusals of the equation do."""
+    from pdedsl.reference.time_spec import time_spec
+
+    _rod(tmp_path, "input kap ~ exp(gaussian_field(length: 0.3))")  # (writes rod.pde)
+    text = (tmp_path / "rod.pde").read_text().replace("0.1*d(u, x, 2)", "d(kap*d(u, x), x)")
+    (tmp_path / "rod.pde").write_text(text)
+    problem = pdedsl.load(tmp_path / "rod.pde")
+    with pytest.raises(ReferenceError, match="varies with kap") as caught:
+        time_spec(problem)
+    assert caught.value.span is not None and caught.value.span.line == problem.equations[0].span.line
