@@ -173,6 +173,29 @@ def _inside(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
     return inside
 
 
+def _lives(problem, field: str, columns: dict[str, np.ndarray]) -> Optional[np.ndarray]:
+    """Which points lie where ``field`` has an equation (its targets, where training and the error measure it:
+    ``sampling.field_targets``); None where that is every physics domain whole, as for most fields."""
+    from ..runtime.predicates import evaluate
+
+    targets = sampling.field_targets(problem, field)
+    if all(t.kind == "domain" for t in targets):
+        return None
+    constants = {c.name: c.value for c in problem.constants}
+    values = {a: torch.as_tensor(np.asarray(c, dtype=np.float64)) for a, c in columns.items()}
+    lives = np.zeros(len(next(iter(columns.values()))), dtype=bool)
+    for target in targets:
+        domain, on_boundary, predicates = sampling.resolve_target(problem, target)
+        if on_boundary:
+            continue
+        s = sampling.target_sampler(problem, domain)
+        found = s.contains(torch.stack([values[a] for a in s.axes], dim=1)).numpy()
+        for predicate in predicates:
+            found &= np.broadcast_to(evaluate(predicate, values, constants).numpy().astype(bool), found.shape)
+        lives |= found
+    return lives
+
+
 def _signed_distance(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
     """Distance to the boundary of the union of the physics domains: negative inside, positive outside."""
     distance = None
@@ -287,10 +310,12 @@ def _rows(run, view: View) -> list[Row]:
     rows = []
     for f in problem.fields:
         name = f.name
-        sheet = Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, predictions[name])
+        lives = _lives(problem, name, columns)  # a field of one region is blank beyond it
+        inside = fine.inside if lives is None else fine.inside & lives.reshape(fine.inside.shape)
+        sheet = Sheet(fine.h, fine.v, True, inside, fine.fixed, predictions[name])
         row = Row(name, sheet)
         if name in exact:
-            row.data = Sheet(fine.h, fine.v, True, fine.inside, fine.fixed, predictions[name],
+            row.data = Sheet(fine.h, fine.v, True, inside, fine.fixed, predictions[name],
                              exact[name].reshape(fine.inside.shape))
             row.label = "exact"
         elif name in references:

@@ -295,3 +295,18 @@ def test_a_curve_panel_of_an_operator_run_reads_like_the_images_beside_it():
     assert max(t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()) <= 8
     assert ax.get_xlim() == pytest.approx((0, 1)) and ax.xaxis.get_gridlines()[0].get_visible()
     assert not collisions(figure)
+
+
+def test_a_field_is_drawn_only_where_it_has_an_equation(tmp_path):
+    """Two fields each solved on one half of the box (conform34's p25): each was drawn over the whole box, the
+    half without its equation included, though its error is measured only where it lives."""
+    spec = tmp_path / "halves.pde"
+    spec.write_text("problem halves\ndomain Omega = box(x: [0, 2], y: [0, 1])\n"
+                    "region left = Omega where x < 1\nregion right = Omega where x >= 1\nfield u, p\n"
+                    "equation in left:\n    -laplace(u) = 1\nequation in right:\n    -laplace(p) = 1\n"
+                    "boundary on boundary(Omega):\n    u = 0\n    p = 0\n")
+    train(spec, TrainConfig(**TINY), tmp_path / "run", progress=False)
+    figure = figure_of(Run.open(tmp_path / "run"), tmp_path / "run")
+    for name in ("u", "p"):
+        mask = np.ma.getmaskarray(_image_of(_titled(figure, f"{name}: prediction")).get_array())
+        assert 0.4 < mask.mean() < 0.6, (name, mask.mean())  # the other half is blank
