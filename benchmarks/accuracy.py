@@ -57,7 +57,7 @@ NEUMANN_ROBIN_TARGET = 1e-2
 NEUMANN_ROBIN_PREFERRED = ("robin_cooling", "robin_exact")
 
 CONFIG_FLAGS = ("steps", "lbfgs_steps", "interior_points", "boundary_points", "learning_rate", "precision", "device",
-                "seed", "optimizer", "sampling")  # command-line options that override TrainConfig fields of the same name
+                "seed", "optimizer", "sampling", "threads")  # command-line options that override TrainConfig fields of the same name
 QUICK = dict(steps=60, lbfgs_steps=20, interior_points=256, boundary_points=64, resample_every=20, log_every=10,
              checkpoint_every=10_000)
 
@@ -241,6 +241,8 @@ def main(argv=None) -> int:
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--precision", choices=("float32", "float64"))
     parser.add_argument("--device", help="cpu, cuda, ...")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (as train's --threads; default: 1, and "
+                        "every core for the Levenberg-Marquardt solves)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--weak", action="store_true", help="compare strong, weak and mixed forms (see above)")
     parser.add_argument("--mismatch-power", type=float, metavar="P",

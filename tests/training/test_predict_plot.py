@@ -368,11 +368,12 @@ def test_accuracy_benchmark_smoke_run(tmp_path, capsys):
 
     benchmark = _benchmark()
     status = benchmark.main(["--quick", "--only", "poisson", "--steps", "5", "--lbfgs-steps", "0",
-                             "--runs", str(tmp_path)])
+                             "--runs", str(tmp_path), "--threads", "1"])
     out = capsys.readouterr().out
     assert status == 0 and "poisson.pde" in out
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["benchmark"] == "accuracy" and summary["config"]["steps"] == 5
+    assert summary["config"]["threads"] == 1  # shared machines: --threads as in pdedsl train
     assert set(summary["results"][0]["rel_l2"]) == {"u"}
 
 
