@@ -106,6 +106,11 @@ REGION_PROBE_POINTS = 4096
 FLUX_WEIGHT = 0.1
 #: The largest weight a point's flux mismatch gets where its stiffness is near zero.
 MAX_MISMATCH_WEIGHT = 1000.0
+#: Take each ball's mean out of every flux factor (the one multiplying grad phi) before the products, as is
+#: always done for the factors of phi's second derivatives: the rule integrates grad phi to zero (it is
+#: symmetric under xi -> -xi), so the residual is the same, but the products of a factor and grad phi
+#: (~1/R) no longer carry the factor's mean, whose rounding was the float32 floor of fine rules.
+CENTRED_FLUXES = True
 
 
 def flux_output(equation: str, axis: str) -> str:
@@ -328,8 +333,7 @@ class WeakTerms:
                                                                                           pairs)):
                     # each ball's mean of the factor taken out (its integral against d2 phi is zero): in float32
                     # the products of a factor and phi's second derivatives (~1/R^2) otherwise round to 1e-6 loss
-                    value = _as_grid(value, count, per, phi)
-                    integrand = integrand + (value - (value @ self.weights)[..., None]) * second
+                    integrand = integrand + _centred(_as_grid(value, count, per, phi), self.weights) * second
             parts = {}
             for axis_index, axis in enumerate(entry["axes"]):
                 value = _as_grid(flux[axis], count, per, phi)
@@ -339,6 +343,8 @@ class WeakTerms:
                                              self.config.weak_mismatch_power)
                     parts[axis] = (approximation - value) * (weight * self.weights).sqrt()
                     value = approximation
+                if CENTRED_FLUXES:
+                    value = _centred(value, self.weights)
                 integrand = integrand + value * grad_phi[..., axis_index]
             residuals[entry["name"]] = integrand @ self.weights
             if self.mixed and entry["fluxes"]:
@@ -379,6 +385,13 @@ def mismatch_weight(stiffness: torch.Tensor, power: float) -> torch.Tensor:
     if power != 1.0:
         weight = weight ** power
     return torch.where(usable, weight, torch.ones_like(weight))
+
+
+def _centred(value: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``value [..., P, K]`` less each ball's weighted mean over its points. Used on factors of derivatives of
+    the test function, whose integral over the ball is zero, so the residual is unchanged while the products
+    lose a large common part whose rounding would otherwise remain."""
+    return value - (value @ weights)[..., None]
 
 
 def _as_grid(value, count: int, per: int, like: torch.Tensor) -> torch.Tensor:
