@@ -109,7 +109,12 @@ MAX_MISMATCH_WEIGHT = 1000.0
 #: Take each ball's mean out of every flux factor (the one multiplying grad phi) before the products, as is
 #: always done for the factors of phi's second derivatives: the rule integrates grad phi to zero (it is
 #: symmetric under xi -> -xi), so the residual is the same, but the products of a factor and grad phi
-#: (~1/R) no longer carry the factor's mean, whose rounding was the float32 floor of fine rules.
+#: (~1/R) no longer carry the factor's mean, whose rounding was the float32 floor of fine rules: the exact
+#: solution's float32 weak loss with 8 radial points (`benchmarks/weak_floor.py`, session 34) went from 4.6e-12
+#: to 1.3e-13 (poisson), 1.9e-12 to 1.35e-13 (graded_rod), 2.8e-13 to 2.5e-14 (poisson3d); default 2-D rules,
+#: and the terms moved twice (plate_bending, beam) unchanged; trained errors moved within their run-to-run spread
+#: (the float64 weak Poisson run alike to 7 digits; weak Darcy and the float32 mixed runs by -9% to +13%:
+#: README, Weak forms).
 CENTRED_FLUXES = True
 
 
