@@ -343,10 +343,10 @@ def solve_spec(problem: Problem, spec: EllipticSpec, axes: Mapping[str, np.ndarr
     velocity = [sign * on_grid(v) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
     if spec.reaction is not None:
         return _solve_nonlinear(spec, grids, A, sign, velocity, sides, on_grid)
-    factor = _refinement(grids, A, velocity)
+    factor = refinement_factor(grids, A, velocity)
     if factor > 1:  # a flow the grid does not resolve: solve on a finer one, inputs read linearly in between
         fine = {a: np.linspace(g[0], g[-1], (len(g) - 1) * factor + 1) for a, g in zip(spec.box.axes, grids)}
-        finer = {name: _refined(grids, np.asarray(values, dtype=np.float64), fine.values())
+        finer = {name: refined_onto(grids, np.asarray(values, dtype=np.float64), fine.values())
                  for name, values in inputs.items()}
         solution = solve_spec(problem, spec, fine, finer, params)
         return solution[tuple(slice(None, None, factor) for _ in grids)]
@@ -363,7 +363,7 @@ MAX_REFINEMENT, CELL_PECLET = 8, 2.0
 MAX_REFINED_NODES = {1: 10 ** 7, 2: 10 ** 6, 3: 70_000}
 
 
-def _refinement(grids, A, velocity) -> int:
+def refinement_factor(grids, A, velocity) -> int:
     """How many times finer than ``grids`` a problem with transport is solved: until the cell Peclet number
     ``|v| h / A`` is about :data:`CELL_PECLET` (at most :data:`MAX_REFINEMENT`, and no more than keeps the
     refined grid within :data:`MAX_REFINED_NODES`: a 3-D grid is then solved less finely than its flow asks,
@@ -381,7 +381,7 @@ def _refinement(grids, A, velocity) -> int:
     return factor
 
 
-def _refined(grids, values: np.ndarray, fine) -> np.ndarray:
+def refined_onto(grids, values: np.ndarray, fine) -> np.ndarray:
     """``values`` on the node grid ``grids`` read multilinearly on the finer grid ``fine``."""
     from scipy.interpolate import RegularGridInterpolator
 

@@ -41,8 +41,13 @@ from ..ir.problem import Problem
 from ..runtime.predicates import evaluate
 from .elliptic import Discretisation, Side, side_slice
 from .from_spec import (FIELD_VALUE, ReferenceError, condition_holding_on, diffusion_coefficients, evaluated_diffusion,
-                        extra_statement, holds, sides_of, transport_of)
+                        extra_statement, holds, refined_onto, refinement_factor, sides_of, transport_of)
 from .time_spec import _initial, _member_value, _per_member, initial_pair
+
+
+#: The most a time-dependent problem with transport is refined in space (per axis): on 29 x 29 nodes with eps 0.01
+#: the data grid erred by 2.8% against an 8x finer solve, 2x finer by 0.8% at 3x the cost (4x: 0.17%, 40x).
+TIME_REFINEMENT = 2
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,13 @@ def solve_time_box(problem: Problem, spec: TimeBoxSpec, axes: Mapping[str, np.nd
     A, sign = evaluated_diffusion(spec.A, lambda a: at(a, mesh, spec.start))  # (-1: written dt(u) = laplace(u))
     C = sign * at(spec.C, mesh, spec.start)
     velocity = [sign * at(v, mesh, spec.start) for v in spec.velocity] if any(v != 0 for v in spec.velocity) else None
+    factor = min(TIME_REFINEMENT, refinement_factor(grids, A, velocity))
+    if factor > 1:  # a flow the grid does not resolve: a finer grid in space, inputs read linearly in between
+        fine = {a: np.linspace(g[0], g[-1], (len(g) - 1) * factor + 1) for a, g in zip(spec.box.axes, grids)}
+        finer = {name: refined_onto(grids, np.asarray(values, dtype=np.float64), fine.values())
+                 for name, values in inputs.items()}
+        solution = solve_time_box(problem, spec, fine, t_out, finer, params)
+        return solution[tuple(slice(None, None, factor) for _ in grids)]
     c2 = _member_value(spec.c2, members, "the coefficient of d(u, t, 2)")
     if c2 * sign < 0 or (c2 == 0 and c * sign <= 0):
         which, value = ("dt(u)", spec.c) if c2 == 0 else ("d(u, t, 2)", spec.c2)

@@ -322,7 +322,7 @@ def test_a_flow_the_data_grid_does_not_resolve_is_solved_on_a_finer_one():
     read linearly in between) and agrees with the finer solve to 1%."""
     from scipy.interpolate import RegularGridInterpolator
 
-    from pdedsl.reference.from_spec import _refinement
+    from pdedsl.reference.from_spec import refinement_factor
 
     problem = pdedsl.load(SPECS / "advection_diffusion.pde")
     spec = elliptic_spec(problem)
@@ -334,8 +334,8 @@ def test_a_flow_the_data_grid_does_not_resolve_is_solved_on_a_finer_one():
     fine = solve_spec(problem, spec, fine_axes, {"s": s}, instance.params)[::8, ::8]
     assert np.linalg.norm(u - fine) / np.linalg.norm(fine) < 1e-2
     grids = [instance.axes["x"], instance.axes["y"]]
-    assert _refinement(grids, [0.01, 0.01], [np.ones((29, 29)), 0.1 * np.ones((29, 29))]) == 4
-    assert _refinement([instance.axes["x"]], [1.0], None) == 1
+    assert refinement_factor(grids, [0.01, 0.01], [np.ones((29, 29)), 0.1 * np.ones((29, 29))]) == 4
+    assert refinement_factor([instance.axes["x"]], [1.0], None) == 1
 
 
 @pytest.mark.parametrize("name, coarse_points", [("bratu", 17), ("kink", 129)])
@@ -409,14 +409,14 @@ def test_grid_refinement_for_transport_in_three_dimensions_stays_within_a_direct
     """A 3-D spec with eps = 0.01 on 13 nodes a side was refined 5x, to 61^3 nodes: one sample took 6 minutes
     and 3.4 GB (the sparse LU's fill grows fast in 3-D). The refinement now stops at the node budget of the
     grid's dimension; 2-D grids, cheap to solve, are refined as before."""
-    from pdedsl.reference.from_spec import MAX_REFINED_NODES, _refinement
+    from pdedsl.reference.from_spec import MAX_REFINED_NODES, refinement_factor
 
     for nodes in (9, 13, 17, 29):
         grids = [np.linspace(0, 1, nodes)] * 3
-        factor = _refinement(grids, [np.full((nodes,) * 3, 0.01)] * 3, [np.ones((nodes,) * 3)] * 3)
+        factor = refinement_factor(grids, [np.full((nodes,) * 3, 0.01)] * 3, [np.ones((nodes,) * 3)] * 3)
         assert factor >= 1 and ((nodes - 1) * factor + 1) ** 3 <= max(MAX_REFINED_NODES[3], nodes ** 3)
-    assert _refinement([np.linspace(0, 1, 9)] * 3, [0.01] * 3, [np.ones((9,) * 3)] * 3) == 5  # (41^3 nodes: 10 s)
-    assert _refinement([np.linspace(0, 1, 29)] * 2, [0.001] * 2, [np.ones((29, 29))] * 2) == 8
+    assert refinement_factor([np.linspace(0, 1, 9)] * 3, [0.01] * 3, [np.ones((9,) * 3)] * 3) == 5  # (41^3 nodes: 10 s)
+    assert refinement_factor([np.linspace(0, 1, 29)] * 2, [0.001] * 2, [np.ones((29, 29))] * 2) == 8
 
 
 @pytest.mark.parametrize("declarations, value, exact", [

@@ -189,3 +189,19 @@ def test_a_robin_coefficient_that_varies_in_time_is_refused_at_its_condition(tmp
     err = capsys.readouterr().err
     assert f"{spec}:9:5: the time-dependent box solver takes a Robin coefficient constant in time" in err, err
     assert "        dn(u) + t*u = 0\n        ^" in err, err
+
+
+def test_a_flow_in_time_the_grid_does_not_resolve_is_solved_twice_as_finely():
+    """dt(u) + dot((1, 0.3), grad(u)) = 0.01 laplace(u) on 29 x 29 nodes (cell Peclet number 3.6): on the data
+    grid alone the solution erred by 2.8% against an 8x finer solve (review34); the box solver now solves on a
+    grid twice as fine and returns the given nodes, within 1% of a 4x finer solve."""
+    problem = _plate(equation="dt(u) + dot((1, 0.3), grad(u)) = 0.01*laplace(u)")
+    spec = time_box_spec(problem)
+    t = np.linspace(0, 0.5, 6)
+
+    def solve(nodes):
+        x = np.linspace(0, 1, nodes)
+        return solve_time_box(problem, spec, {"x": x, "y": x}, t, {}, {})
+
+    u, finer = solve(29), solve(113)[::4, ::4]
+    assert np.linalg.norm(u - finer) / np.linalg.norm(finer) < 1e-2
