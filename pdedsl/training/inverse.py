@@ -377,8 +377,7 @@ class LatentPosterior:
             columns = []
             for begin in range(0, len(point), JACOBIAN_COLUMNS):
                 count = min(JACOBIAN_COLUMNS, len(point) - begin)
-                basis = torch.zeros(count, len(point), dtype=pulled.dtype, device=pulled.device)
-                basis[torch.arange(count), torch.arange(begin, begin + count)] = 1.0
+                basis = _unit_rows(begin, count, len(point), pulled)
                 try:
                     columns.append(_transposed_rows(pulled, cotangent, basis, batched=True))
                 except RuntimeError:  # an operation without batched gradients: one pass per column
@@ -404,8 +403,7 @@ class LatentPosterior:
             rows = []
             for begin in range(0, len(vector), JACOBIAN_ROWS):
                 count = min(JACOBIAN_ROWS, len(vector) - begin)
-                basis = torch.zeros(count, len(vector), dtype=vector.dtype, device=vector.device)
-                basis[torch.arange(count), torch.arange(begin, begin + count)] = 1.0
+                basis = _unit_rows(begin, count, len(vector), vector)
                 try:
                     rows.append(torch.autograd.grad(vector, point, basis, retain_graph=True, is_grads_batched=True)[0])
                 except RuntimeError:  # an operation without batched gradients: one backward pass per row
@@ -503,6 +501,13 @@ def _transposed_rows(pulled: torch.Tensor, cotangent: torch.Tensor, basis: torch
     if out is None:
         return torch.zeros(len(basis), len(cotangent), dtype=pulled.dtype, device=pulled.device)
     return out if batched else out[None]
+
+
+def _unit_rows(begin: int, count: int, size: int, like: torch.Tensor) -> torch.Tensor:
+    """``[count, size]``: rows ``begin .. begin + count - 1`` of the identity, in ``like``'s dtype and device."""
+    basis = torch.zeros(count, size, dtype=like.dtype, device=like.device)
+    basis[torch.arange(count), torch.arange(begin, begin + count)] = 1.0
+    return basis
 
 
 def _reproduces(jacobian: torch.Tensor, cotangent: torch.Tensor, pulled: torch.Tensor) -> bool:

@@ -162,15 +162,20 @@ def _held_at(view: View, at: dict[str, float]) -> View:
     return View(view.horizontal, view.vertical, {**view.fixed, **at}, view.low, view.high)
 
 
-def _inside(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
-    """Which points lie in one of the physics domains (closed, with the samplers' tolerance)."""
-    inside = None
+def _over_domains(problem, columns: dict[str, np.ndarray], measure, combine) -> np.ndarray:
+    """``measure(sampler, points)`` of every physics domain at the points, folded by ``combine``."""
+    result = None
     for name in _physics_domains(problem):
         s = sampling.target_sampler(problem, name)
         points = torch.as_tensor(np.stack([np.asarray(columns[a], dtype=np.float64) for a in s.axes], axis=1))
-        found = s.contains(points).numpy()
-        inside = found if inside is None else inside | found
-    return inside
+        found = measure(s, points).numpy()
+        result = found if result is None else combine(result, found)
+    return result
+
+
+def _inside(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Which points lie in one of the physics domains (closed, with the samplers' tolerance)."""
+    return _over_domains(problem, columns, lambda s, points: s.contains(points), np.logical_or)
 
 
 def _lives(problem, field: str, columns: dict[str, np.ndarray]) -> Optional[np.ndarray]:
@@ -198,13 +203,7 @@ def _lives(problem, field: str, columns: dict[str, np.ndarray]) -> Optional[np.n
 
 def _signed_distance(problem, columns: dict[str, np.ndarray]) -> np.ndarray:
     """Distance to the boundary of the union of the physics domains: negative inside, positive outside."""
-    distance = None
-    for name in _physics_domains(problem):
-        s = sampling.target_sampler(problem, name)
-        points = torch.as_tensor(np.stack([np.asarray(columns[a], dtype=np.float64) for a in s.axes], axis=1))
-        found = s.signed_distance(points).numpy()
-        distance = found if distance is None else np.minimum(distance, found)
-    return distance
+    return _over_domains(problem, columns, lambda s, points: s.signed_distance(points), np.minimum)
 
 
 def _outline(problem, view: View, fixed: dict[str, float]) -> Optional[tuple]:
