@@ -293,6 +293,14 @@ def test_data_refusals_point_at_the_statement_the_solver_cannot_take(tmp_path, c
     assert f"        {equation if line == 6 else condition}\n        ^" in err, err
 
 
+def _sine_error(problem, points: int) -> float:
+    """Max error of the reference solution on ``points`` nodes a side against sin(pi x) sin(pi y)."""
+    instance = draw_instance(problem, 0, points=points)
+    u = solve_spec(problem, elliptic_spec(problem), instance.axes, {}, {})
+    X, Y = np.meshgrid(instance.axes["x"], instance.axes["y"], indexing="ij")
+    return np.abs(u - np.sin(np.pi * X) * np.sin(np.pi * Y)).max()
+
+
 def test_a_spec_with_transport_is_solved_and_converges(tmp_path):
     """'dot(b, grad(u)) - eps*laplace(u) = f' (the advection_diffusion spec's form) was refused ('derivative
     terms outside divergence form'); now solved with exponentially fitted fluxes, second order where the cells
@@ -304,13 +312,7 @@ def test_a_spec_with_transport_is_solved_and_converges(tmp_path):
             "boundary on boundary(B):\n    u = 0\nexact u = sin(pi*x)*sin(pi*y)\n")
     problem = pdedsl.load(text)
 
-    def error(points):
-        instance = draw_instance(problem, 0, points=points)
-        u = solve_spec(problem, elliptic_spec(problem), instance.axes, {}, {})
-        X, Y = np.meshgrid(instance.axes["x"], instance.axes["y"], indexing="ij")
-        return np.abs(u - np.sin(np.pi * X) * np.sin(np.pi * Y)).max()
-
-    coarse, fine = error(17), error(33)
+    coarse, fine = _sine_error(problem, 17), _sine_error(problem, 33)
     assert fine < 1e-2 and 3.5 < coarse / fine < 4.5  # (0.0209 and 0.0053: second order)
     data = generate(pdedsl.load(SPECS / "advection_diffusion.pde"), 2, 9, seed=0)
     assert data["c"].shape == (2, 9, 9) and np.all(np.isfinite(data["c"])) and np.all(data["c"][:, 0, :] == 0)
@@ -371,13 +373,7 @@ def test_a_diagonal_anisotropic_diffusion_is_solved_and_a_cross_term_still_refus
                           "    -(2*d(u, x, 2) + 0.5*d(u, y, 2)) = 2.5*pi^2*sin(pi*x)*sin(pi*y)\n"
                           "boundary on boundary(B):\n    u = 0\nexact u = sin(pi*x)*sin(pi*y)\n")
 
-    def error(points):
-        instance = draw_instance(problem, 0, points=points)
-        u = solve_spec(problem, elliptic_spec(problem), instance.axes, {}, {})
-        X, Y = np.meshgrid(instance.axes["x"], instance.axes["y"], indexing="ij")
-        return np.abs(u - np.sin(np.pi * X) * np.sin(np.pi * Y)).max()
-
-    coarse, fine = error(17), error(33)
+    coarse, fine = _sine_error(problem, 17), _sine_error(problem, 33)
     assert fine < 2e-3 and 3.5 < coarse / fine < 4.5
     with pytest.raises(ReferenceError, match="not a coefficient times d"):
         elliptic_spec(pdedsl.load(SPECS / "anisotropic.pde"))
