@@ -328,8 +328,13 @@ def _unexpected_token(error: UnexpectedToken, source: Source, parse_fn) -> Diagn
         hint = did_you_mean(token.value, STATEMENT_KEYWORDS) or (
             "a statement starts with a keyword; equations go in an 'equation' block"
         )
+    before = line_text[: max((token.column or 1) - 1, 0)]
     if token.type == "LPAR" and hint is None:  # a call where a name was expected: 'on boundry(Omega)'
-        hint = _misspelt_call(line_text[: max(token.column - 1, 0)])
+        hint = _misspelt_call(before)
+    if token.type == "NAME" and hint is None:
+        hint = _string_with_escape(before)
+    if hint is None and ("NAME" not in error.expected or token.type in _AFTER_A_NAME_ONLY):
+        hint = _keyword_as_name(before)
     message = f"unexpected {found}; expected {_describe_expected(error.expected)}"
     return Diagnostic(message, span, source, hint=hint)
 
@@ -344,6 +349,36 @@ def _bare_exponent(token: Token, source: Source) -> bool:
     start = token.start_pos
     return (token.type == "NAME" and token.value in ("e", "E") and start is not None and start > 0
             and source.text[start - 1] in "0123456789.")
+
+
+def _string_with_escape(before: str) -> str | None:
+    """The no-escapes hint for a name glued to the end of a string: '"a\\"b.npz"' is the string '"a\\"' then 'b'.
+
+    Strings have no escapes, so the quote a backslash was meant to escape ends the string and what follows
+    it reads as code; a name right after a closing quote (no space) is the sign of it.
+    """
+    if not re.search(r'"[^"]*"$', before):
+        return None
+    return "strings have no escapes: a '\"' ends the string, and a string cannot hold a '\"'"
+
+
+#: Tokens that follow a name but no keyword: a keyword before one was meant as a name ('box(not: [0, 1])').
+_AFTER_A_NAME_ONLY = ("COLON", "EQUAL", "COMMA", "RPAR")
+
+
+def _keyword_as_name(before: str) -> str | None:
+    """A hint naming the keyword just before an unexpected token, where it was likely meant as a name.
+
+    'box(not: [0, 1])' fails at the ':' and 'equation in in O:' at 'O', neither saying that the word before
+    is a keyword. The caller gives it only where the keyword was taken as a name (no name is expected next) or
+    is followed by what only follows a name: 'equation in (O)' uses 'in' as a keyword, and is not told.
+    """
+    from ..ir.builtins import KEYWORDS
+
+    word = re.search(r"(?<![\w.])([A-Za-z_]\w*)\s*$", before)
+    if word is None or word[1] not in KEYWORDS:
+        return None
+    return f"'{word[1]}' is a keyword and cannot be used as a name"
 
 
 def _misspelt_call(before: str) -> str | None:
