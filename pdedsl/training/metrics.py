@@ -44,7 +44,9 @@ def accuracy(problem: Problem, module, model, params: dict, dtype, device,
             continue
         points, values = load_statement(problem, reference, "reference")
         known = np.isfinite(values)  # a reference may leave points without a value (NaN): they are not compared
-        coords, truth = as_tensors({a: c[known] for a, c in points.items()}, values[known], dtype, device)
+        coords, _ = as_tensors({a: c[known] for a, c in points.items()}, values[known], dtype, device)
+        truth = torch.as_tensor(values[known], dtype=torch.float64)  # (the file's values, not the run's dtype:
+        # a reference beyond float32's range became inf there, and the error NaN)
         with torch.no_grad():
             predicted = model(coords)[name]
         pairs[name] = (predicted, truth)
