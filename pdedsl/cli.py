@@ -819,6 +819,7 @@ def _new_run(args, warn: bool):
     if args.particles is not None and re.search(r"\bparticles\s*:", args.form or ""):
         raise _UsageError(f"--particles {args.particles} and the form's 'particles:' both give the particle count; "
                           "keep one")
+    _refuse_operator_options(args, config.backend)
     for option, attribute in _OPTION_SETTINGS:
         if getattr(args, option) is not None:
             setattr(config, attribute, getattr(args, option))
@@ -857,6 +858,24 @@ def _new_run(args, warn: bool):
             if warning is not refused:
                 print(warning.render(), file=sys.stderr)
     return spec, config, Path(args.out or os.path.join("runs", problem.name))
+
+
+#: train's options (argparse names) that only operator backends read, and the setting each sets.
+_OPERATOR_OPTIONS = (("samples", "samples"), ("batch", "batch_size"), ("grid", "grid"), ("test", "test_samples"),
+                     ("data", "data"), ("test_data", "test_data"))
+
+
+def _refuse_operator_options(args, backend: str) -> None:
+    """Refuse an operator backend's option typed for a backend that solves one problem, whatever its value:
+    the configuration can only see values other than its defaults, so '--grid 0' (its default, 'automatic')
+    trained a PINN silently while '--grid -1' was refused."""
+    from .backends import is_operator
+    from .training.config import operator_settings_refused
+
+    given = [(option, attribute) for option, attribute in _OPERATOR_OPTIONS if getattr(args, option) is not None]
+    if given and not is_operator(backend):
+        typed = ", ".join(f"--{option.replace('_', '-')} {getattr(args, option)}" for option, _ in given)
+        raise _UsageError(f"{typed}: {operator_settings_refused([a for _, a in given], backend)}")
 
 
 def _weights(items: list[str]) -> dict[str, float]:
@@ -911,15 +930,17 @@ def _infer(args) -> int:
     for warning in _warnings_of(problem):
         print(warning.render(), file=sys.stderr)
     folder = Path(args.out or os.path.join("runs", f"{problem.name}_infer"))
+    for option in ("restarts", "map_steps", "draws", "chains", "mala_steps"):  # (with --model or not: no run
+        if getattr(args, option) < 1:                                           # can use a count below 1)
+            raise _UsageError(f"--{option.replace('_', '-')} needs a positive number (got {getattr(args, option)})")
     if args.model is not None:
         from .training.inference import infer
         from .training.inverse import InferError, Settings
 
         if not os.path.isdir(args.model):
             raise _UsageError(_not_a_folder(args.model, "--model takes the folder of a dgno run"))
-        for option in ("restarts", "map_steps", "draws", "chains", "mala_steps", "particles"):
-            if getattr(args, option) is not None and getattr(args, option) < 1:
-                raise _UsageError(f"--{option.replace('_', '-')} needs a positive number")
+        if args.particles is not None and args.particles < 1:
+            raise _UsageError(f"--particles needs a positive number (got {args.particles})")
         try:  # options that do not fit together (too few draws for a band, too short chains) are usage errors
             settings = Settings(restarts=args.restarts, adam_steps=args.map_steps, samples=args.draws,
                                 seed=args.seed, sampler=args.sampler, chains=args.chains,

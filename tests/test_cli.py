@@ -98,6 +98,27 @@ def test_a_refused_count_names_the_option_it_was_given_with(tmp_path, capsys, op
     assert f"pdedsl: error: {message}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", [["--grid", "0"], ["--grid", "-1"], ["--grid", "29"], ["--samples", "1000"],
+                                    ["--batch", "50"], ["--test", "100"]])
+def test_an_operator_option_given_to_a_pinn_is_refused_whatever_its_value(tmp_path, capsys, option):
+    """'--grid 0' (the API's default, 'automatic') trained a PINN silently while '--grid -1' was refused as an
+    operator-only option; an option typed is refused whether or not its value is the default."""
+    assert main(["train", write(tmp_path, "good.pde", GOOD), "--out", str(tmp_path / "run"), *option]) == 2
+    err = capsys.readouterr().err
+    assert f"pdedsl: error: {' '.join(option)}: " in err and "sets how operator backends learn" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("option", ["--restarts", "--map-steps", "--draws", "--chains", "--mala-steps"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_infer_refuses_a_count_below_one_with_or_without_a_model(tmp_path, capsys, option, value):
+    """Without --model these options do nothing (and are said to); a value no run can use was still accepted."""
+    spec = write(tmp_path, "good.pde", GOOD)
+    assert main(["infer", spec, "--out", str(tmp_path / "run"), option, value]) == 2
+    assert f"pdedsl: error: {option} needs a positive number (got {value})" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 HUGE = "99999999999999999999999"  # more than the 64-bit integers torch and numpy hold
 
 

@@ -109,6 +109,13 @@ class TermWeights(dict):
         return {name for name in self if any(term == name or term.startswith(name + "[") for term in terms)}
 
 
+def operator_settings_refused(names: list[str], backend: str) -> str:
+    """Why the settings ``names``, which only operator backends read, are refused on ``backend``."""
+    return (f"{', '.join(names)} {'sets' if len(names) == 1 else 'set'} how operator backends learn a family of "
+            f"problems; the {backend} backend solves one problem and does not read "
+            + ("it" if len(names) == 1 else "them"))
+
+
 @dataclass
 class TrainConfig:
     backend: str = "pinn"
@@ -240,9 +247,7 @@ class TrainConfig:
         defaults = {item.name: item.default for item in fields(TrainConfig) if item.name in OPERATOR_SETTINGS}
         given = [name for name, default in defaults.items() if getattr(self, name) != default]
         if given:
-            raise ValueError(f"{', '.join(given)} {'sets' if len(given) == 1 else 'set'} how operator backends "
-                             f"learn a family of problems; the {self.backend} backend solves one problem and does "
-                             "not read " + ("it" if len(given) == 1 else "them"))
+            raise ValueError(operator_settings_refused(given, self.backend))
 
     def check_types(self) -> None:
         """Refuse a setting of the wrong kind (``steps="10"``, ``steps=2.5``, ``seed=None``) or a word that
