@@ -277,6 +277,7 @@ class Run:
                            "truncated or not a pdedsl checkpoint; delete it to start the run afresh") from None
         if not isinstance(state, dict) or "model" not in state or "step" not in state:
             raise RunError(f"{path} is not a pdedsl checkpoint (no model weights or step in it)")
+        _refuse_non_finite_weights(state, path)
         wall = state.get("wall", 0.0)
         if not _is_step(state["step"]):
             wrong = f"its step is {state['step']!r}, not a whole number >= 0"
@@ -293,6 +294,19 @@ class Run:
                 if name not in self.objective.params:
                     raise RuntimeError(f"no parameter '{name}' here")
                 self.objective.params[name].copy_(value)
+
+
+def _refuse_non_finite_weights(state: dict, path: Path) -> None:
+    """Refuse a checkpoint whose weights or trained parameters hold NaN or infinity: training never saves such
+    weights (a non-finite step is skipped), so the file is damaged; read, it made predict write NaN values and
+    --resume skip every step, both ending as if all were well."""
+    tensors = dict(state["model"]) if isinstance(state["model"], dict) else {}
+    params = state.get("params")
+    tensors.update(params if isinstance(params, dict) else {})
+    for name, value in tensors.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise RunError(f"{path} is damaged: its weights hold NaN or infinite values ('{name}'), which training "
+                           "never saves; delete it to start the run afresh (or train it again)")
 
 
 def _is_step(value) -> bool:
