@@ -242,10 +242,26 @@ class Run:
         try:
             self._load_weights(state)
         except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+            if self._spec_copy_edited():
+                raise RunError(f"{self.folder / 'spec.pde'} no longer matches the checkpoint (edited since the "
+                               f"run?): the network it describes does not take {path}'s weights ({_detail(error)}); "
+                               "restore the spec as it was trained, or train the edited spec in a run of its own "
+                               f"('pdedsl train SPEC --out NEW')") from None
             raise RunError(f"{path} does not hold this run's network ({_detail(error)}); it belongs to another "
                            "run or is not a pdedsl checkpoint") from None
         self.checkpoint_mark = [float(state["step"]), float(state.get("wall", 0.0))]
         return state
+
+    def _spec_copy_edited(self) -> bool:
+        """Whether this run reads its folder's spec copy and that no longer gives the residuals its solver.py
+        was generated with: then a checkpoint that does not fit is the spec's doing, not the checkpoint's."""
+        if self.spec_path.resolve() != (self.folder / "spec.pde").resolve():
+            return False
+        try:
+            before = (self.folder / "solver.py").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return _generated_body(before) != _generated_body(self.source)
 
     def start_from(self, other: Path) -> None:
         """Begin with the trained weights of the run in ``other`` (``--init``): the same spec's family, backend

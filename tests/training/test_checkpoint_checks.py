@@ -45,3 +45,15 @@ def test_a_checkpoint_with_nan_weights_is_named_damaged(trained, tmp_path, capsy
         err = capsys.readouterr().err
         assert f"{run / 'checkpoint.pt'} is damaged: its weights hold NaN or infinite values ('{name}')" in err
     assert not (tmp_path / "out.npz").exists() and not (tmp_path / "out.png").exists()
+
+
+def test_a_spec_copy_edited_to_add_a_field_is_blamed_not_the_checkpoint(trained, tmp_path, capsys):
+    run = _copy(trained, tmp_path)
+    spec = run / "spec.pde"
+    spec.write_text(spec.read_text().replace("field u", "field u\nfield w").replace(
+        "exact u", "equation in O:\n    w = 1\nexact u"))
+    out = tmp_path / "out.npz"
+    assert main(["predict", str(run), "--points", str(trained / "points.npz"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec} no longer matches the checkpoint (edited since the run?)" in err
+    assert "belongs to another run" not in err
