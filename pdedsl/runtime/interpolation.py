@@ -158,10 +158,27 @@ def interpolant(path: str, name: str, axes: tuple[str, ...], dtype=None) -> torc
                              f"{', '.join(short)}); give the input on scattered points instead")
     if kind == "linear" and len(axes) == 1:
         nodes, averaged = averaged_repeats(coordinates[0].reshape(-1, 1), values.reshape(-1))
-        return GridInterpolant(axes, [nodes[:, 0]], averaged)
+        return _resolvable(GridInterpolant(axes, [nodes[:, 0]], averaged), dtype)
     if kind == "linear" and layout == "grid":
-        return GridInterpolant(axes, coordinates, values.reshape(tuple(len(g) for g in coordinates)))
+        return _resolvable(GridInterpolant(axes, coordinates, values.reshape(tuple(len(g) for g in coordinates))),
+                           dtype)
     points = np.stack([c.reshape(-1) for c in coordinates], axis=-1)  # scattered
     if kind == "linear":
-        return GridInterpolant(axes, *fitted_grid(points, values.reshape(-1)))
+        return _resolvable(GridInterpolant(axes, *fitted_grid(points, values.reshape(-1))), dtype)
     return NearestInterpolant(axes, points, values.reshape(-1))
+
+
+def _resolvable(interpolant: GridInterpolant, dtype=None) -> GridInterpolant:
+    """``interpolant``, if ``dtype`` (float64 if None) can interpolate between its nodes: each gap between
+    neighbouring nodes must stay above zero in it and have a finite inverse (the slope of a cell). Data over
+    x in [0, 1e-300] had nodes float32 rounds together: every value was NaN, and the error blamed the equation."""
+    dtype = dtype or torch.float64
+    for index, axis in enumerate(interpolant.axes):
+        grid = getattr(interpolant, f"grid_{index}")
+        gaps = torch.diff(grid.to(dtype))
+        if len(grid) > 1 and not bool(torch.isfinite(1 / gaps).all() and (gaps > 0).all()):
+            raise DataInputError(f"the {axis} nodes (from {float(grid[0]):g} to {float(grid[-1]):g}) are too close "
+                                 f"together to interpolate between in {str(dtype).removeprefix('torch.')} (a gap "
+                                 f"between neighbours is {float(torch.diff(grid).min()):.3g}); give the input over "
+                                 "the domain it is used on, in the spec's units")
+    return interpolant

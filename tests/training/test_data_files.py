@@ -187,6 +187,17 @@ def test_input_data_beyond_the_training_precision_is_refused_at_its_line(tmp_pat
     train(spec, TrainConfig(**QUICK), tmp_path / "run64", progress=False)  # float64 holds them
 
 
+@pytest.mark.parametrize("precision, span", [("float32", "1e-300"), ("float64", "1e-309")])
+def test_input_data_spanning_too_little_to_interpolate_is_refused_at_its_line(tmp_path, precision, span):
+    """Data over x in [0, 1e-300] had nodes that float32 rounds together (and gaps whose inverse overflows in
+    float64): every interpolated value was NaN, and the error blamed the equation ('NaN or infinite')."""
+    spec = _rod_with_input(tmp_path, x=np.linspace(0, float(span), 5), k=np.ones(5))
+    with pytest.raises(pdedsl.errors.PdeError, match=rf"rod.pde:4:14: input 'k' from 'k.npz': the x nodes .from 0 "
+                       rf"to {span}. are too close together to interpolate between in {precision}"):
+        train(spec, TrainConfig(**{**QUICK, "precision": precision}), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
 def test_a_grid_input_needs_two_distinct_nodes_per_axis(tmp_path):
     from pdedsl.runtime.interpolation import DataInputError, interpolant
 
