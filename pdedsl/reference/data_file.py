@@ -68,7 +68,7 @@ def generate_into(problem: Problem, spec_text: str, n: int, grid: int, seed: int
         say(f"continuing from {partial}: {start} of {n} samples were solved before")
     if progress is not None and start:
         progress.update(start, "data", {})
-    saved_at = time.monotonic()
+    saved_at, saving = time.monotonic(), True
     with stop_requests() as request:
         for index, (axes, values) in enumerate(solved_members(problem, grid, seed, range(start, n)), start):
             for name, value in values.items():
@@ -78,8 +78,13 @@ def generate_into(problem: Problem, spec_text: str, n: int, grid: int, seed: int
             if request.requested and index + 1 < n:
                 _save(partial, axes, arrays, stamp)
                 raise DataStopped(partial, index + 1, n, request.signum)
-            if time.monotonic() - saved_at > SAVE_EVERY_S and index + 1 < n:
-                _save(partial, axes, arrays, stamp)
+            if saving and time.monotonic() - saved_at > SAVE_EVERY_S and index + 1 < n:
+                try:
+                    _save(partial, axes, arrays, stamp)
+                except OSError as error:  # (a full disk, say): keep solving; the final write may still succeed
+                    say(f"cannot keep the samples in {partial} as they come ({error.strerror or error}); "
+                        "going on without: a stop now loses them")
+                    saving = False
                 saved_at = time.monotonic()
     result = {**axes, **{name: np.asarray(values[:n]) for name, values in arrays.items()}}
     write(output, result)

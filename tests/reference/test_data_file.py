@@ -146,3 +146,22 @@ def test_a_partial_file_set_aside_twice_keeps_both(tmp_path, rod):
     kept = sorted(tmp_path.glob("pairs.npz.partial.npz.old*"))
     assert len(kept) == 2, kept
     assert sorted(len(np.load(path)["k"]) for path in kept) == [2, 3]
+
+
+def test_a_periodic_save_that_fails_is_said_once_and_the_run_goes_on(tmp_path, rod, monkeypatch):
+    """A full disk or a folder gone read-only while solving: the periodic save raised and ended the whole run as
+    'cannot write', losing every sample still in memory; now it says so once and carries on to the final write."""
+    spec, problem = rod
+    output = tmp_path / "pairs.npz"
+    monkeypatch.setattr(data_file, "SAVE_EVERY_S", 0.0)
+    failures = []
+
+    def full_disk(*args):
+        failures.append(args)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(data_file, "_save", full_disk)
+    said = []
+    arrays, _ = data_file.generate_into(problem, ROD, 4, 9, 0, output, say=said.append)
+    assert output.is_file() and arrays["u"].shape == (4, 9)
+    assert len(failures) == 1 and len(said) == 1 and "No space left on device" in said[0]
