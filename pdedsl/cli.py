@@ -246,6 +246,9 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--at", action="append", metavar="NAME=VALUE", default=[],
                       help="hold a coordinate the panels do not show at VALUE (a PINN run; repeatable): the "
                            "time (default: the final time) or a 3-D problem's third axis (default: its middle)")
+    plot.add_argument("--spec", metavar="SPEC",
+                      help="with a data file (FILE.npz of 'pdedsl data') in place of DIR: the spec that made it; "
+                           "its first samples are drawn (default output: FILE.png)")
 
     data = commands.add_parser("data", help="labelled samples (random inputs -> solution) by the reference solver")
     data.add_argument("spec", metavar="SPEC")
@@ -1083,11 +1086,38 @@ def _plot(args) -> int:
         if not math.isfinite(number):
             raise _UsageError(f"--at {name.strip()}={value.strip()}: the value must be a finite number")
         at[name.strip()] = number
+    if args.spec is not None or (args.run.endswith(".npz") and os.path.isfile(args.run)):
+        return _plot_data(args, at)
     try:
         output = plot(_named_run(args.run), args.output, at=at)
     except PlotOptionError as error:
         raise _UsageError(str(error)) from None
     print(f"wrote {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _plot_data(args, at) -> int:
+    """``pdedsl plot FILE.npz --spec SPEC``: the first samples of a data file."""
+    from .training.data_views import plot_data
+    from .training.plot import PlotError
+
+    if args.spec is None:
+        raise _UsageError(f"{args.run} is a data file: plot it with --spec SPEC, the spec that made it")
+    if at:
+        raise _UsageError("--at holds a coordinate of a PINN run's plot; a data file's is drawn at its nodes")
+    if not os.path.isfile(args.run):
+        raise _UsageError(f"{args.run}: no such data file (with --spec, plot draws a file of 'pdedsl data')")
+    problem = api.load(_existing(args.spec), observations_read=False)
+    output = Path(args.output) if args.output else Path(args.run).with_suffix(".png")
+    if output.is_dir():
+        output = output / "plot.png"
+    if output.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise _UsageError(f"-o {output}: a plot is written as .png, .pdf or .svg")
+    try:
+        written = plot_data(problem, args.run, output)
+    except PlotError as error:
+        raise PdeError(str(error)) from None
+    print(f"wrote {written}", file=sys.stderr)
     return EXIT_OK
 
 
